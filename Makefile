@@ -1,0 +1,32 @@
+# The two commands a new machine needs: `make run` and `make test`. Each sets itself up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run web + worker + cron with a demo shop (SQLite and an embedded Redis unless
+## STOREFLOW_DATABASE_URL / STOREFLOW_REDIS_URL say otherwise).
+run: $(STAMP)
+	$(BIN)/python -m app.dev
+
+## Run the tests (PostgreSQL and Redis on 127.0.0.1 when reachable, else SQLite + embedded Redis).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
+	$(BIN)/mypy app
+
+clean:
+	rm -rf $(VENV) instance/*.db storeflow.egg-info

@@ -1,0 +1,35 @@
+"""Storeflow: marketing automation companion for WooCommerce and Shopify shops."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from flask_migrate import Migrate
+
+from app import config as settings
+from app import logs
+from app.models import db
+
+migrate = Migrate()
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(
+        config if config is not None else settings.load(instance_path=app.instance_path)
+    )
+    logs.configure(app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+
+    from app import cli, health, webhooks
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks.bp)
+    cli.init_app(app)
+    return app

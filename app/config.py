@@ -1,0 +1,147 @@
+"""Settings, read once from ``STOREFLOW_*`` environment variables.
+
+Parsers are strict: a bad value stops start-up with a message naming the variable, so a typo in
+production is found by the deploy, not by a merchant. Secrets have development defaults only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+PREFIX = "STOREFLOW_"
+ENVIRONMENTS = ("development", "test", "production")
+_DEV_SECRET = "dev-only-secret-change-me"
+# A fixed Fernet key for development and tests only; production must set its own keys.
+_DEV_FERNET_KEY = "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE="
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def parse_boolean(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be a boolean (true/false/1/0/yes/no/on/off), got {value!r}")
+
+
+def parse_int(name: str, value: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {value!r}") from None
+
+
+def parse_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    parsed = urlparse(value.strip())
+    scheme = parsed.scheme.split("+", 1)[0]
+    if scheme not in schemes:
+        raise ConfigError(f"{name} must be a URL with scheme {'/'.join(schemes)}, got {value!r}")
+    if scheme != "sqlite" and not parsed.netloc and not parsed.path:
+        raise ConfigError(f"{name} is not a complete URL: {value!r}")
+    return value.strip()
+
+
+def parse_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def parse_list(_name: str, value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class _Setting:
+    key: str
+    parse: Callable[[str, str], Any]
+    default: Any = None
+    secret: bool = False
+
+
+def _db_url(name: str, value: str) -> str:
+    return parse_url(name, value, ("postgresql", "sqlite"))
+
+
+def _redis_url(name: str, value: str) -> str:
+    return parse_url(name, value, ("redis", "rediss", "unix"))
+
+
+def _http_url(name: str, value: str) -> str:
+    return parse_url(name, value, ("http", "https")).rstrip("/")
+
+
+SETTINGS: tuple[_Setting, ...] = (
+    _Setting("SECRET_KEY", lambda _n, v: v, _DEV_SECRET, secret=True),
+    _Setting("ENCRYPTION_KEYS", parse_list, [_DEV_FERNET_KEY], secret=True),
+    _Setting("DATABASE_URL", _db_url, "sqlite:///{instance}/storeflow.db"),
+    _Setting("REDIS_URL", _redis_url, "redis://127.0.0.1:6379/0"),
+    _Setting("PUBLIC_URL", _http_url, "http://127.0.0.1:5000"),
+    _Setting(
+        "LOG_LEVEL",
+        lambda n, v: parse_choice(n, v.upper(), ("DEBUG", "INFO", "WARNING", "ERROR")),
+        "INFO",
+    ),
+    _Setting("ENABLE_DEMO_CONNECTOR", parse_boolean, None),
+    _Setting("STUCK_DELIVERY_SECONDS", parse_int, 120),
+    _Setting("RUN_LEASE_SECONDS", parse_int, 600),
+    _Setting("TICK_BATCH_SIZE", parse_int, 500),
+    _Setting("DELIVERY_MAX_ATTEMPTS", parse_int, 5),
+)
+
+
+def load(
+    environ: Mapping[str, str] | None = None, instance_path: str = "instance"
+) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment, failing loudly on bad values."""
+    env = os.environ if environ is None else environ
+    environment = parse_choice(f"{PREFIX}ENV", env.get(f"{PREFIX}ENV", "development"), ENVIRONMENTS)
+    config: dict[str, Any] = {"STOREFLOW_ENV": environment}
+    for setting in SETTINGS:
+        name = f"{PREFIX}{setting.key}"
+        raw = env.get(name)
+        if raw is None or raw == "":
+            if setting.secret and environment == "production":
+                raise ConfigError(f"{name} must be set in production (no default for secrets)")
+            value = setting.default
+        else:
+            value = setting.parse(name, raw)
+        config[setting.key] = value
+    if isinstance(config["DATABASE_URL"], str):
+        config["DATABASE_URL"] = config["DATABASE_URL"].replace("{instance}", instance_path)
+    if config["ENABLE_DEMO_CONNECTOR"] is None:
+        config["ENABLE_DEMO_CONNECTOR"] = environment != "production"
+    config["TESTING"] = environment == "test"
+    config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(config["DATABASE_URL"])
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    return config
+
+
+def _sqlalchemy_url(url: str) -> str:
+    # psycopg 3 is the driver we ship; plain postgresql:// would pick psycopg2.
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def config_for_tests(database_url: str, redis_url: str, **overrides: Any) -> dict[str, Any]:
+    """The configuration the test-suite runs with: real services, fixed dev secrets."""
+    config = load(
+        {
+            "STOREFLOW_ENV": "test",
+            "STOREFLOW_DATABASE_URL": database_url,
+            "STOREFLOW_REDIS_URL": redis_url,
+            "STOREFLOW_PUBLIC_URL": "http://storeflow.test",
+        }
+    )
+    config["WTF_CSRF_ENABLED"] = False
+    config.update(overrides)
+    return config

@@ -1,0 +1,54 @@
+"""The demo shop `make run` starts with: a small Polish boutique on the demo connector."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from app import events as ev
+from app.models import Shop, db, utcnow
+from app.records import apply_product_changed
+
+DEMO_DOMAIN = "demo-boutique.storeflow.local"
+DEMO_WEBHOOK_SECRET = "demo-webhook-secret"
+CATALOG = [
+    ("1001", "Linen shirt", "Shirts", "189.00"),
+    ("1002", "Wool scarf", "Accessories", "99.00"),
+    ("1003", "Leather belt", "Accessories", "149.00"),
+    ("1004", "Cotton chinos", "Trousers", "229.00"),
+    ("1005", "Canvas tote bag", "Bags", "79.00"),
+    ("1006", "Merino sweater", "Knitwear", "319.00"),
+    ("1007", "Silk tie", "Accessories", "119.00"),
+    ("1008", "Denim jacket", "Jackets", "349.00"),
+]
+
+
+def seed() -> Shop:
+    shop = db.session.scalars(
+        sa.select(Shop).where(Shop.platform == "demo", Shop.domain == DEMO_DOMAIN)
+    ).first()
+    if shop is None:
+        shop = Shop(platform="demo", domain=DEMO_DOMAIN, installed_at=utcnow())
+        db.session.add(shop)
+    shop.name, shop.status = "Demo Boutique", "active"
+    shop.currency, shop.locale, shop.timezone = "PLN", "pl", "Europe/Warsaw"
+    shop.credentials = {"webhook_secret": DEMO_WEBHOOK_SECRET}
+    db.session.flush()
+    seeded_at = datetime(2026, 1, 1, tzinfo=UTC)
+    for pid, title, category, price in CATALOG:
+        apply_product_changed(
+            ev.ProductChanged(
+                shop_id=shop.id,
+                product_id=pid,
+                title=title,
+                category=category,
+                price=Decimal(price),
+                url=f"https://{DEMO_DOMAIN}/products/{pid}",
+                image_url=f"https://picsum.photos/seed/{pid}/300/300",
+                updated_at=seeded_at,
+            )
+        )
+    db.session.commit()
+    return shop

@@ -1,0 +1,34 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+
+from app.models.base import Base, db, utcnow
+from app.models.catalog import Product, Variant
+from app.models.commerce import Cart, Order
+from app.models.customers import Customer, Suppression
+from app.models.flows import FlowRun, FlowSetting
+from app.models.messages import Discount, Message
+from app.models.scope import ShopScope, TenantError
+from app.models.shipments import Shipment
+from app.models.shops import AuditLog, Shop
+from app.models.webhooks import WebhookDelivery
+
+__all__ = [
+    "AuditLog",
+    "Base",
+    "Cart",
+    "Customer",
+    "Discount",
+    "FlowRun",
+    "FlowSetting",
+    "Message",
+    "Order",
+    "Product",
+    "Shipment",
+    "Shop",
+    "ShopScope",
+    "Suppression",
+    "TenantError",
+    "Variant",
+    "WebhookDelivery",
+    "db",
+    "utcnow",
+]

@@ -1,0 +1,58 @@
+"""Carts and orders: what shoppers left behind and what they bought."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Money, ShopOwned, Timestamps, db
+
+CART_STATUSES = ("active", "abandoned", "recovered", "converted", "expired")
+
+
+class Cart(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "carts"
+    __table_args__ = (sa.UniqueConstraint("shop_id", "cart_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_key: Mapped[str] = mapped_column(sa.String(255))
+    customer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    items: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    restore_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    status: Mapped[str] = mapped_column(sa.String(12), default="active", index=True)
+    # The platform's time of the newest state we hold (the issue's ``updated_at``).
+    platform_updated_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Order(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "orders"
+    __table_args__ = (sa.UniqueConstraint("shop_id", "platform_order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_order_id: Mapped[str] = mapped_column(sa.String(64))
+    order_number: Mapped[str | None] = mapped_column(sa.String(64))
+    customer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    cart_key: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    paid: Mapped[bool] = mapped_column(default=False)
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    payment_method: Mapped[str | None] = mapped_column(sa.String(64))
+    is_cod: Mapped[bool] = mapped_column(default=False)
+    shipping_address: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    placed_at: Mapped[datetime] = mapped_column(index=True)  # the platform's created_at
+    platform_updated_at: Mapped[datetime | None]

@@ -1,0 +1,63 @@
+"""Flow settings per shop and flow runs with their durable timer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Money, ShopOwned, Timestamps, db
+
+RUN_STATES = ("active", "completed", "cancelled", "converted", "failed")
+
+
+class FlowSetting(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "flow_settings"
+    __table_args__ = (sa.UniqueConstraint("shop_id", "flow_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_key: Mapped[str] = mapped_column(sa.String(40))
+    enabled: Mapped[bool] = mapped_column(default=False)
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class FlowRun(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "flow_runs"
+    __table_args__ = (
+        # One active run per (flow, subject): a partial unique index where the backend has one.
+        sa.Index(
+            "uq_flow_runs_active_subject",
+            "shop_id",
+            "flow_key",
+            "subject_key",
+            unique=True,
+            postgresql_where=sa.text("state = 'active'"),
+            sqlite_where=sa.text("state = 'active'"),
+        ),
+        sa.Index("ix_flow_runs_due", "state", "next_step_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_key: Mapped[str] = mapped_column(sa.String(40))
+    subject_key: Mapped[str] = mapped_column(sa.String(255))  # e.g. "cart:abc", "customer:12"
+    customer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[str] = mapped_column(sa.String(12), default="active")
+    step: Mapped[int] = mapped_column(default=0)  # index of the next step to run
+    # The durable timer: when the next step is due. Redis only carries the job.
+    next_step_at: Mapped[datetime | None]
+    # Set by the tick when it enqueues the step; a lost job is picked again once it lapses.
+    lease_until: Mapped[datetime | None]
+    held_out: Mapped[bool] = mapped_column(default=False)
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    converted_order_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("orders.id", ondelete="SET NULL")
+    )
+    revenue: Mapped[Decimal | None] = mapped_column(Money)

@@ -1,0 +1,57 @@
+"""Messages sent by flows, and the discount codes some of them carry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import ShopOwned, Timestamps, db
+
+MESSAGE_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "deferred")
+
+
+class Message(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "messages"
+    # Exactly once: one message per step of a run, enforced by the database.
+    __table_args__ = (sa.UniqueConstraint("run_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("flow_runs.id", ondelete="CASCADE"))
+    step: Mapped[int]
+    channel: Mapped[str] = mapped_column(sa.String(10))  # email | sms
+    kind: Mapped[str] = mapped_column(sa.String(15), default="marketing")  # or transactional
+    customer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    recipient: Mapped[str] = mapped_column(sa.String(320))
+    subject: Mapped[str] = mapped_column(sa.String(500), default="")
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    idempotency_key: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    provider_id: Mapped[str | None] = mapped_column(sa.String(255))
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    opened_at: Mapped[datetime | None]
+    clicked_at: Mapped[datetime | None]
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Discount(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "discounts"
+    __table_args__ = (sa.UniqueConstraint("shop_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64))
+    message_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    recipient: Mapped[str | None] = mapped_column(sa.String(320))
+    kind: Mapped[str] = mapped_column(sa.String(12), default="percentage")
+    amount: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    expires_at: Mapped[datetime]
+    platform_discount_id: Mapped[str | None] = mapped_column(sa.String(128))
+    used_at: Mapped[datetime | None]

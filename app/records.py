@@ -1,0 +1,441 @@
+"""Turn canonical events into rows: idempotent upserts that never go back in time.
+
+Each upsert first makes sure the row exists (INSERT ... ON CONFLICT DO NOTHING), then locks it
+(SELECT ... FOR UPDATE) and applies the event only if it is newer than what the row holds, so
+two workers handling updates of one cart concurrently cannot interleave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app import events as ev
+from app.models import (
+    AuditLog,
+    Cart,
+    Customer,
+    FlowRun,
+    Message,
+    Order,
+    Product,
+    Shop,
+    ShopScope,
+    Suppression,
+    Variant,
+    WebhookDelivery,
+    db,
+    utcnow,
+)
+
+M = TypeVar("M")
+
+
+def insert_ignoring_conflict(model: type[Any], values: dict[str, Any]) -> int | None:
+    """INSERT the row unless a unique constraint says it exists; the new row's id, or None."""
+    dialect = db.session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    table = model.__table__
+    stmt = module.insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    # RETURNING yields no row when the conflict stopped the insert (rowcount is unreliable).
+    new_id = db.session.connection().execute(stmt).scalar()
+    return int(new_id) if new_id is not None else None
+
+
+def _lock_or_create(model: type[M], keys: dict[str, Any], defaults: dict[str, Any]) -> M:
+    insert_ignoring_conflict(model, {**keys, **defaults})
+    stmt = sa.select(model).filter_by(**keys).with_for_update()
+    return db.session.scalars(stmt).one()
+
+
+def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
+    return stored is None or (incoming is not None and incoming >= stored)
+
+
+def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer | None:
+    """Find or create the customer a contact describes; None when it names nobody."""
+    email = contact.email.strip().lower() if contact.email else None
+    if not (contact.platform_customer_id or email):
+        return None
+    scope = ShopScope(shop_id)
+    insert_ignoring_conflict(
+        Customer,
+        {"shop_id": shop_id, "platform_customer_id": contact.platform_customer_id, "email": email},
+    )
+    customer = None
+    if contact.platform_customer_id:
+        customer = db.session.scalars(
+            scope.select(
+                Customer, Customer.platform_customer_id == contact.platform_customer_id
+            ).with_for_update()
+        ).first()
+    if customer is None and email:
+        customer = db.session.scalars(
+            scope.select(Customer, Customer.email == email).with_for_update()
+        ).first()
+    if customer is None or customer.redacted_at is not None:
+        return customer
+    if contact.platform_customer_id and not customer.platform_customer_id:
+        customer.platform_customer_id = contact.platform_customer_id
+    if _is_newer(at, customer.platform_updated_at):
+        customer.platform_updated_at = at
+        if email and customer.email != email:
+            customer.email = email
+        for attr in ("phone", "first_name", "last_name", "locale"):
+            value = getattr(contact, attr)
+            if value:
+                setattr(customer, attr, value)
+    _apply_consent(customer, contact, at)
+    return customer
+
+
+def _apply_consent(customer: Customer, contact: ev.Contact, at: datetime) -> None:
+    when = contact.consent_updated_at or at
+    for channel, given in (("email", contact.email_consent), ("sms", contact.sms_consent)):
+        if given is None:
+            continue
+        stored_at = getattr(customer, f"{channel}_consent_at")
+        if not _is_newer(when, stored_at):
+            continue
+        state = getattr(customer, f"{channel}_consent")
+        new_state = "granted" if given else ("withdrawn" if state == "granted" else "denied")
+        if new_state != state:
+            setattr(customer, f"{channel}_consent", new_state)
+            setattr(customer, f"{channel}_consent_at", when)
+            setattr(customer, f"{channel}_consent_source", contact.consent_source or "platform")
+
+
+def apply_cart_updated(event: ev.CartUpdated) -> None:
+    customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
+    cart = _lock_or_create(
+        Cart,
+        {"shop_id": event.shop_id, "cart_key": event.cart_key},
+        {"currency": event.currency},
+    )
+    if not _is_newer(event.updated_at, cart.platform_updated_at):
+        return
+    cart.platform_updated_at = event.updated_at
+    cart.items = [item.as_row() for item in event.items]
+    cart.total = event.total
+    cart.currency = event.currency
+    cart.restore_url = event.restore_url or cart.restore_url
+    cart.email = (event.customer.email or cart.email or "").lower() or None
+    cart.phone = event.customer.phone or cart.phone
+    if customer is not None:
+        cart.customer_id = customer.id
+    if cart.status in ("abandoned", "expired") or (cart.status == "active" and not event.items):
+        cart.status = "active" if event.items else "expired"
+
+
+def apply_checkout_contact(event: ev.CheckoutContact) -> None:
+    customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
+    if event.cart_key is None:
+        return
+    cart = _lock_or_create(Cart, {"shop_id": event.shop_id, "cart_key": event.cart_key}, {})
+    cart.email = (event.customer.email or cart.email or "").lower() or None
+    cart.phone = event.customer.phone or cart.phone
+    if customer is not None:
+        cart.customer_id = customer.id
+
+
+def _apply_order(event: ev._OrderEvent) -> None:
+    customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
+    order = _lock_or_create(
+        Order,
+        {"shop_id": event.shop_id, "platform_order_id": event.order_id},
+        {"placed_at": event.created_at, "currency": event.currency},
+    )
+    newer = _is_newer(event.updated_at, order.platform_updated_at)
+    # Payment and cancellation are one-way facts: a late "created" must not un-pay an order.
+    order.paid = order.paid or event.paid
+    order.cancelled = order.cancelled or isinstance(event, ev.OrderCancelled)
+    if newer:
+        order.platform_updated_at = event.updated_at
+        order.order_number = event.order_number or order.order_number
+        order.cart_key = event.cart_key or order.cart_key
+        order.email = (event.customer.email or order.email or "").lower() or None
+        order.items = [item.as_row() for item in event.items] or order.items
+        order.total = event.total
+        order.currency = event.currency
+        order.payment_method = event.payment_method
+        order.is_cod = event.is_cod
+        order.shipping_address = event.shipping_address or order.shipping_address
+        order.placed_at = event.created_at
+    if customer is not None:
+        order.customer_id = customer.id
+        db.session.flush()
+        refresh_customer_totals(event.shop_id, customer.id)
+    if order.cart_key and not order.cancelled:
+        db.session.execute(
+            ShopScope(event.shop_id)
+            .update(Cart, Cart.cart_key == order.cart_key, Cart.status != "recovered")
+            .values(status="converted")
+        )
+
+
+def refresh_customer_totals(shop_id: int, customer_id: int) -> None:
+    """Recompute order stats from the orders themselves, so replays cannot double-count."""
+    live = sa.and_(
+        Order.shop_id == shop_id, Order.customer_id == customer_id, Order.cancelled.is_(False)
+    )
+    count, spent, first, last = db.session.execute(
+        sa.select(
+            sa.func.count(Order.id),
+            sa.func.coalesce(sa.func.sum(Order.total), 0),
+            sa.func.min(Order.placed_at),
+            sa.func.max(Order.placed_at),
+        ).where(live)
+    ).one()
+    customer = ShopScope(shop_id).get(Customer, customer_id)
+    if customer is None:
+        return
+    customer.order_count = count
+    customer.total_spent = Decimal(spent)
+    customer.first_order_at = _aware(first)
+    customer.last_order_at = _aware(last)
+
+
+def _aware(value: Any) -> datetime | None:
+    # Aggregates bypass the column type on SQLite and come back as naive values or strings.
+    from app.models.base import UTCDateTime
+
+    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
+        return value
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return UTCDateTime().process_result_value(value, db.session.get_bind().dialect)
+
+
+def apply_customer_updated(event: ev.CustomerUpdated) -> None:
+    customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
+    if customer is None or customer.platform_updated_at != event.updated_at:
+        return
+    if event.address is not None:
+        customer.address = event.address
+    if event.birthday is not None:
+        customer.birthday = event.birthday
+
+
+def apply_product_changed(event: ev.ProductChanged) -> None:
+    product = _lock_or_create(
+        Product, {"shop_id": event.shop_id, "platform_product_id": event.product_id}, {}
+    )
+    if not _is_newer(event.updated_at, product.platform_updated_at):
+        return
+    product.platform_updated_at = event.updated_at
+    for attr in (
+        "title",
+        "handle",
+        "url",
+        "image_url",
+        "category",
+        "status",
+        "price",
+        "compare_at_price",
+        "in_stock",
+    ):
+        setattr(product, attr, getattr(event, attr))
+    product.cross_sell_ids = list(event.cross_sell_ids)
+    product.upsell_ids = list(event.upsell_ids)
+    db.session.flush()
+    for data in event.variants:
+        variant = _lock_or_create(
+            Variant,
+            {"shop_id": event.shop_id, "platform_variant_id": str(data["id"])},
+            {"product_id": product.id},
+        )
+        variant.product_id = product.id
+        for attr in (
+            "title",
+            "sku",
+            "price",
+            "compare_at_price",
+            "stock",
+            "weight_grams",
+            "image_url",
+        ):
+            if attr in data:
+                setattr(variant, attr, data[attr])
+
+
+def apply_product_deleted(event: ev.ProductDeleted) -> None:
+    db.session.execute(
+        ShopScope(event.shop_id)
+        .update(Product, Product.platform_product_id == event.product_id)
+        .values(status="deleted", in_stock=False)
+    )
+
+
+def apply_app_uninstalled(event: ev.AppUninstalled) -> None:
+    """Stop everything for the shop at once and forget its tokens."""
+    shop = db.session.get(Shop, event.shop_id, with_for_update=True)
+    if shop is None:
+        return
+    shop.status = "uninstalled"
+    shop.uninstalled_at = utcnow()
+    shop.credentials = {}
+    cancel_runs(event.shop_id, reason="shop_uninstalled")
+
+
+def cancel_runs(shop_id: int, reason: str, *criteria: Any) -> int:
+    result = db.session.execute(
+        ShopScope(shop_id)
+        .update(FlowRun, FlowRun.state == "active", *criteria)
+        .values(state="cancelled", end_reason=reason, ended_at=utcnow(), next_step_at=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _find_customer(shop_id: int, contact: ev.Contact) -> Customer | None:
+    scope = ShopScope(shop_id)
+    if contact.platform_customer_id:
+        found = scope.first(Customer, Customer.platform_customer_id == contact.platform_customer_id)
+        if found is not None:
+            return found
+    if contact.email:
+        return scope.first(Customer, Customer.email == contact.email.strip().lower())
+    return None
+
+
+def apply_customer_redact(event: ev.CustomerRedact) -> None:
+    """Erase a customer's personal data; orders stay, anonymised, for the shop's totals."""
+    scope = ShopScope(event.shop_id)
+    customer = _find_customer(event.shop_id, event.customer)
+    emails = {e for e in (event.customer.email and event.customer.email.lower(),) if e}
+    if customer is not None:
+        if customer.email:
+            emails.add(customer.email)
+        cancel_runs(event.shop_id, "customer_redacted", FlowRun.customer_id == customer.id)
+        for attr in ("email", "phone", "locale", "birthday", "platform_customer_id"):
+            setattr(customer, attr, None)
+        customer.first_name = customer.last_name = ""
+        customer.address = {}
+        customer.redacted_at = utcnow()
+    order_match: list[sa.ColumnElement[bool]] = [Order.email.in_(emails)] if emails else []
+    if customer is not None:
+        order_match.append(Order.customer_id == customer.id)
+    if event.order_ids:
+        order_match.append(Order.platform_order_id.in_(event.order_ids))
+    if order_match:
+        db.session.execute(
+            scope.update(Order, sa.or_(*order_match)).values(email=None, shipping_address={})
+        )
+    if emails:
+        db.session.execute(scope.delete(Cart, Cart.email.in_(emails)))
+        db.session.execute(
+            scope.update(Message, Message.recipient.in_(emails)).values(recipient="redacted")
+        )
+        db.session.execute(scope.delete(Suppression, Suppression.address.in_(emails)))
+    if customer is not None:
+        db.session.execute(scope.delete(Cart, Cart.customer_id == customer.id))
+    scope.add(
+        AuditLog(
+            actor="system",
+            action="customer_redacted",
+            subject=f"customer:{customer.id if customer else '?'}",
+        )
+    )
+
+
+def apply_shop_redact(event: ev.ShopRedact) -> None:
+    """Erase all personal data of a shop that left 48 h ago; anonymous totals remain."""
+    scope = ShopScope(event.shop_id)
+    cancel_runs(event.shop_id, "shop_redacted")
+    db.session.execute(
+        scope.update(Order).values(email=None, shipping_address={}, customer_id=None)
+    )
+    db.session.execute(scope.update(Message).values(recipient="redacted"))
+    for model in (Cart, Suppression, Customer):
+        db.session.execute(scope.delete(model))
+    db.session.execute(scope.update(WebhookDelivery).values(body=b"", headers={}))
+    shop = db.session.get(Shop, event.shop_id)
+    if shop is not None:
+        shop.status = "redacted"
+        shop.credentials = {}
+    scope.add(AuditLog(actor="system", action="shop_redacted", subject=f"shop:{event.shop_id}"))
+
+
+def apply_customer_data_request(event: ev.CustomerDataRequest) -> None:
+    """Record a JSON export of what we hold on the customer, for support to hand over."""
+    scope = ShopScope(event.shop_id)
+    customer = _find_customer(event.shop_id, event.customer)
+    export: dict[str, Any] = {
+        "request_id": event.request_id,
+        "customer": None,
+        "orders": [],
+        "messages": [],
+    }
+    if customer is not None:
+        export["customer"] = {
+            c: _plain(getattr(customer, c))
+            for c in (
+                "email",
+                "phone",
+                "first_name",
+                "last_name",
+                "locale",
+                "email_consent",
+                "email_consent_at",
+                "sms_consent",
+                "sms_consent_at",
+                "order_count",
+                "total_spent",
+                "first_order_at",
+                "last_order_at",
+            )
+        }
+        export["orders"] = [
+            {
+                "id": o.platform_order_id,
+                "total": str(o.total),
+                "currency": o.currency,
+                "placed_at": o.placed_at.isoformat(),
+            }
+            for o in scope.all(Order, Order.customer_id == customer.id)
+        ]
+        export["messages"] = [
+            {
+                "subject": m.subject,
+                "channel": m.channel,
+                "status": m.status,
+                "sent_at": _plain(m.sent_at),
+            }
+            for m in scope.all(Message, Message.customer_id == customer.id)
+        ]
+    scope.add(
+        AuditLog(
+            actor="system",
+            action="customer_data_request",
+            subject=f"request:{event.request_id}",
+            details=export,
+        )
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {
+    ev.CartUpdated: apply_cart_updated,
+    ev.CheckoutContact: apply_checkout_contact,
+    ev.OrderCreated: _apply_order,
+    ev.OrderPaid: _apply_order,
+    ev.OrderCancelled: _apply_order,
+    ev.CustomerUpdated: apply_customer_updated,
+    ev.ProductChanged: apply_product_changed,
+    ev.ProductDeleted: apply_product_deleted,
+    ev.AppUninstalled: apply_app_uninstalled,
+    ev.CustomerRedact: apply_customer_redact,
+    ev.ShopRedact: apply_shop_redact,
+    ev.CustomerDataRequest: apply_customer_data_request,
+}

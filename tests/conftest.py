@@ -1,0 +1,172 @@
+"""Shared fixtures: the app on real services, a clean database and Redis per test, and
+factories that build on each other (shop -> customer -> cart)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import downgrade, upgrade
+from redis import Redis
+from rq import SimpleWorker
+
+from app import MIGRATIONS_DIR, create_app, queues
+from app.config import config_for_tests
+from app.connectors.base import hmac_sha256
+from app.models import Shop, db
+from tests.backends import Backends, detect
+
+_BACKENDS = detect()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return _BACKENDS.description
+
+
+@pytest.fixture(scope="session")
+def backends() -> Backends:
+    return _BACKENDS
+
+
+@pytest.fixture(scope="session")
+def _app(backends: Backends) -> Iterator[Flask]:
+    app = create_app(config_for_tests(backends.database_url, backends.redis_url))
+    with app.app_context():
+        _reset_schema()
+        upgrade(directory=MIGRATIONS_DIR)
+        db.session.remove()
+    yield app
+
+
+def _reset_schema() -> None:
+    """Start from an empty database so the migrations, not leftovers, define the schema."""
+    engine = db.engine
+    meta = sa.MetaData()
+    meta.reflect(bind=engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            for table in meta.tables:
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+        else:
+            meta.drop_all(bind=conn)
+
+
+@pytest.fixture()
+def app(_app: Flask) -> Iterator[Flask]:
+    """The app with an empty database and Redis, and an app context pushed."""
+    with _app.app_context():
+        _truncate_all()
+        queues.redis_connection().flushdb()
+        yield _app
+        db.session.rollback()
+        db.session.remove()
+
+
+def _truncate_all() -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def redis_conn(app: Flask) -> Redis:
+    return queues.redis_connection()
+
+
+@pytest.fixture()
+def run_jobs(app: Flask) -> Callable[..., int]:
+    """Run queued jobs in-process with a real RQ worker until the queues are empty."""
+
+    def run(*names: str) -> int:
+        """Returns how many jobs finished successfully."""
+        qs = [queues.queue(n) for n in (names or queues.QUEUES)]
+        before = sum(q.finished_job_registry.count for q in qs)
+        SimpleWorker(qs, connection=queues.redis_connection()).work(burst=True)
+        return sum(q.finished_job_registry.count for q in qs) - before
+
+    return run
+
+
+@pytest.fixture()
+def make_shop(app: Flask) -> Callable[..., Shop]:
+    def make(**overrides: Any) -> Shop:
+        values: dict[str, Any] = {
+            "platform": "demo",
+            "domain": f"shop{overrides.get('n', '')}.example",
+            "name": "Test shop",
+            "status": "active",
+            "currency": "PLN",
+            "locale": "pl",
+            "timezone": "Europe/Warsaw",
+        }
+        overrides.pop("n", None)
+        credentials = overrides.pop("credentials", {"webhook_secret": "s3cret"})
+        values.update(overrides)
+        shop = Shop(**values)
+        shop.credentials = credentials
+        db.session.add(shop)
+        db.session.commit()
+        return shop
+
+    return make
+
+
+@pytest.fixture()
+def shop(make_shop: Callable[..., Shop]) -> Shop:
+    return make_shop()
+
+
+def sign(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac_sha256(secret, body)).decode()
+
+
+@pytest.fixture()
+def post_demo_webhook(client: FlaskClient, shop: Shop) -> Callable[..., Any]:
+    """POST a signed demo-platform delivery, like a shop would."""
+
+    def post(
+        topic: str,
+        payload: Any,
+        *,
+        delivery_id: str = "d-1",
+        secret: str = "s3cret",
+        raw: bytes | None = None,
+        domain: str | None = None,
+    ) -> Any:
+        body = raw if raw is not None else json.dumps(payload).encode()
+        return client.post(
+            "/webhooks/demo",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Demo-Shop": domain or shop.domain,
+                "X-Demo-Topic": topic,
+                "X-Demo-Delivery-Id": delivery_id,
+                "X-Demo-Hmac-Sha256": sign(secret, body),
+            },
+        )
+
+    return post
+
+
+def ts(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+__all__ = ["downgrade", "sign", "ts"]

@@ -1,0 +1,53 @@
+"""Tenant isolation through the shop-scoped query helper."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from app.models import Customer, ShopScope, TenantError, db
+
+
+@pytest.fixture()
+def two_shops(make_shop):
+    a, b = make_shop(n=1), make_shop(n=2)
+    db.session.add_all(
+        [
+            Customer(shop_id=a.id, email="a@example.com"),
+            Customer(shop_id=b.id, email="b@example.com"),
+        ]
+    )
+    db.session.commit()
+    return a, b
+
+
+def test_scope_cannot_read_another_shops_rows(two_shops):
+    a, b = two_shops
+    scope = ShopScope(a.id)
+    b_customer = ShopScope(b.id).first(Customer)
+    assert [c.email for c in scope.all(Customer)] == ["a@example.com"]
+    assert scope.get(Customer, b_customer.id) is None
+    assert scope.first(Customer, Customer.email == "b@example.com") is None
+
+
+def test_scoped_update_and_delete_leave_other_shops_alone(two_shops):
+    a, b = two_shops
+    db.session.execute(ShopScope(a.id).update(Customer).values(first_name="Changed"))
+    db.session.execute(ShopScope(a.id).delete(Customer, Customer.email == "b@example.com"))
+    db.session.commit()
+    b_customer = ShopScope(b.id).first(Customer)
+    assert b_customer is not None and b_customer.first_name == ""
+
+
+def test_guard_filters_even_queries_written_without_the_helper(two_shops):
+    a, _ = two_shops
+    with ShopScope(a.id).guard():
+        emails = db.session.scalars(sa.select(Customer.email)).all()
+    assert emails == ["a@example.com"]
+    assert len(db.session.scalars(sa.select(Customer)).all()) == 2  # guard is gone after
+
+
+def test_add_refuses_a_row_of_another_shop(two_shops):
+    a, b = two_shops
+    with pytest.raises(TenantError):
+        ShopScope(a.id).add(Customer(shop_id=b.id, email="x@example.com"))

@@ -1,0 +1,125 @@
+"""The ingest path: verify, store, commit, enqueue, answer."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from redis import Redis
+from rq import Queue
+
+from app import queues
+from app.models import Cart, WebhookDelivery, db
+from app.periodic import minute_tick
+from tests.conftest import ts
+
+CART = {
+    "cart_key": "c-1",
+    "customer": {"email": "Ana@Example.com", "accepts_marketing": True},
+    "items": [{"product_id": "1001", "quantity": 2, "price": "189.00", "title": "Linen shirt"}],
+    "total": "378.00",
+    "currency": "PLN",
+    "updated_at": "2026-11-20T10:00:00Z",
+}
+
+
+def deliveries() -> list[WebhookDelivery]:
+    return list(db.session.scalars(sa.select(WebhookDelivery)))
+
+
+def test_bad_signature_is_401_and_stores_nothing(post_demo_webhook):
+    response = post_demo_webhook("cart/updated", CART, secret="wrong")
+    assert response.status_code == 401
+    assert deliveries() == []
+
+
+def test_unknown_shop_signature_cannot_be_checked_so_401(post_demo_webhook):
+    response = post_demo_webhook("cart/updated", CART, domain="nobody.example")
+    assert response.status_code == 401
+    assert deliveries() == []
+
+
+def test_missing_routing_headers_are_400(client, shop):
+    response = client.post("/webhooks/demo", data=b"{}", headers={"X-Demo-Shop": shop.domain})
+    assert response.status_code == 400
+    assert "X-Demo-Topic" in response.get_json()["message"]
+
+
+def test_unknown_platform_is_404(client):
+    assert client.post("/webhooks/nowhere", data=b"{}").status_code == 404
+
+
+def test_malformed_json_with_valid_signature_is_400_and_stored_failed(
+    post_demo_webhook, redis_conn
+):
+    response = post_demo_webhook("cart/updated", None, raw=b'{"cart_key": "c-1",')
+    assert response.status_code == 400
+    (row,) = deliveries()
+    assert row.status == "failed"
+    assert "malformed JSON" in (row.last_error or "")
+    assert row.body == b'{"cart_key": "c-1",'
+    assert Queue("events", connection=redis_conn).count == 0
+
+
+def test_unknown_topic_is_200_and_stored_ignored(post_demo_webhook, redis_conn):
+    response = post_demo_webhook("fulfillment/created", {"id": 1})
+    assert response.status_code == 200
+    (row,) = deliveries()
+    assert row.status == "ignored"
+    assert Queue("events", connection=redis_conn).count == 0
+
+
+def test_valid_delivery_is_stored_before_answer_and_processed_by_worker(
+    post_demo_webhook, run_jobs
+):
+    response = post_demo_webhook("cart/updated", CART)
+    assert response.status_code == 200
+    (row,) = deliveries()
+    assert row.status == "received"
+    assert run_jobs("events") == 1
+    db.session.expire_all()
+    assert deliveries()[0].status == "processed"
+    cart = db.session.scalars(sa.select(Cart)).one()
+    assert (cart.cart_key, cart.email, cart.total) == ("c-1", "ana@example.com", 378)
+    assert cart.platform_updated_at == ts("2026-11-20T10:00:00")
+
+
+def test_same_delivery_twice_creates_one_row_and_one_job(post_demo_webhook, redis_conn):
+    first = post_demo_webhook("cart/updated", CART, delivery_id="same")
+    second = post_demo_webhook("cart/updated", CART, delivery_id="same")
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.get_json()["message"] == "duplicate"
+    assert len(deliveries()) == 1
+    assert Queue("events", connection=redis_conn).count == 1
+
+
+def test_redis_down_still_answers_200_and_tick_requeues_when_back(app, post_demo_webhook, run_jobs):
+    working = queues.redis_connection()
+    app.extensions["storeflow_redis"] = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    try:
+        response = post_demo_webhook("cart/updated", CART)
+    finally:
+        app.extensions["storeflow_redis"] = working
+    assert response.status_code == 200
+    (row,) = deliveries()
+    assert row.status == "received"
+    assert Queue("events", connection=working).count == 0
+
+    # Redis is back; a minute tick before the two-minute grace leaves the row alone...
+    assert minute_tick(now=row.received_at)["deliveries_requeued"] == 0
+    # ...and the one after it re-enqueues it, once, however often it ticks.
+    later = row.received_at.replace(microsecond=0) + __import__("datetime").timedelta(minutes=3)
+    assert minute_tick(now=later)["deliveries_requeued"] == 1
+    assert minute_tick(now=later)["deliveries_requeued"] == 0
+    assert run_jobs("events") == 1
+    db.session.expire_all()
+    assert deliveries()[0].status == "processed"
+
+
+def test_processing_error_is_recorded_and_retried(post_demo_webhook, run_jobs):
+    bad = dict(CART, updated_at="not a time")
+    post_demo_webhook("cart/updated", bad)
+    run_jobs("events")
+    db.session.expire_all()
+    (row,) = deliveries()
+    assert row.attempts == 1
+    assert row.status == "received"  # still retriable until DELIVERY_MAX_ATTEMPTS
+    assert "ValueError" in (row.last_error or "")
