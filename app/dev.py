@@ -76,12 +76,12 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
-        shop = demo.seed()
+        shop_name = demo.seed().name
     base = env["STOREFLOW_PUBLIC_URL"]
     print(
         f"\nStoreflow is starting\n  database: {env['STOREFLOW_DATABASE_URL']}"
         f"\n  redis:    {env['STOREFLOW_REDIS_URL']}"
-        f"\n  open      {base}/  (service and demo shop '{shop.name}')"
+        f"\n  open      {base}/  (service and demo shop '{shop_name}')"
         f"\n  health    {base}/healthz\n",
         flush=True,
     )

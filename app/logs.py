@@ -26,3 +26,5 @@ def configure(level: str) -> None:
     handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
+    # rq's CLI installs its own handler; without this every worker line is printed twice.
+    logging.getLogger("rq").propagate = False

@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+    from decimal import Decimal
+
     from app.events import Event
-    from app.models import Shop
+    from app.models import Order, Shipment, Shop
 
 
 class SignatureError(Exception):
@@ -53,6 +56,32 @@ class Connector(Protocol):
     def normalize(
         self, shop: Shop, topic: str, payload: Any, headers: Mapping[str, str]
     ) -> list[Event]: ...
+
+
+@dataclass(frozen=True)
+class DiscountSpec:
+    """A single-use, expiring discount for one recipient, created at send time."""
+
+    code: str
+    percentage: Decimal
+    expires_at: datetime
+    recipient_email: str | None = None
+    platform_customer_id: str | None = None
+    title: str = "Storeflow"
+
+
+@dataclass(frozen=True)
+class DiscountResult:
+    code: str
+    platform_discount_id: str | None = None
+
+
+class ShopActions(Protocol):
+    """What flows and labels ask of a shop's platform (each connector implements it)."""
+
+    def create_discount(self, shop: Shop, spec: DiscountSpec) -> DiscountResult: ...
+
+    def push_tracking(self, shop: Shop, order: Order, shipment: Shipment) -> None: ...
 
 
 def hmac_sha256(secret: str | bytes, body: bytes) -> bytes:

@@ -10,10 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.connectors.base import Envelope, EnvelopeError, SignatureError, header, verify_base64_hmac
+from app.connectors.base import (
+    DiscountResult,
+    DiscountSpec,
+    Envelope,
+    EnvelopeError,
+    SignatureError,
+    header,
+    verify_base64_hmac,
+)
 from app.connectors.demo.mapping import HANDLERS
 from app.events import Event
-from app.models import Shop
+from app.models import AuditLog, Order, Shipment, Shop, ShopScope
 
 
 class DemoConnector:
@@ -44,6 +52,23 @@ class DemoConnector:
         self, shop: Shop, topic: str, payload: Any, headers: Mapping[str, str]
     ) -> list[Event]:
         return HANDLERS[topic](shop.id, payload)
+
+    # The demo platform has no API: codes and tracking live in our own tables and audit log.
+    def create_discount(self, shop: Shop, spec: DiscountSpec) -> DiscountResult:
+        return DiscountResult(code=spec.code, platform_discount_id=f"demo-{spec.code}")
+
+    def push_tracking(self, shop: Shop, order: Order, shipment: Shipment) -> None:
+        ShopScope(shop.id).add(
+            AuditLog(
+                actor="system",
+                action="tracking_pushed",
+                subject=f"order:{order.platform_order_id}",
+                details={
+                    "tracking_number": shipment.tracking_number,
+                    "tracking_url": shipment.tracking_url,
+                },
+            )
+        )
 
 
 CONNECTOR = DemoConnector()
