@@ -122,6 +122,8 @@ def load(
     config["TESTING"] = environment == "test"
     config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(config["DATABASE_URL"])
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    # Largest request body we read (webhooks included); Flask answers 413 beyond it.
+    config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     return config
 
 

@@ -123,3 +123,18 @@ def test_processing_error_is_recorded_and_retried(post_demo_webhook, run_jobs):
     assert row.attempts == 1
     assert row.status == "received"  # still retriable until DELIVERY_MAX_ATTEMPTS
     assert "ValueError" in (row.last_error or "")
+
+
+def test_oversized_body_is_refused_with_413_and_not_stored(client, shop):
+    response = client.post(
+        "/webhooks/demo",
+        data=b"x" * (8 * 1024 * 1024 + 1),
+        headers={
+            "X-Demo-Shop": shop.domain,
+            "X-Demo-Topic": "cart/updated",
+            "X-Demo-Delivery-Id": "big",
+            "X-Demo-Hmac-Sha256": "AAAA",
+        },
+    )
+    assert response.status_code == 413
+    assert deliveries() == []
