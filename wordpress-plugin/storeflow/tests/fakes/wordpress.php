@@ -61,3 +61,12 @@ function as_schedule_single_action( $timestamp, $hook, $args = array(), $group =
 	StoreflowTestWorld::$actions[] = array( 'hook' => $hook, 'args' => $args, 'group' => $group, 'at' => $timestamp );
 	return count( StoreflowTestWorld::$actions );
 }
+
+/** Thrown by the fake wp_safe_redirect so code that exits after redirecting can be tested. */
+final class StoreflowRedirect extends RuntimeException {}
+
+function admin_url( $path = '' ) { return 'https://shop.example/wp-admin/' . $path; }
+function add_query_arg( $key, $value, $url ) { return $url . ( str_contains( $url, '?' ) ? '&' : '?' ) . $key . '=' . rawurlencode( $value ); }
+function current_user_can( $capability ) { return 'manage_woocommerce' === $capability && StoreflowTestWorld::$user_id > 0; }
+function wp_safe_redirect( $location, $status = 302 ) { throw new StoreflowRedirect( $location ); }
+function wp_unslash( $value ) { return is_string( $value ) ? stripslashes( $value ) : $value; }
