@@ -31,7 +31,8 @@ final class CheckoutContact {
 	public static function register(): void {
 		add_action( 'wp_enqueue_scripts', array( self::class, 'enqueue_script' ) );
 		add_action( 'wc_ajax_' . self::AJAX_ACTION, array( self::class, 'ajax' ) );
-		add_action( 'woocommerce_review_order_before_submit', array( self::class, 'render_consent' ) );
+		// Under the billing fields: the order review area is re-rendered by AJAX and would reset the box.
+		add_action( 'woocommerce_after_checkout_billing_form', array( self::class, 'render_consent' ) );
 		add_action( 'woocommerce_checkout_create_order', array( self::class, 'tag_classic_order' ) );
 		add_action( 'woocommerce_init', array( self::class, 'register_block_field' ) );
 		add_action( 'woocommerce_store_api_cart_update_customer_from_request', array( self::class, 'from_store_api' ), 10, 2 );
@@ -89,8 +90,8 @@ final class CheckoutContact {
 	}
 
 	/**
-	 * The optional consent checkbox above the classic "Place order" button, unticked by default
-	 * (consent must be given, not presumed).
+	 * The optional consent checkbox on the classic checkout, unticked unless this shopper ticked
+	 * it before (consent must be given, not presumed).
 	 */
 	public static function render_consent(): void {
 		if ( ! Settings::capture_active() ) {

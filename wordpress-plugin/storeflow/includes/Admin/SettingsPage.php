@@ -68,7 +68,7 @@ final class SettingsPage {
 		$settings = Settings::get();
 		echo '<div class="wrap"><h1>' . esc_html__( 'Storeflow', 'storeflow' ) . '</h1>';
 		self::notice();
-		settings_errors( Settings::OPTION );
+		settings_errors(); // Pages outside Settings must show options.php's messages themselves.
 		self::connection_box();
 		echo '<form method="post" action="' . esc_url( admin_url( 'options.php' ) ) . '">';
 		settings_fields( self::GROUP );

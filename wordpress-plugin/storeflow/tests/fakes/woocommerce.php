@@ -81,3 +81,4 @@ function wc_add_notice( $message, $type = 'success' ) { StoreflowTestWorld::$not
 function wc_get_checkout_url() { return 'https://shop.example/checkout/'; }
 function wc_get_cart_url() { return 'https://shop.example/cart/'; }
 function wc_get_product_variation_attributes( $variation_id ) { return array( 'attribute_pa_size' => 'm' ); }
+class WooCommerce {}

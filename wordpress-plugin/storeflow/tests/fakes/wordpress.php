@@ -70,3 +70,11 @@ function add_query_arg( $key, $value, $url ) { return $url . ( str_contains( $ur
 function current_user_can( $capability ) { return 'manage_woocommerce' === $capability && StoreflowTestWorld::$user_id > 0; }
 function wp_safe_redirect( $location, $status = 302 ) { throw new StoreflowRedirect( $location ); }
 function wp_unslash( $value ) { return is_string( $value ) ? stripslashes( $value ) : $value; }
+
+function add_action( $hook, $callback, $priority = 10, $accepted_args = 1 ) {
+	StoreflowTestWorld::$hooks[ $hook ][] = array( $callback, $priority, $accepted_args );
+	return true;
+}
+function add_filter( $hook, $callback, $priority = 10, $accepted_args = 1 ) { return add_action( $hook, $callback, $priority, $accepted_args ); }
+function is_admin() { return StoreflowTestWorld::$admin; }
+function plugin_basename( $file ) { return 'storeflow/' . basename( $file ); }

@@ -26,6 +26,9 @@ final class StoreflowTestWorld {
 	public static int $user_id = 0;
 	public static string $home_url = 'https://shop.example';
 	public static ?object $wc = null;
+	/** @var array<string, list<array{0:callable, 1:int, 2:int}>> */
+	public static array $hooks = array();
+	public static bool $admin = false;
 
 	public static function reset(): void {
 		self::$options         = array();
@@ -38,5 +41,7 @@ final class StoreflowTestWorld {
 		self::$user_id         = 0;
 		self::$home_url        = 'https://shop.example';
 		self::$wc              = null;
+		self::$hooks           = array();
+		self::$admin           = false;
 	}
 }
