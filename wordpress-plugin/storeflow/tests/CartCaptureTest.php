@@ -14,9 +14,8 @@ final class CartCaptureTest extends StoreflowTestCase {
 
 	protected function setUp(): void {
 		parent::setUp();
-		$this->wc                    = $this->connected_store();
-		$this->wc->cart->catalog[12] = new WC_Product( 12, 'Shirt' );
-		$this->shopper               = new Shopper( $this->wc->session, 0 );
+		$this->wc      = $this->connected_store();
+		$this->shopper = $this->shopper();
 	}
 
 	public function test_many_recalculations_in_one_request_queue_one_cart_update(): void {

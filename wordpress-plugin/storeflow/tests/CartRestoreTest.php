@@ -16,11 +16,9 @@ final class CartRestoreTest extends StoreflowTestCase {
 
 	protected function setUp(): void {
 		parent::setUp();
-		$this->wc                          = $this->connected_store();
-		$this->wc->cart->catalog[12]       = new WC_Product( 12, 'Shirt' );
-		$this->wc->cart->catalog[31]       = new WC_Product( 31, 'Hoodie - M' );
-		$this->wc->cart->valid_coupons     = array( 'BACK-10' => true );
-		$this->shopper                     = new Shopper( $this->wc->session, 0 );
+		$this->wc                      = $this->connected_store();
+		$this->wc->cart->valid_coupons = array( 'BACK-10' => true );
+		$this->shopper                 = $this->shopper();
 	}
 
 	public function test_valid_link_rebuilds_lines_applies_discount_adopts_cart_key_and_goes_to_checkout(): void {

@@ -5,7 +5,6 @@
 
 use Storeflow\CartCapture;
 use Storeflow\CheckoutContact;
-use Storeflow\Shopper;
 
 final class CheckoutContactTest extends StoreflowTestCase {
 
@@ -13,8 +12,7 @@ final class CheckoutContactTest extends StoreflowTestCase {
 
 	protected function setUp(): void {
 		parent::setUp();
-		$this->wc                    = $this->connected_store();
-		$this->wc->cart->catalog[12] = new WC_Product( 12, 'Shirt' );
+		$this->wc = $this->connected_store();
 		$this->wc->cart->add_to_cart( 12, 1 );
 	}
 
@@ -58,10 +56,6 @@ final class CheckoutContactTest extends StoreflowTestCase {
 		CheckoutContact::tag_block_order( $order, $this->request( null ) );
 
 		$this->assertSame( 'no', $order->meta['storeflow_consent'] );
-	}
-
-	private function shopper(): Shopper {
-		return new Shopper( $this->wc->session, 0 );
 	}
 
 	private function customer( string $email ): object {
