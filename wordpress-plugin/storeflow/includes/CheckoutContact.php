@@ -24,6 +24,13 @@ final class CheckoutContact {
 	/** Order meta keys; no leading underscore so the REST order webhook carries them to the service. */
 	public const META_CONSENT  = 'storeflow_consent';
 	public const META_CART_KEY = 'storeflow_cart_key';
+	/** Our contact field => classic checkout input name. */
+	private const CLASSIC_FIELDS = array(
+		'email'      => 'billing_email',
+		'phone'      => 'billing_phone',
+		'first_name' => 'billing_first_name',
+		'last_name'  => 'billing_last_name',
+	);
 
 	/**
 	 * Hook into WooCommerce.
@@ -31,6 +38,7 @@ final class CheckoutContact {
 	public static function register(): void {
 		add_action( 'wp_enqueue_scripts', array( self::class, 'enqueue_script' ) );
 		add_action( 'wc_ajax_' . self::AJAX_ACTION, array( self::class, 'ajax' ) );
+		add_action( 'woocommerce_checkout_update_order_review', array( self::class, 'from_order_review' ) );
 		// Under the billing fields: the order review area is re-rendered by AJAX and would reset the box.
 		add_action( 'woocommerce_after_checkout_billing_form', array( self::class, 'render_consent' ) );
 		add_action( 'woocommerce_checkout_create_order', array( self::class, 'tag_classic_order' ) );
@@ -71,6 +79,7 @@ final class CheckoutContact {
 				'url'          => \WC_AJAX::get_endpoint( self::AJAX_ACTION ),
 				'nonce'        => wp_create_nonce( self::NONCE ),
 				'consentField' => self::CONSENT_FIELD,
+				'fields'       => self::CLASSIC_FIELDS,
 			)
 		);
 	}
@@ -87,6 +96,26 @@ final class CheckoutContact {
 			}
 		}
 		wp_send_json_success( array( 'changed' => self::remember( $raw ) ) );
+	}
+
+	/**
+	 * WooCommerce's own order-review refresh (nonce checked by WooCommerce) posts the whole
+	 * classic checkout form: a fallback for browsers where our script did not run.
+	 *
+	 * @param string $posted_data URL-encoded checkout form.
+	 */
+	public static function from_order_review( $posted_data ): void {
+		parse_str( (string) $posted_data, $form );
+		$raw = array();
+		foreach ( self::CLASSIC_FIELDS as $field => $name ) {
+			if ( isset( $form[ $name ] ) && is_string( $form[ $name ] ) ) {
+				$raw[ $field ] = $form[ $name ];
+			}
+		}
+		$raw['consent'] = ! empty( $form[ self::CONSENT_FIELD ] );
+		if ( ! empty( $raw['email'] ) || ! empty( $raw['phone'] ) ) {
+			self::remember( $raw );
+		}
 	}
 
 	/**

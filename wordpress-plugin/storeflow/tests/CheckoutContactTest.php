@@ -27,6 +27,20 @@ final class CheckoutContactTest extends StoreflowTestCase {
 		$this->assertTrue( $contact['consent'] );
 	}
 
+	public function test_classic_order_review_refresh_captures_the_typed_email_and_consent(): void {
+		CheckoutContact::from_order_review( 'billing_first_name=Ala&billing_email=ala%40example.pl&billing_phone=&storeflow_consent=1&payment_method=cod' );
+
+		$contact = $this->shopper()->contact();
+		$this->assertSame( array( 'ala@example.pl', null, 'Ala', true ), array( $contact['email'], $contact['phone'], $contact['first_name'], $contact['consent'] ) );
+		$this->assertSame( 'checkout.contact', CartCapture::flush( $this->wc->cart, $this->shopper(), 1000 ) );
+	}
+
+	public function test_order_review_refresh_without_email_or_phone_captures_nothing(): void {
+		CheckoutContact::from_order_review( 'billing_first_name=Ala&billing_email=' );
+
+		$this->assertSame( '', $this->shopper()->contact()['first_name'] );
+	}
+
 	public function test_same_contact_twice_queues_nothing_new(): void {
 		CheckoutContact::from_store_api( $this->customer( 'ala@example.pl' ), $this->request( array() ) );
 		CartCapture::flush( $this->wc->cart, $this->shopper(), 1000 );

@@ -9,12 +9,7 @@
 	if ( ! config || ! form ) {
 		return;
 	}
-	var fields = {
-		email: 'billing_email',
-		phone: 'billing_phone',
-		first_name: 'billing_first_name',
-		last_name: 'billing_last_name',
-	};
+	var fields = config.fields; // { email: 'billing_email', ... } from CheckoutContact::CLASSIC_FIELDS
 	var watched = Object.keys( fields ).map( function ( key ) {
 		return fields[ key ];
 	} ).concat( [ config.consentField ] );
