@@ -105,18 +105,20 @@ final class Settings {
 	}
 
 	/**
-	 * Connection state: status (disconnected|pending|connected), secret, connected_at.
+	 * Connection state: status (disconnected|connected), the live secret, the secret of a
+	 * connection waiting for approval, and when it was connected.
 	 *
-	 * @return array{status:string, secret:string, connected_at:int}
+	 * @return array{status:string, secret:string, pending_secret:string, connected_at:int}
 	 */
 	public static function connection(): array {
 		$stored = get_option( self::CONNECTION_OPTION, array() );
 		$stored = is_array( $stored ) ? $stored : array();
 		return array_merge(
 			array(
-				'status'       => 'disconnected',
-				'secret'       => '',
-				'connected_at' => 0,
+				'status'         => 'disconnected',
+				'secret'         => '',
+				'pending_secret' => '',
+				'connected_at'   => 0,
 			),
 			$stored
 		);
@@ -144,21 +146,53 @@ final class Settings {
 	}
 
 	/**
-	 * Store a new connection state. The option is loaded on every page (autoload) because cart
-	 * capture needs the secret on every cart change.
+	 * Store a new connection state (any connection waiting for approval is dropped). The option
+	 * is loaded on every page (autoload) because cart capture needs the secret on every change.
 	 *
-	 * @param string $status Status.
+	 * @param string $status connected|disconnected.
 	 * @param string $secret Shared secret.
 	 */
 	public static function save_connection( string $status, string $secret ): void {
-		update_option(
-			self::CONNECTION_OPTION,
+		self::write_connection(
 			array(
 				'status'       => $status,
 				'secret'       => $secret,
 				'connected_at' => 'connected' === $status ? time() : 0,
-			),
-			true
+			)
 		);
+	}
+
+	/**
+	 * Remember the secret of a connection the merchant is about to approve. The live connection
+	 * keeps working meanwhile, as the service keeps the old secret until WooCommerce calls back.
+	 *
+	 * @param string $secret New shared secret.
+	 */
+	public static function save_pending_secret( string $secret ): void {
+		self::write_connection( array_merge( self::connection(), array( 'pending_secret' => $secret ) ) );
+	}
+
+	/**
+	 * The merchant came back from WooCommerce's approval screen: switch to the new secret, or
+	 * drop it and keep whatever connection there was.
+	 *
+	 * @param bool $approved Whether WooCommerce reported success.
+	 */
+	public static function settle_pending( bool $approved ): void {
+		$connection = self::connection();
+		if ( $approved ) {
+			self::save_connection( 'connected', $connection['pending_secret'] );
+			return;
+		}
+		self::write_connection( array_merge( $connection, array( 'pending_secret' => '' ) ) );
+	}
+
+	/**
+	 * Write the connection option.
+	 *
+	 * @param array<string, mixed> $connection Fields.
+	 */
+	private static function write_connection( array $connection ): void {
+		update_option( self::CONNECTION_OPTION, $connection, true );
 	}
 }

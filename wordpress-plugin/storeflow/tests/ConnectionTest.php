@@ -49,8 +49,10 @@ final class ConnectionTest extends StoreflowTestCase {
 		$this->assertFalse( Connection::is_store_authorize_url( 'not a url' ) );
 	}
 
-	public function test_approved_return_from_wc_auth_marks_the_pending_connection_connected(): void {
-		Settings::save_connection( 'pending', self::SECRET );
+	public function test_approved_return_from_wc_auth_switches_to_the_new_secret(): void {
+		Settings::save_connection( 'connected', 'old-secret' );
+		Settings::save_pending_secret( self::SECRET );
+		$this->assertSame( 'old-secret', Settings::secret(), 'old connection keeps working until approval' );
 		StoreflowTestWorld::$user_id = 1;
 		$_GET                        = array( 'page' => 'storeflow', 'success' => '1', 'user_id' => 'n0nce' );
 
@@ -59,13 +61,24 @@ final class ConnectionTest extends StoreflowTestCase {
 		$this->assertSame( self::SECRET, Settings::secret() );
 	}
 
-	public function test_denied_return_forgets_the_secret(): void {
-		Settings::save_connection( 'pending', self::SECRET );
+	public function test_denied_return_forgets_the_new_secret_and_keeps_the_old_connection(): void {
+		Settings::save_connection( 'connected', 'old-secret' );
+		Settings::save_pending_secret( self::SECRET );
 		StoreflowTestWorld::$user_id = 1;
 		$_GET                        = array( 'page' => 'storeflow', 'success' => '0' );
 
 		$this->assertRedirectsTo( 'storeflow_notice=denied' );
-		$this->assertSame( '', Settings::secret() );
+		$this->assertSame( 'old-secret', Settings::secret() );
+		$this->assertSame( '', Settings::connection()['pending_secret'] );
+	}
+
+	public function test_denied_first_connection_stays_disconnected(): void {
+		Settings::save_pending_secret( self::SECRET );
+		StoreflowTestWorld::$user_id = 1;
+		$_GET                        = array( 'page' => 'storeflow', 'success' => '0' );
+
+		$this->assertRedirectsTo( 'storeflow_notice=denied' );
+		$this->assertFalse( Settings::is_connected() );
 	}
 
 	public function test_return_without_a_pending_connection_changes_nothing(): void {

@@ -59,7 +59,7 @@ final class SettingsTest extends StoreflowTestCase {
 
 	public function test_events_are_sent_only_once_connected_with_a_secret(): void {
 		$this->assertFalse( Settings::capture_active() );
-		Settings::save_connection( 'pending', self::SECRET );
+		Settings::save_pending_secret( self::SECRET );
 		$this->assertFalse( Settings::capture_active() );
 		Settings::save_connection( 'connected', self::SECRET );
 		$this->assertTrue( Settings::capture_active() );

@@ -41,7 +41,7 @@ final class Connection {
 			wc_get_logger()->warning( 'Storeflow connect failed: ' . $authorize->get_error_message(), array( 'source' => 'storeflow' ) );
 			self::back( 'connect_failed' );
 		}
-		Settings::save_connection( 'pending', $secret );
+		Settings::save_pending_secret( $secret );
 		// The approval screen lives on this very store, so a safe redirect is enough.
 		wp_safe_redirect( $authorize );
 		exit;
@@ -100,17 +100,16 @@ final class Connection {
 	 * Back from WooCommerce's approval screen: wc-auth appends success=1 or success=0.
 	 */
 	public static function complete(): void {
-		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- wc-auth's redirect cannot carry our nonce; only a pending state changes.
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- wc-auth's redirect cannot carry our nonce; only a pending secret is settled.
 		if ( ! isset( $_GET['page'], $_GET['success'] ) || SettingsPage::SLUG !== $_GET['page'] ) {
 			return;
 		}
-		$connection = Settings::connection();
-		if ( 'pending' !== $connection['status'] || ! current_user_can( 'manage_woocommerce' ) ) {
+		if ( '' === Settings::connection()['pending_secret'] || ! current_user_can( 'manage_woocommerce' ) ) {
 			return;
 		}
 		// phpcs:ignore WordPress.Security.NonceVerification.Recommended
 		$approved = '1' === sanitize_text_field( wp_unslash( (string) $_GET['success'] ) );
-		Settings::save_connection( $approved ? 'connected' : 'disconnected', $approved ? $connection['secret'] : '' );
+		Settings::settle_pending( $approved );
 		self::back( $approved ? 'connected' : 'denied' );
 	}
 

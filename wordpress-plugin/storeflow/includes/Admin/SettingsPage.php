@@ -93,7 +93,7 @@ final class SettingsPage {
 			/* translators: %s: date the store was connected */
 			echo esc_html( sprintf( __( 'Connected since %s.', 'storeflow' ), wp_date( get_option( 'date_format' ), (int) $connection['connected_at'] ) ) );
 		} else {
-			echo esc_html( 'pending' === $connection['status'] ? __( 'Waiting for the connection to be approved.', 'storeflow' ) : __( 'Not connected.', 'storeflow' ) );
+			echo esc_html( '' !== $connection['pending_secret'] ? __( 'Waiting for the connection to be approved.', 'storeflow' ) : __( 'Not connected.', 'storeflow' ) );
 		}
 		echo '</p><form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
 		echo '<input type="hidden" name="action" value="' . esc_attr( $action ) . '">';
