@@ -56,4 +56,5 @@ done
 
 export WP_DIR="$work/wp"
 php "$here/install.php" >/dev/null 2>&1
-php "$here/smoke.php"
+# WordPress 6.1's bundled Requests library predates PHP 8.1 return types: hide only its deprecations.
+php "$here/smoke.php" 2> >(grep -v 'Deprecated: .*wp-includes/Requests/' >&2)

@@ -54,6 +54,8 @@ parse_str( (string) parse_url( $src, PHP_URL_QUERY ), $q );
 $claims = Storeflow\SignedToken::verify( str_repeat( 'ab', 32 ), $q['wp_token'] ?? '' );
 check( str_starts_with( $src, 'http://localhost:5000/embedded/woocommerce?wp_token=' ) && 1 === $claims['user'] && 'https://shop.example' === $claims['store'], 'embedded iframe with verifiable token: ' . json_encode( $claims ) );
 
+check( in_array( 'Storeflow', array_column( WP_Privacy_Policy_Content::get_suggested_policy_text(), 'plugin_name' ), true ), 'privacy policy suggestion registered' );
+
 $data = get_plugin_data( WP_PLUGIN_DIR . '/storeflow/storeflow.php' );
 check( '8.1' === $data['RequiresPHP'] && '6.5' === $data['RequiresWP'] && 'Storeflow for WooCommerce' === $data['Name'], 'plugin header parsed by WordPress' );
 

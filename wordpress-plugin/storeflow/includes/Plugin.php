@@ -42,6 +42,7 @@ final class Plugin {
 			Admin\SettingsPage::register();
 			Admin\Connection::register();
 			Admin\EmbeddedPage::register();
+			Admin\PrivacyPolicy::register();
 			add_filter( 'plugin_action_links_' . plugin_basename( STOREFLOW_FILE ), array( self::class, 'action_links' ) );
 		}
 	}

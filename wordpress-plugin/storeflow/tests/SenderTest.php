@@ -73,6 +73,17 @@ final class SenderTest extends StoreflowTestCase {
 		$this->assertFalse( get_option( Settings::OUTBOX_PREFIX . $id ) );
 	}
 
+	public function test_events_left_in_the_queue_after_disconnect_are_dropped_unsent(): void {
+		$id = Sender::queue( 'cart.updated', array( 'a' => 1 ) );
+		Settings::save_connection( 'disconnected', '' );
+
+		Sender::deliver( $id, 'cart.updated', 1 );
+
+		$this->assertSame( array(), StoreflowTestWorld::$requests );
+		$this->assertCount( 1, StoreflowTestWorld::$actions, 'no retry scheduled' );
+		$this->assertFalse( get_option( Settings::OUTBOX_PREFIX . $id ) );
+	}
+
 	public function test_delivery_already_done_does_nothing(): void {
 		Sender::deliver( 'gone', 'cart.updated', 1 );
 
