@@ -1,0 +1,6 @@
+<?php
+// Smoke test only: just enough of WooCommerce for the admin side of the plugin to boot.
+class WooCommerce {}
+function wc_get_logger() { return new class() { public function __call( $n, $a ) { error_log( "wc_log {$n}: " . $a[0] ); } }; }
+function as_enqueue_async_action( $hook, $args = array(), $group = '' ) { $q = get_option( 'smoke_actions', array() ); $q[] = array( $hook, $args, $group ); update_option( 'smoke_actions', $q ); return 1; }
+function as_unschedule_all_actions( $hook, $args = array(), $group = '' ) { update_option( 'smoke_unscheduled', array( $hook, $group ) ); }

@@ -1,0 +1,80 @@
+<?php
+/**
+ * Fake WordPress functions, behaving like the real ones for the inputs the tests use.
+ *
+ * @package Storeflow
+ */
+
+// phpcs:disable
+
+class WP_Error {
+	public function __construct( public string $code = '', public string $message = '' ) {}
+	public function get_error_message(): string { return $this->message; }
+}
+
+function is_wp_error( $thing ): bool { return $thing instanceof WP_Error; }
+function __( $text, $domain = 'default' ) { return $text; }
+function esc_html__( $text, $domain = 'default' ) { return htmlspecialchars( $text, ENT_QUOTES ); }
+function get_option( $name, $default = false ) { return StoreflowTestWorld::$options[ $name ] ?? $default; }
+function update_option( $name, $value, $autoload = null ) {
+	StoreflowTestWorld::$options[ $name ]  = $value;
+	StoreflowTestWorld::$autoload[ $name ] = (bool) $autoload;
+	return true;
+}
+function delete_option( $name ) { unset( StoreflowTestWorld::$options[ $name ] ); return true; }
+function add_settings_error( $setting, $code, $message, $type = 'error' ) {
+	StoreflowTestWorld::$settings_errors[] = array( $setting, $code, $message );
+}
+function home_url( $path = '' ) { return StoreflowTestWorld::$home_url . $path; }
+function untrailingslashit( $value ) { return rtrim( $value, '/\\' ); }
+function wp_parse_url( $url, $component = -1 ) { return parse_url( $url, $component ); }
+function esc_url_raw( $url, $protocols = null ) {
+	$url    = trim( $url );
+	$scheme = strtolower( (string) parse_url( $url, PHP_URL_SCHEME ) );
+	if ( '' === $url || ! in_array( $scheme, $protocols ?? array( 'http', 'https' ), true ) ) {
+		return '';
+	}
+	return str_replace( array( ' ', '"', "'", '<', '>' ), '', $url );
+}
+function sanitize_text_field( $text ) {
+	$text = strip_tags( (string) $text );
+	return trim( preg_replace( '/[\r\n\t ]+/', ' ', $text ) );
+}
+function sanitize_email( $email ) { return preg_replace( '/[^a-zA-Z0-9+_.@-]/', '', trim( (string) $email ) ); }
+function is_email( $email ) { return false !== filter_var( $email, FILTER_VALIDATE_EMAIL ) ? $email : false; }
+function wp_strip_all_tags( $text ) { return trim( strip_tags( $text ) ); }
+function determine_locale() { return 'pl_PL'; }
+function get_current_user_id() { return StoreflowTestWorld::$user_id; }
+function wp_get_attachment_image_url( $id, $size = 'thumbnail' ) { return "https://shop.example/wp-content/uploads/{$id}-{$size}.jpg"; }
+function wp_remote_post( $url, $args = array() ) {
+	StoreflowTestWorld::$requests[] = array( 'url' => $url, 'args' => $args );
+	return array_shift( StoreflowTestWorld::$responses ) ?? array( 'response' => array( 'code' => 200 ), 'body' => '' );
+}
+function wp_remote_retrieve_response_code( $response ) { return is_array( $response ) ? $response['response']['code'] : ''; }
+function wp_remote_retrieve_body( $response ) { return is_array( $response ) ? $response['body'] : ''; }
+function wc_get_logger() { return new class() { public function __call( $name, $args ) {} }; }
+function as_enqueue_async_action( $hook, $args = array(), $group = '' ) {
+	StoreflowTestWorld::$actions[] = array( 'hook' => $hook, 'args' => $args, 'group' => $group, 'at' => 0 );
+	return count( StoreflowTestWorld::$actions );
+}
+function as_schedule_single_action( $timestamp, $hook, $args = array(), $group = '' ) {
+	StoreflowTestWorld::$actions[] = array( 'hook' => $hook, 'args' => $args, 'group' => $group, 'at' => $timestamp );
+	return count( StoreflowTestWorld::$actions );
+}
+
+/** Thrown by the fake wp_safe_redirect so code that exits after redirecting can be tested. */
+final class StoreflowRedirect extends RuntimeException {}
+
+function admin_url( $path = '' ) { return 'https://shop.example/wp-admin/' . $path; }
+function add_query_arg( $key, $value, $url ) { return $url . ( str_contains( $url, '?' ) ? '&' : '?' ) . $key . '=' . rawurlencode( $value ); }
+function current_user_can( $capability ) { return 'manage_woocommerce' === $capability && StoreflowTestWorld::$user_id > 0; }
+function wp_safe_redirect( $location, $status = 302 ) { throw new StoreflowRedirect( $location ); }
+function wp_unslash( $value ) { return is_string( $value ) ? stripslashes( $value ) : $value; }
+
+function add_action( $hook, $callback, $priority = 10, $accepted_args = 1 ) {
+	StoreflowTestWorld::$hooks[ $hook ][] = array( $callback, $priority, $accepted_args );
+	return true;
+}
+function add_filter( $hook, $callback, $priority = 10, $accepted_args = 1 ) { return add_action( $hook, $callback, $priority, $accepted_args ); }
+function is_admin() { return StoreflowTestWorld::$admin; }
+function plugin_basename( $file ) { return 'storeflow/' . basename( $file ); }

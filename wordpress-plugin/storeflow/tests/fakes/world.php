@@ -1,0 +1,47 @@
+<?php
+/**
+ * Everything the fake WordPress remembers, reset before each test.
+ *
+ * @package Storeflow
+ */
+
+/**
+ * Recorded state of the fake WordPress/WooCommerce world.
+ */
+final class StoreflowTestWorld {
+	/** @var array<string, mixed> */
+	public static array $options = array();
+	/** @var array<string, bool> autoload flag per option */
+	public static array $autoload = array();
+	/** @var list<array{0:string,1:string,2:string}> setting, code, message */
+	public static array $settings_errors = array();
+	/** @var list<array{0:string,1:string}> message, type */
+	public static array $notices = array();
+	/** @var list<array{url:string, args:array<string,mixed>}> */
+	public static array $requests = array();
+	/** @var list<array<string,mixed>|\WP_Error> queued responses for wp_remote_post */
+	public static array $responses = array();
+	/** @var list<array{hook:string, args:array<int,mixed>, group:string, at:int}> */
+	public static array $actions = array();
+	public static int $user_id = 0;
+	public static string $home_url = 'https://shop.example';
+	public static ?object $wc = null;
+	/** @var array<string, list<array{0:callable, 1:int, 2:int}>> */
+	public static array $hooks = array();
+	public static bool $admin = false;
+
+	public static function reset(): void {
+		self::$options         = array();
+		self::$autoload        = array();
+		self::$settings_errors = array();
+		self::$notices         = array();
+		self::$requests        = array();
+		self::$responses       = array();
+		self::$actions         = array();
+		self::$user_id         = 0;
+		self::$home_url        = 'https://shop.example';
+		self::$wc              = null;
+		self::$hooks           = array();
+		self::$admin           = false;
+	}
+}
