@@ -103,3 +103,13 @@ def post_plugin_event(client: FlaskClient, woo_shop: Shop) -> Callable[..., Any]
         )
 
     return post
+
+
+@pytest.fixture()
+def fake_store() -> Iterator[Any]:
+    import responses
+
+    from tests.connectors.woocommerce.fake_store import FakeStore
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield FakeStore(mock)
