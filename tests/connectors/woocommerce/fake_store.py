@@ -41,6 +41,7 @@ class FakeStore:
         self.order_updates: list[tuple[str, dict[str, Any]]] = []
         self.trackings: list[tuple[str, str, dict[str, Any]]] = []
         self.tracking_namespace: str | None = None
+        self.tracking_failure = False
         self.page_delay = 0.0
         self.in_flight = self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -173,5 +174,7 @@ class FakeStore:
         namespace, order_id = self._path_ids(request, r"/wp-json/([\w-]+/v\d+)/orders/(\d+)/")
         if namespace != self.tracking_namespace:
             return _error(404, "rest_no_route", "No route was found matching the URL")
+        if self.tracking_failure:
+            return _error(500, "internal_server_error", "There has been a critical error.")
         self.trackings.append((namespace, order_id, json.loads(request.body)))
         return _reply(201, json.loads(request.body))
