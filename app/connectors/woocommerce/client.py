@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlparse
 
 import requests
@@ -65,6 +65,16 @@ def _refuse_private(host: str) -> None:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global or address.is_multicast:
             raise StoreAddressError(f"store host {host!r} resolves to a non-public {address}")
+
+
+def is_reachable_store(shop: Shop | None) -> TypeGuard[Shop]:
+    """A connected WooCommerce store we hold REST keys for (the demo store has none)."""
+    return (
+        shop is not None
+        and shop.platform == "woocommerce"
+        and shop.status == "active"
+        and bool(shop.credentials.get("consumer_key"))
+    )
 
 
 class StoreClient:

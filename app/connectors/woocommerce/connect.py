@@ -26,7 +26,12 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from rq import Retry
 
 from app import queues
-from app.connectors.woocommerce.client import StoreAddressError, check_store_url, store_domain
+from app.connectors.woocommerce.client import (
+    StoreAddressError,
+    check_store_url,
+    is_reachable_store,
+    store_domain,
+)
 from app.connectors.woocommerce.subscriptions import ensure_webhooks
 from app.models import Shop, db, utcnow
 
@@ -160,7 +165,7 @@ def finish_connect(shop_id: int) -> dict[str, int]:
     from app.connectors.woocommerce.sync import sync_catalog
 
     shop = db.session.get(Shop, shop_id)
-    if shop is None or shop.platform != "woocommerce" or shop.status != "active":
+    if not is_reachable_store(shop):
         return {}
     counts = ensure_webhooks(shop, reset_secret=True)
     db.session.commit()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from rq import Retry
 
 from app import queues
-from app.connectors.woocommerce.client import StoreClient
+from app.connectors.woocommerce.client import StoreClient, is_reachable_store
 from app.connectors.woocommerce.mapping import gmt_time, parse_order_created
 from app.connectors.woocommerce.subscriptions import ensure_webhooks
 from app.events import apply
@@ -51,7 +51,7 @@ def _cursor(shop: Shop) -> datetime:
 @queues.job("sync", timeout=900, retry=Retry(max=3, interval=[60, 300, 900]))
 def reconcile_store(shop_id: int) -> dict[str, Any]:
     shop = db.session.get(Shop, shop_id)
-    if shop is None or shop.platform != "woocommerce" or shop.status != "active":
+    if not is_reachable_store(shop):
         return {"status": "skipped"}
     webhooks = ensure_webhooks(shop)
     db.session.commit()

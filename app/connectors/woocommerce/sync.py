@@ -19,7 +19,7 @@ from rq import Retry
 
 from app import queues
 from app.connectors.woocommerce.catalog import upsert_products
-from app.connectors.woocommerce.client import PER_PAGE, StoreClient
+from app.connectors.woocommerce.client import PER_PAGE, StoreClient, is_reachable_store
 from app.connectors.woocommerce.mapping import product_event
 from app.models import Shop, db, utcnow
 
@@ -44,7 +44,7 @@ def _save(shop: Shop, progress: dict[str, Any]) -> None:
 def sync_catalog(shop_id: int, restart: bool = False) -> dict[str, Any]:
     """Sync the whole catalog, resuming an interrupted run unless ``restart``."""
     shop = db.session.get(Shop, shop_id)
-    if shop is None or shop.platform != "woocommerce" or shop.status != "active":
+    if not is_reachable_store(shop):
         return {"status": "skipped"}
     progress = _progress(shop, restart)
     client = StoreClient(shop)
