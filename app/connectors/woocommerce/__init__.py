@@ -28,12 +28,12 @@ from app.connectors.base import (
 from app.connectors.woocommerce import actions
 from app.connectors.woocommerce.client import StoreAddressError, store_domain
 from app.connectors.woocommerce.mapping import HANDLERS, PLUGIN_HANDLERS
-from app.connectors.woocommerce.signing import issue_restore_token, verify_plugin_event
+from app.connectors.woocommerce.signing import verify_plugin_event
+from app.connectors.woocommerce.tokens import restore_url, shop_secrets
 from app.events import CartUpdated, Event
 from app.models import Order, Shipment, Shop
 
 PING = re.compile(rb"^webhook_id=\d+$")
-RESTORE_TOKEN_DAYS = 14
 _ROUTES = {
     "wc": ("X-WC-Webhook-Source", "X-WC-Webhook-Topic", "X-WC-Webhook-Delivery-ID"),
     "plugin": ("X-Storeflow-Source", "X-Storeflow-Topic", "X-Storeflow-Delivery-Id"),
@@ -47,15 +47,6 @@ def _sender(headers: Mapping[str, str]) -> str | None:
     if header(headers, "X-Storeflow-Topic") or header(headers, "X-Storeflow-Source"):
         return "plugin"
     return None
-
-
-def shop_secrets(shop: Shop) -> list[str]:
-    credentials = shop.credentials
-    return [
-        s
-        for s in (credentials.get("shared_secret"), credentials.get("previous_shared_secret"))
-        if s
-    ]
 
 
 class WooCommerceConnector:
@@ -114,21 +105,11 @@ class WooCommerceConnector:
         actions.push_tracking(shop, order, shipment)
 
 
-def restore_url(
-    shop: Shop, cart: CartUpdated, discount_code: str | None = None, now: float | None = None
-) -> str:
-    """A link that rebuilds this cart in the store (the plugin checks the token)."""
-    expires = int((now or time.time()) + RESTORE_TOKEN_DAYS * 86400)
-    rows = [(int(i.product_id), int(i.variant_id or 0), i.quantity) for i in cart.items]
-    token = issue_restore_token(shop_secrets(shop)[0], cart.cart_key, rows, discount_code, expires)
-    base = shop.settings.get("store_url") or f"https://{shop.domain}"
-    return f"{base}/?storeflow_restore={token}"
-
-
 def _with_restore_url(shop: Shop, event: Event) -> Event:
     if not isinstance(event, CartUpdated) or event.is_empty or not shop_secrets(shop):
         return event
-    return dataclasses.replace(event, restore_url=restore_url(shop, event))
+    rows = [(i.product_id, i.variant_id, i.quantity) for i in event.items]
+    return dataclasses.replace(event, restore_url=restore_url(shop, event.cart_key, rows))
 
 
 CONNECTOR = WooCommerceConnector()

@@ -19,6 +19,9 @@ CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})
 PAID_STATUSES = frozenset({"processing", "completed"})
 PRODUCT_STATUSES = {"publish": "active", "trash": "deleted"}  # draft, pending, private: draft
 CONSENT_SOURCE = "woocommerce_checkout"
+# Order meta where the Storeflow plugin may record the cart key the order came from; REST
+# orders carry no session key of their own (``cart_hash`` is a hash of the contents).
+CART_KEY_META = "_storeflow_cart_key"
 
 
 class PayloadError(ValueError):
@@ -89,6 +92,7 @@ def _order_event(cls: type[ev._OrderEvent], shop_id: int, p: dict[str, Any]) -> 
         shop_id=shop_id,
         order_id=str(_require(p, "id")),
         order_number=str(p.get("number") or p["id"]),
+        cart_key=_meta(p, CART_KEY_META),
         customer=_order_contact(p),
         items=_order_items(p.get("line_items") or []),
         total=money(p.get("total"), "total"),
@@ -100,6 +104,13 @@ def _order_event(cls: type[ev._OrderEvent], shop_id: int, p: dict[str, Any]) -> 
         created_at=created,
         updated_at=gmt_time(p["date_modified_gmt"]) if p.get("date_modified_gmt") else created,
     )
+
+
+def _meta(p: dict[str, Any], key: str) -> str | None:
+    for row in p.get("meta_data") or []:
+        if isinstance(row, dict) and row.get("key") == key and row.get("value"):
+            return str(row["value"])
+    return None
 
 
 def _is_paid(p: dict[str, Any]) -> bool:

@@ -40,13 +40,7 @@ def sign_token(secret: str, payload: Mapping[str, Any]) -> str:
     return f"{body}.{_b64url(hmac_sha256(secret, body.encode()))}"
 
 
-def read_token(secret: str, token: str) -> dict[str, Any]:
-    """The payload of a ``<payload>.<sig>`` token signed with ``secret``; SignatureError if not."""
-    body, dot, sig = token.strip().partition(".")
-    if not dot or not body or not sig:
-        raise SignatureError("token is not <payload>.<signature>")
-    if not hmac.compare_digest(hmac_sha256(secret, body.encode()), _unb64url(sig)):
-        raise SignatureError("token signature does not match")
+def _payload(body: str) -> dict[str, Any]:
     try:
         payload = json.loads(_unb64url(body))
     except ValueError:
@@ -54,6 +48,21 @@ def read_token(secret: str, token: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise SignatureError("token payload is not an object")
     return payload
+
+
+def unverified_payload(token: str) -> dict[str, Any]:
+    """What a token claims, before any check: only for choosing which secret verifies it."""
+    return _payload(token.strip().partition(".")[0])
+
+
+def read_token(secret: str, token: str) -> dict[str, Any]:
+    """The payload of a ``<payload>.<sig>`` token signed with ``secret``; SignatureError if not."""
+    body, dot, sig = token.strip().partition(".")
+    if not dot or not body or not sig:
+        raise SignatureError("token is not <payload>.<signature>")
+    if not hmac.compare_digest(hmac_sha256(secret, body.encode()), _unb64url(sig)):
+        raise SignatureError("token signature does not match")
+    return _payload(body)
 
 
 def issue_restore_token(

@@ -30,8 +30,8 @@ def compact(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
-@pytest.fixture(autouse=True)
-def _public_test_hosts(app: Flask) -> Iterator[None]:
+@pytest.fixture()
+def public_test_hosts(app: Flask) -> Iterator[None]:
     # Test stores (shop.example) do not resolve here; the guard itself is tested explicitly.
     app.config["ALLOW_PRIVATE_STORE_URLS"] = True
     yield
@@ -39,7 +39,7 @@ def _public_test_hosts(app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture()
-def woo_shop(make_shop: Callable[..., Shop]) -> Shop:
+def woo_shop(make_shop: Callable[..., Shop], public_test_hosts: None) -> Shop:
     return make_shop(
         platform="woocommerce",
         domain="shop.example",

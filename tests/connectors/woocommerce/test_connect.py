@@ -14,6 +14,7 @@ from app.models import Product, Shop, db, utcnow
 from tests.connectors.woocommerce.conftest import STORE_URL
 
 NEW_SECRET = "9c" * 32
+pytestmark = pytest.mark.usefixtures("public_test_hosts")
 
 
 def start(client, **overrides):

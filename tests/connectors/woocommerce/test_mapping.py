@@ -159,3 +159,10 @@ def test_store_disconnected_is_app_uninstalled():
 def test_missing_or_malformed_fields_raise_an_error_naming_them(topic, payload, field):
     with pytest.raises(PayloadError, match=field):
         HANDLERS[topic](1, payload)
+
+
+def test_order_carries_the_cart_key_the_plugin_stored_in_order_meta():
+    payload = load("order.json")
+    assert HANDLERS["order.created"](1, payload)[0].cart_key is None
+    payload["meta_data"].append({"id": 13110, "key": "_storeflow_cart_key", "value": "9f2c"})
+    assert HANDLERS["order.created"](1, payload)[0].cart_key == "9f2c"

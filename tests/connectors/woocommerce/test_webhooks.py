@@ -9,7 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from app.connectors.woocommerce.signing import read_token
-from app.models import Cart, Order, WebhookDelivery, db
+from app.models import Cart, Order, Shop, WebhookDelivery, db
 from tests.connectors.woocommerce.conftest import SECRET, load, plugin_headers
 
 
@@ -136,3 +136,14 @@ def test_malformed_plugin_event_fails_with_a_clear_error_and_keeps_the_body(
     assert row.status == "failed"
     assert "cart_key" in (row.last_error or "")
     assert b"9f2c1e7a4b5d" not in row.body and b"Shirt" in row.body
+
+
+def test_store_disconnected_uninstalls_and_later_events_are_refused(
+    post_plugin_event, run_jobs, woo_shop
+):
+    assert post_plugin_event("store.disconnected", {}).status_code == 200
+    assert run_jobs("events") == 1
+    db.session.expire_all()
+    shop = db.session.get(Shop, woo_shop.id)
+    assert (shop.status, shop.credentials) == ("uninstalled", {})
+    assert post_plugin_event("cart.updated", load("cart_updated.json")).status_code == 401
