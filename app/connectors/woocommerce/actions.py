@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC
 from decimal import Decimal
 
 from app.connectors.base import DiscountResult, DiscountSpec
 from app.connectors.woocommerce.client import StoreApiError, StoreClient
-from app.models import Order, Shipment, Shop
+from app.models import Order, Shipment, Shop, utcnow
 
 log = logging.getLogger(__name__)
-# Tracking plugins, tried in this order; both accept the same body on the same path.
-TRACKING_NAMESPACES = ("wc-shipment-tracking/v3", "wc-ast/v3")
 TRACKING_META_KEY = "_storeflow_tracking"
 
 
@@ -48,17 +47,43 @@ def create_discount(shop: Shop, spec: DiscountSpec) -> DiscountResult:
     return DiscountResult(code=created["code"], platform_discount_id=str(created["id"]))
 
 
-def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
-    """Tell the store (and so the customer) the parcel's tracking number."""
-    body = {
+def _shipment_tracking_body(shipment: Shipment) -> dict[str, object]:
+    # WooCommerce Shipment Tracking: a "custom provider" needs a name and a link.
+    return {
         "custom_tracking_provider": shipment.courier,
         "custom_tracking_link": shipment.tracking_url or "",
         "tracking_number": shipment.tracking_number or "",
+        "date_shipped": _shipped_on(shipment),
     }
+
+
+def _ast_body(shipment: Shipment) -> dict[str, object]:
+    # Advanced Shipment Tracking matches the provider by name against its own list.
+    return {
+        "tracking_provider": shipment.courier,
+        "tracking_number": shipment.tracking_number or "",
+        "date_shipped": _shipped_on(shipment),
+        "status_shipped": 1,
+    }
+
+
+def _shipped_on(shipment: Shipment) -> str:
+    return (shipment.created_at or utcnow()).astimezone(UTC).strftime("%Y-%m-%d")
+
+
+# Tracking plugins, tried in this order on the same path under their own namespace.
+TRACKING_BODIES: dict[str, Callable[[Shipment], dict[str, object]]] = {
+    "wc-shipment-tracking/v3": _shipment_tracking_body,
+    "wc-ast/v3": _ast_body,
+}
+
+
+def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
+    """Tell the store (and so the customer) the parcel's tracking number."""
     endpoint = f"orders/{order.platform_order_id}/shipment-trackings"
-    for namespace in TRACKING_NAMESPACES:
+    for namespace, body in TRACKING_BODIES.items():
         try:
-            StoreClient(shop, namespace).call("POST", endpoint, body)
+            StoreClient(shop, namespace).call("POST", endpoint, body(shipment))
         except StoreApiError as exc:
             if exc.status != 404:  # 404 rest_no_route: that plugin is not installed
                 raise

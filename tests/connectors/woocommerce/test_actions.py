@@ -56,17 +56,32 @@ def shipment(woo_shop) -> tuple[Order, Shipment]:
     return order, parcel
 
 
-@pytest.mark.parametrize("namespace", ["wc-shipment-tracking/v3", "wc-ast/v3"])
-def test_tracking_goes_to_the_tracking_plugin_when_installed(
-    woo_shop, fake_store, shipment, namespace
+def test_tracking_goes_to_shipment_tracking_as_a_custom_provider_with_its_link(
+    woo_shop, fake_store, shipment
 ):
-    fake_store.tracking_namespace = namespace
+    fake_store.tracking_namespace = "wc-shipment-tracking/v3"
     CONNECTOR.push_tracking(woo_shop, *shipment)
     ((used, order_id, body),) = fake_store.trackings
-    assert (used, order_id) == (namespace, "727")
+    assert (used, order_id) == ("wc-shipment-tracking/v3", "727")
     assert body["tracking_number"] == "520000012345678901234567"
     assert body["custom_tracking_provider"] == "inpost"
     assert body["custom_tracking_link"].startswith("https://inpost.pl/")
+    assert body["date_shipped"] == shipment[1].created_at.strftime("%Y-%m-%d")
+    assert fake_store.notes == []
+
+
+def test_tracking_goes_to_advanced_shipment_tracking_when_that_is_installed(
+    woo_shop, fake_store, shipment
+):
+    fake_store.tracking_namespace = "wc-ast/v3"
+    CONNECTOR.push_tracking(woo_shop, *shipment)
+    ((used, _, body),) = fake_store.trackings
+    assert used == "wc-ast/v3"
+    assert (body["tracking_provider"], body["tracking_number"]) == (
+        "inpost",
+        "520000012345678901234567",
+    )
+    assert body["status_shipped"] == 1
     assert fake_store.notes == []
 
 
