@@ -33,6 +33,7 @@ from app.connectors.woocommerce.client import (
     store_domain,
 )
 from app.connectors.woocommerce.subscriptions import ensure_webhooks
+from app.connectors.woocommerce.sync import sync_catalog
 from app.models import Shop, db, utcnow
 
 bp = Blueprint("woocommerce_connect", __name__)
@@ -162,8 +163,6 @@ def _shop_for_nonce(user_id: str) -> Shop:
 @queues.job("sync", timeout=300, retry=Retry(max=3, interval=[30, 120, 600]))
 def finish_connect(shop_id: int) -> dict[str, int]:
     """Subscribe the webhooks (re-signed with the new secret) and start the catalog sync."""
-    from app.connectors.woocommerce.sync import sync_catalog
-
     shop = db.session.get(Shop, shop_id)
     if not is_reachable_store(shop):
         return {}
