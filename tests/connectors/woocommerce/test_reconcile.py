@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from rq import Queue
 
@@ -57,7 +58,30 @@ def test_next_run_asks_only_for_orders_modified_since_the_newest_seen(woo_shop, 
 def test_cron_fans_out_one_job_per_connected_store(woo_shop, make_shop, redis_conn):
     make_shop(n=2, platform="woocommerce", status="uninstalled")
     make_shop(n=3)  # a demo-platform shop
-    assert reconcile_stores() == 1
-    assert reconcile_stores() == 0  # still queued: not enqueued twice
+    woo_shop.settings = {
+        **woo_shop.settings,
+        "sync": {"status": "done", "finished_at": utcnow().isoformat()},
+    }
+    db.session.commit()
+    assert reconcile_stores() == {"reconciles": 1, "syncs": 0}
+    assert reconcile_stores() == {"reconciles": 0, "syncs": 0}  # still queued: not twice
     assert Queue("sync", connection=redis_conn).job_ids == [f"woo-reconcile-{woo_shop.id}"]
     assert queues.job_is_pending(f"woo-reconcile-{woo_shop.id}")
+
+
+@pytest.mark.parametrize(
+    ("progress", "expected"),
+    [
+        ({"status": "done", "finished_at": (utcnow() - timedelta(hours=25)).isoformat()}, 1),
+        ({"status": "running", "done_pages": [1, 2], "total_pages": 9}, 1),
+        (None, 1),
+        ({"status": "done", "finished_at": (utcnow() - timedelta(hours=1)).isoformat()}, 0),
+    ],
+    ids=["a-day-old", "interrupted", "never", "fresh"],
+)
+def test_cron_starts_a_catalog_sync_when_stale_or_interrupted(woo_shop, progress, expected):
+    if progress is not None:
+        woo_shop.settings = {**woo_shop.settings, "sync": progress}
+        db.session.commit()
+    assert reconcile_stores()["syncs"] == expected
+    assert queues.job_is_pending(f"woo-sync-{woo_shop.id}") is bool(expected)
