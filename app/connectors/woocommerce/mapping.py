@@ -162,7 +162,23 @@ def parse_customer(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
     ]
 
 
-def product_event(shop_id: int, p: dict[str, Any]) -> ev.ProductChanged:
+def variant_row(v: dict[str, Any]) -> dict[str, Any]:
+    """A product variation as ``ProductChanged.variants`` carries it (our Variant columns)."""
+    on_sale = bool(v.get("on_sale")) and v.get("regular_price") not in (None, "")
+    return {
+        "id": str(_require(v, "id")),
+        "title": " / ".join(str(a.get("option", "")) for a in v.get("attributes") or []),
+        "sku": v.get("sku") or None,
+        "price": money(v["price"], "price") if v.get("price") not in (None, "") else None,
+        "compare_at_price": money(v["regular_price"], "regular_price") if on_sale else None,
+        "stock": v.get("stock_quantity"),
+        "image_url": (v.get("image") or {}).get("src") or None,
+    }
+
+
+def product_event(
+    shop_id: int, p: dict[str, Any], variations: list[dict[str, Any]] | None = None
+) -> ev.ProductChanged:
     images = p.get("images") or []
     categories = p.get("categories") or []
     on_sale = bool(p.get("on_sale")) and p.get("regular_price") not in (None, "")
@@ -180,6 +196,7 @@ def product_event(shop_id: int, p: dict[str, Any]) -> ev.ProductChanged:
         in_stock=p.get("stock_status", "instock") != "outofstock",
         cross_sell_ids=tuple(str(i) for i in p.get("cross_sell_ids") or ()),
         upsell_ids=tuple(str(i) for i in p.get("upsell_ids") or ()),
+        variants=tuple(variant_row(v) for v in variations or ()),
         updated_at=gmt_time(p.get("date_modified_gmt") or _require(p, "date_created_gmt")),
     )
 

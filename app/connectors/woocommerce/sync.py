@@ -25,6 +25,7 @@ from app.models import Shop, db, utcnow
 
 log = logging.getLogger(__name__)
 SYNC_CONCURRENCY = 4
+Page = list[tuple[dict[str, Any], list[dict[str, Any]]]]  # (product, its variations)
 
 
 def _progress(shop: Shop, restart: bool) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def sync_catalog(shop_id: int, restart: bool = False) -> dict[str, Any]:
         rows, headers = client.call_with_headers("GET", "products", page=1, per_page=PER_PAGE)
         progress["total_pages"] = int(headers.get("X-WP-TotalPages") or 1)
         progress["total_products"] = int(headers.get("X-WP-Total") or len(rows))
-        _store_page(shop, progress, 1, rows)
+        _store_page(shop, progress, 1, _with_variations(client, rows))
     done = set(progress["done_pages"])
     remaining = [p for p in range(1, progress["total_pages"] + 1) if p not in done]
     for page, rows in _fetch_pages(client, remaining):
@@ -63,24 +64,37 @@ def sync_catalog(shop_id: int, restart: bool = False) -> dict[str, Any]:
     return progress
 
 
-def _store_page(shop: Shop, progress: dict[str, Any], page: int, rows: list[dict]) -> None:
-    events = [product_event(shop.id, row) for row in rows if row.get("type") != "variation"]
+def _store_page(shop: Shop, progress: dict[str, Any], page: int, rows: Page) -> None:
+    events = [product_event(shop.id, row, variations) for row, variations in rows]
     upsert_products(shop.id, events)
     progress["done_pages"] = sorted({*progress["done_pages"], page})
     progress["synced"] += len(events)
     _save(shop, progress)
 
 
-def _fetch_pages(client: StoreClient, pages: list[int]) -> Iterator[tuple[int, list[dict]]]:
+def _with_variations(client: StoreClient, rows: list[dict]) -> Page:
+    """Each product with its variations (one more request per variable product)."""
+    page: Page = []
+    for row in rows:
+        variations: list[dict] = []
+        if row.get("type") == "variable" and row.get("variations"):
+            for chunk in client.pages(f"products/{row['id']}/variations"):
+                variations.extend(chunk)
+        page.append((row, variations))
+    return page
+
+
+def _fetch_pages(client: StoreClient, pages: list[int]) -> Iterator[tuple[int, Page]]:
     """Pages in order, fetched ahead by a bounded pool; the caller stores each as it comes."""
 
-    def fetch(page: int) -> list[dict]:
-        rows = client.call("GET", "products", page=page, per_page=PER_PAGE)
-        return list(rows)
+    def fetch(page: int) -> Page:
+        return _with_variations(
+            client, client.call("GET", "products", page=page, per_page=PER_PAGE)
+        )
 
     todo = iter(pages)
     with ThreadPoolExecutor(max_workers=SYNC_CONCURRENCY, thread_name_prefix="woo-sync") as pool:
-        window: deque[tuple[int, Future[list[dict]]]] = deque(
+        window: deque[tuple[int, Future[Page]]] = deque(
             (page, pool.submit(fetch, page)) for page in islice(todo, 2 * SYNC_CONCURRENCY)
         )
         while window:

@@ -35,6 +35,7 @@ class FakeStore:
     def __init__(self, mock: responses.RequestsMock, url: str = STORE_URL) -> None:
         self.webhooks: list[dict[str, Any]] = []
         self.products: list[dict[str, Any]] = []
+        self.variations: dict[int, list[dict[str, Any]]] = {}
         self.orders: list[dict[str, Any]] = []
         self.coupons: list[dict[str, Any]] = []
         self.notes: list[tuple[str, dict[str, Any]]] = []
@@ -53,6 +54,7 @@ class FakeStore:
             ("POST", rf"{v3}/webhooks", self._create_webhook),
             ("PUT", rf"{v3}/webhooks/(\d+)", self._update_webhook),
             ("GET", rf"{v3}/products", self._list_products),
+            ("GET", rf"{v3}/products/(\d+)/variations", self._list_variations),
             ("GET", rf"{v3}/orders", self._list_orders),
             ("POST", rf"{v3}/orders/(\d+)/notes", self._add_note),
             ("PUT", rf"{v3}/orders/(\d+)", self._update_order),
@@ -96,6 +98,19 @@ class FakeStore:
             product["permalink"] = f"{STORE_URL}/product/product-{n}/"
             self.products.append(product)
 
+    def add_variable_product(self, colours: list[str]) -> dict[str, Any]:
+        self.add_products(1)
+        product = self.products[-1]
+        product["type"] = "variable"
+        rows = []
+        for colour in colours:
+            variation = {**load("variation.json"), "id": next(self._ids), "sku": colour[:3]}
+            variation["attributes"] = [{"id": 6, "name": "Color", "option": colour}]
+            rows.append(variation)
+        product["variations"] = [v["id"] for v in rows]
+        self.variations[product["id"]] = rows
+        return product
+
     def add_order(self, order_id: int, modified_gmt: str, **fields: Any) -> dict[str, Any]:
         order = {**load("order.json"), "id": order_id, "number": str(order_id), **fields}
         order["date_modified_gmt"] = modified_gmt
@@ -134,6 +149,10 @@ class FakeStore:
         finally:
             with self._lock:
                 self.in_flight -= 1
+
+    def _list_variations(self, request: Any) -> Reply:
+        (product_id,) = self._path_ids(request, r"/products/(\d+)/variations$")
+        return self._page(request, self.variations.get(int(product_id), []))
 
     def _list_orders(self, request: Any) -> Reply:
         after = self._query(request).get("modified_after", "")

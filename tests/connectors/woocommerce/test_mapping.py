@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app import events as ev
-from app.connectors.woocommerce.mapping import HANDLERS, PayloadError
+from app.connectors.woocommerce.mapping import HANDLERS, PayloadError, variant_row
 from tests.connectors.woocommerce.conftest import load
 
 
@@ -166,3 +166,16 @@ def test_order_carries_the_cart_key_the_plugin_stored_in_order_meta():
     assert HANDLERS["order.created"](1, payload)[0].cart_key is None
     payload["meta_data"].append({"id": 13110, "key": "_storeflow_cart_key", "value": "9f2c"})
     assert HANDLERS["order.created"](1, payload)[0].cart_key == "9f2c"
+
+
+def test_variation_maps_to_a_variant_row_titled_by_its_attributes():
+    row = variant_row(load("variation.json"))
+    assert row == {
+        "id": "733",
+        "title": "Green",
+        "sku": None,
+        "price": Decimal("10.00"),
+        "compare_at_price": None,
+        "stock": None,
+        "image_url": "https://example.com/wp-content/uploads/2016/10/T_3_front-12.jpg",
+    }

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.connectors.woocommerce import sync
 from app.connectors.woocommerce.sync import sync_catalog
-from app.models import Product, Shop, db
+from app.models import Product, Shop, ShopScope, Variant, db
 
 
 def product_count() -> int:
@@ -74,3 +74,22 @@ def test_sync_skips_a_store_that_is_not_connected(woo_shop, fake_store):
     woo_shop.status = "uninstalled"
     db.session.commit()
     assert sync_catalog(woo_shop.id) == {"status": "skipped"}
+
+
+def test_variable_products_are_synced_with_their_variations(woo_shop, fake_store):
+    fake_store.add_products(2)
+    shirt = fake_store.add_variable_product(["Green", "Black"])
+    sync_catalog(woo_shop.id)
+    product = db.session.scalars(
+        sa.select(Product).where(Product.platform_product_id == str(shirt["id"]))
+    ).one()
+    variants = ShopScope(woo_shop.id).all(Variant, Variant.product_id == product.id)
+    assert sorted((v.title, v.sku, str(v.price)) for v in variants) == [
+        ("Black", "Bla", "10.00"),
+        ("Green", "Gre", "10.00"),
+    ]
+    assert {v.image_url for v in variants} == {
+        "https://example.com/wp-content/uploads/2016/10/T_3_front-12.jpg"
+    }
+    sync_catalog(woo_shop.id, restart=True)  # a second sync updates in place
+    assert len(ShopScope(woo_shop.id).all(Variant)) == 2
