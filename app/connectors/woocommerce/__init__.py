@@ -27,7 +27,8 @@ from app.connectors.base import (
 )
 from app.connectors.woocommerce import actions
 from app.connectors.woocommerce.client import StoreAddressError, store_domain
-from app.connectors.woocommerce.mapping import HANDLERS, PLUGIN_HANDLERS
+from app.connectors.woocommerce.mapping import HANDLERS
+from app.connectors.woocommerce.plugin_events import PLUGIN_HANDLERS
 from app.connectors.woocommerce.signing import verify_plugin_event
 from app.connectors.woocommerce.tokens import restore_url, shop_secrets
 from app.events import CartUpdated, Event

@@ -1,58 +1,31 @@
-"""Pure mapping of WooCommerce REST payloads and Storeflow plugin events to canonical events.
+"""Pure mapping of WooCommerce REST payloads to canonical events (plugin events: plugin_events).
 
 REST payloads follow WooCommerce's documented v3 shapes (``date_*_gmt`` without an offset, ids
-as integers, money as strings); plugin events follow the contract in issue 4.
+as integers, money as strings). ``HANDLERS`` is the connector's one dispatch table for both.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app import events as ev
+from app.connectors.woocommerce.fields import (
+    gmt_time,
+    money,
+    optional_id,
+    require,
+)
+from app.connectors.woocommerce.plugin_events import PLUGIN_HANDLERS
 
 Mapper = Callable[[int, dict[str, Any]], list[ev.Event]]
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})
 PAID_STATUSES = frozenset({"processing", "completed"})
 PRODUCT_STATUSES = {"publish": "active", "trash": "deleted"}  # draft, pending, private: draft
-CONSENT_SOURCE = "woocommerce_checkout"
 # Order meta where the Storeflow plugin may record the cart key the order came from; REST
 # orders carry no session key of their own (``cart_hash`` is a hash of the contents).
 CART_KEY_META = "_storeflow_cart_key"
-
-
-class PayloadError(ValueError):
-    """The payload lacks a field we need; the message names it."""
-
-
-def _require(data: dict[str, Any], key: str) -> Any:
-    value = data.get(key)
-    if value is None or value == "":
-        raise PayloadError(f"payload has no {key!r}")
-    return value
-
-
-def gmt_time(value: str) -> datetime:
-    """A WooCommerce ``*_gmt`` time (no offset, UTC) or an ISO time with an offset."""
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        raise PayloadError(f"not a date-time: {value!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
-
-
-def money(value: Any, field: str = "amount") -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation:
-        raise PayloadError(f"{field} is not a number: {value!r}") from None
-
-
-def _optional_id(value: Any) -> str | None:
-    return str(value) if value not in (None, "", 0, "0") else None
 
 
 # --- REST: orders, customers, products ---------------------------------------------------
@@ -65,15 +38,15 @@ def _order_contact(p: dict[str, Any]) -> ev.Contact:
         phone=billing.get("phone") or None,
         first_name=billing.get("first_name", ""),
         last_name=billing.get("last_name", ""),
-        platform_customer_id=_optional_id(p.get("customer_id")),
+        platform_customer_id=optional_id(p.get("customer_id")),
     )
 
 
 def _order_items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
     return tuple(
         ev.LineItem(
-            product_id=str(_require(row, "product_id")),
-            variant_id=_optional_id(row.get("variation_id")),
+            product_id=str(require(row, "product_id")),
+            variant_id=optional_id(row.get("variation_id")),
             quantity=int(row.get("quantity", 1)),
             unit_price=money(row.get("price"), "line item price"),
             title=html.unescape(row.get("name", "")),
@@ -84,13 +57,13 @@ def _order_items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
 
 
 def _order_event(cls: type[ev._OrderEvent], shop_id: int, p: dict[str, Any]) -> ev._OrderEvent:
-    created = gmt_time(_require(p, "date_created_gmt"))
+    created = gmt_time(require(p, "date_created_gmt"))
     shipping = dict(p.get("shipping") or {})
     if (p.get("billing") or {}).get("phone") and not shipping.get("phone"):
         shipping["phone"] = p["billing"]["phone"]
     return cls(
         shop_id=shop_id,
-        order_id=str(_require(p, "id")),
+        order_id=str(require(p, "id")),
         order_number=str(p.get("number") or p["id"]),
         cart_key=_meta(p, CART_KEY_META),
         customer=_order_contact(p),
@@ -145,7 +118,7 @@ def parse_order_deleted(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
 
 def parse_customer(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
     billing = p.get("billing") or {}
-    stamp = p.get("date_modified_gmt") or _require(p, "date_created_gmt")
+    stamp = p.get("date_modified_gmt") or require(p, "date_created_gmt")
     return [
         ev.CustomerUpdated(
             shop_id=shop_id,
@@ -154,7 +127,7 @@ def parse_customer(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
                 phone=billing.get("phone") or None,
                 first_name=p.get("first_name") or billing.get("first_name", ""),
                 last_name=p.get("last_name") or billing.get("last_name", ""),
-                platform_customer_id=str(_require(p, "id")),
+                platform_customer_id=str(require(p, "id")),
             ),
             address=billing or None,
             updated_at=gmt_time(stamp),
@@ -166,7 +139,7 @@ def variant_row(v: dict[str, Any]) -> dict[str, Any]:
     """A product variation as ``ProductChanged.variants`` carries it (our Variant columns)."""
     on_sale = bool(v.get("on_sale")) and v.get("regular_price") not in (None, "")
     return {
-        "id": str(_require(v, "id")),
+        "id": str(require(v, "id")),
         "title": " / ".join(str(a.get("option", "")) for a in v.get("attributes") or []),
         "sku": v.get("sku") or None,
         "price": money(v["price"], "price") if v.get("price") not in (None, "") else None,
@@ -184,7 +157,7 @@ def product_event(
     on_sale = bool(p.get("on_sale")) and p.get("regular_price") not in (None, "")
     return ev.ProductChanged(
         shop_id=shop_id,
-        product_id=str(_require(p, "id")),
+        product_id=str(require(p, "id")),
         title=html.unescape(p.get("name", "")),
         handle=p.get("slug") or None,
         url=p.get("permalink") or None,
@@ -197,90 +170,19 @@ def product_event(
         cross_sell_ids=tuple(str(i) for i in p.get("cross_sell_ids") or ()),
         upsell_ids=tuple(str(i) for i in p.get("upsell_ids") or ()),
         variants=tuple(variant_row(v) for v in variations or ()),
-        updated_at=gmt_time(p.get("date_modified_gmt") or _require(p, "date_created_gmt")),
+        updated_at=gmt_time(p.get("date_modified_gmt") or require(p, "date_created_gmt")),
     )
 
 
 def parse_product(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
     # Variations arrive on product.* topics too; they are not products of their own.
-    if p.get("type") == "variation" or p.get("parent_id"):
+    if p.get("type") == "variation":
         return []
     return [product_event(shop_id, p)]
 
 
 def parse_product_deleted(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
-    return [ev.ProductDeleted(shop_id=shop_id, product_id=str(_require(p, "id")))]
-
-
-# --- Plugin events -----------------------------------------------------------------------
-
-
-def _plugin_contact(p: dict[str, Any]) -> ev.Contact:
-    consent = p.get("consent")
-    return ev.Contact(
-        email=p.get("email") or None,
-        phone=p.get("phone") or None,
-        first_name=p.get("first_name") or "",
-        last_name=p.get("last_name") or "",
-        locale=p.get("locale") or None,
-        platform_customer_id=_optional_id(p.get("customer_id")),
-        email_consent=consent if isinstance(consent, bool) else None,
-        consent_source=CONSENT_SOURCE if isinstance(consent, bool) else None,
-    )
-
-
-def _plugin_items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
-    items = []
-    for row in rows:
-        quantity = int(_require(row, "quantity"))
-        line_total = money(row.get("line_total"), "line_total")
-        unit = (line_total / quantity).quantize(Decimal("0.01")) if quantity else line_total
-        items.append(
-            ev.LineItem(
-                product_id=str(_require(row, "product_id")),
-                variant_id=_optional_id(row.get("variation_id")),
-                quantity=quantity,
-                unit_price=unit,
-                title=row.get("name") or "",
-                image_url=row.get("image") or None,
-                url=row.get("permalink") or None,
-            )
-        )
-    return tuple(items)
-
-
-def _plugin_cart(shop_id: int, p: dict[str, Any]) -> ev.CartUpdated:
-    return ev.CartUpdated(
-        shop_id=shop_id,
-        cart_key=str(_require(p, "cart_key")),
-        customer=_plugin_contact(p),
-        items=_plugin_items(p.get("items") or []),
-        total=money((p.get("totals") or {}).get("total"), "totals.total"),
-        currency=_require(p, "currency"),
-        updated_at=gmt_time(_require(p, "updated_at")),
-    )
-
-
-def parse_cart_updated(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
-    return [_plugin_cart(shop_id, p)]
-
-
-def parse_cart_emptied(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
-    cart = _plugin_cart(shop_id, {**p, "items": []})
-    return [cart]
-
-
-def parse_checkout_contact(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
-    cart = _plugin_cart(shop_id, p)
-    contact = ev.CheckoutContact(
-        shop_id=shop_id, cart_key=cart.cart_key, customer=cart.customer, updated_at=cart.updated_at
-    )
-    # An empty item list here says nothing about the cart; only a full one updates it.
-    return [cart, contact] if cart.items else [contact]
-
-
-def parse_store_disconnected(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
-    return [ev.AppUninstalled(shop_id=shop_id)]
+    return [ev.ProductDeleted(shop_id=shop_id, product_id=str(require(p, "id")))]
 
 
 REST_HANDLERS: dict[str, Mapper] = {
@@ -294,11 +196,5 @@ REST_HANDLERS: dict[str, Mapper] = {
     "product.updated": parse_product,
     "product.restored": parse_product,
     "product.deleted": parse_product_deleted,
-}
-PLUGIN_HANDLERS: dict[str, Mapper] = {
-    "cart.updated": parse_cart_updated,
-    "cart.emptied": parse_cart_emptied,
-    "checkout.contact": parse_checkout_contact,
-    "store.disconnected": parse_store_disconnected,
 }
 HANDLERS: dict[str, Mapper] = {**REST_HANDLERS, **PLUGIN_HANDLERS}

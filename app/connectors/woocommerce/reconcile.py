@@ -18,7 +18,8 @@ from rq import Retry
 
 from app import queues
 from app.connectors.woocommerce.client import StoreClient, is_reachable_store
-from app.connectors.woocommerce.mapping import gmt_time, parse_order_created
+from app.connectors.woocommerce.fields import gmt_time
+from app.connectors.woocommerce.mapping import parse_order_created
 from app.connectors.woocommerce.subscriptions import ensure_webhooks
 from app.connectors.woocommerce.sync import sync_catalog
 from app.events import apply

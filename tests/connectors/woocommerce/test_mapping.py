@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from app import events as ev
-from app.connectors.woocommerce.mapping import HANDLERS, PayloadError, variant_row
+from app.connectors.woocommerce.fields import PayloadError
+from app.connectors.woocommerce.mapping import HANDLERS, variant_row
 from tests.connectors.woocommerce.conftest import load
 
 
