@@ -17,15 +17,18 @@ from app.connectors.woocommerce.fields import (
     optional_id,
     require,
 )
-from app.connectors.woocommerce.plugin_events import PLUGIN_HANDLERS
+from app.connectors.woocommerce.plugin_events import CONSENT_SOURCE, PLUGIN_HANDLERS
 
 Mapper = Callable[[int, dict[str, Any]], list[ev.Event]]
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})
 PAID_STATUSES = frozenset({"processing", "completed"})
 PRODUCT_STATUSES = {"publish": "active", "trash": "deleted"}  # draft, pending, private: draft
-# Order meta where the Storeflow plugin may record the cart key the order came from; REST
-# orders carry no session key of their own (``cart_hash`` is a hash of the contents).
-CART_KEY_META = "_storeflow_cart_key"
+# Order meta the Storeflow plugin writes at checkout: the cart key the order came from (REST
+# orders carry no session key of their own; ``cart_hash`` hashes the contents) and the state
+# of its "send me reminders" checkbox ("yes"/"no").
+CART_KEY_META = "storeflow_cart_key"
+CONSENT_META = "storeflow_consent"
+CONSENT_VALUES = {"yes": True, "no": False}
 
 
 # --- REST: orders, customers, products ---------------------------------------------------
@@ -33,12 +36,15 @@ CART_KEY_META = "_storeflow_cart_key"
 
 def _order_contact(p: dict[str, Any]) -> ev.Contact:
     billing = p.get("billing") or {}
+    consent = CONSENT_VALUES.get(_meta(p, CONSENT_META) or "")
     return ev.Contact(
         email=billing.get("email") or None,
         phone=billing.get("phone") or None,
         first_name=billing.get("first_name", ""),
         last_name=billing.get("last_name", ""),
         platform_customer_id=optional_id(p.get("customer_id")),
+        email_consent=consent,
+        consent_source=CONSENT_SOURCE if consent is not None else None,
     )
 
 

@@ -162,11 +162,17 @@ def test_missing_or_malformed_fields_raise_an_error_naming_them(topic, payload, 
         HANDLERS[topic](1, payload)
 
 
-def test_order_carries_the_cart_key_the_plugin_stored_in_order_meta():
+def test_order_carries_the_cart_key_and_consent_the_plugin_stored_in_order_meta():
     payload = load("order.json")
-    assert HANDLERS["order.created"](1, payload)[0].cart_key is None
-    payload["meta_data"].append({"id": 13110, "key": "_storeflow_cart_key", "value": "9f2c"})
-    assert HANDLERS["order.created"](1, payload)[0].cart_key == "9f2c"
+    (plain, _) = HANDLERS["order.created"](1, payload)
+    assert (plain.cart_key, plain.customer.email_consent) == (None, None)
+    payload["meta_data"] += [
+        {"id": 13110, "key": "storeflow_cart_key", "value": "9f2c"},
+        {"id": 13111, "key": "storeflow_consent", "value": "no"},
+    ]
+    (event, _) = HANDLERS["order.created"](1, payload)
+    assert (event.cart_key, event.customer.email_consent) == ("9f2c", False)
+    assert event.customer.consent_source == "woocommerce_checkout"
 
 
 def test_variation_maps_to_a_variant_row_titled_by_its_attributes():

@@ -147,3 +147,15 @@ def test_store_disconnected_uninstalls_and_later_events_are_refused(
     shop = db.session.get(Shop, woo_shop.id)
     assert (shop.status, shop.credentials) == ("uninstalled", {})
     assert post_plugin_event("cart.updated", load("cart_updated.json")).status_code == 401
+
+
+def test_order_with_the_plugins_cart_key_marks_that_cart_converted(
+    post_plugin_event, post_wc_webhook, run_jobs
+):
+    assert post_plugin_event("cart.updated", load("cart_updated.json")).status_code == 200
+    order = load("order.json")
+    order["meta_data"].append({"id": 13110, "key": "storeflow_cart_key", "value": "9f2c1e7a4b5d"})
+    assert post_wc_webhook("order.created", order).status_code == 200
+    assert run_jobs("events") == 2
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(Cart)).one().status == "converted"
