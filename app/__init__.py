@@ -31,5 +31,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    from app.connectors.woocommerce import connect as woocommerce_connect
+
+    app.register_blueprint(woocommerce_connect.bp)
     cli.init_app(app)
     return app

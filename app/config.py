@@ -95,6 +95,9 @@ SETTINGS: tuple[_Setting, ...] = (
     _Setting("RUN_LEASE_SECONDS", parse_int, 600),
     _Setting("TICK_BATCH_SIZE", parse_int, 500),
     _Setting("DELIVERY_MAX_ATTEMPTS", parse_int, 5),
+    # Only for development against a local WordPress: outbound calls to shop URLs otherwise
+    # refuse private and loopback addresses.
+    _Setting("ALLOW_PRIVATE_STORE_URLS", parse_boolean, False),
 )
 
 

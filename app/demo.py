@@ -51,4 +51,7 @@ def seed() -> Shop:
             )
         )
     db.session.commit()
+    from app.connectors.woocommerce.demo import seed_demo_store
+
+    seed_demo_store()
     return shop

@@ -14,6 +14,9 @@ def registry() -> dict[str, Connector]:
     connectors: dict[str, Connector] = {}
     if current_app.config.get("ENABLE_DEMO_CONNECTOR"):
         connectors[DEMO.platform] = DEMO
+    from app.connectors.woocommerce import CONNECTOR as WOOCOMMERCE
+
+    connectors[WOOCOMMERCE.platform] = WOOCOMMERCE
     return connectors
 
 

@@ -1,0 +1,114 @@
+"""What flows and labels ask of a WooCommerce store: discount coupons and tracking numbers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC
+from decimal import Decimal
+
+from app.connectors.base import DiscountResult, DiscountSpec
+from app.connectors.woocommerce.client import StoreApiError, StoreClient
+from app.models import Order, Shipment, Shop, utcnow
+
+log = logging.getLogger(__name__)
+TRACKING_META_KEY = "_storeflow_tracking"
+
+
+def coupon_body(spec: DiscountSpec) -> dict[str, object]:
+    """A single-use, recipient-bound, expiring percentage coupon."""
+    body: dict[str, object] = {
+        "code": spec.code,
+        "discount_type": "percent",
+        "amount": str(spec.percentage.quantize(Decimal("0.01"))),
+        "individual_use": True,
+        "usage_limit": 1,
+        "usage_limit_per_user": 1,
+        "date_expires_gmt": spec.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        "description": spec.title,
+    }
+    if spec.recipient_email:
+        body["email_restrictions"] = [spec.recipient_email]
+    return body
+
+
+def create_discount(shop: Shop, spec: DiscountSpec) -> DiscountResult:
+    client = StoreClient(shop)
+    try:
+        created = client.call("POST", "coupons", coupon_body(spec))
+    except StoreApiError as exc:
+        # A retried job finds the coupon it made last time: reuse it instead of failing.
+        if exc.code != "woocommerce_rest_coupon_code_already_exists":
+            raise
+        existing = client.call("GET", "coupons", code=spec.code)
+        if not existing:
+            raise
+        created = existing[0]
+    return DiscountResult(code=created["code"], platform_discount_id=str(created["id"]))
+
+
+def _shipment_tracking_body(shipment: Shipment) -> dict[str, object]:
+    # WooCommerce Shipment Tracking: a "custom provider" needs a name and a link.
+    return {
+        "custom_tracking_provider": shipment.courier,
+        "custom_tracking_link": shipment.tracking_url or "",
+        "tracking_number": shipment.tracking_number or "",
+        "date_shipped": _shipped_on(shipment),
+    }
+
+
+def _ast_body(shipment: Shipment) -> dict[str, object]:
+    # Advanced Shipment Tracking matches the provider by name against its own list.
+    return {
+        "tracking_provider": shipment.courier,
+        "tracking_number": shipment.tracking_number or "",
+        "date_shipped": _shipped_on(shipment),
+        "status_shipped": 1,
+    }
+
+
+def _shipped_on(shipment: Shipment) -> str:
+    return (shipment.created_at or utcnow()).astimezone(UTC).strftime("%Y-%m-%d")
+
+
+# Tracking plugins, tried in this order on the same path under their own namespace.
+TRACKING_BODIES: dict[str, Callable[[Shipment], dict[str, object]]] = {
+    "wc-shipment-tracking/v3": _shipment_tracking_body,
+    "wc-ast/v3": _ast_body,
+}
+
+
+def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
+    """Tell the store (and so the customer) the parcel's tracking number."""
+    endpoint = f"orders/{order.platform_order_id}/shipment-trackings"
+    for namespace, body in TRACKING_BODIES.items():
+        try:
+            StoreClient(shop, namespace).call("POST", endpoint, body(shipment))
+        except StoreApiError as exc:
+            if exc.status != 404:  # 404 rest_no_route: that plugin is not installed
+                raise
+            continue
+        log.info("tracking pushed", extra={"shop": shop.id, "namespace": namespace})
+        return
+    _tracking_note(shop, order, shipment)
+
+
+def _tracking_note(shop: Shop, order: Order, shipment: Shipment) -> None:
+    # No tracking plugin: a customer note (WooCommerce emails it) plus meta for other tools.
+    client = StoreClient(shop)
+    link = f" {shipment.tracking_url}" if shipment.tracking_url else ""
+    note = f"Your parcel is on its way with {shipment.courier}: {shipment.tracking_number}{link}"
+    client.call(
+        "POST", f"orders/{order.platform_order_id}/notes", {"note": note, "customer_note": True}
+    )
+    meta = {
+        "courier": shipment.courier,
+        "tracking_number": shipment.tracking_number,
+        "tracking_url": shipment.tracking_url,
+    }
+    client.call(
+        "PUT",
+        f"orders/{order.platform_order_id}",
+        {"meta_data": [{"key": TRACKING_META_KEY, "value": meta}]},
+    )
+    log.info("tracking pushed as order note", extra={"shop": shop.id, "order": order.id})

@@ -1,0 +1,130 @@
+"""A thin REST client for one WooCommerce store, and the guard on store addresses.
+
+Outbound calls go only to public addresses (outside tests): a store URL is merchant input,
+and following it to 127.0.0.1 or 10.x would let anyone probe our own network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from typing import Any, TypeGuard
+from urllib.parse import urlparse
+
+import requests
+from flask import current_app
+from woocommerce import API
+
+from app.models import Shop
+
+TIMEOUT_SECONDS = 30  # the package's 5 s default is too short for a busy shared host
+PER_PAGE = 100  # WooCommerce's maximum
+
+
+class StoreAddressError(ValueError):
+    """The store URL is malformed or points at a private, loopback or unknown address."""
+
+
+class StoreApiError(RuntimeError):
+    """The store answered a REST call with an error status."""
+
+    def __init__(self, message: str, status: int, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def store_domain(url: str) -> str:
+    """How a store is named in ``shops.domain``: host[:port][/path], lower-case, no slash."""
+    parsed = urlparse(url.strip() if "//" in url else f"https://{url.strip()}")
+    if not parsed.hostname:
+        raise StoreAddressError(f"not a store URL: {url!r}")
+    host = parsed.hostname.lower() + (f":{parsed.port}" if parsed.port else "")
+    return host + parsed.path.rstrip("/")
+
+
+def check_store_url(url: str) -> str:
+    """The store URL without a trailing slash, refused unless it is http(s) on a public host."""
+    parsed = urlparse(url.strip())
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        raise StoreAddressError(f"store URL must be http(s)://host, got {url!r}")
+    if parsed.username or parsed.password or parsed.query or parsed.fragment:
+        raise StoreAddressError("store URL must not carry credentials, a query or a fragment")
+    if not current_app.config.get("ALLOW_PRIVATE_STORE_URLS"):
+        _refuse_private(parsed.hostname)
+    return url.strip().rstrip("/")
+
+
+def _refuse_private(host: str) -> None:
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise StoreAddressError(f"store host {host!r} does not resolve") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global or address.is_multicast:
+            raise StoreAddressError(f"store host {host!r} resolves to a non-public {address}")
+
+
+def is_reachable_store(shop: Shop | None) -> TypeGuard[Shop]:
+    """A connected WooCommerce store we hold REST keys for (the demo store has none)."""
+    return (
+        shop is not None
+        and shop.platform == "woocommerce"
+        and shop.status == "active"
+        and bool(shop.credentials.get("consumer_key"))
+    )
+
+
+class StoreClient:
+    """REST calls for one connected store; keys come from the shop's encrypted credentials."""
+
+    def __init__(self, shop: Shop, namespace: str = "wc/v3") -> None:
+        credentials = shop.credentials
+        self.url = check_store_url(shop.settings.get("store_url") or f"https://{shop.domain}")
+        self.api = API(
+            url=self.url,
+            consumer_key=credentials.get("consumer_key", ""),
+            consumer_secret=credentials.get("consumer_secret", ""),
+            version=namespace,
+            timeout=TIMEOUT_SECONDS,
+        )
+
+    def call(self, method: str, endpoint: str, data: Any = None, **params: Any) -> Any:
+        return self.call_with_headers(method, endpoint, data, **params)[0]
+
+    def call_with_headers(
+        self, method: str, endpoint: str, data: Any = None, **params: Any
+    ) -> tuple[Any, requests.structures.CaseInsensitiveDict[str]]:
+        func = getattr(self.api, method.lower())
+        args = (endpoint, data) if method.upper() in ("POST", "PUT") else (endpoint,)
+        response = func(*args, params=params or None)
+        if response.status_code >= 400:
+            code = _error_code(response)
+            raise StoreApiError(
+                f"{method} {endpoint} answered {response.status_code} {code or ''}".strip(),
+                response.status_code,
+                code,
+            )
+        return response.json(), response.headers
+
+    def pages(self, endpoint: str, **params: Any) -> Iterator[list[dict[str, Any]]]:
+        """Every page of a collection, one after another (``X-WP-TotalPages`` says when to stop)."""
+        page = 1
+        while True:
+            rows, headers = self.call_with_headers(
+                "GET", endpoint, page=page, per_page=PER_PAGE, **params
+            )
+            yield rows
+            if page >= int(headers.get("X-WP-TotalPages") or 1):
+                return
+            page += 1
+
+
+def _error_code(response: requests.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None

@@ -1,0 +1,206 @@
+"""Pure mapping of WooCommerce REST payloads to canonical events (plugin events: plugin_events).
+
+REST payloads follow WooCommerce's documented v3 shapes (``date_*_gmt`` without an offset, ids
+as integers, money as strings). ``HANDLERS`` is the connector's one dispatch table for both.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+from app import events as ev
+from app.connectors.woocommerce.fields import (
+    gmt_time,
+    money,
+    optional_id,
+    require,
+)
+from app.connectors.woocommerce.plugin_events import CONSENT_SOURCE, PLUGIN_HANDLERS
+
+Mapper = Callable[[int, dict[str, Any]], list[ev.Event]]
+CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})
+PAID_STATUSES = frozenset({"processing", "completed"})
+PRODUCT_STATUSES = {"publish": "active", "trash": "deleted"}  # draft, pending, private: draft
+# Order meta the Storeflow plugin writes at checkout: the cart key the order came from (REST
+# orders carry no session key of their own; ``cart_hash`` hashes the contents) and the state
+# of its "send me reminders" checkbox ("yes"/"no").
+CART_KEY_META = "storeflow_cart_key"
+CONSENT_META = "storeflow_consent"
+CONSENT_VALUES = {"yes": True, "no": False}
+
+
+# --- REST: orders, customers, products ---------------------------------------------------
+
+
+def _order_contact(p: dict[str, Any]) -> ev.Contact:
+    billing = p.get("billing") or {}
+    consent = CONSENT_VALUES.get(_meta(p, CONSENT_META) or "")
+    return ev.Contact(
+        email=billing.get("email") or None,
+        phone=billing.get("phone") or None,
+        first_name=billing.get("first_name", ""),
+        last_name=billing.get("last_name", ""),
+        platform_customer_id=optional_id(p.get("customer_id")),
+        email_consent=consent,
+        consent_source=CONSENT_SOURCE if consent is not None else None,
+    )
+
+
+def _order_items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
+    return tuple(
+        ev.LineItem(
+            product_id=str(require(row, "product_id")),
+            variant_id=optional_id(row.get("variation_id")),
+            quantity=int(row.get("quantity", 1)),
+            unit_price=money(row.get("price"), "line item price"),
+            title=html.unescape(row.get("name", "")),
+            image_url=(row.get("image") or {}).get("src") or None,
+        )
+        for row in rows
+    )
+
+
+def _order_event(cls: type[ev._OrderEvent], shop_id: int, p: dict[str, Any]) -> ev._OrderEvent:
+    created = gmt_time(require(p, "date_created_gmt"))
+    shipping = dict(p.get("shipping") or {})
+    if (p.get("billing") or {}).get("phone") and not shipping.get("phone"):
+        shipping["phone"] = p["billing"]["phone"]
+    return cls(
+        shop_id=shop_id,
+        order_id=str(require(p, "id")),
+        order_number=str(p.get("number") or p["id"]),
+        cart_key=_meta(p, CART_KEY_META),
+        customer=_order_contact(p),
+        items=_order_items(p.get("line_items") or []),
+        total=money(p.get("total"), "total"),
+        currency=p.get("currency") or "EUR",
+        payment_method=p.get("payment_method") or None,
+        is_cod=p.get("payment_method") == "cod",
+        paid=_is_paid(p),
+        shipping_address=shipping,
+        created_at=created,
+        updated_at=gmt_time(p["date_modified_gmt"]) if p.get("date_modified_gmt") else created,
+    )
+
+
+def _meta(p: dict[str, Any], key: str) -> str | None:
+    for row in p.get("meta_data") or []:
+        if isinstance(row, dict) and row.get("key") == key and row.get("value"):
+            return str(row["value"])
+    return None
+
+
+def _is_paid(p: dict[str, Any]) -> bool:
+    return bool(p.get("date_paid_gmt")) or p.get("status") in PAID_STATUSES
+
+
+def parse_order_created(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+    events: list[ev.Event] = [_order_event(ev.OrderCreated, shop_id, p)]
+    if p.get("status") in CANCELLED_STATUSES:
+        events.append(_order_event(ev.OrderCancelled, shop_id, p))
+    elif _is_paid(p):
+        events.append(_order_event(ev.OrderPaid, shop_id, p))
+    return events
+
+
+def parse_order_updated(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+    """The order's state now: cancelled, paid, or still an open order."""
+    if p.get("status") in CANCELLED_STATUSES:
+        return [_order_event(ev.OrderCancelled, shop_id, p)]
+    if _is_paid(p):
+        return [_order_event(ev.OrderPaid, shop_id, p)]
+    return [_order_event(ev.OrderCreated, shop_id, p)]
+
+
+def parse_order_deleted(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+    # Trashing sends the full order; a permanent delete sends only {"id": N}, which names an
+    # order we cannot describe: keep what we have rather than invent dates.
+    if "date_created_gmt" not in p:
+        return []
+    return [_order_event(ev.OrderCancelled, shop_id, p)]
+
+
+def parse_customer(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+    billing = p.get("billing") or {}
+    stamp = p.get("date_modified_gmt") or require(p, "date_created_gmt")
+    return [
+        ev.CustomerUpdated(
+            shop_id=shop_id,
+            customer=ev.Contact(
+                email=p.get("email") or billing.get("email") or None,
+                phone=billing.get("phone") or None,
+                first_name=p.get("first_name") or billing.get("first_name", ""),
+                last_name=p.get("last_name") or billing.get("last_name", ""),
+                platform_customer_id=str(require(p, "id")),
+            ),
+            address=billing or None,
+            updated_at=gmt_time(stamp),
+        )
+    ]
+
+
+def variant_row(v: dict[str, Any]) -> dict[str, Any]:
+    """A product variation as ``ProductChanged.variants`` carries it (our Variant columns)."""
+    on_sale = bool(v.get("on_sale")) and v.get("regular_price") not in (None, "")
+    return {
+        "id": str(require(v, "id")),
+        "title": " / ".join(str(a.get("option", "")) for a in v.get("attributes") or []),
+        "sku": v.get("sku") or None,
+        "price": money(v["price"], "price") if v.get("price") not in (None, "") else None,
+        "compare_at_price": money(v["regular_price"], "regular_price") if on_sale else None,
+        "stock": v.get("stock_quantity"),
+        "image_url": (v.get("image") or {}).get("src") or None,
+    }
+
+
+def product_event(
+    shop_id: int, p: dict[str, Any], variations: list[dict[str, Any]] | None = None
+) -> ev.ProductChanged:
+    images = p.get("images") or []
+    categories = p.get("categories") or []
+    on_sale = bool(p.get("on_sale")) and p.get("regular_price") not in (None, "")
+    return ev.ProductChanged(
+        shop_id=shop_id,
+        product_id=str(require(p, "id")),
+        title=html.unescape(p.get("name", "")),
+        handle=p.get("slug") or None,
+        url=p.get("permalink") or None,
+        image_url=images[0].get("src") if images else None,
+        category=categories[0].get("name") if categories else None,
+        status=PRODUCT_STATUSES.get(p.get("status", "publish"), "draft"),
+        price=money(p["price"], "price") if p.get("price") not in (None, "") else None,
+        compare_at_price=money(p["regular_price"], "regular_price") if on_sale else None,
+        in_stock=p.get("stock_status", "instock") != "outofstock",
+        cross_sell_ids=tuple(str(i) for i in p.get("cross_sell_ids") or ()),
+        upsell_ids=tuple(str(i) for i in p.get("upsell_ids") or ()),
+        variants=tuple(variant_row(v) for v in variations or ()),
+        updated_at=gmt_time(p.get("date_modified_gmt") or require(p, "date_created_gmt")),
+    )
+
+
+def parse_product(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+    # Variations arrive on product.* topics too; they are not products of their own.
+    if p.get("type") == "variation":
+        return []
+    return [product_event(shop_id, p)]
+
+
+def parse_product_deleted(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+    return [ev.ProductDeleted(shop_id=shop_id, product_id=str(require(p, "id")))]
+
+
+REST_HANDLERS: dict[str, Mapper] = {
+    "order.created": parse_order_created,
+    "order.updated": parse_order_updated,
+    "order.deleted": parse_order_deleted,
+    "order.restored": parse_order_updated,
+    "customer.created": parse_customer,
+    "customer.updated": parse_customer,
+    "product.created": parse_product,
+    "product.updated": parse_product,
+    "product.restored": parse_product,
+    "product.deleted": parse_product_deleted,
+}
+HANDLERS: dict[str, Mapper] = {**REST_HANDLERS, **PLUGIN_HANDLERS}

@@ -1,0 +1,93 @@
+"""Mapping the Storeflow plugin's signed events (issue 4's contract) to canonical events.
+
+Bodies: ``{cart_key, customer_id, session_id, email, phone, first_name, last_name, locale,
+consent, items[{product_id, variation_id, quantity, line_total, name, image, permalink}],
+coupons, totals{subtotal, total}, currency, updated_at}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from app import events as ev
+from app.connectors.woocommerce.fields import gmt_time, money, optional_id, require
+
+CONSENT_SOURCE = "woocommerce_checkout"
+
+
+def _plugin_contact(p: dict[str, Any]) -> ev.Contact:
+    consent = p.get("consent")
+    return ev.Contact(
+        email=p.get("email") or None,
+        phone=p.get("phone") or None,
+        first_name=p.get("first_name") or "",
+        last_name=p.get("last_name") or "",
+        locale=p.get("locale") or None,
+        platform_customer_id=optional_id(p.get("customer_id")),
+        email_consent=consent if isinstance(consent, bool) else None,
+        consent_source=CONSENT_SOURCE if isinstance(consent, bool) else None,
+    )
+
+
+def _plugin_items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
+    items = []
+    for row in rows:
+        quantity = int(require(row, "quantity"))
+        line_total = money(row.get("line_total"), "line_total")
+        unit = (line_total / quantity).quantize(Decimal("0.01")) if quantity else line_total
+        items.append(
+            ev.LineItem(
+                product_id=str(require(row, "product_id")),
+                variant_id=optional_id(row.get("variation_id")),
+                quantity=quantity,
+                unit_price=unit,
+                title=row.get("name") or "",
+                image_url=row.get("image") or None,
+                url=row.get("permalink") or None,
+            )
+        )
+    return tuple(items)
+
+
+def _plugin_cart(shop_id: int, p: dict[str, Any]) -> ev.CartUpdated:
+    return ev.CartUpdated(
+        shop_id=shop_id,
+        cart_key=str(require(p, "cart_key")),
+        customer=_plugin_contact(p),
+        items=_plugin_items(p.get("items") or []),
+        total=money((p.get("totals") or {}).get("total"), "totals.total"),
+        currency=require(p, "currency"),
+        updated_at=gmt_time(require(p, "updated_at")),
+    )
+
+
+def parse_cart_updated(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+    return [_plugin_cart(shop_id, p)]
+
+
+def parse_cart_emptied(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+    cart = _plugin_cart(shop_id, {**p, "items": []})
+    return [cart]
+
+
+def parse_checkout_contact(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+    cart = _plugin_cart(shop_id, p)
+    contact = ev.CheckoutContact(
+        shop_id=shop_id, cart_key=cart.cart_key, customer=cart.customer, updated_at=cart.updated_at
+    )
+    # An empty item list here says nothing about the cart; only a full one updates it.
+    return [cart, contact] if cart.items else [contact]
+
+
+def parse_store_disconnected(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+    return [ev.AppUninstalled(shop_id=shop_id)]
+
+
+PLUGIN_HANDLERS: dict[str, Callable[[int, dict[str, Any]], list[ev.Event]]] = {
+    "cart.updated": parse_cart_updated,
+    "cart.emptied": parse_cart_emptied,
+    "checkout.contact": parse_checkout_contact,
+    "store.disconnected": parse_store_disconnected,
+}

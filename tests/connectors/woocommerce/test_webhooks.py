@@ -1,0 +1,161 @@
+"""Deliveries at /webhooks/woocommerce: REST webhooks, the ping, and plugin events."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from app.connectors.woocommerce.signing import read_token
+from app.models import Cart, Order, Shop, WebhookDelivery, db
+from tests.connectors.woocommerce.conftest import SECRET, load, plugin_headers
+
+
+def deliveries() -> list[WebhookDelivery]:
+    return list(db.session.scalars(sa.select(WebhookDelivery)))
+
+
+def test_ping_without_headers_or_signature_gets_exactly_200(client, woo_shop):
+    response = client.post(
+        "/webhooks/woocommerce",
+        data=b"webhook_id=17",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 200
+    assert deliveries() == []
+
+
+def test_body_without_any_routing_headers_that_is_not_a_ping_is_400(client, woo_shop):
+    response = client.post("/webhooks/woocommerce", data=b'{"id": 1}')
+    assert response.status_code == 400
+    assert deliveries() == []
+
+
+def test_rest_webhook_with_bad_signature_is_401_and_stores_nothing(post_wc_webhook):
+    response = post_wc_webhook("order.created", load("order.json"), secret="not-the-secret")
+    assert response.status_code == 401
+    assert deliveries() == []
+
+
+def test_order_webhook_becomes_a_paid_order(post_wc_webhook, run_jobs):
+    response = post_wc_webhook("order.created", load("order.json"))
+    assert response.status_code == 200
+    assert run_jobs("events") == 1
+    order = db.session.scalars(sa.select(Order)).one()
+    assert (order.platform_order_id, order.email, order.total) == (
+        "727",
+        "john.doe@example.com",
+        Decimal("29.35"),
+    )
+    assert order.paid is True
+    assert [item["product_id"] for item in order.items] == ["93", "22"]
+
+
+def test_signature_is_checked_on_the_bytes_as_sent_with_escaped_slashes(post_wc_webhook, run_jobs):
+    # WooCommerce's JSON escapes "/" as "\/": re-encoding the JSON would change the bytes.
+    raw = load("order.json")
+    body = json.dumps(raw, separators=(",", ":")).replace("/", "\\/").encode()
+    assert b"\\/" in body
+    assert post_wc_webhook("order.created", raw=body).status_code == 200
+    assert run_jobs("events") == 1
+
+
+def test_plugin_cart_event_is_stored_with_a_restore_link_the_plugin_can_verify(
+    post_plugin_event, run_jobs
+):
+    response = post_plugin_event("cart.updated", load("cart_updated.json"))
+    assert response.status_code == 200
+    assert run_jobs("events") == 1
+    cart = db.session.scalars(sa.select(Cart)).one()
+    assert (cart.cart_key, cart.email, cart.total) == (
+        "9f2c1e7a4b5d",
+        "ana@example.pl",
+        Decimal("59.98"),
+    )
+    token = cart.restore_url.split("storeflow_restore=", 1)[1]
+    payload = read_token(SECRET, token)
+    assert payload["k"] == "9f2c1e7a4b5d"
+    assert payload["i"] == [[12, 0, 2], [30, 31, 1]]
+    assert payload["d"] is None
+    assert payload["x"] > time.time() + 86400
+
+
+def test_plugin_event_with_bad_signature_is_401(post_plugin_event):
+    response = post_plugin_event("cart.updated", load("cart_updated.json"), secret="wrong")
+    assert response.status_code == 401
+    assert deliveries() == []
+
+
+def test_replayed_plugin_event_older_than_five_minutes_is_401(client, woo_shop):
+    body = b'{"cart_key":"abc"}'
+    old = plugin_headers(body, "cart.updated", timestamp=int(time.time()) - 301)
+    assert client.post("/webhooks/woocommerce", data=body, headers=old).status_code == 401
+    fresh = plugin_headers(body, "cart.updated", timestamp=int(time.time()) - 290)
+    assert client.post("/webhooks/woocommerce", data=body, headers=fresh).status_code == 200
+    assert len(deliveries()) == 1
+
+
+def test_same_plugin_delivery_twice_is_stored_once(post_plugin_event):
+    payload = load("cart_updated.json")
+    first = post_plugin_event("cart.updated", payload, delivery_id="d-1")
+    second = post_plugin_event("cart.updated", payload, delivery_id="d-1")
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.get_json()["message"] == "duplicate"
+    assert len(deliveries()) == 1
+
+
+def test_event_for_a_store_that_never_connected_is_401(client, woo_shop):
+    body = b"{}"
+    headers = plugin_headers(body, "cart.updated")
+    headers["X-Storeflow-Source"] = "https://other.example"
+    assert client.post("/webhooks/woocommerce", data=body, headers=headers).status_code == 401
+
+
+def test_plugin_topic_we_do_not_handle_is_200_and_kept_as_ignored(post_plugin_event):
+    response = post_plugin_event("customer.idle", {"customer_id": 3})
+    assert response.status_code == 200
+    (row,) = deliveries()
+    assert row.status == "ignored"
+
+
+def test_malformed_plugin_event_fails_with_a_clear_error_and_keeps_the_body(
+    post_plugin_event, run_jobs, app
+):
+    payload = load("cart_updated.json")
+    del payload["cart_key"]
+    assert post_plugin_event("cart.updated", payload).status_code == 200
+    app.config["DELIVERY_MAX_ATTEMPTS"], before = 1, app.config["DELIVERY_MAX_ATTEMPTS"]
+    try:
+        run_jobs("events")
+    finally:
+        app.config["DELIVERY_MAX_ATTEMPTS"] = before
+    db.session.expire_all()
+    (row,) = deliveries()
+    assert row.status == "failed"
+    assert "cart_key" in (row.last_error or "")
+    assert b"9f2c1e7a4b5d" not in row.body and b"Shirt" in row.body
+
+
+def test_store_disconnected_uninstalls_and_later_events_are_refused(
+    post_plugin_event, run_jobs, woo_shop
+):
+    assert post_plugin_event("store.disconnected", {}).status_code == 200
+    assert run_jobs("events") == 1
+    db.session.expire_all()
+    shop = db.session.get(Shop, woo_shop.id)
+    assert (shop.status, shop.credentials) == ("uninstalled", {})
+    assert post_plugin_event("cart.updated", load("cart_updated.json")).status_code == 401
+
+
+def test_order_with_the_plugins_cart_key_marks_that_cart_converted(
+    post_plugin_event, post_wc_webhook, run_jobs
+):
+    assert post_plugin_event("cart.updated", load("cart_updated.json")).status_code == 200
+    order = load("order.json")
+    order["meta_data"].append({"id": 13110, "key": "storeflow_cart_key", "value": "9f2c1e7a4b5d"})
+    assert post_wc_webhook("order.created", order).status_code == 200
+    assert run_jobs("events") == 2
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(Cart)).one().status == "converted"
