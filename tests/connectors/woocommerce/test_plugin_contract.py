@@ -20,8 +20,9 @@ pytestmark = pytest.mark.skipif(shutil.which("php") is None, reason="needs php (
 
 
 def _php(code: str) -> str:
-    prelude = f"define('STOREFLOW_CLI', true); foreach (['Json', 'InvalidToken', 'SignedToken', "
-    prelude += f"'RestoreToken', 'EmbeddedToken'] as $c) {{ require_once '{PLUGIN}/includes/' . $c . '.php'; }}"
+    classes = ["Json", "InvalidToken", "SignedToken", "RestoreToken", "EmbeddedToken"]
+    requires = "".join(f"require_once '{PLUGIN}/includes/{c}.php';" for c in classes)
+    prelude = "define('STOREFLOW_CLI', true);" + requires
     result = subprocess.run(
         ["php", "-r", prelude + code], capture_output=True, text=True, check=True, timeout=30
     )
@@ -48,7 +49,7 @@ def test_cart_event_signed_by_the_php_plugin_is_accepted_and_stored(
                     "variation_id": 0,
                     "quantity": 2,
                     "line_total": "39.98",
-                    "name": "Koszula lniana – żółta",
+                    "name": "Koszula lniana \u2013 żółta",
                     "image": "https://shop.example/i.jpg",
                     "permalink": "https://shop.example/p/koszula",
                 }
@@ -86,7 +87,7 @@ def test_cart_event_signed_by_the_php_plugin_is_accepted_and_stored(
     assert run_jobs("events") == 1
     cart = db.session.scalars(sa.select(Cart)).one()
     assert (cart.cart_key, cart.email) == ("wc_cart_7f3a", "zofia@example.pl")
-    assert cart.items[0]["title"] == "Koszula lniana – żółta"
+    assert cart.items[0]["title"] == "Koszula lniana \u2013 żółta"
 
 
 def test_restore_token_issued_by_the_service_is_parsed_by_the_plugin():
