@@ -14,6 +14,9 @@ def registry() -> dict[str, Connector]:
     connectors: dict[str, Connector] = {}
     if current_app.config.get("ENABLE_DEMO_CONNECTOR"):
         connectors[DEMO.platform] = DEMO
+    from app.connectors.shopify import CONNECTOR as SHOPIFY
+
+    connectors[SHOPIFY.platform] = SHOPIFY
     return connectors
 
 
