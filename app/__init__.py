@@ -31,5 +31,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    from app.connectors.shopify import views as shopify_views
+
+    shopify_views.init_app(app)
     cli.init_app(app)
     return app

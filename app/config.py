@@ -101,7 +101,12 @@ SETTINGS: tuple[_Setting, ...] = (
 # so it is not marked secret: ``secret=True`` means "required in production".
 SETTINGS += (
     _Setting("SHOPIFY_API_KEY", lambda _n, v: v.strip(), "storeflow-dev-shopify-client-id"),
-    _Setting("SHOPIFY_API_SECRET", lambda _n, v: v, "storeflow-dev-shopify-secret", secret=True),
+    _Setting(
+        "SHOPIFY_API_SECRET",
+        lambda _n, v: v,
+        "storeflow-dev-shopify-app-secret-change-me",
+        secret=True,
+    ),
     _Setting("SHOPIFY_PREVIOUS_API_SECRET", lambda _n, v: v, ""),
     _Setting("SHOPIFY_API_VERSION", lambda n, v: parse_api_version(n, v), "2026-10"),
     _Setting(

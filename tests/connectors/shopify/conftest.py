@@ -125,3 +125,98 @@ def post_shopify_webhook(client: FlaskClient, app: Flask) -> Callable[..., Any]:
         )
 
     return post
+
+
+def id_token(app: Flask, domain: str = DOMAIN, **changes: Any) -> str:
+    """An ID token as the Shopify admin issues it: HS256 with the app secret."""
+    import jwt
+
+    now = int(datetime.now(UTC).timestamp())
+    claims = {
+        "iss": f"https://{domain}/admin",
+        "dest": f"https://{domain}",
+        "aud": app.config["SHOPIFY_API_KEY"],
+        "sub": "42",
+        "exp": now + 60,
+        "nbf": now - 5,
+        "iat": now,
+        "jti": "8f6c1a2e-7d3b-4c7e-9a51-0d2f6b1e3c44",
+        "sid": "aaea182f2732d44c23057c0fea584021a4485b2bd25d3eb7fd349313ad24c685",
+    }
+    claims.update(changes)
+    return jwt.encode(claims, app.config["SHOPIFY_API_SECRET"], algorithm="HS256")
+
+
+class FakeShopify:
+    """Shopify's Admin GraphQL as a small stateful fake: it remembers webhook subscriptions
+    and bulk operations, and records every operation it was asked for."""
+
+    def __init__(self, rsps: responses.RequestsMock, domain: str = DOMAIN) -> None:
+        self.subscriptions: list[dict[str, Any]] = []
+        self.calls: list[dict[str, Any]] = []
+        self.bulk_url = (
+            "https://storage.googleapis.com/shopify-tiers-assets-prod-us-east1/bulk.jsonl"
+        )
+        self.bulk_object_count = 0
+        self.queued: list[tuple[int, dict[str, Any]]] = []  # (status, body) answered first
+        rsps.add_callback(
+            responses.POST,
+            f"https://{domain}/admin/api/2026-10/graphql.json",
+            callback=self._answer,
+            content_type="application/json",
+        )
+
+    def operations(self) -> list[str]:
+        return [call["operation"] for call in self.calls]
+
+    def _answer(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        body = json.loads(request.body or b"{}")
+        query, variables = body["query"], body.get("variables") or {}
+        operation = query.split("(")[0].split("{")[0].split()[-1]
+        self.calls.append(
+            {
+                "operation": operation,
+                "variables": variables,
+                "token": request.headers.get("X-Shopify-Access-Token"),
+            }
+        )
+        if self.queued:
+            status, answer = self.queued.pop(0)
+            return status, {}, json.dumps(answer)
+        return 200, {}, json.dumps(self._data(operation, variables))
+
+    def _data(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
+        if operation == "Subscriptions":
+            page = {"hasNextPage": False, "endCursor": None}
+            return {
+                "data": {"webhookSubscriptions": {"nodes": self.subscriptions, "pageInfo": page}}
+            }
+        if operation == "CreateSubscription":
+            node = {
+                "id": f"gid://shopify/WebhookSubscription/{len(self.subscriptions) + 1}",
+                "topic": variables["topic"],
+                "uri": variables["sub"]["uri"],
+            }
+            self.subscriptions.append(node)
+            return {
+                "data": {
+                    "webhookSubscriptionCreate": {"webhookSubscription": node, "userErrors": []}
+                }
+            }
+        if operation == "RunBulk":
+            op = {"id": "gid://shopify/BulkOperation/720918", "status": "CREATED"}
+            return {"data": {"bulkOperationRunQuery": {"bulkOperation": op, "userErrors": []}}}
+        if operation == "Bulk":
+            node = {
+                "id": variables["id"],
+                "status": "COMPLETED",
+                "errorCode": None,
+                "objectCount": str(self.bulk_object_count),
+                "url": self.bulk_url,
+                "partialDataUrl": None,
+            }
+            return {"data": {"node": node}}
+        return self.other(operation, variables)
+
+    def other(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError(f"unexpected GraphQL operation {operation}")

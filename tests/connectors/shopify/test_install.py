@@ -1,0 +1,121 @@
+"""Install by token exchange, end to end against a fake Shopify."""
+
+from __future__ import annotations
+
+import json
+
+import responses
+import sqlalchemy as sa
+
+from app.connectors.shopify.subscriptions import API_TOPICS
+from app.models import Shop, db
+from tests.connectors.shopify.conftest import DOMAIN, TOKEN_URL, FakeShopify, id_token
+
+TOKEN_ANSWER = {
+    "access_token": "shpat_f3b5e8a1c2d4",
+    "expires_in": 3600,
+    "refresh_token": "shprt_9a8b7c6d5e4f",
+    "refresh_token_expires_in": 7776000,
+    "scope": "read_products,read_orders,read_customers,write_discounts",
+}
+
+
+def _open_app(client, app, token: str | None = None):
+    token = token or id_token(app)
+    return client.get(
+        f"/shopify?embedded=1&host=YWRtaW4uc2hvcGlmeS5jb20&id_token={token}&shop={DOMAIN}"
+    )
+
+
+def _shop() -> Shop:
+    return db.session.scalars(sa.select(Shop).where(Shop.domain == DOMAIN)).one()
+
+
+def test_install_exchanges_the_id_token_and_stores_tokens_encrypted(
+    app, client, shopify_http, run_jobs
+):
+    fake = FakeShopify(shopify_http)
+    shopify_http.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
+    shopify_http.add(responses.GET, fake.bulk_url, body=b"")
+    token = id_token(app)
+
+    response = _open_app(client, app, token)
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/embedded/shopify?")
+    exchange = [c for c in shopify_http.calls if c.request.url == TOKEN_URL]
+    assert len(exchange) == 1
+    sent = json.loads(exchange[0].request.body)
+    assert sent == {
+        "client_id": app.config["SHOPIFY_API_KEY"],
+        "client_secret": app.config["SHOPIFY_API_SECRET"],
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token": token,
+        "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
+        "requested_token_type": "urn:shopify:params:oauth:token-type:offline-access-token",
+        "expiring": 1,
+    }
+    shop = _shop()
+    assert shop.status == "active"
+    assert b"shpat_f3b5e8a1c2d4" not in shop.credentials_encrypted
+    assert b"shprt_9a8b7c6d5e4f" not in shop.credentials_encrypted
+    creds = shop.credentials
+    assert (creds["access_token"], creds["refresh_token"]) == (
+        "shpat_f3b5e8a1c2d4",
+        "shprt_9a8b7c6d5e4f",
+    )
+    assert creds["expires"] and creds["refresh_token_expires"]
+
+    run_jobs("sync")
+    assert sorted(s["topic"] for s in fake.subscriptions) == sorted(
+        t.replace("/", "_").upper() for t in API_TOPICS
+    )
+    assert all(s["uri"] == "http://storeflow.test/webhooks/shopify" for s in fake.subscriptions)
+    assert "RunBulk" in fake.operations()
+    db.session.expire_all()
+    assert _shop().settings["sync"]["state"] == "done"
+
+
+def test_reinstall_does_not_duplicate_webhook_subscriptions(app, client, shopify_http, run_jobs):
+    fake = FakeShopify(shopify_http)
+    shopify_http.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
+    shopify_http.add(responses.GET, fake.bulk_url, body=b"")
+    _open_app(client, app)
+    run_jobs("sync")
+    first = list(fake.subscriptions)
+
+    shop = _shop()
+    shop.status = "uninstalled"
+    shop.credentials = {}
+    db.session.commit()
+    response = _open_app(client, app)
+    run_jobs("sync")
+
+    assert response.status_code == 302
+    assert fake.subscriptions == first
+    assert fake.operations().count("CreateSubscription") == len(API_TOPICS)
+    assert _shop().status == "active"
+
+
+def test_bad_id_token_is_refused_and_nothing_is_installed(app, client, shopify_http):
+    token = id_token(app).rsplit(".", 1)[0] + ".forged-signature"
+    response = client.get(f"/shopify?id_token={token}&shop={DOMAIN}")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("http://localhost/shopify/patch-id-token?")
+    response = client.get("/embedded/shopify/status", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+    assert db.session.scalars(sa.select(Shop)).all() == []
+
+
+def test_embedded_page_shows_sync_progress_with_frame_ancestors(app, client, shopify_shop):
+    shopify_shop.settings = {"sync": {"state": "importing", "rows_done": 1200, "rows_total": 4000}}
+    db.session.commit()
+    response = client.get(f"/embedded/shopify?id_token={id_token(app)}&shop={DOMAIN}")
+    assert response.status_code == 200
+    assert (
+        f"frame-ancestors https://{DOMAIN} https://admin.shopify.com"
+        in response.headers["Content-Security-Policy"]
+    )
+    page = response.get_data(as_text=True)
+    assert "importing" in page and "1200 of 4000" in page
