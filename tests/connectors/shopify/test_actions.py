@@ -182,5 +182,5 @@ def test_graphql_user_errors_become_an_error_naming_the_operation(shopify_shop, 
             }
 
     Refusing(shopify_http)
-    with pytest.raises(ShopifyApiError, match="discountCodeBasicCreate.*Ends at needs"):
+    with pytest.raises(ShopifyApiError, match=r"discountCodeBasicCreate.*Ends at needs"):
         CONNECTOR.create_discount(shopify_shop, SPEC)
