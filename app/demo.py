@@ -51,4 +51,7 @@ def seed() -> Shop:
             )
         )
     db.session.commit()
+    from app.connectors.shopify.demo import seed as seed_shopify
+
+    seed_shopify()
     return shop

@@ -18,8 +18,11 @@ from app.models import Shop
 
 log = logging.getLogger(__name__)
 
+# Declared in shopify.app.toml instead: compliance topics (only possible there) and the
+# uninstall (app-config subscriptions are never removed by Shopify).
+APP_CONFIG_TOPICS = COMPLIANCE_TOPICS | {"app/uninstalled"}
 # REST-style topic names (what webhooks carry) of everything we subscribe to by API.
-API_TOPICS = tuple(sorted(set(HANDLERS) - COMPLIANCE_TOPICS))
+API_TOPICS = tuple(sorted(set(HANDLERS) - APP_CONFIG_TOPICS))
 
 LIST_SUBSCRIPTIONS = """
 query Subscriptions($after: String) {
