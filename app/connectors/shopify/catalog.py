@@ -164,15 +164,9 @@ def _flush(
 @queues.job("sync", timeout=600, retry=Retry(max=2, interval=[300, 1800]))
 def nightly_catalog_reconcile() -> int:
     """Start a full sync for every active Shopify shop (catches anything webhooks missed)."""
-    import sqlalchemy as sa
+    from app.connectors.shopify.install import for_each_active_shop
 
-    ids = db.session.scalars(
-        sa.select(Shop.id).where(Shop.platform == "shopify", Shop.status == "active")
-    ).all()
-    db.session.commit()
-    for shop_id in ids:
-        queues.enqueue(start_sync_job, shop_id, job_id=f"shopify-sync-{shop_id}")
-    return len(ids)
+    return for_each_active_shop(start_sync_job, "shopify-sync")
 
 
 @queues.job("sync", timeout=120, retry=Retry(max=3, interval=[60, 300, 900]))

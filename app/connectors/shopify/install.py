@@ -74,3 +74,14 @@ def setup_shop(shop_id: int) -> str:
     db.session.commit()
     log.info("shopify shop set up", extra={"shop": shop_id, "subscriptions_created": created})
     return "done"
+
+
+def for_each_active_shop(job: Any, job_prefix: str) -> int:
+    """Enqueue ``job(shop_id)`` once per active Shopify shop (daily/nightly fan-out)."""
+    ids = db.session.scalars(
+        sa.select(Shop.id).where(Shop.platform == "shopify", Shop.status == "active")
+    ).all()
+    db.session.commit()
+    for shop_id in ids:
+        queues.enqueue(job, shop_id, job_id=f"{job_prefix}-{shop_id}")
+    return len(ids)
