@@ -119,3 +119,70 @@ def test_embedded_page_shows_sync_progress_with_frame_ancestors(app, client, sho
     )
     page = response.get_data(as_text=True)
     assert "importing" in page and "1200 of 4000" in page
+
+
+def _signed_query(app, **params: str) -> str:
+    import hashlib
+    import hmac
+    from urllib.parse import urlencode
+
+    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+    digest = hmac.new(app.config["SHOPIFY_API_SECRET"].encode(), message.encode(), hashlib.sha256)
+    return urlencode({**params, "hmac": digest.hexdigest()})
+
+
+def test_authorization_code_install_checks_hmac_and_state_and_asks_for_expiring_tokens(
+    app, client, shopify_http, run_jobs
+):
+    fake = FakeShopify(shopify_http)
+    shopify_http.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
+    shopify_http.add(responses.GET, fake.bulk_url, body=b"")
+
+    start = client.get(
+        "/shopify/install?" + _signed_query(app, shop=DOMAIN, timestamp="1763632800")
+    )
+    assert start.status_code == 302
+    authorize = start.headers["Location"]
+    assert authorize.startswith(f"https://{DOMAIN}/admin/oauth/authorize?")
+    state = dict(p.split("=", 1) for p in authorize.split("?", 1)[1].split("&"))["state"]
+
+    callback = client.get(
+        "/shopify/callback?"
+        + _signed_query(
+            app,
+            code="0907a61c0c8d55e99db179b68161bc00",
+            shop=DOMAIN,
+            state=state,
+            timestamp="1763632801",
+        )
+    )
+    assert callback.status_code == 302
+    assert callback.headers["Location"] == (
+        f"https://admin.shopify.com/store/storeflow-test/apps/{app.config['SHOPIFY_API_KEY']}"
+    )
+    (exchange,) = [c for c in shopify_http.calls if c.request.url == TOKEN_URL]
+    assert json.loads(exchange.request.body) == {
+        "client_id": app.config["SHOPIFY_API_KEY"],
+        "client_secret": app.config["SHOPIFY_API_SECRET"],
+        "code": "0907a61c0c8d55e99db179b68161bc00",
+        "expiring": 1,
+    }
+    assert _shop().credentials["refresh_token"] == "shprt_9a8b7c6d5e4f"
+
+
+def test_install_link_with_a_bad_hmac_or_foreign_domain_is_refused(app, client):
+    query = _signed_query(app, shop=DOMAIN, timestamp="1763632800").replace("hmac=", "hmac=0")
+    assert client.get("/shopify/install?" + query).status_code == 400
+    foreign = _signed_query(app, shop="evil.example.com", timestamp="1763632800")
+    assert client.get("/shopify/install?" + foreign).status_code == 400
+
+
+def test_callback_with_another_browsers_state_is_refused(app, client, shopify_http):
+    client.get("/shopify/install?" + _signed_query(app, shop=DOMAIN, timestamp="1763632800"))
+    response = client.get(
+        "/shopify/callback?"
+        + _signed_query(app, code="abc", shop=DOMAIN, state="forged", timestamp="1763632801")
+    )
+    assert response.status_code == 403
+    assert len(shopify_http.calls) == 0
+    assert db.session.scalars(sa.select(Shop)).all() == []

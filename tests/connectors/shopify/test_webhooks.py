@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.models import Cart, Customer, FlowRun, Order, Shop, WebhookDelivery, db, utcnow
+from app.models import AuditLog, Cart, Customer, FlowRun, Order, Shop, WebhookDelivery, db, utcnow
 from tests.connectors.shopify.conftest import load
 
 
@@ -164,3 +164,41 @@ def test_shop_redact_erases_the_shops_personal_data(shopify_shop, post_shopify_w
     order = db.session.scalars(sa.select(Order)).one()
     assert (order.email, order.customer_id, order.shipping_address) == (None, None, {})
     assert db.session.get(Shop, shopify_shop.id).status == "redacted"
+
+
+def test_customer_consent_from_shopify_reaches_the_customer_row(
+    shopify_shop, post_shopify_webhook, run_jobs
+):
+    payload = load("customers_create")
+    payload["email_marketing_consent"] = {
+        "state": "subscribed",
+        "opt_in_level": "single_opt_in",
+        "consent_updated_at": "2021-12-31T19:00:00-05:00",
+    }
+    post_shopify_webhook("customers/update", payload, webhook_id="w-consent")
+    run_jobs("events")
+    customer = db.session.scalars(sa.select(Customer)).one()
+    assert (customer.email, customer.email_consent, customer.email_consent_source) == (
+        "bob@biller.com",
+        "granted",
+        "shopify",
+    )
+    assert customer.is_marketing_allowed("email")
+
+
+def test_customer_data_request_records_a_json_export_in_the_audit_log(
+    shopify_shop, post_shopify_webhook, run_jobs
+):
+    order = load("orders_create", email="john@example.com", id=299938)
+    order["customer"] = dict(order["customer"], id=191167)
+    post_shopify_webhook("orders/create", order, webhook_id="w-order")
+    post_shopify_webhook(
+        "customers/data_request", load("customers_data_request"), webhook_id="w-dr"
+    )
+    run_jobs("events")
+    (entry,) = db.session.scalars(
+        sa.select(AuditLog).where(AuditLog.action == "customer_data_request")
+    ).all()
+    assert entry.subject == "request:9999"
+    assert entry.details["customer"]["email"] == "john@example.com"
+    assert [o["id"] for o in entry.details["orders"]] == ["299938"]
