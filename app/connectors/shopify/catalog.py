@@ -25,6 +25,7 @@ from app.models import Shop, db, utcnow
 log = logging.getLogger(__name__)
 BATCH_LINES = 500
 POLL_SECONDS = 10
+SYNC_RETRY = Retry(max=3, interval=[60, 300, 900])
 
 PRODUCTS_QUERY = """
 {
@@ -85,7 +86,7 @@ def start_full_sync(shop: Shop, client: AdminClient) -> None:
     queues.enqueue_after_commit(db.session(), poll_catalog_sync, shop.id)
 
 
-@queues.job("sync", timeout=3600, retry=Retry(max=3, interval=[60, 300, 900]))
+@queues.job("sync", timeout=3600, retry=SYNC_RETRY)
 def poll_catalog_sync(shop_id: int) -> str:
     """Check the bulk operation; import its file once complete. Safe to run twice."""
     shop = db.session.get(Shop, shop_id)
@@ -97,7 +98,11 @@ def poll_catalog_sync(shop_id: int) -> str:
     status = operation.get("status")
     if status in ("CREATED", "RUNNING"):
         queues.queue("sync").enqueue_in(
-            timedelta(seconds=POLL_SECONDS), poll_catalog_sync, shop_id, job_timeout=3600
+            timedelta(seconds=POLL_SECONDS),
+            poll_catalog_sync,
+            shop_id,
+            job_timeout=3600,
+            retry=SYNC_RETRY,
         )
         return "waiting"
     if status != "COMPLETED":
@@ -169,7 +174,7 @@ def nightly_catalog_reconcile() -> int:
     return for_each_active_shop(start_sync_job, "shopify-sync")
 
 
-@queues.job("sync", timeout=120, retry=Retry(max=3, interval=[60, 300, 900]))
+@queues.job("sync", timeout=120, retry=SYNC_RETRY)
 def start_sync_job(shop_id: int) -> str:
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status != "active":

@@ -6,11 +6,12 @@ import io
 import json
 from collections.abc import Iterator
 
+import pytest
 import responses
 import sqlalchemy as sa
 
 from app.connectors.shopify import catalog
-from app.connectors.shopify.graphql import AdminClient
+from app.connectors.shopify.graphql import AdminClient, ShopifyApiError
 from app.models import Product, Shop, Variant, db
 from tests.connectors.shopify.conftest import FakeShopify
 
@@ -139,3 +140,51 @@ def test_export_older_than_a_webhook_update_does_not_overwrite_it(shopify_shop):
     catalog.import_lines(shopify_shop, [line.decode() for line in jsonl_lines(1)])
     db.session.expire_all()
     assert db.session.scalars(sa.select(Product)).one().title == "Renamed by a newer webhook"
+
+
+def _running_sync(shop: Shop) -> None:
+    shop.settings = {"sync": {"state": "running", "operation_id": "gid://shopify/BulkOperation/1"}}
+    db.session.commit()
+
+
+def test_unfinished_bulk_operation_is_polled_again_later(shopify_shop, shopify_http, redis_conn):
+    from rq import Queue
+
+    fake = FakeShopify(shopify_http)
+    node = {
+        "id": "gid://shopify/BulkOperation/1",
+        "status": "RUNNING",
+        "errorCode": None,
+        "objectCount": "120",
+        "url": None,
+        "partialDataUrl": None,
+    }
+    fake.queued.append((200, {"data": {"node": node}}))
+    _running_sync(shopify_shop)
+
+    assert catalog.poll_catalog_sync(shopify_shop.id) == "waiting"
+    assert Queue("sync", connection=redis_conn).scheduled_job_registry.count == 1
+
+
+def test_failed_bulk_operation_is_shown_as_failed_with_its_error(shopify_shop, shopify_http):
+    fake = FakeShopify(shopify_http)
+    node = {
+        "id": "gid://shopify/BulkOperation/1",
+        "status": "FAILED",
+        "errorCode": "TIMEOUT",
+        "objectCount": "0",
+        "url": None,
+        "partialDataUrl": None,
+    }
+    fake.queued.append((200, {"data": {"node": node}}))
+    _running_sync(shopify_shop)
+
+    assert catalog.poll_catalog_sync(shopify_shop.id) == "failed"
+    sync = db.session.get(Shop, shopify_shop.id).settings["sync"]
+    assert (sync["state"], sync["error"]) == ("failed", "bulk operation FAILED: TIMEOUT")
+
+
+def test_malformed_line_stops_the_import_naming_the_shop_and_line(shopify_shop):
+    lines = [line.decode() for line in jsonl_lines(2)] + ['{"id": "gid://shopify/Product/9"']
+    with pytest.raises(ShopifyApiError, match=rf"{shopify_shop.domain}.*line 5"):
+        catalog.import_lines(shopify_shop, lines)
