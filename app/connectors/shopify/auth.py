@@ -100,7 +100,8 @@ def refresh(shop: Shop, stale_token: str) -> str:
 
     Runs in its own transaction holding the shop row lock, so the rotated refresh token is
     saved even if the caller's work later rolls back (the old one is already dead), and two
-    workers refreshing at once do not burn each other's refresh token.
+    workers refreshing at once do not burn each other's refresh token. Callers must not hold
+    the shop row lock themselves (the second session would wait for it).
     """
     with Session(db.engine) as session, session.begin():
         row = session.scalars(sa.select(Shop).where(Shop.id == shop.id).with_for_update()).one()

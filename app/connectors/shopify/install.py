@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from rq import Retry
 
 from app import queues
@@ -33,8 +34,13 @@ def find_or_create_shop(domain: str) -> Shop:
 
 
 def needs_tokens(shop: Shop) -> bool:
-    """A new, uninstalled or token-less shop must go through token exchange again."""
-    return shop.status != "active" or not shop.credentials.get("refresh_token")
+    """A new, uninstalled or token-less shop, or one whose token lacks a scope we now ask
+    for (the merchant approved new scopes), must go through token exchange again."""
+    credentials = shop.credentials
+    if shop.status != "active" or not credentials.get("refresh_token"):
+        return True
+    granted = {s.strip() for s in str(credentials.get("scope", "")).split(",")}
+    return not set(current_app.config["SHOPIFY_SCOPES"]) <= granted
 
 
 def install_with_id_token(domain: str, id_token: Any) -> Shop:

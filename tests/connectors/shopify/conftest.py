@@ -27,6 +27,10 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "shopify"
 DOMAIN = "storeflow-test.myshopify.com"
 GRAPHQL_URL = f"https://{DOMAIN}/admin/api/2026-10/graphql.json"
 TOKEN_URL = f"https://{DOMAIN}/admin/oauth/access_token"
+SCOPES = (
+    "read_products,read_orders,read_customers,write_discounts,"
+    "write_merchant_managed_fulfillment_orders"
+)
 
 
 def load(name: str, **changes: Any) -> dict[str, Any]:
@@ -78,7 +82,7 @@ def fresh_credentials(**changes: Any) -> dict[str, Any]:
         "expires": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "refresh_token": "shprt_current",
         "refresh_token_expires": (now + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "scope": "read_products,read_orders",
+        "scope": SCOPES,
     }
     creds.update(changes)
     return creds

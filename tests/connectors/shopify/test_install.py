@@ -9,14 +9,21 @@ import sqlalchemy as sa
 
 from app.connectors.shopify.subscriptions import API_TOPICS
 from app.models import Shop, db
-from tests.connectors.shopify.conftest import DOMAIN, TOKEN_URL, FakeShopify, id_token
+from tests.connectors.shopify.conftest import (
+    DOMAIN,
+    SCOPES,
+    TOKEN_URL,
+    FakeShopify,
+    fresh_credentials,
+    id_token,
+)
 
 TOKEN_ANSWER = {
     "access_token": "shpat_f3b5e8a1c2d4",
     "expires_in": 3600,
     "refresh_token": "shprt_9a8b7c6d5e4f",
     "refresh_token_expires_in": 7776000,
-    "scope": "read_products,read_orders,read_customers,write_discounts",
+    "scope": SCOPES,
 }
 
 
@@ -186,3 +193,38 @@ def test_callback_with_another_browsers_state_is_refused(app, client, shopify_ht
     assert response.status_code == 403
     assert len(shopify_http.calls) == 0
     assert db.session.scalars(sa.select(Shop)).all() == []
+
+
+def test_opening_the_app_of_an_installed_shop_makes_no_token_request(
+    app, client, shopify_shop, shopify_http
+):
+    response = _open_app(client, app)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/embedded/shopify?")
+    assert len(shopify_http.calls) == 0
+
+
+def test_token_missing_a_newly_requested_scope_is_exchanged_again(
+    app, client, shopify_shop, shopify_http
+):
+    shopify_shop.credentials = fresh_credentials(scope="read_products,read_orders")
+    db.session.commit()
+    shopify_http.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
+    _open_app(client, app)
+    db.session.expire_all()
+    assert _shop().credentials["access_token"] == "shpat_f3b5e8a1c2d4"
+
+
+def test_background_status_request_with_a_session_token_returns_sync_progress(
+    app, client, shopify_shop
+):
+    shopify_shop.settings = {"sync": {"state": "done", "rows_done": 40, "rows_total": 40}}
+    db.session.commit()
+    response = client.get(
+        "/embedded/shopify/status", headers={"Authorization": f"Bearer {id_token(app)}"}
+    )
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "active",
+        "sync": {"state": "done", "rows_done": 40, "rows_total": 40},
+    }
