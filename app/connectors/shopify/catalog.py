@@ -11,14 +11,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rq import Retry
 
 from app import queues
 from app.connectors.shopify import auth
-from app.connectors.shopify.catalog_rows import product_row, upsert_batch, variant_row
+from app.connectors.shopify.catalog_rows import (
+    mark_missing_deleted,
+    product_row,
+    upsert_batch,
+    variant_row,
+)
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
 from app.models import Shop, db, utcnow
 
@@ -115,7 +120,8 @@ def poll_catalog_sync(shop_id: int) -> str:
     db.session.commit()
     if operation.get("url"):  # no url: the shop has no products
         import_file(shop, operation["url"])
-    _set_sync(shop, state="done", finished_at=utcnow().isoformat())
+    removed = mark_missing_deleted(shop.id, datetime.fromisoformat(sync["started_at"]))
+    _set_sync(shop, state="done", finished_at=utcnow().isoformat(), removed=removed)
     db.session.commit()
     return "done"
 

@@ -7,6 +7,7 @@ arrived during the sync is not overwritten by the older export.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -125,3 +126,14 @@ def _upsert_variants(shop_id: int, variants: list[dict[str, Any]], now: Any) -> 
         set_={c: stmt.excluded[c] for c in columns},
     )
     db.session.execute(stmt)
+
+
+def mark_missing_deleted(shop_id: int, before: datetime) -> int:
+    """After a complete export: products no upsert or webhook touched since ``before`` are
+    gone from Shopify (a missed products/delete webhook); mark them deleted."""
+    result = db.session.execute(
+        ShopScope(shop_id)
+        .update(Product, Product.updated_at < before, Product.status != "deleted")
+        .values(status="deleted", in_stock=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

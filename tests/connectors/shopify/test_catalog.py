@@ -188,3 +188,31 @@ def test_malformed_line_stops_the_import_naming_the_shop_and_line(shopify_shop):
     lines = [line.decode() for line in jsonl_lines(2)] + ['{"id": "gid://shopify/Product/9"']
     with pytest.raises(ShopifyApiError, match=rf"{shopify_shop.domain}.*line 5"):
         catalog.import_lines(shopify_shop, lines)
+
+
+def test_full_sync_marks_products_missing_from_the_export_as_deleted(
+    shopify_shop, shopify_http, run_jobs
+):
+    from datetime import UTC, datetime
+
+    gone = Product(
+        shop_id=shopify_shop.id,
+        platform_product_id="999",
+        title="Discontinued",
+        platform_updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    db.session.add(gone)
+    db.session.commit()
+    fake = FakeShopify(shopify_http)
+    fake.bulk_object_count = 4
+    shopify_http.add(responses.GET, fake.bulk_url, body=b"".join(jsonl_lines(2)))
+
+    catalog.start_full_sync(shopify_shop, AdminClient(shopify_shop))
+    db.session.commit()
+    run_jobs("sync")
+
+    db.session.expire_all()
+    states = dict(db.session.execute(sa.select(Product.platform_product_id, Product.status)).all())
+    assert states == {"999": "deleted", "1001": "active", "1002": "active"}
+    assert db.session.get(Shop, shopify_shop.id).settings["sync"]["removed"] == 1

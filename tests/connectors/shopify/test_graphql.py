@@ -124,3 +124,12 @@ def test_refresh_token_refused_means_the_shop_must_reinstall(shopify_shop, shopi
         existing_subscriptions(AdminClient(shop))
     db.session.expire_all()
     assert db.session.get(Shop, shop.id).credentials["refresh_token"] == "shprt_current"
+
+
+def test_refresh_skips_shopify_when_another_worker_already_refreshed(shopify_shop, shopify_http):
+    from app.connectors.shopify import auth
+
+    fresh = auth.refresh(shopify_shop, stale_token="shpat_replaced_meanwhile")
+
+    assert fresh == "shpat_current"
+    assert len(shopify_http.calls) == 0

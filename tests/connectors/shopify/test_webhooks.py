@@ -202,3 +202,23 @@ def test_customer_data_request_records_a_json_export_in_the_audit_log(
     assert entry.subject == "request:9999"
     assert entry.details["customer"]["email"] == "john@example.com"
     assert [o["id"] for o in entry.details["orders"]] == ["299938"]
+
+
+def test_paid_order_arriving_before_its_creation_stays_paid(
+    shopify_shop, post_shopify_webhook, run_jobs
+):
+    created = load("orders_create", cancelled_at=None, financial_status="pending")
+    paid = load(
+        "orders_create",
+        cancelled_at=None,
+        financial_status="paid",
+        updated_at="2021-12-31T19:05:00-05:00",
+    )
+    post_shopify_webhook("orders/paid", paid, webhook_id="w-paid")
+    run_jobs("events")
+    post_shopify_webhook("orders/create", created, webhook_id="w-created")
+    run_jobs("events")
+    db.session.expire_all()
+    order = db.session.scalars(sa.select(Order)).one()
+    assert order.paid is True
+    assert order.platform_updated_at.isoformat() == "2022-01-01T00:05:00+00:00"
