@@ -26,6 +26,7 @@ from app.connectors.base import (
     DiscountSpec,
     Envelope,
     EnvelopeError,
+    ShopActions,
     SignatureError,
     header,
 )
@@ -96,3 +97,5 @@ class ShopifyConnector:
 
 
 CONNECTOR = ShopifyConnector()
+# Checked by mypy: what flows and labels ask of a shop's platform (base.ShopActions).
+_ACTIONS: ShopActions = CONNECTOR

@@ -32,6 +32,10 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 class AuthError(RuntimeError):
     """Shopify refused a token request, or the shop must re-authorize the app."""
 
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code  # shopifyapp's log code, e.g. "invalid_subject_token"
+
 
 def app_client() -> ShopifyApp:
     cfg = current_app.config
@@ -79,7 +83,9 @@ def exchange_id_token(id_token: Any) -> dict[str, Any]:
             "offline", id_token=id_token, expiring=True, http_client=client
         )
     if not result.ok or result.access_token is None:
-        raise AuthError(f"token exchange failed: {result.log.code}: {result.log.detail}")
+        raise AuthError(
+            f"token exchange failed: {result.log.code}: {result.log.detail}", result.log.code
+        )
     return credentials_from(result.access_token)
 
 

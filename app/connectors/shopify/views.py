@@ -81,7 +81,9 @@ def app_home() -> BaseResponse:
     except auth.AuthError as exc:
         db.session.rollback()
         log.warning("shopify install failed: %s", exc)
-        return _respond(result.invalid_token_response or result.response, "install failed")
+        if exc.code == "invalid_subject_token" and result.invalid_token_response is not None:
+            return _respond(result.invalid_token_response)  # stale ID token: get a fresh one
+        abort(502, "Shopify refused to issue an access token; the error is in our logs")
     target = f"/embedded/shopify?{request.query_string.decode()}"
     response = redirect(target)
     response.headers.update(result.response.headers)

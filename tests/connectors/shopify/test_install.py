@@ -228,3 +228,30 @@ def test_background_status_request_with_a_session_token_returns_sync_progress(
         "status": "active",
         "sync": {"state": "done", "rows_done": 40, "rows_total": 40},
     }
+
+
+def test_refused_token_exchange_installs_nothing_and_asks_for_a_fresh_id_token(
+    app, client, shopify_http, redis_conn
+):
+    from rq import Queue
+
+    shopify_http.add(
+        responses.POST,
+        TOKEN_URL,
+        status=400,
+        json={"error": "invalid_subject_token", "error_description": "Token has expired"},
+    )
+    response = _open_app(client, app)
+    assert response.status_code == 302
+    assert "/shopify/patch-id-token?" in response.headers["Location"]
+    assert db.session.scalars(sa.select(Shop)).all() == []
+    assert Queue("sync", connection=redis_conn).count == 0
+
+
+def test_misconfigured_app_credentials_give_an_error_page_not_a_redirect_loop(
+    app, client, shopify_http
+):
+    shopify_http.add(responses.POST, TOKEN_URL, status=401, json={"error": "invalid_client"})
+    response = _open_app(client, app)
+    assert response.status_code == 502
+    assert db.session.scalars(sa.select(Shop)).all() == []
