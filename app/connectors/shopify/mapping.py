@@ -13,17 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from app import events as ev
+from app.connectors.shopify.customers import contact, parse_time, platform_id, verify_consent
 
-# Shopify's marketing consent states (CustomerEmailMarketingState / CustomerSmsMarketingState).
-# "pending" is a double opt-in not yet confirmed: not consent yet, but not a refusal either.
-_CONSENT_STATES: dict[str, bool | None] = {
-    "subscribed": True,
-    "not_subscribed": False,
-    "unsubscribed": False,
-    "redacted": False,
-    "invalid": False,
-    "pending": None,
-}
 _COD_GATEWAYS = ("cash on delivery", "cash_on_delivery", "cod")
 
 
@@ -33,15 +24,6 @@ class ShopRef:
 
     id: int
     domain: str
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError(f"timestamp without offset: {value!r}")
-    return parsed
 
 
 def _required_time(payload: dict[str, Any], *keys: str) -> datetime:
@@ -56,50 +38,11 @@ def _money(value: Any) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else Decimal("0")
 
 
-def _id(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def verify_consent(customer: dict[str, Any]) -> dict[str, Any]:
-    """Our consent fields from a Shopify customer's email/SMS marketing consent blocks."""
-    email = customer.get("email_marketing_consent") or {}
-    sms = customer.get("sms_marketing_consent") or {}
-    updated = parse_time(email.get("consent_updated_at")) or parse_time(
-        sms.get("consent_updated_at")
-    )
-    return {
-        "email_consent": _CONSENT_STATES.get(str(email.get("state", "")).lower()),
-        "sms_consent": _CONSENT_STATES.get(str(sms.get("state", "")).lower()),
-        "consent_updated_at": updated,
-    }
-
-
-def contact(payload: dict[str, Any]) -> ev.Contact:
-    """The shopper a checkout, order or customer payload names (fields may be null:
-    without protected-customer-data approval Shopify sends no name, email or phone)."""
-    customer = payload.get("customer") or {}
-    address = payload.get("billing_address") or customer.get("default_address") or {}
-    consent = verify_consent(customer)
-    # An unticked checkout box is silence, not a withdrawal; only a tick adds information.
-    if consent["email_consent"] is None and payload.get("buyer_accepts_marketing") is True:
-        consent["email_consent"] = True
-    return ev.Contact(
-        email=payload.get("email") or payload.get("contact_email") or customer.get("email"),
-        phone=payload.get("phone") or customer.get("phone") or payload.get("sms_marketing_phone"),
-        first_name=customer.get("first_name") or address.get("first_name") or "",
-        last_name=customer.get("last_name") or address.get("last_name") or "",
-        locale=payload.get("customer_locale") or payload.get("locale"),
-        platform_customer_id=_id(customer.get("id") if customer else payload.get("customer_id")),
-        consent_source="shopify",
-        **consent,
-    )
-
-
 def _items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
     return tuple(
         ev.LineItem(
-            product_id=_id(row.get("product_id")) or "",
-            variant_id=_id(row.get("variant_id")),
+            product_id=platform_id(row.get("product_id")) or "",
+            variant_id=platform_id(row.get("variant_id")),
             quantity=int(row.get("quantity") or 1),
             unit_price=_money(row.get("price")),
             title=row.get("title") or row.get("name") or "",
@@ -152,7 +95,7 @@ def _order(cls: type[ev._OrderEvent]) -> Callable[[ShopRef, dict[str, Any]], lis
             cls(
                 shop_id=shop.id,
                 order_id=str(p["id"]),
-                order_number=p.get("name") or _id(p.get("order_number")),
+                order_number=p.get("name") or platform_id(p.get("order_number")),
                 # Orders carry the checkout's token: the key the abandoned cart was stored under.
                 cart_key=p.get("checkout_token"),
                 customer=contact(p),
@@ -250,7 +193,7 @@ def _compliance_contact(p: dict[str, Any]) -> ev.Contact:
     return ev.Contact(
         email=customer.get("email"),
         phone=customer.get("phone"),
-        platform_customer_id=_id(customer.get("id")),
+        platform_customer_id=platform_id(customer.get("id")),
     )
 
 
@@ -269,7 +212,7 @@ def parse_data_request(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
         ev.CustomerDataRequest(
             shop_id=shop.id,
             customer=_compliance_contact(p),
-            request_id=_id((p.get("data_request") or {}).get("id")),
+            request_id=platform_id((p.get("data_request") or {}).get("id")),
             order_ids=tuple(str(o) for o in p.get("orders_requested") or []),
         )
     ]
@@ -278,6 +221,8 @@ def parse_data_request(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
 def parse_shop_redact(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     return [ev.ShopRedact(shop_id=shop.id)]
 
+
+__all__ = ["COMPLIANCE_TOPICS", "HANDLERS", "ShopRef", "parse_time", "verify_consent"]
 
 HANDLERS: dict[str, Callable[[ShopRef, dict[str, Any]], list[ev.Event]]] = {
     "checkouts/create": parse_checkout,

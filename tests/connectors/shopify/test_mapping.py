@@ -44,8 +44,15 @@ def test_checkout_without_protected_customer_data_gives_a_cart_but_no_contact():
 def test_unticked_marketing_box_says_nothing_about_consent():
     (cart, _contact) = HANDLERS["checkouts/create"](SHOP, load("checkouts_create"))
     assert cart.customer.email_consent is None
-    ticked = load("checkouts_create", buyer_accepts_marketing=True)
-    assert HANDLERS["checkouts/create"](SHOP, ticked)[0].customer.email_consent is True
+    ticked = load(
+        "checkouts_create",
+        buyer_accepts_marketing=True,
+        buyer_accepts_sms_marketing=True,
+        sms_marketing_phone="+40722123456",
+    )
+    customer = HANDLERS["checkouts/create"](SHOP, ticked)[0].customer
+    assert (customer.email_consent, customer.sms_consent) == (True, True)
+    assert customer.phone == "+40722123456"
 
 
 @pytest.mark.parametrize(
