@@ -9,10 +9,10 @@ Which library does what:
   throttle handling, and new public apps may not use its REST resources.
 - Our own code: the authorization-code grant (no helper in either package), cost-based
   ``THROTTLED`` waits and the single refresh-on-401 (``graphql.py``), pure payload mapping
-  (``mapping.py``, ``customers.py``), bulk catalog sync (``catalog.py``, ``catalog_rows.py``), webhook
-  subscriptions (``subscriptions.py``), the daily reconcile and backfill (``reconcile.py``),
-  discounts and tracking (``actions.py``), install and embedded page (``install.py``,
-  ``views.py``), the ``make run`` demo shop (``demo.py``).
+  (``mapping.py``, ``customers.py``), bulk catalog sync (``catalog.py``,
+  ``catalog_rows.py``), webhook subscriptions (``subscriptions.py``), the daily reconcile
+  and backfill (``reconcile.py``), discounts and tracking (``actions.py``), install and
+  embedded page (``install.py``, ``views.py``), the ``make run`` demo shop (``demo.py``).
 """
 
 from __future__ import annotations
