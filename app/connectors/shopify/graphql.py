@@ -84,6 +84,7 @@ class AdminClient:
         while True:
             result = self._send(query, token, variables)
             if result.ok:
+                self._pace(result.extensions or {})
                 return dict(result.data or {})
             body = _body(result.response.body)
             if result.response.status == 401 and not refreshed:
@@ -99,6 +100,15 @@ class AdminClient:
                 waits += 1
                 continue
             raise ShopifyApiError(self.shop.domain, operation, _describe(result, body))
+
+    def _pace(self, extensions: dict[str, Any]) -> None:
+        """Stay inside the budget: when the bucket could not pay for this query again, wait
+        until it can, rather than let the next call be refused."""
+        wait = throttle_wait({"extensions": extensions})
+        cost = extensions.get("cost") or {}
+        available = (cost.get("throttleStatus") or {}).get("currentlyAvailable")
+        if available is not None and float(available) < float(cost.get("requestedQueryCost") or 0):
+            self.sleep(wait)
 
     def _send(self, query: str, token: str, variables: dict[str, Any] | None) -> Any:
         with auth.http_client() as client:

@@ -133,3 +133,31 @@ def test_refresh_skips_shopify_when_another_worker_already_refreshed(shopify_sho
 
     assert fresh == "shpat_current"
     assert len(shopify_http.calls) == 0
+
+
+def test_nearly_empty_cost_bucket_slows_the_next_call_down(shopify_shop, shopify_http):
+    fake = FakeShopify(shopify_http)
+    page = {"nodes": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}
+    cost = {
+        "requestedQueryCost": 52,
+        "actualQueryCost": 52,
+        "throttleStatus": {
+            "maximumAvailable": 2000.0,
+            "currentlyAvailable": 12,
+            "restoreRate": 100.0,
+        },
+    }
+    fake.queued.append(
+        (200, {"data": {"webhookSubscriptions": page}, "extensions": {"cost": cost}})
+    )
+    plenty = dict(cost, throttleStatus=dict(cost["throttleStatus"], currentlyAvailable=1900))
+    fake.queued.append(
+        (200, {"data": {"webhookSubscriptions": page}, "extensions": {"cost": plenty}})
+    )
+    waits: list[float] = []
+    client = AdminClient(shopify_shop, sleep=waits.append)
+
+    existing_subscriptions(client)
+    existing_subscriptions(client)
+
+    assert waits == [1.0]  # max(1 s, (52 - 12) / 100); nothing when the bucket is full
