@@ -34,5 +34,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.connectors.woocommerce import connect as woocommerce_connect
 
     app.register_blueprint(woocommerce_connect.bp)
+
+    from app.connectors.shopify import views as shopify_views
+
+    shopify_views.init_app(app)
     cli.init_app(app)
     return app

@@ -100,6 +100,40 @@ SETTINGS: tuple[_Setting, ...] = (
     _Setting("ALLOW_PRIVATE_STORE_URLS", parse_boolean, False),
 )
 
+# Shopify public app (issue 3). The previous secret is optional (only set during a rotation),
+# so it is not marked secret: ``secret=True`` means "required in production".
+SETTINGS += (
+    _Setting("SHOPIFY_API_KEY", lambda _n, v: v.strip(), "storeflow-dev-shopify-client-id"),
+    _Setting(
+        "SHOPIFY_API_SECRET",
+        lambda _n, v: v,
+        "storeflow-dev-shopify-app-secret-change-me",
+        secret=True,
+    ),
+    _Setting("SHOPIFY_PREVIOUS_API_SECRET", lambda _n, v: v, ""),
+    _Setting("SHOPIFY_API_VERSION", lambda n, v: parse_api_version(n, v), "2026-10"),
+    _Setting(
+        "SHOPIFY_SCOPES",
+        parse_list,
+        [
+            "read_products",
+            "read_orders",
+            "read_customers",
+            "write_discounts",
+            "write_merchant_managed_fulfillment_orders",
+        ],
+    ),
+)
+
+
+def parse_api_version(name: str, value: str) -> str:
+    """Shopify API versions are quarterly ``YYYY-MM`` (01, 04, 07, 10)."""
+    value = value.strip()
+    year, _, month = value.partition("-")
+    if not (len(year) == 4 and year.isdigit() and month in {"01", "04", "07", "10"}):
+        raise ConfigError(f"{name} must be a Shopify API version like 2026-10, got {value!r}")
+    return value
+
 
 def load(
     environ: Mapping[str, str] | None = None, instance_path: str = "instance"

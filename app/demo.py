@@ -54,4 +54,8 @@ def seed() -> Shop:
     from app.connectors.woocommerce.demo import seed_demo_store
 
     seed_demo_store()
+
+    from app.connectors.shopify.demo import seed as seed_shopify
+
+    seed_shopify()
     return shop

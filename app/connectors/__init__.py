@@ -17,6 +17,10 @@ def registry() -> dict[str, Connector]:
     from app.connectors.woocommerce import CONNECTOR as WOOCOMMERCE
 
     connectors[WOOCOMMERCE.platform] = WOOCOMMERCE
+
+    from app.connectors.shopify import CONNECTOR as SHOPIFY
+
+    connectors[SHOPIFY.platform] = SHOPIFY
     return connectors
 
 

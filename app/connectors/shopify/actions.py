@@ -1,0 +1,164 @@
+"""What flows and labels ask of a Shopify shop: discount codes and tracking numbers.
+
+Both are safe to repeat: a code that already exists is looked up rather than created twice,
+and a tracking number already on a fulfillment is not pushed again.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from app.connectors.base import DiscountResult, DiscountSpec
+from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
+from app.models import AuditLog, Order, Shipment, Shop, ShopScope, utcnow
+
+log = logging.getLogger(__name__)
+
+CREATE_DISCOUNT = """
+mutation CreateDiscount($discount: DiscountCodeBasicInput!) {
+  discountCodeBasicCreate(basicCodeDiscount: $discount) {
+    codeDiscountNode { id }
+    userErrors { field message code }
+  }
+}
+"""
+
+DISCOUNT_BY_CODE = """
+query DiscountByCode($code: String!) {
+  codeDiscountNodeByCode(code: $code) { id }
+}
+"""
+
+ORDER_FULFILLMENT = """
+query OrderFulfillment($id: ID!) {
+  order(id: $id) {
+    fulfillmentOrders(first: 20) { nodes { id status } }
+    fulfillments(first: 20) { id trackingInfo { number } }
+  }
+}
+"""
+
+CREATE_FULFILLMENT = """
+mutation CreateFulfillment($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status }
+    userErrors { field message }
+  }
+}
+"""
+
+# Shopify recognises these carrier names; for the others it shows our name and link.
+COURIER_NAMES = {
+    "inpost": "InPost",
+    "sameday": "Sameday",
+    "fan_courier": "FAN Courier",
+    "cargus": "Cargus",
+    "dpd": "DPD",
+    "dhl": "DHL Express",
+    "gls": "GLS",
+    "ups": "UPS",
+    "fedex": "FedEx",
+}
+_OPEN_STATES = {"OPEN", "IN_PROGRESS"}
+
+
+def discount_input(spec: DiscountSpec) -> dict[str, Any]:
+    """A single-use, expiring percentage code, limited to the recipient when we know them."""
+    context: dict[str, Any] = {"all": "ALL"}
+    if spec.platform_customer_id:
+        customer = f"gid://shopify/Customer/{spec.platform_customer_id}"
+        context = {"customers": {"add": [customer]}}
+    return {
+        "title": f"{spec.title} {spec.code}",
+        "code": spec.code,
+        "startsAt": utcnow().isoformat(),
+        "endsAt": spec.expires_at.isoformat(),
+        "usageLimit": 1,
+        "appliesOncePerCustomer": True,
+        "context": context,
+        "customerGets": {
+            # DiscountSpec says 10 for 10 %; Shopify wants a fraction between 0 and 1.
+            "value": {"percentage": float(Decimal(spec.percentage) / 100)},
+            "items": {"all": True},
+        },
+        "combinesWith": {
+            "orderDiscounts": False,
+            "productDiscounts": False,
+            "shippingDiscounts": True,
+        },
+    }
+
+
+def create_discount(shop: Shop, spec: DiscountSpec) -> DiscountResult:
+    client = AdminClient(shop)
+    data = client.execute(
+        "discountCodeBasicCreate", CREATE_DISCOUNT, {"discount": discount_input(spec)}
+    )
+    payload = data.get("discountCodeBasicCreate") or {}
+    errors = payload.get("userErrors") or []
+    if any(error.get("code") == "TAKEN" for error in errors):
+        # A retried job: the code exists from the first attempt; hand back that discount.
+        found = client.execute("codeDiscountNodeByCode", DISCOUNT_BY_CODE, {"code": spec.code})
+        node = found.get("codeDiscountNodeByCode") or {}
+        if node.get("id"):
+            return DiscountResult(code=spec.code, platform_discount_id=node["id"])
+    if errors or not payload.get("codeDiscountNode"):
+        text = "; ".join(f"{e.get('field')}: {e.get('message')}" for e in errors) or "no discount"
+        raise ShopifyApiError(shop.domain, "discountCodeBasicCreate", text)
+    return DiscountResult(code=spec.code, platform_discount_id=payload["codeDiscountNode"]["id"])
+
+
+def tracking_info(shipment: Shipment) -> dict[str, Any]:
+    return {
+        "number": shipment.tracking_number,
+        # Polish and Romanian couriers are unknown to Shopify: without a url there is no link.
+        "url": shipment.tracking_url,
+        "company": COURIER_NAMES.get(shipment.courier, shipment.courier.replace("_", " ").title()),
+    }
+
+
+def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
+    """Fulfil the order's open fulfillment orders with the shipment's tracking number."""
+    if not shipment.tracking_number:
+        raise ValueError(f"shipment {shipment.id} has no tracking number to push")
+    client = AdminClient(shop)
+    gid = f"gid://shopify/Order/{order.platform_order_id}"
+    data = client.execute("order fulfillment orders", ORDER_FULFILLMENT, {"id": gid})
+    found = data.get("order")
+    if found is None:
+        raise ShopifyApiError(shop.domain, "order fulfillment orders", f"order {gid} not found")
+    numbers = {
+        (info or {}).get("number")
+        for fulfillment in found.get("fulfillments") or []
+        for info in fulfillment.get("trackingInfo") or []
+    }
+    if shipment.tracking_number not in numbers:
+        _fulfil(shop, client, found, shipment)
+    shipment.tracking_pushed_at = utcnow()
+    ShopScope(shop.id).add(
+        AuditLog(
+            actor="system",
+            action="tracking_pushed",
+            subject=f"order:{order.platform_order_id}",
+            details=tracking_info(shipment),
+        )
+    )
+
+
+def _fulfil(shop: Shop, client: AdminClient, order: dict[str, Any], shipment: Shipment) -> None:
+    open_orders = [
+        node["id"]
+        for node in (order.get("fulfillmentOrders") or {}).get("nodes", [])
+        if node.get("status") in _OPEN_STATES
+    ]
+    if not open_orders:
+        raise ShopifyApiError(shop.domain, "fulfillmentCreate", "no open fulfillment order")
+    fulfillment = {
+        "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo} for fo in open_orders],
+        "trackingInfo": tracking_info(shipment),
+        "notifyCustomer": True,
+    }
+    data = client.execute("fulfillmentCreate", CREATE_FULFILLMENT, {"fulfillment": fulfillment})
+    user_errors(shop, "fulfillmentCreate", data.get("fulfillmentCreate"))

@@ -1,0 +1,243 @@
+"""Pure mapping of Shopify webhook payloads (REST-shaped JSON) to canonical events.
+
+No database, no network: each parser takes the shop it belongs to and the decoded body and
+returns events. ``HANDLERS`` is the dispatch table the connector normalizes with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from app import events as ev
+from app.connectors.shopify.customers import contact, parse_time, platform_id, verify_consent
+
+_COD_GATEWAYS = ("cash on delivery", "cash_on_delivery", "cod")
+
+
+@dataclass(frozen=True)
+class ShopRef:
+    """What mapping needs to know about the shop: its id and its myshopify domain."""
+
+    id: int
+    domain: str
+
+
+def _required_time(payload: dict[str, Any], *keys: str) -> datetime:
+    for key in keys:
+        parsed = parse_time(payload.get(key))
+        if parsed is not None:
+            return parsed
+    raise ValueError(f"payload has none of {', '.join(keys)}")
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value)) if value not in (None, "") else Decimal("0")
+
+
+def _items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
+    return tuple(
+        ev.LineItem(
+            product_id=platform_id(row.get("product_id")) or "",
+            variant_id=platform_id(row.get("variant_id")),
+            quantity=int(row.get("quantity") or 1),
+            unit_price=_money(row.get("price")),
+            title=row.get("title") or row.get("name") or "",
+            variant_title=row.get("variant_title") or "",
+            compare_at_price=_money(row["compare_at_price"])
+            if row.get("compare_at_price")
+            else None,
+        )
+        for row in rows or []
+    )
+
+
+def parse_checkout(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    """checkouts/create|update: the cart as it stands, plus the contact once one is typed."""
+    updated_at = _required_time(p, "updated_at", "created_at")
+    who = contact(p)
+    cart_key = str(p["token"])
+    result: list[ev.Event] = [
+        ev.CartUpdated(
+            shop_id=shop.id,
+            cart_key=cart_key,
+            customer=who,
+            items=_items(p.get("line_items", [])),
+            total=_money(p.get("total_price")),
+            currency=p.get("currency") or p.get("presentment_currency") or "USD",
+            restore_url=p.get("abandoned_checkout_url"),
+            updated_at=updated_at,
+        )
+    ]
+    if who.email or who.phone:
+        result.append(
+            ev.CheckoutContact(
+                shop_id=shop.id, cart_key=cart_key, customer=who, updated_at=updated_at
+            )
+        )
+    return result
+
+
+def _is_cod(gateways: list[str]) -> bool:
+    return any(
+        name.strip().lower() in _COD_GATEWAYS or "cash on delivery" in name.lower()
+        for name in gateways
+    )
+
+
+def _order(cls: type[ev._OrderEvent]) -> Callable[[ShopRef, dict[str, Any]], list[ev.Event]]:
+    def parse(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+        gateways = [str(g) for g in p.get("payment_gateway_names") or []]
+        return [
+            cls(
+                shop_id=shop.id,
+                order_id=str(p["id"]),
+                order_number=p.get("name") or platform_id(p.get("order_number")),
+                # Orders carry the checkout's token: the key the abandoned cart was stored under.
+                cart_key=p.get("checkout_token"),
+                customer=contact(p),
+                items=_items(p.get("line_items", [])),
+                total=_money(p.get("total_price")),
+                currency=p.get("currency") or "USD",
+                payment_method=gateways[0] if gateways else None,
+                is_cod=_is_cod(gateways),
+                paid=cls is ev.OrderPaid or p.get("financial_status") == "paid",
+                shipping_address=p.get("shipping_address") or {},
+                created_at=_required_time(p, "created_at"),
+                updated_at=_required_time(p, "updated_at", "created_at"),
+            )
+        ]
+
+    return parse
+
+
+def parse_customer(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    return [
+        ev.CustomerUpdated(
+            shop_id=shop.id,
+            customer=contact(
+                {
+                    "customer": p,
+                    "email": p.get("email"),
+                    "phone": p.get("phone"),
+                    "locale": p.get("locale"),
+                }
+            ),
+            address=p.get("default_address"),
+            updated_at=_required_time(p, "updated_at", "created_at"),
+        )
+    ]
+
+
+def _variant(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "title": row.get("title") or "",
+        "sku": row.get("sku"),
+        "price": _money(row.get("price")),
+        "compare_at_price": _money(row["compare_at_price"])
+        if row.get("compare_at_price")
+        else None,
+        "stock": row.get("inventory_quantity"),
+    }
+
+
+def _in_stock(rows: list[dict[str, Any]]) -> bool:
+    if not rows:
+        return False
+    for row in rows:
+        # No quantity means Shopify does not track stock for it; "continue" sells when out.
+        quantity = row.get("inventory_quantity")
+        if quantity is None or quantity > 0 or row.get("inventory_policy") == "continue":
+            return True
+    return False
+
+
+def parse_product(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    variants = [_variant(row) for row in p.get("variants") or []]
+    cheapest = min(variants, key=lambda v: v["price"], default=None)
+    image = p.get("image") or {}
+    handle = p.get("handle")
+    return [
+        ev.ProductChanged(
+            shop_id=shop.id,
+            product_id=str(p["id"]),
+            title=p.get("title") or "",
+            handle=handle,
+            url=f"https://{shop.domain}/products/{handle}" if handle else None,
+            image_url=image.get("src"),
+            category=p.get("product_type") or None,
+            status="active" if p.get("status", "active") == "active" else "draft",
+            price=cheapest["price"] if cheapest else None,
+            compare_at_price=cheapest["compare_at_price"] if cheapest else None,
+            in_stock=_in_stock(p.get("variants") or []),
+            variants=tuple(variants),
+            updated_at=_required_time(p, "updated_at", "created_at"),
+        )
+    ]
+
+
+def parse_product_deleted(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    return [ev.ProductDeleted(shop_id=shop.id, product_id=str(p["id"]))]
+
+
+def parse_uninstalled(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    return [ev.AppUninstalled(shop_id=shop.id)]
+
+
+def _compliance_contact(p: dict[str, Any]) -> ev.Contact:
+    customer = p.get("customer") or {}
+    return ev.Contact(
+        email=customer.get("email"),
+        phone=customer.get("phone"),
+        platform_customer_id=platform_id(customer.get("id")),
+    )
+
+
+def parse_customer_redact(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    return [
+        ev.CustomerRedact(
+            shop_id=shop.id,
+            customer=_compliance_contact(p),
+            order_ids=tuple(str(o) for o in p.get("orders_to_redact") or []),
+        )
+    ]
+
+
+def parse_data_request(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    return [
+        ev.CustomerDataRequest(
+            shop_id=shop.id,
+            customer=_compliance_contact(p),
+            request_id=platform_id((p.get("data_request") or {}).get("id")),
+            order_ids=tuple(str(o) for o in p.get("orders_requested") or []),
+        )
+    ]
+
+
+def parse_shop_redact(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    return [ev.ShopRedact(shop_id=shop.id)]
+
+
+__all__ = ["COMPLIANCE_TOPICS", "HANDLERS", "ShopRef", "parse_time", "verify_consent"]
+
+HANDLERS: dict[str, Callable[[ShopRef, dict[str, Any]], list[ev.Event]]] = {
+    "checkouts/create": parse_checkout,
+    "checkouts/update": parse_checkout,
+    "orders/create": _order(ev.OrderCreated),
+    "orders/paid": _order(ev.OrderPaid),
+    "orders/cancelled": _order(ev.OrderCancelled),
+    "customers/create": parse_customer,
+    "customers/update": parse_customer,
+    "products/create": parse_product,
+    "products/update": parse_product,
+    "products/delete": parse_product_deleted,
+    "app/uninstalled": parse_uninstalled,
+    "customers/data_request": parse_data_request,
+    "customers/redact": parse_customer_redact,
+    "shop/redact": parse_shop_redact,
+}
+COMPLIANCE_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})

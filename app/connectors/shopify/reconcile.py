@@ -1,0 +1,215 @@
+"""Daily reconcile: recreate webhook subscriptions Shopify removed, and backfill what their
+failed deliveries would have told us (orders and abandoned checkouts since the newest one held).
+
+GraphQL nodes are turned into the webhook (REST) shape and fed to the same mapping, so a
+backfilled order is stored exactly as a delivered one would be, and replaying is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from rq import Retry
+
+from app import queues
+from app.connectors.shopify import subscriptions
+from app.connectors.shopify.catalog_rows import legacy_id
+from app.connectors.shopify.graphql import AdminClient
+from app.connectors.shopify.install import for_each_active_shop
+from app.connectors.shopify.mapping import HANDLERS, ShopRef
+from app.events import apply
+from app.models import Cart, Order, Shop, ShopScope, db, utcnow
+
+log = logging.getLogger(__name__)
+# A first reconcile (nothing stored yet) looks back this far.
+DEFAULT_LOOKBACK = timedelta(days=3)
+_CHECKOUT_TOKEN = re.compile(r"/checkouts/(?:ac/|cn/)?([^/?]+)/recover")
+
+_LINE_ITEMS = """
+lineItems(first: 100) {
+  nodes {
+    title quantity variantTitle
+    originalUnitPriceSet { shopMoney { amount } }
+    product { id } variant { id }
+  }
+}
+"""
+_CUSTOMER = "customer { id email firstName lastName phone }"
+
+ORDERS = f"""
+query Orders($after: String, $query: String!) {{
+  orders(first: 100, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    nodes {{
+      id name email createdAt updatedAt cancelledAt displayFinancialStatus currencyCode
+      paymentGatewayNames
+      totalPriceSet {{ shopMoney {{ amount }} }}
+      shippingAddress {{ firstName lastName address1 address2 city zip province country phone }}
+      {_CUSTOMER}
+      {_LINE_ITEMS}
+    }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}
+"""
+
+CHECKOUTS = f"""
+query Checkouts($after: String, $query: String!) {{
+  abandonedCheckouts(first: 100, after: $after, query: $query) {{
+    nodes {{
+      id abandonedCheckoutUrl createdAt updatedAt completedAt
+      totalPriceSet {{ shopMoney {{ amount currencyCode }} }}
+      {_CUSTOMER}
+      {_LINE_ITEMS}
+    }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}
+"""
+
+
+def _pages(
+    client: AdminClient, operation: str, query: str, search: str
+) -> Iterator[dict[str, Any]]:
+    after = None
+    while True:
+        data = client.execute(operation, query, {"after": after, "query": search})
+        connection = data[operation]
+        yield from connection["nodes"]
+        if not connection["pageInfo"]["hasNextPage"]:
+            return
+        after = connection["pageInfo"]["endCursor"]
+
+
+def _customer(node: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not node:
+        return None
+    return {
+        "id": legacy_id(node["id"]),
+        "email": node.get("email"),
+        "phone": node.get("phone"),
+        "first_name": node.get("firstName"),
+        "last_name": node.get("lastName"),
+    }
+
+
+def _line_items(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "product_id": legacy_id(item["product"]["id"]) if item.get("product") else None,
+            "variant_id": legacy_id(item["variant"]["id"]) if item.get("variant") else None,
+            "quantity": item.get("quantity"),
+            "price": ((item.get("originalUnitPriceSet") or {}).get("shopMoney") or {}).get(
+                "amount"
+            ),
+            "title": item.get("title"),
+            "variant_title": item.get("variantTitle"),
+        }
+        for item in (node.get("lineItems") or {}).get("nodes", [])
+    ]
+
+
+def order_payload(node: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A GraphQL order as the webhook topic and body that would have carried it."""
+    address = node.get("shippingAddress") or {}
+    payload = {
+        "id": legacy_id(node["id"]),
+        "name": node.get("name"),
+        "email": node.get("email"),
+        "created_at": node["createdAt"],
+        "updated_at": node["updatedAt"],
+        "currency": node.get("currencyCode"),
+        "total_price": node["totalPriceSet"]["shopMoney"]["amount"],
+        "payment_gateway_names": node.get("paymentGatewayNames") or [],
+        "financial_status": str(node.get("displayFinancialStatus") or "").lower(),
+        "customer": _customer(node.get("customer")),
+        "shipping_address": {_snake(k): v for k, v in address.items()},
+        "line_items": _line_items(node),
+    }
+    if node.get("cancelledAt"):
+        return "orders/cancelled", payload
+    return ("orders/paid" if payload["financial_status"] == "paid" else "orders/create"), payload
+
+
+def checkout_payload(node: dict[str, Any]) -> dict[str, Any] | None:
+    """A GraphQL abandoned checkout as a checkouts/update body; None when it has no token."""
+    found = _CHECKOUT_TOKEN.search(node.get("abandonedCheckoutUrl") or "")
+    if found is None:
+        return None  # webhooks key carts by the checkout token, found only in the recover URL
+    money = node["totalPriceSet"]["shopMoney"]
+    return {
+        "token": found.group(1),
+        "created_at": node["createdAt"],
+        "updated_at": node["updatedAt"],
+        "completed_at": node.get("completedAt"),
+        "abandoned_checkout_url": node["abandonedCheckoutUrl"],
+        "total_price": money["amount"],
+        "currency": money.get("currencyCode"),
+        "customer": _customer(node.get("customer")),
+        "line_items": _line_items(node),
+    }
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([A-Z])", r"_\1", name).lower()
+
+
+def _since(shop: Shop, column: Any, model: type[Any]) -> datetime:
+    newest = db.session.scalar(
+        ShopScope(shop.id).select(model).with_only_columns(sa.func.max(column))
+    )
+    fallback = utcnow() - DEFAULT_LOOKBACK
+    if isinstance(newest, datetime):
+        return newest if newest.tzinfo else newest.replace(tzinfo=fallback.tzinfo)
+    return fallback
+
+
+def _search(since: datetime) -> str:
+    return f"updated_at:>='{since.isoformat(timespec='seconds')}'"
+
+
+def backfill(shop: Shop, client: AdminClient) -> dict[str, int]:
+    ref = ShopRef(shop.id, shop.domain)
+    counts = {"orders": 0, "checkouts": 0}
+    since = _since(shop, Order.platform_updated_at, Order)
+    for node in _pages(client, "orders", ORDERS, _search(since)):
+        topic, payload = order_payload(node)
+        for event in HANDLERS[topic](ref, payload):
+            apply(event)
+        counts["orders"] += 1
+    since = _since(shop, Cart.platform_updated_at, Cart)
+    for node in _pages(client, "abandonedCheckouts", CHECKOUTS, _search(since)):
+        body = checkout_payload(node)
+        if body is None:
+            log.warning("abandoned checkout without token", extra={"shop": shop.id})
+            continue
+        for event in HANDLERS["checkouts/update"](ref, body):
+            apply(event)
+        counts["checkouts"] += 1
+    return counts
+
+
+@queues.job("sync", timeout=900, retry=Retry(max=3, interval=[300, 900, 3600]))
+def reconcile_shop(shop_id: int) -> dict[str, Any]:
+    """Recreate missing subscriptions, then backfill. Safe to run twice (upserts by time)."""
+    shop = db.session.get(Shop, shop_id)
+    if shop is None or shop.status != "active" or not shop.credentials.get("access_token"):
+        return {"skipped": True}
+    client = AdminClient(shop)
+    recreated = subscriptions.ensure_subscriptions(shop, client)
+    counts = backfill(shop, client)
+    report = {"at": utcnow().isoformat(), "subscriptions_recreated": recreated, **counts}
+    shop.settings = {**shop.settings, "reconcile": report}
+    db.session.commit()
+    log.info("shopify reconcile", extra={"shop": shop_id, **counts})
+    return report
+
+
+@queues.job("sync", timeout=300, retry=Retry(max=2, interval=[300, 1800]))
+def daily_reconcile() -> int:
+    """Enqueue a reconcile for every active Shopify shop, one job per shop."""
+    return for_each_active_shop(reconcile_shop, "shopify-reconcile")

@@ -1,0 +1,127 @@
+"""Daily reconcile: deleted subscriptions recreated, missed orders and checkouts backfilled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.connectors.shopify.reconcile import daily_reconcile, reconcile_shop
+from app.connectors.shopify.subscriptions import API_TOPICS, graphql_topic
+from app.models import Cart, Order, Shop, db
+from tests.connectors.shopify.conftest import FakeShopify
+
+CUSTOMER = {
+    "id": "gid://shopify/Customer/115310627314723954",
+    "email": "john@example.com",
+    "firstName": "John",
+    "lastName": "Smith",
+    "phone": None,
+}
+LINE_ITEMS = {
+    "nodes": [
+        {
+            "title": "Aviator sunglasses",
+            "quantity": 1,
+            "variantTitle": None,
+            "originalUnitPriceSet": {"shopMoney": {"amount": "89.99"}},
+            "product": {"id": "gid://shopify/Product/788032119674292922"},
+            "variant": None,
+        }
+    ]
+}
+ORDER = {
+    "id": "gid://shopify/Order/820982911946154508",
+    "name": "#9999",
+    "email": "jon@example.com",
+    "createdAt": "2026-11-20T09:00:00Z",
+    "updatedAt": "2026-11-20T09:05:00Z",
+    "cancelledAt": None,
+    "displayFinancialStatus": "PAID",
+    "currencyCode": "USD",
+    "paymentGatewayNames": ["bogus"],
+    "totalPriceSet": {"shopMoney": {"amount": "89.99"}},
+    "shippingAddress": {
+        "firstName": "Steve",
+        "lastName": "Shipper",
+        "address1": "123 Shipping Street",
+        "address2": None,
+        "city": "Shippington",
+        "zip": "40003",
+        "province": "Kentucky",
+        "country": "United States",
+        "phone": None,
+    },
+    "customer": CUSTOMER,
+    "lineItems": LINE_ITEMS,
+}
+CHECKOUT = {
+    "id": "gid://shopify/AbandonedCheckout/981820079255243537",
+    "abandonedCheckoutUrl": "https://storeflow-test.myshopify.com/548380009/checkouts/ac/123123123/recover?key=example-secret-token",
+    "createdAt": "2026-11-20T08:00:00Z",
+    "updatedAt": "2026-11-20T08:30:00Z",
+    "completedAt": None,
+    "totalPriceSet": {"shopMoney": {"amount": "89.99", "currencyCode": "USD"}},
+    "customer": CUSTOMER,
+    "lineItems": LINE_ITEMS,
+}
+PAGE_END = {"hasNextPage": False, "endCursor": None}
+
+
+class BackfillShopify(FakeShopify):
+    def other(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
+        if operation == "Orders":
+            return {"data": {"orders": {"nodes": [ORDER], "pageInfo": PAGE_END}}}
+        if operation == "Checkouts":
+            return {"data": {"abandonedCheckouts": {"nodes": [CHECKOUT], "pageInfo": PAGE_END}}}
+        return super().other(operation, variables)
+
+
+def test_reconcile_recreates_deleted_subscriptions_and_backfills_missed_data(
+    app, shopify_shop, shopify_http
+):
+    fake = BackfillShopify(shopify_http)
+    uri = "http://storeflow.test/webhooks/shopify"
+    kept = [graphql_topic(t) for t in API_TOPICS[:3]]
+    fake.subscriptions = [
+        {"id": f"gid://shopify/WebhookSubscription/{n}", "topic": t, "uri": uri}
+        for n, t in enumerate(kept)
+    ]
+
+    report = reconcile_shop(shopify_shop.id)
+
+    assert sorted(report["subscriptions_recreated"]) == sorted(API_TOPICS[3:])
+    assert len(fake.subscriptions) == len(API_TOPICS)
+    order = db.session.scalars(sa.select(Order)).one()
+    assert (order.platform_order_id, order.paid, str(order.total)) == (
+        "820982911946154508",
+        True,
+        "89.99",
+    )
+    assert order.shipping_address["address1"] == "123 Shipping Street"
+    cart = db.session.scalars(sa.select(Cart)).one()
+    assert (cart.cart_key, cart.email) == ("123123123", "john@example.com")
+    assert db.session.get(Shop, shopify_shop.id).settings["reconcile"]["orders"] == 1
+
+
+def test_backfill_asks_only_for_changes_since_the_newest_stored_order(shopify_shop, shopify_http):
+    fake = BackfillShopify(shopify_http)
+    reconcile_shop(shopify_shop.id)
+    fake.calls.clear()
+
+    reconcile_shop(shopify_shop.id)
+
+    (orders_call,) = [c for c in fake.calls if c["operation"] == "Orders"]
+    assert orders_call["variables"]["query"] == "updated_at:>='2026-11-20T09:05:00+00:00'"
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 1
+
+
+def test_daily_reconcile_enqueues_one_job_per_active_shopify_shop(
+    make_shop, shopify_shop, redis_conn
+):
+    make_shop(platform="shopify", domain="gone.myshopify.com", status="uninstalled", n=2)
+    make_shop(n=3)  # a demo-platform shop
+    from rq import Queue
+
+    assert daily_reconcile() == 1
+    assert Queue("sync", connection=redis_conn).job_ids == [f"shopify-reconcile-{shopify_shop.id}"]
