@@ -32,4 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     cli.init_app(app)
+    from app.flows import restore
+
+    app.register_blueprint(restore.bp)
     return app
