@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from app.emails.senders import (
+    FileOutboxSender,
+    OutgoingEmail,
+    PermanentFailure,
+    SmtpSender,
+    TemporaryFailure,
+    sender_from_url,
+)
+from tests.emails.conftest import SmtpServer
+
+
+def _email(**overrides: str) -> OutgoingEmail:
+    values = {
+        "to": "ola@example.com",
+        "from_addr": "shop@storeflow.test",
+        "from_name": "Demo Boutique",
+        "subject": "Coś zostało w Twoim koszyku",
+        "html": "<p>Cześć Ola</p>",
+        "text": "Cześć Ola",
+        "message_id": "<run-7-step-0@storeflow.test>",
+    }
+    values.update(overrides)
+    return OutgoingEmail(
+        **values,
+        headers={
+            "List-Unsubscribe": "<https://storeflow.test/u/T>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def _smtp(server: SmtpServer) -> SmtpSender:
+    return SmtpSender(host=server.host, port=server.port, security="none", timeout=5)
+
+
+def test_smtp_server_receives_the_message_with_our_message_id(smtp_server: SmtpServer) -> None:
+    provider_id = _smtp(smtp_server).send(_email())
+
+    assert provider_id == "<run-7-step-0@storeflow.test>"
+    [received] = smtp_server.received
+    assert received["Message-ID"] == "<run-7-step-0@storeflow.test>"
+    assert received["Subject"] == "Coś zostało w Twoim koszyku"
+    assert received["From"] == "Demo Boutique <shop@storeflow.test>"
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = received.get_body(preferencelist=("plain",))
+    html = received.get_body(preferencelist=("html",))
+    assert text is not None and text.get_content().strip() == "Cześć Ola"
+    assert html is not None and "<p>Cześć Ola</p>" in html.get_content()
+    assert smtp_server.handler.envelopes[0].rcpt_tos == ["ola@example.com"]
+
+
+def test_smtp_4xx_is_a_temporary_failure(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.reply = "451 4.3.0 Try again later"
+
+    with pytest.raises(TemporaryFailure, match="451"):
+        _smtp(smtp_server).send(_email())
+    assert smtp_server.received == []
+
+
+def test_smtp_5xx_is_a_permanent_failure(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.reply = "550 5.1.1 Mailbox does not exist"
+
+    with pytest.raises(PermanentFailure, match="550"):
+        _smtp(smtp_server).send(_email())
+
+
+def test_unreachable_smtp_server_is_a_temporary_failure(smtp_server: SmtpServer) -> None:
+    sender = SmtpSender(host="127.0.0.1", port=1, security="none", timeout=2)
+
+    with pytest.raises(TemporaryFailure, match="unreachable"):
+        sender.send(_email())
+
+
+def test_file_outbox_writes_one_eml_per_message_even_when_sent_twice(tmp_path: object) -> None:
+    outbox = FileOutboxSender(str(tmp_path))
+
+    first = outbox.send(_email())
+    second = outbox.send(_email())
+    outbox.send(_email(message_id="<run-7-step-1@storeflow.test>"))
+
+    assert first == second
+    assert sorted(f.endswith(".eml") for f in os.listdir(str(tmp_path))) == [True, True]
+    with open(first, "rb") as handle:
+        assert b"Message-ID: <run-7-step-0@storeflow.test>" in handle.read()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "smtp://mailer:p%40ss@mail.example.com:2525?starttls=1",
+            SmtpSender("mail.example.com", 2525, "mailer", "p@ss", "starttls"),
+        ),
+        (
+            "smtp://relay.internal:25?starttls=0",
+            SmtpSender("relay.internal", 25, None, None, "none"),
+        ),
+        ("smtps://u:p@smtp.example.com", SmtpSender("smtp.example.com", 465, "u", "p", "tls")),
+        ("file:///var/outbox", FileOutboxSender("/var/outbox")),
+        ("file://instance/outbox", FileOutboxSender("/srv/app/instance/outbox")),
+    ],
+)
+def test_mail_url_chooses_the_sender(url: str, expected: object) -> None:
+    assert sender_from_url(url, base_dir="/srv/app") == expected
+
+
+def test_unknown_mail_url_scheme_is_refused() -> None:
+    with pytest.raises(ValueError, match="smtp://, smtps:// or file://"):
+        sender_from_url("http://mail.example.com")
