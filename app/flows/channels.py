@@ -29,6 +29,10 @@ class Channel(Protocol):
 
     def send(self, prepared: Prepared) -> str: ...
 
+    def is_ready(self, shop: Shop) -> bool:
+        """Whether the shop can use this channel at all (e.g. an SMS gateway is configured)."""
+        ...
+
     def was_accepted(self, message: Message) -> bool | None:
         """True/False when the provider can tell whether it holds the message, else None."""
         ...
@@ -48,25 +52,23 @@ def shop_branding(shop: Shop) -> dict[str, Any]:
     }
 
 
-def _tracking(shop: Shop, message: Message) -> dict[str, Any]:
-    from app.emails import tracking
+def _tracking(message: Message, locale: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Signed open/click/unsubscribe links for the template, and the RFC 8058 headers."""
+    from app.emails.tracking import list_unsubscribe_headers, tracking_context
 
-    return {
-        "unsubscribe_url": tracking.unsubscribe_url(message),
-        "open_pixel_url": tracking.open_pixel_url(message),
-        "click_url": lambda url: tracking.click_url(message, url),
-        "headers": tracking.list_unsubscribe_headers(message),
-    }
+    links = tracking_context(
+        message.shop_id, message.id, message.recipient, locale, message.customer_id
+    )
+    return links, list_unsubscribe_headers(links["unsubscribe_url"])
 
 
 class EmailChannel:
     def prepare(
         self, shop: Shop, message: Message, template: str, context: dict[str, Any], locale: str
     ) -> Prepared:
-        links = _tracking(shop, message)
-        headers = links.pop("headers")
-        content = render_email(template, {**context, **links, "shop": shop_branding(shop)}, locale)
+        links, headers = _tracking(message, locale)
         branding = shop_branding(shop)
+        content = render_email(template, {**context, **links, "shop": branding}, locale)
         email = OutgoingEmail(
             to=message.recipient,
             from_addr=(shop.settings or {}).get("sender_email") or current_app.config["MAIL_FROM"],
@@ -78,6 +80,9 @@ class EmailChannel:
             headers=headers,
         )
         return Prepared(subject=content.subject, payload=email)
+
+    def is_ready(self, shop: Shop) -> bool:
+        return True
 
     def send(self, prepared: Prepared) -> str:
         return get_sender().send(prepared.payload)

@@ -75,19 +75,26 @@ def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datet
             return "in flight"
         if _provider_has(step.channel, message) is not False:
             return _record_sent(shop, flow, run, message, settings, now, reconciled=True)
-    prepared = _prepare(shop, flow, run, step, message, settings, now)
+    try:
+        prepared = _prepare(shop, flow, run, step, message, settings, now)
+    except (ValueError, LookupError) as exc:
+        # The shop lacks what the message needs (postal address, a connector for the code):
+        # record why on the message, which an operator can see, instead of retrying forever.
+        message.error = f"{type(exc).__name__}: {exc}"
+        return _fail(run, message, now)
     message.status, message.attempts = "sending", message.attempts + 1
     message.meta = {**message.meta, "sending_until": (now + SENDING_WINDOW).isoformat()}
+    run_id, message_id = run.id, message.id
     db.session.commit()  # "sending" is on record before the provider hears of it
     from app.flows.channels import CHANNELS, PermanentFailure, TemporaryFailure
 
     try:
         provider_id = CHANNELS[step.channel].send(prepared)
     except TemporaryFailure as exc:
-        return _record_temporary(run.id, message.id, str(exc), settings, now)
+        return _record_temporary(run_id, message_id, str(exc), now)
     except PermanentFailure as exc:
-        return _record_failed(run.id, message.id, str(exc), now)
-    run, message = _relock(run.id, message.id)
+        return _record_failed(run_id, message_id, str(exc), now)
+    run, message = _relock(run_id, message_id)
     message.provider_id = provider_id
     return _record_sent(shop, flow, run, message, settings, now, reconciled=False)
 
@@ -149,9 +156,7 @@ def _record_sent(
     return outcome
 
 
-def _record_temporary(
-    run_id: int, message_id: int, error: str, settings: Settings, now: datetime
-) -> str:
+def _record_temporary(run_id: int, message_id: int, error: str, now: datetime) -> str:
     run, message = _relock(run_id, message_id)
     message.error = error
     if message.attempts > len(RETRY_BACKOFF):

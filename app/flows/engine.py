@@ -22,7 +22,7 @@ from app.models import FlowRun, Shop, ShopScope, db
 from app.records import cancel_runs, insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
-_SKIP_OPTIONAL = frozenset({"consent_missing", "no_contact", "unsubscribed"})
+_SKIP_OPTIONAL = frozenset({"channel_unavailable", "consent_missing", "no_contact", "unsubscribed"})
 
 
 def is_held_out(shop_id: int, subject_key: str, percent: int) -> bool:

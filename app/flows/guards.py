@@ -38,6 +38,14 @@ def _flow_enabled(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | N
 
 
 @_stop_check
+def _channel_ready(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
+    from app.flows.channels import CHANNELS
+
+    ready = channel in CHANNELS and CHANNELS[channel].is_ready(shop)
+    return None if ready else "channel_unavailable"
+
+
+@_stop_check
 def _consent(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
     if not flow.marketing:
         return None

@@ -3,24 +3,20 @@ abandoned-cart flow is on, fed through signed demo webhooks like a real shop wou
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from app.flows import abandoned_cart, clock
 from app.flows.settings import save_settings
 from app.flows.timers import enqueue_due_runs
 from app.models import Shop, db
 from tests.conftest import ts
+from tests.emails.conftest import SmtpServer, smtp_server
+
+__all__ = ["smtp_server"]  # the email tests' real SMTP server, shared here
 
 # 10:00 UTC is 11:00 in Warsaw: every default step of a sequence started now lands in daytime.
 START = ts("2026-11-20T10:00:00")
@@ -45,44 +41,15 @@ def sim_clock(monkeypatch: pytest.MonkeyPatch) -> SimulatedClock:
     return simulated
 
 
-@dataclass
-class Mailbox:
-    """What the SMTP server received; ``replies`` queues answers for the next DATA commands."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-    replies: list[str] = field(default_factory=list)
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.replies:
-            return self.replies.pop(0)
-        raw = envelope.original_content or b""
-        parsed = email.message_from_bytes(raw, policy=email.policy.default)
-        self.messages.append(parsed)  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture()
-def mailbox(app: Any) -> Iterator[Mailbox]:
-    box = Mailbox()
-    port = _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
+def mailbox(app: Any, smtp_server: SmtpServer) -> Iterator[SmtpServer]:
+    """The real SMTP server of the email tests, set as the app's mail server."""
     previous = app.config.get("MAIL_URL")
-    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}?starttls=0&timeout=5"
+    app.config["MAIL_URL"] = f"smtp://{smtp_server.host}:{smtp_server.port}?starttls=0&timeout=5"
     try:
-        yield box
+        yield smtp_server
     finally:
         app.config["MAIL_URL"] = previous
-        controller.stop()
 
 
 @pytest.fixture()
