@@ -68,6 +68,12 @@ def render_email(template: str, context: Mapping[str, Any], locale: str) -> Emai
     return EmailContent(subject=" ".join(copy["subject"].split()), html=html, text=_tidy(text))
 
 
+def render_page(name: str, locale: str, **context: Any) -> str:
+    """A localised web page from ``templates/`` (the unsubscribe confirmation)."""
+    locale = i18n.resolve_locale(locale)
+    return _environment(locale).get_template(name).render(locale=locale, **context)
+
+
 def _copy(page: Template, data: dict[str, Any]) -> dict[str, str]:
     """The copy blocks as plain text (unescaped), for the subject and the text part."""
     ctx = page.new_context(data)
