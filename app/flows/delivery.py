@@ -148,7 +148,7 @@ def _record_sent(
     message.status, message.sent_at = "sent", message.sent_at or now
     if reconciled:
         message.meta = {**message.meta, "reconciled": True}
-        log.warning("message reconciled as sent", extra={"run": run.id, "message": message.id})
+        log.warning("message reconciled as sent", extra={"run": run.id, "message_id": message.id})
     outcome = (
         "sent:" + engine.advance(run, flow, settings, now) if run.state == "active" else "sent"
     )
@@ -166,7 +166,7 @@ def _record_temporary(run_id: int, message_id: int, error: str, now: datetime) -
         run.next_step_at = now + RETRY_BACKOFF[message.attempts - 1]
         run.lease_until = None
     db.session.commit()
-    log.info("provider asked to retry later", extra={"run": run_id, "message": message_id})
+    log.info("provider asked to retry later", extra={"run": run.id, "message_id": message.id})
     return "retry later"
 
 
@@ -182,5 +182,5 @@ def _fail(run: FlowRun, message: Message, now: datetime) -> str:
     if run.state == "active":
         engine.end_run(run, "failed", "delivery_failed", now)
     db.session.commit()
-    log.warning("message failed", extra={"run": run.id, "message": message.id})
+    log.warning("message failed", extra={"run": run.id, "message_id": message.id})
     return "failed"

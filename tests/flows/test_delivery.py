@@ -1,0 +1,121 @@
+"""Exactly-once delivery, provider failures, and the deferrals (frequency cap, quiet hours)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.emails import senders
+from app.flows import abandoned_cart
+from app.flows.settings import save_settings
+from app.models import FlowRun, Message, ShopScope, db
+from tests.flows.conftest import START, cart_payload
+
+
+class WorkerKilled(BaseException):
+    """Stands for the process dying: nothing after it in the job runs."""
+
+
+def _only(shop_id: int, model):
+    (row,) = ShopScope(shop_id).all(model)
+    return row
+
+
+def test_worker_killed_after_the_provider_accepted_sends_exactly_one_mail(
+    flow_shop, sim_clock, shop_events, tick, mailbox, monkeypatch
+):
+    real_send = senders.SmtpSender.send
+
+    def send_then_die(self, msg):
+        real_send(self, msg)  # the SMTP server has the mail...
+        raise WorkerKilled  # ...and the worker dies before recording it
+
+    shop_events("cart/updated", cart_payload())
+    monkeypatch.setattr(senders.SmtpSender, "send", send_then_die)
+    tick(minutes=61)  # the job dies (RQ records it as failed)
+    db.session.rollback()
+    assert len(mailbox.received) == 1
+    assert _only(flow_shop.id, Message).status == "sending"
+    monkeypatch.setattr(senders.SmtpSender, "send", real_send)
+    tick(minutes=1)  # a retry while the first attempt could still be alive does nothing
+    assert _only(flow_shop.id, Message).status == "sending"
+    tick(minutes=15)  # the lease lapsed: the tick enqueues the step again
+    message = _only(flow_shop.id, Message)
+    assert (message.status, message.meta.get("reconciled")) == ("sent", True)
+    assert len(mailbox.received) == 1
+    run = _only(flow_shop.id, FlowRun)
+    assert run.step == 2 and run.state == "active"  # on to the 24 h reminder
+
+
+def test_smtp_4xx_is_retried_with_backoff_and_then_delivered(
+    flow_shop, sim_clock, shop_events, tick, mailbox
+):
+    shop_events("cart/updated", cart_payload())
+    mailbox.handler.reply = "451 4.3.0 Try again later"
+    tick(minutes=61)
+    message = _only(flow_shop.id, Message)
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert "451" in message.error
+    run = _only(flow_shop.id, FlowRun)
+    assert run.next_step_at == sim_clock.now() + timedelta(minutes=5)
+    mailbox.handler.reply = "250 OK"
+    tick(minutes=5)
+    message = _only(flow_shop.id, Message)
+    assert (message.status, message.attempts) == ("sent", 2)
+    assert len(mailbox.received) == 1
+
+
+def test_smtp_5xx_marks_the_message_failed_and_is_not_retried(
+    flow_shop, sim_clock, shop_events, tick, mailbox
+):
+    shop_events("cart/updated", cart_payload())
+    mailbox.handler.reply = "550 5.1.1 Mailbox does not exist"
+    tick(minutes=61)
+    message = _only(flow_shop.id, Message)
+    assert (message.status, message.attempts) == ("failed", 1)
+    assert "550" in message.error
+    run = _only(flow_shop.id, FlowRun)
+    assert (run.state, run.end_reason) == ("failed", "delivery_failed")
+    tick(hours=100)
+    assert _only(flow_shop.id, Message).attempts == 1
+
+
+def test_quiet_hours_defer_the_reminder_to_the_morning(
+    flow_shop, sim_clock, shop_events, tick, mailbox
+):
+    sim_clock.current = START.replace(hour=19, minute=45)  # 20:45 in Warsaw
+    shop_events("cart/updated", cart_payload())
+    tick(minutes=61)  # 21:46 in Warsaw: quiet
+    assert mailbox.received == []
+    run = _only(flow_shop.id, FlowRun)
+    assert run.next_step_at == START.replace(day=21, hour=7)  # 08:00 in Warsaw
+    assert ShopScope(flow_shop.id).all(Message) == []  # deferred, not dropped
+    tick(hours=9)  # 06:46 in Warsaw: still quiet
+    assert mailbox.received == []
+    tick(hours=1, minutes=15)
+    assert len(mailbox.received) == 1
+
+
+def test_frequency_cap_defers_a_second_cart_of_the_same_shopper(
+    flow_shop, sim_clock, shop_events, tick, mailbox
+):
+    shop_events("cart/updated", cart_payload("c-1"))
+    tick(minutes=61)
+    first_sent = sim_clock.now()
+    assert len(mailbox.received) == 1
+    shop_events("cart/updated", cart_payload("c-2"))
+    tick(minutes=61)
+    assert len(mailbox.received) == 1  # one marketing message per 24 h
+    second = ShopScope(flow_shop.id).first(FlowRun, FlowRun.subject_key == "cart:c-2")
+    assert second.next_step_at == first_sent + timedelta(hours=24)
+    assert second.context["deferrals"] == 1
+
+
+def test_frequency_cap_of_zero_lets_every_reminder_through(
+    flow_shop, sim_clock, shop_events, tick, mailbox
+):
+    save_settings(flow_shop.id, abandoned_cart.FLOW, {"frequency_cap_hours": 0})
+    db.session.commit()
+    shop_events("cart/updated", cart_payload("c-1"))
+    shop_events("cart/updated", cart_payload("c-2"))
+    tick(minutes=61)
+    assert len(mailbox.received) == 2
