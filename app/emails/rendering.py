@@ -38,6 +38,13 @@ TEMPLATES = frozenset(
 )
 COPY_BLOCKS = ("subject", "preheader", "headline", "intro", "cta", "cta_url")
 DEFAULT_COLOR = "#1f2937"
+PRODUCT_DEFAULTS = {
+    "variant_title": "",
+    "image_url": None,
+    "quantity": 1,
+    "compare_at_price": None,
+    "url": None,
+}
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
 
@@ -121,6 +128,8 @@ def _prepare(template: str, context: Mapping[str, Any], locale: str) -> dict[str
         locale=locale,
         timezone=shop.get("timezone") or "UTC",
     )
+    data["items"] = [_product(item, "items") for item in data["items"]]
+    data["recommendations"] = [_product(p, "recommendations") for p in data["recommendations"]]
     if data["discount"]:
         data["discount"] = _discount(data["discount"], locale)
     if template == "abandoned_cart_3" and not data["discount"]:
@@ -128,6 +137,13 @@ def _prepare(template: str, context: Mapping[str, Any], locale: str) -> dict[str
     if template == "shipping_notice" and not data["tracking"]:
         raise TemplateContextError("shipping_notice needs tracking {number, url, company}")
     return data
+
+
+def _product(item: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A product line with every optional key present; title and price are required."""
+    if not item.get("title") or item.get("unit_price") is None:
+        raise TemplateContextError(f"every entry of {where} needs a title and a unit_price")
+    return {**PRODUCT_DEFAULTS, **{k: v for k, v in item.items() if v is not None}}
 
 
 def _discount(discount: Mapping[str, Any], locale: str) -> dict[str, Any]:

@@ -172,3 +172,15 @@ def test_a_bad_brand_colour_falls_back_to_the_default(email_context: Context) ->
 )
 def test_locale_is_the_customers_then_the_shops(candidates: tuple[str, ...], expected: str) -> None:
     assert resolve_locale(*candidates) == expected
+
+
+def test_product_lines_need_only_a_title_and_a_price(email_context: Context) -> None:
+    email = render_email(
+        "abandoned_cart_1", email_context(items=[{"title": "Gift card", "unit_price": 50}]), "en"
+    )
+    assert "Gift card" in email.text and "Quantity: 1 · PLN50.00" in email.text
+
+
+def test_a_product_line_without_a_price_is_refused(email_context: Context) -> None:
+    with pytest.raises(TemplateContextError, match="title and a unit_price"):
+        render_email("abandoned_cart_1", email_context(items=[{"title": "Gift card"}]), "en")
