@@ -22,6 +22,7 @@ from flask import current_app
 from app import connectors
 from app import events as ev
 from app.connectors.base import DiscountSpec
+from app.emails.context import cart_context
 from app.flows import register
 from app.flows.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
 from app.flows.restore import restore_link
@@ -142,44 +143,21 @@ def compose(
     shop: Shop, run: FlowRun, step: Step, message: Message, settings: Settings, now: datetime
 ) -> dict[str, Any]:
     """The template context of this run's current step (tracking links are the engine's)."""
-    scope = ShopScope(shop.id)
-    cart = scope.first(Cart, Cart.cart_key == run.context["cart_key"])
-    customer = scope.get(Customer, run.customer_id) if run.customer_id else None
+    cart = ShopScope(shop.id).first(Cart, Cart.cart_key == run.context["cart_key"])
     assert cart is not None  # cart_still_abandoned stopped the run otherwise
-    discount = None
-    if step.discount:
-        discount = _discount_for(shop, message, settings, now)
+    discount = _discount_for(shop, message, settings, now) if step.discount else None
     valid = timedelta(days=int(settings["restore_link_valid_days"]))
+    code = discount.code if discount else None
     return {
-        "customer": {"first_name": customer.first_name if customer else ""},
-        "items": [_item(row) for row in cart.items],
-        "total": cart.total,
-        "currency": cart.currency,
-        "restore_url": restore_link(
-            shop, cart, discount.code if discount else None, (now + valid).timestamp()
-        ),
+        **cart_context(shop, cart),
+        "restore_url": restore_link(shop, cart, code, (now + valid).timestamp()),
         "discount": None
         if discount is None
         else {
             "code": discount.code,
-            "percentage": int(discount.amount),
+            "percentage": discount.amount,
             "expires_at": discount.expires_at,
         },
-        "recommendations": [],
-    }
-
-
-def _item(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "title": row.get("title", ""),
-        "variant_title": row.get("variant_title", ""),
-        "image_url": row.get("image_url"),
-        "quantity": int(row.get("quantity", 1)),
-        "unit_price": Decimal(str(row.get("unit_price", "0"))),
-        "compare_at_price": Decimal(str(row["compare_at_price"]))
-        if row.get("compare_at_price")
-        else None,
-        "url": row.get("url"),
     }
 
 
@@ -197,7 +175,7 @@ FLOW = register(
         },
         steps=(
             Step("email_1_delay_minutes", "email", "abandoned_cart_1"),
-            Step("email_1_delay_minutes", "sms", "abandoned_cart_sms", enabled_setting="sms"),
+            Step("email_1_delay_minutes", "sms", "abandoned_cart_1", enabled_setting="sms"),
             Step("email_2_delay_minutes", "email", "abandoned_cart_2"),
             Step("email_3_delay_minutes", "email", "abandoned_cart_3", discount=True),
         ),

@@ -1,7 +1,7 @@
 """The engine's view of the channels: prepare a message, send it, ask whether it went.
 
-Rendering, tracking links and the senders themselves belong to ``app.emails``; this module only
-fits them to the engine's step (one dispatch table, one entry per channel).
+Rendering, tracking links, branding and the senders belong to ``app.emails``; this module only
+fits them to a flow step (one dispatch table, one entry per channel).
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flask import current_app
-
 from app.emails import render_email
+from app.emails.context import sender_identity, shop_branding
 from app.emails.senders import OutgoingEmail, PermanentFailure, TemporaryFailure, get_sender
+from app.emails.sms import SmsMessage, get_sms_sender
+from app.emails.tracking import list_unsubscribe_headers, tracking_context
 from app.models import Message, Shop
 
 
@@ -23,56 +24,43 @@ class Prepared:
 
 
 class Channel(Protocol):
-    def prepare(
-        self, shop: Shop, message: Message, template: str, context: dict[str, Any], locale: str
-    ) -> Prepared: ...
-
-    def send(self, prepared: Prepared) -> str: ...
-
     def is_ready(self, shop: Shop) -> bool:
         """Whether the shop can use this channel at all (e.g. an SMS gateway is configured)."""
         ...
 
-    def was_accepted(self, message: Message) -> bool | None:
+    def prepare(
+        self, shop: Shop, message: Message, template: str, context: dict[str, Any], locale: str
+    ) -> Prepared: ...
+
+    def send(self, shop: Shop, prepared: Prepared) -> str: ...
+
+    def was_accepted(self, shop: Shop, message: Message) -> bool | None:
         """True/False when the provider can tell whether it holds the message, else None."""
         ...
 
 
-def shop_branding(shop: Shop) -> dict[str, Any]:
-    """What the footer and header need; ``address`` is the postal address the law asks for."""
-    settings = shop.settings or {}
-    return {
-        "name": shop.name,
-        "logo_url": settings.get("logo_url"),
-        "primary_color": settings.get("primary_color"),
-        "sender_name": settings.get("sender_name") or shop.name,
-        "address": settings.get("address", ""),
-        "currency": shop.currency,
-        "timezone": shop.timezone,
-    }
-
-
-def _tracking(message: Message, locale: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """Signed open/click/unsubscribe links for the template, and the RFC 8058 headers."""
-    from app.emails.tracking import list_unsubscribe_headers, tracking_context
-
-    links = tracking_context(
-        message.shop_id, message.id, message.recipient, locale, message.customer_id
-    )
-    return links, list_unsubscribe_headers(links["unsubscribe_url"])
+def _render(
+    shop: Shop, message: Message, template: str, context: dict[str, Any], locale: str
+) -> tuple[Any, dict[str, str]]:
+    """The localised email with signed open/click/unsubscribe links, and RFC 8058 headers."""
+    links = tracking_context(shop.id, message.id, message.recipient, locale, message.customer_id)
+    content = render_email(template, {**context, **links, "shop": shop_branding(shop)}, locale)
+    return content, list_unsubscribe_headers(links["unsubscribe_url"])
 
 
 class EmailChannel:
+    def is_ready(self, shop: Shop) -> bool:
+        return True
+
     def prepare(
         self, shop: Shop, message: Message, template: str, context: dict[str, Any], locale: str
     ) -> Prepared:
-        links, headers = _tracking(message, locale)
-        branding = shop_branding(shop)
-        content = render_email(template, {**context, **links, "shop": branding}, locale)
+        content, headers = _render(shop, message, template, context, locale)
+        from_addr, from_name = sender_identity(shop)
         email = OutgoingEmail(
             to=message.recipient,
-            from_addr=(shop.settings or {}).get("sender_email") or current_app.config["MAIL_FROM"],
-            from_name=branding["sender_name"],
+            from_addr=from_addr,
+            from_name=from_name,
             subject=content.subject,
             html=content.html,
             text=content.text,
@@ -81,17 +69,38 @@ class EmailChannel:
         )
         return Prepared(subject=content.subject, payload=email)
 
-    def is_ready(self, shop: Shop) -> bool:
-        return True
-
-    def send(self, prepared: Prepared) -> str:
+    def send(self, shop: Shop, prepared: Prepared) -> str:
         return get_sender().send(prepared.payload)
 
-    def was_accepted(self, message: Message) -> bool | None:
+    def was_accepted(self, shop: Shop, message: Message) -> bool | None:
         probe = getattr(get_sender(), "was_accepted", None)
         return probe(message.idempotency_key) if probe is not None else None
 
 
-CHANNELS: dict[str, Channel] = {"email": EmailChannel()}
+class SmsChannel:
+    """A short text: the step's email subject line (already localised) and the cart link."""
+
+    def is_ready(self, shop: Shop) -> bool:
+        return get_sms_sender(shop) is not None
+
+    def prepare(
+        self, shop: Shop, message: Message, template: str, context: dict[str, Any], locale: str
+    ) -> Prepared:
+        content, _headers = _render(shop, message, template, context, locale)
+        body = f"{shop_branding(shop)['name']}: {content.subject} {context['restore_url']}"
+        text = SmsMessage(to=message.recipient, body=body, idempotency_key=message.idempotency_key)
+        return Prepared(subject=content.subject, payload=text)
+
+    def send(self, shop: Shop, prepared: Prepared) -> str:
+        sender = get_sms_sender(shop)
+        if sender is None:
+            raise PermanentFailure("the shop no longer has an SMS gateway")
+        return sender.send(prepared.payload)
+
+    def was_accepted(self, shop: Shop, message: Message) -> bool | None:
+        return None  # SMSAPI itself refuses a second text with the same idx
+
+
+CHANNELS: dict[str, Channel] = {"email": EmailChannel(), "sms": SmsChannel()}
 
 __all__ = ["CHANNELS", "Channel", "PermanentFailure", "Prepared", "TemporaryFailure"]

@@ -14,10 +14,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import current_app
-
+from app.emails.context import message_domain
 from app.flows import engine
 from app.flows.definition import Flow, Settings, Step
 from app.flows.guards import recipient
@@ -33,8 +31,7 @@ _DONE = ("sent", "failed", "skipped")
 
 
 def message_id_for(shop: Shop, run: FlowRun, index: int) -> str:
-    host = urlsplit(current_app.config["PUBLIC_URL"]).hostname or "storeflow.local"
-    return f"<sf.{shop.id}.{run.id}.{index}@{host}>"
+    return f"<sf.{shop.id}.{run.id}.{index}@{message_domain()}>"
 
 
 def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
@@ -73,7 +70,7 @@ def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datet
         if _sending_until(message) > now:
             db.session.commit()
             return "in flight"
-        if _provider_has(step.channel, message) is not False:
+        if _provider_has(shop, step.channel, message) is not False:
             return _record_sent(shop, flow, run, message, settings, now, reconciled=True)
     try:
         prepared = _prepare(shop, flow, run, step, message, settings, now)
@@ -89,7 +86,7 @@ def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datet
     from app.flows.channels import CHANNELS, PermanentFailure, TemporaryFailure
 
     try:
-        provider_id = CHANNELS[step.channel].send(prepared)
+        provider_id = CHANNELS[step.channel].send(shop, prepared)
     except TemporaryFailure as exc:
         return _record_temporary(run_id, message_id, str(exc), now)
     except PermanentFailure as exc:
@@ -103,10 +100,10 @@ def _sending_until(message: Message) -> datetime:
     return datetime.fromisoformat(message.meta.get("sending_until", "1970-01-01T00:00:00+00:00"))
 
 
-def _provider_has(channel: str, message: Message) -> bool | None:
+def _provider_has(shop: Shop, channel: str, message: Message) -> bool | None:
     from app.flows.channels import CHANNELS
 
-    return CHANNELS[channel].was_accepted(message)
+    return CHANNELS[channel].was_accepted(shop, message)
 
 
 def _prepare(

@@ -11,6 +11,7 @@ import hashlib
 import logging
 from datetime import datetime, timedelta
 
+from flask import current_app
 from rq import Retry
 
 from app import queues
@@ -120,6 +121,13 @@ def advance(run: FlowRun, flow: Flow, settings: Settings, now: datetime) -> str:
     run.step = following
     # Deferrals never pull the rest of the sequence earlier than planned, nor into the past.
     run.next_step_at = max(_due(flow, following, anchor_of(run), settings), now)
+    if run.next_step_at <= now:
+        # Due at once (the SMS beside the first email): no need to wait for the next tick.
+        lease = timedelta(seconds=current_app.config["RUN_LEASE_SECONDS"])
+        run.lease_until = now + lease
+        queues.enqueue_after_commit(
+            db.session(), run_step, run.id, job_id=f"run-{run.id}-step-{following}"
+        )
     return "advanced"
 
 
