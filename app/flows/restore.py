@@ -17,6 +17,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template_strin
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
+from app.connectors.base import SignatureError
 from app.models import Cart, Shop, ShopScope, db
 
 bp = Blueprint("restore", __name__)
@@ -57,19 +58,15 @@ def _shopify_target(shop: Shop, cart: Cart, code: str | None, expires_at: int) -
 
 
 def _woocommerce_target(shop: Shop, cart: Cart, code: str | None, expires_at: int) -> str | None:
+    """The plugin's ``/?storeflow_restore=<token>``, signed with the store's shared secret."""
     try:
-        from app.connectors.woocommerce.signing import issue_restore_token
-    except ImportError:  # the WooCommerce connector is not installed in this build
+        from app.connectors.woocommerce.tokens import cart_restore_url
+    except ImportError:  # a build without the WooCommerce connector
         return cart.restore_url
-    secret = shop.credentials.get("plugin_secret") or shop.credentials.get("webhook_secret")
-    if not secret:
+    try:
+        return str(cart_restore_url(shop, cart, code))
+    except SignatureError:  # the store is not (or no longer) connected
         return cart.restore_url
-    items = [
-        (int(i["product_id"]), int(i.get("variant_id") or 0), int(i.get("quantity", 1)))
-        for i in cart.items
-    ]
-    token = issue_restore_token(secret, cart.cart_key, items, code, expires_at)
-    return f"https://{shop.domain}/?{urlencode({'storeflow_restore': token})}"
 
 
 def _demo_target(shop: Shop, cart: Cart, code: str | None, expires_at: int) -> str | None:

@@ -141,3 +141,16 @@ def test_quiet_hours_in_the_shops_timezone(flow_shop):
     early = START.replace(hour=5)  # 06:00 in Warsaw
     assert quiet_hours_end(flow_shop, settings, early) == START.replace(hour=7)
     assert quiet_hours_end(flow_shop, settings, START) is None  # 11:00 in Warsaw
+
+
+def test_uninstalling_the_app_stops_every_run_of_the_shop(flow_shop, sim_clock, shop_events, tick):
+    from app import events as ev
+
+    shop_events("cart/updated", cart_payload("c-1"))
+    shop_events("cart/updated", cart_payload("c-2", email_address="bob@example.com"))
+    ev.apply(ev.AppUninstalled(shop_id=flow_shop.id))
+    db.session.commit()
+    states = [(r.state, r.end_reason) for r in _runs(flow_shop.id)]
+    assert states == [("cancelled", "shop_uninstalled")] * 2
+    assert tick(minutes=61) == 0
+    assert ShopScope(flow_shop.id).all(Message) == []
