@@ -78,7 +78,7 @@ def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datet
         # The shop lacks what the message needs (postal address, a connector for the code):
         # record why on the message, which an operator can see, instead of retrying forever.
         message.error = f"{type(exc).__name__}: {exc}"
-        return _fail(run, message, now)
+        return _fail(flow, run, message, settings, now)
     message.status, message.attempts = "sending", message.attempts + 1
     message.meta = {**message.meta, "sending_until": (now + SENDING_WINDOW).isoformat()}
     run_id, message_id = run.id, message.id
@@ -88,9 +88,12 @@ def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datet
     try:
         provider_id = CHANNELS[step.channel].send(shop, prepared)
     except TemporaryFailure as exc:
-        return _record_temporary(run_id, message_id, str(exc), now)
+        run, message = _relock(run_id, message_id)
+        return _record_temporary(flow, run, message, str(exc), settings, now)
     except PermanentFailure as exc:
-        return _record_failed(run_id, message_id, str(exc), now)
+        run, message = _relock(run_id, message_id)
+        message.error = str(exc)
+        return _fail(flow, run, message, settings, now)
     run, message = _relock(run_id, message_id)
     message.provider_id = provider_id
     return _record_sent(shop, flow, run, message, settings, now, reconciled=False)
@@ -153,11 +156,12 @@ def _record_sent(
     return outcome
 
 
-def _record_temporary(run_id: int, message_id: int, error: str, now: datetime) -> str:
-    run, message = _relock(run_id, message_id)
+def _record_temporary(
+    flow: Flow, run: FlowRun, message: Message, error: str, settings: Settings, now: datetime
+) -> str:
     message.error = error
     if message.attempts > len(RETRY_BACKOFF):
-        return _fail(run, message, now)
+        return _fail(flow, run, message, settings, now)
     message.status = "pending"
     if run.state == "active":
         run.next_step_at = now + RETRY_BACKOFF[message.attempts - 1]
@@ -167,17 +171,15 @@ def _record_temporary(run_id: int, message_id: int, error: str, now: datetime) -
     return "retry later"
 
 
-def _record_failed(run_id: int, message_id: int, error: str, now: datetime) -> str:
-    run, message = _relock(run_id, message_id)
-    message.error = error
-    return _fail(run, message, now)
-
-
-def _fail(run: FlowRun, message: Message, now: datetime) -> str:
-    """The provider refused for good: record it and stop the run (the address will not work)."""
+def _fail(flow: Flow, run: FlowRun, message: Message, settings: Settings, now: datetime) -> str:
+    """Refused for good: recorded, and the run stops (the address will not work), unless the
+    step was an optional extra (the SMS), whose failure leaves the emails to go on."""
     message.status = "failed"
-    if run.state == "active":
+    outcome = "failed"
+    if run.state == "active" and flow.steps[run.step].enabled_setting:
+        outcome = "failed:" + engine.advance(run, flow, settings, now)
+    elif run.state == "active":
         engine.end_run(run, "failed", "delivery_failed", now)
     db.session.commit()
     log.warning("message failed", extra={"run": run.id, "message_id": message.id})
-    return "failed"
+    return outcome

@@ -63,3 +63,19 @@ def test_no_sms_without_sms_consent_but_the_emails_go_on(
     assert [m.channel for m in ShopScope(sms_shop.id).all(Message)] == ["email"]
     (run,) = ShopScope(sms_shop.id).all(FlowRun)
     assert run.step == 2 and run.state == "active"
+
+
+@responses.activate
+def test_a_refused_sms_is_recorded_failed_and_the_emails_go_on(
+    sms_shop, sim_clock, shop_events, tick, mailbox
+):
+    with open(os.path.join(FIXTURES, "send_to_invalid_number.json")) as handle:
+        responses.post(SMS_URL, json=json.load(handle))
+    shop_events("cart/updated", _with_phone(cart_payload(), sms_consent=True))
+    tick(minutes=61)
+    statuses = {m.channel: m.status for m in ShopScope(sms_shop.id).all(Message)}
+    assert statuses == {"email": "sent", "sms": "failed"}
+    (run,) = ShopScope(sms_shop.id).all(FlowRun)
+    assert run.step == 2 and run.state == "active"
+    tick(hours=23)
+    assert len(mailbox.received) == 2
