@@ -32,14 +32,19 @@ def _with_phone(payload: dict, sms_consent: bool) -> dict:
     return payload
 
 
+def _abandon_with_sms(shop_events, tick, gateway_reply: str) -> None:
+    """A cart of a shopper who agreed to texts, one hour later; SMSAPI answers as documented."""
+    with open(os.path.join(FIXTURES, gateway_reply)) as handle:
+        responses.post(SMS_URL, json=json.load(handle))
+    shop_events("cart/updated", _with_phone(cart_payload(), sms_consent=True))
+    tick(minutes=61)
+
+
 @responses.activate
 def test_sms_goes_out_with_the_first_reminder_when_the_shopper_agreed(
     sms_shop, sim_clock, shop_events, tick, mailbox
 ):
-    with open(os.path.join(FIXTURES, "send_sms.json")) as handle:
-        responses.post(SMS_URL, json=json.load(handle))
-    shop_events("cart/updated", _with_phone(cart_payload(), sms_consent=True))
-    tick(minutes=61)
+    _abandon_with_sms(shop_events, tick, gateway_reply="send_sms.json")
     assert len(mailbox.received) == 1
     (call,) = responses.calls
     sent = parse_qs(call.request.body)
@@ -69,10 +74,7 @@ def test_no_sms_without_sms_consent_but_the_emails_go_on(
 def test_a_refused_sms_is_recorded_failed_and_the_emails_go_on(
     sms_shop, sim_clock, shop_events, tick, mailbox
 ):
-    with open(os.path.join(FIXTURES, "send_to_invalid_number.json")) as handle:
-        responses.post(SMS_URL, json=json.load(handle))
-    shop_events("cart/updated", _with_phone(cart_payload(), sms_consent=True))
-    tick(minutes=61)
+    _abandon_with_sms(shop_events, tick, gateway_reply="send_to_invalid_number.json")
     statuses = {m.channel: m.status for m in ShopScope(sms_shop.id).all(Message)}
     assert statuses == {"email": "sent", "sms": "failed"}
     (run,) = ShopScope(sms_shop.id).all(FlowRun)
