@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 
 import pytest
 
@@ -12,7 +13,7 @@ from app.emails.senders import (
     TemporaryFailure,
     sender_from_url,
 )
-from tests.emails.conftest import SmtpServer
+from tests.emails.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer, TlsFiles
 
 
 def _email(**overrides: str) -> OutgoingEmail:
@@ -113,3 +114,48 @@ def test_mail_url_chooses_the_sender(url: str, expected: object) -> None:
 def test_unknown_mail_url_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="smtp://, smtps:// or file://"):
         sender_from_url("http://mail.example.com")
+
+
+def _tls_sender(server: SmtpServer, tls: TlsFiles, password: str) -> SmtpSender:
+    return SmtpSender(
+        host=server.host,
+        port=server.port,
+        username=SMTP_USER,
+        password=password,
+        security="starttls",
+        timeout=5,
+        ssl_context=ssl.create_default_context(cafile=tls.cert),
+    )
+
+
+def test_starttls_and_login_deliver_the_message(
+    starttls_smtp_server: SmtpServer, tls_files: TlsFiles
+) -> None:
+    _tls_sender(starttls_smtp_server, tls_files, SMTP_PASSWORD).send(_email())
+
+    [received] = starttls_smtp_server.received
+    assert received["Message-ID"] == "<run-7-step-0@storeflow.test>"
+
+
+def test_wrong_smtp_password_is_a_permanent_failure(
+    starttls_smtp_server: SmtpServer, tls_files: TlsFiles
+) -> None:
+    with pytest.raises(PermanentFailure, match="535"):
+        _tls_sender(starttls_smtp_server, tls_files, "wrong").send(_email())
+    assert starttls_smtp_server.received == []
+
+
+def test_an_untrusted_certificate_is_refused_not_ignored(
+    starttls_smtp_server: SmtpServer,
+) -> None:
+    sender = SmtpSender(
+        starttls_smtp_server.host,
+        starttls_smtp_server.port,
+        SMTP_USER,
+        SMTP_PASSWORD,
+        "starttls",
+        timeout=5,
+    )
+    with pytest.raises(TemporaryFailure, match="CERTIFICATE_VERIFY_FAILED"):
+        sender.send(_email())
+    assert starttls_smtp_server.received == []
