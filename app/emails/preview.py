@@ -76,10 +76,13 @@ def preview_context(
         tracking={"number": "620000000000000000000000", "url": shop_url(shop), "company": "InPost"},
         unsubscribe_url=unsubscribe_url(shop.id, recipient or "preview@example.com", locale),
     )
+    # Each sample shows only what its template is for.
     if template not in ("abandoned_cart_3", "reactivation_2"):
         context["discount"] = None
     if template != "cross_sell":
         context["recommendations"] = []
+    if template != "shipping_notice":
+        context["tracking"] = None
     return context
 
 

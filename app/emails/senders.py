@@ -8,6 +8,7 @@ A sender either returns the provider's id for the accepted message or raises
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import os
 import smtplib
@@ -49,9 +50,14 @@ class Sender(Protocol):
         ...
 
 
+# Long headers are kept on one line (RFC 5322 allows 998 characters): the default policy would
+# fold a long List-Unsubscribe URL into RFC 2047 encoded words, which mail clients cannot use.
+_POLICY = email.policy.default.clone(max_line_length=998)
+
+
 def to_mime(msg: OutgoingEmail) -> EmailMessage:
     """The message as MIME: multipart/alternative with the text part first, as RFC 2046 asks."""
-    mime = EmailMessage()
+    mime = EmailMessage(policy=_POLICY)
     mime["From"] = formataddr((msg.from_name, msg.from_addr))
     mime["To"] = msg.to
     mime["Subject"] = msg.subject

@@ -83,6 +83,7 @@ def test_sample_preview_uses_the_shops_products_and_a_sample_discount(branded_sh
 
     assert "Merino sweater" in email.html and "Silk tie" in email.html
     assert "PREVIEW-10" in email.html
+    assert "InPost" not in email.text  # the sample parcel belongs to the shipping notice only
 
 
 def test_cross_sell_preview_recommends_other_products(branded_shop: Shop) -> None:
@@ -123,6 +124,8 @@ def test_test_email_reaches_the_merchant_over_smtp(
     assert mail["From"] == "Demo Boutique <hello@demo.example>"
     assert mail["To"] == "owner@demo.example"
     assert mail["List-Unsubscribe"].startswith("<http://storeflow.test/u/")
+    raw = smtp_server.handler.envelopes[0].original_content
+    assert b"\nList-Unsubscribe: <http://storeflow.test/u/" in raw  # one line, not encoded
 
 
 def test_preview_command_writes_html_and_text(
