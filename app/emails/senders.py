@@ -12,7 +12,6 @@ import email.policy
 import hashlib
 import os
 import smtplib
-import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,15 +69,6 @@ def to_mime(msg: OutgoingEmail) -> EmailMessage:
     return mime
 
 
-_TEMPORARY_ERRORS: tuple[type[BaseException], ...] = (
-    smtplib.SMTPServerDisconnected,
-    smtplib.SMTPConnectError,
-    socket.timeout,
-    ConnectionError,
-    OSError,
-)
-
-
 @dataclass
 class SmtpSender:
     host: str
@@ -98,7 +88,12 @@ class SmtpSender:
             raise _classify(min(code for code, _ in exc.recipients.values()), exc) from exc
         except smtplib.SMTPResponseException as exc:
             raise _classify(exc.smtp_code, exc) from exc
-        except _TEMPORARY_ERRORS as exc:
+        except smtplib.SMTPServerDisconnected as exc:
+            raise TemporaryFailure(f"SMTP {self.host}:{self.port} hung up: {exc}") from exc
+        except smtplib.SMTPException as exc:
+            # E.g. the server offers no STARTTLS or no AUTH: settings to fix, not a retry.
+            raise PermanentFailure(f"SMTP {self.host}:{self.port}: {exc}") from exc
+        except OSError as exc:  # refused, timed out, TLS handshake failed
             raise TemporaryFailure(f"SMTP {self.host}:{self.port} unreachable: {exc}") from exc
         if refused:  # only one recipient, so any refusal is that recipient's
             code, reason = next(iter(refused.values()))

@@ -194,3 +194,66 @@ def starttls_smtp_server(tls_files: TlsFiles) -> Iterator[SmtpServer]:
         yield SmtpServer(controller.hostname, controller.port, handler)
     finally:
         controller.stop()
+
+
+@pytest.fixture()
+def make_customer(app: Any) -> Callable[..., Any]:
+    from app.models import Customer, db, utcnow
+
+    def make(shop: Any, **overrides: Any) -> Customer:
+        values: dict[str, Any] = {
+            "email": "ola@example.com",
+            "first_name": "Ola",
+            "email_consent": "granted",
+            "email_consent_at": utcnow(),
+        }
+        values.update(overrides)
+        customer = Customer(shop_id=shop.id, **values)
+        db.session.add(customer)
+        db.session.commit()
+        return customer
+
+    return make
+
+
+@pytest.fixture()
+def make_run(app: Any) -> Callable[..., Any]:
+    from datetime import timedelta
+
+    from app.models import FlowRun, db, utcnow
+
+    def make(shop: Any, customer: Any, flow_key: str = "abandoned_cart", **overrides: Any) -> Any:
+        values: dict[str, Any] = {
+            "subject_key": f"{flow_key}:{customer.id}",
+            "started_at": utcnow(),
+            "next_step_at": utcnow() + timedelta(hours=1),
+        }
+        values.update(overrides)
+        run = FlowRun(shop_id=shop.id, flow_key=flow_key, customer_id=customer.id, **values)
+        db.session.add(run)
+        db.session.commit()
+        return run
+
+    return make
+
+
+@pytest.fixture()
+def make_message(make_run: Callable[..., Any]) -> Callable[..., Any]:
+    """A message row of step ``step`` in a fresh abandoned-cart run of ``customer``."""
+    from app.models import Message, db
+
+    def make(shop: Any, customer: Any, step: int = 0, **overrides: Any) -> Any:
+        run = make_run(shop, customer, step=step)
+        values: dict[str, Any] = {
+            "channel": "email",
+            "recipient": customer.email,
+            "idempotency_key": f"run-{run.id}-step-{step}",
+            "status": "sent",
+        }
+        values.update(overrides)
+        row = Message(shop_id=shop.id, run_id=run.id, step=step, customer_id=customer.id, **values)
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    return make

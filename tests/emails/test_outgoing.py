@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from app.emails.outgoing import compose_email, stable_message_id
 from app.emails.senders import SmtpSender
-from app.models import Customer, FlowRun, Message, Shop, Suppression, db, utcnow
+from app.models import Customer, FlowRun, Message, Shop, Suppression, db
 from tests.emails.conftest import SmtpServer
 
 
@@ -26,35 +26,13 @@ def shop_with_address(make_shop: Callable[..., Shop]) -> Shop:
 
 
 @pytest.fixture()
-def message_row(shop_with_address: Shop) -> Message:
-    shop = shop_with_address
-    customer = Customer(shop_id=shop.id, email="ola@example.com", email_consent="granted")
-    db.session.add(customer)
-    db.session.flush()
-    run = FlowRun(
-        shop_id=shop.id,
-        flow_key="abandoned_cart",
-        subject_key="cart:c-1",
-        customer_id=customer.id,
-        started_at=utcnow(),
-        step=2,
-        next_step_at=utcnow(),
-    )
-    db.session.add(run)
-    db.session.flush()
-    row = Message(
-        shop_id=shop.id,
-        run_id=run.id,
-        step=2,
-        channel="email",
-        customer_id=customer.id,
-        recipient="ola@example.com",
-        idempotency_key=f"run-{run.id}-step-2",
-        status="sending",
-    )
-    db.session.add(row)
-    db.session.commit()
-    return row
+def message_row(
+    shop_with_address: Shop,
+    make_customer: Callable[..., Customer],
+    make_message: Callable[..., Message],
+) -> Message:
+    customer = make_customer(shop_with_address)
+    return make_message(shop_with_address, customer, step=2, status="sending")
 
 
 def _send(shop: Shop, row: Message, server: SmtpServer, context: dict[str, Any]) -> Any:

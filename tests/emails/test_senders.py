@@ -4,13 +4,16 @@ import os
 import ssl
 
 import pytest
+from flask import Flask
 
+from app.config import ConfigError, load
 from app.emails.senders import (
     FileOutboxSender,
     OutgoingEmail,
     PermanentFailure,
     SmtpSender,
     TemporaryFailure,
+    get_sender,
     sender_from_url,
 )
 from tests.emails.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer, TlsFiles
@@ -159,3 +162,34 @@ def test_an_untrusted_certificate_is_refused_not_ignored(
     with pytest.raises(TemporaryFailure, match="CERTIFICATE_VERIFY_FAILED"):
         sender.send(_email())
     assert starttls_smtp_server.received == []
+
+
+def test_a_server_without_starttls_is_a_permanent_failure(smtp_server: SmtpServer) -> None:
+    sender = SmtpSender(smtp_server.host, smtp_server.port, security="starttls", timeout=5)
+
+    with pytest.raises(PermanentFailure, match="STARTTLS"):
+        sender.send(_email())
+
+
+def test_development_mail_goes_to_the_outbox_under_instance(app: Flask) -> None:
+    sender = get_sender()  # the test config keeps the development default
+
+    assert sender == FileOutboxSender(
+        os.path.join(os.path.dirname(app.instance_path), "instance", "outbox")
+    )
+
+
+def test_mail_url_with_another_scheme_stops_start_up() -> None:
+    with pytest.raises(ConfigError, match="STOREFLOW_MAIL_URL"):
+        load({"STOREFLOW_MAIL_URL": "http://mail.example.com"})
+
+
+def test_production_needs_an_explicit_mail_url() -> None:
+    env = {
+        "STOREFLOW_ENV": "production",
+        "STOREFLOW_SECRET_KEY": "k",
+        "STOREFLOW_ENCRYPTION_KEYS": "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=",
+    }
+    with pytest.raises(ConfigError, match="STOREFLOW_MAIL_URL"):
+        load(env)
+    assert load({**env, "STOREFLOW_MAIL_URL": "smtps://u:p@smtp.example.com"})["MAIL_URL"]
