@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
-from email.utils import make_msgid
 from typing import Any
 
-from app.emails.context import (
-    cart_context,
-    message_domain,
-    product_cards,
-    sender_identity,
-    shop_branding,
-    shop_url,
-)
+from app.emails.context import cart_context, product_cards, shop_branding, shop_url
+from app.emails.outgoing import compose_email
 from app.emails.rendering import EmailContent, render_email
-from app.emails.senders import OutgoingEmail, get_sender
-from app.emails.tracking import list_unsubscribe_headers, unsubscribe_url
+from app.emails.senders import get_sender
+from app.emails.tracking import unsubscribe_url
 from app.models import Cart, Shop, ShopScope, db, utcnow
 
 # Shown when the shop has no synced products yet, so a fresh install can still preview.
@@ -81,10 +76,13 @@ def preview_context(
         tracking={"number": "620000000000000000000000", "url": shop_url(shop), "company": "InPost"},
         unsubscribe_url=unsubscribe_url(shop.id, recipient or "preview@example.com", locale),
     )
+    # Each sample shows only what its template is for.
     if template not in ("abandoned_cart_3", "reactivation_2"):
         context["discount"] = None
     if template != "cross_sell":
         context["recommendations"] = []
+    if template != "shipping_notice":
+        context["tracking"] = None
     return context
 
 
@@ -99,16 +97,7 @@ def send_test_email(shop_id: int, template: str, to: str, locale: str) -> str:
     """Send the preview to ``to`` (the merchant) through the configured sender."""
     shop = _shop(shop_id)
     context = preview_context(shop, template, locale, recipient=to)
-    content = render_email(template, context, locale)
-    from_addr, from_name = sender_identity(shop)
-    message = OutgoingEmail(
-        to=to,
-        from_addr=from_addr,
-        from_name=from_name,
-        subject=f"[TEST] {content.subject}",
-        html=content.html,
-        text=content.text,
-        message_id=make_msgid("test", domain=message_domain()),
-        headers=list_unsubscribe_headers(context["unsubscribe_url"]),
+    email, content = compose_email(
+        shop, template, context, locale, to=to, idempotency_key=f"test-{uuid.uuid4().hex}"
     )
-    return get_sender().send(message)
+    return get_sender().send(replace(email, subject=f"[TEST] {content.subject}"))

@@ -61,6 +61,19 @@ class TemplateContextError(ValueError):
 
 def render_email(template: str, context: Mapping[str, Any], locale: str) -> EmailContent:
     """Render ``template`` for one recipient in ``locale`` (``pl``, ``ro`` or ``en``)."""
+    source, copy, text = _compose(template, context, locale)
+    return EmailContent(subject=copy["subject"], html=mjml2html(source), text=text)
+
+
+def render_mjml(template: str, context: Mapping[str, Any], locale: str) -> str:
+    """The MJML source before compiling (for the benchmark and for debugging a template)."""
+    return _compose(template, context, locale)[0]
+
+
+def _compose(
+    template: str, context: Mapping[str, Any], locale: str
+) -> tuple[str, dict[str, str], str]:
+    """(MJML source, copy blocks, plain-text part) for one recipient."""
     if template not in TEMPLATES:
         raise TemplateContextError(
             f"unknown email template {template!r}; known: {', '.join(sorted(TEMPLATES))}"
@@ -70,9 +83,9 @@ def render_email(template: str, context: Mapping[str, Any], locale: str) -> Emai
     env = _environment(locale)
     page = env.get_template(f"{template}.mjml")
     copy = _copy(page, data)
-    html = mjml2html(page.render(data, copy=copy))
+    copy["subject"] = " ".join(copy["subject"].split())
     text = env.get_template("layout.txt").render(data, copy=copy)
-    return EmailContent(subject=" ".join(copy["subject"].split()), html=html, text=_tidy(text))
+    return page.render(data, copy=copy), copy, _tidy(text)
 
 
 def render_page(name: str, locale: str, **context: Any) -> str:

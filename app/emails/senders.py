@@ -8,10 +8,10 @@ A sender either returns the provider's id for the accepted message or raises
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import os
 import smtplib
-import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,9 +49,14 @@ class Sender(Protocol):
         ...
 
 
+# Long headers are kept on one line (RFC 5322 allows 998 characters): the default policy would
+# fold a long List-Unsubscribe URL into RFC 2047 encoded words, which mail clients cannot use.
+_POLICY = email.policy.default.clone(max_line_length=998)
+
+
 def to_mime(msg: OutgoingEmail) -> EmailMessage:
     """The message as MIME: multipart/alternative with the text part first, as RFC 2046 asks."""
-    mime = EmailMessage()
+    mime = EmailMessage(policy=_POLICY)
     mime["From"] = formataddr((msg.from_name, msg.from_addr))
     mime["To"] = msg.to
     mime["Subject"] = msg.subject
@@ -62,15 +67,6 @@ def to_mime(msg: OutgoingEmail) -> EmailMessage:
     mime.set_content(msg.text)
     mime.add_alternative(msg.html, subtype="html")
     return mime
-
-
-_TEMPORARY_ERRORS: tuple[type[BaseException], ...] = (
-    smtplib.SMTPServerDisconnected,
-    smtplib.SMTPConnectError,
-    socket.timeout,
-    ConnectionError,
-    OSError,
-)
 
 
 @dataclass
@@ -92,7 +88,12 @@ class SmtpSender:
             raise _classify(min(code for code, _ in exc.recipients.values()), exc) from exc
         except smtplib.SMTPResponseException as exc:
             raise _classify(exc.smtp_code, exc) from exc
-        except _TEMPORARY_ERRORS as exc:
+        except smtplib.SMTPServerDisconnected as exc:
+            raise TemporaryFailure(f"SMTP {self.host}:{self.port} hung up: {exc}") from exc
+        except smtplib.SMTPException as exc:
+            # E.g. the server offers no STARTTLS or no AUTH: settings to fix, not a retry.
+            raise PermanentFailure(f"SMTP {self.host}:{self.port}: {exc}") from exc
+        except OSError as exc:  # refused, timed out, TLS handshake failed
             raise TemporaryFailure(f"SMTP {self.host}:{self.port} unreachable: {exc}") from exc
         if refused:  # only one recipient, so any refusal is that recipient's
             code, reason = next(iter(refused.values()))

@@ -117,6 +117,14 @@ def _stamp_once(shop_id: int, message_id: int, column: str) -> None:
     db.session.commit()
 
 
+def is_suppressed(shop_id: int, address: str, channel: str = "email") -> bool:
+    """True if the address unsubscribed (or bounced, or complained) in this shop."""
+    found = ShopScope(shop_id).first(
+        Suppression, Suppression.channel == channel, Suppression.address == address.lower()
+    )
+    return found is not None
+
+
 def read_unsubscribe(token: str) -> tuple[int, str, int | None, str]:
     """(shop id, email, customer id, locale) from an unsubscribe token."""
     shop_id, email, customer_id, locale = _load("unsubscribe", token)

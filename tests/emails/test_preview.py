@@ -35,10 +35,12 @@ def branded_shop(make_shop: Callable[..., Shop]) -> Shop:
     return shop
 
 
-def _cart(shop: Shop) -> Cart:
-    customer = Customer(shop_id=shop.id, email="ola@example.com", first_name="Ola")
-    db.session.add(customer)
-    db.session.flush()
+@pytest.fixture()
+def make_cart(make_customer: Callable[..., Customer]) -> Callable[[Shop], Cart]:
+    return lambda shop: _cart(shop, make_customer(shop))
+
+
+def _cart(shop: Shop, customer: Customer) -> Cart:
     cart = Cart(
         shop_id=shop.id,
         cart_key="c-1",
@@ -66,8 +68,10 @@ def _cart(shop: Shop) -> Cart:
     return cart
 
 
-def test_preview_of_a_real_cart_shows_that_cart(branded_shop: Shop) -> None:
-    cart = _cart(branded_shop)
+def test_preview_of_a_real_cart_shows_that_cart(
+    branded_shop: Shop, make_cart: Callable[[Shop], Cart]
+) -> None:
+    cart = make_cart(branded_shop)
 
     email = preview_email(branded_shop.id, "abandoned_cart_1", "pl", cart_id=cart.id)
 
@@ -83,10 +87,13 @@ def test_sample_preview_uses_the_shops_products_and_a_sample_discount(branded_sh
 
     assert "Merino sweater" in email.html and "Silk tie" in email.html
     assert "PREVIEW-10" in email.html
+    assert "InPost" not in email.text  # the sample parcel belongs to the shipping notice only
 
 
-def test_cross_sell_preview_recommends_other_products(branded_shop: Shop) -> None:
-    cart = _cart(branded_shop)
+def test_cross_sell_preview_recommends_other_products(
+    branded_shop: Shop, make_cart: Callable[[Shop], Cart]
+) -> None:
+    cart = make_cart(branded_shop)
 
     email = preview_email(branded_shop.id, "cross_sell", "ro", cart_id=cart.id)
 
@@ -95,10 +102,10 @@ def test_cross_sell_preview_recommends_other_products(branded_shop: Shop) -> Non
 
 
 def test_preview_of_another_shops_cart_is_refused(
-    branded_shop: Shop, make_shop: Callable[..., Shop]
+    branded_shop: Shop, make_shop: Callable[..., Shop], make_cart: Callable[[Shop], Cart]
 ) -> None:
     other = make_shop(n=2, settings={"address": ADDRESS})
-    cart = _cart(branded_shop)
+    cart = make_cart(branded_shop)
 
     with pytest.raises(LookupError, match="no cart"):
         preview_email(other.id, "abandoned_cart_1", "en", cart_id=cart.id)
@@ -123,6 +130,8 @@ def test_test_email_reaches_the_merchant_over_smtp(
     assert mail["From"] == "Demo Boutique <hello@demo.example>"
     assert mail["To"] == "owner@demo.example"
     assert mail["List-Unsubscribe"].startswith("<http://storeflow.test/u/")
+    raw = smtp_server.handler.envelopes[0].original_content
+    assert b"\nList-Unsubscribe: <http://storeflow.test/u/" in raw  # one line, not encoded
 
 
 def test_preview_command_writes_html_and_text(

@@ -1,18 +1,22 @@
 from __future__ import annotations
 
 import os
+import ssl
 
 import pytest
+from flask import Flask
 
+from app.config import ConfigError, load
 from app.emails.senders import (
     FileOutboxSender,
     OutgoingEmail,
     PermanentFailure,
     SmtpSender,
     TemporaryFailure,
+    get_sender,
     sender_from_url,
 )
-from tests.emails.conftest import SmtpServer
+from tests.emails.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer, TlsFiles
 
 
 def _email(**overrides: str) -> OutgoingEmail:
@@ -113,3 +117,79 @@ def test_mail_url_chooses_the_sender(url: str, expected: object) -> None:
 def test_unknown_mail_url_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="smtp://, smtps:// or file://"):
         sender_from_url("http://mail.example.com")
+
+
+def _tls_sender(server: SmtpServer, tls: TlsFiles, password: str) -> SmtpSender:
+    return SmtpSender(
+        host=server.host,
+        port=server.port,
+        username=SMTP_USER,
+        password=password,
+        security="starttls",
+        timeout=5,
+        ssl_context=ssl.create_default_context(cafile=tls.cert),
+    )
+
+
+def test_starttls_and_login_deliver_the_message(
+    starttls_smtp_server: SmtpServer, tls_files: TlsFiles
+) -> None:
+    _tls_sender(starttls_smtp_server, tls_files, SMTP_PASSWORD).send(_email())
+
+    [received] = starttls_smtp_server.received
+    assert received["Message-ID"] == "<run-7-step-0@storeflow.test>"
+
+
+def test_wrong_smtp_password_is_a_permanent_failure(
+    starttls_smtp_server: SmtpServer, tls_files: TlsFiles
+) -> None:
+    with pytest.raises(PermanentFailure, match="535"):
+        _tls_sender(starttls_smtp_server, tls_files, "wrong").send(_email())
+    assert starttls_smtp_server.received == []
+
+
+def test_an_untrusted_certificate_is_refused_not_ignored(
+    starttls_smtp_server: SmtpServer,
+) -> None:
+    sender = SmtpSender(
+        starttls_smtp_server.host,
+        starttls_smtp_server.port,
+        SMTP_USER,
+        SMTP_PASSWORD,
+        "starttls",
+        timeout=5,
+    )
+    with pytest.raises(TemporaryFailure, match="CERTIFICATE_VERIFY_FAILED"):
+        sender.send(_email())
+    assert starttls_smtp_server.received == []
+
+
+def test_a_server_without_starttls_is_a_permanent_failure(smtp_server: SmtpServer) -> None:
+    sender = SmtpSender(smtp_server.host, smtp_server.port, security="starttls", timeout=5)
+
+    with pytest.raises(PermanentFailure, match="STARTTLS"):
+        sender.send(_email())
+
+
+def test_development_mail_goes_to_the_outbox_under_instance(app: Flask) -> None:
+    sender = get_sender()  # the test config keeps the development default
+
+    assert sender == FileOutboxSender(
+        os.path.join(os.path.dirname(app.instance_path), "instance", "outbox")
+    )
+
+
+def test_mail_url_with_another_scheme_stops_start_up() -> None:
+    with pytest.raises(ConfigError, match="STOREFLOW_MAIL_URL"):
+        load({"STOREFLOW_MAIL_URL": "http://mail.example.com"})
+
+
+def test_production_needs_an_explicit_mail_url() -> None:
+    env = {
+        "STOREFLOW_ENV": "production",
+        "STOREFLOW_SECRET_KEY": "k",
+        "STOREFLOW_ENCRYPTION_KEYS": "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=",
+    }
+    with pytest.raises(ConfigError, match="STOREFLOW_MAIL_URL"):
+        load(env)
+    assert load({**env, "STOREFLOW_MAIL_URL": "smtps://u:p@smtp.example.com"})["MAIL_URL"]

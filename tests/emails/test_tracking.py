@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -9,53 +9,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.emails import tracking
-from app.models import AuditLog, Customer, FlowRun, Message, Shop, Suppression, db, utcnow
+from app.models import AuditLog, Customer, FlowRun, Message, Shop, Suppression, db
 
 
 @pytest.fixture()
-def customer(shop: Shop) -> Customer:
-    row = Customer(
-        shop_id=shop.id,
-        email="ola@example.com",
-        first_name="Ola",
-        email_consent="granted",
-        email_consent_at=utcnow() - timedelta(days=3),
-    )
-    db.session.add(row)
-    db.session.commit()
-    return row
-
-
-def _run(shop: Shop, customer: Customer, flow_key: str, subject: str) -> FlowRun:
-    run = FlowRun(
-        shop_id=shop.id,
-        flow_key=flow_key,
-        subject_key=subject,
-        customer_id=customer.id,
-        started_at=utcnow(),
-        next_step_at=utcnow() + timedelta(hours=1),
-    )
-    db.session.add(run)
-    db.session.commit()
-    return run
+def customer(shop: Shop, make_customer: Callable[..., Customer]) -> Customer:
+    return make_customer(shop)
 
 
 @pytest.fixture()
-def message(shop: Shop, customer: Customer) -> Message:
-    run = _run(shop, customer, "abandoned_cart", "cart:abc")
-    row = Message(
-        shop_id=shop.id,
-        run_id=run.id,
-        step=0,
-        channel="email",
-        recipient="ola@example.com",
-        idempotency_key=f"run-{run.id}-step-0",
-        status="sent",
-        sent_at=utcnow(),
-    )
-    db.session.add(row)
-    db.session.commit()
-    return row
+def message(shop: Shop, customer: Customer, make_message: Callable[..., Message]) -> Message:
+    return make_message(shop, customer)
 
 
 def _path(url: str) -> str:
@@ -134,11 +98,11 @@ def test_unsubscribe_page_asks_first_in_the_shoppers_language(
 
 
 def test_one_click_unsubscribe_suppresses_and_cancels_marketing_runs(
-    client: FlaskClient, shop: Shop, customer: Customer
+    client: FlaskClient, shop: Shop, customer: Customer, make_run: Callable[..., FlowRun]
 ) -> None:
-    cart_run = _run(shop, customer, "abandoned_cart", "cart:abc")
-    winback_run = _run(shop, customer, "reactivation", f"customer:{customer.id}")
-    labels_run = _run(shop, customer, "courier_labels", "order:9")
+    cart_run = make_run(shop, customer, "abandoned_cart")
+    winback_run = make_run(shop, customer, "reactivation")
+    labels_run = make_run(shop, customer, "courier_labels")
     url = tracking.unsubscribe_url(shop.id, "ola@example.com", "ro", customer.id)
 
     response = client.post(
@@ -162,6 +126,7 @@ def test_one_click_unsubscribe_suppresses_and_cancels_marketing_runs(
     assert _fresh(winback_run).state == "cancelled"
     assert _fresh(labels_run).state == "active"  # shipping notices are not marketing
     assert db.session.scalars(sa.select(AuditLog.action)).all() == ["unsubscribed"]
+    assert tracking.is_suppressed(shop.id, "OLA@example.com")
 
 
 def test_unsubscribing_twice_keeps_one_suppression(
@@ -186,6 +151,7 @@ def test_unsubscribe_of_one_shop_leaves_another_shops_customer_alone(
 
     assert _fresh(customer).email_consent == "granted"
     assert db.session.scalars(sa.select(Suppression.shop_id)).all() == [other.id]
+    assert not tracking.is_suppressed(customer.shop_id, "ola@example.com")
 
 
 def test_list_unsubscribe_headers_follow_rfc_8058() -> None:
