@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from app.flows.definition import Flow, Settings, Verdict
 from app.flows.settings import is_enabled
-from app.models import Customer, FlowRun, Message, Order, Shop, ShopScope, Suppression, db
+from app.models import Customer, FlowRun, Message, Order, Shop, ShopScope, db
 
 STOP_CHECKS: list[Callable[[Shop, Flow, FlowRun, str], str | None]] = []
 
@@ -57,13 +57,12 @@ def _consent(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
 
 @_stop_check
 def _suppressed(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
+    from app.emails.tracking import is_suppressed
+
     address = recipient(run, channel)
     if address is None:
         return "no_contact"
-    found = ShopScope(shop.id).first(
-        Suppression, Suppression.channel == channel, Suppression.address == address
-    )
-    return "unsubscribed" if found is not None and flow.marketing else None
+    return "unsubscribed" if flow.marketing and is_suppressed(shop.id, address, channel) else None
 
 
 @_stop_check
