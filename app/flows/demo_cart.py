@@ -32,11 +32,6 @@ FAST_CLOCK = {
     "frequency_cap_hours": 0,
     "holdout_percent": 0,
 }
-DEMO_BRANDING = {
-    "address": "ul. Mokotowska 1, 00-640 Warszawa, Polska",
-    "primary_color": "#0f766e",
-    "sender_name": "Ania z Demo Boutique",
-}
 
 
 def demo_shop() -> Shop:
@@ -51,7 +46,6 @@ def demo_shop() -> Shop:
 def use_fast_clock(shop: Shop) -> None:
     """Turn the demo shop's abandoned-cart flow on with minutes instead of hours."""
     save_settings(shop.id, abandoned_cart.FLOW, FAST_CLOCK, enabled=True)
-    shop.settings = {**DEMO_BRANDING, **(shop.settings or {})}
     db.session.commit()
 
 
