@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from app.emails import senders
 from app.flows import abandoned_cart
 from app.flows.engine import run_step
@@ -123,3 +125,34 @@ def test_frequency_cap_of_zero_lets_every_reminder_through(
     shop_events("cart/updated", cart_payload("c-2"))
     tick(minutes=61)
     assert len(mailbox.received) == 2
+
+
+def test_two_workers_running_the_same_step_at_once_send_one_mail(
+    app, backends, flow_shop, sim_clock, shop_events, mailbox
+):
+    import threading
+
+    if not backends.is_postgres:
+        pytest.skip("row locks need PostgreSQL")
+    shop_events("cart/updated", cart_payload())
+    run_id = _only(flow_shop.id, FlowRun).id
+    sim_clock.advance(minutes=61)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def worker() -> None:
+        with app.app_context():
+            barrier.wait()
+            outcomes.append(run_step(run_id))
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(mailbox.received) == 1
+    # The second worker waited on the run's lock, then found the send in flight (or done).
+    assert "sent:advanced" in outcomes
+    assert {o for o in outcomes if o != "sent:advanced"} <= {"in flight", "not due"}
+    assert [m.status for m in ShopScope(flow_shop.id).all(Message)] == ["sent"]
