@@ -154,3 +154,23 @@ def test_uninstalling_the_app_stops_every_run_of_the_shop(flow_shop, sim_clock, 
     assert states == [("cancelled", "shop_uninstalled")] * 2
     assert tick(minutes=61) == 0
     assert ShopScope(flow_shop.id).all(Message) == []
+
+
+def test_guest_cart_is_enrolled_once_the_checkout_captures_a_consenting_email(
+    flow_shop, sim_clock, shop_events
+):
+    from app import events as ev
+
+    shop_events("cart/updated", cart_payload(email_address=None, consent=None))
+    assert _runs(flow_shop.id) == []
+    sim_clock.advance(minutes=3)
+    contact = ev.Contact(email="guest@example.com", email_consent=True)
+    ev.apply(
+        ev.CheckoutContact(
+            shop_id=flow_shop.id, cart_key="c-1", customer=contact, updated_at=sim_clock.now()
+        )
+    )
+    db.session.commit()
+    (run,) = _runs(flow_shop.id)
+    assert run.context["email"] == "guest@example.com"
+    assert run.next_step_at == sim_clock.now() + timedelta(minutes=60)
