@@ -77,10 +77,18 @@ def _ordered(event: ev.Event) -> list[sa.ColumnElement[bool]]:
 
 
 def _consent_withdrawn(event: ev.Event) -> list[sa.ColumnElement[bool]]:
+    """The shopper's runs, when the customer (as now stored) no longer accepts marketing.
+
+    The stored state decides, not the payload: a stale update cannot cancel anything.
+    """
     assert isinstance(event, ev.CustomerUpdated)
     if event.customer.email_consent is not False or not event.customer.email:
         return []
-    return [FlowRun.context["email"].as_string() == event.customer.email.lower()]
+    email = event.customer.email.strip().lower()
+    customer = ShopScope(event.shop_id).first(Customer, Customer.email == email)
+    if customer is None or customer.is_marketing_allowed("email"):
+        return []
+    return [FlowRun.context["email"].as_string() == email]
 
 
 def cart_still_abandoned(

@@ -174,3 +174,23 @@ def test_guest_cart_is_enrolled_once_the_checkout_captures_a_consenting_email(
     (run,) = _runs(flow_shop.id)
     assert run.context["email"] == "guest@example.com"
     assert run.next_step_at == sim_clock.now() + timedelta(minutes=60)
+
+
+def test_consent_withdrawn_on_the_platform_cancels_the_shoppers_runs(
+    flow_shop, sim_clock, shop_events
+):
+    from app import events as ev
+
+    shop_events("cart/updated", cart_payload())
+
+    def withdraw(at):
+        contact = ev.Contact(email="Ania@Example.com", email_consent=False)
+        ev.apply(ev.CustomerUpdated(shop_id=flow_shop.id, customer=contact, updated_at=at))
+        db.session.commit()
+        (run,) = _runs(flow_shop.id)
+        return run.state, run.end_reason
+
+    # An update older than the consent we hold changes nothing...
+    assert withdraw(START - timedelta(days=1)) == ("active", None)
+    # ...a newer one cancels the run.
+    assert withdraw(START + timedelta(minutes=5)) == ("cancelled", "consent_withdrawn")
