@@ -59,8 +59,14 @@ def _on_contact(event: ev.Event, settings: Settings) -> list[Enrollment]:
 
 
 def _emptied(event: ev.Event) -> list[sa.ColumnElement[bool]]:
+    """The cart's run, when the cart as now stored is empty (a stale update is ignored)."""
     assert isinstance(event, ev.CartUpdated)
-    return [FlowRun.subject_key == f"cart:{event.cart_key}"] if event.is_empty else []
+    if not event.is_empty:
+        return []
+    cart = ShopScope(event.shop_id).first(Cart, Cart.cart_key == event.cart_key)
+    if cart is not None and cart.items:
+        return []
+    return [FlowRun.subject_key == f"cart:{event.cart_key}"]
 
 
 def _ordered(event: ev.Event) -> list[sa.ColumnElement[bool]]:

@@ -44,6 +44,9 @@ def test_flow_switched_off_enrolls_nobody(shop, shop_events):
 
 def test_emptied_cart_cancels_the_run(flow_shop, sim_clock, shop_events):
     shop_events("cart/updated", cart_payload())
+    # An empty cart delivered late (older than what we hold) cancels nothing.
+    shop_events("cart/updated", cart_payload(items=[], at=START - timedelta(minutes=5)))
+    assert _runs(flow_shop.id)[0].state == "active"
     sim_clock.advance(minutes=5)
     shop_events("cart/updated", cart_payload(items=[]))
     (run,) = _runs(flow_shop.id)
