@@ -104,8 +104,51 @@ def _copy(page: Template, data: dict[str, Any]) -> dict[str, str]:
     }
 
 
+CONTEXT_DEFAULTS: dict[str, Any] = {
+    "recommendations": [],
+    "items": [],
+    "discount": None,
+    "tracking": None,
+    "restore_url": None,
+    "total": None,
+    "open_pixel_url": None,
+    "unsubscribe_url": None,
+    "shop_url": None,
+}
+# What a template cannot do without: (template, context key, message).
+REQUIRED = (
+    ("abandoned_cart_3", "discount", "abandoned_cart_3 needs a discount {code, percentage, ...}"),
+    ("shipping_notice", "tracking", "shipping_notice needs tracking {number, url, company}"),
+)
+
+
 def _prepare(template: str, context: Mapping[str, Any], locale: str) -> dict[str, Any]:
-    shop = dict(context.get("shop") or {})
+    """The context with defaults filled in and checked; refuses what cannot be sent."""
+    shop = _shop(context.get("shop") or {})
+    marketing = template not in TRANSACTIONAL
+    if marketing and not context.get("unsubscribe_url"):
+        raise TemplateContextError("unsubscribe_url is required in a marketing email")
+    data = {**CONTEXT_DEFAULTS, **context}
+    data.update(
+        shop=shop,
+        customer={"first_name": "", **(context.get("customer") or {})},
+        currency=context.get("currency") or shop.get("currency") or "EUR",
+        click_url=context.get("click_url") or _identity,
+        marketing=marketing,
+        locale=locale,
+        timezone=shop.get("timezone") or "UTC",
+        items=[_product(item, "items") for item in data["items"]],
+        recommendations=[_product(p, "recommendations") for p in data["recommendations"]],
+        discount=_discount(data["discount"], locale) if data["discount"] else None,
+    )
+    for name, key, message in REQUIRED:
+        if template == name and not data[key]:
+            raise TemplateContextError(message)
+    return data
+
+
+def _shop(given: Mapping[str, Any]) -> dict[str, Any]:
+    shop = dict(given)
     for required in ("name", "address"):
         if not str(shop.get(required) or "").strip():
             raise TemplateContextError(
@@ -116,40 +159,7 @@ def _prepare(template: str, context: Mapping[str, Any], locale: str) -> dict[str
     shop["primary_color"] = color if _COLOR.match(color) else DEFAULT_COLOR
     shop.setdefault("logo_url", None)
     shop["sender_name"] = shop.get("sender_name") or shop["name"]
-    marketing = template not in TRANSACTIONAL
-    if marketing and not context.get("unsubscribe_url"):
-        raise TemplateContextError("unsubscribe_url is required in a marketing email")
-    click_url: Callable[[str], str] = context.get("click_url") or _identity
-    data = {
-        "recommendations": [],
-        "items": [],
-        "discount": None,
-        "tracking": None,
-        "restore_url": None,
-        "total": None,
-        "open_pixel_url": None,
-        "unsubscribe_url": None,
-        "shop_url": None,
-        **context,
-    }
-    data.update(
-        shop=shop,
-        customer={"first_name": "", **(context.get("customer") or {})},
-        currency=context.get("currency") or shop.get("currency") or "EUR",
-        click_url=click_url,
-        marketing=marketing,
-        locale=locale,
-        timezone=shop.get("timezone") or "UTC",
-    )
-    data["items"] = [_product(item, "items") for item in data["items"]]
-    data["recommendations"] = [_product(p, "recommendations") for p in data["recommendations"]]
-    if data["discount"]:
-        data["discount"] = _discount(data["discount"], locale)
-    if template == "abandoned_cart_3" and not data["discount"]:
-        raise TemplateContextError("abandoned_cart_3 needs a discount {code, percentage, ...}")
-    if template == "shipping_notice" and not data["tracking"]:
-        raise TemplateContextError("shipping_notice needs tracking {number, url, company}")
-    return data
+    return shop
 
 
 def _product(item: Mapping[str, Any], where: str) -> dict[str, Any]:
