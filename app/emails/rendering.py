@@ -36,6 +36,7 @@ TEMPLATES = frozenset(
         *TRANSACTIONAL,
     }
 )
+SMS_TEMPLATES = frozenset({"abandoned_cart_sms"})
 COPY_BLOCKS = ("subject", "preheader", "headline", "intro", "cta", "cta_url")
 DEFAULT_COLOR = "#1f2937"
 PRODUCT_DEFAULTS = {
@@ -63,6 +64,25 @@ def render_email(template: str, context: Mapping[str, Any], locale: str) -> Emai
     """Render ``template`` for one recipient in ``locale`` (``pl``, ``ro`` or ``en``)."""
     source, copy, text = _compose(template, context, locale)
     return EmailContent(subject=copy["subject"], html=mjml2html(source), text=text)
+
+
+def render_sms(template: str, context: Mapping[str, Any], locale: str) -> str:
+    """A text message: one line with the shop's name and the restore link."""
+    if template not in SMS_TEMPLATES:
+        raise TemplateContextError(f"unknown SMS template {template!r}")
+    if not context.get("restore_url"):
+        raise TemplateContextError("restore_url is required in a cart text message")
+    locale = i18n.resolve_locale(locale)
+    text = (
+        _environment(locale)
+        .get_template(f"{template}.txt")
+        .render(
+            shop=_shop(context.get("shop") or {}),
+            customer={"first_name": "", **(context.get("customer") or {})},
+            restore_url=context["restore_url"],
+        )
+    )
+    return " ".join(text.split())
 
 
 def render_mjml(template: str, context: Mapping[str, Any], locale: str) -> str:
