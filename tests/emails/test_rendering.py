@@ -153,6 +153,17 @@ def test_shop_names_and_titles_are_escaped(email_context: Context) -> None:
     assert "&lt;script&gt;" in email.html
 
 
+def test_shop_name_inside_translated_sentences_is_escaped(email_context: Context) -> None:
+    context = email_context()
+    context["shop"] = {**context["shop"], "name": "<b>Bold</b> & Co"}
+
+    email = render_email("abandoned_cart_1", context, "pl")
+
+    assert "<b>Bold</b>" not in email.html
+    assert "od &lt;b&gt;Bold&lt;/b&gt; &amp; Co." in email.html
+    assert "od <b>Bold</b> & Co." in email.text  # plain text is not HTML: shown as written
+
+
 def test_a_bad_brand_colour_falls_back_to_the_default(email_context: Context) -> None:
     context = email_context()
     context["shop"] = {**context["shop"], "primary_color": "red;background:url(x)"}
