@@ -138,6 +138,7 @@ def unsubscribe(shop_id: int, email: str, customer_id: int | None = None) -> int
     from the platform: the shopper told us directly.
     """
     scope = ShopScope(shop_id)
+    email = email.strip().lower()
     insert_ignoring_conflict(
         Suppression,
         {"shop_id": shop_id, "channel": "email", "address": email, "reason": "unsubscribe"},

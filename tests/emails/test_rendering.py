@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from app.emails import TEMPLATES, TemplateContextError, render_email, resolve_locale
+from app.emails import TEMPLATES, TemplateContextError, render_email, render_sms, resolve_locale
 
 Context = Callable[..., dict[str, Any]]
 DISCOUNT = {
@@ -153,6 +153,17 @@ def test_shop_names_and_titles_are_escaped(email_context: Context) -> None:
     assert "&lt;script&gt;" in email.html
 
 
+def test_shop_name_inside_translated_sentences_is_escaped(email_context: Context) -> None:
+    context = email_context()
+    context["shop"] = {**context["shop"], "name": "<b>Bold</b> & Co"}
+
+    email = render_email("abandoned_cart_1", context, "pl")
+
+    assert "<b>Bold</b>" not in email.html
+    assert "od &lt;b&gt;Bold&lt;/b&gt; &amp; Co." in email.html
+    assert "od <b>Bold</b> & Co." in email.text  # plain text is not HTML: shown as written
+
+
 def test_a_bad_brand_colour_falls_back_to_the_default(email_context: Context) -> None:
     context = email_context()
     context["shop"] = {**context["shop"], "primary_color": "red;background:url(x)"}
@@ -184,3 +195,19 @@ def test_product_lines_need_only_a_title_and_a_price(email_context: Context) -> 
 def test_a_product_line_without_a_price_is_refused(email_context: Context) -> None:
     with pytest.raises(TemplateContextError, match="title and a unit_price"):
         render_email("abandoned_cart_1", email_context(items=[{"title": "Gift card"}]), "en")
+
+
+def test_cart_text_message_is_one_localised_line_with_the_link(email_context: Context) -> None:
+    context = email_context()
+
+    assert render_sms("abandoned_cart_sms", context, "pl") == (
+        "Ola, Twój koszyk w Demo Boutique czeka: https://demo.example/cart/restore?token=abc&x=1"
+    )
+    assert render_sms("abandoned_cart_sms", {**context, "customer": {}}, "ro") == (
+        "Coșul tău de la Demo Boutique te așteaptă: https://demo.example/cart/restore?token=abc&x=1"
+    )
+
+
+def test_cart_text_message_without_a_link_is_refused(email_context: Context) -> None:
+    with pytest.raises(TemplateContextError, match="restore_url"):
+        render_sms("abandoned_cart_sms", email_context(restore_url=None), "en")

@@ -94,6 +94,15 @@ def test_file_outbox_writes_one_eml_per_message_even_when_sent_twice(tmp_path: o
         assert b"Message-ID: <run-7-step-0@storeflow.test>" in handle.read()
 
 
+def test_file_outbox_tells_whether_it_already_holds_a_message(tmp_path: object) -> None:
+    outbox = FileOutboxSender(str(tmp_path))
+
+    assert outbox.was_accepted("<run-7-step-0@storeflow.test>") is False
+    outbox.send(_email())
+    assert outbox.was_accepted("<run-7-step-0@storeflow.test>") is True
+    assert outbox.was_accepted("<run-7-step-1@storeflow.test>") is False
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
