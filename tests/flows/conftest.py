@@ -53,6 +53,15 @@ def mailbox(app: Any, smtp_server: SmtpServer) -> Iterator[SmtpServer]:
 
 
 @pytest.fixture()
+def outbox(app: Any, tmp_path: Any) -> Iterator[Any]:
+    """The file outbox the demo uses, in a temporary directory."""
+    previous = app.config["MAIL_URL"]
+    app.config["MAIL_URL"] = f"file://{tmp_path}/outbox"
+    yield tmp_path / "outbox"
+    app.config["MAIL_URL"] = previous
+
+
+@pytest.fixture()
 def flow_shop(shop: Shop) -> Shop:
     """The test shop with its branding and the abandoned-cart flow switched on."""
     shop.settings = {

@@ -52,6 +52,40 @@ def test_worker_killed_after_the_provider_accepted_sends_exactly_one_mail(
     assert run.step == 2 and run.state == "active"  # on to the 24 h reminder
 
 
+def test_a_mail_the_outbox_never_took_is_sent_on_retry_and_one_it_took_is_not(
+    flow_shop, sim_clock, shop_events, tick, outbox, monkeypatch
+):
+    real_send = senders.FileOutboxSender.send
+
+    def die_before_writing(self, msg):
+        raise WorkerKilled
+
+    def die_after_writing(self, msg):
+        real_send(self, msg)
+        raise WorkerKilled
+
+    shop_events("cart/updated", cart_payload("c-1"))
+    shop_events("cart/updated", cart_payload("c-2", email_address="bob@example.com"))
+    sim_clock.advance(minutes=61)
+    for key, death in (("c-1", die_before_writing), ("c-2", die_after_writing)):
+        monkeypatch.setattr(senders.FileOutboxSender, "send", death)
+        run = ShopScope(flow_shop.id).first(FlowRun, FlowRun.subject_key == f"cart:{key}")
+        with pytest.raises(WorkerKilled):
+            run_step(run.id)
+        db.session.rollback()
+    monkeypatch.setattr(senders.FileOutboxSender, "send", real_send)
+    assert len(list(outbox.glob("*.eml"))) == 1  # bob's made it before the crash
+    tick(minutes=15)  # both steps are retried; the outbox says which it holds
+    assert len(list(outbox.glob("*.eml"))) == 2
+    messages = {m.recipient: m for m in ShopScope(flow_shop.id).all(Message)}
+    assert (messages["ania@example.com"].status, messages["ania@example.com"].attempts) == (
+        "sent",
+        2,
+    )
+    bob = messages["bob@example.com"]
+    assert (bob.status, bob.attempts, bob.meta.get("reconciled")) == ("sent", 1, True)
+
+
 def test_smtp_4xx_is_retried_with_backoff_and_then_delivered(
     flow_shop, sim_clock, shop_events, tick, mailbox
 ):

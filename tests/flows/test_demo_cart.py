@@ -15,14 +15,6 @@ from app.models import utcnow
 
 
 @pytest.fixture()
-def outbox(app, tmp_path):
-    previous = app.config["MAIL_URL"]
-    app.config["MAIL_URL"] = f"file://{tmp_path}/outbox"
-    yield tmp_path / "outbox"
-    app.config["MAIL_URL"] = previous
-
-
-@pytest.fixture()
 def demo_cli(app, client, monkeypatch, run_jobs):
     """``flask storeflow demo-cart ...`` posting to this app instead of a running server."""
 
