@@ -116,3 +116,22 @@ def test_polish_and_romanian_shoppers_get_their_language(
     assert "Înapoi la coș" in by_shopper["ro@example.com"]
     assert "Dezabonare" in by_shopper["ro@example.com"]
     assert "Return to your cart" in by_shopper["en@example.com"]
+
+
+def test_one_click_unsubscribe_from_the_first_reminder_stops_the_rest(
+    flow_shop, sim_clock, shop_events, tick, mailbox, client
+):
+    shop_events("cart/updated", cart_payload())
+    tick(minutes=61)
+    (first,) = mailbox.received
+    url = first["List-Unsubscribe"].strip("<>")
+    # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" to the header's URL.
+    response = client.post(
+        url.removeprefix("http://storeflow.test"), data={"List-Unsubscribe": "One-Click"}
+    )
+    assert response.status_code == 200
+    for _ in range(4):
+        tick(hours=24)
+    assert len(mailbox.received) == 1
+    (run,) = ShopScope(flow_shop.id).all(FlowRun)
+    assert (run.state, run.end_reason) == ("cancelled", "unsubscribed")
