@@ -190,3 +190,17 @@ def test_two_workers_running_the_same_step_at_once_send_one_mail(
     assert "sent:advanced" in outcomes
     assert {o for o in outcomes if o != "sent:advanced"} <= {"in flight", "not due"}
     assert [m.status for m in ShopScope(flow_shop.id).all(Message)] == ["sent"]
+
+
+def test_shop_without_a_postal_address_gets_a_failed_message_saying_why(
+    flow_shop, sim_clock, shop_events, tick, mailbox
+):
+    flow_shop.settings = {k: v for k, v in flow_shop.settings.items() if k != "address"}
+    db.session.commit()
+    shop_events("cart/updated", cart_payload())
+    tick(minutes=61)
+    assert mailbox.received == []
+    message = _only(flow_shop.id, Message)
+    assert message.status == "failed"
+    assert "shop.address is required" in message.error
+    assert _only(flow_shop.id, FlowRun).end_reason == "delivery_failed"
