@@ -125,13 +125,14 @@ def _convert(run: FlowRun, order: Order) -> None:
 def flow_results(shop_id: int, flow_key: str) -> dict[str, Any]:
     """Enrolled, converted and revenue for the messaged runs and for the holdout group."""
     rows = db.session.execute(
-        sa.select(
+        ShopScope(shop_id)
+        .select(FlowRun, FlowRun.flow_key == flow_key)
+        .with_only_columns(
             FlowRun.held_out,
             sa.func.count(FlowRun.id),
             sa.func.count(FlowRun.converted_order_id),
             sa.func.coalesce(sa.func.sum(FlowRun.revenue), 0),
         )
-        .where(FlowRun.shop_id == shop_id, FlowRun.flow_key == flow_key)
         .group_by(FlowRun.held_out)
     ).all()
     empty: dict[str, Any] = {"enrolled": 0, "converted": 0, "revenue": 0}

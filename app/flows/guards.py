@@ -105,10 +105,9 @@ def frequency_cap(
     if run.customer_id:
         same_person.append(Message.customer_id == run.customer_id)
     last = db.session.scalar(
-        sa.select(sa.func.max(Message.sent_at))
-        .join(FlowRun, FlowRun.id == Message.run_id)
-        .where(
-            Message.shop_id == shop.id,
+        ShopScope(shop.id)
+        .select(
+            Message,
             Message.kind == "marketing",
             Message.status == "sent",
             Message.sent_at > now - window,
@@ -116,6 +115,8 @@ def frequency_cap(
             FlowRun.flow_key.in_(peers),
             sa.or_(*same_person),
         )
+        .join(FlowRun, FlowRun.id == Message.run_id)
+        .with_only_columns(sa.func.max(Message.sent_at))
     )
     return last + window if last is not None else None
 
