@@ -81,8 +81,13 @@ def order_since(shop_id: int, run: FlowRun) -> Order | None:
         match.append(Order.email == run.context["email"])
     if not match:
         return None
+    # Webhooks arrive late (WooCommerce by a minute or two): an order placed after the cart's
+    # last activity counts even if it was placed before we enrolled the cart.
+    since = run.started_at
+    if run.context.get("anchor"):
+        since = min(since, datetime.fromisoformat(run.context["anchor"]))
     return ShopScope(shop_id).first(
-        Order, sa.or_(*match), Order.cancelled.is_(False), Order.placed_at >= run.started_at
+        Order, sa.or_(*match), Order.cancelled.is_(False), Order.placed_at >= since
     )
 
 

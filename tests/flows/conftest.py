@@ -52,9 +52,10 @@ def mailbox(app: Any, smtp_server: SmtpServer) -> Iterator[SmtpServer]:
         app.config["MAIL_URL"] = previous
 
 
-@pytest.fixture()
+@pytest.fixture(autouse=True)
 def outbox(app: Any, tmp_path: Any) -> Iterator[Any]:
-    """The file outbox the demo uses, in a temporary directory."""
+    """The file outbox the demo uses, in a temporary directory: no flow test ever writes to
+    the project's own outbox, whatever it forgets to ask for."""
     previous = app.config["MAIL_URL"]
     app.config["MAIL_URL"] = f"file://{tmp_path}/outbox"
     yield tmp_path / "outbox"

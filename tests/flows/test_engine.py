@@ -67,16 +67,17 @@ def test_order_by_cart_key_or_by_email_stops_the_run(flow_shop, sim_clock, shop_
     }
 
 
-def test_step_rechecks_orders_at_send_time(flow_shop, sim_clock, shop_events, tick):
+def test_step_rechecks_orders_at_send_time(flow_shop, sim_clock, shop_events, tick, mailbox):
     """An order that reached us without an event (e.g. a sync) still stops the reminder."""
-    shop_events("cart/updated", cart_payload())
+    shop_events("cart/updated", cart_payload(at=START - timedelta(minutes=3)))
     (run,) = _runs(flow_shop.id)
     ShopScope(flow_shop.id).add(
         Order(
             platform_order_id="o-sync",
             email="ania@example.com",
             total=10,
-            placed_at=START + timedelta(minutes=20),
+            # Placed after the cart was left but before we heard of the cart (late webhook).
+            placed_at=START - timedelta(minutes=1),
         )
     )
     db.session.commit()
