@@ -257,3 +257,28 @@ def make_message(make_run: Callable[..., Any]) -> Callable[..., Any]:
         return row
 
     return make
+
+
+@pytest.fixture()
+def tls_smtp_server(tls_files: TlsFiles) -> Iterator[SmtpServer]:
+    """Implicit TLS from the first byte (smtps, port 465 style)."""
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tls_files.cert, tls_files.key)
+    handler = SmtpHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), ssl_context=context)
+    controller.start()
+    try:
+        yield SmtpServer(controller.hostname, controller.port, handler)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture()
+def silent_server() -> Iterator[tuple[str, int]]:
+    """Accepts connections and never says a word: a hung mail server."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        yield "127.0.0.1", int(listener.getsockname()[1])

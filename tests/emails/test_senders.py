@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import time
 
 import pytest
 from flask import Flask
@@ -202,3 +203,25 @@ def test_production_needs_an_explicit_mail_url() -> None:
     with pytest.raises(ConfigError, match="STOREFLOW_MAIL_URL"):
         load(env)
     assert load({**env, "STOREFLOW_MAIL_URL": "smtps://u:p@smtp.example.com"})["MAIL_URL"]
+
+
+def test_implicit_tls_delivers_the_message(
+    tls_smtp_server: SmtpServer, tls_files: TlsFiles
+) -> None:
+    sender = sender_from_url(f"smtps://{tls_smtp_server.host}:{tls_smtp_server.port}")
+    assert isinstance(sender, SmtpSender)
+    sender.ssl_context = ssl.create_default_context(cafile=tls_files.cert)
+
+    sender.send(_email())
+
+    assert [m["Message-ID"] for m in tls_smtp_server.received] == ["<run-7-step-0@storeflow.test>"]
+
+
+def test_a_hung_server_times_out_as_a_temporary_failure(silent_server: tuple[str, int]) -> None:
+    host, port = silent_server
+    sender = SmtpSender(host, port, security="none", timeout=0.5)
+
+    started = time.monotonic()
+    with pytest.raises(TemporaryFailure):
+        sender.send(_email())
+    assert time.monotonic() - started < 5
