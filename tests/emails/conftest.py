@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -47,15 +49,22 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture()
-def smtp_server() -> Iterator[SmtpServer]:
+@contextmanager
+def _serving(**options: Any) -> Iterator[SmtpServer]:
+    """A real SMTP server on a free local port for the duration of the block."""
     handler = SmtpHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), **options)
     controller.start()
     try:
         yield SmtpServer(controller.hostname, controller.port, handler)
     finally:
         controller.stop()
+
+
+@pytest.fixture()
+def smtp_server() -> Iterator[SmtpServer]:
+    with _serving() as server:
+        yield server
 
 
 ITEMS = [
@@ -165,8 +174,6 @@ SMTP_USER, SMTP_PASSWORD = "mailer", "s3cret-pass"
 @pytest.fixture()
 def starttls_smtp_server(tls_files: TlsFiles) -> Iterator[SmtpServer]:
     """A server that requires STARTTLS and then a login, like a real submission port."""
-    import ssl
-
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
@@ -176,24 +183,20 @@ def starttls_smtp_server(tls_files: TlsFiles) -> Iterator[SmtpServer]:
         )
         return AuthResult(success=ok, handled=False)
 
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(tls_files.cert, tls_files.key)
-    handler = SmtpHandler()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=_free_port(),
-        tls_context=context,
+    with _serving(
+        tls_context=_server_tls(tls_files),
         require_starttls=True,
         authenticator=authenticate,
         auth_require_tls=True,
         auth_required=True,
-    )
-    controller.start()
-    try:
-        yield SmtpServer(controller.hostname, controller.port, handler)
-    finally:
-        controller.stop()
+    ) as server:
+        yield server
+
+
+def _server_tls(tls_files: TlsFiles) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tls_files.cert, tls_files.key)
+    return context
 
 
 @pytest.fixture()
@@ -262,17 +265,8 @@ def make_message(make_run: Callable[..., Any]) -> Callable[..., Any]:
 @pytest.fixture()
 def tls_smtp_server(tls_files: TlsFiles) -> Iterator[SmtpServer]:
     """Implicit TLS from the first byte (smtps, port 465 style)."""
-    import ssl
-
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(tls_files.cert, tls_files.key)
-    handler = SmtpHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), ssl_context=context)
-    controller.start()
-    try:
-        yield SmtpServer(controller.hostname, controller.port, handler)
-    finally:
-        controller.stop()
+    with _serving(ssl_context=_server_tls(tls_files)) as server:
+        yield server
 
 
 @pytest.fixture()
