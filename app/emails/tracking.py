@@ -169,19 +169,18 @@ def unsubscribe(shop_id: int, email: str, customer_id: int | None = None) -> int
         ).first()
     cancelled = 0
     if customer is not None:
-        if customer.email_consent != "withdrawn":
-            customer.email_consent = "withdrawn"
-            customer.email_consent_at = utcnow()
-            customer.email_consent_source = "unsubscribe"
         cancelled = cancel_runs(
             shop_id,
             "unsubscribed",
             FlowRun.customer_id == customer.id,
             FlowRun.flow_key.notin_(TRANSACTIONAL_FLOWS),
         )
-        scope.add(
-            AuditLog(actor="customer", action="unsubscribed", subject=f"customer:{customer.id}")
-        )
+        if customer.email_consent != "withdrawn":  # the first unsubscribe is the one recorded
+            customer.email_consent = "withdrawn"
+            customer.email_consent_at = utcnow()
+            customer.email_consent_source = "unsubscribe"
+            subject = f"customer:{customer.id}"
+            scope.add(AuditLog(actor="customer", action="unsubscribed", subject=subject))
     db.session.commit()
     log.info(
         "unsubscribed",

@@ -140,6 +140,7 @@ def test_unsubscribing_twice_keeps_one_suppression(
 
     assert db.session.scalar(sa.select(sa.func.count(Suppression.id))) == 1
     assert _fresh(customer).email_consent == "withdrawn"
+    assert db.session.scalars(sa.select(AuditLog.action)).all() == ["unsubscribed"]
 
 
 def test_unsubscribe_of_one_shop_leaves_another_shops_customer_alone(
