@@ -22,6 +22,14 @@ class SmtpHandler:
     received: list[EmailMessage] = field(default_factory=list)
     envelopes: list[Any] = field(default_factory=list)
     reply: str = "250 Message accepted for delivery"
+    rcpt_reply: str = "250 OK"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.rcpt_reply.startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return self.rcpt_reply
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.reply.startswith("250"):

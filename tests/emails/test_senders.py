@@ -68,6 +68,20 @@ def test_smtp_4xx_is_a_temporary_failure(smtp_server: SmtpServer) -> None:
     assert smtp_server.received == []
 
 
+def test_greylisted_recipient_is_a_temporary_failure(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.rcpt_reply = "450 4.2.0 Greylisted, try again in 5 minutes"
+
+    with pytest.raises(TemporaryFailure, match="450"):
+        _smtp(smtp_server).send(_email())
+
+
+def test_unknown_recipient_is_a_permanent_failure(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.rcpt_reply = "550 5.1.1 No such user"
+
+    with pytest.raises(PermanentFailure, match="550"):
+        _smtp(smtp_server).send(_email())
+
+
 def test_smtp_5xx_is_a_permanent_failure(smtp_server: SmtpServer) -> None:
     smtp_server.handler.reply = "550 5.1.1 Mailbox does not exist"
 
