@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import time
 
 import pytest
 from flask import Flask
@@ -65,6 +66,20 @@ def test_smtp_4xx_is_a_temporary_failure(smtp_server: SmtpServer) -> None:
     with pytest.raises(TemporaryFailure, match="451"):
         _smtp(smtp_server).send(_email())
     assert smtp_server.received == []
+
+
+def test_greylisted_recipient_is_a_temporary_failure(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.rcpt_reply = "450 4.2.0 Greylisted, try again in 5 minutes"
+
+    with pytest.raises(TemporaryFailure, match="450"):
+        _smtp(smtp_server).send(_email())
+
+
+def test_unknown_recipient_is_a_permanent_failure(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.rcpt_reply = "550 5.1.1 No such user"
+
+    with pytest.raises(PermanentFailure, match="550"):
+        _smtp(smtp_server).send(_email())
 
 
 def test_smtp_5xx_is_a_permanent_failure(smtp_server: SmtpServer) -> None:
@@ -202,3 +217,25 @@ def test_production_needs_an_explicit_mail_url() -> None:
     with pytest.raises(ConfigError, match="STOREFLOW_MAIL_URL"):
         load(env)
     assert load({**env, "STOREFLOW_MAIL_URL": "smtps://u:p@smtp.example.com"})["MAIL_URL"]
+
+
+def test_implicit_tls_delivers_the_message(
+    tls_smtp_server: SmtpServer, tls_files: TlsFiles
+) -> None:
+    sender = sender_from_url(f"smtps://{tls_smtp_server.host}:{tls_smtp_server.port}")
+    assert isinstance(sender, SmtpSender)
+    sender.ssl_context = ssl.create_default_context(cafile=tls_files.cert)
+
+    sender.send(_email())
+
+    assert [m["Message-ID"] for m in tls_smtp_server.received] == ["<run-7-step-0@storeflow.test>"]
+
+
+def test_a_hung_server_times_out_as_a_temporary_failure(silent_server: tuple[str, int]) -> None:
+    host, port = silent_server
+    sender = SmtpSender(host, port, security="none", timeout=0.5)
+
+    started = time.monotonic()
+    with pytest.raises(TemporaryFailure):
+        sender.send(_email())
+    assert time.monotonic() - started < 5
