@@ -34,7 +34,9 @@ KEY = "abandoned_cart"
 _DELAYS = ("email_1_delay_minutes", "email_2_delay_minutes", "email_3_delay_minutes")
 
 
-def _cart_enrollment(shop_id: int, cart_key: str | None, at: datetime) -> list[Enrollment]:
+def _cart_enrollment(
+    shop_id: int, cart_key: str | None, at: datetime, settings: Settings
+) -> list[Enrollment]:
     """The cart as a subject, when it has items and a contact who agreed to marketing."""
     scope = ShopScope(shop_id)
     cart = scope.first(Cart, Cart.cart_key == cart_key) if cart_key else None
@@ -43,19 +45,37 @@ def _cart_enrollment(shop_id: int, cart_key: str | None, at: datetime) -> list[E
     customer = scope.get(Customer, cart.customer_id) if cart.customer_id else None
     if customer is None or not customer.is_marketing_allowed("email"):
         return []
+    if _recently_reminded(shop_id, cart.cart_key, at, settings):
+        return []
     context = {"cart_key": cart.cart_key, "email": cart.email, "phone": cart.phone}
     return [Enrollment(f"cart:{cart.cart_key}", customer.id, at, context)]
 
 
 def _on_cart(event: ev.Event, settings: Settings) -> list[Enrollment]:
     assert isinstance(event, ev.CartUpdated)
-    return _cart_enrollment(event.shop_id, event.cart_key, event.updated_at)
+    return _cart_enrollment(event.shop_id, event.cart_key, event.updated_at, settings)
 
 
 def _on_contact(event: ev.Event, settings: Settings) -> list[Enrollment]:
     # A guest typed their email into the checkout: the cart now has someone to remind.
     assert isinstance(event, ev.CheckoutContact)
-    return _cart_enrollment(event.shop_id, event.cart_key, event.updated_at)
+    return _cart_enrollment(event.shop_id, event.cart_key, event.updated_at, settings)
+
+
+def _recently_reminded(shop_id: int, cart_key: str, at: datetime, settings: Settings) -> bool:
+    """The cart went through the whole sequence lately: a shopper who ignored three reminders
+    does not get three more for nudging the same cart."""
+    pause = timedelta(days=int(settings["repeat_after_days"]))
+    return (
+        ShopScope(shop_id).first(
+            FlowRun,
+            FlowRun.flow_key == KEY,
+            FlowRun.subject_key == f"cart:{cart_key}",
+            FlowRun.end_reason == "sequence_finished",
+            FlowRun.ended_at > at - pause,
+        )
+        is not None
+    )
 
 
 def _emptied(event: ev.Event) -> list[sa.ColumnElement[bool]]:
@@ -202,6 +222,9 @@ FLOW = register(
             Setting("discount_percent", 10, 1, 50, "the third reminder's discount"),
             Setting("discount_valid_hours", 48, 1, 720, "how long the code works"),
             Setting("restore_link_valid_days", 7, 1, 30, "how long the cart link works"),
+            Setting(
+                "repeat_after_days", 14, 0, 365, "a finished cart is not reminded again sooner"
+            ),
             *COMMON_SETTINGS,
         ),
         checks=(cart_still_abandoned,),

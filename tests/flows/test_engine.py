@@ -198,3 +198,17 @@ def test_consent_withdrawn_on_the_platform_cancels_the_shoppers_runs(
     assert withdraw(START - timedelta(days=1)) == ("active", None)
     # ...a newer one cancels the run.
     assert withdraw(START + timedelta(minutes=5)) == ("cancelled", "consent_withdrawn")
+
+
+def test_a_cart_that_had_all_its_reminders_is_not_reminded_again_for_two_weeks(
+    flow_shop, sim_clock, shop_events, tick, mailbox
+):
+    shop_events("cart/updated", cart_payload())
+    for _ in range(4):
+        tick(hours=24)
+    assert len(mailbox.received) == 3
+    shop_events("cart/updated", cart_payload())  # the shopper fiddles with the same cart
+    assert [r.state for r in _runs(flow_shop.id)] == ["completed"]
+    sim_clock.advance(days=14)
+    shop_events("cart/updated", cart_payload())  # two weeks on, it is a new story
+    assert sorted(r.state for r in _runs(flow_shop.id)) == ["active", "completed"]
