@@ -38,5 +38,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.connectors.shopify import views as shopify_views
 
     shopify_views.init_app(app)
+
+    from app.emails import views as email_views
+
+    app.register_blueprint(email_views.bp)
     cli.init_app(app)
+    from app.flows import restore
+
+    app.register_blueprint(restore.bp)
     return app

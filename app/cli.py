@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app import demo
+from app.emails.commands import preview_email_command, send_test_email_command
 
 storeflow = AppGroup("storeflow", help="Storeflow operations.")
 
@@ -26,5 +27,33 @@ def tick() -> None:
     click.echo(minute_tick())
 
 
+storeflow.add_command(preview_email_command)
+storeflow.add_command(send_test_email_command)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(storeflow)
+
+
+@storeflow.command("demo-cart")
+@click.option("--email", default="ania@example.com", show_default=True, help="shopper's email")
+@click.option("--cart", "cart_key", default=None, help="cart key (default: a new one)")
+@click.option("--buy", is_flag=True, help="place the order for this cart (stops the reminders)")
+def demo_cart(email: str, cart_key: str | None, buy: bool) -> None:
+    """Abandon a cart in the demo shop (reminders in ~1, 2, 3 min), or --buy it."""
+    import uuid
+
+    from app.flows import demo_cart as play
+
+    shop = play.demo_shop()
+    play.use_fast_clock(shop)
+    cart_key = cart_key or f"demo-{uuid.uuid4().hex[:8]}"
+    topic, payload = (
+        ("order/created", play.order_payload(cart_key, email))
+        if buy
+        else ("cart/updated", play.cart_payload(cart_key, email))
+    )
+    response = play.post(shop, topic, payload)
+    click.echo(f"{topic} for cart {cart_key} ({email}): HTTP {response.status_code}")
+    if not buy:
+        click.echo(f"reminders go to the outbox; stop them with: --cart {cart_key} --buy")

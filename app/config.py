@@ -79,6 +79,10 @@ def _http_url(name: str, value: str) -> str:
     return parse_url(name, value, ("http", "https")).rstrip("/")
 
 
+def _mail_url(name: str, value: str) -> str:
+    return parse_url(name, value, ("smtp", "smtps", "file"))
+
+
 SETTINGS: tuple[_Setting, ...] = (
     _Setting("SECRET_KEY", lambda _n, v: v, _DEV_SECRET, secret=True),
     _Setting("ENCRYPTION_KEYS", parse_list, [_DEV_FERNET_KEY], secret=True),
@@ -98,6 +102,9 @@ SETTINGS: tuple[_Setting, ...] = (
     # Only for development against a local WordPress: outbound calls to shop URLs otherwise
     # refuse private and loopback addresses.
     _Setting("ALLOW_PRIVATE_STORE_URLS", parse_boolean, False),
+    # Where email goes: smtp://user:pass@host:587?starttls=1, smtps://..., file:///path/outbox.
+    _Setting("MAIL_URL", _mail_url, "file://instance/outbox", secret=True),
+    _Setting("MAIL_FROM", lambda _n, v: v.strip(), "shop@storeflow.local"),
 )
 
 # Shopify public app (issue 3). The previous secret is optional (only set during a rotation),

@@ -1,29 +1,44 @@
 """Flows: prebuilt automations that react to canonical events.
 
-``REGISTRY`` maps a flow key to its declaration; each flow module registers itself. The engine
-(``engine.py``) is the only place that knows how runs advance.
+``REGISTRY`` maps a flow key to its declaration (``definition.Flow``); each flow module
+registers itself. The engine (``engine.py``) is the only place that knows how runs advance.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.events import Event
 
+if TYPE_CHECKING:
+    from app.flows.definition import Flow
+
 log = logging.getLogger(__name__)
 
-# flow key -> object with ``on_event(event)``; filled by the flow modules (none yet).
-REGISTRY: dict[str, Any] = {}
-# Extra listeners for events beyond the flows (e.g. attribution); called in order.
+# flow key -> declaration; filled by the flow modules imported at the bottom.
+REGISTRY: dict[str, Flow] = {}
+# Listeners that see each event before the flows do (attribution must see an order before a
+# stop rule cancels the run it converts).
 LISTENERS: list[Callable[[Event], None]] = []
 
 
+def register(flow: Flow) -> Flow:
+    REGISTRY[flow.key] = flow
+    return flow
+
+
 def dispatch(event: Event) -> None:
-    """Let every registered flow enroll, advance or cancel runs for this event."""
-    for key, flow in REGISTRY.items():
-        log.debug("dispatch", extra={"flow": key, "event": type(event).__name__})
-        flow.on_event(event)
+    """Let listeners, then every registered flow, react to this event."""
+    from app.flows import engine
+
     for listener in LISTENERS:
         listener(event)
+    log.debug("dispatch", extra={"event": type(event).__name__, "shop": event.shop_id})
+    engine.dispatch(event)
+
+
+from app.flows import abandoned_cart, attribution  # noqa: E402  (they register themselves)
+
+__all__ = ["LISTENERS", "REGISTRY", "abandoned_cart", "attribution", "dispatch", "register"]

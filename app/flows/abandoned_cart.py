@@ -1,0 +1,237 @@
+"""The abandoned-cart flow, declared as data.
+
+A cart with items and a known, consenting contact that has been inactive for 60 minutes is
+abandoned. Reminders go out 1 h, 24 h and 72 h after the last activity (the third with a
+single-use 10 % code, created through the shop's connector when the mail is sent), plus an
+optional SMS with the first when the shopper agreed to SMS and the shop has a gateway.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app import connectors
+from app import events as ev
+from app.connectors.base import DiscountSpec
+from app.emails.context import cart_context
+from app.flows import register
+from app.flows.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
+from app.flows.restore import restore_link
+from app.flows.settings import COMMON_SETTINGS
+from app.models import Cart, Customer, Discount, FlowRun, Message, Shop, ShopScope
+
+log = logging.getLogger(__name__)
+KEY = "abandoned_cart"
+_DELAYS = ("email_1_delay_minutes", "email_2_delay_minutes", "email_3_delay_minutes")
+
+
+def _cart_enrollment(
+    shop_id: int, cart_key: str | None, at: datetime, settings: Settings
+) -> list[Enrollment]:
+    """The cart as a subject, when it has items and a contact who agreed to marketing."""
+    scope = ShopScope(shop_id)
+    cart = scope.first(Cart, Cart.cart_key == cart_key) if cart_key else None
+    if cart is None or not cart.items or not cart.email or cart.status != "active":
+        return []
+    customer = scope.get(Customer, cart.customer_id) if cart.customer_id else None
+    if customer is None or not customer.is_marketing_allowed("email"):
+        return []
+    if _recently_reminded(shop_id, cart.cart_key, at, settings):
+        return []
+    context = {"cart_key": cart.cart_key, "email": cart.email, "phone": cart.phone}
+    return [Enrollment(f"cart:{cart.cart_key}", customer.id, at, context)]
+
+
+def _on_cart(event: ev.Event, settings: Settings) -> list[Enrollment]:
+    assert isinstance(event, ev.CartUpdated)
+    return _cart_enrollment(event.shop_id, event.cart_key, event.updated_at, settings)
+
+
+def _on_contact(event: ev.Event, settings: Settings) -> list[Enrollment]:
+    # A guest typed their email into the checkout: the cart now has someone to remind.
+    assert isinstance(event, ev.CheckoutContact)
+    return _cart_enrollment(event.shop_id, event.cart_key, event.updated_at, settings)
+
+
+def _recently_reminded(shop_id: int, cart_key: str, at: datetime, settings: Settings) -> bool:
+    """The cart went through the whole sequence lately: a shopper who ignored three reminders
+    does not get three more for nudging the same cart."""
+    pause = timedelta(days=int(settings["repeat_after_days"]))
+    return (
+        ShopScope(shop_id).first(
+            FlowRun,
+            FlowRun.flow_key == KEY,
+            FlowRun.subject_key == f"cart:{cart_key}",
+            FlowRun.end_reason == "sequence_finished",
+            FlowRun.ended_at > at - pause,
+        )
+        is not None
+    )
+
+
+def _emptied(event: ev.Event) -> list[sa.ColumnElement[bool]]:
+    """The cart's run, when the cart as now stored is empty (a stale update is ignored)."""
+    assert isinstance(event, ev.CartUpdated)
+    if not event.is_empty:
+        return []
+    cart = ShopScope(event.shop_id).first(Cart, Cart.cart_key == event.cart_key)
+    if cart is not None and cart.items:
+        return []
+    return [FlowRun.subject_key == f"cart:{event.cart_key}"]
+
+
+def _ordered(event: ev.Event) -> list[sa.ColumnElement[bool]]:
+    """Runs of the cart that became the order, and of anyone with the order's email."""
+    assert isinstance(event, ev._OrderEvent)
+    if isinstance(event, ev.OrderCancelled):
+        return []
+    match = []
+    if event.cart_key:
+        match.append(FlowRun.subject_key == f"cart:{event.cart_key}")
+    if event.customer.email:
+        match.append(FlowRun.context["email"].as_string() == event.customer.email.lower())
+    return [sa.or_(*match)] if match else []
+
+
+def _consent_withdrawn(event: ev.Event) -> list[sa.ColumnElement[bool]]:
+    """The shopper's runs, when the customer (as now stored) no longer accepts marketing.
+
+    The stored state decides, not the payload: a stale update cannot cancel anything.
+    """
+    assert isinstance(event, ev.CustomerUpdated)
+    if event.customer.email_consent is not False or not event.customer.email:
+        return []
+    email = event.customer.email.strip().lower()
+    customer = ShopScope(event.shop_id).first(Customer, Customer.email == email)
+    if customer is None or customer.is_marketing_allowed("email"):
+        return []
+    return [FlowRun.context["email"].as_string() == email]
+
+
+def cart_still_abandoned(
+    shop: Shop, run: FlowRun, settings: Settings, now: datetime
+) -> Verdict | None:
+    cart = ShopScope(shop.id).first(Cart, Cart.cart_key == run.context.get("cart_key"))
+    if cart is None or not cart.items:
+        return Verdict(stop="cart_emptied")
+    if cart.status == "converted":
+        return Verdict(stop="order_placed")
+    return None
+
+
+def _steps_in_order(settings: Settings) -> str | None:
+    delays = [int(settings[k]) for k in _DELAYS]
+    if delays != sorted(set(delays)):
+        return "the reminders must come in order: email 1 before email 2 before email 3"
+    if delays[0] < int(settings["inactivity_minutes"]):
+        return "the first reminder cannot come before the cart counts as abandoned"
+    return None
+
+
+def discount_code(shop: Shop, message: Message) -> str:
+    """Unique and stable per message, so a retried step offers the code it already made."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"discount:{shop.id}:{message.id}".encode(), hashlib.sha256).digest()
+    return "BACK-" + base64.b32encode(digest).decode()[:10]
+
+
+def _discount_for(shop: Shop, message: Message, settings: Settings, now: datetime) -> Discount:
+    scope = ShopScope(shop.id)
+    existing = scope.first(Discount, Discount.message_id == message.id)
+    if existing is not None:
+        return existing
+    spec = DiscountSpec(
+        code=discount_code(shop, message),
+        percentage=Decimal(int(settings["discount_percent"])),
+        expires_at=now + timedelta(hours=int(settings["discount_valid_hours"])),
+        recipient_email=message.recipient,
+        title=f"Storeflow abandoned cart {message.recipient}",
+    )
+    connector: Any = connectors.get(shop.platform)
+    if connector is None or not hasattr(connector, "create_discount"):
+        raise LookupError(f"no connector can create discounts on {shop.platform!r}")
+    result = connector.create_discount(shop, spec)
+    return scope.add(
+        Discount(
+            code=result.code,
+            message_id=message.id,
+            recipient=message.recipient,
+            kind="percentage",
+            amount=spec.percentage,
+            expires_at=spec.expires_at,
+            platform_discount_id=result.platform_discount_id,
+        )
+    )
+
+
+def compose(
+    shop: Shop, run: FlowRun, step: Step, message: Message, settings: Settings, now: datetime
+) -> dict[str, Any]:
+    """The template context of this run's current step (tracking links are the engine's)."""
+    cart = ShopScope(shop.id).first(Cart, Cart.cart_key == run.context["cart_key"])
+    assert cart is not None  # cart_still_abandoned stopped the run otherwise
+    discount = _discount_for(shop, message, settings, now) if step.discount else None
+    valid = timedelta(days=int(settings["restore_link_valid_days"]))
+    code = discount.code if discount else None
+    return {
+        **cart_context(shop, cart),
+        "restore_url": restore_link(shop, cart, code, (now + valid).timestamp()),
+        "discount": None
+        if discount is None
+        else {
+            "code": discount.code,
+            "percentage": discount.amount,
+            "expires_at": discount.expires_at,
+        },
+    }
+
+
+FLOW = register(
+    Flow(
+        key=KEY,
+        rank=0,  # abandoned cart wins the frequency cap over every other flow
+        marketing=True,
+        triggers={ev.CartUpdated: _on_cart, ev.CheckoutContact: _on_contact},
+        stop_rules={
+            ev.CartUpdated: ("cart_emptied", _emptied),
+            ev.OrderCreated: ("order_placed", _ordered),
+            ev.OrderPaid: ("order_placed", _ordered),
+            ev.CustomerUpdated: ("consent_withdrawn", _consent_withdrawn),
+        },
+        steps=(
+            Step("email_1_delay_minutes", "email", "abandoned_cart_1"),
+            Step("email_1_delay_minutes", "sms", "abandoned_cart_1", enabled_setting="sms"),
+            Step("email_2_delay_minutes", "email", "abandoned_cart_2"),
+            Step("email_3_delay_minutes", "email", "abandoned_cart_3", discount=True),
+        ),
+        settings=(
+            Setting("inactivity_minutes", 60, 1, 1440, "a cart idle this long is abandoned"),
+            Setting("email_1_delay_minutes", 60, 1, 10080, "first reminder after activity"),
+            Setting("email_2_delay_minutes", 1440, 2, 20160, "second reminder"),
+            Setting("email_3_delay_minutes", 4320, 3, 43200, "third reminder, with a code"),
+            Setting("sms", False, help="text the first reminder too (SMS consent + gateway)"),
+            Setting("discount_percent", 10, 1, 50, "the third reminder's discount"),
+            Setting("discount_valid_hours", 48, 1, 720, "how long the code works"),
+            Setting("restore_link_valid_days", 7, 1, 30, "how long the cart link works"),
+            Setting(
+                "repeat_after_days", 14, 0, 365, "a finished cart is not reminded again sooner"
+            ),
+            *COMMON_SETTINGS,
+        ),
+        checks=(cart_still_abandoned,),
+        compose=compose,
+        consistency=(_steps_in_order,),
+    )
+)
+
+
+__all__ = ["FLOW", "KEY", "compose", "discount_code"]
