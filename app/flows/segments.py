@@ -1,0 +1,61 @@
+"""RFM segments: recency, frequency and monetary scores, 1 (lowest) to 5 (best).
+
+Scores are quintiles among the shop's customers who ordered, from ``cume_dist`` so customers
+with equal values get equal scores (a shop where most people ordered once gives them all the
+same frequency score, instead of splitting them arbitrarily as ``ntile`` would).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.models import Customer, CustomerScore, ShopScope, db
+from app.models.base import UTCDateTime
+
+
+def quintile(order_by: Any) -> sa.ColumnElement[int]:
+    """1-5 by the share of customers at or below this one's value."""
+    share = sa.func.cume_dist().over(order_by=order_by)
+    return sa.case(
+        (share <= 0.2, 1), (share <= 0.4, 2), (share <= 0.6, 3), (share <= 0.8, 4), else_=5
+    )
+
+
+def score_customers(shop_id: int, now: datetime) -> int:
+    """Replace the shop's RFM scores with fresh ones; returns how many customers were scored."""
+    scope = ShopScope(shop_id)
+    scores = (
+        scope.select(Customer, Customer.order_count > 0, Customer.redacted_at.is_(None))
+        .where(Customer.last_order_at.is_not(None))
+        .with_only_columns(
+            Customer.shop_id,
+            Customer.id,
+            quintile(Customer.last_order_at),
+            quintile(Customer.order_count),
+            quintile(Customer.total_spent),
+            sa.literal(now, UTCDateTime()),
+        )
+    )
+    db.session.execute(scope.delete(CustomerScore))
+    columns = ["shop_id", "customer_id", "recency", "frequency", "monetary", "scored_at"]
+    result = db.session.execute(sa.insert(CustomerScore).from_select(columns, scores))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def rfm_scores(shop_id: int, customer_id: int) -> CustomerScore | None:
+    return ShopScope(shop_id).first(CustomerScore, CustomerScore.customer_id == customer_id)
+
+
+def rfm_at_least(
+    customer: Customer, *, recency: int = 1, frequency: int = 1, monetary: int = 1
+) -> bool:
+    """A flow condition: does the customer reach these scores? False until first scored."""
+    scores = rfm_scores(customer.shop_id, customer.id)
+    if scores is None:
+        return False
+    return (
+        scores.recency >= recency and scores.frequency >= frequency and scores.monetary >= monetary
+    )
