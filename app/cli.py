@@ -28,3 +28,16 @@ def tick() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(storeflow)
+
+
+@storeflow.command("eval-recs")
+@click.option("--shop", "shop_id", type=int, required=True, help="Shop id to evaluate.")
+def eval_recs(shop_id: int) -> None:
+    """Hit rate@5 and coverage of recommendations vs bestsellers (last order held out)."""
+    from app.flows.recs_eval import evaluate_shop, format_table
+
+    try:
+        results = evaluate_shop(shop_id)
+    except LookupError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shop") from None
+    click.echo(format_table(results))

@@ -55,8 +55,10 @@ def basket_column() -> sa.ColumnElement[int]:
     return sa.case((Order.customer_id.is_(None), -Order.id), else_=Order.customer_id)
 
 
-def purchases(shop_id: int, since: datetime | None = None) -> sa.Select[int, int, datetime, int]:
-    """(basket, product id, placed_at, quantity) of every line of the shop's live orders."""
+def purchases(
+    shop_id: int, since: datetime | None = None
+) -> sa.Select[int, int, datetime, int, int]:
+    """(basket, product id, placed_at, quantity, order id) of the shop's live order lines."""
     stmt = (
         ShopScope(shop_id)
         .select(OrderLine)
@@ -74,6 +76,7 @@ def purchases(shop_id: int, since: datetime | None = None) -> sa.Select[int, int
             Product.id.label("product_id"),
             OrderLine.placed_at,
             OrderLine.quantity,
+            OrderLine.order_id,
         )
     )
     return stmt if since is None else stmt.where(OrderLine.placed_at >= since)

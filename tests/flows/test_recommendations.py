@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
-from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -15,49 +13,8 @@ from app.events import apply
 from app.flows import copurchase
 from app.flows.recommendation_model import refresh_recommendations
 from app.flows.recommendations import recommend_for_customer, recommend_for_order, upsell_for
-from app.models import Order, OrderLine, Product, Recommendation, ShopScope, db, utcnow
-
-NOW = utcnow()
-
-
-def add_product(shop_id: int, pid: str, **fields) -> int:
-    values = dict(
-        shop_id=shop_id,
-        product_id=pid,
-        title=f"Product {pid}",
-        category=fields.pop("category", "General"),
-        price=Decimal(fields.pop("price", "50.00")),
-        updated_at=NOW - timedelta(days=400),
-    )
-    values.update(fields)
-    apply(ev.ProductChanged(**values))
-    db.session.flush()
-    return ShopScope(shop_id).first(Product, Product.platform_product_id == pid).id
-
-
-def buy(shop_id: int, who: str, pids: list[str], days_ago: float = 10, order: str = "") -> int:
-    """A paid order by customer ``who`` of one unit of each product."""
-    at = NOW - timedelta(days=days_ago)
-    order_id = order or f"{who}-{'-'.join(pids)}-{days_ago}"
-    apply(
-        ev.OrderPaid(
-            shop_id=shop_id,
-            order_id=order_id,
-            customer=ev.Contact(email=f"{who}@example.com", platform_customer_id=who),
-            items=tuple(
-                ev.LineItem(product_id=p, quantity=1, unit_price=Decimal("50")) for p in pids
-            ),
-            total=Decimal(50 * len(pids)),
-            created_at=at,
-            updated_at=at,
-        )
-    )
-    db.session.flush()
-    return ShopScope(shop_id).first(Order, Order.platform_order_id == order_id).id
-
-
-def catalog(shop_id: int, n: int) -> dict[str, int]:
-    return {str(p): add_product(shop_id, str(p)) for p in range(1, n + 1)}
+from app.models import Order, OrderLine, Product, Recommendation, ShopScope, db
+from tests.flows.shopping import NOW, add_product, buy, catalog
 
 
 def learn(shop_id: int) -> None:
@@ -225,3 +182,31 @@ def test_cosine_scores_shared_customers_against_popularity():
         (1, 0, 2),
     ]
     assert pairs.score == pytest.approx([2 / np.sqrt(6)] * 2)
+
+
+def test_nightly_job_relearns_every_active_shop_through_the_worker(shop, make_shop, run_jobs):
+    from app import queues
+    from app.flows.recommendation_model import nightly_recommendations
+
+    make_shop(n=2, status="uninstalled")
+    catalog(shop.id, 2)
+    for n in range(3):
+        buy(shop.id, f"fan{n}", ["1", "2"])
+    db.session.commit()
+
+    queues.enqueue(nightly_recommendations)
+    finished = run_jobs("sync")
+
+    assert finished == 2  # the nightly fan-out and one shop's refresh
+    assert len(ShopScope(shop.id).all(Recommendation, Recommendation.source == "co_purchase")) == 2
+
+
+def test_only_a_large_sync_relearns_at_once_and_only_after_commit(shop, redis_conn):
+    from app import queues
+    from app.flows.recommendation_model import LARGE_SYNC_ORDERS, refresh_after_sync
+
+    assert not refresh_after_sync(shop.id, orders_imported=LARGE_SYNC_ORDERS - 1)
+    assert refresh_after_sync(shop.id, orders_imported=LARGE_SYNC_ORDERS)
+    assert queues.queue("sync").count == 0
+    db.session.commit()
+    assert queues.queue("sync").job_ids == [f"recs-refresh-{shop.id}"]
