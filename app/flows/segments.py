@@ -41,7 +41,8 @@ def score_customers(shop_id: int, now: datetime) -> int:
     )
     db.session.execute(scope.delete(CustomerScore))
     columns = ["shop_id", "customer_id", "recency", "frequency", "monetary", "scored_at"]
-    result = db.session.execute(sa.insert(CustomerScore).from_select(columns, scores))
+    insert = sa.insert(CustomerScore).from_select(columns, scores)
+    result = db.session.execute(insert.execution_options(preserve_rowcount=True))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -127,9 +127,10 @@ def test_idle_scan_stays_inside_its_shop(shop, make_shop, idle_events):
 
 def test_rfm_scores_rank_customers_into_quintiles(shop):
     ids = [customer(shop.id, f"c{n}", 10 * (5 - n), total=str(100 * (n + 1))) for n in range(5)]
+    customer(shop.id, "never")  # no orders: no scores
     db.session.commit()
 
-    scan_customers(shop.id, now=NOW)
+    assert scan_customers(shop.id, now=NOW)["scored"] == 5
 
     monetary = [rfm_scores(shop.id, cid).monetary for cid in ids]
     recency = [rfm_scores(shop.id, cid).recency for cid in ids]
