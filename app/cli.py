@@ -41,3 +41,12 @@ def eval_recs(shop_id: int) -> None:
     except LookupError as exc:
         raise click.BadParameter(str(exc), param_hint="--shop") from None
     click.echo(format_table(results))
+
+
+@storeflow.command("refresh-recs")
+@click.option("--shop", "shop_id", type=int, required=True, help="Shop id to relearn.")
+def refresh_recs(shop_id: int) -> None:
+    """Relearn a shop's recommendations now (what the nightly job does)."""
+    from app.flows.recommendation_model import refresh_recommendations
+
+    click.echo(refresh_recommendations(shop_id))

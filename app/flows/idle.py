@@ -23,7 +23,7 @@ from rq import Retry
 
 from app import events, queues
 from app.flows.segments import score_customers
-from app.flows.sql import epoch_seconds
+from app.flows.sql import allow_large_sorts, epoch_seconds
 from app.models import Customer, FlowSetting, IdleEmission, Order, Shop, ShopScope, db, utcnow
 from app.models.base import UTCDateTime
 
@@ -154,6 +154,7 @@ def scan_customers(shop_id: int, now: datetime | None = None) -> dict[str, int]:
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status != "active":
         return {"scored": 0, "idle": 0}
+    allow_large_sorts()
     scored = score_customers(shop_id, now)
     idle = find_idle_customers(shop_id, now)
     for event in idle:

@@ -1,6 +1,6 @@
 """RFM segments: recency, frequency and monetary scores, 1 (lowest) to 5 (best).
 
-Scores are quintiles among the shop's customers who ordered, from ``cume_dist`` so customers
+Scores are quintiles among the shop's customers who ordered, by cumulative share so customers
 with equal values get equal scores (a shop where most people ordered once gives them all the
 same frequency score, instead of splitting them arbitrarily as ``ntile`` would).
 """
@@ -17,8 +17,14 @@ from app.models.base import UTCDateTime
 
 
 def quintile(order_by: Any) -> sa.ColumnElement[int]:
-    """1-5 by the share of customers at or below this one's value."""
-    share = sa.func.cume_dist().over(order_by=order_by)
+    """1-5 by the share of customers at or below this one's value (their cumulative share).
+
+    Spelled with ``rank`` rather than ``cume_dist``: PostgreSQL's cume_dist looks for each
+    row's peers anew, which is quadratic when most customers share a value (one order).
+    """
+    higher_or_equal = sa.func.rank().over(order_by=order_by.desc())
+    total = sa.func.count().over()
+    share = (total - higher_or_equal + 1) * 1.0 / total
     return sa.case(
         (share <= 0.2, 1), (share <= 0.4, 2), (share <= 0.6, 3), (share <= 0.8, 4), else_=5
     )

@@ -26,3 +26,16 @@ def _epoch_pg(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
 def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
     # SQLite stores our timestamps as UTC text; julianday parses it (2440587.5 = 1970-01-01).
     return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+def allow_large_sorts(megabytes: int = 128) -> None:
+    """Give this transaction's sorts room in memory (PostgreSQL only).
+
+    The daily scans sort every customer of a shop a few times; with the default work_mem
+    those sorts spill to disk and take several times longer. SET LOCAL ends with the
+    transaction, so other work on the connection keeps the server's default.
+    """
+    from app.models import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text(f"SET LOCAL work_mem = '{int(megabytes)}MB'"))

@@ -50,3 +50,14 @@ def test_eval_of_an_unknown_shop_says_so(app):
 
     assert result.exit_code == 2
     assert "no shop with id 999" in result.output
+
+
+def test_refresh_command_relearns_a_shop_on_demand(shop, app):
+    paired_history(shop.id)
+
+    result = app.test_cli_runner().invoke(
+        args=["storeflow", "refresh-recs", "--shop", str(shop.id)]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "'co_purchase': 12" in result.output  # six pairs, both directions
