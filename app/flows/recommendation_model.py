@@ -46,7 +46,9 @@ class ModelSettings:
                 consumable_categories=tuple(values.get("consumable_categories", ())),
             )
         except (TypeError, ValueError):
-            log.warning("bad recommendation settings; using defaults", extra={"shop": shop})
+            log.warning(
+                "bad recommendation settings; using defaults", extra={"shop": shop and shop.id}
+            )
             return cls()
 
 
