@@ -15,7 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from scratch import scratch_app, table, timed
 
-from app.flows.idle import IdleSettings, idle_statement
+from app.flows.idle import IdleSettings, idle_query, idle_statement
 from app.flows.segments import score_customers
 from app.flows.sql import allow_large_sorts
 from app.models import Shop, db, utcnow
@@ -75,6 +75,15 @@ def scan(shop_id: int, days_later: int) -> int:
     return found
 
 
+def find_only(shop_id: int) -> int:
+    """The finding part alone, without recording anyone (to show what recording costs)."""
+    allow_large_sorts()
+    found = idle_query(shop_id, utcnow(), IdleSettings(), "postgresql").subquery()
+    count = int(db.session.scalar(sa.select(sa.func.count()).select_from(found)) or 0)
+    db.session.rollback()
+    return count
+
+
 def main() -> None:
     with scratch_app("storeflow_bench_idle"):
         shop = Shop(platform="demo", domain="bench.example", status="active")
@@ -82,6 +91,7 @@ def main() -> None:
         db.session.commit()
         _, setup = timed(lambda: generate(shop.id))
         orders = db.session.scalar(sa.text("SELECT count(*) FROM orders"))
+        found, found_s = timed(lambda: find_only(shop.id))
         first, first_s = timed(lambda: scan(shop.id, 0))
         daily, daily_s = timed(lambda: scan(shop.id, 1))
         scored, rfm_s = timed(lambda: (allow_large_sorts(), score_customers(shop.id, utcnow())))
@@ -91,6 +101,7 @@ def main() -> None:
             ("generate (not timed)", f"{CUSTOMERS:,}", f"{orders:,}", "", f"{setup:.1f}", "", ""),
         ]
         for step, result, seconds in (
+            ("idle query, find only", f"{found:,} idle", found_s),
             ("idle scan, first run", f"{first:,} idle", first_s),
             ("idle scan, next day", f"{daily:,} idle", daily_s),
         ):

@@ -81,8 +81,8 @@ def _median_by_rank(gaps: sa.Subquery) -> sa.Select[Any]:
 MEDIAN_GAP = {"postgresql": _median_percentile_cont, "sqlite": _median_by_rank}
 
 
-def idle_statement(shop_id: int, now: datetime, settings: IdleSettings, dialect: str) -> sa.Insert:
-    """Find the shop's newly idle customers and record them, returning who they are."""
+def idle_query(shop_id: int, now: datetime, settings: IdleSettings, dialect: str) -> sa.Select[Any]:
+    """(shop id, customer id, last order time, now) of each newly idle customer."""
     scope = ShopScope(shop_id)
     threshold = settings.idle_days * DAY
     cooling = sa.exists().where(
@@ -112,7 +112,7 @@ def idle_statement(shop_id: int, now: datetime, settings: IdleSettings, dialect:
     medians = MEDIAN_GAP[dialect](gaps).subquery("medians")
     rhythm = 2 * sa.func.coalesce(medians.c.median_gap, 0)
     allowed = sa.case((rhythm > threshold, rhythm), else_=threshold)
-    idle = (
+    return (
         sa.select(
             sa.literal(shop_id).label("shop_id"),
             candidates.c.id,
@@ -123,10 +123,14 @@ def idle_statement(shop_id: int, now: datetime, settings: IdleSettings, dialect:
         .outerjoin(medians, medians.c.customer_id == candidates.c.id)
         .where(epoch_seconds(candidates.c.last_order_at) < now.timestamp() - allowed)
     )
+
+
+def idle_statement(shop_id: int, now: datetime, settings: IdleSettings, dialect: str) -> sa.Insert:
+    """Find the shop's newly idle customers and record them, returning who they are."""
     columns = ["shop_id", "customer_id", "last_order_at", "emitted_at"]
     return (
         sa.insert(IdleEmission)
-        .from_select(columns, idle)
+        .from_select(columns, idle_query(shop_id, now, settings, dialect))
         .returning(IdleEmission.customer_id, IdleEmission.last_order_at)
     )
 
@@ -151,8 +155,10 @@ def find_idle_customers(shop_id: int, now: datetime) -> list[events.CustomerIdle
 def scan_customers(shop_id: int, now: datetime | None = None) -> dict[str, int]:
     """The daily customer scan of one shop: RFM scores, then idle customers. Safe to rerun."""
     now = now or utcnow()
-    shop = db.session.get(Shop, shop_id)
+    # Locking the shop row makes a second scan of the shop wait, then find nobody new.
+    shop = db.session.get(Shop, shop_id, with_for_update=True)
     if shop is None or shop.status != "active":
+        db.session.rollback()
         return {"scored": 0, "idle": 0}
     allow_large_sorts()
     scored = score_customers(shop_id, now)

@@ -68,7 +68,7 @@ def recommend_for_order(shop_id: int, order_id: int, limit: int = 4) -> list[Sug
         raise LookupError(f"order {order_id} is not an order of shop {shop_id}")
     in_order = _product_ids(shop_id, [str(i["product_id"]) for i in order.items])
     bought = customer_products(shop_id, order.customer_id) if order.customer_id else []
-    return _recommend(shop_id, seeds=in_order, owned=set(bought), limit=limit)
+    return _recommend(shop_id, seeds=in_order, never=set(in_order), owned=set(bought), limit=limit)
 
 
 def recommend_for_customer(shop_id: int, customer_id: int, limit: int = 4) -> list[Suggestion]:
@@ -76,7 +76,7 @@ def recommend_for_customer(shop_id: int, customer_id: int, limit: int = 4) -> li
     if ShopScope(shop_id).get(Customer, customer_id) is None:
         raise LookupError(f"customer {customer_id} is not a customer of shop {shop_id}")
     bought = customer_products(shop_id, customer_id)
-    return _recommend(shop_id, seeds=bought, owned=set(bought), limit=limit)
+    return _recommend(shop_id, seeds=bought, never=set(), owned=set(bought), limit=limit)
 
 
 def upsell_for(shop_id: int, product_ids: Sequence[int], limit: int = 2) -> list[Suggestion]:
@@ -101,7 +101,7 @@ def upsell_for(shop_id: int, product_ids: Sequence[int], limit: int = 2) -> list
     pricier = scope.all(Product, sa.or_(*steps), _available()) if steps else []
     pricier.sort(key=lambda p: (p.price, p.id))
     candidates = picks + [_Candidate(p.id, "upsell", float(p.price or 0), 0) for p in pricier]
-    return _finish(shop_id, candidates, excluded=set(product_ids), limit=limit, rebuy=())
+    return _finish(shop_id, candidates, never=set(product_ids), owned=set(), limit=limit)
 
 
 def customer_products(shop_id: int, customer_id: int) -> list[int]:
@@ -117,11 +117,14 @@ def customer_products(shop_id: int, customer_id: int) -> list[int]:
     return list(db.session.scalars(stmt))
 
 
-def _recommend(shop_id: int, seeds: list[int], owned: set[int], limit: int) -> list[Suggestion]:
+def _recommend(
+    shop_id: int, seeds: list[int], never: set[int], owned: set[int], limit: int
+) -> list[Suggestion]:
     settings = ModelSettings.for_shop(db.session.get(Shop, shop_id))
     candidates = _merchant_picks(shop_id, seeds) + _learned(shop_id, seeds) + _bestsellers(shop_id)
-    rebuy = settings.consumable_categories
-    return _finish(shop_id, candidates, excluded=set(seeds) | owned, limit=limit, rebuy=rebuy)
+    return _finish(
+        shop_id, candidates, never, owned, limit, consumable=settings.consumable_categories
+    )
 
 
 def _merchant_picks(shop_id: int, seeds: list[int]) -> list[_Candidate]:
@@ -164,20 +167,25 @@ def _bestsellers(shop_id: int) -> list[_Candidate]:
 def _finish(
     shop_id: int,
     candidates: list[_Candidate],
-    excluded: set[int],
+    never: set[int],
+    owned: set[int],
     limit: int,
-    rebuy: Iterable[str],
+    consumable: Iterable[str] = (),
 ) -> list[Suggestion]:
-    """Drop what must not be suggested, keep each product's best source, stop at ``limit``."""
+    """Drop what must not be suggested, keep each product's best source, stop at ``limit``.
+
+    ``never``: the products at hand (this order, the product being up-sold). ``owned``: what
+    the customer bought before, suggested again only when its category is consumable.
+    """
     ids = {c.product_id for c in candidates}
     products = {p.id: p for p in ShopScope(shop_id).all(Product, Product.id.in_(ids), _available())}
-    consumable = set(rebuy)
+    rebuy = set(consumable)
     chosen: dict[int, Suggestion] = {}
     for c in candidates:
         product = products.get(c.product_id)
         if product is None or c.product_id in chosen:
             continue
-        if c.product_id in excluded and product.category not in consumable:
+        if c.product_id in never or (c.product_id in owned and product.category not in rebuy):
             continue
         chosen[c.product_id] = _suggestion(product, c)
         if len(chosen) == limit:

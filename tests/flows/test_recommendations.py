@@ -122,6 +122,18 @@ def test_consumables_may_be_recommended_again(shop):
     assert suggested == [ids["2"]]
 
 
+def test_a_consumable_in_this_very_order_is_not_suggested_back(shop):
+    shop.settings = {"recommendations": {"consumable_categories": ["Coffee"]}}
+    add_product(shop.id, "1")
+    coffee = add_product(shop.id, "2", category="Coffee")
+    for n in range(4):
+        buy(shop.id, f"fan{n}", ["1", "2"])
+    order_id = buy(shop.id, "ana", ["1", "2"], days_ago=1)
+    learn(shop.id)
+
+    assert coffee not in [s.product_id for s in recommend_for_order(shop.id, order_id)]
+
+
 def test_upsell_is_a_pricier_product_of_the_same_category(shop):
     shirt = add_product(shop.id, "1", category="Shirts", price="100.00")
     pricier = add_product(shop.id, "2", category="Shirts", price="150.00")
