@@ -50,3 +50,16 @@ def refresh_recs(shop_id: int) -> None:
     from app.flows.recommendation_model import refresh_recommendations
 
     click.echo(refresh_recommendations(shop_id))
+
+
+@storeflow.command("seed-demo-history")
+@click.option("--customers", type=click.IntRange(1, 100_000), default=120, show_default=True)
+def seed_demo_history(customers: int) -> None:
+    """Give the demo shop a generated order history and learn recommendations from it."""
+    from app.demo_history import seed_history
+    from app.flows.recommendation_model import refresh_recommendations
+
+    shop = demo.seed()
+    orders = seed_history(shop, customers=customers)
+    learned = refresh_recommendations(shop.id)
+    click.echo(f"demo shop {shop.id}: {orders} orders in its history; learned {learned}")
