@@ -75,6 +75,13 @@ def scan(shop_id: int, days_later: int) -> int:
     return found
 
 
+def rescore(shop_id: int) -> int:
+    allow_large_sorts()  # as the daily job does
+    changed = score_customers(shop_id, utcnow())
+    db.session.commit()
+    return changed
+
+
 def find_only(shop_id: int) -> int:
     """The finding part alone, without recording anyone (to show what recording costs)."""
     allow_large_sorts()
@@ -94,8 +101,8 @@ def main() -> None:
         found, found_s = timed(lambda: find_only(shop.id))
         first, first_s = timed(lambda: scan(shop.id, 0))
         daily, daily_s = timed(lambda: scan(shop.id, 1))
-        scored, rfm_s = timed(lambda: (allow_large_sorts(), score_customers(shop.id, utcnow())))
-        db.session.commit()
+        scored, rfm_s = timed(lambda: rescore(shop.id))
+        rescored, rerfm_s = timed(lambda: rescore(shop.id))
         rows = [
             ("step", "customers", "orders", "result", "seconds", "limit", "ok"),
             ("generate (not timed)", f"{CUSTOMERS:,}", f"{orders:,}", "", f"{setup:.1f}", "", ""),
@@ -107,17 +114,11 @@ def main() -> None:
         ):
             ok = "yes" if seconds <= LIMIT_SECONDS else "NO"
             rows.append((step, f"{CUSTOMERS:,}", f"{orders:,}", result, f"{seconds:.1f}", "30", ok))
-        rows.append(
-            (
-                "RFM scores",
-                f"{CUSTOMERS:,}",
-                f"{orders:,}",
-                f"{scored[1]:,} scored",
-                f"{rfm_s:.1f}",
-                "",
-                "",
-            )
-        )
+        for step, result, seconds in (
+            ("RFM scores, first run", f"{scored:,} scored", rfm_s),
+            ("RFM scores, next day", f"{rescored:,} changed", rerfm_s),
+        ):
+            rows.append((step, f"{CUSTOMERS:,}", f"{orders:,}", result, f"{seconds:.1f}", "", ""))
         print(table(rows))
 
 

@@ -11,9 +11,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.models import Customer, CustomerScore, ShopScope, db
 from app.models.base import UTCDateTime
+
+RFM = ("recency", "frequency", "monetary")
 
 
 def quintile(order_by: Any) -> sa.ColumnElement[int]:
@@ -31,25 +34,44 @@ def quintile(order_by: Any) -> sa.ColumnElement[int]:
 
 
 def score_customers(shop_id: int, now: datetime) -> int:
-    """Replace the shop's RFM scores with fresh ones; returns how many customers were scored."""
+    """Bring the shop's RFM scores up to date; returns how many customers' scores changed.
+
+    Most scores are the same as yesterday's, so only changed rows are written (an upsert that
+    skips equal rows): a daily rewrite of every row would leave a million dead tuples behind.
+    ``scored_at`` is when a customer's scores last changed.
+    """
     scope = ShopScope(shop_id)
-    scores = (
-        scope.select(Customer, Customer.order_count > 0, Customer.redacted_at.is_(None))
-        .where(Customer.last_order_at.is_not(None))
-        .with_only_columns(
-            Customer.shop_id,
-            Customer.id,
-            quintile(Customer.last_order_at),
-            quintile(Customer.order_count),
-            quintile(Customer.total_spent),
-            sa.literal(now, UTCDateTime()),
-        )
+    scorable = sa.and_(
+        Customer.order_count > 0,
+        Customer.redacted_at.is_(None),
+        Customer.last_order_at.is_not(None),
     )
-    db.session.execute(scope.delete(CustomerScore))
-    columns = ["shop_id", "customer_id", "recency", "frequency", "monetary", "scored_at"]
-    insert = sa.insert(CustomerScore).from_select(columns, scores)
-    result = db.session.execute(insert.execution_options(preserve_rowcount=True))
+    scores = scope.select(Customer, scorable).with_only_columns(
+        Customer.shop_id,
+        Customer.id,
+        quintile(Customer.last_order_at),
+        quintile(Customer.order_count),
+        quintile(Customer.total_spent),
+        sa.literal(now, UTCDateTime()),
+    )
+    unscorable = scope.select(Customer, ~scorable).with_only_columns(Customer.id)
+    db.session.execute(scope.delete(CustomerScore, CustomerScore.customer_id.in_(unscorable)))
+    result = db.session.execute(_upsert_changed(scores).execution_options(preserve_rowcount=True))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _upsert_changed(scores: Any) -> Any:
+    dialect = db.session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    columns = ["shop_id", "customer_id", "recency", "frequency", "monetary", "scored_at"]
+    insert = module.insert(CustomerScore).from_select(columns, scores)
+    table, new = CustomerScore.__table__, insert.excluded
+    changed = sa.or_(*(table.c[c] != new[c] for c in RFM))
+    return insert.on_conflict_do_update(
+        index_elements=["customer_id"],
+        set_={c: new[c] for c in (*RFM, "scored_at")},
+        where=changed,
+    )
 
 
 def rfm_scores(shop_id: int, customer_id: int) -> CustomerScore | None:

@@ -150,3 +150,27 @@ def test_rfm_condition_for_flows(shop):
     assert rfm_at_least(scope.get(Customer, big), monetary=4)
     assert not rfm_at_least(scope.get(Customer, small), monetary=4)  # 2 of 2: score 3
     assert not rfm_at_least(scope.get(Customer, never))
+
+
+def test_rescoring_writes_only_changed_scores_and_drops_customers_without_orders(shop):
+    ids = [customer(shop.id, f"c{n}", 10 * (5 - n), total=str(100 * (n + 1))) for n in range(5)]
+    db.session.commit()
+    scan_customers(shop.id, now=NOW)
+
+    assert scan_customers(shop.id, now=NOW)["scored"] == 0  # nothing changed, nothing written
+
+    apply(
+        ev.OrderCancelled(
+            shop_id=shop.id,
+            order_id="c4-0",
+            customer=ev.Contact(email="c4@example.com", platform_customer_id="c4"),
+            total=Decimal("500"),
+            created_at=NOW - timedelta(days=10),
+            updated_at=NOW,
+        )
+    )
+    db.session.commit()
+
+    assert scan_customers(shop.id, now=NOW)["scored"] == 4  # four customers now, shares move
+    assert rfm_scores(shop.id, ids[4]) is None
+    assert [rfm_scores(shop.id, cid).monetary for cid in ids[:4]] == [2, 3, 4, 5]
