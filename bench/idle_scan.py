@@ -116,7 +116,7 @@ def main() -> None:
             rows.append((step, f"{CUSTOMERS:,}", f"{orders:,}", result, f"{seconds:.1f}", "30", ok))
         for step, result, seconds in (
             ("RFM scores, first run", f"{scored:,} scored", rfm_s),
-            ("RFM scores, next day", f"{rescored:,} changed", rerfm_s),
+            ("RFM scores, rerun", f"{rescored:,} changed", rerfm_s),
         ):
             rows.append((step, f"{CUSTOMERS:,}", f"{orders:,}", result, f"{seconds:.1f}", "", ""))
         print(table(rows))

@@ -98,7 +98,7 @@ def idle_query(shop_id: int, now: datetime, settings: IdleSettings, dialect: str
     placed = epoch_seconds(Order.placed_at)
     gaps = (
         scope.select(Order, Order.cancelled.is_(False))
-        .join(candidates, sa.and_(candidates.c.id == Order.customer_id))
+        .join(candidates, candidates.c.id == Order.customer_id)
         .where(candidates.c.order_count >= 3)
         .with_only_columns(
             Order.customer_id,

@@ -27,8 +27,15 @@ def add_product(shop_id: int, pid: str, **fields) -> int:
     return ShopScope(shop_id).first(Product, Product.platform_product_id == pid).id
 
 
-def buy(shop_id: int, who: str, pids: list[str], days_ago: float = 10, order: str = "") -> int:
-    """A paid order by customer ``who`` of one unit of each product."""
+def buy(
+    shop_id: int,
+    who: str,
+    pids: list[str],
+    days_ago: float = 10,
+    order: str = "",
+    variant: str | None = None,
+) -> int:
+    """A paid order by customer ``who`` of one unit of each product (of ``variant``)."""
     at = NOW - timedelta(days=days_ago)
     order_id = order or f"{who}-{'-'.join(pids)}-{days_ago}"
     apply(
@@ -37,7 +44,8 @@ def buy(shop_id: int, who: str, pids: list[str], days_ago: float = 10, order: st
             order_id=order_id,
             customer=ev.Contact(email=f"{who}@example.com", platform_customer_id=who),
             items=tuple(
-                ev.LineItem(product_id=p, quantity=1, unit_price=Decimal("50")) for p in pids
+                ev.LineItem(product_id=p, variant_id=variant, quantity=1, unit_price=Decimal("50"))
+                for p in pids
             ),
             total=Decimal(50 * len(pids)),
             created_at=at,

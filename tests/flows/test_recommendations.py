@@ -55,6 +55,20 @@ def test_never_recommends_bought_out_of_stock_unpublished_or_deleted_products(sh
     assert suggested == [ids["6"]]
 
 
+def test_another_variant_of_a_product_the_customer_owns_is_not_suggested(shop):
+    ids = catalog(shop.id, 2)
+    for n in range(4):
+        buy(shop.id, f"fan{n}", ["1"], variant="1-std")
+        buy(shop.id, f"fan{n}", ["2"], variant="2-red")
+    buy(shop.id, "ana", ["2"], variant="2-blue", days_ago=60)
+    ana_order = buy(shop.id, "ana", ["1"], variant="1-std", days_ago=1)
+    bob_order = buy(shop.id, "bob", ["1"], variant="1-std", days_ago=1)
+    learn(shop.id)
+
+    assert [s.product_id for s in recommend_for_order(shop.id, ana_order)] == []
+    assert [s.product_id for s in recommend_for_order(shop.id, bob_order)] == [ids["2"]]
+
+
 def test_bestsellers_of_the_last_30_days_fill_in_when_there_is_no_history(shop):
     ids = catalog(shop.id, 5)
     for n in range(3):
