@@ -48,7 +48,10 @@ def eval_recs(shop_id: int) -> None:
 def refresh_recs(shop_id: int) -> None:
     """Relearn a shop's recommendations now (what the nightly job does)."""
     from app.flows.recommendation_model import refresh_recommendations
+    from app.models import Shop, db
 
+    if db.session.get(Shop, shop_id) is None:
+        raise click.BadParameter(f"no shop with id {shop_id}", param_hint="--shop")
     click.echo(refresh_recommendations(shop_id))
 
 

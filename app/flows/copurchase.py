@@ -35,17 +35,18 @@ class Pairs:
         return int(self.product.size)
 
 
-def basket_matrix(
-    baskets: IntArray, products: IntArray, n_products: int | None = None
-) -> sparse.csr_matrix:
-    """A binary baskets x products matrix; repeated purchases count once."""
-    _, rows = np.unique(baskets, return_inverse=True)
-    n_rows = int(rows.max()) + 1 if rows.size else 0
-    n_cols = n_products if n_products is not None else int(products.max(initial=-1)) + 1
-    data = np.ones(rows.size, dtype=np.float64)
-    matrix = sparse.csr_matrix((data, (rows, products)), shape=(n_rows, n_cols))
+def binary_matrix(rows: IntArray, cols: IntArray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """1 where (row, col) occurs at least once: buying twice is still one purchase."""
+    matrix = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=shape)
     matrix.data[:] = 1.0  # duplicates were summed by the constructor
     return matrix
+
+
+def basket_matrix(baskets: IntArray, products: IntArray) -> sparse.csr_matrix:
+    """A binary baskets x products matrix."""
+    _, rows = np.unique(baskets, return_inverse=True)
+    n_rows = int(rows.max()) + 1 if rows.size else 0
+    return binary_matrix(rows, products, (n_rows, int(products.max(initial=-1)) + 1))
 
 
 def similarity(matrix: sparse.csr_matrix, min_support: int) -> tuple[sparse.coo_matrix, IntArray]:

@@ -131,17 +131,13 @@ def _split(rows: np.ndarray, settings: ModelSettings) -> _Split | None:
     in_test = np.isin(basket, customers)
     row = np.searchsorted(customers, basket)
     return _Split(
-        history=_binary(row[train & in_test], product[train & in_test], (customers.size, n)),
-        held_out=_binary(row[held], product[held], (customers.size, n)),
+        history=copurchase.binary_matrix(
+            row[train & in_test], product[train & in_test], (customers.size, n)
+        ),
+        held_out=copurchase.binary_matrix(row[held], product[held], (customers.size, n)),
         similarity=copurchase.as_matrix(pairs, n),
         bestseller=_bestsellers(product[train], at[train], qty[train], n),
     )
-
-
-def _binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
-    matrix = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=shape)
-    matrix.data[:] = 1.0
-    return matrix
 
 
 def _bestsellers(product: np.ndarray, at: np.ndarray, qty: np.ndarray, n: int) -> np.ndarray:

@@ -61,3 +61,10 @@ def test_refresh_command_relearns_a_shop_on_demand(shop, app):
 
     assert result.exit_code == 0, result.output
     assert "'co_purchase': 12" in result.output  # six pairs, both directions
+
+
+def test_refresh_of_an_unknown_shop_says_so(app):
+    result = app.test_cli_runner().invoke(args=["storeflow", "refresh-recs", "--shop", "999"])
+
+    assert result.exit_code == 2
+    assert "no shop with id 999" in result.output
