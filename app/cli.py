@@ -57,3 +57,41 @@ def demo_cart(email: str, cart_key: str | None, buy: bool) -> None:
     click.echo(f"{topic} for cart {cart_key} ({email}): HTTP {response.status_code}")
     if not buy:
         click.echo(f"reminders go to the outbox; stop them with: --cart {cart_key} --buy")
+
+
+@storeflow.command("eval-recs")
+@click.option("--shop", "shop_id", type=int, required=True, help="Shop id to evaluate.")
+def eval_recs(shop_id: int) -> None:
+    """Hit rate@5 and coverage of recommendations vs bestsellers (last order held out)."""
+    from app.flows.recs_eval import evaluate_shop, format_table
+
+    try:
+        results = evaluate_shop(shop_id)
+    except LookupError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shop") from None
+    click.echo(format_table(results))
+
+
+@storeflow.command("refresh-recs")
+@click.option("--shop", "shop_id", type=int, required=True, help="Shop id to relearn.")
+def refresh_recs(shop_id: int) -> None:
+    """Relearn a shop's recommendations now (what the nightly job does)."""
+    from app.flows.recommendation_model import refresh_recommendations
+    from app.models import Shop, db
+
+    if db.session.get(Shop, shop_id) is None:
+        raise click.BadParameter(f"no shop with id {shop_id}", param_hint="--shop")
+    click.echo(refresh_recommendations(shop_id))
+
+
+@storeflow.command("seed-demo-history")
+@click.option("--customers", type=click.IntRange(1, 100_000), default=120, show_default=True)
+def seed_demo_history(customers: int) -> None:
+    """Give the demo shop a generated order history and learn recommendations from it."""
+    from app.demo_history import seed_history
+    from app.flows.recommendation_model import refresh_recommendations
+
+    shop = demo.seed()
+    orders = seed_history(shop, customers=customers)
+    learned = refresh_recommendations(shop.id)
+    click.echo(f"demo shop {shop.id}: {orders} orders in its history; learned {learned}")

@@ -2,17 +2,20 @@
 
 from rq import cron
 
+from app.connectors.shopify.catalog import nightly_catalog_reconcile
+from app.connectors.shopify.reconcile import daily_reconcile
+from app.connectors.woocommerce.reconcile import reconcile_stores
+from app.flows.idle import daily_customer_scan
+from app.flows.recommendation_model import nightly_recommendations
 from app.periodic import minute_tick
 
+# Every minute: what Redis may have lost (stuck deliveries) and flow steps that are due.
 cron.register(minute_tick, queue_name="events", interval=60, job_timeout=55)
-
-from app.connectors.woocommerce.reconcile import reconcile_stores  # noqa: E402
-
+# WooCommerce never retries and disables failing webhooks: re-enable them and backfill orders.
 cron.register(reconcile_stores, queue_name="sync", interval=900, job_timeout=120)
-
-# Shopify (issue 3): daily webhook-subscription reconcile + backfill, nightly catalog sync.
-from app.connectors.shopify.catalog import nightly_catalog_reconcile  # noqa: E402
-from app.connectors.shopify.reconcile import daily_reconcile  # noqa: E402
-
+# Shopify: recreate subscriptions it deleted after failures, backfill; nightly catalog check.
 cron.register(daily_reconcile, queue_name="sync", cron="15 3 * * *", job_timeout=300)
 cron.register(nightly_catalog_reconcile, queue_name="sync", cron="45 2 * * *", job_timeout=600)
+# Recommendations relearned nightly; the daily scan scores RFM and finds idle customers.
+cron.register(nightly_recommendations, queue_name="sync", cron="0 2 * * *", job_timeout=300)
+cron.register(daily_customer_scan, queue_name="sync", cron="30 3 * * *", job_timeout=300)

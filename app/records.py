@@ -166,6 +166,7 @@ def _apply_order(event: ev._OrderEvent) -> None:
         order.is_cod = event.is_cod
         order.shipping_address = event.shipping_address or order.shipping_address
         order.placed_at = event.created_at
+        replace_order_lines(order)
     if customer is not None:
         order.customer_id = customer.id
         db.session.flush()
@@ -423,6 +424,29 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+def replace_order_lines(order: Order) -> None:
+    """Mirror ``order.items`` into ``order_lines``, the table the recommendation model reads."""
+    from app.models import OrderLine
+
+    db.session.flush()
+    db.session.execute(ShopScope(order.shop_id).delete(OrderLine, OrderLine.order_id == order.id))
+    lines = [
+        {
+            "shop_id": order.shop_id,
+            "order_id": order.id,
+            "platform_product_id": str(item["product_id"]),
+            "platform_variant_id": item.get("variant_id"),
+            "quantity": int(item.get("quantity") or 1),
+            "unit_price": Decimal(str(item.get("unit_price") or 0)),
+            "placed_at": order.placed_at,
+        }
+        for item in order.items
+        if item.get("product_id")
+    ]
+    if lines:
+        db.session.execute(sa.insert(OrderLine), lines)
 
 
 APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {

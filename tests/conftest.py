@@ -170,3 +170,15 @@ def ts(text: str) -> datetime:
 
 
 __all__ = ["downgrade", "sign", "ts"]
+
+
+def production_env(missing: str) -> dict[str, str]:
+    """A production environment with every secret set except ``missing`` (a setting key)."""
+    from app.config import SETTINGS
+
+    env = {"STOREFLOW_ENV": "production"}
+    for setting in SETTINGS:
+        if setting.secret and setting.key != missing:
+            value = setting.default
+            env[f"STOREFLOW_{setting.key}"] = ",".join(value) if isinstance(value, list) else value
+    return env

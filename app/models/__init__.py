@@ -32,3 +32,6 @@ __all__ = [
     "db",
     "utcnow",
 ]
+from app.models.recs import CustomerScore, IdleEmission, OrderLine, Recommendation
+
+__all__ += ["CustomerScore", "IdleEmission", "OrderLine", "Recommendation"]

@@ -17,6 +17,7 @@ from app.emails.senders import (
     get_sender,
     sender_from_url,
 )
+from tests.conftest import production_env
 from tests.emails.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer, TlsFiles
 
 
@@ -209,11 +210,7 @@ def test_mail_url_with_another_scheme_stops_start_up() -> None:
 
 
 def test_production_needs_an_explicit_mail_url() -> None:
-    env = {
-        "STOREFLOW_ENV": "production",
-        "STOREFLOW_SECRET_KEY": "k",
-        "STOREFLOW_ENCRYPTION_KEYS": "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=",
-    }
+    env = production_env(missing="MAIL_URL")
     with pytest.raises(ConfigError, match="STOREFLOW_MAIL_URL"):
         load(env)
     assert load({**env, "STOREFLOW_MAIL_URL": "smtps://u:p@smtp.example.com"})["MAIL_URL"]

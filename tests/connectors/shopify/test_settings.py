@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.config import SETTINGS, ConfigError, load
+from app.config import ConfigError, load
+from tests.conftest import production_env
 
 
 def _production_env() -> dict[str, str]:
-    env = {"STOREFLOW_ENV": "production"}
-    for setting in SETTINGS:
-        if setting.secret and setting.key != "SHOPIFY_API_SECRET":
-            value = setting.default
-            env[f"STOREFLOW_{setting.key}"] = ",".join(value) if isinstance(value, list) else value
-    return env
+    return production_env(missing="SHOPIFY_API_SECRET")
 
 
 def test_production_refuses_to_start_without_the_shopify_app_secret():
