@@ -37,6 +37,8 @@ TEMPLATES = frozenset(
     }
 )
 SMS_TEMPLATES = frozenset({"abandoned_cart_sms"})
+# Templates whose products are the message: their button comes after the products.
+RECOMMENDATIONS_LEAD = frozenset({"cross_sell"})
 COPY_BLOCKS = ("subject", "preheader", "headline", "intro", "cta", "cta_url")
 DEFAULT_COLOR = "#1f2937"
 PRODUCT_DEFAULTS = {
@@ -155,6 +157,7 @@ def _prepare(template: str, context: Mapping[str, Any], locale: str) -> dict[str
         currency=context.get("currency") or shop.get("currency") or "EUR",
         click_url=context.get("click_url") or _identity,
         marketing=marketing,
+        recommendations_lead=template in RECOMMENDATIONS_LEAD,
         locale=locale,
         timezone=shop.get("timezone") or "UTC",
     )

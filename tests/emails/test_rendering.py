@@ -102,6 +102,17 @@ def test_cross_sell_shows_recommendations(email_context: Context) -> None:
     assert "You may also like" in email.html
     assert "Leather belt" in email.html and "Leather belt" in email.text
     assert "https://d.example/b" in email.text
+    # The products are the message: the button comes after them, in both parts.
+    assert email.html.index("Leather belt") < email.html.index("See more")
+    assert email.text.index("Leather belt") < email.text.index("See more: https://d.example")
+
+
+def test_cart_reminder_puts_the_button_right_after_the_cart(email_context: Context) -> None:
+    recommendations = [{"title": "Leather belt", "unit_price": "149.00"}]
+    email = render_email("abandoned_cart_1", email_context(recommendations=recommendations), "en")
+
+    assert email.text.index("Return to your cart") < email.text.index("Leather belt")
+    assert email.html.index("Return to your cart") < email.html.index("Leather belt")
 
 
 def test_shipping_notice_is_transactional_without_unsubscribe(email_context: Context) -> None:
