@@ -222,3 +222,30 @@ def test_cart_text_message_is_one_localised_line_with_the_link(email_context: Co
 def test_cart_text_message_without_a_link_is_refused(email_context: Context) -> None:
     with pytest.raises(TemplateContextError, match="restore_url"):
         render_sms("abandoned_cart_sms", email_context(restore_url=None), "en")
+
+
+def test_a_long_cart_is_cut_to_stay_under_gmails_clipping_size(email_context: Context) -> None:
+    """Gmail hides everything after the first 102 KB, the unsubscribe link included."""
+    items = [{**email_context()["items"][0], "title": f"Linen shirt {n}"} for n in range(40)]
+    email = render_email("abandoned_cart_3", email_context(items=items, discount=DISCOUNT), "en")
+
+    assert len(email.html.encode()) < 102 * 1024
+    assert "Linen shirt 7" in email.html and "Linen shirt 8" not in email.html
+    assert "and 32 more items in your cart" in email.html
+    assert "and 32 more items in your cart" in email.text
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (1, "i jeszcze 1 produkt w Twoim koszyku"),
+        (3, "i jeszcze 3 produkty w Twoim koszyku"),
+        (12, "i jeszcze 12 produktów w Twoim koszyku"),
+    ],
+)
+def test_polish_plural_forms_for_the_rest_of_the_cart(
+    email_context: Context, extra: int, expected: str
+) -> None:
+    items = [{"title": f"Item {n}", "unit_price": 10} for n in range(8 + extra)]
+    email = render_email("abandoned_cart_1", email_context(items=items), "pl")
+    assert expected in email.text
