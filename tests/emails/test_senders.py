@@ -7,7 +7,7 @@ import time
 import pytest
 from flask import Flask
 
-from app.config import ConfigError, load
+from app.config import SETTINGS, ConfigError, load
 from app.emails.senders import (
     FileOutboxSender,
     OutgoingEmail,
@@ -209,11 +209,12 @@ def test_mail_url_with_another_scheme_stops_start_up() -> None:
 
 
 def test_production_needs_an_explicit_mail_url() -> None:
-    env = {
-        "STOREFLOW_ENV": "production",
-        "STOREFLOW_SECRET_KEY": "k",
-        "STOREFLOW_ENCRYPTION_KEYS": "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=",
-    }
+    # Every other secret set (to its development value), so only the mail URL is missing.
+    env = {"STOREFLOW_ENV": "production"}
+    for setting in SETTINGS:
+        if setting.secret and setting.key != "MAIL_URL":
+            value = setting.default
+            env[f"STOREFLOW_{setting.key}"] = ",".join(value) if isinstance(value, list) else value
     with pytest.raises(ConfigError, match="STOREFLOW_MAIL_URL"):
         load(env)
     assert load({**env, "STOREFLOW_MAIL_URL": "smtps://u:p@smtp.example.com"})["MAIL_URL"]
