@@ -27,3 +27,6 @@ def dispatch(event: Event) -> None:
         flow.on_event(event)
     for listener in LISTENERS:
         listener(event)
+
+
+from app.flows import courier_labels as _courier_labels  # noqa: E402,F401  (registers itself)
