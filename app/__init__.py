@@ -32,4 +32,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     cli.init_app(app)
+
+    from app import labels
+
+    labels.init_app(app)
     return app

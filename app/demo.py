@@ -50,5 +50,8 @@ def seed() -> Shop:
                 updated_at=seeded_at,
             )
         )
+    from app.labels.demo import seed_settings
+
+    seed_settings(shop)
     db.session.commit()
     return shop
