@@ -26,6 +26,8 @@ def _bytes(writer: PdfWriter) -> bytes:
 
 def merge(labels: list[bytes]) -> bytes:
     """All label pages, in order, in one PDF."""
+    if len(labels) == 1:
+        return labels[0]
     writer = PdfWriter()
     for page in _pages(labels):
         writer.add_page(page)

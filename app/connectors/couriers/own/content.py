@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from app.connectors.couriers.base import Address
 
@@ -33,3 +34,23 @@ class LabelContent:
 
     def parcel_line(self, index: int) -> str:
         return f"Parcel {index + 1}/{self.parcel_count}"
+
+
+def _address(data: dict[str, Any]) -> Address:
+    known = set(Address.__dataclass_fields__)
+    return Address(**{k: v for k, v in data.items() if k in known})
+
+
+def content_from_request(request: dict[str, Any], tracking_number: str) -> LabelContent:
+    """The label again, from the request JSON stored with the shipment (for bulk print)."""
+    cod = request.get("cod_amount")
+    return LabelContent(
+        tracking_number=tracking_number,
+        sender=_address(request["sender"]),
+        recipient=_address(request["recipient"]),
+        order_reference=str(request["order_reference"]),
+        parcel_count=max(len(request.get("parcels") or ()), 1),
+        cod_amount=Decimal(cod) if cod is not None else None,
+        currency=str(request.get("currency") or "PLN"),
+        pickup_point=request.get("pickup_point"),
+    )
