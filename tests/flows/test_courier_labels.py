@@ -15,6 +15,7 @@ from app.flows.courier_labels import create_order_shipment
 from app.labels import settings as label_settings
 from app.models import AuditLog, Order, Product, Shipment, Shop, ShopScope, Variant, db
 from tests.connectors.couriers.conftest import fixture_json
+from tests.labels.conftest import ADDRESS
 
 SENDER = {
     "name": "Demo Boutique",
@@ -37,15 +38,7 @@ def order_payload(order_id: int = 5001, **overrides: Any) -> dict[str, Any]:
         "currency": "PLN",
         "payment_method": "card",
         "paid": True,
-        "shipping_address": {
-            "first_name": "Ola",
-            "last_name": "Nowak",
-            "address1": "Długa 5",
-            "city": "Kraków",
-            "zip": "30-001",
-            "country_code": "PL",
-            "phone": "600100200",
-        },
+        "shipping_address": {**ADDRESS, "phone": "600100200"},
         "created_at": "2026-11-20T10:00:00Z",
     }
     payload.update(overrides)
