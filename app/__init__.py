@@ -31,6 +31,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    from app.emails import views as email_views
+
+    app.register_blueprint(email_views.bp)
     cli.init_app(app)
 
     from app import labels

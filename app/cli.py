@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app import demo
+from app.emails.commands import preview_email_command, send_test_email_command
 
 storeflow = AppGroup("storeflow", help="Storeflow operations.")
 
@@ -24,6 +25,10 @@ def tick() -> None:
     from app.periodic import minute_tick
 
     click.echo(minute_tick())
+
+
+storeflow.add_command(preview_email_command)
+storeflow.add_command(send_test_email_command)
 
 
 def init_app(app: Flask) -> None:

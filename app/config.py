@@ -79,6 +79,10 @@ def _http_url(name: str, value: str) -> str:
     return parse_url(name, value, ("http", "https")).rstrip("/")
 
 
+def _mail_url(name: str, value: str) -> str:
+    return parse_url(name, value, ("smtp", "smtps", "file"))
+
+
 SETTINGS: tuple[_Setting, ...] = (
     _Setting("SECRET_KEY", lambda _n, v: v, _DEV_SECRET, secret=True),
     _Setting("ENCRYPTION_KEYS", parse_list, [_DEV_FERNET_KEY], secret=True),
@@ -95,6 +99,9 @@ SETTINGS: tuple[_Setting, ...] = (
     _Setting("RUN_LEASE_SECONDS", parse_int, 600),
     _Setting("TICK_BATCH_SIZE", parse_int, 500),
     _Setting("DELIVERY_MAX_ATTEMPTS", parse_int, 5),
+    # Where email goes: smtp://user:pass@host:587?starttls=1, smtps://..., file:///path/outbox.
+    _Setting("MAIL_URL", _mail_url, "file://instance/outbox", secret=True),
+    _Setting("MAIL_FROM", lambda _n, v: v.strip(), "shop@storeflow.local"),
 )
 
 

@@ -13,6 +13,11 @@ from app.records import apply_product_changed
 
 DEMO_DOMAIN = "demo-boutique.storeflow.local"
 DEMO_WEBHOOK_SECRET = "demo-webhook-secret"
+DEMO_EMAIL_BRANDING = {
+    "address": "Demo Boutique sp. z o.o., ul. Mokotowska 12, 00-561 Warszawa",
+    "sender_name": "Demo Boutique",
+    "primary_color": "#0f766e",
+}
 CATALOG = [
     ("1001", "Linen shirt", "Shirts", "189.00"),
     ("1002", "Wool scarf", "Accessories", "99.00"),
@@ -35,6 +40,8 @@ def seed() -> Shop:
     shop.name, shop.status = "Demo Boutique", "active"
     shop.currency, shop.locale, shop.timezone = "PLN", "pl", "Europe/Warsaw"
     shop.credentials = {"webhook_secret": DEMO_WEBHOOK_SECRET}
+    # Emails need the sender's postal address in the footer (the law asks for it).
+    shop.settings = {**(shop.settings or {}), **DEMO_EMAIL_BRANDING}
     db.session.flush()
     seeded_at = datetime(2026, 1, 1, tzinfo=UTC)
     for pid, title, category, price in CATALOG:

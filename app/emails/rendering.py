@@ -1,0 +1,206 @@
+"""Render a template into subject, HTML and plain text for one recipient.
+
+Each ``templates/<name>.mjml`` extends ``layout.mjml`` and fills the copy blocks (subject,
+preheader, headline, intro, cta, cta_url). The HTML part is the MJML rendered by
+mjml-python; the plain-text part is ``layout.txt`` rendered from the very same copy blocks and
+data, so the two parts never say different things.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from babel.numbers import format_decimal
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from markupsafe import Markup
+from mjml import mjml2html
+
+from app.emails import i18n
+
+TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), "templates")
+TRANSACTIONAL = frozenset({"shipping_notice"})
+TEMPLATES = frozenset(
+    {
+        "abandoned_cart_1",
+        "abandoned_cart_2",
+        "abandoned_cart_3",
+        "cross_sell",
+        "reactivation_1",
+        "reactivation_2",
+        *TRANSACTIONAL,
+    }
+)
+COPY_BLOCKS = ("subject", "preheader", "headline", "intro", "cta", "cta_url")
+DEFAULT_COLOR = "#1f2937"
+PRODUCT_DEFAULTS = {
+    "variant_title": "",
+    "image_url": None,
+    "quantity": 1,
+    "compare_at_price": None,
+    "url": None,
+}
+_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    subject: str
+    html: str
+    text: str
+
+
+class TemplateContextError(ValueError):
+    """The context lacks what the email needs (or the law asks for); nothing was rendered."""
+
+
+def render_email(template: str, context: Mapping[str, Any], locale: str) -> EmailContent:
+    """Render ``template`` for one recipient in ``locale`` (``pl``, ``ro`` or ``en``)."""
+    source, copy, text = _compose(template, context, locale)
+    return EmailContent(subject=copy["subject"], html=mjml2html(source), text=text)
+
+
+def render_mjml(template: str, context: Mapping[str, Any], locale: str) -> str:
+    """The MJML source before compiling (for the benchmark and for debugging a template)."""
+    return _compose(template, context, locale)[0]
+
+
+def _compose(
+    template: str, context: Mapping[str, Any], locale: str
+) -> tuple[str, dict[str, str], str]:
+    """(MJML source, copy blocks, plain-text part) for one recipient."""
+    if template not in TEMPLATES:
+        raise TemplateContextError(
+            f"unknown email template {template!r}; known: {', '.join(sorted(TEMPLATES))}"
+        )
+    locale = i18n.resolve_locale(locale)
+    data = _prepare(template, context, locale)
+    env = _environment(locale)
+    page = env.get_template(f"{template}.mjml")
+    copy = _copy(page, data)
+    copy["subject"] = " ".join(copy["subject"].split())
+    text = env.get_template("layout.txt").render(data, copy=copy)
+    return page.render(data, copy=copy), copy, _tidy(text)
+
+
+def render_page(name: str, locale: str, **context: Any) -> str:
+    """A localised web page from ``templates/`` (the unsubscribe confirmation)."""
+    locale = i18n.resolve_locale(locale)
+    return _environment(locale).get_template(name).render(locale=locale, **context)
+
+
+def _copy(page: Template, data: dict[str, Any]) -> dict[str, str]:
+    """The copy blocks as plain text (unescaped), for the subject and the text part."""
+    ctx = page.new_context(data)
+    return {
+        name: Markup("".join(page.blocks[name](ctx))).unescape().strip()
+        for name in COPY_BLOCKS
+        if name in page.blocks
+    }
+
+
+def _prepare(template: str, context: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    shop = dict(context.get("shop") or {})
+    for required in ("name", "address"):
+        if not str(shop.get(required) or "").strip():
+            raise TemplateContextError(
+                f"shop.{required} is required: the footer must name the sender and its postal "
+                "address (set it in the shop's settings)"
+            )
+    color = str(shop.get("primary_color") or "")
+    shop["primary_color"] = color if _COLOR.match(color) else DEFAULT_COLOR
+    shop.setdefault("logo_url", None)
+    shop["sender_name"] = shop.get("sender_name") or shop["name"]
+    marketing = template not in TRANSACTIONAL
+    if marketing and not context.get("unsubscribe_url"):
+        raise TemplateContextError("unsubscribe_url is required in a marketing email")
+    click_url: Callable[[str], str] = context.get("click_url") or _identity
+    data = {
+        "recommendations": [],
+        "items": [],
+        "discount": None,
+        "tracking": None,
+        "restore_url": None,
+        "total": None,
+        "open_pixel_url": None,
+        "unsubscribe_url": None,
+        "shop_url": None,
+        **context,
+    }
+    data.update(
+        shop=shop,
+        customer={"first_name": "", **(context.get("customer") or {})},
+        currency=context.get("currency") or shop.get("currency") or "EUR",
+        click_url=click_url,
+        marketing=marketing,
+        locale=locale,
+        timezone=shop.get("timezone") or "UTC",
+    )
+    data["items"] = [_product(item, "items") for item in data["items"]]
+    data["recommendations"] = [_product(p, "recommendations") for p in data["recommendations"]]
+    if data["discount"]:
+        data["discount"] = _discount(data["discount"], locale)
+    if template == "abandoned_cart_3" and not data["discount"]:
+        raise TemplateContextError("abandoned_cart_3 needs a discount {code, percentage, ...}")
+    if template == "shipping_notice" and not data["tracking"]:
+        raise TemplateContextError("shipping_notice needs tracking {number, url, company}")
+    return data
+
+
+def _product(item: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A product line with every optional key present; title and price are required."""
+    if not item.get("title") or item.get("unit_price") is None:
+        raise TemplateContextError(f"every entry of {where} needs a title and a unit_price")
+    return {**PRODUCT_DEFAULTS, **{k: v for k, v in item.items() if v is not None}}
+
+
+def _discount(discount: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    if not discount.get("code"):
+        raise TemplateContextError("discount.code is required when a discount is given")
+    # 10.00 reads as "10", 12.5 as "12,5" in Polish.
+    percentage = i18n.to_decimal(discount.get("percentage") or 0).normalize()
+    return {**discount, "percentage": format_decimal(percentage, locale=locale)}
+
+
+def _identity(url: str) -> str:
+    return url
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy).strip() + "\n"
+
+
+@cache
+def _environment(locale: str) -> Environment:
+    """One Jinja environment per locale: gettext bound once, templates compiled once."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(enabled_extensions=("mjml", "html"), default=False),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["money"] = lambda value, currency: i18n.format_money(value, currency, locale)
+    env.filters["when"] = _when_filter(locale)
+    return env
+
+
+def _when_filter(locale: str) -> Callable[[datetime | str, str], str]:
+    def when(value: datetime | str, timezone: str = "UTC") -> str:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return i18n.format_when(moment, locale, timezone)
+
+    return when

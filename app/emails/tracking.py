@@ -1,0 +1,172 @@
+"""Signed tracking links: open pixel, click redirect, unsubscribe; and what each one records.
+
+Tokens are signed with the app's SECRET_KEY (itsdangerous), one salt per purpose, so a pixel
+token cannot be replayed as an unsubscribe. They do not expire: an unsubscribe link must work
+for as long as the email exists, and an old click still deserves its redirect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.models import AuditLog, Customer, FlowRun, Message, ShopScope, Suppression, db, utcnow
+from app.records import cancel_runs, insert_ignoring_conflict
+
+log = logging.getLogger(__name__)
+# Runs of these flows send transactional mail (shipping notices): an unsubscribe leaves them be.
+TRANSACTIONAL_FLOWS = frozenset({"courier_labels"})
+OPEN_PATH, CLICK_PATH, UNSUBSCRIBE_PATH = "/t/o/{}.gif", "/t/c/{}", "/u/{}"
+
+
+class InvalidToken(ValueError):
+    """The token was not signed by us (or was altered): answer 404, record nothing."""
+
+
+def _serializer(purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"storeflow.{purpose}")
+
+
+def _url(path: str, purpose: str, payload: list[Any]) -> str:
+    token = _serializer(purpose).dumps(payload)
+    return current_app.config["PUBLIC_URL"] + path.format(token)
+
+
+def _load(purpose: str, token: str) -> list[Any]:
+    try:
+        payload = _serializer(purpose).loads(token)
+    except BadSignature:
+        raise InvalidToken(f"bad {purpose} token") from None
+    if not isinstance(payload, list):
+        raise InvalidToken(f"malformed {purpose} token")
+    return payload
+
+
+def open_pixel_url(shop_id: int, message_id: int) -> str:
+    return _url(OPEN_PATH, "open", [shop_id, message_id])
+
+
+def click_tracker(shop_id: int, message_id: int) -> Callable[[str], str]:
+    """The ``click_url`` for a message's template: target -> signed redirect through us."""
+
+    def click_url(target: str) -> str:
+        if not _is_web_url(target):
+            return target  # mailto:, tel: and the like are left alone
+        return _url(CLICK_PATH, "click", [shop_id, message_id, target])
+
+    return click_url
+
+
+def unsubscribe_url(shop_id: int, email: str, locale: str, customer_id: int | None = None) -> str:
+    return _url(UNSUBSCRIBE_PATH, "unsubscribe", [shop_id, email.lower(), customer_id, locale])
+
+
+def list_unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 2369 + RFC 8058 headers: mail clients show "Unsubscribe" and POST to ``url``."""
+    return {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def tracking_context(
+    shop_id: int, message_id: int, email: str, locale: str, customer_id: int | None = None
+) -> dict[str, Any]:
+    """The template context keys that make one message trackable and unsubscribable."""
+    return {
+        "open_pixel_url": open_pixel_url(shop_id, message_id),
+        "click_url": click_tracker(shop_id, message_id),
+        "unsubscribe_url": unsubscribe_url(shop_id, email, locale, customer_id),
+    }
+
+
+def _is_web_url(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def record_open(token: str) -> None:
+    shop_id, message_id = _load("open", token)
+    _stamp_once(shop_id, message_id, "opened_at")
+
+
+def record_click(token: str) -> str:
+    """Record the click and return the signed target (never anything the request supplies)."""
+    shop_id, message_id, target = _load("click", token)
+    if not _is_web_url(target):
+        raise InvalidToken("click target is not a web address")
+    _stamp_once(shop_id, message_id, "clicked_at")
+    # A click proves an open, even when the client blocked the pixel.
+    _stamp_once(shop_id, message_id, "opened_at")
+    return str(target)
+
+
+def _stamp_once(shop_id: int, message_id: int, column: str) -> None:
+    """Set the time only if unset: the first open or click is the one that counts."""
+    field = getattr(Message, column)
+    db.session.execute(
+        ShopScope(shop_id)
+        .update(Message, Message.id == message_id, field.is_(None))
+        .values({column: utcnow()})
+    )
+    db.session.commit()
+
+
+def is_suppressed(shop_id: int, address: str, channel: str = "email") -> bool:
+    """True if the address unsubscribed (or bounced, or complained) in this shop."""
+    found = ShopScope(shop_id).first(
+        Suppression, Suppression.channel == channel, Suppression.address == address.lower()
+    )
+    return found is not None
+
+
+def read_unsubscribe(token: str) -> tuple[int, str, int | None, str]:
+    """(shop id, email, customer id, locale) from an unsubscribe token."""
+    shop_id, email, customer_id, locale = _load("unsubscribe", token)
+    return int(shop_id), str(email), customer_id, str(locale)
+
+
+def unsubscribe(shop_id: int, email: str, customer_id: int | None = None) -> int:
+    """Suppress the address, withdraw email consent, cancel marketing runs; safe to repeat.
+
+    Returns how many runs were cancelled. The suppression outlives any later "consent granted"
+    from the platform: the shopper told us directly.
+    """
+    scope = ShopScope(shop_id)
+    insert_ignoring_conflict(
+        Suppression,
+        {"shop_id": shop_id, "channel": "email", "address": email, "reason": "unsubscribe"},
+    )
+    customer = None
+    if customer_id is not None:
+        customer = scope.get(Customer, int(customer_id), for_update=True)
+    if customer is None:
+        customer = db.session.scalars(
+            scope.select(Customer, Customer.email == email).with_for_update()
+        ).first()
+    cancelled = 0
+    if customer is not None:
+        if customer.email_consent != "withdrawn":
+            customer.email_consent = "withdrawn"
+            customer.email_consent_at = utcnow()
+            customer.email_consent_source = "unsubscribe"
+        cancelled = cancel_runs(
+            shop_id,
+            "unsubscribed",
+            FlowRun.customer_id == customer.id,
+            FlowRun.flow_key.notin_(TRANSACTIONAL_FLOWS),
+        )
+        scope.add(
+            AuditLog(actor="customer", action="unsubscribed", subject=f"customer:{customer.id}")
+        )
+    db.session.commit()
+    log.info(
+        "unsubscribed",
+        extra={"shop": shop_id, "customer": customer.id if customer else None, "runs": cancelled},
+    )
+    return cancelled

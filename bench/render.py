@@ -1,0 +1,162 @@
+"""How fast abandoned-cart emails render: Jinja2 + mjml-python against node's mjml.
+
+Renders abandoned_cart_1 for 1,000 varied carts (1-5 lines, three locales, with and without
+names, compare-at prices and logos) and prints a table:
+
+- ``storeflow render_email``: the whole job (Jinja2 copy and layout, MJML -> HTML, text part);
+- ``mjml-python (MRML)``: only the MJML -> HTML step, on the very MJML sources;
+- ``node mjml``: the reference ``mjml`` npm package compiling the same sources in one node
+  process (installed by this script with npm into bench/mjml-node/, ignored by git).
+
+Run: .venv/bin/python bench/render.py [--carts 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from mjml import mjml2html
+
+from app.emails.rendering import render_email, render_mjml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NODE_DIR = os.path.join(HERE, "mjml-node")
+TITLES = ["Linen shirt", "Wool scarf", "Leather belt", "Cotton chinos", "Merino sweater"]
+VARIANTS = ["", "S", "M / White", "L / Navy", "42"]
+NAMES = ["", "Ola", "Ana", "Jan", "Ioana", "Zoë"]
+TEMPLATE = "abandoned_cart_1"
+
+
+def carts(count: int, seed: int = 5) -> list[tuple[dict[str, Any], str]]:
+    rng = random.Random(seed)
+    result = []
+    for n in range(count):
+        items = []
+        for line in range(rng.randint(1, 5)):
+            price = Decimal(rng.randint(1500, 40000)) / 100
+            items.append(
+                {
+                    "title": f"{rng.choice(TITLES)} #{n}-{line}",
+                    "variant_title": rng.choice(VARIANTS),
+                    "image_url": f"https://cdn.example/p/{n}/{line}.jpg",
+                    "quantity": rng.randint(1, 3),
+                    "unit_price": price,
+                    "compare_at_price": price * Decimal("1.2") if rng.random() < 0.3 else None,
+                    "url": f"https://shop.example/products/{n}-{line}",
+                }
+            )
+        context = {
+            "shop": {
+                "name": f"Shop {n % 37}",
+                "logo_url": "https://cdn.example/logo.png" if n % 2 else None,
+                "primary_color": rng.choice(["#0f766e", "#b91c1c", "#1d4ed8"]),
+                "address": "ul. Prosta 1, 00-001 Warszawa",
+            },
+            "customer": {"first_name": rng.choice(NAMES)},
+            "items": items,
+            "total": sum(i["unit_price"] * i["quantity"] for i in items),
+            "currency": rng.choice(["PLN", "RON", "EUR"]),
+            "restore_url": f"https://shop.example/cart/restore/{n}",
+            "unsubscribe_url": f"https://storeflow.example/u/{n}",
+            "open_pixel_url": f"https://storeflow.example/t/o/{n}.gif",
+        }
+        result.append((context, rng.choice(["en", "pl", "ro"])))
+    return result
+
+
+def _timed(func: Any, *args: Any) -> float:
+    # CPU seconds of this process, not wall time: "per core", and fair on a busy machine.
+    start = time.process_time()
+    func(*args)
+    return time.process_time() - start
+
+
+def _render_all(batch: list[tuple[dict[str, Any], str]]) -> None:
+    for context, locale in batch:
+        render_email(TEMPLATE, context, locale)
+
+
+def _compile_all(sources: list[str]) -> None:
+    for source in sources:
+        mjml2html(source)
+
+
+NODE_SCRIPT = """
+const mjml = require('mjml');
+const sources = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'));
+mjml(sources[0], {validationLevel: 'skip'});  // warm-up, as the Python side has compiled once
+const start = process.cpuUsage();
+for (const source of sources) { mjml(source, {validationLevel: 'skip'}); }
+const used = process.cpuUsage(start);
+console.log((used.user + used.system) / 1e6);
+"""
+
+
+def _node_seconds(sources: list[str]) -> float | None:
+    if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "mjml")):
+        print("installing the mjml npm package into bench/mjml-node/ ...", file=sys.stderr)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(sources, handle)
+    try:
+        out = subprocess.run(
+            ["node", "-e", NODE_SCRIPT, handle.name],
+            cwd=NODE_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"node mjml could not run: {exc}", file=sys.stderr)
+        return None
+    finally:
+        os.unlink(handle.name)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--carts", type=int, default=1000)
+    count = parser.parse_args().carts
+    batch = carts(count)
+    for locale in ("en", "pl", "ro"):  # warm-up: compile the templates once, like a worker
+        render_email(TEMPLATE, batch[0][0], locale)
+    sources = [render_mjml(TEMPLATE, context, locale) for context, locale in batch]
+    rows = [
+        ("storeflow render_email (Jinja2 + MRML + text)", _timed(_render_all, batch)),
+        ("mjml-python (MRML), MJML -> HTML only", _timed(_compile_all, sources)),
+        ("node mjml " + _node_version() + ", MJML -> HTML only", _node_seconds(sources)),
+    ]
+    node = rows[2][1]
+    print(f"\n{count} abandoned-cart emails; CPU seconds of one process each\n")
+    print(f"| {'engine':<50} | {'seconds':>8} | {'emails/s':>9} | {'vs node':>8} |")
+    print(f"|{'-' * 52}|{'-' * 10}|{'-' * 11}|{'-' * 10}|")
+    for name, seconds in rows:
+        if seconds is None:
+            print(f"| {name:<50} | {'n/a':>8} | {'n/a':>9} | {'n/a':>8} |")
+            continue
+        ratio = f"{node / seconds:.1f}x" if node else "n/a"
+        print(f"| {name:<50} | {seconds:>8.3f} | {count / seconds:>9.0f} | {ratio:>8} |")
+
+
+def _node_version() -> str:
+    try:
+        with open(os.path.join(NODE_DIR, "node_modules", "mjml", "package.json")) as handle:
+            return str(json.load(handle)["version"])
+    except OSError:
+        return ""
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from app.emails import TEMPLATES, TemplateContextError, render_email, resolve_locale
+
+Context = Callable[..., dict[str, Any]]
+DISCOUNT = {
+    "code": "WRACAJ-7Q2K",
+    "percentage": "10.00",
+    "expires_at": datetime(2026, 11, 25, 17, 0, tzinfo=UTC),
+}
+
+
+def test_cart_reminder_shows_products_prices_and_links(email_context: Context) -> None:
+    email = render_email("abandoned_cart_1", email_context(), "en")
+
+    assert email.subject == "Ola, you left something in your cart"
+    for text in ("Linen shirt", "M / White", "Wool scarf", "https://demo.example/img/linen.jpg"):
+        assert text in email.html
+    assert "PLN189.00" in email.html and "PLN229.00" in email.html  # price and compare-at
+    assert "PLN477.00" in email.html
+    assert 'href="https://demo.example/cart/restore?token=abc&amp;x=1"' in email.html
+    assert 'href="https://storeflow.test/u/TOKEN"' in email.html
+    assert 'src="https://storeflow.test/t/o/PIXEL.gif"' in email.html
+    assert "ul. Prosta 1, 00-001 Warszawa" in email.html
+    assert "#0f766e" in email.html
+
+
+def test_third_reminder_carries_the_discount_box(email_context: Context) -> None:
+    email = render_email("abandoned_cart_3", email_context(discount=DISCOUNT), "en")
+
+    assert email.subject == "10% off the items in your cart"
+    assert "WRACAJ-7Q2K" in email.html
+    # Expiry is shown in the shop's time zone (Warsaw is UTC+1 in November).
+    assert "Valid until 25 November 2026, 18:00" in email.html
+    assert "WRACAJ-7Q2K" in email.text
+
+
+def test_links_go_through_click_tracking(email_context: Context) -> None:
+    def tracked(url: str) -> str:
+        return "https://storeflow.test/t/c/" + quote(url, safe="")
+
+    email = render_email("abandoned_cart_1", email_context(click_url=tracked), "en")
+
+    assert 'href="https://demo.example' not in email.html
+    restore = quote("https://demo.example/cart/restore?token=abc&x=1", safe="")
+    assert f'href="https://storeflow.test/t/c/{restore}"' in email.html
+    assert f"https://storeflow.test/t/c/{restore}" in email.text
+    # The unsubscribe link is never rewritten: it must work even if tracking is down.
+    assert 'href="https://storeflow.test/u/TOKEN"' in email.html
+
+
+def test_polish_rendering_is_translated_with_polish_money(email_context: Context) -> None:
+    email = render_email("abandoned_cart_3", email_context(discount=DISCOUNT), "pl_PL")
+
+    assert email.subject == "10% rabatu na produkty w Twoim koszyku"
+    assert "Skorzystaj z rabatu" in email.html
+    assert "Ilość" in email.html
+    assert "477,00\xa0zł" in email.html
+    assert "Ważny do 25 listopada 2026, 18:00" in email.text
+    assert "Wypisz się" in email.text
+    assert 'lang="pl"' in email.html
+
+
+def test_romanian_rendering_is_translated(email_context: Context) -> None:
+    email = render_email("abandoned_cart_1", email_context(), "ro")
+
+    assert email.subject == "Ola, ai uitat ceva în coș"
+    assert "Înapoi la coș" in email.html
+    assert "Dezabonare" in email.html
+    assert "477,00\xa0PLN" in email.text
+
+
+def test_plain_text_part_has_the_same_content_without_markup(email_context: Context) -> None:
+    email = render_email("abandoned_cart_1", email_context(), "en")
+
+    assert "<" not in email.text
+    assert "Hi Ola, still thinking it over?" in email.text
+    assert "- Linen shirt (M / White)" in email.text
+    assert "Quantity: 2 · PLN189.00 (PLN229.00)" in email.text
+    assert "Return to your cart: https://demo.example/cart/restore?token=abc&x=1" in email.text
+    assert "Unsubscribe: https://storeflow.test/u/TOKEN" in email.text
+    assert "ul. Prosta 1, 00-001 Warszawa" in email.text
+
+
+def test_cross_sell_shows_recommendations(email_context: Context) -> None:
+    recommendations = [
+        {**email_context()["items"][0], "title": "Leather belt", "url": "https://d.example/b"},
+    ]
+    email = render_email(
+        "cross_sell",
+        email_context(items=[], recommendations=recommendations, shop_url="https://d.example"),
+        "en",
+    )
+
+    assert "You may also like" in email.html
+    assert "Leather belt" in email.html and "Leather belt" in email.text
+    assert "https://d.example/b" in email.text
+
+
+def test_shipping_notice_is_transactional_without_unsubscribe(email_context: Context) -> None:
+    tracking = {"number": "620000123", "url": "https://inpost.pl/t/620000123", "company": "InPost"}
+    context = email_context(items=[], tracking=tracking, unsubscribe_url=None)
+
+    email = render_email("shipping_notice", context, "pl")
+
+    assert email.subject == "Twoje zamówienie z Demo Boutique jest w drodze"
+    assert "620000123" in email.html and "InPost" in email.text
+    assert "https://inpost.pl/t/620000123" in email.text
+    assert "Wypisz się" not in email.text
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_every_template_renders_in_every_locale(template: str, email_context: Context) -> None:
+    context = email_context(
+        discount=DISCOUNT,
+        tracking={"number": "1", "url": "https://t.example/1", "company": "DPD"},
+        shop_url="https://d.example",
+    )
+    for locale in ("en", "pl", "ro"):
+        email = render_email(template, context, locale)
+        assert email.subject and "<mjml" not in email.html and email.text.strip()
+
+
+def test_marketing_email_without_unsubscribe_link_is_refused(email_context: Context) -> None:
+    with pytest.raises(TemplateContextError, match="unsubscribe_url"):
+        render_email("abandoned_cart_1", email_context(unsubscribe_url=None), "en")
+
+
+def test_missing_shop_address_is_refused_with_a_clear_message(email_context: Context) -> None:
+    context = email_context()
+    context["shop"] = {**context["shop"], "address": ""}
+    with pytest.raises(TemplateContextError, match=r"shop\.address"):
+        render_email("abandoned_cart_1", context, "en")
+
+
+def test_unknown_template_is_refused(email_context: Context) -> None:
+    with pytest.raises(TemplateContextError, match="unknown email template"):
+        render_email("abandoned_cart_9", email_context(), "en")
+
+
+def test_shop_names_and_titles_are_escaped(email_context: Context) -> None:
+    items = [{**email_context()["items"][0], "title": "<script>alert(1)</script>"}]
+    email = render_email("abandoned_cart_1", email_context(items=items), "en")
+
+    assert "<script>" not in email.html
+    assert "&lt;script&gt;" in email.html
+
+
+def test_a_bad_brand_colour_falls_back_to_the_default(email_context: Context) -> None:
+    context = email_context()
+    context["shop"] = {**context["shop"], "primary_color": "red;background:url(x)"}
+    email = render_email("abandoned_cart_1", context, "en")
+    assert "url(x)" not in email.html
+
+
+@pytest.mark.parametrize(
+    ("candidates", "expected"),
+    [
+        (("pl_PL", "en"), "pl"),
+        (("ro-RO", "pl"), "ro"),
+        ((None, "ro"), "ro"),
+        (("de_DE", "pl"), "pl"),
+        (("de", None), "en"),
+    ],
+)
+def test_locale_is_the_customers_then_the_shops(candidates: tuple[str, ...], expected: str) -> None:
+    assert resolve_locale(*candidates) == expected
+
+
+def test_product_lines_need_only_a_title_and_a_price(email_context: Context) -> None:
+    email = render_email(
+        "abandoned_cart_1", email_context(items=[{"title": "Gift card", "unit_price": 50}]), "en"
+    )
+    assert "Gift card" in email.text and "Quantity: 1 · PLN50.00" in email.text
+
+
+def test_a_product_line_without_a_price_is_refused(email_context: Context) -> None:
+    with pytest.raises(TemplateContextError, match="title and a unit_price"):
+        render_email("abandoned_cart_1", email_context(items=[{"title": "Gift card"}]), "en")
