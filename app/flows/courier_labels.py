@@ -17,6 +17,7 @@ from app import events as ev
 from app.connectors.base import ShopActions
 from app.flows import REGISTRY
 from app.labels import settings as label_settings
+from app.labels.notice import send_shipping_notice
 from app.labels.shipments import create_shipment
 from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
 
@@ -52,8 +53,14 @@ class CourierLabelsFlow:
 
 
 def _after_created(shipment: Shipment) -> None:
+    """Tracking back to the shop and the shipping email, once the shipment is committed."""
+    session = db.session()
+    shop_id, shipment_id = shipment.shop_id, shipment.id
     queues.enqueue_after_commit(
-        db.session(), push_tracking, shipment.shop_id, shipment.id, job_id=f"tracking-{shipment.id}"
+        session, push_tracking, shop_id, shipment_id, job_id=f"tracking-{shipment_id}"
+    )
+    queues.enqueue_after_commit(
+        session, send_shipping_notice, shop_id, shipment_id, job_id=f"notice-{shipment_id}"
     )
 
 

@@ -47,7 +47,10 @@ def test_unknown_shop_or_order_is_a_clear_error(app, labelled_shop):
     assert "no order '404'" in result.output
 
 
-def test_demo_paying_an_order_gives_a_label_on_the_demo_shop(app, run_jobs):
+def test_demo_paying_an_order_gives_a_label_and_a_shipping_email(
+    app, run_jobs, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(app.config, "MAIL_URL", f"file://{tmp_path}/outbox")
     shop = seed()
     runner = app.test_cli_runner()
 
@@ -58,6 +61,8 @@ def test_demo_paying_an_order_gives_a_label_on_the_demo_shop(app, run_jobs):
     assert "labels: http://storeflow.test/labels/shop/" in paid.output
     [shipment] = ShopScope(shop.id).all(Shipment)
     assert shipment.status == "created" and shipment.tracking_number.startswith("DB")
+    [email] = list((tmp_path / "outbox").glob("*.eml"))
+    assert shipment.tracking_number in email.read_text()
     assert (
         "http://storeflow.test/labels/shop/"
         in runner.invoke(label_links, ["--shop", shop.domain]).output
