@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from app.connectors.base import hmac_sha256
 from app.labels import settings as label_settings
-from app.models import FlowSetting, Order, Shop, ShopScope
+from app.models import FlowSetting, Shop, ShopScope, WebhookDelivery
 
 DEMO_SENDER = {
     "name": "Demo Boutique",
@@ -48,7 +48,8 @@ def seed_settings(shop: Shop) -> None:
 
 def paid_order_delivery(shop: Shop, number: str | None, cod: bool) -> tuple[bytes, dict[str, str]]:
     """A signed order/paid delivery for the demo connector."""
-    count = len(ShopScope(shop.id).all(Order))
+    # Deliveries are stored at once (orders only once a worker ran): count those.
+    count = len(ShopScope(shop.id).all(WebhookDelivery, WebhookDelivery.topic == "order/paid"))
     number = number or str(1001 + count)
     first, last, street, city, postal = random.choice(CUSTOMERS)
     now = datetime.now(UTC).isoformat()
