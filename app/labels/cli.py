@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 import sqlalchemy as sa
 
+from app.connectors.couriers import COURIERS
+from app.connectors.couriers.base import LABEL_FORMATS
 from app.labels import links
+from app.labels import settings as label_settings
 from app.labels.bulk import bulk_print, printable_orders
 from app.labels.sheets import LAYOUTS
 from app.models import Order, Shop, ShopScope, db
@@ -62,6 +66,45 @@ def print_labels(domain: str, orders: tuple[str, ...], layout: str, offset: int,
         raise SystemExit(1)
 
 
+def _pairs(items: tuple[str, ...]) -> dict[str, str]:
+    pairs = dict(item.split("=", 1) for item in items if "=" in item)
+    if len(pairs) != len(items):
+        raise click.ClickException("give values as KEY=VALUE")
+    return pairs
+
+
+@click.command("label-settings")
+@click.option("--shop", "domain", required=True, help="The shop's domain.")
+@click.option("--courier", type=click.Choice(sorted(COURIERS)))
+@click.option("--trigger", type=click.Choice(label_settings.TRIGGERS))
+@click.option("--format", "label_format", type=click.Choice(LABEL_FORMATS))
+@click.option("--service", help="The courier's service code.")
+@click.option("--enable/--disable", default=None)
+@click.option("--sender", multiple=True, help="Sender address field, KEY=VALUE; repeat.")
+@click.option("--parcel", multiple=True, help="Default parcel, e.g. weight_kg=1.5; repeat.")
+@click.option("--credential", multiple=True, help="Courier credential KEY=VALUE; repeat.")
+def label_settings_command(domain: str, **options: Any) -> None:
+    """Show or change a shop's label settings (credentials are stored encrypted, never shown)."""
+    shop = _shop(domain)
+    current = label_settings.load(shop.id)
+    values = {**current.as_values(), "enabled": current.enabled}
+    for name in ("courier", "trigger", "label_format", "service"):
+        if options[name] is not None:
+            values[name] = options[name]
+    if options["enable"] is not None:
+        values["enabled"] = options["enable"]
+    values["sender"] = {**current.sender, **_pairs(options["sender"])}
+    values["parcel"] = {**current.parcel, **_pairs(options["parcel"])}
+    credentials = _pairs(options["credential"]) or None
+    try:
+        label_settings.save(shop.id, label_settings.LabelSettings(**values), credentials)
+    except label_settings.SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    stored = label_settings.courier_credentials(shop, values["courier"])
+    click.echo(json.dumps({**values, "credentials": sorted(stored)}, ensure_ascii=False, indent=2))
+
+
 @click.command("label-links")
 @click.option("--shop", "domain", required=True, help="The shop's domain.")
 def label_links(domain: str) -> None:
@@ -86,4 +129,4 @@ def demo_pay_order(number: str | None, cod: bool) -> None:
     click.echo(f"labels: {links.shop_page_url(shop.id)}")
 
 
-COMMANDS = (print_labels, label_links, demo_pay_order)
+COMMANDS = (print_labels, label_settings_command, label_links, demo_pay_order)

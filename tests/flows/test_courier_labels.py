@@ -262,3 +262,34 @@ def test_bad_settings_are_refused_with_their_names(shop):
         label_settings.save(
             shop.id, label_settings.LabelSettings(courier="dhl", trigger="sometimes")
         )
+
+
+def test_created_trigger_makes_the_shipment_when_the_order_is_placed(
+    shop, configure, post_demo_webhook, run_jobs
+):
+    configure(trigger="created")
+    post_demo_webhook("order/created", order_payload(paid=False), delivery_id="created")
+    run_jobs()
+    assert [s.status for s in shipments(shop)] == ["created"]
+
+
+@responses.activate
+def test_inpost_label_not_ready_at_creation_is_fetched_when_downloaded(shop, configure, pay):
+    from app.labels.shipments import ensure_label
+
+    configure(courier="inpost", service="inpost_courier_standard", credentials=INPOST_CREDENTIALS)
+    confirmed = {
+        **fixture_json("inpost/shipment_created_response.json"),
+        "status": "confirmed",
+        "tracking_number": "602677439331630337653846",
+    }
+    responses.post(f"{INPOST}/v1/organizations/1234/shipments", json=confirmed, status=201)
+    label_url = f"{INPOST}/v1/shipments/49/label"
+    responses.get(label_url, json={"status": 404, "error": "not_found"}, status=404)
+    responses.get(label_url, body=b"%PDF-1.4 later")
+    pay()
+
+    [shipment] = shipments(shop)
+    assert (shipment.status, shipment.label) == ("created", None)
+    assert ensure_label(shop, shipment) == b"%PDF-1.4 later"
+    assert shipments(shop)[0].label == b"%PDF-1.4 later"

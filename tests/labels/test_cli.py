@@ -67,3 +67,46 @@ def test_demo_paying_an_order_gives_a_label_and_a_shipping_email(
         "http://storeflow.test/labels/shop/"
         in runner.invoke(label_links, ["--shop", shop.domain]).output
     )
+
+
+def test_label_settings_store_credentials_encrypted_and_never_show_them(app, shop):
+    from app.labels import settings as label_settings
+    from app.labels.cli import label_settings_command
+
+    result = app.test_cli_runner().invoke(
+        label_settings_command,
+        [
+            "--shop",
+            shop.domain,
+            "--courier",
+            "inpost",
+            "--trigger",
+            "paid",
+            "--enable",
+            "--sender",
+            "name=Sklep",
+            "--sender",
+            "city=Kraków",
+            "--credential",
+            "token=s3cr3t-token",
+            "--credential",
+            "organization_id=42",
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "s3cr3t-token" not in result.output
+    assert '"credentials": [\n    "organization_id",\n    "token"\n  ]' in result.output
+    saved = label_settings.load(shop.id)
+    assert (saved.enabled, saved.courier, saved.sender["city"]) == (True, "inpost", "Kraków")
+    assert label_settings.courier_credentials(shop, "inpost")["token"] == "s3cr3t-token"
+
+
+def test_label_settings_refuse_malformed_values(app, shop):
+    from app.labels.cli import label_settings_command
+
+    result = app.test_cli_runner().invoke(
+        label_settings_command, ["--shop", shop.domain, "--parcel", "weight_kg=heavy"]
+    )
+    assert result.exit_code != 0
+    assert "invalid parcel defaults" in result.output
