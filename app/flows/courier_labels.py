@@ -15,7 +15,7 @@ from rq import Retry
 from app import connectors, queues
 from app import events as ev
 from app.connectors.base import ShopActions
-from app.flows import REGISTRY
+from app.flows import LISTENERS
 from app.labels import settings as label_settings
 from app.labels.notice import send_shipping_notice
 from app.labels.shipments import create_shipment
@@ -27,29 +27,25 @@ FLOW_KEY = label_settings.FLOW_KEY
 TRIGGER_EVENTS: dict[type[ev.Event], str] = {ev.OrderPaid: "paid", ev.OrderCreated: "created"}
 
 
-class CourierLabelsFlow:
-    key = FLOW_KEY
-
-    def on_event(self, event: ev.Event) -> None:
-        trigger = TRIGGER_EVENTS.get(type(event))
-        if trigger is None:
-            return
-        settings = label_settings.load(event.shop_id)
-        if not settings.enabled or settings.trigger != trigger:
-            return
-        order_event = cast(ev._OrderEvent, event)
-        order = ShopScope(event.shop_id).first(
-            Order, Order.platform_order_id == order_event.order_id
-        )
-        if order is None or order.cancelled:
-            return
-        queues.enqueue_after_commit(
-            db.session(),
-            create_order_shipment,
-            event.shop_id,
-            order.id,
-            job_id=f"labels-{event.shop_id}-{order.id}",
-        )
+def on_order_event(event: ev.Event) -> None:
+    """Queue the order's shipment when the event is the one the shop's trigger names."""
+    trigger = TRIGGER_EVENTS.get(type(event))
+    if trigger is None:
+        return
+    settings = label_settings.load(event.shop_id)
+    if not settings.enabled or settings.trigger != trigger:
+        return
+    order_event = cast(ev._OrderEvent, event)
+    order = ShopScope(event.shop_id).first(Order, Order.platform_order_id == order_event.order_id)
+    if order is None or order.cancelled:
+        return
+    queues.enqueue_after_commit(
+        db.session(),
+        create_order_shipment,
+        event.shop_id,
+        order.id,
+        job_id=f"labels-{event.shop_id}-{order.id}",
+    )
 
 
 def _after_created(shipment: Shipment) -> None:
@@ -96,4 +92,5 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
     return "pushed"
 
 
-REGISTRY[FLOW_KEY] = CourierLabelsFlow()
+# A listener, not a step flow: labels have no timed steps for the engine to advance.
+LISTENERS.append(on_order_event)
