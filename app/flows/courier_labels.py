@@ -55,9 +55,10 @@ def _after_created(shipment: Shipment) -> None:
     queues.enqueue_after_commit(
         session, push_tracking, shop_id, shipment_id, job_id=f"tracking-{shipment_id}"
     )
-    queues.enqueue_after_commit(
-        session, send_shipping_notice, shop_id, shipment_id, job_id=f"notice-{shipment_id}"
-    )
+    if label_settings.load(shop_id).shipping_email:
+        queues.enqueue_after_commit(
+            session, send_shipping_notice, shop_id, shipment_id, job_id=f"notice-{shipment_id}"
+        )
 
 
 def ship_order(shop_id: int, order_id: int) -> Shipment:

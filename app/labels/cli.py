@@ -80,6 +80,7 @@ def _pairs(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--format", "label_format", type=click.Choice(LABEL_FORMATS))
 @click.option("--service", help="The courier's service code.")
 @click.option("--enable/--disable", default=None)
+@click.option("--shipping-email/--no-shipping-email", default=None, help="Our tracking email.")
 @click.option("--sender", multiple=True, help="Sender address field, KEY=VALUE; repeat.")
 @click.option("--parcel", multiple=True, help="Default parcel, e.g. weight_kg=1.5; repeat.")
 @click.option("--credential", multiple=True, help="Courier credential KEY=VALUE; repeat.")
@@ -91,8 +92,9 @@ def label_settings_command(domain: str, **options: Any) -> None:
     for name in ("courier", "trigger", "label_format", "service"):
         if options[name] is not None:
             values[name] = options[name]
-    if options["enable"] is not None:
-        values["enabled"] = options["enable"]
+    for flag, key in (("enable", "enabled"), ("shipping_email", "shipping_email")):
+        if options[flag] is not None:
+            values[key] = options[flag]
     values["sender"] = {**current.sender, **_pairs(options["sender"])}
     values["parcel"] = {**current.parcel, **_pairs(options["parcel"])}
     credentials = _pairs(options["credential"]) or None

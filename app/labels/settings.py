@@ -35,6 +35,8 @@ class LabelSettings:
     insure: bool = False
     tracking_prefix: str = "SF"
     sending_method: str = "parcel_locker"
+    # Our shipping email; off when the platform already mails the customer the tracking.
+    shipping_email: bool = True
 
     def sender_address(self) -> Address:
         missing = [k for k in ("name", "street", "city", "postal_code") if not self.sender.get(k)]

@@ -92,3 +92,16 @@ def test_mail_server_trouble_is_retried_and_sends_once_it_recovers(
     mail_to.handler.reply = "250 OK"
     assert send_shipping_notice(shop_with_address.id, shipment.id) == "sent"
     assert len(mail_to.received) == 1
+
+
+def test_no_shipping_email_when_the_merchant_turned_it_off(mail_to, pay_order, shop_with_address):
+    from app.labels import settings as label_settings
+
+    values = {**label_settings.load(shop_with_address.id).as_values(), "shipping_email": False}
+    label_settings.save(shop_with_address.id, label_settings.LabelSettings(enabled=True, **values))
+    db.session.commit()
+
+    pay_order()
+
+    assert the_shipment(shop_with_address).status == "created"
+    assert mail_to.received == []
