@@ -7,9 +7,11 @@ import json
 import random
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+
 from app.connectors.base import hmac_sha256
 from app.labels import settings as label_settings
-from app.models import FlowSetting, Shop, ShopScope, WebhookDelivery
+from app.models import FlowSetting, Shop, ShopScope, WebhookDelivery, db
 
 DEMO_SENDER = {
     "name": "Demo Boutique",
@@ -88,3 +90,12 @@ def paid_order_delivery(shop: Shop, number: str | None, cod: bool) -> tuple[byte
         "X-Demo-Hmac-Sha256": signature,
     }
     return body, headers
+
+
+def demo_labels_url() -> str:
+    """The signed link to the demo shop's label page (printed by ``make run``)."""
+    from app.demo import DEMO_DOMAIN
+    from app.labels.links import shop_page_url
+
+    shop = db.session.scalars(sa.select(Shop).where(Shop.domain == DEMO_DOMAIN)).one()
+    return shop_page_url(shop.id)

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from app.connectors.couriers.base import CourierError
 from app.connectors.couriers.own.numbers import is_valid
+from app.demo import DEMO_DOMAIN
 from app.labels import links
 from app.labels.bulk import bulk_print, printable_orders
+from app.labels.demo import paid_order_delivery
 from app.labels.shipments import ensure_label
 from app.models import Order, Shipment, Shop, ShopScope, db
 
@@ -47,8 +58,26 @@ def shop_page(token: str) -> str:
     orders = {o.id: o for o in scope.all(Order)}
     shipments = scope.session.scalars(scope.select(Shipment).order_by(Shipment.id.desc())).all()
     return render_template(
-        "labels/shop.html", shop=shop, token=token, shipments=shipments, orders=orders
+        "labels/shop.html",
+        shop=shop,
+        token=token,
+        shipments=shipments,
+        orders=orders,
+        demo_orders=shop.domain == DEMO_DOMAIN,
     )
+
+
+@bp.post("/labels/shop/<token>/demo-order")
+def demo_order(token: str) -> Response:
+    """Pay a demo order through the real, signed webhook path (demo shop only)."""
+    shop = _shop_from(token)
+    if shop.domain != DEMO_DOMAIN or not current_app.config.get("ENABLE_DEMO_CONNECTOR"):
+        abort(404)
+    body, headers = paid_order_delivery(shop, None, cod=request.form.get("cod") == "1")
+    answer = current_app.test_client().post("/webhooks/demo", data=body, headers=headers)
+    if answer.status_code != 200:
+        return Response(answer.get_data(), status=502, mimetype="text/plain")
+    return redirect(url_for("labels.shop_page", token=token), code=303)  # type: ignore[return-value]
 
 
 @bp.get("/labels/shop/<token>/shipments/<int:shipment_id>")
