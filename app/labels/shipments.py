@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from app.connectors import couriers
@@ -26,12 +27,14 @@ from app.connectors.couriers.base import (
 )
 from app.labels import addresses
 from app.labels.settings import LabelSettings, courier_credentials, load
-from app.models import Order, Shipment, Shop, ShopScope, db
+from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
 from app.records import insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
 RETRYABLE = ("pending", "failed")  # nothing exists at the courier: safe to ask again
 IN_DOUBT = ("requested", "unknown")  # the courier may hold it: look it up first
+# Longer than a courier call can take (connect + read timeouts, ShipX confirmation polling).
+IN_FLIGHT_SECONDS = 120
 
 
 def adapter_for(shop: Shop, settings: LabelSettings) -> Courier:
@@ -109,7 +112,7 @@ def create_shipment(
     shipment_id = _ensure_row(shop_id, order, parcel_index, settings)
     shipment = scope.get(Shipment, shipment_id, for_update=True)
     assert shipment is not None
-    if shipment.status not in RETRYABLE + IN_DOUBT:
+    if shipment.status not in RETRYABLE + IN_DOUBT or _in_flight(shipment):
         db.session.commit()
         return shipment
     previous = shipment.status
@@ -123,6 +126,12 @@ def create_shipment(
     shipment.status = "requested"
     db.session.commit()
     return _ask_courier(shipment, adapter, request, previous, on_created)
+
+
+def _in_flight(shipment: Shipment) -> bool:
+    """Another worker asked the courier moments ago and may still be waiting for its answer."""
+    recent = utcnow() - timedelta(seconds=IN_FLIGHT_SECONDS)
+    return shipment.status == "requested" and shipment.updated_at > recent
 
 
 def _ask_courier(

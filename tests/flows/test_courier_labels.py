@@ -293,3 +293,39 @@ def test_inpost_label_not_ready_at_creation_is_fetched_when_downloaded(shop, con
     assert (shipment.status, shipment.label) == ("created", None)
     assert ensure_label(shop, shipment) == b"%PDF-1.4 later"
     assert shipments(shop)[0].label == b"%PDF-1.4 later"
+
+
+@responses.activate
+def test_a_shipment_being_requested_right_now_is_not_requested_again(
+    shop, configure, post_demo_webhook, run_jobs
+):
+    from datetime import timedelta
+
+    from app.models import utcnow
+
+    configure(courier="inpost", service="inpost_courier_standard", credentials=INPOST_CREDENTIALS)
+    create = responses.post(
+        f"{INPOST}/v1/organizations/1234/shipments", body=requests.ReadTimeout("lost")
+    )
+    post_demo_webhook("order/paid", order_payload(), delivery_id="paid")
+    run_jobs("events")
+    order = ShopScope(shop.id).first(Order)
+    with pytest.raises(Exception, match="no answer"):
+        create_order_shipment(shop.id, order.id)
+    [shipment] = shipments(shop)
+    # As if another worker had just claimed it and were waiting for InPost's answer.
+    shipment.status = "requested"
+    db.session.commit()
+
+    assert create_order_shipment(shop.id, order.id) == "requested"
+    assert create.call_count == 1
+    assert len(responses.calls) == 1
+
+    # A claim older than any courier call is a crashed worker: look it up, then carry on.
+    shipment.status, shipment.updated_at = "requested", utcnow() - timedelta(minutes=10)
+    db.session.commit()
+    search = responses.get(f"{INPOST}/v1/organizations/1234/shipments", json={"items": []})
+    with pytest.raises(Exception, match="no answer"):
+        create_order_shipment(shop.id, order.id)
+    assert search.call_count == 1
+    assert create.call_count == 2
