@@ -72,6 +72,20 @@ def pay(post_demo_webhook, run_jobs) -> Callable[..., int]:
     return pay
 
 
+@pytest.fixture()
+def record_order(shop, post_demo_webhook, run_jobs) -> Callable[..., Order]:
+    """Store a paid order as the shop sends it, without running the label job yet."""
+
+    def record(**overrides: Any) -> Order:
+        post_demo_webhook("order/paid", order_payload(**overrides), delivery_id="paid")
+        run_jobs("events")
+        order = ShopScope(shop.id).first(Order)
+        assert order is not None
+        return order
+
+    return record
+
+
 def shipments(shop: Shop) -> list[Shipment]:
     db.session.expire_all()
     return ShopScope(shop.id).all(Shipment)
@@ -190,7 +204,7 @@ def test_inpost_refusal_is_kept_with_the_couriers_message(shop, configure, pay):
 
 @responses.activate
 def test_timeout_after_inpost_created_the_shipment_does_not_create_a_second_one(
-    shop, configure, post_demo_webhook, run_jobs
+    shop, configure, record_order
 ):
     configure(courier="inpost", service="inpost_courier_standard", credentials=INPOST_CREDENTIALS)
     confirmed = {
@@ -205,9 +219,7 @@ def test_timeout_after_inpost_created_the_shipment_does_not_create_a_second_one(
         f"{INPOST}/v1/organizations/1234/shipments", json={"count": 1, "items": [confirmed]}
     )
     responses.get(f"{INPOST}/v1/shipments/49/label", body=b"%PDF-1.4 inpost label")
-    post_demo_webhook("order/paid", order_payload(), delivery_id="paid")
-    run_jobs("events")
-    order = ShopScope(shop.id).first(Order)
+    order = record_order()
 
     with pytest.raises(Exception, match="no answer"):
         create_order_shipment(shop.id, order.id)
@@ -225,7 +237,7 @@ def test_timeout_after_inpost_created_the_shipment_does_not_create_a_second_one(
 
 @responses.activate
 def test_sameday_timeout_holds_the_shipment_for_a_person_instead_of_sending_again(
-    shop, configure, post_demo_webhook, run_jobs
+    shop, configure, record_order
 ):
     configure(
         courier="sameday",
@@ -234,9 +246,7 @@ def test_sameday_timeout_holds_the_shipment_for_a_person_instead_of_sending_agai
     responses.post(f"{SAMEDAY}/api/authenticate", json={"token": "tok", "expire_at": "x"})
     awb = responses.post(f"{SAMEDAY}/api/awb", body=requests.ReadTimeout("lost answer"))
     address = {**order_payload()["shipping_address"], "province": "Cluj", "country_code": "RO"}
-    post_demo_webhook("order/paid", order_payload(shipping_address=address), delivery_id="p")
-    run_jobs("events")
-    order = ShopScope(shop.id).first(Order)
+    order = record_order(shipping_address=address)
 
     with pytest.raises(Exception, match="no answer"):
         create_order_shipment(shop.id, order.id)
@@ -296,9 +306,7 @@ def test_inpost_label_not_ready_at_creation_is_fetched_when_downloaded(shop, con
 
 
 @responses.activate
-def test_a_shipment_being_requested_right_now_is_not_requested_again(
-    shop, configure, post_demo_webhook, run_jobs
-):
+def test_a_shipment_being_requested_right_now_is_not_requested_again(shop, configure, record_order):
     from datetime import timedelta
 
     from app.models import utcnow
@@ -307,9 +315,7 @@ def test_a_shipment_being_requested_right_now_is_not_requested_again(
     create = responses.post(
         f"{INPOST}/v1/organizations/1234/shipments", body=requests.ReadTimeout("lost")
     )
-    post_demo_webhook("order/paid", order_payload(), delivery_id="paid")
-    run_jobs("events")
-    order = ShopScope(shop.id).first(Order)
+    order = record_order()
     with pytest.raises(Exception, match="no answer"):
         create_order_shipment(shop.id, order.id)
     [shipment] = shipments(shop)
