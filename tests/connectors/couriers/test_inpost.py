@@ -168,3 +168,15 @@ def test_tracking_maps_inpost_status_onto_ours():
     assert status.status == "ready_for_pickup"
     assert status.courier_status == "ready_to_pickup"
     assert status.at == "2017-09-07T10:12:01.000+02:00"
+
+
+def test_phone_numbers_are_sent_as_nine_national_digits_and_empty_fields_are_left_out():
+    from dataclasses import replace
+
+    from tests.connectors.couriers.conftest import RECIPIENT
+
+    recipient = replace(RECIPIENT, phone="+48 600-100-200", email="", company="")
+    body = build_shipment(make_request(recipient=recipient, service="inpost_courier_standard"))
+
+    assert body["receiver"]["phone"] == "600100200"
+    assert "email" not in body["receiver"] and "company_name" not in body["receiver"]

@@ -6,6 +6,7 @@ Shapes follow the ShipX documentation ("Creating a shipment in the simplified mo
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -42,25 +43,40 @@ def _money(amount: Decimal) -> float:
     return float(amount.quantize(Decimal("0.01")))
 
 
+def _phone(number: str) -> str:
+    """ShipX wants the 9 national digits: "+48 600-100-200" becomes "600100200"."""
+    digits = re.sub(r"[^0-9+]", "", number)
+    for prefix in ("+48", "0048"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 9:
+            return digits[len(prefix) :]
+    return digits
+
+
+def _filled(values: dict[str, Any]) -> dict[str, Any]:
+    # ShipX validates what it is given: an empty email is "invalid", an absent one is fine.
+    return {key: value for key, value in values.items() if value not in ("", None)}
+
+
 def _peer(address: Address, with_address: bool = True) -> dict[str, Any]:
-    peer: dict[str, Any] = {
-        "company_name": address.company or None,
-        "first_name": address.first_name,
-        "last_name": address.last_name,
-        "email": address.email,
-        "phone": address.phone,
-        "address": {
-            "street": address.street,
-            "building_number": address.building_number,
-            "city": address.city,
-            "post_code": address.postal_code,
-            "country_code": address.country_code,
-        },
-    }
-    if not peer["company_name"]:
-        del peer["company_name"]
-    if not with_address:
-        del peer["address"]
+    peer = _filled(
+        {
+            "company_name": address.company,
+            "first_name": address.first_name,
+            "last_name": address.last_name,
+            "email": address.email,
+            "phone": _phone(address.phone),
+        }
+    )
+    if with_address:
+        peer["address"] = _filled(
+            {
+                "street": address.street,
+                "building_number": address.building_number,
+                "city": address.city,
+                "post_code": address.postal_code,
+                "country_code": address.country_code,
+            }
+        )
     return peer
 
 
