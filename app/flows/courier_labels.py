@@ -2,7 +2,8 @@
 
 Auto mode reacts to the order event the merchant chose (``trigger`` in the label settings);
 manual mode leaves creation to bulk print. After a shipment is created the tracking number is
-pushed back to the shop through its connector (``ShopActions.push_tracking``).
+pushed back to the shop through its connector (``ShopActions.push_tracking``) and the customer
+gets the shipping email. A cancelled order's shipments are cancelled at the courier too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from app import events as ev
 from app.connectors.base import ShopActions
 from app.flows import LISTENERS
 from app.labels import settings as label_settings
+from app.labels.cancel import cancel_order_shipments
 from app.labels.notice import send_shipping_notice
 from app.labels.shipments import create_shipment
 from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
@@ -29,6 +31,9 @@ TRIGGER_EVENTS: dict[type[ev.Event], str] = {ev.OrderPaid: "paid", ev.OrderCreat
 
 def on_order_event(event: ev.Event) -> None:
     """Queue the order's shipment when the event is the one the shop's trigger names."""
+    if isinstance(event, ev.OrderCancelled):
+        _on_cancelled(event)
+        return
     trigger = TRIGGER_EVENTS.get(type(event))
     if trigger is None:
         return
@@ -45,6 +50,20 @@ def on_order_event(event: ev.Event) -> None:
         event.shop_id,
         order.id,
         job_id=f"labels-{event.shop_id}-{order.id}",
+    )
+
+
+def _on_cancelled(event: ev.OrderCancelled) -> None:
+    scope = ShopScope(event.shop_id)
+    order = scope.first(Order, Order.platform_order_id == event.order_id)
+    if order is None or scope.first(Shipment, Shipment.order_id == order.id) is None:
+        return
+    queues.enqueue_after_commit(
+        db.session(),
+        cancel_order_shipments,
+        event.shop_id,
+        order.id,
+        job_id=f"labels-cancel-{event.shop_id}-{order.id}",
     )
 
 
@@ -69,6 +88,10 @@ def ship_order(shop_id: int, order_id: int) -> Shipment:
 @queues.job("labels", timeout=180, retry=Retry(max=4, interval=[30, 120, 600, 1800]))
 def create_order_shipment(shop_id: int, order_id: int) -> str:
     """Create the order's shipment. Safe to run twice: the row says how far we got."""
+    order = ShopScope(shop_id).get(Order, order_id)
+    if order is None or order.cancelled:
+        db.session.commit()
+        return "order cancelled"
     return ship_order(shop_id, order_id).status
 
 

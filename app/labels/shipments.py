@@ -37,10 +37,12 @@ IN_DOUBT = ("requested", "unknown")  # the courier may hold it: look it up first
 IN_FLIGHT_SECONDS = 120
 
 
-def adapter_for(shop: Shop, settings: LabelSettings) -> Courier:
+def adapter_for(shop: Shop, settings: LabelSettings, courier: str | None = None) -> Courier:
+    """The shop's courier adapter (or ``courier``'s: a shipment keeps the one that made it)."""
+    key = courier or settings.courier
     values = settings.as_values()
     values["tracking_url"] = _tracking_url(shop.id)
-    return couriers.build(settings.courier, values, courier_credentials(shop, settings.courier))
+    return couriers.build(key, values, courier_credentials(shop, key))
 
 
 def _tracking_url(shop_id: int) -> str:
@@ -108,6 +110,8 @@ def create_shipment(
     shop = db.session.get(Shop, shop_id)
     if order is None or shop is None:
         raise LookupError(f"no order {order_id} in shop {shop_id}")
+    if order.cancelled:
+        raise LookupError("order is cancelled")
     settings = load(shop_id)
     shipment_id = _ensure_row(shop_id, order, parcel_index, settings)
     shipment = scope.get(Shipment, shipment_id, for_update=True)
@@ -205,7 +209,7 @@ def ensure_label(shop: Shop, shipment: Shipment) -> bytes | None:
     """The stored label, fetched from the courier first if it was not ready at creation."""
     if shipment.label is not None or not shipment.carrier_shipment_id:
         return shipment.label
-    adapter = adapter_for(shop, load(shop.id))
+    adapter = adapter_for(shop, load(shop.id), shipment.courier)
     shipment.label = adapter.get_labels([shipment.carrier_shipment_id], shipment.label_format)  # type: ignore[arg-type]
     db.session.commit()
     return shipment.label

@@ -335,3 +335,54 @@ def test_a_shipment_being_requested_right_now_is_not_requested_again(shop, confi
         create_order_shipment(shop.id, order.id)
     assert search.call_count == 1
     assert create.call_count == 2
+
+
+def test_cancelling_the_order_cancels_its_own_label(
+    shop, configure, pay, post_demo_webhook, run_jobs
+):
+    configure()
+    pay()
+    post_demo_webhook(
+        "order/cancelled", order_payload(updated_at="2026-11-20T12:00:00Z"), delivery_id="cancel"
+    )
+    run_jobs()
+    assert [s.status for s in shipments(shop)] == ["cancelled"]
+
+
+@responses.activate
+def test_cancelled_order_cancels_the_inpost_shipment_or_keeps_inposts_refusal(
+    shop, configure, pay, post_demo_webhook, run_jobs
+):
+    configure(courier="inpost", service="inpost_courier_standard", credentials=INPOST_CREDENTIALS)
+    confirmed = {
+        **fixture_json("inpost/shipment_created_response.json"),
+        "status": "confirmed",
+        "tracking_number": "602677439331630337653846",
+    }
+    responses.post(f"{INPOST}/v1/organizations/1234/shipments", json=confirmed, status=201)
+    responses.get(f"{INPOST}/v1/shipments/49/label", body=b"%PDF-1.4")
+    refusal = {"status": 400, "error": "invalid_action", "message": "Shipment already dispatched"}
+    delete = responses.delete(f"{INPOST}/v1/shipments/49", json=refusal, status=400)
+    pay()
+
+    post_demo_webhook(
+        "order/cancelled", order_payload(updated_at="2026-11-20T12:00:00Z"), delivery_id="cancel"
+    )
+    run_jobs()
+
+    [shipment] = shipments(shop)
+    assert delete.call_count == 1
+    assert shipment.status == "created"
+    assert shipment.error == "not cancelled at inpost: Shipment already dispatched"
+
+
+def test_a_label_job_for_an_order_cancelled_meanwhile_creates_nothing(
+    shop, configure, record_order
+):
+    configure(trigger="manual")
+    order = record_order()
+    order.cancelled = True
+    db.session.commit()
+
+    assert create_order_shipment(shop.id, order.id) == "order cancelled"
+    assert shipments(shop) == []
