@@ -120,12 +120,14 @@ def create_shipment(
         db.session.commit()
         return shipment
     previous = shipment.status
+    # In doubt, only the courier that was asked can say whether it holds the shipment.
+    courier = shipment.courier if previous in IN_DOUBT else settings.courier
     try:
-        adapter = adapter_for(shop, settings)
+        adapter = adapter_for(shop, settings, courier)
         request = build_request(shop, order, shipment, settings)
     except CourierError as exc:  # our side is wrong (settings, address): nothing was sent
         return _finish(shipment, "failed", str(exc))
-    shipment.courier, shipment.label_format = settings.courier, settings.label_format
+    shipment.courier, shipment.label_format = courier, settings.label_format
     shipment.request = _plain(request)
     shipment.status = "requested"
     db.session.commit()

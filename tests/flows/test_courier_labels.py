@@ -386,3 +386,26 @@ def test_a_label_job_for_an_order_cancelled_meanwhile_creates_nothing(
 
     assert create_order_shipment(shop.id, order.id) == "order cancelled"
     assert shipments(shop) == []
+
+
+@responses.activate
+def test_a_shipment_in_doubt_is_looked_up_at_the_courier_that_was_asked(
+    shop, configure, record_order
+):
+    configure(courier="inpost", service="inpost_courier_standard", credentials=INPOST_CREDENTIALS)
+    responses.post(f"{INPOST}/v1/organizations/1234/shipments", body=requests.ReadTimeout("lost"))
+    order = record_order()
+    with pytest.raises(Exception, match="no answer"):
+        create_order_shipment(shop.id, order.id)
+    configure(courier="own")  # the merchant switches courier while InPost's answer is unknown
+    confirmed = {
+        **fixture_json("inpost/shipment_created_response.json"),
+        "status": "confirmed",
+        "tracking_number": "602677439331630337653846",
+    }
+    responses.get(f"{INPOST}/v1/organizations/1234/shipments", json={"items": [confirmed]})
+    responses.get(f"{INPOST}/v1/shipments/49/label", body=b"%PDF-1.4 inpost")
+
+    assert create_order_shipment(shop.id, order.id) == "created"
+    [shipment] = shipments(shop)
+    assert (shipment.courier, shipment.tracking_number) == ("inpost", "602677439331630337653846")
