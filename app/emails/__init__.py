@@ -5,7 +5,13 @@
 """
 
 from app.emails.i18n import LOCALES, resolve_locale
-from app.emails.rendering import TEMPLATES, EmailContent, TemplateContextError, render_email
+from app.emails.rendering import (
+    TEMPLATES,
+    EmailContent,
+    TemplateContextError,
+    render_email,
+    render_sms,
+)
 
 __all__ = [
     "LOCALES",
@@ -13,5 +19,6 @@ __all__ = [
     "EmailContent",
     "TemplateContextError",
     "render_email",
+    "render_sms",
     "resolve_locale",
 ]

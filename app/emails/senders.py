@@ -134,13 +134,21 @@ class FileOutboxSender:
 
     def send(self, msg: OutgoingEmail) -> str:
         os.makedirs(self.directory, exist_ok=True)
-        digest = hashlib.sha256(msg.message_id.encode()).hexdigest()[:16]
-        path = os.path.join(self.directory, f"{digest}.eml")
+        path = self._path(msg.message_id)
         tmp = f"{path}.tmp"
         with open(tmp, "wb") as handle:
             handle.write(to_mime(msg).as_bytes())
         os.replace(tmp, path)  # readers never see half a message
         return path
+
+    def was_accepted(self, message_id: str) -> bool:
+        """Whether this message is already in the outbox: a retry after a crash between the
+        write and our commit can ask instead of sending again."""
+        return os.path.exists(self._path(message_id))
+
+    def _path(self, message_id: str) -> str:
+        digest = hashlib.sha256(message_id.encode()).hexdigest()[:16]
+        return os.path.join(self.directory, f"{digest}.eml")
 
 
 def sender_from_url(url: str, base_dir: str = ".") -> Sender:

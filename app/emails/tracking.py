@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -63,7 +64,10 @@ def click_tracker(shop_id: int, message_id: int) -> Callable[[str], str]:
 
 
 def unsubscribe_url(shop_id: int, email: str, locale: str, customer_id: int | None = None) -> str:
-    return _url(UNSUBSCRIBE_PATH, "unsubscribe", [shop_id, email.lower(), customer_id, locale])
+    """The signed link; it names the customer by id when it can, so the address itself does
+    not travel in URLs (and so into proxy and access logs)."""
+    address = None if customer_id is not None else email.strip().lower()
+    return _url(UNSUBSCRIBE_PATH, "unsubscribe", [shop_id, customer_id, address, locale])
 
 
 def list_unsubscribe_headers(url: str) -> dict[str, str]:
@@ -125,10 +129,23 @@ def is_suppressed(shop_id: int, address: str, channel: str = "email") -> bool:
     return found is not None
 
 
-def read_unsubscribe(token: str) -> tuple[int, str, int | None, str]:
-    """(shop id, email, customer id, locale) from an unsubscribe token."""
-    shop_id, email, customer_id, locale = _load("unsubscribe", token)
-    return int(shop_id), str(email), customer_id, str(locale)
+@dataclass(frozen=True)
+class UnsubscribeLink:
+    shop_id: int
+    email: str
+    customer_id: int | None
+    locale: str
+
+
+def read_unsubscribe(token: str) -> UnsubscribeLink:
+    """Who the link unsubscribes; InvalidToken if forged, or if the customer was erased."""
+    shop_id, customer_id, address, locale = _load("unsubscribe", token)
+    if customer_id is not None:
+        customer = ShopScope(int(shop_id)).get(Customer, int(customer_id))
+        address = customer.email if customer is not None else None
+    if not address:
+        raise InvalidToken("the customer of this link no longer exists")
+    return UnsubscribeLink(int(shop_id), str(address), customer_id, str(locale))
 
 
 def unsubscribe(shop_id: int, email: str, customer_id: int | None = None) -> int:
@@ -138,6 +155,7 @@ def unsubscribe(shop_id: int, email: str, customer_id: int | None = None) -> int
     from the platform: the shopper told us directly.
     """
     scope = ShopScope(shop_id)
+    email = email.strip().lower()
     insert_ignoring_conflict(
         Suppression,
         {"shop_id": shop_id, "channel": "email", "address": email, "reason": "unsubscribe"},
@@ -151,19 +169,18 @@ def unsubscribe(shop_id: int, email: str, customer_id: int | None = None) -> int
         ).first()
     cancelled = 0
     if customer is not None:
-        if customer.email_consent != "withdrawn":
-            customer.email_consent = "withdrawn"
-            customer.email_consent_at = utcnow()
-            customer.email_consent_source = "unsubscribe"
         cancelled = cancel_runs(
             shop_id,
             "unsubscribed",
             FlowRun.customer_id == customer.id,
             FlowRun.flow_key.notin_(TRANSACTIONAL_FLOWS),
         )
-        scope.add(
-            AuditLog(actor="customer", action="unsubscribed", subject=f"customer:{customer.id}")
-        )
+        if customer.email_consent != "withdrawn":  # the first unsubscribe is the one recorded
+            customer.email_consent = "withdrawn"
+            customer.email_consent_at = utcnow()
+            customer.email_consent_source = "unsubscribe"
+            subject = f"customer:{customer.id}"
+            scope.add(AuditLog(actor="customer", action="unsubscribed", subject=subject))
     db.session.commit()
     log.info(
         "unsubscribed",

@@ -42,16 +42,20 @@ def unsubscribe(token: str) -> Response:
     """GET shows a confirmation (link scanners follow GETs, so GET changes nothing);
     POST unsubscribes: the page's button and RFC 8058 one-click both land here and get 200."""
     try:
-        shop_id, email, customer_id, locale = tracking.read_unsubscribe(token)
+        link = tracking.read_unsubscribe(token)
     except tracking.InvalidToken:
         abort(404)
-    shop = db.session.get(Shop, shop_id)
+    shop = db.session.get(Shop, link.shop_id)
     if shop is None:
         abort(404)
     done = request.method == "POST"
     if done:
-        tracking.unsubscribe(shop_id, email, customer_id)
+        tracking.unsubscribe(link.shop_id, link.email, link.customer_id)
     page = render_page(
-        "unsubscribe.html", locale, shop_name=shop.name or shop.domain, email=email, done=done
+        "unsubscribe.html",
+        link.locale,
+        shop_name=shop.name or shop.domain,
+        email=link.email,
+        done=done,
     )
     return Response(page, status=200, mimetype="text/html", headers=NO_STORE)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -20,6 +22,14 @@ class SmtpHandler:
     received: list[EmailMessage] = field(default_factory=list)
     envelopes: list[Any] = field(default_factory=list)
     reply: str = "250 Message accepted for delivery"
+    rcpt_reply: str = "250 OK"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.rcpt_reply.startswith("250"):
+            envelope.rcpt_tos.append(address)
+        return self.rcpt_reply
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.reply.startswith("250"):
@@ -47,15 +57,22 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture()
-def smtp_server() -> Iterator[SmtpServer]:
+@contextmanager
+def _serving(**options: Any) -> Iterator[SmtpServer]:
+    """A real SMTP server on a free local port for the duration of the block."""
     handler = SmtpHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), **options)
     controller.start()
     try:
         yield SmtpServer(controller.hostname, controller.port, handler)
     finally:
         controller.stop()
+
+
+@pytest.fixture()
+def smtp_server() -> Iterator[SmtpServer]:
+    with _serving() as server:
+        yield server
 
 
 ITEMS = [
@@ -165,8 +182,6 @@ SMTP_USER, SMTP_PASSWORD = "mailer", "s3cret-pass"
 @pytest.fixture()
 def starttls_smtp_server(tls_files: TlsFiles) -> Iterator[SmtpServer]:
     """A server that requires STARTTLS and then a login, like a real submission port."""
-    import ssl
-
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
@@ -176,24 +191,20 @@ def starttls_smtp_server(tls_files: TlsFiles) -> Iterator[SmtpServer]:
         )
         return AuthResult(success=ok, handled=False)
 
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(tls_files.cert, tls_files.key)
-    handler = SmtpHandler()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=_free_port(),
-        tls_context=context,
+    with _serving(
+        tls_context=_server_tls(tls_files),
         require_starttls=True,
         authenticator=authenticate,
         auth_require_tls=True,
         auth_required=True,
-    )
-    controller.start()
-    try:
-        yield SmtpServer(controller.hostname, controller.port, handler)
-    finally:
-        controller.stop()
+    ) as server:
+        yield server
+
+
+def _server_tls(tls_files: TlsFiles) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tls_files.cert, tls_files.key)
+    return context
 
 
 @pytest.fixture()
@@ -257,3 +268,19 @@ def make_message(make_run: Callable[..., Any]) -> Callable[..., Any]:
         return row
 
     return make
+
+
+@pytest.fixture()
+def tls_smtp_server(tls_files: TlsFiles) -> Iterator[SmtpServer]:
+    """Implicit TLS from the first byte (smtps, port 465 style)."""
+    with _serving(ssl_context=_server_tls(tls_files)) as server:
+        yield server
+
+
+@pytest.fixture()
+def silent_server() -> Iterator[tuple[str, int]]:
+    """Accepts connections and never says a word: a hung mail server."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        yield "127.0.0.1", int(listener.getsockname()[1])

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import os
 import ssl
+import time
 
 import pytest
 from flask import Flask
 
-from app.config import ConfigError, load
+from app.config import SETTINGS, ConfigError, load
 from app.emails.senders import (
     FileOutboxSender,
     OutgoingEmail,
@@ -67,6 +68,20 @@ def test_smtp_4xx_is_a_temporary_failure(smtp_server: SmtpServer) -> None:
     assert smtp_server.received == []
 
 
+def test_greylisted_recipient_is_a_temporary_failure(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.rcpt_reply = "450 4.2.0 Greylisted, try again in 5 minutes"
+
+    with pytest.raises(TemporaryFailure, match="450"):
+        _smtp(smtp_server).send(_email())
+
+
+def test_unknown_recipient_is_a_permanent_failure(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.rcpt_reply = "550 5.1.1 No such user"
+
+    with pytest.raises(PermanentFailure, match="550"):
+        _smtp(smtp_server).send(_email())
+
+
 def test_smtp_5xx_is_a_permanent_failure(smtp_server: SmtpServer) -> None:
     smtp_server.handler.reply = "550 5.1.1 Mailbox does not exist"
 
@@ -92,6 +107,15 @@ def test_file_outbox_writes_one_eml_per_message_even_when_sent_twice(tmp_path: o
     assert sorted(f.endswith(".eml") for f in os.listdir(str(tmp_path))) == [True, True]
     with open(first, "rb") as handle:
         assert b"Message-ID: <run-7-step-0@storeflow.test>" in handle.read()
+
+
+def test_file_outbox_tells_whether_it_already_holds_a_message(tmp_path: object) -> None:
+    outbox = FileOutboxSender(str(tmp_path))
+
+    assert outbox.was_accepted("<run-7-step-0@storeflow.test>") is False
+    outbox.send(_email())
+    assert outbox.was_accepted("<run-7-step-0@storeflow.test>") is True
+    assert outbox.was_accepted("<run-7-step-1@storeflow.test>") is False
 
 
 @pytest.mark.parametrize(
@@ -185,11 +209,34 @@ def test_mail_url_with_another_scheme_stops_start_up() -> None:
 
 
 def test_production_needs_an_explicit_mail_url() -> None:
-    env = {
-        "STOREFLOW_ENV": "production",
-        "STOREFLOW_SECRET_KEY": "k",
-        "STOREFLOW_ENCRYPTION_KEYS": "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE=",
-    }
+    # Every other secret set (to its development value), so only the mail URL is missing.
+    env = {"STOREFLOW_ENV": "production"}
+    for setting in SETTINGS:
+        if setting.secret and setting.key != "MAIL_URL":
+            value = setting.default
+            env[f"STOREFLOW_{setting.key}"] = ",".join(value) if isinstance(value, list) else value
     with pytest.raises(ConfigError, match="STOREFLOW_MAIL_URL"):
         load(env)
     assert load({**env, "STOREFLOW_MAIL_URL": "smtps://u:p@smtp.example.com"})["MAIL_URL"]
+
+
+def test_implicit_tls_delivers_the_message(
+    tls_smtp_server: SmtpServer, tls_files: TlsFiles
+) -> None:
+    sender = sender_from_url(f"smtps://{tls_smtp_server.host}:{tls_smtp_server.port}")
+    assert isinstance(sender, SmtpSender)
+    sender.ssl_context = ssl.create_default_context(cafile=tls_files.cert)
+
+    sender.send(_email())
+
+    assert [m["Message-ID"] for m in tls_smtp_server.received] == ["<run-7-step-0@storeflow.test>"]
+
+
+def test_a_hung_server_times_out_as_a_temporary_failure(silent_server: tuple[str, int]) -> None:
+    host, port = silent_server
+    sender = SmtpSender(host, port, security="none", timeout=0.5)
+
+    started = time.monotonic()
+    with pytest.raises(TemporaryFailure):
+        sender.send(_email())
+    assert time.monotonic() - started < 5

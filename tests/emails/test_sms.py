@@ -121,3 +121,12 @@ def test_shop_gateway_comes_from_its_credentials_or_settings(
     assert get_sms_sender(with_token) == SmsapiSender(token="t", sender_name="X")
     assert isinstance(get_sms_sender(with_outbox), FileSmsOutbox)
     assert get_sms_sender(without) is None
+
+
+def test_file_sms_outbox_is_never_used_in_production(
+    app: Flask, make_shop: Callable[..., Shop], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = make_shop(settings={"sms_gateway": "outbox"})
+    monkeypatch.setitem(app.config, "STOREFLOW_ENV", "production")
+
+    assert get_sms_sender(shop) is None

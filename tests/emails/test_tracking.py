@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -139,6 +140,7 @@ def test_unsubscribing_twice_keeps_one_suppression(
 
     assert db.session.scalar(sa.select(sa.func.count(Suppression.id))) == 1
     assert _fresh(customer).email_consent == "withdrawn"
+    assert db.session.scalars(sa.select(AuditLog.action)).all() == ["unsubscribed"]
 
 
 def test_unsubscribe_of_one_shop_leaves_another_shops_customer_alone(
@@ -152,6 +154,28 @@ def test_unsubscribe_of_one_shop_leaves_another_shops_customer_alone(
     assert _fresh(customer).email_consent == "granted"
     assert db.session.scalars(sa.select(Suppression.shop_id)).all() == [other.id]
     assert not tracking.is_suppressed(customer.shop_id, "ola@example.com")
+
+
+def test_unsubscribe_link_does_not_carry_the_address(
+    app: Flask, shop: Shop, customer: Customer
+) -> None:
+    token = tracking.unsubscribe_url(shop.id, "ola@example.com", "pl", customer.id).rsplit("/")[-1]
+    payload = token.split(".")[0]
+
+    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    assert b"ola@example.com" not in decoded
+    assert tracking.read_unsubscribe(token).email == "ola@example.com"
+
+
+def test_unsubscribe_link_of_an_erased_customer_is_gone(
+    client: FlaskClient, shop: Shop, customer: Customer
+) -> None:
+    url = _path(tracking.unsubscribe_url(shop.id, "ola@example.com", "pl", customer.id))
+    customer.email = None
+    db.session.commit()
+
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
 
 
 def test_list_unsubscribe_headers_follow_rfc_8058() -> None:
