@@ -94,16 +94,52 @@ def draw_and_merge() -> bytes:
     return render_many(contents)
 
 
-def end_to_end() -> bytes:
+def _paid_orders(shop_id: int) -> list[int]:
+    """A shop's COUNT paid orders without shipments, as bulk print finds them."""
+    from app.models import Order, ShopScope, db
+
+    scope, start = ShopScope(shop_id), datetime(2026, 11, 1, tzinfo=UTC)
+    address = {"name": "Anna Kowalska", "address1": "Długa 12", "city": "Kraków", "zip": "31-146"}
+    orders = [
+        scope.add(
+            Order(
+                platform_order_id=str(n),
+                order_number=str(n),
+                paid=True,
+                total=Decimal("99"),
+                shipping_address=address,
+                placed_at=start + timedelta(seconds=n),
+            )
+        )
+        for n in range(COUNT)
+    ]
+    db.session.commit()
+    return [order.id for order in orders]
+
+
+def _bench_shop() -> int:
+    from app.labels import settings as label_settings
+    from app.labels.demo import DEMO_SENDER
+    from app.models import Shop, db
+
+    shop = Shop(platform="demo", domain=f"bench-{time.time_ns()}.example", status="active")
+    db.session.add(shop)
+    db.session.commit()
+    settings = label_settings.LabelSettings(
+        enabled=True, courier="own", trigger="manual", sender=DEMO_SENDER
+    )
+    label_settings.save(shop.id, settings)
+    db.session.commit()
+    return shop.id
+
+
+def end_to_end() -> tuple[float, float, bytes]:
     from flask_migrate import upgrade
 
     from app import MIGRATIONS_DIR, create_app
     from app.config import config_for_tests
     from app.dev import start_embedded_redis
-    from app.labels import settings as label_settings
     from app.labels.bulk import bulk_print
-    from app.labels.demo import DEMO_SENDER
-    from app.models import Order, Shop, ShopScope, db
 
     database = os.environ.get("STOREFLOW_BENCH_DATABASE_URL") or (
         f"sqlite:///{tempfile.mkdtemp(prefix='storeflow-bench-')}/bench.db"
@@ -115,41 +151,9 @@ def end_to_end() -> bytes:
         app = create_app(config_for_tests(database, redis_url))
         with app.app_context():
             upgrade(directory=MIGRATIONS_DIR)
-            shop = Shop(platform="demo", domain=f"bench-{time.time_ns()}.example", status="active")
-            db.session.add(shop)
-            db.session.commit()
-            label_settings.save(
-                shop.id,
-                label_settings.LabelSettings(
-                    enabled=True, courier="own", trigger="manual", sender=DEMO_SENDER
-                ),
-            )
-            scope, start = ShopScope(shop.id), datetime(2026, 11, 1, tzinfo=UTC)
-            address = {
-                "name": "Anna Kowalska",
-                "address1": "Długa 12",
-                "city": "Kraków",
-                "zip": "31-146",
-                "country_code": "PL",
-            }
-            orders = [
-                scope.add(
-                    Order(
-                        platform_order_id=str(n),
-                        order_number=str(n),
-                        paid=True,
-                        total=Decimal("99"),
-                        shipping_address=address,
-                        placed_at=start + timedelta(seconds=n),
-                    )
-                )
-                for n in range(COUNT)
-            ]
-            db.session.commit()
-            ids = [o.id for o in orders]
-            elapsed, peak, pdf = measure(lambda: bulk_print(shop.id, ids).pdf or b"")
-            end_to_end.result = (elapsed, peak, pdf)  # type: ignore[attr-defined]
-            return pdf
+            shop_id = _bench_shop()
+            ids = _paid_orders(shop_id)
+            return measure(lambda: bulk_print(shop_id, ids).pdf or b"")
     finally:
         if redis_proc is not None:
             redis_proc.terminate()
@@ -159,8 +163,7 @@ def main() -> None:
     rows = []
     elapsed, peak, pdf = measure(draw_and_merge)
     rows.append(("draw + merge (no database)", elapsed, peak, pdf))
-    end_to_end()
-    elapsed, peak, pdf = end_to_end.result  # type: ignore[attr-defined]
+    elapsed, peak, pdf = end_to_end()
     rows.append(("end to end (orders → shipments → PDF)", elapsed, peak, pdf))
     print(f"\n{COUNT} own labels into one PDF")
     head = ("path", "pages", "seconds", "labels/s", "peak MiB", "PDF MiB")

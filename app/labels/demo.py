@@ -48,14 +48,9 @@ def seed_settings(shop: Shop) -> None:
         )
 
 
-def paid_order_delivery(shop: Shop, number: str | None, cod: bool) -> tuple[bytes, dict[str, str]]:
-    """A signed order/paid delivery for the demo connector."""
-    # Deliveries are stored at once (orders only once a worker ran): count those.
-    count = len(ShopScope(shop.id).all(WebhookDelivery, WebhookDelivery.topic == "order/paid"))
-    number = number or str(1001 + count)
+def _paid_order(shop: Shop, number: str, cod: bool, now: str) -> dict[str, object]:
     first, last, street, city, postal = random.choice(CUSTOMERS)
-    now = datetime.now(UTC).isoformat()
-    payload = {
+    return {
         "id": f"demo-{number}",
         "number": number,
         "customer": {
@@ -80,7 +75,15 @@ def paid_order_delivery(shop: Shop, number: str | None, cod: bool) -> tuple[byte
         "created_at": now,
         "updated_at": now,
     }
-    body = json.dumps(payload).encode()
+
+
+def paid_order_delivery(shop: Shop, number: str | None, cod: bool) -> tuple[bytes, dict[str, str]]:
+    """A signed order/paid delivery for the demo connector."""
+    # Deliveries are stored at once (orders only once a worker ran): count those.
+    count = len(ShopScope(shop.id).all(WebhookDelivery, WebhookDelivery.topic == "order/paid"))
+    number = number or str(1001 + count)
+    now = datetime.now(UTC).isoformat()
+    body = json.dumps(_paid_order(shop, number, cod, now)).encode()
     signature = base64.b64encode(hmac_sha256(shop.credentials["webhook_secret"], body)).decode()
     headers = {
         "Content-Type": "application/json",
