@@ -20,6 +20,7 @@ from app.flows import LISTENERS
 from app.labels import settings as label_settings
 from app.labels.cancel import cancel_order_shipments
 from app.labels.notice import send_shipping_notice
+from app.labels.privacy import erase_redacted_shipments
 from app.labels.shipments import create_shipment
 from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
 
@@ -118,3 +119,4 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
 
 # A listener, not a step flow: labels have no timed steps for the engine to advance.
 LISTENERS.append(on_order_event)
+LISTENERS.append(erase_redacted_shipments)
