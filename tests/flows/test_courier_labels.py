@@ -211,6 +211,7 @@ def test_timeout_after_inpost_created_the_shipment_does_not_create_a_second_one(
         **fixture_json("inpost/shipment_created_response.json"),
         "status": "confirmed",
         "tracking_number": "602677439331630337653846",
+        "reference": "#5001#1",  # our shipment row's reference
     }
     create = responses.post(
         f"{INPOST}/v1/organizations/1234/shipments", body=requests.ReadTimeout("lost answer")
@@ -402,6 +403,7 @@ def test_a_shipment_in_doubt_is_looked_up_at_the_courier_that_was_asked(
         **fixture_json("inpost/shipment_created_response.json"),
         "status": "confirmed",
         "tracking_number": "602677439331630337653846",
+        "reference": "#5001#1",
     }
     responses.get(f"{INPOST}/v1/organizations/1234/shipments", json={"items": [confirmed]})
     responses.get(f"{INPOST}/v1/shipments/49/label", body=b"%PDF-1.4 inpost")

@@ -143,10 +143,12 @@ def test_find_shipment_searches_by_our_reference(inpost):
         **fixture_json("inpost/shipment_created_response.json"),
         "status": "confirmed",
         "tracking_number": "602677439331630337653846",
+        "reference": "1001#7",
     }
+    someone_elses = {**confirmed, "id": 50, "reference": "1001#8", "tracking_number": "6026"}
     search = responses.get(
         f"{PRODUCTION}/v1/organizations/{ORG}/shipments",
-        json={"count": 1, "page": 1, "per_page": 25, "items": [confirmed]},
+        json={"count": 2, "page": 1, "per_page": 25, "items": [someone_elses, confirmed]},
     )
 
     found = inpost.find_shipment(make_request(idempotency_key="1001#7"))
@@ -180,3 +182,11 @@ def test_phone_numbers_are_sent_as_nine_national_digits_and_empty_fields_are_lef
 
     assert body["receiver"]["phone"] == "600100200"
     assert "email" not in body["receiver"] and "company_name" not in body["receiver"]
+
+
+@responses.activate
+def test_find_shipment_never_adopts_a_shipment_with_another_reference(inpost):
+    other = {**fixture_json("inpost/shipment_created_response.json"), "reference": "999#1"}
+    responses.get(f"{PRODUCTION}/v1/organizations/{ORG}/shipments", json={"items": [other]})
+
+    assert inpost.find_shipment(make_request(idempotency_key="1001#7")) is None

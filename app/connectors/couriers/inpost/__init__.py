@@ -75,7 +75,7 @@ class InPost:
             f"/v1/organizations/{self.organization_id}/shipments",
             params={"reference": request.idempotency_key},
         )
-        found = mapping.parse_search(data)
+        found = mapping.parse_search(data, request.idempotency_key)
         return self._confirmed(found) if found else None
 
     def get_labels(self, ids: list[str], label_format: LabelFormat) -> bytes:

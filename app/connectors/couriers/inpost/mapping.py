@@ -144,9 +144,13 @@ def parse_shipment(data: dict[str, Any]) -> ShipmentResult:
     )
 
 
-def parse_search(data: dict[str, Any]) -> ShipmentResult | None:
-    items = data.get("items") or []
-    return parse_shipment(items[0]) if items else None
+def parse_search(data: dict[str, Any], reference: str) -> ShipmentResult | None:
+    """The listed shipment carrying our reference. Checked here, not trusted to the filter:
+    adopting someone else's shipment would be worse than finding none."""
+    for item in data.get("items") or []:
+        if item.get("reference") == reference:
+            return parse_shipment(item)
+    return None
 
 
 def parse_error(data: Any) -> str:
