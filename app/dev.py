@@ -77,6 +77,9 @@ def main() -> None:
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         shop_name = demo.seed().name
+        from app.labels.demo import demo_labels_url
+
+        labels_url = demo_labels_url()
     base = env["STOREFLOW_PUBLIC_URL"]
     print(
         f"\nStoreflow is starting\n  database: {env['STOREFLOW_DATABASE_URL']}"
@@ -85,6 +88,7 @@ def main() -> None:
         f"\n  health    {base}/healthz\n",
         flush=True,
     )
+    print(f"  labels    {labels_url}  (pay a demo order there, print labels)\n", flush=True)
     bin_dir = Path(sys.executable).parent
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     honcho = subprocess.Popen(
