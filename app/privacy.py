@@ -43,6 +43,7 @@ def _find_customer(shop_id: int, contact: ev.Contact) -> Customer | None:
 def apply_customer_redact(event: ev.CustomerRedact) -> None:
     """Erase a customer's personal data; orders stay, anonymised, for the shop's totals."""
     from app.records import cancel_runs  # records imports this module for its APPLIERS
+
     scope = ShopScope(event.shop_id)
     customer = _find_customer(event.shop_id, event.customer)
     emails = {e for e in (event.customer.email and event.customer.email.lower(),) if e}
@@ -84,6 +85,7 @@ def apply_customer_redact(event: ev.CustomerRedact) -> None:
 def apply_shop_redact(event: ev.ShopRedact) -> None:
     """Erase all personal data of a shop that left 48 h ago; anonymous totals remain."""
     from app.records import cancel_runs  # records imports this module for its APPLIERS
+
     scope = ShopScope(event.shop_id)
     cancel_runs(event.shop_id, "shop_redacted")
     db.session.execute(
