@@ -39,6 +39,20 @@ def dispatch(event: Event) -> None:
     engine.dispatch(event)
 
 
-from app.flows import abandoned_cart, attribution  # noqa: E402  (they register themselves)
+from app.flows import (  # noqa: E402  (they register themselves)
+    abandoned_cart,
+    attribution,
+    cross_sell,
+    reactivation,
+)
 
-__all__ = ["LISTENERS", "REGISTRY", "abandoned_cart", "attribution", "dispatch", "register"]
+__all__ = [
+    "LISTENERS",
+    "REGISTRY",
+    "abandoned_cart",
+    "attribution",
+    "cross_sell",
+    "dispatch",
+    "reactivation",
+    "register",
+]
