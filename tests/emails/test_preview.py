@@ -155,9 +155,9 @@ def test_preview_command_writes_html_and_text(
     )
 
     assert result.exit_code == 0, result.output
-    assert "Ne este dor de tine" in result.output
+    assert "Îți mai amintești de noi?" in result.output
     assert "<!doctype html>" in out.read_text()
-    assert "Vizitează magazinul" in (tmp_path / "preview.html.txt").read_text()
+    assert "Aruncă o privire" in (tmp_path / "preview.html.txt").read_text()
 
 
 def test_preview_command_reports_a_missing_shop(app: Flask, tmp_path: Path) -> None:
