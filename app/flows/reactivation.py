@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from app import events as ev
 from app.emails.context import shop_branding, shop_url
@@ -37,6 +38,7 @@ from app.flows.settings import COMMON_SETTINGS
 from app.models import Customer, FlowRun, Message, Shop, ShopScope, db
 
 KEY = "reactivation"
+_SEATS = "reactivation_seats"  # session.info key: {shop id: (day, customers enrolled on it)}
 _RFM_FLOOR = {
     "recency": "min_recency_score",
     "frequency": "min_frequency_score",
@@ -52,7 +54,7 @@ def _on_idle(event: ev.Event, settings: Settings) -> list[Enrollment]:
     if not meets_rfm_floor(customer, settings):
         return []
     now = clock.now()
-    day = first_day_with_room(event.shop_id, now.date(), int(settings["daily_enrollment_cap"]))
+    day = _take_seat(event.shop_id, now.date(), int(settings["daily_enrollment_cap"]))
     context = {"email": customer.email, "enroll_day": day.isoformat(), "idle_days": event.days_idle}
     anchor = now + timedelta(days=(day - now.date()).days)
     return [Enrollment(f"customer:{customer.id}", customer.id, anchor, context)]
@@ -67,12 +69,17 @@ def meets_rfm_floor(customer: Customer, settings: Settings) -> bool:
 
 
 def first_day_with_room(shop_id: int, today: date, cap: int) -> date:
-    """The day this enrollment counts against: today, or the first later day under the cap.
+    """The day this enrollment counts against: today, or the first later day under the cap."""
+    return _next_seat(shop_id, today, cap)[0]
+
+
+def _next_seat(shop_id: int, today: date, cap: int) -> tuple[date, int]:
+    """(day with room, customers already enrolled on it).
 
     Every run ever enrolled on a day keeps its place (ended ones too), so days fill in order
     and only the latest day in use can have room: one grouped query, not a walk over days.
     """
-    day = FlowRun.context["enroll_day"].as_string()
+    day = _enroll_day()
     latest = db.session.execute(
         ShopScope(shop_id)
         .select(FlowRun, FlowRun.flow_key == KEY, day >= today.isoformat())
@@ -82,9 +89,33 @@ def first_day_with_room(shop_id: int, today: date, cap: int) -> date:
         .limit(1)
     ).first()
     if latest is None:
-        return today
+        return today, 0
     last_day, taken = date.fromisoformat(latest[0]), int(latest[1])
-    return last_day if taken < cap else last_day + timedelta(days=1)
+    return (last_day, taken) if taken < cap else (last_day + timedelta(days=1), 0)
+
+
+def _enroll_day() -> sa.ColumnElement[str]:
+    return FlowRun.context["enroll_day"].as_string()
+
+
+def _take_seat(shop_id: int, today: date, cap: int) -> date:
+    """The enrollment day of the next customer, counted in memory within the transaction.
+
+    A first scan emits thousands of ``CustomerIdle`` in one transaction; asking the database
+    for the latest day each time would re-read every waiting run for every customer.
+    """
+    seats: dict[int, tuple[date, int]] = db.session.info.setdefault(_SEATS, {})
+    day, taken = seats[shop_id] if shop_id in seats else _next_seat(shop_id, today, cap)
+    if taken >= cap:
+        day, taken = day + timedelta(days=1), 0
+    seats[shop_id] = (day, taken + 1)
+    return day
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_seats(session: Session, transaction: Any) -> None:
+    # What another transaction enrolled is only known to the database: count anew.
+    session.info.pop(_SEATS, None)
 
 
 def compose(
