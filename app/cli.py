@@ -121,6 +121,10 @@ def demo_winback(email: str | None) -> None:
 
     # A new customer each time: the scan never picks the same one twice within the cooldown.
     email = email or f"marek-{uuid.uuid4().hex[:6]}@example.com"
-    _shop, response = demo_flows.go_idle(email)
+    try:
+        _shop, response, idle = demo_flows.go_idle(email)
+    except TimeoutError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"order/created (120 days ago) for {email}: HTTP {response.status_code}")
-    click.echo("the idle scan is queued; win-back emails follow now and 2 minutes later")
+    click.echo(f"idle scan: {idle} newly idle (those who agreed to marketing get emails)")
+    click.echo("win-back emails now and 2 minutes later")

@@ -4,21 +4,22 @@ Like ``demo_cart``: signed demo-platform webhooks go to our own ``/webhooks/demo
 pipeline runs) and the demo shop's flow is switched on with a fast clock, minutes instead of
 days: the cross-sell email a minute after a paid order; the win-back emails right after the
 idle scan finds a customer whose only order is 120 days old, and two minutes later.
+The commands need the running demo's database (and its web URL), not its Redis.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import requests
 
-from app import queues
 from app.flows import cross_sell, reactivation
 from app.flows.demo_cart import demo_shop, order_payload, post
 from app.flows.settings import save_settings
-from app.models import Recommendation, Shop, ShopScope, db, utcnow
+from app.models import Order, Recommendation, Shop, ShopScope, db, utcnow
 
 _NO_WAITING = {"quiet_hours_enabled": False, "frequency_cap_hours": 0, "holdout_percent": 0}
 CROSS_SELL_FAST = {"email_delay_minutes": 1, "upsell": True, **_NO_WAITING}
@@ -56,13 +57,21 @@ def lapsed_order(email: str, days_ago: int = 120) -> dict[str, Any]:
     """The customer's one order, long ago (created, not paid: it starts no cross-sell)."""
     payload = order_payload(f"demo-{uuid.uuid4().hex[:8]}", email)
     placed = (utcnow() - timedelta(days=days_ago)).isoformat()
-    return {**payload, "paid": False, "created_at": placed, "updated_at": placed}
+    customer = {**payload["customer"], "first_name": "Marek"}
+    return {
+        **payload,
+        "customer": customer,
+        "paid": False,
+        "created_at": placed,
+        "updated_at": placed,
+    }
 
 
-def go_idle(email: str) -> tuple[Shop, requests.Response]:
-    """Post the lapsed order, then queue the idle scan behind it.
+def go_idle(email: str, wait_seconds: float = 30) -> tuple[Shop, requests.Response, int]:
+    """Post the lapsed order, wait for the worker to store it, then run the idle scan here.
 
-    The worker drains the ``events`` queue before ``sync``, so the scan sees the order.
+    The scan runs in this process (as the daily job would in the worker): the command needs
+    the database only, not the Redis the running demo happens to use.
     """
     from app.flows.idle import scan_customers
 
@@ -70,6 +79,16 @@ def go_idle(email: str) -> tuple[Shop, requests.Response]:
     ensure_recommendations(shop)
     save_settings(shop.id, reactivation.FLOW, WINBACK_FAST, enabled=True)
     db.session.commit()
-    response = post(shop, "order/created", lapsed_order(email))
-    queues.enqueue(scan_customers, shop.id)
-    return shop, response
+    payload = lapsed_order(email)
+    response = post(shop, "order/created", payload)
+    _wait_for_order(shop.id, payload["id"], wait_seconds)
+    return shop, response, scan_customers(shop.id)["idle"]
+
+
+def _wait_for_order(shop_id: int, order_id: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while ShopScope(shop_id).first(Order, Order.platform_order_id == order_id) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the worker did not store order {order_id}: is `make run` up?")
+        db.session.rollback()  # a fresh snapshot on the next look
+        time.sleep(0.5)

@@ -17,11 +17,13 @@ from app.models import Message, Recommendation, ShopScope, utcnow
 
 @pytest.fixture()
 def demo_cli(app, client, monkeypatch, run_jobs):
-    """``flask storeflow <command>`` posting to this app instead of a running server, then
-    the worker's turn (events first, then the queued scan)."""
+    """``flask storeflow <command>`` posting to this app instead of a running server, whose
+    worker processes each delivery as it comes."""
 
     def forward(url, data, headers, timeout):
-        return client.post(urlsplit(url).path, data=data, headers=headers)
+        response = client.post(urlsplit(url).path, data=data, headers=headers)
+        run_jobs("events")  # the running demo's worker
+        return response
 
     monkeypatch.setattr(demo_cart.requests, "post", forward)
     runner = app.test_cli_runner()
@@ -73,7 +75,8 @@ def test_idle_demo_customer_gets_both_win_back_emails_the_second_with_a_code(
 ):
     shop = demo.seed()
     sim_clock.current = utcnow()
-    assert "HTTP 200" in demo_cli("demo-winback", "--email", "marek@example.com")
+    output = demo_cli("demo-winback", "--email", "marek@example.com")
+    assert "HTTP 200" in output and "newly idle" in output
     tick(minutes=1)
     (first,) = _mails(outbox)
     assert first["To"] == "marek@example.com"
