@@ -253,3 +253,58 @@ def test_messages_of_the_flow_are_marketing_with_the_right_template(
         "cross_sell",
         "sent",
     )
+
+
+def test_an_order_the_day_after_the_email_is_credited_to_it(
+    cross_sell_shop, sim_clock, shop_events, tick, mailbox
+):
+    shop_events("order/paid", paid_order("o-1", ["2001"]))
+    tick(days=7, minutes=1)
+    assert len(mailbox.received) == 1
+    sim_clock.advance(hours=20)
+    shop_events("order/paid", paid_order("o-2", ["2006"]))
+
+    first = _runs(cross_sell_shop.id)[f"order:{_order_id(cross_sell_shop.id, 'o-1')}"]
+    assert (first.state, first.revenue) == ("converted", 60)
+    assert first.converted_order_id == _order_id(cross_sell_shop.id, "o-2")
+
+
+def test_an_order_paid_late_in_the_evening_is_followed_up_after_quiet_hours(
+    cross_sell_shop, sim_clock, shop_events, tick, mailbox
+):
+    sim_clock.advance(hours=11)  # 21:00 UTC is 22:00 in Warsaw
+    shop_events("order/paid", paid_order("o-1", ["2001"]))
+    tick(days=7, minutes=1)
+    assert mailbox.received == []
+    tick(hours=9, minutes=58)  # 07:59 in Warsaw: still quiet
+    assert mailbox.received == []
+    tick(minutes=2)  # 08:01 in Warsaw
+    assert len(mailbox.received) == 1
+
+
+def test_held_out_customers_get_no_email_but_their_runs_are_counted(
+    cross_sell_shop, sim_clock, shop_events, tick, mailbox
+):
+    save_settings(cross_sell_shop.id, cross_sell.FLOW, {"holdout_percent": 50})
+    db.session.commit()
+    for n in range(20):
+        shop_events(
+            "order/paid",
+            {
+                **paid_order(f"o-{n}", ["2001"]),
+                "customer": {
+                    "id": f"c-{n}",
+                    "email": f"c{n}@example.com",
+                    "accepts_marketing": True,
+                },
+            },
+        )
+    tick(days=7, minutes=1)
+
+    runs = list(_runs(cross_sell_shop.id).values())
+    held_out = [run for run in runs if run.held_out]
+    assert 0 < len(held_out) < 20
+    assert len(mailbox.received) == 20 - len(held_out)
+    assert {m["To"] for m in mailbox.received}.isdisjoint(
+        {run.context["email"] for run in held_out}
+    )
