@@ -244,3 +244,26 @@ def test_settings_are_validated_together_and_the_scan_reads_the_idle_threshold(
     assert scan(winback_shop)["idle"] == 1
     customer = ShopScope(winback_shop.id).first(Customer, Customer.email == SHOPPER)
     assert customer is not None and [r.customer_id for r in _runs(winback_shop.id)] == [customer.id]
+
+
+def test_consent_withdrawn_in_the_shop_stops_the_second_email(
+    winback_shop, sim_clock, shop_events, tick, mailbox
+):
+    from app import events as ev
+
+    shop_events("order/paid", paid_order("o-1", days_ago=120))
+    scan(winback_shop)
+    tick(minutes=1)
+    ev.apply(
+        ev.CustomerUpdated(
+            shop_id=winback_shop.id,
+            customer=ev.Contact(email=SHOPPER, platform_customer_id="c-ola", email_consent=False),
+            updated_at=clock.now(),
+        )
+    )
+    db.session.commit()
+    tick(days=8)
+
+    assert len(mailbox.received) == 1
+    (run,) = _runs(winback_shop.id)
+    assert (run.state, run.end_reason) == ("cancelled", "consent_withdrawn")
