@@ -51,13 +51,27 @@ def _on_idle(event: ev.Event, settings: Settings) -> list[Enrollment]:
     customer = ShopScope(event.shop_id).get(Customer, event.customer_id)
     if customer is None or not customer.email or not customer.is_marketing_allowed("email"):
         return []
-    if not meets_rfm_floor(customer, settings):
+    if not meets_rfm_floor(customer, settings) or _waiting(event.shop_id, customer.id):
         return []
     now = clock.now()
     day = _take_seat(event.shop_id, now.date(), int(settings["daily_enrollment_cap"]))
     context = {"email": customer.email, "enroll_day": day.isoformat(), "idle_days": event.days_idle}
     anchor = now + timedelta(days=(day - now.date()).days)
     return [Enrollment(f"customer:{customer.id}", customer.id, anchor, context)]
+
+
+def _waiting(shop_id: int, customer_id: int) -> bool:
+    """Already enrolled (perhaps queued behind the daily cap for longer than the cooldown):
+    a second idle finding must not move the customer's place or take a second seat."""
+    return (
+        ShopScope(shop_id).first(
+            FlowRun,
+            FlowRun.flow_key == KEY,
+            FlowRun.subject_key == f"customer:{customer_id}",
+            FlowRun.state == "active",
+        )
+        is not None
+    )
 
 
 def meets_rfm_floor(customer: Customer, settings: Settings) -> bool:

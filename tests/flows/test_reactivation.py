@@ -267,3 +267,27 @@ def test_consent_withdrawn_in_the_shop_stops_the_second_email(
     assert len(mailbox.received) == 1
     (run,) = _runs(winback_shop.id)
     assert (run.state, run.end_reason) == ("cancelled", "consent_withdrawn")
+
+
+def test_a_customer_still_queued_behind_the_cap_keeps_their_place_when_found_idle_again(
+    winback_shop, sim_clock, shop_events
+):
+    shop_events("order/paid", paid_order("o-1", "early", days_ago=400))
+    shop_events("order/paid", paid_order("o-2", days_ago=400))
+    switch(winback_shop, daily_enrollment_cap=1, cooldown_days=30)
+    scan(winback_shop)
+    before = {run.subject_key: run.context["enroll_day"] for run in _runs(winback_shop.id)}
+    assert len(set(before.values())) == 2  # one today, one tomorrow
+
+    # Pretend the queue is long: a month on, the second is still waiting and idle again.
+    (queued,) = [
+        r for r in _runs(winback_shop.id) if r.context["enroll_day"] == max(before.values())
+    ]
+    queued.next_step_at = clock.now() + timedelta(days=60)
+    db.session.commit()
+    sim_clock.advance(days=31)
+    scan(winback_shop)
+
+    runs = _runs(winback_shop.id)
+    assert {run.subject_key: run.context["enroll_day"] for run in runs} == before
+    assert len(runs) == 2
