@@ -86,9 +86,11 @@ def order_since(shop_id: int, run: FlowRun) -> Order | None:
     since = run.started_at
     if run.context.get("anchor"):
         since = min(since, datetime.fromisoformat(run.context["anchor"]))
-    return ShopScope(shop_id).first(
-        Order, sa.or_(*match), Order.cancelled.is_(False), Order.placed_at >= since
-    )
+    criteria = [sa.or_(*match), Order.cancelled.is_(False), Order.placed_at >= since]
+    if run.context.get("order_id"):
+        # The order a run is about (the purchase a cross-sell follows up) is not a new one.
+        criteria.append(Order.id != int(run.context["order_id"]))
+    return ShopScope(shop_id).first(Order, *criteria)
 
 
 def recipient(run: FlowRun, channel: str) -> str | None:
