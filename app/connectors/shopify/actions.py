@@ -7,6 +7,7 @@ and a tracking number already on a fulfillment is not pushed again.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +50,13 @@ mutation CreateFulfillment($fulfillment: FulfillmentInput!) {
   }
 }
 """
+
+ORDERS_SINCE = """
+query OrdersSince($query: String!) {
+  orders(first: 10, query: $query) { nodes { id email createdAt cancelledAt } }
+}
+"""
+
 
 # Shopify recognises these carrier names; for the others it shows our name and link.
 COURIER_NAMES = {
@@ -164,3 +172,26 @@ def _fulfil(shop: Shop, client: AdminClient, order: dict[str, Any], shipment: Sh
     }
     data = client.execute("fulfillmentCreate", CREATE_FULFILLMENT, {"fulfillment": fulfillment})
     user_errors(shop, "fulfillmentCreate", data.get("fulfillmentCreate"))
+
+
+def orders_since(
+    shop: Shop, *, email: str | None, cart_key: str | None, since: datetime
+) -> bool | None:
+    """Ask Shopify for the shopper's orders created since ``since``. GraphQL orders carry no
+    checkout token to match ``cart_key`` against, so without an email we cannot tell."""
+    if not email:
+        return None
+    stamp = since.astimezone(UTC).isoformat(timespec="seconds")
+    search = f"email:{_quoted(email)} AND created_at:>={_quoted(stamp)}"
+    data = AdminClient(shop).execute("orders since", ORDERS_SINCE, {"query": search})
+    nodes = (data.get("orders") or {}).get("nodes") or []
+    # A cancelled order is no purchase; the search is a text search, so check the address too.
+    return any(
+        not node.get("cancelledAt") and str(node.get("email") or "").lower() == email.lower()
+        for node in nodes
+    )
+
+
+def _quoted(value: str) -> str:
+    # Search syntax: quoted values escape backslashes and quotes with a backslash.
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from app.connectors.base import DiscountResult, DiscountSpec
 from app.connectors.woocommerce.client import StoreApiError, StoreClient
+from app.connectors.woocommerce.mapping import CANCELLED_STATUSES, CART_KEY_META, meta_value
 from app.models import Order, Shipment, Shop, utcnow
 
 log = logging.getLogger(__name__)
@@ -112,3 +114,34 @@ def _tracking_note(shop: Shop, order: Order, shipment: Shipment) -> None:
         {"meta_data": [{"key": TRACKING_META_KEY, "value": meta}]},
     )
     log.info("tracking pushed as order note", extra={"shop": shop.id, "order": order.id})
+
+
+# Orders that never became a purchase: the shopper may still want the reminder.
+NOT_PURCHASES = CANCELLED_STATUSES | {"failed", "trash", "checkout-draft"}
+
+
+def orders_since(
+    shop: Shop, *, email: str | None, cart_key: str | None, since: datetime
+) -> bool | None:
+    """Ask the store for the shopper's orders created since ``since`` (None without an email:
+    the REST API cannot search by our cart key)."""
+    if not email:
+        return None
+    rows = StoreClient(shop).call(
+        "GET",
+        "orders",
+        search=email,
+        after=since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        dates_are_gmt="true",
+        per_page=20,
+    )
+    return any(_is_purchase_by(row, email, cart_key) for row in rows)
+
+
+def _is_purchase_by(row: dict[str, Any], email: str, cart_key: str | None) -> bool:
+    # ``search`` matches substrings of any field: confirm the order really is this shopper's.
+    billing = str((row.get("billing") or {}).get("email") or "")
+    ours = billing.lower() == email.lower() or (
+        cart_key is not None and meta_value(row, CART_KEY_META) == cart_key
+    )
+    return ours and row.get("status") not in NOT_PURCHASES
