@@ -14,6 +14,7 @@ from typing import Any
 from app.connectors.base import DiscountResult, DiscountSpec
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
 from app.labels import settings as label_settings
+from app.labels.carriers import carrier_name
 from app.models import AuditLog, Order, Shipment, Shop, ShopScope, utcnow
 
 log = logging.getLogger(__name__)
@@ -57,19 +58,6 @@ query OrdersSince($query: String!) {
 }
 """
 
-
-# Shopify recognises these carrier names; for the others it shows our name and link.
-COURIER_NAMES = {
-    "inpost": "InPost",
-    "sameday": "Sameday",
-    "fan_courier": "FAN Courier",
-    "cargus": "Cargus",
-    "dpd": "DPD",
-    "dhl": "DHL Express",
-    "gls": "GLS",
-    "ups": "UPS",
-    "fedex": "FedEx",
-}
 _OPEN_STATES = {"OPEN", "IN_PROGRESS"}
 
 
@@ -119,12 +107,12 @@ def create_discount(shop: Shop, spec: DiscountSpec) -> DiscountResult:
     return DiscountResult(code=spec.code, platform_discount_id=payload["codeDiscountNode"]["id"])
 
 
-def tracking_info(shipment: Shipment) -> dict[str, Any]:
+def tracking_info(shop: Shop, shipment: Shipment) -> dict[str, Any]:
     return {
         "number": shipment.tracking_number,
         # Polish and Romanian couriers are unknown to Shopify: without a url there is no link.
         "url": shipment.tracking_url,
-        "company": COURIER_NAMES.get(shipment.courier, shipment.courier.replace("_", " ").title()),
+        "company": carrier_name(shop, shipment),
     }
 
 
@@ -151,7 +139,7 @@ def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
             actor="system",
             action="tracking_pushed",
             subject=f"order:{order.platform_order_id}",
-            details=tracking_info(shipment),
+            details=tracking_info(shop, shipment),
         )
     )
 
@@ -166,7 +154,7 @@ def _fulfil(shop: Shop, client: AdminClient, order: dict[str, Any], shipment: Sh
         raise ShopifyApiError(shop.domain, "fulfillmentCreate", "no open fulfillment order")
     fulfillment = {
         "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo} for fo in open_orders],
-        "trackingInfo": tracking_info(shipment),
+        "trackingInfo": tracking_info(shop, shipment),
         # Shopify's own shipping mail would be a second one when we send our localised notice.
         "notifyCustomer": not label_settings.load(shop.id).shipping_email,
     }

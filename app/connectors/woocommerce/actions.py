@@ -11,6 +11,7 @@ from typing import Any
 from app.connectors.base import DiscountResult, DiscountSpec
 from app.connectors.woocommerce.client import StoreApiError, StoreClient
 from app.connectors.woocommerce.mapping import CANCELLED_STATUSES, CART_KEY_META, meta_value
+from app.labels.carriers import carrier_name
 from app.models import Order, Shipment, Shop, utcnow
 
 log = logging.getLogger(__name__)
@@ -49,17 +50,18 @@ def create_discount(shop: Shop, spec: DiscountSpec) -> DiscountResult:
     return DiscountResult(code=created["code"], platform_discount_id=str(created["id"]))
 
 
-def _shipment_tracking_body(shipment: Shipment) -> dict[str, object]:
-    # WooCommerce Shipment Tracking: a "custom provider" needs a name and a link.
+def _shipment_tracking_body(shop: Shop, shipment: Shipment) -> dict[str, object]:
+    # WooCommerce Shipment Tracking: a "custom provider" needs a name and a link; customers
+    # read the name in their order, so it is the carrier's, not our courier key.
     return {
-        "custom_tracking_provider": shipment.courier,
+        "custom_tracking_provider": carrier_name(shop, shipment),
         "custom_tracking_link": shipment.tracking_url or "",
         "tracking_number": shipment.tracking_number or "",
         "date_shipped": _shipped_on(shipment),
     }
 
 
-def _ast_body(shipment: Shipment) -> dict[str, object]:
+def _ast_body(shop: Shop, shipment: Shipment) -> dict[str, object]:
     # Advanced Shipment Tracking matches the provider by name against its own list.
     return {
         "tracking_provider": shipment.courier,
@@ -74,7 +76,7 @@ def _shipped_on(shipment: Shipment) -> str:
 
 
 # Tracking plugins, tried in this order on the same path under their own namespace.
-TRACKING_BODIES: dict[str, Callable[[Shipment], dict[str, object]]] = {
+TRACKING_BODIES: dict[str, Callable[[Shop, Shipment], dict[str, object]]] = {
     "wc-shipment-tracking/v3": _shipment_tracking_body,
     "wc-ast/v3": _ast_body,
 }
@@ -85,7 +87,7 @@ def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
     endpoint = f"orders/{order.platform_order_id}/shipment-trackings"
     for namespace, body in TRACKING_BODIES.items():
         try:
-            StoreClient(shop, namespace).call("POST", endpoint, body(shipment))
+            StoreClient(shop, namespace).call("POST", endpoint, body(shop, shipment))
         except StoreApiError as exc:
             if exc.status != 404:  # 404 rest_no_route: that plugin is not installed
                 raise
@@ -99,7 +101,8 @@ def _tracking_note(shop: Shop, order: Order, shipment: Shipment) -> None:
     # No tracking plugin: a customer note (WooCommerce emails it) plus meta for other tools.
     client = StoreClient(shop)
     link = f" {shipment.tracking_url}" if shipment.tracking_url else ""
-    note = f"Your parcel is on its way with {shipment.courier}: {shipment.tracking_number}{link}"
+    carrier = carrier_name(shop, shipment)
+    note = f"Your parcel is on its way with {carrier}: {shipment.tracking_number}{link}"
     client.call(
         "POST", f"orders/{order.platform_order_id}/notes", {"note": note, "customer_note": True}
     )
