@@ -219,3 +219,14 @@ def test_failed_platform_check_defers_the_step_and_sends_once_the_platform_answe
 
     run, messages = outcome(shop)
     assert [m.status for m in messages] == ["sent"]
+
+
+def test_platform_that_cannot_tell_leaves_the_decision_to_our_own_orders(shop, sim_clock, tick):
+    ready(shop, STALE)  # the demo platform has no order API: ``orders_since`` answers None
+    leave_cart(shop)
+
+    tick(minutes=61)
+
+    run, messages = outcome(shop)
+    assert run.state == "active"
+    assert [m.status for m in messages] == ["sent"]
