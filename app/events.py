@@ -95,6 +95,8 @@ class _OrderEvent(Event):
     is_cod: bool = False
     paid: bool = False
     shipping_address: dict[str, Any] = field(default_factory=dict)
+    # Discount codes the order used: how we learn that a code we issued was redeemed.
+    discount_codes: tuple[str, ...] = ()
     created_at: datetime
     updated_at: datetime
 
@@ -151,6 +153,14 @@ class ProductChanged(Event):
 class ProductDeleted(Event):
     product_id: str
     updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiscountRedeemed(Event):
+    """A discount code the shop reports as used (ours are single-use: once is enough)."""
+
+    code: str
+    used_at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,6 +20,7 @@ from app import privacy
 from app.models import (
     Cart,
     Customer,
+    Discount,
     FlowRun,
     Order,
     Product,
@@ -168,6 +169,9 @@ def _apply_order(event: ev._OrderEvent) -> None:
         order.customer_id = customer.id
         db.session.flush()
         refresh_customer_totals(event.shop_id, customer.id)
+    if not order.cancelled:
+        for code in event.discount_codes:
+            mark_discount_used(event.shop_id, code, event.created_at)
     if order.cart_key and not order.cancelled:
         db.session.execute(
             ShopScope(event.shop_id)
@@ -269,6 +273,21 @@ def apply_product_deleted(event: ev.ProductDeleted) -> None:
     )
 
 
+def apply_discount_redeemed(event: ev.DiscountRedeemed) -> None:
+    mark_discount_used(event.shop_id, event.code, event.used_at)
+
+
+def mark_discount_used(shop_id: int, code: str, at: datetime) -> None:
+    """Mark our code used; the merchant's own codes are not in our table and are left alone."""
+    # WooCommerce lower-cases coupon codes; ours are issued upper-case.
+    db.session.execute(
+        ShopScope(shop_id)
+        .update(Discount, sa.func.lower(Discount.code) == code.lower(), Discount.used_at.is_(None))
+        .values(used_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def apply_app_uninstalled(event: ev.AppUninstalled) -> None:
     """Stop everything for the shop at once and forget its tokens."""
     shop = db.session.get(Shop, event.shop_id, with_for_update=True)
@@ -321,6 +340,7 @@ APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {
     ev.CustomerUpdated: apply_customer_updated,
     ev.ProductChanged: apply_product_changed,
     ev.ProductDeleted: apply_product_deleted,
+    ev.DiscountRedeemed: apply_discount_redeemed,
     ev.AppUninstalled: apply_app_uninstalled,
     ev.CustomerRedact: privacy.apply_customer_redact,
     ev.ShopRedact: privacy.apply_shop_redact,

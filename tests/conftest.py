@@ -202,3 +202,29 @@ def production_env(missing: str) -> dict[str, str]:
             value = setting.default
             env[f"STOREFLOW_{setting.key}"] = ",".join(value) if isinstance(value, list) else value
     return env
+
+
+def issued_discount(shop_id: int, code: str = "BACK-K7Q2ZP") -> Any:
+    """A single-use code we issued to a shopper (as the abandoned-cart flow does)."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from app.models import Discount, ShopScope
+
+    discount = ShopScope(shop_id).add(
+        Discount(
+            code=code,
+            amount=Decimal("10"),
+            recipient="ana@example.com",
+            expires_at=datetime.now(UTC) + timedelta(hours=48),
+        )
+    )
+    db.session.commit()
+    return discount
+
+
+def discount_used_at(discount: Any) -> datetime | None:
+    from app.models import Discount
+
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Discount.used_at).where(Discount.id == discount.id))

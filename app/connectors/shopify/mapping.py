@@ -106,6 +106,9 @@ def _order(cls: type[ev._OrderEvent]) -> Callable[[ShopRef, dict[str, Any]], lis
                 is_cod=_is_cod(gateways),
                 paid=cls is ev.OrderPaid or p.get("financial_status") == "paid",
                 shipping_address=p.get("shipping_address") or {},
+                discount_codes=tuple(
+                    str(d["code"]) for d in p.get("discount_codes") or () if d.get("code")
+                ),
                 created_at=_required_time(p, "created_at"),
                 updated_at=_required_time(p, "updated_at", "created_at"),
             )

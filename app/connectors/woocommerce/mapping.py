@@ -80,6 +80,7 @@ def _order_event(cls: type[ev._OrderEvent], shop_id: int, p: dict[str, Any]) -> 
         is_cod=p.get("payment_method") == "cod",
         paid=_is_paid(p),
         shipping_address=shipping,
+        discount_codes=tuple(str(c["code"]) for c in p.get("coupon_lines") or () if c.get("code")),
         created_at=created,
         updated_at=gmt_time(p["date_modified_gmt"]) if p.get("date_modified_gmt") else created,
     )
@@ -191,6 +192,19 @@ def parse_product_deleted(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
     return [ev.ProductDeleted(shop_id=shop_id, product_id=str(require(p, "id")))]
 
 
+def parse_coupon(shop_id: int, c: dict[str, Any]) -> list[ev.Event]:
+    """A coupon already used: a redemption. WooCommerce raises ``usage_count`` without firing
+    ``coupon.updated``, so orders' ``coupon_lines`` are the main source; this catches edits."""
+    if not int(c.get("usage_count") or 0):
+        return []
+    modified = c.get("date_modified_gmt") or require(c, "date_created_gmt")
+    return [
+        ev.DiscountRedeemed(
+            shop_id=shop_id, code=str(require(c, "code")), used_at=gmt_time(modified)
+        )
+    ]
+
+
 REST_HANDLERS: dict[str, Mapper] = {
     "order.created": parse_order_created,
     "order.updated": parse_order_updated,
@@ -202,5 +216,6 @@ REST_HANDLERS: dict[str, Mapper] = {
     "product.updated": parse_product,
     "product.restored": parse_product,
     "product.deleted": parse_product_deleted,
+    "coupon.updated": parse_coupon,
 }
 HANDLERS: dict[str, Mapper] = {**REST_HANDLERS, **PLUGIN_HANDLERS}

@@ -25,6 +25,8 @@ WEBHOOK_TOPICS = (
     "product.created",
     "product.updated",
     "product.deleted",
+    # Fired when a coupon is edited (not when an order uses it: orders' coupon_lines tell that).
+    "coupon.updated",
 )
 
 
