@@ -46,4 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.flows import restore
 
     app.register_blueprint(restore.bp)
+    from app import embedded
+
+    embedded.init_app(app)
     return app
