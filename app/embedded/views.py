@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app import queues
 from app.connectors.base import SignatureError
+from app.emails import TemplateContextError
 from app.emails.preview import preview_email
 from app.embedded import session as auth
 from app.embedded.forms import TestSendForm, setting_values, settings_form
@@ -134,7 +135,11 @@ def _locale(shop_locale: str) -> str:
 @auth.login_required
 def preview(key: str, index: int) -> Response:
     shop, step = auth.current_shop(), _email_step(_flow(key), index)
-    content = preview_email(shop.id, step.template, _locale(shop.locale))
+    try:
+        content = preview_email(shop.id, step.template, _locale(shop.locale))
+    except TemplateContextError as exc:
+        # e.g. no postal address yet: say what is missing instead of a broken frame.
+        return Response(f"This email cannot be shown yet: {exc}", 422, mimetype="text/plain")
     return Response(content.html, mimetype="text/html")
 
 
@@ -145,6 +150,11 @@ def test_send(key: str, index: int) -> BaseResponse:
     form = TestSendForm()
     if not form.validate():
         flash("Test not sent: " + "; ".join(_form_errors(form)), "error")
+        return redirect("/embedded/")
+    try:  # refuse now, with the reason, what the worker could only fail on later
+        preview_email(shop.id, step.template, _locale(shop.locale))
+    except TemplateContextError as exc:
+        flash(f"Test not sent: {exc}", "error")
         return redirect("/embedded/")
     to = form.to.data.strip()
     shop.settings = {**shop.settings, "merchant_email": to}  # remembered for the next test

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -32,3 +33,12 @@ def csrf_on(app: Flask):
     app.config["WTF_CSRF_ENABLED"] = True
     yield
     app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture()
+def outbox(app: Flask, tmp_path: Path) -> Iterator[Path]:
+    """Mail goes to a file outbox in a temporary directory, never the project's own."""
+    previous = app.config["MAIL_URL"]
+    app.config["MAIL_URL"] = f"file://{tmp_path}/outbox"
+    yield tmp_path / "outbox"
+    app.config["MAIL_URL"] = previous
