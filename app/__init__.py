@@ -49,4 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app import embedded
 
     embedded.init_app(app)
+    from app import admin
+
+    admin.init_app(app)
     return app
