@@ -77,12 +77,18 @@ def main() -> None:
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         shop_name = demo.seed().name
+        from app.admin.commands import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
+
+        support = seed_demo_user()
     base = env["STOREFLOW_PUBLIC_URL"]
     print(
         f"\nStoreflow is starting\n  database: {env['STOREFLOW_DATABASE_URL']}"
         f"\n  redis:    {env['STOREFLOW_REDIS_URL']}"
         f"\n  open      {base}/  (service and demo shop '{shop_name}')"
-        f"\n  health    {base}/healthz\n",
+        f"\n  health    {base}/healthz"
+        f"\n  support   {base}/admin/"
+        + (f"  (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD})" if support else "")
+        + "\n",
         flush=True,
     )
     bin_dir = Path(sys.executable).parent

@@ -10,6 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.admin.commands import create_user
+from tests.embedded.conftest import csrf_on
+
+__all__ = ["csrf_on"]
 
 PASSWORD = "correct horse battery"
 
@@ -35,10 +38,3 @@ def csrf_token(html: str, required: bool = True) -> str:
     found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert found is not None or not required, "no CSRF token on the page"
     return found.group(1) if found else ""
-
-
-@pytest.fixture()
-def csrf_on(app: Flask):
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = False

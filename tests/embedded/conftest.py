@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -12,8 +11,9 @@ from flask.testing import FlaskClient
 from app.models import Shop
 from tests.connectors.shopify.conftest import shopify_shop
 from tests.connectors.woocommerce.conftest import public_test_hosts, woo_shop
+from tests.flows.conftest import outbox
 
-__all__ = ["public_test_hosts", "shopify_shop", "woo_shop"]
+__all__ = ["outbox", "public_test_hosts", "shopify_shop", "woo_shop"]
 
 
 @pytest.fixture()
@@ -33,12 +33,3 @@ def csrf_on(app: Flask):
     app.config["WTF_CSRF_ENABLED"] = True
     yield
     app.config["WTF_CSRF_ENABLED"] = False
-
-
-@pytest.fixture()
-def outbox(app: Flask, tmp_path: Path) -> Iterator[Path]:
-    """Mail goes to a file outbox in a temporary directory, never the project's own."""
-    previous = app.config["MAIL_URL"]
-    app.config["MAIL_URL"] = f"file://{tmp_path}/outbox"
-    yield tmp_path / "outbox"
-    app.config["MAIL_URL"] = previous
