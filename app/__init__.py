@@ -46,6 +46,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.flows import restore
 
     app.register_blueprint(restore.bp)
+
+    from app import labels
+
+    labels.init_app(app)
     from app import embedded
 
     embedded.init_app(app)

@@ -57,6 +57,9 @@ def seed() -> Shop:
                 updated_at=seeded_at,
             )
         )
+    from app.labels.demo import seed_settings
+
+    seed_settings(shop)
     db.session.commit()
     from app.connectors.woocommerce.demo import seed_demo_store
 

@@ -77,6 +77,9 @@ def main() -> None:
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         shop_name = demo.seed().name
+        from app.labels.demo import demo_labels_url
+
+        labels_url = demo_labels_url()
         from app.admin.commands import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
 
         support = seed_demo_user()
@@ -85,12 +88,12 @@ def main() -> None:
         f"\nStoreflow is starting\n  database: {env['STOREFLOW_DATABASE_URL']}"
         f"\n  redis:    {env['STOREFLOW_REDIS_URL']}"
         f"\n  open      {base}/  (service and demo shop '{shop_name}')"
-        f"\n  health    {base}/healthz"
-        f"\n  support   {base}/admin/"
-        + (f"  (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD})" if support else "")
-        + "\n",
+        f"\n  health    {base}/healthz\n",
         flush=True,
     )
+    print(f"  labels    {labels_url}  (pay a demo order there, print labels)\n", flush=True)
+    login = f"  (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD})" if support else ""
+    print(f"  support   {base}/admin/{login}\n", flush=True)
     bin_dir = Path(sys.executable).parent
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     honcho = subprocess.Popen(

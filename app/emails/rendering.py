@@ -37,8 +37,13 @@ TEMPLATES = frozenset(
     }
 )
 SMS_TEMPLATES = frozenset({"abandoned_cart_sms"})
+# Templates whose products are the message: their button comes after the products.
+RECOMMENDATIONS_LEAD = frozenset({"cross_sell"})
 COPY_BLOCKS = ("subject", "preheader", "headline", "intro", "cta", "cta_url")
 DEFAULT_COLOR = "#1f2937"
+# A long cart is cut here ("and 12 more items"): Gmail clips HTML past 102 KB, and with it the
+# unsubscribe link in the footer.
+MAX_ITEMS_SHOWN = 8
 PRODUCT_DEFAULTS = {
     "variant_title": "",
     "image_url": None,
@@ -155,12 +160,14 @@ def _prepare(template: str, context: Mapping[str, Any], locale: str) -> dict[str
         currency=context.get("currency") or shop.get("currency") or "EUR",
         click_url=context.get("click_url") or _identity,
         marketing=marketing,
+        recommendations_lead=template in RECOMMENDATIONS_LEAD,
         locale=locale,
         timezone=shop.get("timezone") or "UTC",
     )
     money = _money(data["currency"], locale)
     data.update(
-        items=[_product(item, "items", money) for item in data["items"]],
+        items=[_product(item, "items", money) for item in data["items"][:MAX_ITEMS_SHOWN]],
+        more_items=max(0, len(data["items"]) - MAX_ITEMS_SHOWN),
         recommendations=[_product(p, "recommendations", money) for p in data["recommendations"]],
         total_price=None if data["total"] is None else money(data["total"]),
         discount=_discount(data["discount"], locale) if data["discount"] else None,

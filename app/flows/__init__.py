@@ -39,6 +39,15 @@ def dispatch(event: Event) -> None:
     engine.dispatch(event)
 
 
-from app.flows import abandoned_cart, attribution  # noqa: E402  (they register themselves)
+# The flow modules register themselves (flows in REGISTRY, courier labels in LISTENERS).
+from app.flows import abandoned_cart, attribution, courier_labels  # noqa: E402
 
-__all__ = ["LISTENERS", "REGISTRY", "abandoned_cart", "attribution", "dispatch", "register"]
+__all__ = [
+    "LISTENERS",
+    "REGISTRY",
+    "abandoned_cart",
+    "attribution",
+    "courier_labels",
+    "dispatch",
+    "register",
+]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from babel.messages.mofile import read_mo
@@ -31,18 +32,32 @@ def test_not_a_number_is_refused_clearly() -> None:
         i18n.format_money("twelve", "PLN", "pl")
 
 
+def _entries(catalog: Any) -> dict[str, Any]:
+    """msgid -> translation; a plural entry is keyed by its singular, with its forms as a tuple."""
+    return {
+        (m.id[0] if isinstance(m.id, list | tuple) else m.id): (
+            tuple(m.string) if isinstance(m.string, list | tuple) else m.string
+        )
+        for m in catalog
+        if m.id
+    }
+
+
+def _pot() -> dict[str, Any]:
+    with open(f"{i18n.TRANSLATIONS_DIR}/messages.pot", "rb") as pot_file:
+        return _entries(read_po(pot_file))
+
+
 @pytest.mark.parametrize("locale", ["pl", "ro"])
 def test_committed_catalogs_are_complete_and_compiled(locale: str) -> None:
     """A fresh clone works without a build step only if the .mo matches the .po."""
     base = f"{i18n.TRANSLATIONS_DIR}/{locale}/LC_MESSAGES/messages"
     with open(f"{base}.po", "rb") as po_file, open(f"{base}.mo", "rb") as mo_file:
-        po, mo = read_po(po_file), read_mo(mo_file)
-    with open(f"{i18n.TRANSLATIONS_DIR}/messages.pot", "rb") as pot_file:
-        pot = read_po(pot_file)
-    source_ids = {m.id for m in pot if m.id}
-    assert {m.id for m in po if m.id} == source_ids
-    assert all(m.string for m in po if m.id), "untranslated strings"
-    assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}
+        po, mo = _entries(read_po(po_file)), _entries(read_mo(mo_file))
+    assert po.keys() == _pot().keys()
+    untranslated = [k for k, v in po.items() if not v or (isinstance(v, tuple) and not all(v))]
+    assert untranslated == []
+    assert po == mo
 
 
 def test_every_string_in_the_templates_is_in_the_catalog_template() -> None:
@@ -57,6 +72,4 @@ def test_every_string_in_the_templates_is_in_the_catalog_template() -> None:
             i18n.os.path.dirname(i18n.TRANSLATIONS_DIR), method_map, options
         )
     }
-    with open(f"{i18n.TRANSLATIONS_DIR}/messages.pot", "rb") as pot_file:
-        catalog_ids = {m.id for m in read_po(pot_file) if m.id}
-    assert found - catalog_ids == set()
+    assert found - _pot().keys() == set()

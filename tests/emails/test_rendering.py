@@ -102,6 +102,17 @@ def test_cross_sell_shows_recommendations(email_context: Context) -> None:
     assert "You may also like" in email.html
     assert "Leather belt" in email.html and "Leather belt" in email.text
     assert "https://d.example/b" in email.text
+    # The products are the message: the button comes after them, in both parts.
+    assert email.html.index("Leather belt") < email.html.index("See more")
+    assert email.text.index("Leather belt") < email.text.index("See more: https://d.example")
+
+
+def test_cart_reminder_puts_the_button_right_after_the_cart(email_context: Context) -> None:
+    recommendations = [{"title": "Leather belt", "unit_price": "149.00"}]
+    email = render_email("abandoned_cart_1", email_context(recommendations=recommendations), "en")
+
+    assert email.text.index("Return to your cart") < email.text.index("Leather belt")
+    assert email.html.index("Return to your cart") < email.html.index("Leather belt")
 
 
 def test_shipping_notice_is_transactional_without_unsubscribe(email_context: Context) -> None:
@@ -211,3 +222,30 @@ def test_cart_text_message_is_one_localised_line_with_the_link(email_context: Co
 def test_cart_text_message_without_a_link_is_refused(email_context: Context) -> None:
     with pytest.raises(TemplateContextError, match="restore_url"):
         render_sms("abandoned_cart_sms", email_context(restore_url=None), "en")
+
+
+def test_a_long_cart_is_cut_to_stay_under_gmails_clipping_size(email_context: Context) -> None:
+    """Gmail hides everything after the first 102 KB, the unsubscribe link included."""
+    items = [{**email_context()["items"][0], "title": f"Linen shirt {n}"} for n in range(40)]
+    email = render_email("abandoned_cart_3", email_context(items=items, discount=DISCOUNT), "en")
+
+    assert len(email.html.encode()) < 102 * 1024
+    assert "Linen shirt 7" in email.html and "Linen shirt 8" not in email.html
+    assert "and 32 more items in your cart" in email.html
+    assert "and 32 more items in your cart" in email.text
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (1, "i jeszcze 1 produkt w Twoim koszyku"),
+        (3, "i jeszcze 3 produkty w Twoim koszyku"),
+        (12, "i jeszcze 12 produktów w Twoim koszyku"),
+    ],
+)
+def test_polish_plural_forms_for_the_rest_of_the_cart(
+    email_context: Context, extra: int, expected: str
+) -> None:
+    items = [{"title": f"Item {n}", "unit_price": 10} for n in range(8 + extra)]
+    email = render_email("abandoned_cart_1", email_context(items=items), "pl")
+    assert expected in email.text

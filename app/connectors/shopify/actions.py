@@ -12,6 +12,7 @@ from typing import Any
 
 from app.connectors.base import DiscountResult, DiscountSpec
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
+from app.labels import settings as label_settings
 from app.models import AuditLog, Order, Shipment, Shop, ShopScope, utcnow
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,8 @@ def _fulfil(shop: Shop, client: AdminClient, order: dict[str, Any], shipment: Sh
     fulfillment = {
         "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo} for fo in open_orders],
         "trackingInfo": tracking_info(shipment),
-        "notifyCustomer": True,
+        # Shopify's own shipping mail would be a second one when we send our localised notice.
+        "notifyCustomer": not label_settings.load(shop.id).shipping_email,
     }
     data = client.execute("fulfillmentCreate", CREATE_FULFILLMENT, {"fulfillment": fulfillment})
     user_errors(shop, "fulfillmentCreate", data.get("fulfillmentCreate"))

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from app.connectors.base import DiscountSpec
 from app.connectors.shopify import CONNECTOR
 from app.connectors.shopify.graphql import ShopifyApiError
+from app.labels import settings as label_settings
+from app.labels.settings import LabelSettings
 from app.models import AuditLog, Order, Shipment, db
 from tests.connectors.shopify.conftest import FakeShopify
 
@@ -144,6 +146,18 @@ def test_tracking_fulfils_open_fulfillment_orders_with_number_url_and_company(
     }
     assert parcel.tracking_pushed_at is not None
     assert db.session.scalars(sa.select(AuditLog.action)).all() == ["tracking_pushed"]
+    # Our localised shipping email is on by default, so Shopify must not send its own too.
+    assert sent["notifyCustomer"] is False
+
+
+def test_shopify_notifies_the_customer_when_our_shipping_email_is_off(
+    shopify_shop, shopify_http, shipment
+):
+    label_settings.save(shopify_shop.id, LabelSettings(shipping_email=False))
+    db.session.commit()
+    fake = FulfillmentShopify(shopify_http)
+    CONNECTOR.push_tracking(shopify_shop, *shipment)
+    assert fake.calls[1]["variables"]["fulfillment"]["notifyCustomer"] is True
 
 
 def test_tracking_pushed_twice_creates_one_fulfillment(shopify_shop, shopify_http, shipment):

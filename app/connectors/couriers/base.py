@@ -1,0 +1,141 @@
+"""What every courier adapter provides: common models, one interface, its errors.
+
+Adapters follow the Karrio split: request building and response parsing are pure functions in
+each courier's ``mapping`` module (tested on the courier's documented bodies); the adapter class
+is a thin HTTP client around them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal, Protocol
+
+LabelFormat = Literal["PDF_A6", "PDF_A4", "ZPL"]
+LABEL_FORMATS: tuple[LabelFormat, ...] = ("PDF_A6", "PDF_A4", "ZPL")
+# Normalised tracking statuses every adapter maps its courier's statuses onto.
+TRACKING_STATUSES = (
+    "created",
+    "in_transit",
+    "out_for_delivery",
+    "ready_for_pickup",
+    "delivered",
+    "returned",
+    "cancelled",
+    "exception",
+    "unknown",
+)
+
+
+class CourierError(Exception):
+    """The courier refused the request (bad address, locker full...): shown per order."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CourierUnavailable(CourierError):
+    """No answer we can trust (timeout, 5xx): the shipment may or may not exist there."""
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    street: str
+    city: str
+    postal_code: str
+    country_code: str
+    company: str = ""
+    building_number: str = ""
+    flat_number: str = ""
+    county: str = ""  # Romanian judeţ; Sameday routes on it
+    phone: str = ""
+    email: str = ""
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split(" ", 1)[0]
+
+    @property
+    def last_name(self) -> str:
+        parts = self.name.split(" ", 1)
+        return parts[1] if len(parts) > 1 else ""
+
+    @property
+    def street_line(self) -> str:
+        line = f"{self.street} {self.building_number}".strip()
+        return f"{line}/{self.flat_number}" if self.flat_number else line
+
+
+@dataclass(frozen=True)
+class Parcel:
+    weight_kg: Decimal
+    length_cm: Decimal = Decimal("30")
+    width_cm: Decimal = Decimal("20")
+    height_cm: Decimal = Decimal("10")
+    template: str | None = None  # a courier's named size, e.g. InPost "small"
+
+
+@dataclass(frozen=True)
+class ShipmentRequest:
+    order_reference: str  # the shop's order number, printed on the label
+    sender: Address
+    recipient: Address
+    parcels: tuple[Parcel, ...]
+    idempotency_key: str  # sent as the courier's own reference, so a lost answer can be found
+    service: str = ""
+    currency: str = "PLN"
+    # Only set when the order is paid on delivery; every other order must carry None.
+    cod_amount: Decimal | None = None
+    insured_value: Decimal | None = None
+    pickup_point: str | None = None  # parcel locker / pickup point id at the recipient's end
+    is_return: bool = False
+    label_format: LabelFormat = "PDF_A6"
+    # Our shipment row id: a unique, increasing number (own labels turn it into a tracking no).
+    sequence: int = 0
+
+
+@dataclass(frozen=True)
+class ShipmentResult:
+    carrier_shipment_id: str
+    tracking_number: str | None
+    tracking_url: str | None = None
+    label: bytes | None = None
+    label_format: LabelFormat = "PDF_A6"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrackingStatus:
+    status: str  # one of TRACKING_STATUSES
+    courier_status: str
+    at: str | None = None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    zpl: bool = False
+    bulk_labels: bool = False
+    cod: bool = False
+    lockers: bool = False
+    returns: bool = False
+    # Can a shipment be found by our reference after a lost answer (timeout)?
+    lookup_by_reference: bool = False
+
+
+class Courier(Protocol):
+    key: str
+    capabilities: Capabilities
+
+    def create_shipment(self, request: ShipmentRequest) -> ShipmentResult: ...
+
+    def find_shipment(self, request: ShipmentRequest) -> ShipmentResult | None:
+        """The shipment created earlier for this request's idempotency key, if any."""
+        ...
+
+    def get_labels(self, ids: list[str], label_format: LabelFormat) -> bytes: ...
+
+    def track(self, tracking_number: str) -> TrackingStatus: ...
+
+    def cancel(self, carrier_shipment_id: str) -> None: ...

@@ -1,0 +1,37 @@
+"""Signed links to labels: they carry addresses, so a link is unguessable and expires.
+
+The merchant admin page will sit behind its own login later; until then these links are how a
+merchant (or the demo) downloads labels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+MAX_AGE = 7 * 24 * 3600
+
+
+def _serializer(kind: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"storeflow-labels-{kind}")
+
+
+def sign(kind: str, payload: dict[str, Any]) -> str:
+    return str(_serializer(kind).dumps(payload))
+
+
+def load(kind: str, token: str) -> dict[str, Any] | None:
+    """The signed payload, or None for a forged, altered or expired token."""
+    try:
+        payload = _serializer(kind).loads(token, max_age=MAX_AGE)
+    except BadSignature:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def shop_page_url(shop_id: int) -> str:
+    # Built by hand: CLI commands and jobs have no request to build URLs from.
+    token = sign("shop", {"shop": shop_id})
+    return f"{current_app.config['PUBLIC_URL']}/labels/shop/{token}"

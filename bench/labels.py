@@ -1,0 +1,182 @@
+"""Labels benchmark: 500 own labels drawn and merged into one PDF, then the same end to end.
+
+Rows:
+- draw + merge: the own-labels adapter draws 500 A6 labels, pypdf merges them (no database).
+- end to end: 500 paid orders → shipments created (one row each, idempotent) → one bulk PDF,
+  through the real code path on a real database and Redis.
+
+Run: ``.venv/bin/python bench/labels.py``. The end-to-end row uses
+``STOREFLOW_BENCH_DATABASE_URL`` (e.g. postgresql://postgres@127.0.0.1:5432/storeflow_bench)
+and ``STOREFLOW_BENCH_REDIS_URL`` when set, else a temporary SQLite file and an embedded Redis.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pypdf import PdfReader
+
+from app.connectors.couriers.base import Address, Parcel, ShipmentRequest
+from app.connectors.couriers.own import OwnLabels, label_content
+from app.connectors.couriers.own.pdf import render_many
+
+COUNT = 500
+SENDER = Address(
+    name="Demo Boutique",
+    street="Marszałkowska",
+    building_number="104",
+    city="Warszawa",
+    postal_code="00-017",
+    country_code="PL",
+)
+RECIPIENT = Address(
+    name="Łucja Wiśniewska",
+    street="Długa",
+    building_number="12",
+    city="Kraków",
+    postal_code="31-146",
+    country_code="PL",
+    phone="600100200",
+)
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def measure(work: Callable[[], bytes]) -> tuple[float, float, bytes]:
+    """Seconds, and peak resident memory growth (MiB) sampled every 5 ms while it ran."""
+    base, peak, done = _rss_mib(), [0.0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_mib() - base)
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    pdf = work()
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return elapsed, max(peak[0], _rss_mib() - base), pdf
+
+
+def draw_and_merge() -> bytes:
+    """Each label drawn on its own (as at shipment creation), then one bulk PDF of them all."""
+    adapter = OwnLabels(prefix="SF")
+    contents = []
+    for n in range(1, COUNT + 1):
+        request = ShipmentRequest(
+            order_reference=str(1000 + n),
+            sender=SENDER,
+            recipient=RECIPIENT,
+            parcels=(Parcel(Decimal("1.2")),),
+            idempotency_key=f"{n}",
+            sequence=n,
+            cod_amount=Decimal("189.00") if n % 3 == 0 else None,
+        )
+        result = adapter.create_shipment(request)
+        contents.append(label_content(request, result.tracking_number or ""))
+    return render_many(contents)
+
+
+def _paid_orders(shop_id: int) -> list[int]:
+    """A shop's COUNT paid orders without shipments, as bulk print finds them."""
+    from app.models import Order, ShopScope, db
+
+    scope, start = ShopScope(shop_id), datetime(2026, 11, 1, tzinfo=UTC)
+    address = {"name": "Anna Kowalska", "address1": "Długa 12", "city": "Kraków", "zip": "31-146"}
+    orders = [
+        scope.add(
+            Order(
+                platform_order_id=str(n),
+                order_number=str(n),
+                paid=True,
+                total=Decimal("99"),
+                shipping_address=address,
+                placed_at=start + timedelta(seconds=n),
+            )
+        )
+        for n in range(COUNT)
+    ]
+    db.session.commit()
+    return [order.id for order in orders]
+
+
+def _bench_shop() -> int:
+    from app.labels import settings as label_settings
+    from app.labels.demo import DEMO_SENDER
+    from app.models import Shop, db
+
+    shop = Shop(platform="demo", domain=f"bench-{time.time_ns()}.example", status="active")
+    db.session.add(shop)
+    db.session.commit()
+    settings = label_settings.LabelSettings(
+        enabled=True, courier="own", trigger="manual", sender=DEMO_SENDER
+    )
+    label_settings.save(shop.id, settings)
+    db.session.commit()
+    return shop.id
+
+
+def end_to_end() -> tuple[float, float, bytes]:
+    from flask_migrate import upgrade
+
+    from app import MIGRATIONS_DIR, create_app
+    from app.config import config_for_tests
+    from app.dev import start_embedded_redis
+    from app.labels.bulk import bulk_print
+
+    database = os.environ.get("STOREFLOW_BENCH_DATABASE_URL") or (
+        f"sqlite:///{tempfile.mkdtemp(prefix='storeflow-bench-')}/bench.db"
+    )
+    redis_proc, redis_url = None, os.environ.get("STOREFLOW_BENCH_REDIS_URL")
+    if not redis_url:
+        redis_proc, redis_url = start_embedded_redis()
+    try:
+        app = create_app(config_for_tests(database, redis_url))
+        with app.app_context():
+            upgrade(directory=MIGRATIONS_DIR)
+            shop_id = _bench_shop()
+            ids = _paid_orders(shop_id)
+            return measure(lambda: bulk_print(shop_id, ids).pdf or b"")
+    finally:
+        if redis_proc is not None:
+            redis_proc.terminate()
+
+
+def main() -> None:
+    rows = []
+    elapsed, peak, pdf = measure(draw_and_merge)
+    rows.append(("draw + merge (no database)", elapsed, peak, pdf))
+    elapsed, peak, pdf = end_to_end()
+    rows.append(("end to end (orders → shipments → PDF)", elapsed, peak, pdf))
+    print(f"\n{COUNT} own labels into one PDF")
+    head = ("path", "pages", "seconds", "labels/s", "peak MiB", "PDF MiB")
+    print("| {:<40} | {:>5} | {:>7} | {:>8} | {:>8} | {:>7} |".format(*head))
+    print(f"|{'-' * 42}|{'-' * 7}|{'-' * 9}|{'-' * 10}|{'-' * 10}|{'-' * 9}|")
+    for name, seconds, peak_mib, content in rows:
+        pages = len(PdfReader(io.BytesIO(content)).pages)
+        print(
+            f"| {name:<40} | {pages:>5} | {seconds:>7.2f} | {COUNT / seconds:>8.0f} | "
+            f"{peak_mib:>8.1f} | {len(content) / 2**20:>7.1f} |"
+        )
+    print("\npeak MiB: growth of the process's resident memory while the row ran")
+
+
+if __name__ == "__main__":
+    main()
