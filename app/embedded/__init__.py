@@ -13,3 +13,13 @@ def init_app(app: Flask) -> None:
     from app.embedded.views import bp
 
     app.register_blueprint(bp)
+    if app.config["PUBLIC_URL"].startswith("https://"):
+        # The page is framed by another site (Shopify admin, the WordPress admin): browsers
+        # send our cookie there only if it is SameSite=None and Secure, and Chrome's
+        # third-party cookie blocking spares it only when Partitioned (CHIPS). Over plain
+        # http (make run) Secure would drop the cookie, so development keeps the defaults.
+        app.config.update(
+            SESSION_COOKIE_SAMESITE="None",
+            SESSION_COOKIE_SECURE=True,
+            SESSION_COOKIE_PARTITIONED=True,
+        )

@@ -68,3 +68,22 @@ def test_session_of_an_uninstalled_shop_stops_working(merchant, shop):
 
 def test_home_page_links_each_shop_to_its_page_in_development(client, shop):
     assert f'href="/embedded/dev-login/{shop.id}"' in client.get("/").get_data(as_text=True)
+
+
+def test_behind_https_the_session_cookie_survives_a_third_party_iframe(backends):
+    from app import create_app
+    from app.config import config_for_tests
+
+    app = create_app(
+        config_for_tests(
+            backends.database_url, backends.redis_url, PUBLIC_URL="https://storeflow.example"
+        )
+    )
+    with app.test_request_context("/embedded/", base_url="https://storeflow.example"):
+        from flask import session
+
+        session["probe"] = 1
+        response = app.make_response("ok")
+        app.session_interface.save_session(app, session, response)
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "SameSite=None" in cookie and "Partitioned" in cookie
