@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import abort, session
 
-from app.models import Shop, db
+from app.models import Shop, ShopScope, db
 
 SESSION_KEY = "storeflow_embedded"
 SESSION_SECONDS = 3600  # short: the platform hands out a fresh token on each page load
@@ -46,10 +46,13 @@ def current_shop() -> Shop:
 
 
 def login_required(view: F) -> F:
+    """Refuse a browser without a session; run the view with every ORM statement held to
+    the signed-in shop, a net under the explicit ``ShopScope`` queries."""
+
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        current_shop()
-        return view(*args, **kwargs)
+        with ShopScope(current_shop().id).guard():
+            return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
 

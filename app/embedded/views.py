@@ -34,8 +34,12 @@ def _frame_policy(response: Response) -> Response:
 def page() -> BaseResponse | str:
     if request.args.get("id_token"):
         _sign_in_with_shopify()
-    shop = auth.current_shop()
-    return render_template("embedded/page.html", **page_context(shop))
+    return _show_page()
+
+
+@auth.login_required
+def _show_page() -> str:
+    return render_template("embedded/page.html", **page_context(auth.current_shop()))
 
 
 def _sign_in_with_shopify() -> None:
