@@ -11,6 +11,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from flask_admin import Admin
+    from flask_admin.menu import MenuLink
     from flask_admin.theme import Bootstrap4Theme
 
     from app.admin import auth, commands, views
@@ -25,5 +26,6 @@ def init_app(app: Flask) -> None:
     )
     for view in views.all_views():
         admin.add_view(view)
+    admin.add_link(MenuLink(name="Sign out", url="/admin/logout"))
     admin.init_app(app)
     commands.init_app(app)

@@ -183,3 +183,17 @@ def test_viewer_cannot_retry_a_delivery(staff, shop, run_jobs):
     assert db.session.get(WebhookDelivery, delivery.id).status == "failed"
     assert run_jobs("events") == 0
     assert db.session.scalars(db.select(AuditLog)).first() is None
+
+
+def test_agent_renames_a_shop_audited_and_its_credentials_stay_intact(staff, make_shop):
+    shop = make_shop(n=9, platform="shopify", credentials=SECRETS)
+    browser = staff("agent")
+    assert "Sign out" in browser.get("/admin/").get_data(as_text=True)
+    response = _edit(browser, "shop", shop.id, name="Renamed", locale="ro", timezone="UTC")
+    assert response.status_code == 302
+    db.session.expire_all()
+    row = db.session.get(type(shop), shop.id)
+    assert (row.name, row.locale, row.credentials) == ("Renamed", "ro", SECRETS)
+    entry = ShopScope(shop.id).first(AuditLog)
+    assert entry is not None and entry.details["name"] == ["Test shop", "Renamed"]
+    assert "credentials_encrypted" not in entry.details
