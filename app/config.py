@@ -110,7 +110,10 @@ SETTINGS: tuple[_Setting, ...] = (
 # Shopify public app (issue 3). The previous secret is optional (only set during a rotation),
 # so it is not marked secret: ``secret=True`` means "required in production".
 SETTINGS += (
-    _Setting("SHOPIFY_API_KEY", lambda _n, v: v.strip(), "storeflow-dev-shopify-client-id"),
+    # Not a secret, but a development client id in production would make every install fail.
+    _Setting(
+        "SHOPIFY_API_KEY", lambda _n, v: v.strip(), "storeflow-dev-shopify-client-id", secret=True
+    ),
     _Setting(
         "SHOPIFY_API_SECRET",
         lambda _n, v: v,
@@ -163,6 +166,9 @@ def load(
         config["DATABASE_URL"] = config["DATABASE_URL"].replace("{instance}", instance_path)
     if config["ENABLE_DEMO_CONNECTOR"] is None:
         config["ENABLE_DEMO_CONNECTOR"] = environment != "production"
+    if environment == "production" and not config["PUBLIC_URL"].startswith("https://"):
+        # Shopify and WooCommerce (wc-auth callback) only deliver to https endpoints.
+        raise ConfigError(f"{PREFIX}PUBLIC_URL must be an https:// URL in production")
     config["TESTING"] = environment == "test"
     config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(config["DATABASE_URL"])
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -30,19 +31,39 @@ CATALOG = [
 ]
 
 
-def seed() -> Shop:
+def demo_shop(
+    platform: str,
+    domain: str,
+    name: str,
+    *,
+    credentials: dict[str, Any],
+    settings: dict[str, Any] | None = None,
+    locale: tuple[str, str, str] = ("PLN", "pl", "Europe/Warsaw"),
+) -> Shop:
+    """Find or create a demo shop and (re)apply its demo profile; safe on every start."""
     shop = db.session.scalars(
-        sa.select(Shop).where(Shop.platform == "demo", Shop.domain == DEMO_DOMAIN)
+        sa.select(Shop).where(Shop.platform == platform, Shop.domain == domain)
     ).first()
     if shop is None:
-        shop = Shop(platform="demo", domain=DEMO_DOMAIN, installed_at=utcnow())
+        shop = Shop(platform=platform, domain=domain, installed_at=utcnow())
         db.session.add(shop)
-    shop.name, shop.status = "Demo Boutique", "active"
-    shop.currency, shop.locale, shop.timezone = "PLN", "pl", "Europe/Warsaw"
-    shop.credentials = {"webhook_secret": DEMO_WEBHOOK_SECRET}
+    shop.name, shop.status = name, "active"
+    shop.currency, shop.locale, shop.timezone = locale
+    shop.credentials = credentials
     # Emails need the sender's postal address in the footer (the law asks for it).
-    shop.settings = {**(shop.settings or {}), **DEMO_EMAIL_BRANDING}
+    branding = {**DEMO_EMAIL_BRANDING, "sender_name": name}
+    shop.settings = {**(shop.settings or {}), **branding, **(settings or {})}
     db.session.flush()
+    return shop
+
+
+def seed() -> Shop:
+    shop = demo_shop(
+        "demo",
+        DEMO_DOMAIN,
+        "Demo Boutique",
+        credentials={"webhook_secret": DEMO_WEBHOOK_SECRET},
+    )
     seeded_at = datetime(2026, 1, 1, tzinfo=UTC)
     for pid, title, category, price in CATALOG:
         apply_product_changed(

@@ -176,7 +176,7 @@ def production_env(missing: str) -> dict[str, str]:
     """A production environment with every secret set except ``missing`` (a setting key)."""
     from app.config import SETTINGS
 
-    env = {"STOREFLOW_ENV": "production"}
+    env = {"STOREFLOW_ENV": "production", "STOREFLOW_PUBLIC_URL": "https://storeflow.example"}
     for setting in SETTINGS:
         if setting.secret and setting.key != missing:
             value = setting.default

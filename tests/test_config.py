@@ -31,3 +31,20 @@ def test_development_defaults_use_an_instance_sqlite_file():
 def test_postgresql_url_uses_the_psycopg3_driver():
     config = load({"STOREFLOW_DATABASE_URL": "postgresql://u@h:5432/db"})
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h:5432/db"
+
+
+def test_production_needs_an_https_public_url():
+    from tests.conftest import production_env
+
+    env = production_env(missing="")
+    del env["STOREFLOW_PUBLIC_URL"]  # the development default is plain http
+    with pytest.raises(ConfigError, match="STOREFLOW_PUBLIC_URL"):
+        load(env)
+    assert load({**env, "STOREFLOW_PUBLIC_URL": "https://storeflow.example"})["PUBLIC_URL"]
+
+
+def test_production_needs_the_real_shopify_client_id():
+    from tests.conftest import production_env
+
+    with pytest.raises(ConfigError, match="STOREFLOW_SHOPIFY_API_KEY"):
+        load(production_env(missing="SHOPIFY_API_KEY"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.demo import DEMO_DOMAIN
 from app.models import Order, Shop, db
 
 
@@ -12,7 +13,7 @@ def test_demo_history_teaches_outfits_and_eval_prints_its_table(app):
 
     seeded = runner.invoke(args=["storeflow", "seed-demo-history", "--customers", "40"])
     again = runner.invoke(args=["storeflow", "seed-demo-history", "--customers", "40"])
-    shop_id = db.session.scalar(sa.select(Shop.id))
+    shop_id = db.session.scalar(sa.select(Shop.id).where(Shop.domain == DEMO_DOMAIN))
     table = runner.invoke(args=["storeflow", "eval-recs", "--shop", str(shop_id)])
 
     assert seeded.exit_code == again.exit_code == table.exit_code == 0, seeded.output

@@ -18,7 +18,6 @@ import os
 import uuid
 
 from app import config
-from app.connectors.shopify.install import find_or_create_shop
 from app.connectors.shopify.mapping import ShopRef, parse_product
 from app.events import apply
 from app.models import Shop, db, utcnow
@@ -34,10 +33,16 @@ CATALOG = [
 
 def seed() -> Shop:
     """Create (or refresh) the demo shop with a small catalog; safe to run on every start."""
-    shop = find_or_create_shop(DEMO_DOMAIN)
-    shop.name, shop.status, shop.installed_at = "Demo Shopify Store", "active", utcnow()
-    shop.currency, shop.locale, shop.timezone = "USD", "en", "America/New_York"
-    db.session.flush()
+    from app.demo import demo_shop
+
+    # No tokens: the demo shop's webhooks are signed with the development app secret.
+    shop = demo_shop(
+        "shopify",
+        DEMO_DOMAIN,
+        "Demo Shopify Store",
+        credentials={},
+        locale=("USD", "en", "America/New_York"),
+    )
     ref = ShopRef(shop.id, shop.domain)
     for pid, title, product_type, price in CATALOG:
         payload = {

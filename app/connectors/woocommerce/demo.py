@@ -10,11 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import sqlalchemy as sa
-
 from app.connectors.woocommerce.catalog import upsert_products
 from app.events import ProductChanged
-from app.models import Shop, db, utcnow
+from app.models import Shop, db
 
 DEMO_STORE_URL = "https://demo-woo.storeflow.local"
 DEMO_DOMAIN = "demo-woo.storeflow.local"
@@ -29,17 +27,15 @@ CATALOG = [
 
 
 def seed_demo_store() -> Shop:
-    shop = db.session.scalars(
-        sa.select(Shop).where(Shop.platform == "woocommerce", Shop.domain == DEMO_DOMAIN)
-    ).first()
-    if shop is None:
-        shop = Shop(platform="woocommerce", domain=DEMO_DOMAIN, installed_at=utcnow())
-        db.session.add(shop)
-    shop.name, shop.status = "Demo WooCommerce Store", "active"
-    shop.currency, shop.locale, shop.timezone = "PLN", "pl", "Europe/Warsaw"
-    shop.settings = {**(shop.settings or {}), "store_url": DEMO_STORE_URL}
-    shop.credentials = {"shared_secret": DEMO_SHARED_SECRET}
-    db.session.flush()
+    from app.demo import demo_shop
+
+    shop = demo_shop(
+        "woocommerce",
+        DEMO_DOMAIN,
+        "Demo WooCommerce Store",
+        credentials={"shared_secret": DEMO_SHARED_SECRET},
+        settings={"store_url": DEMO_STORE_URL},
+    )
     seeded_at = datetime(2026, 1, 1, tzinfo=UTC)
     upsert_products(
         shop.id,
