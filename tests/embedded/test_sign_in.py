@@ -17,7 +17,9 @@ def test_page_refuses_a_browser_that_has_not_signed_in(client):
 def test_shopify_id_token_opens_the_shops_page_framed_only_by_its_admin(app, client, shopify_shop):
     response = client.get(f"/embedded/?embedded=1&shop={DOMAIN}&id_token={id_token(app)}")
     assert response.status_code == 200
-    assert "Abandoned cart" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "Abandoned cart" in html
+    assert f'<meta name="shopify-api-key" content="{app.config["SHOPIFY_API_KEY"]}">' in html
     csp = response.headers["Content-Security-Policy"]
     assert f"frame-ancestors 'self' https://{DOMAIN} https://admin.shopify.com" == csp
     # The session carries on without a new token (the form posts and previews need it).
@@ -38,6 +40,7 @@ def test_wordpress_token_signs_in_and_the_token_leaves_the_address_bar(client, w
     page = client.get("/embedded/")
     assert page.status_code == 200
     assert page.headers["Content-Security-Policy"] == f"frame-ancestors 'self' {STORE_URL}"
+    assert "app-bridge.js" not in page.get_data(as_text=True)
 
 
 def test_wordpress_token_signed_with_another_secret_is_refused(client, woo_shop):
