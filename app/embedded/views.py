@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
@@ -9,6 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app import queues
 from app.connectors.base import SignatureError
+from app.connectors.woocommerce.tokens import embedded_sign_in
 from app.emails import TemplateContextError
 from app.emails.preview import preview_email
 from app.embedded import session as auth
@@ -18,7 +20,9 @@ from app.embedded.test_send import send_test_email_job
 from app.flows import REGISTRY
 from app.flows.definition import Flow, SettingError, Step
 from app.flows.settings import is_enabled, save_settings, settings_for
-from app.models import AuditLog, ShopScope, db
+from app.models import AuditLog, Shop, ShopScope, db
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("embedded", __name__, url_prefix="/embedded", template_folder="templates")
 LOCALES = ("en", "pl", "ro")
@@ -58,16 +62,12 @@ def _sign_in_with_shopify() -> None:
 
 @bp.get("/woocommerce")
 def woocommerce_sign_in() -> BaseResponse:
-    from app.connectors.woocommerce.tokens import embedded_sign_in
-
     try:
         shop, claims = embedded_sign_in(request.args.get("wp_token", ""))
     except SignatureError as exc:
         abort(403, f"This sign-in link is not valid ({exc}). Reopen Storeflow from WordPress.")
     auth.sign_in(shop, "woocommerce")
-    current_app.logger.info(
-        "woocommerce sign-in", extra={"shop": shop.id, "wp_user": claims["user"]}
-    )
+    log.info("woocommerce sign-in", extra={"shop": shop.id, "wp_user": claims["user"]})
     return redirect("/embedded/")
 
 
@@ -76,8 +76,6 @@ def dev_login(shop_id: int) -> BaseResponse:
     """Development only: open a shop's page without a platform around it."""
     if current_app.config["STOREFLOW_ENV"] == "production":
         abort(404)
-    from app.models import Shop
-
     shop = db.session.get(Shop, shop_id)
     if shop is None:
         abort(404)
