@@ -95,3 +95,36 @@ def seed_demo_history(customers: int) -> None:
     orders = seed_history(shop, customers=customers)
     learned = refresh_recommendations(shop.id)
     click.echo(f"demo shop {shop.id}: {orders} orders in its history; learned {learned}")
+
+
+@storeflow.command("demo-cross-sell")
+@click.option("--email", default=None, help="customer's email (default: a new one)")
+def demo_cross_sell(email: str | None) -> None:
+    """Pay for an order in the demo shop; its cross-sell email comes ~1 min later."""
+    import uuid
+
+    from app.flows import demo_flows
+
+    email = email or f"ola-{uuid.uuid4().hex[:6]}@example.com"
+    _shop, response = demo_flows.buy_now(email)
+    click.echo(f"order/paid for {email}: HTTP {response.status_code}")
+    click.echo("the cross-sell email goes to the outbox in about a minute")
+
+
+@storeflow.command("demo-winback")
+@click.option("--email", default=None, help="customer's email (default: a new one)")
+def demo_winback(email: str | None) -> None:
+    """An idle customer in the demo shop: two win-back emails within ~3 min."""
+    import uuid
+
+    from app.flows import demo_flows
+
+    # A new customer each time: the scan never picks the same one twice within the cooldown.
+    email = email or f"marek-{uuid.uuid4().hex[:6]}@example.com"
+    try:
+        _shop, response, idle = demo_flows.go_idle(email)
+    except TimeoutError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"order/created (120 days ago) for {email}: HTTP {response.status_code}")
+    click.echo(f"idle scan: {idle} newly idle (those who agreed to marketing get emails)")
+    click.echo("win-back emails now and 2 minutes later")

@@ -6,9 +6,11 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -38,11 +40,29 @@ def backends() -> Backends:
 @pytest.fixture(scope="session")
 def _app(backends: Backends) -> Iterator[Flask]:
     app = create_app(config_for_tests(backends.database_url, backends.redis_url))
-    with app.app_context():
+    with app.app_context(), _exclusive_use(backends):
         _reset_schema()
         upgrade(directory=MIGRATIONS_DIR)
         db.session.remove()
-    yield app
+        yield app
+
+
+@contextmanager
+def _exclusive_use(backends: Backends) -> Iterator[None]:
+    """Two test runs on one database would truncate each other's rows mid-test (and deadlock):
+    the second waits for the first, holding a session-level advisory lock on a connection of
+    its own."""
+    if not backends.is_postgres:
+        yield
+        return
+    with psycopg.connect(backends.database_url, autocommit=True) as conn:
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (_RUN_LOCK,)).fetchone()[0]:
+            print(f"\nwaiting for another test run on {backends.database_url} to finish...")
+            conn.execute("SELECT pg_advisory_lock(%s)", (_RUN_LOCK,))
+        yield
+
+
+_RUN_LOCK = 0x53544F5245  # "STORE": any fixed key, the same for every run
 
 
 def _reset_schema() -> None:

@@ -83,6 +83,14 @@ class ShopActions(Protocol):
 
     def push_tracking(self, shop: Shop, order: Order, shipment: Shipment) -> None: ...
 
+    def orders_since(
+        self, shop: Shop, *, email: str | None, cart_key: str | None, since: datetime
+    ) -> bool | None:
+        """Whether the platform holds a live order by this shopper (email or cart) placed at or
+        after ``since``; None when it cannot tell. Optional: a connector without it (the demo
+        platform) is never asked. Raises on a failed call, so the caller can retry later."""
+        ...
+
 
 def hmac_sha256(secret: str | bytes, body: bytes) -> bytes:
     key = secret.encode() if isinstance(secret, str) else secret

@@ -38,6 +38,10 @@ SAMPLE_ITEMS: list[dict[str, Any]] = [
 ]
 
 
+# Templates whose flows fill ``recommendations`` (and show no cart).
+RECOMMENDING = frozenset({"cross_sell", "reactivation_1", "reactivation_2"})
+
+
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
@@ -67,7 +71,7 @@ def preview_context(
         }
     exclude = tuple(str(item.get("product_id")) for item in context["items"])
     context.update(
-        recommendations=product_cards(shop.id, limit=3, exclude=exclude) or SAMPLE_ITEMS,
+        recommendations=product_cards(shop.id, limit=4, exclude=exclude) or SAMPLE_ITEMS,
         discount={
             "code": "PREVIEW-10",
             "percentage": 10,
@@ -79,8 +83,10 @@ def preview_context(
     # Each sample shows only what its template is for.
     if template not in ("abandoned_cart_3", "reactivation_2"):
         context["discount"] = None
-    if template != "cross_sell":
+    if template not in RECOMMENDING:
         context["recommendations"] = []
+    else:
+        context["items"] = []  # these flows show suggestions, not a cart
     if template != "shipping_notice":
         context["tracking"] = None
     return context

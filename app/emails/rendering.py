@@ -131,6 +131,7 @@ def _copy(page: Template, data: dict[str, Any]) -> dict[str, str]:
 
 CONTEXT_DEFAULTS: dict[str, Any] = {
     "recommendations": [],
+    "upsell": [],
     "items": [],
     "discount": None,
     "tracking": None,
@@ -169,6 +170,7 @@ def _prepare(template: str, context: Mapping[str, Any], locale: str) -> dict[str
         items=[_product(item, "items", money) for item in data["items"][:MAX_ITEMS_SHOWN]],
         more_items=max(0, len(data["items"]) - MAX_ITEMS_SHOWN),
         recommendations=[_product(p, "recommendations", money) for p in data["recommendations"]],
+        upsell=[_product(p, "upsell", money) for p in data["upsell"]],
         total_price=None if data["total"] is None else money(data["total"]),
         discount=_discount(data["discount"], locale) if data["discount"] else None,
     )

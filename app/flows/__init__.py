@@ -40,7 +40,13 @@ def dispatch(event: Event) -> None:
 
 
 # The flow modules register themselves (flows in REGISTRY, courier labels in LISTENERS).
-from app.flows import abandoned_cart, attribution, courier_labels  # noqa: E402
+from app.flows import (  # noqa: E402
+    abandoned_cart,
+    attribution,
+    courier_labels,
+    cross_sell,
+    reactivation,
+)
 
 __all__ = [
     "LISTENERS",
@@ -48,6 +54,8 @@ __all__ = [
     "abandoned_cart",
     "attribution",
     "courier_labels",
+    "cross_sell",
     "dispatch",
+    "reactivation",
     "register",
 ]

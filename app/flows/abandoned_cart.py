@@ -8,23 +8,18 @@ optional SMS with the first when the shopper agreed to SMS and the shop has a ga
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
-from app import connectors
 from app import events as ev
-from app.connectors.base import DiscountSpec
 from app.emails.context import cart_context
 from app.flows import register
+from app.flows.customer_rules import withdrawn_customer
 from app.flows.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
+from app.flows.discounts import discount_code, discount_context, discount_for
 from app.flows.restore import restore_link
 from app.flows.settings import COMMON_SETTINGS
 from app.models import Cart, Customer, Discount, FlowRun, Message, Shop, ShopScope
@@ -103,18 +98,11 @@ def _ordered(event: ev.Event) -> list[sa.ColumnElement[bool]]:
 
 
 def _consent_withdrawn(event: ev.Event) -> list[sa.ColumnElement[bool]]:
-    """The shopper's runs, when the customer (as now stored) no longer accepts marketing.
-
-    The stored state decides, not the payload: a stale update cannot cancel anything.
-    """
-    assert isinstance(event, ev.CustomerUpdated)
-    if event.customer.email_consent is not False or not event.customer.email:
+    """The shopper's runs (matched by email: a cart's shopper may have no customer id yet)."""
+    customer = withdrawn_customer(event)
+    if customer is None or not customer.email:
         return []
-    email = event.customer.email.strip().lower()
-    customer = ShopScope(event.shop_id).first(Customer, Customer.email == email)
-    if customer is None or customer.is_marketing_allowed("email"):
-        return []
-    return [FlowRun.context["email"].as_string() == email]
+    return [FlowRun.context["email"].as_string() == customer.email]
 
 
 def cart_still_abandoned(
@@ -137,39 +125,9 @@ def _steps_in_order(settings: Settings) -> str | None:
     return None
 
 
-def discount_code(shop: Shop, message: Message) -> str:
-    """Unique and stable per message, so a retried step offers the code it already made."""
-    key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, f"discount:{shop.id}:{message.id}".encode(), hashlib.sha256).digest()
-    return "BACK-" + base64.b32encode(digest).decode()[:10]
-
-
 def _discount_for(shop: Shop, message: Message, settings: Settings, now: datetime) -> Discount:
-    scope = ShopScope(shop.id)
-    existing = scope.first(Discount, Discount.message_id == message.id)
-    if existing is not None:
-        return existing
-    spec = DiscountSpec(
-        code=discount_code(shop, message),
-        percentage=Decimal(int(settings["discount_percent"])),
-        expires_at=now + timedelta(hours=int(settings["discount_valid_hours"])),
-        recipient_email=message.recipient,
-        title=f"Storeflow abandoned cart {message.recipient}",
-    )
-    connector: Any = connectors.get(shop.platform)
-    if connector is None or not hasattr(connector, "create_discount"):
-        raise LookupError(f"no connector can create discounts on {shop.platform!r}")
-    result = connector.create_discount(shop, spec)
-    return scope.add(
-        Discount(
-            code=result.code,
-            message_id=message.id,
-            recipient=message.recipient,
-            kind="percentage",
-            amount=spec.percentage,
-            expires_at=spec.expires_at,
-            platform_discount_id=result.platform_discount_id,
-        )
+    return discount_for(
+        shop, message, settings, now, title="Storeflow abandoned cart", prefix="BACK"
     )
 
 
@@ -185,13 +143,7 @@ def compose(
     return {
         **cart_context(shop, cart),
         "restore_url": restore_link(shop, cart, code, (now + valid).timestamp()),
-        "discount": None
-        if discount is None
-        else {
-            "code": discount.code,
-            "percentage": discount.amount,
-            "expires_at": discount.expires_at,
-        },
+        "discount": discount_context(discount),
     }
 
 

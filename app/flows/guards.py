@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
+from app.flows import platform_orders
 from app.flows.definition import Flow, Settings, Verdict
 from app.flows.settings import is_enabled
 from app.models import Customer, FlowRun, Message, Order, Shop, ShopScope, db
@@ -81,14 +82,24 @@ def order_since(shop_id: int, run: FlowRun) -> Order | None:
         match.append(Order.email == run.context["email"])
     if not match:
         return None
+    criteria = [
+        sa.or_(*match),
+        Order.cancelled.is_(False),
+        Order.placed_at >= orders_count_from(run),
+    ]
+    if run.context.get("order_id"):
+        # The order a run is about (the purchase a cross-sell follows up) is not a new one.
+        criteria.append(Order.id != int(run.context["order_id"]))
+    return ShopScope(shop_id).first(Order, *criteria)
+
+
+def orders_count_from(run: FlowRun) -> datetime:
     # Webhooks arrive late (WooCommerce by a minute or two): an order placed after the cart's
     # last activity counts even if it was placed before we enrolled the cart.
     since = run.started_at
     if run.context.get("anchor"):
         since = min(since, datetime.fromisoformat(run.context["anchor"]))
-    return ShopScope(shop_id).first(
-        Order, sa.or_(*match), Order.cancelled.is_(False), Order.placed_at >= since
-    )
+    return since
 
 
 def recipient(run: FlowRun, channel: str) -> str | None:
@@ -171,4 +182,7 @@ def check(
         )
         if t is not None
     ]
-    return Verdict(defer_until=max(later)) if later else None
+    if later:
+        return Verdict(defer_until=max(later))
+    # Last, so the platform is asked only about a step that would otherwise go out now.
+    return platform_orders.verdict(shop, run, orders_count_from(run), now)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -50,6 +51,17 @@ class Suggestion:
     def reason(self) -> str:
         """Why this product, in words a merchant or customer understands."""
         return REASONS[self.source].format(support=self.support, category=self.category)
+
+    def card(self) -> dict[str, Any]:
+        """The product as an email template shows it."""
+        return {
+            "product_id": self.platform_product_id,
+            "title": self.title,
+            "image_url": self.image_url,
+            "url": self.url,
+            "unit_price": self.price,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)

@@ -20,17 +20,16 @@ from app.emails.outgoing import compose_email
 from app.emails.senders import PermanentFailure, TemporaryFailure, get_sender
 from app.emails.tracking import is_suppressed
 from app.labels import settings as label_settings
+from app.labels.carriers import carrier_name
 from app.models import Customer, FlowRun, Message, Order, Shipment, Shop, ShopScope, db, utcnow
 
 log = logging.getLogger(__name__)
 FLOW_KEY = label_settings.FLOW_KEY
-COURIER_NAMES = {"inpost": "InPost", "sameday": "Sameday"}
 
 
 def _context(
     shop: Shop, order: Order, shipment: Shipment, customer: Customer | None
 ) -> dict[str, Any]:
-    company = COURIER_NAMES.get(shipment.courier) or shop.name or shop.domain
     return {
         "shop": shop_branding(shop),
         "shop_url": shop_url(shop),
@@ -38,7 +37,7 @@ def _context(
         "tracking": {
             "number": shipment.tracking_number,
             "url": shipment.tracking_url,
-            "company": company,
+            "company": carrier_name(shop, shipment),
         },
         "currency": order.currency,
     }

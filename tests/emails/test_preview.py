@@ -101,6 +101,15 @@ def test_cross_sell_preview_recommends_other_products(
     assert "Denim jacket" in email.html
 
 
+def test_win_back_preview_shows_products_picked_for_the_customer_and_no_cart(
+    branded_shop: Shop,
+) -> None:
+    email = preview_email(branded_shop.id, "reactivation_1", "en")
+
+    assert "You may also like" in email.text and "Denim jacket" in email.text
+    assert "Quantity" not in email.text  # no cart lines in a win-back email
+
+
 def test_preview_of_another_shops_cart_is_refused(
     branded_shop: Shop, make_shop: Callable[..., Shop], make_cart: Callable[[Shop], Cart]
 ) -> None:
@@ -155,9 +164,9 @@ def test_preview_command_writes_html_and_text(
     )
 
     assert result.exit_code == 0, result.output
-    assert "Ne este dor de tine" in result.output
+    assert "Îți mai amintești de noi?" in result.output
     assert "<!doctype html>" in out.read_text()
-    assert "Vizitează magazinul" in (tmp_path / "preview.html.txt").read_text()
+    assert "Aruncă o privire" in (tmp_path / "preview.html.txt").read_text()
 
 
 def test_preview_command_reports_a_missing_shop(app: Flask, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ Payloads are already close to our canonical events, so ``normalize`` is a thin m
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from app.connectors.base import (
@@ -15,6 +16,7 @@ from app.connectors.base import (
     DiscountSpec,
     Envelope,
     EnvelopeError,
+    ShopActions,
     SignatureError,
     header,
     verify_base64_hmac,
@@ -57,6 +59,12 @@ class DemoConnector:
     def create_discount(self, shop: Shop, spec: DiscountSpec) -> DiscountResult:
         return DiscountResult(code=spec.code, platform_discount_id=f"demo-{spec.code}")
 
+    def orders_since(
+        self, shop: Shop, *, email: str | None, cart_key: str | None, since: datetime
+    ) -> bool | None:
+        # Nothing to ask beyond our own tables, which the send-time check reads already.
+        return None
+
     def push_tracking(self, shop: Shop, order: Order, shipment: Shipment) -> None:
         ShopScope(shop.id).add(
             AuditLog(
@@ -72,3 +80,5 @@ class DemoConnector:
 
 
 CONNECTOR = DemoConnector()
+# Checked by mypy: what flows and labels ask of a shop's platform (base.ShopActions).
+_ACTIONS: ShopActions = CONNECTOR

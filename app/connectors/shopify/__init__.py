@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from app.connectors.base import (
@@ -94,6 +95,13 @@ class ShopifyConnector:
         from app.connectors.shopify.actions import push_tracking
 
         push_tracking(shop, order, shipment)
+
+    def orders_since(
+        self, shop: Shop, *, email: str | None, cart_key: str | None, since: datetime
+    ) -> bool | None:
+        from app.connectors.shopify.actions import orders_since
+
+        return orders_since(shop, email=email, cart_key=cart_key, since=since)
 
 
 CONNECTOR = ShopifyConnector()

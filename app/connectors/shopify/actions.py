@@ -7,12 +7,14 @@ and a tracking number already on a fulfillment is not pushed again.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from app.connectors.base import DiscountResult, DiscountSpec
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
 from app.labels import settings as label_settings
+from app.labels.carriers import carrier_name
 from app.models import AuditLog, Order, Shipment, Shop, ShopScope, utcnow
 
 log = logging.getLogger(__name__)
@@ -50,18 +52,12 @@ mutation CreateFulfillment($fulfillment: FulfillmentInput!) {
 }
 """
 
-# Shopify recognises these carrier names; for the others it shows our name and link.
-COURIER_NAMES = {
-    "inpost": "InPost",
-    "sameday": "Sameday",
-    "fan_courier": "FAN Courier",
-    "cargus": "Cargus",
-    "dpd": "DPD",
-    "dhl": "DHL Express",
-    "gls": "GLS",
-    "ups": "UPS",
-    "fedex": "FedEx",
+ORDERS_SINCE = """
+query OrdersSince($query: String!) {
+  orders(first: 10, query: $query) { nodes { id email createdAt cancelledAt } }
 }
+"""
+
 _OPEN_STATES = {"OPEN", "IN_PROGRESS"}
 
 
@@ -111,12 +107,12 @@ def create_discount(shop: Shop, spec: DiscountSpec) -> DiscountResult:
     return DiscountResult(code=spec.code, platform_discount_id=payload["codeDiscountNode"]["id"])
 
 
-def tracking_info(shipment: Shipment) -> dict[str, Any]:
+def tracking_info(shop: Shop, shipment: Shipment) -> dict[str, Any]:
     return {
         "number": shipment.tracking_number,
         # Polish and Romanian couriers are unknown to Shopify: without a url there is no link.
         "url": shipment.tracking_url,
-        "company": COURIER_NAMES.get(shipment.courier, shipment.courier.replace("_", " ").title()),
+        "company": carrier_name(shop, shipment),
     }
 
 
@@ -143,7 +139,7 @@ def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
             actor="system",
             action="tracking_pushed",
             subject=f"order:{order.platform_order_id}",
-            details=tracking_info(shipment),
+            details=tracking_info(shop, shipment),
         )
     )
 
@@ -158,9 +154,32 @@ def _fulfil(shop: Shop, client: AdminClient, order: dict[str, Any], shipment: Sh
         raise ShopifyApiError(shop.domain, "fulfillmentCreate", "no open fulfillment order")
     fulfillment = {
         "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo} for fo in open_orders],
-        "trackingInfo": tracking_info(shipment),
+        "trackingInfo": tracking_info(shop, shipment),
         # Shopify's own shipping mail would be a second one when we send our localised notice.
         "notifyCustomer": not label_settings.load(shop.id).shipping_email,
     }
     data = client.execute("fulfillmentCreate", CREATE_FULFILLMENT, {"fulfillment": fulfillment})
     user_errors(shop, "fulfillmentCreate", data.get("fulfillmentCreate"))
+
+
+def orders_since(
+    shop: Shop, *, email: str | None, cart_key: str | None, since: datetime
+) -> bool | None:
+    """Ask Shopify for the shopper's orders created since ``since``. GraphQL orders carry no
+    checkout token to match ``cart_key`` against, so without an email we cannot tell."""
+    if not email:
+        return None
+    stamp = since.astimezone(UTC).isoformat(timespec="seconds")
+    search = f"email:{_quoted(email)} AND created_at:>={_quoted(stamp)}"
+    data = AdminClient(shop).execute("orders since", ORDERS_SINCE, {"query": search})
+    nodes = (data.get("orders") or {}).get("nodes") or []
+    # A cancelled order is no purchase; the search is a text search, so check the address too.
+    return any(
+        not node.get("cancelledAt") and str(node.get("email") or "").lower() == email.lower()
+        for node in nodes
+    )
+
+
+def _quoted(value: str) -> str:
+    # Search syntax: quoted values escape backslashes and quotes with a backslash.
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

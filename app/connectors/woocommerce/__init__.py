@@ -14,6 +14,7 @@ import hashlib
 import re
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from app.connectors.base import (
@@ -104,6 +105,11 @@ class WooCommerceConnector:
 
     def push_tracking(self, shop: Shop, order: Order, shipment: Shipment) -> None:
         actions.push_tracking(shop, order, shipment)
+
+    def orders_since(
+        self, shop: Shop, *, email: str | None, cart_key: str | None, since: datetime
+    ) -> bool | None:
+        return actions.orders_since(shop, email=email, cart_key=cart_key, since=since)
 
 
 def _with_restore_url(shop: Shop, event: Event) -> Event:

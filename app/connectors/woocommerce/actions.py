@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from app.connectors.base import DiscountResult, DiscountSpec
 from app.connectors.woocommerce.client import StoreApiError, StoreClient
+from app.connectors.woocommerce.mapping import CANCELLED_STATUSES, CART_KEY_META, meta_value
+from app.labels.carriers import carrier_name
 from app.models import Order, Shipment, Shop, utcnow
 
 log = logging.getLogger(__name__)
@@ -47,17 +50,18 @@ def create_discount(shop: Shop, spec: DiscountSpec) -> DiscountResult:
     return DiscountResult(code=created["code"], platform_discount_id=str(created["id"]))
 
 
-def _shipment_tracking_body(shipment: Shipment) -> dict[str, object]:
-    # WooCommerce Shipment Tracking: a "custom provider" needs a name and a link.
+def _shipment_tracking_body(shop: Shop, shipment: Shipment) -> dict[str, object]:
+    # WooCommerce Shipment Tracking: a "custom provider" needs a name and a link; customers
+    # read the name in their order, so it is the carrier's, not our courier key.
     return {
-        "custom_tracking_provider": shipment.courier,
+        "custom_tracking_provider": carrier_name(shop, shipment),
         "custom_tracking_link": shipment.tracking_url or "",
         "tracking_number": shipment.tracking_number or "",
         "date_shipped": _shipped_on(shipment),
     }
 
 
-def _ast_body(shipment: Shipment) -> dict[str, object]:
+def _ast_body(shop: Shop, shipment: Shipment) -> dict[str, object]:
     # Advanced Shipment Tracking matches the provider by name against its own list.
     return {
         "tracking_provider": shipment.courier,
@@ -72,7 +76,7 @@ def _shipped_on(shipment: Shipment) -> str:
 
 
 # Tracking plugins, tried in this order on the same path under their own namespace.
-TRACKING_BODIES: dict[str, Callable[[Shipment], dict[str, object]]] = {
+TRACKING_BODIES: dict[str, Callable[[Shop, Shipment], dict[str, object]]] = {
     "wc-shipment-tracking/v3": _shipment_tracking_body,
     "wc-ast/v3": _ast_body,
 }
@@ -83,7 +87,7 @@ def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
     endpoint = f"orders/{order.platform_order_id}/shipment-trackings"
     for namespace, body in TRACKING_BODIES.items():
         try:
-            StoreClient(shop, namespace).call("POST", endpoint, body(shipment))
+            StoreClient(shop, namespace).call("POST", endpoint, body(shop, shipment))
         except StoreApiError as exc:
             if exc.status != 404:  # 404 rest_no_route: that plugin is not installed
                 raise
@@ -97,7 +101,8 @@ def _tracking_note(shop: Shop, order: Order, shipment: Shipment) -> None:
     # No tracking plugin: a customer note (WooCommerce emails it) plus meta for other tools.
     client = StoreClient(shop)
     link = f" {shipment.tracking_url}" if shipment.tracking_url else ""
-    note = f"Your parcel is on its way with {shipment.courier}: {shipment.tracking_number}{link}"
+    carrier = carrier_name(shop, shipment)
+    note = f"Your parcel is on its way with {carrier}: {shipment.tracking_number}{link}"
     client.call(
         "POST", f"orders/{order.platform_order_id}/notes", {"note": note, "customer_note": True}
     )
@@ -112,3 +117,34 @@ def _tracking_note(shop: Shop, order: Order, shipment: Shipment) -> None:
         {"meta_data": [{"key": TRACKING_META_KEY, "value": meta}]},
     )
     log.info("tracking pushed as order note", extra={"shop": shop.id, "order": order.id})
+
+
+# Orders that never became a purchase: the shopper may still want the reminder.
+NOT_PURCHASES = CANCELLED_STATUSES | {"failed", "trash", "checkout-draft"}
+
+
+def orders_since(
+    shop: Shop, *, email: str | None, cart_key: str | None, since: datetime
+) -> bool | None:
+    """Ask the store for the shopper's orders created since ``since`` (None without an email:
+    the REST API cannot search by our cart key)."""
+    if not email:
+        return None
+    rows = StoreClient(shop).call(
+        "GET",
+        "orders",
+        search=email,
+        after=since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        dates_are_gmt="true",
+        per_page=20,
+    )
+    return any(_is_purchase_by(row, email, cart_key) for row in rows)
+
+
+def _is_purchase_by(row: dict[str, Any], email: str, cart_key: str | None) -> bool:
+    # ``search`` matches substrings of any field: confirm the order really is this shopper's.
+    billing = str((row.get("billing") or {}).get("email") or "")
+    ours = billing.lower() == email.lower() or (
+        cart_key is not None and meta_value(row, CART_KEY_META) == cart_key
+    )
+    return ours and row.get("status") not in NOT_PURCHASES

@@ -36,7 +36,7 @@ CONSENT_VALUES = {"yes": True, "no": False}
 
 def _order_contact(p: dict[str, Any]) -> ev.Contact:
     billing = p.get("billing") or {}
-    consent = CONSENT_VALUES.get(_meta(p, CONSENT_META) or "")
+    consent = CONSENT_VALUES.get(meta_value(p, CONSENT_META) or "")
     return ev.Contact(
         email=billing.get("email") or None,
         phone=billing.get("phone") or None,
@@ -71,7 +71,7 @@ def _order_event(cls: type[ev._OrderEvent], shop_id: int, p: dict[str, Any]) -> 
         shop_id=shop_id,
         order_id=str(require(p, "id")),
         order_number=str(p.get("number") or p["id"]),
-        cart_key=_meta(p, CART_KEY_META),
+        cart_key=meta_value(p, CART_KEY_META),
         customer=_order_contact(p),
         items=_order_items(p.get("line_items") or []),
         total=money(p.get("total"), "total"),
@@ -85,7 +85,7 @@ def _order_event(cls: type[ev._OrderEvent], shop_id: int, p: dict[str, Any]) -> 
     )
 
 
-def _meta(p: dict[str, Any], key: str) -> str | None:
+def meta_value(p: dict[str, Any], key: str) -> str | None:
     for row in p.get("meta_data") or []:
         if isinstance(row, dict) and row.get("key") == key and row.get("value"):
             return str(row["value"])

@@ -64,7 +64,7 @@ def test_tracking_goes_to_shipment_tracking_as_a_custom_provider_with_its_link(
     ((used, order_id, body),) = fake_store.trackings
     assert (used, order_id) == ("wc-shipment-tracking/v3", "727")
     assert body["tracking_number"] == "520000012345678901234567"
-    assert body["custom_tracking_provider"] == "inpost"
+    assert body["custom_tracking_provider"] == "InPost"
     assert body["custom_tracking_link"].startswith("https://inpost.pl/")
     assert body["date_shipped"] == shipment[1].created_at.strftime("%Y-%m-%d")
     assert fake_store.notes == []

@@ -1,0 +1,127 @@
+"""The cross-sell flow, declared as data.
+
+A paid order of a customer who agreed to marketing email starts one run (subject: the order).
+Seven days after the order (setting), one email suggests up to four products that go with
+what was bought (``recommendations.recommend_for_order``: the merchant's picks, then what
+other customers bought together, then bestsellers; never what they own, out of stock or
+unpublished), with an optional up-sell block of pricier products of the same category.
+
+The run stops when the customer orders again before the send (a new run follows that order),
+when the order is cancelled, or when consent goes; frequency cap, quiet hours, holdout and
+attribution are the engine's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from app import events as ev
+from app.emails.context import shop_branding, shop_url
+from app.flows import register
+from app.flows.customer_rules import consent_withdrawn, customer_runs_before, order_customer
+from app.flows.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
+from app.flows.recommendations import Suggestion, recommend_for_order, upsell_for
+from app.flows.settings import COMMON_SETTINGS
+from app.models import Customer, FlowRun, Message, Order, Product, Shop, ShopScope
+
+KEY = "cross_sell"
+UPSELL_COUNT = 2
+
+
+def _on_paid(event: ev.Event, settings: Settings) -> list[Enrollment]:
+    """The order as a subject, when its customer may get marketing email."""
+    found = order_customer(event)
+    if found is None:
+        return []
+    order, customer = found
+    if not customer.email or not customer.is_marketing_allowed("email"):
+        return []
+    context = {"order_id": order.id, "email": customer.email}
+    # Delays count from when the order was placed: a late or replayed payment webhook does
+    # not push the email further away.
+    return [Enrollment(f"order:{order.id}", customer.id, order.placed_at, context)]
+
+
+def _cancelled(event: ev.Event) -> list[sa.ColumnElement[bool]]:
+    assert isinstance(event, ev.OrderCancelled)
+    order = ShopScope(event.shop_id).first(Order, Order.platform_order_id == event.order_id)
+    return [FlowRun.subject_key == f"order:{order.id}"] if order is not None else []
+
+
+def suggestions(shop_id: int, order: Order, settings: Settings) -> list[Suggestion]:
+    """What the email shows (only products with a price: a card without one cannot render)."""
+    found = recommend_for_order(shop_id, order.id, limit=int(settings["products"]) + 4)
+    return [s for s in found if s.price is not None][: int(settings["products"])]
+
+
+def _upsells(shop_id: int, order: Order, shown: list[Suggestion]) -> list[Suggestion]:
+    """Pricier products of the kinds bought, none already suggested above."""
+    shown_ids = {s.product_id for s in shown}
+    platform_ids = [str(item["product_id"]) for item in order.items]
+    in_order = [
+        p.id for p in ShopScope(shop_id).all(Product, Product.platform_product_id.in_(platform_ids))
+    ]
+    found = upsell_for(shop_id, in_order, limit=UPSELL_COUNT + len(shown_ids))
+    return [s for s in found if s.price is not None and s.product_id not in shown_ids][
+        :UPSELL_COUNT
+    ]
+
+
+def order_still_worth_it(
+    shop: Shop, run: FlowRun, settings: Settings, now: datetime
+) -> Verdict | None:
+    order = ShopScope(shop.id).get(Order, int(run.context["order_id"]))
+    if order is None or order.cancelled:
+        return Verdict(stop="order_cancelled")
+    if not suggestions(shop.id, order, settings):
+        return Verdict(stop="nothing_to_recommend")
+    return None
+
+
+def compose(
+    shop: Shop, run: FlowRun, step: Step, message: Message, settings: Settings, now: datetime
+) -> dict[str, Any]:
+    scope = ShopScope(shop.id)
+    order = scope.get(Order, int(run.context["order_id"]))
+    assert order is not None  # order_still_worth_it stopped the run otherwise
+    customer = scope.get(Customer, run.customer_id) if run.customer_id else None
+    shown = suggestions(shop.id, order, settings)
+    upsell = _upsells(shop.id, order, shown) if settings["upsell"] else []
+    return {
+        "shop": shop_branding(shop),
+        "shop_url": shop_url(shop),
+        "customer": {"first_name": customer.first_name if customer else ""},
+        "currency": order.currency,
+        "recommendations": [s.card() for s in shown],
+        "upsell": [s.card() for s in upsell],
+    }
+
+
+FLOW = register(
+    Flow(
+        key=KEY,
+        rank=1,  # after abandoned cart, before reactivation in the frequency cap
+        marketing=True,
+        triggers={ev.OrderPaid: _on_paid},
+        stop_rules={
+            ev.OrderCreated: ("order_placed", customer_runs_before(KEY)),
+            ev.OrderPaid: ("order_placed", customer_runs_before(KEY)),
+            ev.OrderCancelled: ("order_cancelled", _cancelled),
+            ev.CustomerUpdated: ("consent_withdrawn", consent_withdrawn),
+        },
+        steps=(Step("email_delay_minutes", "email", "cross_sell"),),
+        settings=(
+            Setting("email_delay_minutes", 7 * 1440, 1, 60 * 1440, "email after the order"),
+            Setting("products", 4, 1, 4, "how many suggested products the email shows"),
+            Setting("upsell", False, help="add a block of pricier products of the same kind"),
+            *COMMON_SETTINGS,
+        ),
+        checks=(order_still_worth_it,),
+        compose=compose,
+    )
+)
+
+__all__ = ["FLOW", "KEY", "compose", "suggestions"]

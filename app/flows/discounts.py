@@ -1,0 +1,70 @@
+"""Single-use discount codes a flow step offers, created through the shop's connector when the
+mail is sent (never earlier: a code nobody receives should not exist in the shop).
+
+A step reads two settings of its flow: ``discount_percent`` and ``discount_valid_hours``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+
+from app import connectors
+from app.connectors.base import DiscountSpec
+from app.flows.definition import Settings
+from app.models import Discount, Message, Shop, ShopScope
+
+
+def discount_code(shop: Shop, message: Message, prefix: str = "BACK") -> str:
+    """Unique and stable per message, so a retried step offers the code it already made."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"discount:{shop.id}:{message.id}".encode(), hashlib.sha256).digest()
+    return f"{prefix}-" + base64.b32encode(digest).decode()[:10]
+
+
+def discount_for(
+    shop: Shop, message: Message, settings: Settings, now: datetime, *, title: str, prefix: str
+) -> Discount:
+    """The message's code: the one already made for it, else a new one in the shop."""
+    scope = ShopScope(shop.id)
+    existing = scope.first(Discount, Discount.message_id == message.id)
+    if existing is not None:
+        return existing
+    spec = DiscountSpec(
+        code=discount_code(shop, message, prefix),
+        percentage=Decimal(int(settings["discount_percent"])),
+        expires_at=now + timedelta(hours=int(settings["discount_valid_hours"])),
+        recipient_email=message.recipient,
+        title=f"{title} {message.recipient}",
+    )
+    connector: Any = connectors.get(shop.platform)
+    if connector is None or not hasattr(connector, "create_discount"):
+        raise LookupError(f"no connector can create discounts on {shop.platform!r}")
+    result = connector.create_discount(shop, spec)
+    return scope.add(
+        Discount(
+            code=result.code,
+            message_id=message.id,
+            recipient=message.recipient,
+            kind="percentage",
+            amount=spec.percentage,
+            expires_at=spec.expires_at,
+            platform_discount_id=result.platform_discount_id,
+        )
+    )
+
+
+def discount_context(discount: Discount | None) -> dict[str, Any] | None:
+    """What a template shows of a code."""
+    if discount is None:
+        return None
+    return {"code": discount.code, "percentage": discount.amount, "expires_at": discount.expires_at}
+
+
+__all__ = ["discount_code", "discount_context", "discount_for"]

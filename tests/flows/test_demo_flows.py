@@ -1,0 +1,91 @@
+"""The demo's promise for the other flows: a demo order yields a cross-sell email in the
+outbox, and an idle demo customer two win-back emails, on the fast clock."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from urllib.parse import urlsplit
+
+import pytest
+
+from app import demo
+from app.demo import CATALOG
+from app.flows import demo_cart
+from app.models import Message, Recommendation, ShopScope, utcnow
+
+
+@pytest.fixture()
+def demo_cli(app, client, monkeypatch, run_jobs):
+    """``flask storeflow <command>`` posting to this app instead of a running server, whose
+    worker processes each delivery as it comes."""
+
+    def forward(url, data, headers, timeout):
+        response = client.post(urlsplit(url).path, data=data, headers=headers)
+        run_jobs("events")  # the running demo's worker
+        return response
+
+    monkeypatch.setattr(demo_cart.requests, "post", forward)
+    runner = app.test_cli_runner()
+
+    def invoke(*args: str) -> str:
+        result = runner.invoke(args=["storeflow", *args])
+        assert result.exit_code == 0, result.output
+        run_jobs()
+        return result.output
+
+    return invoke
+
+
+def _mails(outbox) -> list[email.message.EmailMessage]:
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(outbox.glob("*.eml"))
+    ]
+
+
+def _text(mail: email.message.EmailMessage) -> str:
+    return str(mail.get_body(preferencelist=("plain",)).get_content())
+
+
+def test_demo_order_gets_a_cross_sell_email_with_other_products_a_minute_later(
+    app, sim_clock, outbox, demo_cli, tick
+):
+    shop = demo.seed()
+    sim_clock.current = utcnow()
+    assert "HTTP 200" in demo_cli("demo-cross-sell", "--email", "ola@example.com")
+    assert ShopScope(shop.id).first(Recommendation) is not None  # learned from the history
+    assert _mails(outbox) == []
+    sim_clock.current = utcnow()  # learning from the history took a moment
+    tick(minutes=1, seconds=5)
+
+    (mail,) = _mails(outbox)
+    assert mail["To"] == "ola@example.com"
+    text = _text(mail)
+    bought = {"Linen shirt", "Wool scarf"}  # the demo order
+    others = {title for _pid, title, _category, _price in CATALOG} - bought
+    assert any(title in text for title in others)
+    assert not any(title in text for title in bought)
+    (message,) = ShopScope(shop.id).all(Message)
+    assert message.meta["template"] == "cross_sell"
+
+
+def test_idle_demo_customer_gets_both_win_back_emails_the_second_with_a_code(
+    app, sim_clock, outbox, demo_cli, tick
+):
+    shop = demo.seed()
+    sim_clock.current = utcnow()
+    output = demo_cli("demo-winback", "--email", "marek@example.com")
+    assert "HTTP 200" in output and "newly idle" in output
+    tick(minutes=1)
+    (first,) = _mails(outbox)
+    assert first["To"] == "marek@example.com"
+    assert "HELLO-" not in _text(first)
+    tick(minutes=2)
+
+    mails = _mails(outbox)
+    assert len(mails) == 2
+    (second,) = [m for m in mails if m["Message-ID"] != first["Message-ID"]]
+    assert "HELLO-" in _text(second)
+    templates = sorted(m.meta["template"] for m in ShopScope(shop.id).all(Message))
+    assert templates == ["reactivation_1", "reactivation_2"]
