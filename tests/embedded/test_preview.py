@@ -20,7 +20,7 @@ def test_page_frames_a_preview_for_each_email_step_and_none_for_sms(merchant, sh
     page = merchant(shop_with_address).get("/embedded/").get_data(as_text=True)
     for index in (0, 2, 3):
         assert f'src="/embedded/flows/abandoned_cart/steps/{index}/preview"' in page
-    assert "/steps/1/preview" not in page  # step 1 is the SMS
+    assert "/flows/abandoned_cart/steps/1/preview" not in page  # step 1 is the SMS
 
 
 def test_preview_renders_the_steps_email_for_the_shop(merchant, shop_with_address):
@@ -64,3 +64,14 @@ def test_test_send_to_a_malformed_address_is_refused(merchant, shop_with_address
     browser.post("/embedded/flows/abandoned_cart/steps/0/test", data={"to": "not an address"})
     assert run_jobs("flows") == 0
     assert "Test not sent: to: not an email" in browser.get("/embedded/").get_data(as_text=True)
+
+
+def test_every_email_step_of_every_flow_previews(merchant, shop_with_address):
+    from app.flows import REGISTRY
+
+    browser = merchant(shop_with_address)
+    for key, flow in REGISTRY.items():
+        for index, step in enumerate(flow.steps):
+            if step.channel == "email":
+                response = browser.get(f"/embedded/flows/{key}/steps/{index}/preview")
+                assert response.status_code == 200, (key, index, response.get_data(as_text=True))
