@@ -50,4 +50,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app import labels
 
     labels.init_app(app)
+    from app import embedded
+
+    embedded.init_app(app)
+    from app import admin
+
+    admin.init_app(app)
     return app

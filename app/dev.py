@@ -80,6 +80,9 @@ def main() -> None:
         from app.labels.demo import demo_labels_url
 
         labels_url = demo_labels_url()
+        from app.admin.commands import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
+
+        support = seed_demo_user()
     base = env["STOREFLOW_PUBLIC_URL"]
     print(
         f"\nStoreflow is starting\n  database: {env['STOREFLOW_DATABASE_URL']}"
@@ -89,6 +92,8 @@ def main() -> None:
         flush=True,
     )
     print(f"  labels    {labels_url}  (pay a demo order there, print labels)\n", flush=True)
+    login = f"  (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD})" if support else ""
+    print(f"  support   {base}/admin/{login}\n", flush=True)
     bin_dir = Path(sys.executable).parent
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     honcho = subprocess.Popen(

@@ -35,3 +35,6 @@ __all__ = [
 from app.models.recs import CustomerScore, IdleEmission, OrderLine, Recommendation
 
 __all__ += ["CustomerScore", "IdleEmission", "OrderLine", "Recommendation"]
+from app.models.support import SUPPORT_ROLES, SupportUser  # noqa: E402
+
+__all__ += ["SUPPORT_ROLES", "SupportUser"]

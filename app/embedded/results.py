@@ -1,0 +1,107 @@
+"""What each flow did for the shop over the last 30 days, and how its customers segment.
+
+Two grouped queries for all flows at once (runs by flow and group; sent messages by flow),
+never a query per run or per message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from app.models import CustomerScore, FlowRun, Message, ShopScope, db
+
+WINDOW = timedelta(days=30)
+
+
+@dataclass
+class FlowResults:
+    enrolled: int = 0  # messaged group: runs started in the window
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+    conversions: int = 0
+    revenue: Decimal = Decimal("0")
+    holdout_enrolled: int = 0
+    holdout_conversions: int = 0
+
+    @property
+    def conversion_rate(self) -> float | None:
+        return self.conversions / self.enrolled if self.enrolled else None
+
+    @property
+    def holdout_rate(self) -> float | None:
+        return self.holdout_conversions / self.holdout_enrolled if self.holdout_enrolled else None
+
+    @property
+    def lift(self) -> float | None:
+        """Relative lift of the messaged group's conversion rate over the holdout's.
+
+        None when there is nothing to compare with (no holdout, or it never converted).
+        """
+        rate, base = self.conversion_rate, self.holdout_rate
+        if rate is None or not base:
+            return None
+        return (rate - base) / base
+
+
+def flow_results(shop_id: int, flow_keys: list[str], now: datetime) -> dict[str, FlowResults]:
+    since = now - WINDOW
+    results = {key: FlowResults() for key in flow_keys}
+    scope = ShopScope(shop_id)
+    runs = scope.select(FlowRun, FlowRun.started_at >= since).with_only_columns(
+        FlowRun.flow_key,
+        FlowRun.held_out,
+        sa.func.count(FlowRun.id),
+        sa.func.count(FlowRun.converted_order_id),
+        sa.func.coalesce(sa.func.sum(FlowRun.revenue), 0),
+    )
+    for key, held_out, enrolled, converted, revenue in db.session.execute(
+        runs.group_by(FlowRun.flow_key, FlowRun.held_out)
+    ):
+        row = results.setdefault(key, FlowResults())
+        if held_out:
+            row.holdout_enrolled, row.holdout_conversions = enrolled, converted
+        else:
+            row.enrolled, row.conversions, row.revenue = enrolled, converted, Decimal(str(revenue))
+    sent = (
+        scope.select(Message, Message.status == "sent", Message.sent_at >= since)
+        .with_only_columns(
+            FlowRun.flow_key,
+            sa.func.count(Message.id),
+            sa.func.count(Message.opened_at),
+            sa.func.count(Message.clicked_at),
+        )
+        .join_from(Message, FlowRun, FlowRun.id == Message.run_id)
+        .group_by(FlowRun.flow_key)
+    )
+    for key, count, opened, clicked in db.session.execute(sent):
+        row = results.setdefault(key, FlowResults())
+        row.sent, row.opened, row.clicked = count, opened, clicked
+    return results
+
+
+# First match wins; the names are the ones merchants know from RFM guides.
+SEGMENTS: tuple[tuple[str, sa.ColumnElement[bool]], ...] = (
+    ("champions", sa.and_(CustomerScore.recency >= 4, CustomerScore.frequency >= 4)),
+    ("loyal", CustomerScore.frequency >= 4),
+    ("new", sa.and_(CustomerScore.recency >= 4, CustomerScore.frequency <= 2)),
+    ("at_risk", sa.and_(CustomerScore.recency <= 2, CustomerScore.frequency >= 3)),
+    ("hibernating", CustomerScore.recency <= 2),
+)
+
+
+def segment_counts(shop_id: int) -> dict[str, int]:
+    segment = sa.case(*((rule, name) for name, rule in SEGMENTS), else_="others")
+    query = (
+        ShopScope(shop_id)
+        .select(CustomerScore)
+        .with_only_columns(segment, sa.func.count())
+        .group_by(segment)
+    )
+    counts = dict.fromkeys([name for name, _ in SEGMENTS] + ["others"], 0)
+    counts.update({name: count for name, count in db.session.execute(query)})
+    return counts

@@ -1,0 +1,77 @@
+"""Email previews per step and the merchant's test send."""
+
+from __future__ import annotations
+
+from email import message_from_bytes
+
+import pytest
+
+from app.models import Shop, db
+
+ADDRESS = "ul. Prosta 1, 00-001 Warszawa"
+
+
+@pytest.fixture()
+def shop_with_address(make_shop) -> Shop:
+    return make_shop(name="Demo Boutique", locale="en", settings={"address": ADDRESS})
+
+
+def test_page_frames_a_preview_for_each_email_step_and_none_for_sms(merchant, shop_with_address):
+    page = merchant(shop_with_address).get("/embedded/").get_data(as_text=True)
+    for index in (0, 2, 3):
+        assert f'src="/embedded/flows/abandoned_cart/steps/{index}/preview"' in page
+    assert "/flows/abandoned_cart/steps/1/preview" not in page  # step 1 is the SMS
+
+
+def test_preview_renders_the_steps_email_for_the_shop(merchant, shop_with_address):
+    browser = merchant(shop_with_address)
+    response = browser.get("/embedded/flows/abandoned_cart/steps/3/preview")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "Demo Boutique" in html and ADDRESS in html
+    assert "PREVIEW-10" in html  # the third reminder carries the discount code
+    assert browser.get("/embedded/flows/abandoned_cart/steps/1/preview").status_code == 404
+    assert browser.get("/embedded/flows/abandoned_cart/steps/9/preview").status_code == 404
+
+
+def test_preview_without_a_postal_address_says_what_is_missing(merchant, make_shop):
+    response = merchant(make_shop()).get("/embedded/flows/abandoned_cart/steps/0/preview")
+    assert response.status_code == 422
+    assert "cannot be shown yet" in response.get_data(as_text=True)
+
+
+def test_test_send_mails_the_merchant_from_a_worker(merchant, shop_with_address, run_jobs, outbox):
+    browser = merchant(shop_with_address)
+    response = browser.post(
+        "/embedded/flows/abandoned_cart/steps/0/test", data={"to": "owner@boutique.example"}
+    )
+    assert response.status_code == 302
+    assert not outbox.exists() or not list(outbox.iterdir())  # nothing sent in the request
+    assert run_jobs("flows") == 1
+    mails = [message_from_bytes(p.read_bytes()) for p in outbox.iterdir() if p.is_file()]
+    assert len(mails) == 1
+    assert mails[0]["To"] == "owner@boutique.example"
+    assert mails[0]["Subject"].startswith("[TEST] ")
+    db.session.expire_all()
+    assert db.session.get(Shop, shop_with_address.id).settings["merchant_email"] == (
+        "owner@boutique.example"
+    )
+    assert 'value="owner@boutique.example"' in browser.get("/embedded/").get_data(as_text=True)
+
+
+def test_test_send_to_a_malformed_address_is_refused(merchant, shop_with_address, run_jobs):
+    browser = merchant(shop_with_address)
+    browser.post("/embedded/flows/abandoned_cart/steps/0/test", data={"to": "not an address"})
+    assert run_jobs("flows") == 0
+    assert "Test not sent: to: not an email" in browser.get("/embedded/").get_data(as_text=True)
+
+
+def test_every_email_step_of_every_flow_previews(merchant, shop_with_address):
+    from app.flows import REGISTRY
+
+    browser = merchant(shop_with_address)
+    for key, flow in REGISTRY.items():
+        for index, step in enumerate(flow.steps):
+            if step.channel == "email":
+                response = browser.get(f"/embedded/flows/{key}/steps/{index}/preview")
+                assert response.status_code == 200, (key, index, response.get_data(as_text=True))

@@ -1,0 +1,114 @@
+"""Merchant settings: validated by the flow's declaration, stored per shop, audited."""
+
+from __future__ import annotations
+
+import re
+
+from app.flows import abandoned_cart
+from app.flows.settings import is_enabled, save_settings, settings_for
+from app.models import AuditLog, FlowSetting, ShopScope, db
+
+FLOW = abandoned_cart.FLOW
+
+
+def form_of(flow_key: str, **values) -> dict[str, str]:
+    """The settings form as the browser posts it: defaults, with the given changes."""
+    data = {
+        f"{flow_key}-{k}": str(v) for k, v in FLOW.defaults().items() if not isinstance(v, bool)
+    }
+    data.update({f"{flow_key}-{k}": "y" for k, v in FLOW.defaults().items() if v is True})
+    for key, value in values.items():
+        if value is False:
+            data.pop(f"{flow_key}-{key}", None)
+        else:
+            data[f"{flow_key}-{key}"] = "y" if value is True else str(value)
+    return data
+
+
+def test_merchant_turns_a_flow_on_and_changes_a_setting(merchant, shop):
+    browser = merchant(shop)
+    response = browser.post(
+        "/embedded/flows/abandoned_cart",
+        data=form_of("abandoned_cart", enabled=True, discount_percent=15),
+    )
+    assert response.status_code == 302
+    assert is_enabled(shop.id, "abandoned_cart")
+    assert settings_for(shop.id, FLOW)["discount_percent"] == 15
+    entry = ShopScope(shop.id).first(AuditLog, AuditLog.action == "flow_settings")
+    assert entry is not None and entry.actor == "merchant"
+    assert entry.details["discount_percent"] == [10, 15] and entry.details["enabled"] == [
+        False,
+        True,
+    ]
+    assert "saved" in browser.get("/embedded/").get_data(as_text=True)
+
+
+def test_out_of_bounds_value_is_refused_with_the_validators_message_and_nothing_stored(
+    merchant, shop
+):
+    browser = merchant(shop)
+    response = browser.post(
+        "/embedded/flows/abandoned_cart",
+        data=form_of("abandoned_cart", enabled=True, discount_percent=90),
+    )
+    assert response.status_code == 400
+    assert "discount_percent must be at most 50, got 90" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert ShopScope(shop.id).first(FlowSetting) is None
+    assert ShopScope(shop.id).first(AuditLog) is None
+
+
+def test_steps_out_of_order_are_refused_with_the_flows_own_rule(merchant, shop):
+    browser = merchant(shop)
+    response = browser.post(
+        "/embedded/flows/abandoned_cart",
+        data=form_of("abandoned_cart", email_1_delay_minutes=3000, email_2_delay_minutes=2000),
+    )
+    assert response.status_code == 400
+    assert ShopScope(shop.id).first(FlowSetting) is None
+
+
+def test_text_in_a_number_field_is_refused_and_shown_back(merchant, shop):
+    response = merchant(shop).post(
+        "/embedded/flows/abandoned_cart", data=form_of("abandoned_cart", discount_percent="ten")
+    )
+    assert response.status_code == 400
+    assert "Not a valid integer value" in response.get_data(as_text=True)
+    assert 'value="ten"' in response.get_data(as_text=True)
+    assert ShopScope(shop.id).first(FlowSetting) is None
+
+
+def test_form_without_its_csrf_token_is_refused(merchant, shop, csrf_on):
+    browser = merchant(shop)
+    response = browser.post(
+        "/embedded/flows/abandoned_cart", data=form_of("abandoned_cart", enabled=True)
+    )
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+    assert not is_enabled(shop.id, "abandoned_cart")
+    page = browser.get("/embedded/").get_data(as_text=True)
+    token = re.search(r'name="abandoned_cart-csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token is not None
+    data = {**form_of("abandoned_cart", enabled=True), "abandoned_cart-csrf_token": token.group(1)}
+    assert browser.post("/embedded/flows/abandoned_cart", data=data).status_code == 302
+    assert is_enabled(shop.id, "abandoned_cart")
+
+
+def test_one_shops_session_cannot_read_or_change_another_shops_flows(merchant, make_shop):
+    shop_a, shop_b = make_shop(n=1), make_shop(n=2)
+    save_settings(shop_b.id, FLOW, {"discount_percent": 37}, enabled=True)
+    db.session.commit()
+    browser = merchant(shop_a)
+    page = browser.get("/embedded/").get_data(as_text=True)
+    assert 'value="37"' not in page
+    # Whatever the form says, the change lands on the signed-in shop only.
+    data = {**form_of("abandoned_cart", discount_percent=12), "shop_id": str(shop_b.id)}
+    assert browser.post("/embedded/flows/abandoned_cart", data=data).status_code == 302
+    db.session.expire_all()
+    assert settings_for(shop_b.id, FLOW)["discount_percent"] == 37
+    assert is_enabled(shop_b.id, "abandoned_cart")
+    assert settings_for(shop_a.id, FLOW)["discount_percent"] == 12
+
+
+def test_unknown_flow_is_not_found(merchant, shop):
+    assert merchant(shop).post("/embedded/flows/nope", data={}).status_code == 404
