@@ -84,7 +84,8 @@ def app_home() -> BaseResponse:
         if exc.code == "invalid_subject_token" and result.invalid_token_response is not None:
             return _respond(result.invalid_token_response)  # stale ID token: get a fresh one
         abort(502, "Shopify refused to issue an access token; the error is in our logs")
-    target = f"/embedded/shopify?{request.query_string.decode()}"
+    # The merchant page signs the shop in from the same ID token (it lives about a minute).
+    target = f"/embedded/?{request.query_string.decode()}"
     response = redirect(target)
     response.headers.update(result.response.headers)
     return response

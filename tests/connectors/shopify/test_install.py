@@ -49,7 +49,7 @@ def test_install_exchanges_the_id_token_and_stores_tokens_encrypted(
     response = _open_app(client, app, token)
 
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/embedded/shopify?")
+    assert response.headers["Location"].startswith("/embedded/?")
     exchange = [c for c in shopify_http.calls if c.request.url == TOKEN_URL]
     assert len(exchange) == 1
     sent = json.loads(exchange[0].request.body)
@@ -200,7 +200,7 @@ def test_opening_the_app_of_an_installed_shop_makes_no_token_request(
 ):
     response = _open_app(client, app)
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/embedded/shopify?")
+    assert response.headers["Location"].startswith("/embedded/?")
     assert len(shopify_http.calls) == 0
 
 
@@ -255,3 +255,15 @@ def test_misconfigured_app_credentials_give_an_error_page_not_a_redirect_loop(
     response = _open_app(client, app)
     assert response.status_code == 502
     assert db.session.scalars(sa.select(Shop)).all() == []
+
+
+def test_opening_the_app_lands_signed_in_on_the_merchant_page(
+    app, client, shopify_shop, shopify_http
+):
+    response = _open_app(client, app)
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200
+    assert "frame-ancestors" in page.headers["Content-Security-Policy"]
+    html = page.get_data(as_text=True)
+    assert f"Storeflow for {shopify_shop.name or shopify_shop.domain}" in html
+    assert "<h2>Abandoned cart</h2>" in html
