@@ -11,9 +11,9 @@ import logging
 from flask import Blueprint, Response, abort, jsonify, request
 
 from app import connectors
-from app.connectors.base import EnvelopeError, SignatureError
+from app.connectors.base import Envelope, EnvelopeError, SignatureError
 from app.ingest import classify, enqueue_delivery, find_shop, store_delivery
-from app.models import db
+from app.models import WebhookDelivery, db
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
@@ -21,6 +21,17 @@ log = logging.getLogger(__name__)
 
 def _answer(status: int, message: str) -> tuple[Response, int]:
     return jsonify({"status": status, "message": message}), status
+
+
+def _too_long(envelope: Envelope) -> str | None:
+    """Routing values longer than their columns would fail the insert after we verified."""
+    for name, value, limit in (
+        ("delivery id", envelope.delivery_id, WebhookDelivery.delivery_id.type.length),
+        ("topic", envelope.topic, WebhookDelivery.topic.type.length),
+    ):
+        if limit is not None and len(value) > limit:
+            return f"{name} longer than {limit} characters"
+    return None
 
 
 @bp.post("/webhooks/<platform>")
@@ -35,6 +46,10 @@ def receive(platform: str) -> tuple[Response, int]:
     except EnvelopeError as exc:
         log.warning("webhook rejected: %s", exc, extra={"platform": platform})
         return _answer(400, str(exc))
+    too_long = _too_long(envelope)
+    if too_long:
+        log.warning("webhook rejected: %s", too_long, extra={"platform": platform})
+        return _answer(400, too_long)
     if envelope.is_ping:
         log.info("webhook ping", extra={"platform": platform, "shop_domain": envelope.shop_domain})
         return _answer(200, "pong")

@@ -138,3 +138,10 @@ def test_oversized_body_is_refused_with_413_and_not_stored(client, shop):
     )
     assert response.status_code == 413
     assert deliveries() == []
+
+
+def test_delivery_id_longer_than_we_store_is_400_and_not_stored(post_demo_webhook):
+    response = post_demo_webhook("cart/updated", CART, delivery_id="d" * 129)
+    assert response.status_code == 400
+    assert "delivery id" in response.get_json()["message"]
+    assert deliveries() == []

@@ -37,15 +37,20 @@ class StoreApiError(RuntimeError):
 
 def store_domain(url: str) -> str:
     """How a store is named in ``shops.domain``: host[:port][/path], lower-case, no slash."""
-    parsed = urlparse(url.strip() if "//" in url else f"https://{url.strip()}")
+    try:
+        parsed = urlparse(url.strip() if "//" in url else f"https://{url.strip()}")
+        port = parsed.port  # raises ValueError on a port that is not 0-65535
+    except ValueError:
+        raise StoreAddressError(f"not a store URL: {url!r}") from None
     if not parsed.hostname:
         raise StoreAddressError(f"not a store URL: {url!r}")
-    host = parsed.hostname.lower() + (f":{parsed.port}" if parsed.port else "")
+    host = parsed.hostname.lower() + (f":{port}" if port else "")
     return host + parsed.path.rstrip("/")
 
 
 def check_store_url(url: str) -> str:
     """The store URL without a trailing slash, refused unless it is http(s) on a public host."""
+    store_domain(url)  # refuses what urlparse cannot read (bad port, broken IPv6 literal)
     parsed = urlparse(url.strip())
     if parsed.scheme not in ("https", "http") or not parsed.hostname:
         raise StoreAddressError(f"store URL must be http(s)://host, got {url!r}")
@@ -99,8 +104,9 @@ class StoreClient:
     ) -> tuple[Any, requests.structures.CaseInsensitiveDict[str]]:
         func = getattr(self.api, method.lower())
         args = (endpoint, data) if method.upper() in ("POST", "PUT") else (endpoint,)
-        response = func(*args, params=params or None)
-        if response.status_code >= 400:
+        # Redirects are not followed: one could lead the keys to an address the guard refused.
+        response = func(*args, params=params or None, allow_redirects=False)
+        if response.status_code >= 300:
             code = _error_code(response)
             raise StoreApiError(
                 f"{method} {endpoint} answered {response.status_code} {code or ''}".strip(),

@@ -147,7 +147,8 @@ def callback() -> tuple[Response, int]:
 
 def _shop_for_nonce(user_id: str) -> Shop:
     shop_id, _, nonce = user_id.partition(".")
-    shop = db.session.get(Shop, int(shop_id), with_for_update=True) if shop_id.isdigit() else None
+    is_id = shop_id.isascii() and shop_id.isdigit() and len(shop_id) <= 9  # fits an INTEGER
+    shop = db.session.get(Shop, int(shop_id), with_for_update=True) if is_id else None
     pending = (shop.settings.get("connect") or {}) if shop is not None else {}
     digest = hashlib.sha256(nonce.encode()).hexdigest()
     if shop is None or not hmac.compare_digest(digest, pending.get("nonce_sha256", "")):

@@ -103,7 +103,8 @@ def verify_plugin_event(
 ) -> None:
     """Raise SignatureError unless the plugin signed this body within the replay window."""
     raw_ts = header(headers, "X-Storeflow-Timestamp") or ""
-    if not raw_ts.isdigit():
+    # isascii: "²".isdigit() is true; the length keeps int() and the arithmetic small.
+    if not (raw_ts.isascii() and raw_ts.isdigit() and len(raw_ts) <= 12):
         raise SignatureError("missing or malformed X-Storeflow-Timestamp")
     if abs(now - int(raw_ts)) > REPLAY_WINDOW_SECONDS:
         raise SignatureError("timestamp outside the 300 s window (replay or clock skew)")
