@@ -73,6 +73,9 @@ class ShopifyConnector:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise SignatureError("body is not UTF-8, so it cannot carry Shopify's HMAC") from None
+        # shopifyapp compares the header as text; a non-ASCII value would raise, not mismatch.
+        if not (header(headers, "X-Shopify-Hmac-Sha256") or "").isascii():
+            raise SignatureError("HMAC header is not base64")
         result = auth.app_client().verify_webhook_req(
             {"method": "POST", "headers": dict(headers), "url": "", "body": text}
         )

@@ -77,8 +77,11 @@ def _summarise(products: list[dict[str, Any]], variants: list[dict[str, Any]]) -
 def upsert_batch(
     shop_id: int, products: list[dict[str, Any]], variants: list[dict[str, Any]]
 ) -> None:
+    """Batches hold whole groups (a product and its variants), so the products the upsert
+    applied are exactly the parents whose variants may be written."""
     _summarise(products, variants)
     now = utcnow()
+    applied: dict[str, int] = {}
     if products:
         rows = [{**p, "shop_id": shop_id, "created_at": now, "updated_at": now} for p in products]
         stmt = _insert(Product).values(rows)
@@ -91,21 +94,16 @@ def upsert_batch(
                 table.c.platform_updated_at.is_(None),
                 stmt.excluded.platform_updated_at >= table.c.platform_updated_at,
             ),
-        )
-        db.session.execute(stmt)
+        ).returning(table.c.platform_product_id, table.c.id)
+        # A product skipped as older than what a webhook stored returns no row.
+        applied = {str(key): int(row_id) for key, row_id in db.session.execute(stmt).all()}
     if variants:
-        _upsert_variants(shop_id, variants, now)
+        _upsert_variants(shop_id, variants, applied, now)
 
 
-def _upsert_variants(shop_id: int, variants: list[dict[str, Any]], now: Any) -> None:
-    parents = {v["parent"] for v in variants}
-    ids = dict(
-        db.session.execute(
-            ShopScope(shop_id)
-            .select(Product, Product.platform_product_id.in_(parents))
-            .with_only_columns(Product.platform_product_id, Product.id)
-        ).all()
-    )
+def _upsert_variants(
+    shop_id: int, variants: list[dict[str, Any]], ids: dict[str, int], now: Any
+) -> None:
     rows = [
         {
             **{k: v for k, v in variant.items() if k != "parent"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 import responses
@@ -135,11 +136,16 @@ def test_export_older_than_a_webhook_update_does_not_overwrite_it(shopify_shop):
     product = db.session.scalars(sa.select(Product)).one()
     product.title = "Renamed by a newer webhook"
     product.platform_updated_at = product.platform_updated_at.replace(year=2027)
+    variant = db.session.scalars(sa.select(Variant)).first()
+    variant.price, variant.stock = Decimal("1.23"), 77
     db.session.commit()
     shopify_shop.settings = {}
     catalog.import_lines(shopify_shop, [line.decode() for line in jsonl_lines(1)])
     db.session.expire_all()
     assert db.session.scalars(sa.select(Product)).one().title == "Renamed by a newer webhook"
+    # The product's variants are as newer as the product: the export leaves them alone too.
+    refreshed = db.session.get(Variant, variant.id)
+    assert (refreshed.price, refreshed.stock) == (Decimal("1.23"), 77)
 
 
 def _running_sync(shop: Shop) -> None:
