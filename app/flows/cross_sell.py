@@ -39,10 +39,18 @@ def _on_paid(event: ev.Event, settings: Settings) -> list[Enrollment]:
     order, customer = found
     if not customer.email or not customer.is_marketing_allowed("email"):
         return []
+    subject = f"order:{order.id}"
+    ended = ShopScope(event.shop_id).first(
+        FlowRun, FlowRun.flow_key == KEY, FlowRun.subject_key == subject, FlowRun.state != "active"
+    )
+    if ended is not None:
+        # One follow-up per order: WooCommerce re-sends "paid" on every later status change
+        # and the reconcile replays orders, long after this order's email went out.
+        return []
     context = {"order_id": order.id, "email": customer.email}
     # Delays count from when the order was placed: a late or replayed payment webhook does
     # not push the email further away.
-    return [Enrollment(f"order:{order.id}", customer.id, order.placed_at, context)]
+    return [Enrollment(subject, customer.id, order.placed_at, context)]
 
 
 def _cancelled(event: ev.Event) -> list[sa.ColumnElement[bool]]:

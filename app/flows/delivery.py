@@ -72,6 +72,10 @@ def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datet
             return "in flight"
         if _provider_has(shop, step.channel, message) is not False:
             return _record_sent(shop, flow, run, message, settings, now, reconciled=True)
+    if message.status == "pending":
+        # The guards just checked the run's current address; a retry after "try later" must
+        # go there, not to the one the row was first written with.
+        message.recipient = recipient(run, step.channel) or message.recipient
     try:
         prepared = _prepare(shop, flow, run, step, message, settings, now)
     except (ValueError, LookupError) as exc:

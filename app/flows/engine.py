@@ -19,7 +19,7 @@ from app.events import Event
 from app.flows import REGISTRY, clock, guards
 from app.flows.definition import Enrollment, Flow, Settings
 from app.flows.settings import is_enabled, settings_for
-from app.models import FlowRun, Shop, ShopScope, db
+from app.models import Customer, FlowRun, Shop, ShopScope, db
 from app.records import cancel_runs, insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
@@ -180,6 +180,10 @@ def _step(shop: Shop, flow: Flow, run: FlowRun, now: datetime) -> str:
         # The holdout group goes through the same timeline without a single message.
         outcome = "held out:" + advance(run, flow, settings, now)
     else:
+        if run.customer_id:
+            # One person's runs check the frequency cap one at a time: two workers taking two
+            # of their carts at once would otherwise both find nothing sent and both send.
+            ShopScope(shop.id).get(Customer, run.customer_id, for_update=True)
         verdict = guards.check(shop, flow, run, step.channel, settings, now, ranks())
         if verdict is None:
             return deliver(shop, flow, run, settings, now)

@@ -56,7 +56,9 @@ class ShopScope:
         """The row with this id if it belongs to this shop, else None."""
         stmt = self.select(model, model.id == row_id)  # type: ignore[attr-defined]
         if for_update:
-            stmt = stmt.with_for_update()
+            # The lock is only worth its wait if we then see the row as it is now, not as this
+            # session loaded it before another transaction committed a change.
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(stmt).first()
 
     def add(self, row: T) -> T:

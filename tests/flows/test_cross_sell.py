@@ -308,3 +308,16 @@ def test_held_out_customers_get_no_email_but_their_runs_are_counted(
     assert {m["To"] for m in mailbox.received}.isdisjoint(
         {run.context["email"] for run in held_out}
     )
+
+
+def test_an_order_paid_again_after_its_email_went_out_gets_no_second_email(
+    cross_sell_shop, sim_clock, shop_events, tick, mailbox
+):
+    order = paid_order("o-1", ["2001"])
+    shop_events("order/paid", order)
+    tick(days=8)
+    assert len(mailbox.received) == 1
+    # WooCommerce says "paid" again when the order is completed; the reconcile replays it.
+    shop_events("order/paid", {**order, "updated_at": clock.now().isoformat()})
+    tick(days=8)
+    assert len(mailbox.received) == 1

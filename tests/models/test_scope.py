@@ -51,3 +51,16 @@ def test_add_refuses_a_row_of_another_shop(two_shops):
     a, b = two_shops
     with pytest.raises(TenantError):
         ShopScope(a.id).add(Customer(shop_id=b.id, email="x@example.com"))
+
+
+def test_locked_get_sees_what_another_transaction_committed(app, two_shops):
+    a, _ = two_shops
+    scope = ShopScope(a.id)
+    stale = scope.first(Customer)  # loaded into this session
+    with app.app_context():  # another session commits a change meanwhile
+        other = ShopScope(a.id).first(Customer)
+        other.first_name = "Changed elsewhere"
+        db.session.commit()
+        db.session.remove()
+    locked = scope.get(Customer, stale.id, for_update=True)
+    assert locked.first_name == "Changed elsewhere"
