@@ -130,6 +130,9 @@ def create_shipment(
     shipment.courier, shipment.label_format = courier, settings.label_format
     shipment.request = _plain(request)
     shipment.status = "requested"
+    # Set even when nothing else changed (a stale "requested" row re-claimed): _in_flight
+    # reads it, and an unchanged row would get no UPDATE and keep its old time.
+    shipment.updated_at = utcnow()
     db.session.commit()
     return _ask_courier(shipment, adapter, request, previous, on_created)
 

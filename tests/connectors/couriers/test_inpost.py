@@ -190,3 +190,21 @@ def test_find_shipment_never_adopts_a_shipment_with_another_reference(inpost):
     responses.get(f"{PRODUCTION}/v1/organizations/{ORG}/shipments", json={"items": [other]})
 
     assert inpost.find_shipment(make_request(idempotency_key="1001#7")) is None
+
+
+@responses.activate
+def test_created_but_never_confirmed_is_unavailable_so_it_is_looked_up_not_recreated(inpost):
+    created = fixture_json("inpost/shipment_created_response.json")
+    responses.post(f"{PRODUCTION}/v1/organizations/{ORG}/shipments", json=created)
+    responses.get(f"{PRODUCTION}/v1/shipments/49", json=created)
+    with pytest.raises(CourierUnavailable, match="not confirmed"):
+        inpost.create_shipment(make_request(pickup_point="KRA012"))
+
+
+@responses.activate
+def test_a_refused_confirmation_read_is_unavailable_not_a_refusal(inpost):
+    created = fixture_json("inpost/shipment_created_response.json")
+    responses.post(f"{PRODUCTION}/v1/organizations/{ORG}/shipments", json=created)
+    responses.get(f"{PRODUCTION}/v1/shipments/49", json={"error": "not_found"}, status=404)
+    with pytest.raises(CourierUnavailable, match="confirmation failed"):
+        inpost.create_shipment(make_request(pickup_point="KRA012"))

@@ -161,3 +161,22 @@ def test_refused_awb_shows_sameday_field_errors():
     )
     with pytest.raises(CourierError, match=r"awbRecipient\.postalCode: Invalid postal code"):
         _sameday().create_shipment(sdk_request())
+
+
+@responses.activate
+def test_awb_is_kept_when_its_label_cannot_be_fetched_yet():
+    responses.post(
+        f"{PRODUCTION}/api/authenticate", json=fixture_json("sameday/authenticate_response.json")
+    )
+    responses.post(
+        f"{PRODUCTION}/api/awb", json=fixture_json("sameday/awb_response.json"), status=201
+    )
+    responses.get(f"{PRODUCTION}/api/awb/download/foo/A6", json={"code": 404}, status=404)
+
+    result = _sameday().create_shipment(sdk_request())
+
+    assert (result.carrier_shipment_id, result.tracking_number, result.label) == (
+        "foo",
+        "foo",
+        None,
+    )

@@ -10,6 +10,8 @@ import requests
 
 from app.connectors.couriers.base import (
     Capabilities,
+    CourierError,
+    CourierUnavailable,
     LabelFormat,
     ShipmentRequest,
     ShipmentResult,
@@ -65,8 +67,15 @@ class InPost:
         while result.tracking_number is None and attempt < self.confirm_attempts:
             self.sleep(min(2**attempt * 0.5, 5))
             attempt += 1
-            data = self._json("GET", f"/v1/shipments/{result.carrier_shipment_id}")
+            try:
+                data = self._json("GET", f"/v1/shipments/{result.carrier_shipment_id}")
+            except CourierError as exc:
+                # The shipment exists at InPost: never let this read as "nothing was sent".
+                raise CourierUnavailable(f"shipment created, confirmation failed: {exc}") from exc
             result = mapping.parse_shipment(data)
+        if result.tracking_number is None:
+            # Still unconfirmed: looked up again by our reference on the retry, not re-created.
+            raise CourierUnavailable(f"shipment {result.carrier_shipment_id} not confirmed yet")
         return result
 
     def find_shipment(self, request: ShipmentRequest) -> ShipmentResult | None:

@@ -76,7 +76,12 @@ class Sameday:
         result = mapping.parse_awb(self._call("POST", "/api/awb", data=fields).json())
         # Sameday has no ZPL: a ZPL request gets the A6 PDF.
         label_format: LabelFormat = "PDF_A4" if request.label_format == "PDF_A4" else "PDF_A6"
-        label = self.get_labels([result.carrier_shipment_id], label_format)
+        try:
+            label: bytes | None = self.get_labels([result.carrier_shipment_id], label_format)
+        except CourierError:
+            # The AWB exists: keep it and fetch the label later rather than lose the number
+            # (a failed row would be retried, buying a second AWB).
+            label = None
         return ShipmentResult(
             carrier_shipment_id=result.carrier_shipment_id,
             tracking_number=result.tracking_number,
