@@ -17,7 +17,7 @@ install: $(STAMP)
 ## Run web + worker + cron with a demo shop (SQLite and an embedded Redis unless
 ## STOREFLOW_DATABASE_URL / STOREFLOW_REDIS_URL say otherwise).
 run: $(STAMP)
-	$(BIN)/python -m app.dev
+	$(BIN)/python -m app.demo.dev
 
 ## Run the tests (PostgreSQL and Redis on 127.0.0.1 when reachable, else SQLite + embedded Redis).
 test: $(STAMP)

@@ -17,7 +17,7 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migra
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, template_folder="web/templates")
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(
         config if config is not None else settings.load(instance_path=app.instance_path)
@@ -27,33 +27,34 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
 
-    from app import cli, health, webhooks
+    from app import cli
+    from app.web import health, webhooks
 
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
-    from app.connectors.woocommerce import connect as woocommerce_connect
+    from app.web import woocommerce_connect
 
     app.register_blueprint(woocommerce_connect.bp)
 
-    from app.connectors.shopify import views as shopify_views
+    from app.web import shopify_app as shopify_views
 
     shopify_views.init_app(app)
 
-    from app.emails import views as email_views
+    from app.web import email_links as email_views
 
     app.register_blueprint(email_views.bp)
     cli.init_app(app)
-    from app.flows import restore
+    from app.web import restore
 
     app.register_blueprint(restore.bp)
 
-    from app import labels
+    from app import shipping as labels
 
     labels.init_app(app)
-    from app import embedded
+    from app.web import embedded
 
     embedded.init_app(app)
-    from app import admin
+    from app.web import admin
 
     admin.init_app(app)
     return app

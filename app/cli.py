@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app import demo
+from app.demo import seed as demo
 from app.emails.commands import preview_email_command, send_test_email_command
 
 storeflow = AppGroup("storeflow", help="Storeflow operations.")
@@ -22,7 +22,7 @@ def seed_demo() -> None:
 @storeflow.command("tick")
 def tick() -> None:
     """Run the minute tick once, now (what rq cron does every minute)."""
-    from app.periodic import minute_tick
+    from app.pipeline.periodic import minute_tick
 
     click.echo(minute_tick())
 
@@ -43,7 +43,7 @@ def demo_cart(email: str, cart_key: str | None, buy: bool) -> None:
     """Abandon a cart in the demo shop (reminders in ~1, 2, 3 min), or --buy it."""
     import uuid
 
-    from app.flows import demo_cart as play
+    from app.demo import shoppers as play
 
     shop = play.demo_shop()
     play.use_fast_clock(shop)
@@ -63,7 +63,7 @@ def demo_cart(email: str, cart_key: str | None, buy: bool) -> None:
 @click.option("--shop", "shop_id", type=int, required=True, help="Shop id to evaluate.")
 def eval_recs(shop_id: int) -> None:
     """Hit rate@5 and coverage of recommendations vs bestsellers (last order held out)."""
-    from app.flows.recs_eval import evaluate_shop, format_table
+    from app.insights.recs_eval import evaluate_shop, format_table
 
     try:
         results = evaluate_shop(shop_id)
@@ -76,7 +76,7 @@ def eval_recs(shop_id: int) -> None:
 @click.option("--shop", "shop_id", type=int, required=True, help="Shop id to relearn.")
 def refresh_recs(shop_id: int) -> None:
     """Relearn a shop's recommendations now (what the nightly job does)."""
-    from app.flows.recommendation_model import refresh_recommendations
+    from app.insights.recommendation_model import refresh_recommendations
     from app.models import Shop, db
 
     if db.session.get(Shop, shop_id) is None:
@@ -88,8 +88,8 @@ def refresh_recs(shop_id: int) -> None:
 @click.option("--customers", type=click.IntRange(1, 100_000), default=120, show_default=True)
 def seed_demo_history(customers: int) -> None:
     """Give the demo shop a generated order history and learn recommendations from it."""
-    from app.demo_history import seed_history
-    from app.flows.recommendation_model import refresh_recommendations
+    from app.demo.history import seed_history
+    from app.insights.recommendation_model import refresh_recommendations
 
     shop = demo.seed()
     orders = seed_history(shop, customers=customers)
@@ -103,7 +103,7 @@ def demo_cross_sell(email: str | None) -> None:
     """Pay for an order in the demo shop; its cross-sell email comes ~1 min later."""
     import uuid
 
-    from app.flows import demo_flows
+    from app.demo import flows as demo_flows
 
     email = email or f"ola-{uuid.uuid4().hex[:6]}@example.com"
     _shop, response = demo_flows.buy_now(email)
@@ -117,7 +117,7 @@ def demo_winback(email: str | None) -> None:
     """An idle customer in the demo shop: two win-back emails within ~3 min."""
     import uuid
 
-    from app.flows import demo_flows
+    from app.demo import flows as demo_flows
 
     # A new customer each time: the scan never picks the same one twice within the cooldown.
     email = email or f"marek-{uuid.uuid4().hex[:6]}@example.com"

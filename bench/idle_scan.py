@@ -15,10 +15,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from scratch import scratch_app, table, timed
 
-from app.flows.idle import IdleSettings, idle_query, idle_statement
-from app.flows.segments import score_customers
-from app.flows.sql import allow_large_sorts
+from app.insights.idle import IdleSettings, idle_query, idle_statement
+from app.insights.segments import score_customers
 from app.models import Shop, db, utcnow
+from app.models.sql import allow_large_sorts
 
 CUSTOMERS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 LIMIT_SECONDS = 30.0

@@ -118,9 +118,9 @@ def _paid_orders(shop_id: int) -> list[int]:
 
 
 def _bench_shop() -> int:
-    from app.labels import settings as label_settings
-    from app.labels.demo import DEMO_SENDER
+    from app.demo.labels import DEMO_SENDER
     from app.models import Shop, db
+    from app.shipping import settings as label_settings
 
     shop = Shop(platform="demo", domain=f"bench-{time.time_ns()}.example", status="active")
     db.session.add(shop)
@@ -138,8 +138,8 @@ def end_to_end() -> tuple[float, float, bytes]:
 
     from app import MIGRATIONS_DIR, create_app
     from app.config import config_for_tests
-    from app.dev import start_embedded_redis
-    from app.labels.bulk import bulk_print
+    from app.demo.dev import start_embedded_redis
+    from app.shipping.bulk import bulk_print
 
     database = os.environ.get("STOREFLOW_BENCH_DATABASE_URL") or (
         f"sqlite:///{tempfile.mkdtemp(prefix='storeflow-bench-')}/bench.db"

@@ -14,8 +14,8 @@ import sys
 import sqlalchemy as sa
 from scratch import scratch_app, table, timed
 
-from app.flows.recommendation_model import refresh_recommendations
-from app.flows.recs_eval import evaluate_shop, format_table
+from app.insights.recommendation_model import refresh_recommendations
+from app.insights.recs_eval import evaluate_shop, format_table
 from app.models import Shop, db, utcnow
 
 LINES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000

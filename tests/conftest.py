@@ -19,10 +19,11 @@ from flask_migrate import downgrade, upgrade
 from redis import Redis
 from rq import SimpleWorker
 
-from app import MIGRATIONS_DIR, create_app, queues
+from app import MIGRATIONS_DIR, create_app
 from app.config import config_for_tests
 from app.connectors.base import hmac_sha256
 from app.models import Shop, db
+from app.pipeline import queues
 from tests.backends import Backends, detect
 
 _BACKENDS = detect()

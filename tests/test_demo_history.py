@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.demo import DEMO_DOMAIN
+from app.demo.seed import DEMO_DOMAIN
 from app.models import Order, Shop, db
 
 

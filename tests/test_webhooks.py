@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from redis import Redis
 from rq import Queue
 
-from app import queues
 from app.models import Cart, WebhookDelivery, db
-from app.periodic import minute_tick
+from app.pipeline import queues
+from app.pipeline.periodic import minute_tick
 from tests.conftest import ts
 
 CART = {

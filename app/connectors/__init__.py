@@ -9,7 +9,7 @@ from app.connectors.base import Connector
 
 def registry() -> dict[str, Connector]:
     """Connectors enabled for this app (the demo one only outside production)."""
-    from app.connectors.demo import CONNECTOR as DEMO
+    from app.demo.platform import CONNECTOR as DEMO
 
     connectors: dict[str, Connector] = {}
     if current_app.config.get("ENABLE_DEMO_CONNECTOR"):

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from decimal import Decimal
 
-    from app.events import Event
+    from app.events.types import Event
     from app.models import Order, Shipment, Shop
 
 

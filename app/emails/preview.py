@@ -8,8 +8,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from app.emails.compose import compose_email
 from app.emails.context import cart_context, product_cards, shop_branding, shop_url
-from app.emails.outgoing import compose_email
 from app.emails.rendering import EmailContent, render_email
 from app.emails.senders import get_sender
 from app.emails.tracking import unsubscribe_url

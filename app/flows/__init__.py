@@ -10,10 +10,10 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from app.events import Event
+from app.events.types import Event
 
 if TYPE_CHECKING:
-    from app.flows.definition import Flow
+    from app.flows.engine.definition import Flow
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def register(flow: Flow) -> Flow:
 
 def dispatch(event: Event) -> None:
     """Let listeners, then every registered flow, react to this event."""
-    from app.flows import engine
+    from app.flows.engine import engine
 
     for listener in LISTENERS:
         listener(event)
@@ -40,13 +40,9 @@ def dispatch(event: Event) -> None:
 
 
 # The flow modules register themselves (flows in REGISTRY, courier labels in LISTENERS).
-from app.flows import (  # noqa: E402
-    abandoned_cart,
-    attribution,
-    courier_labels,
-    cross_sell,
-    reactivation,
-)
+from app.flows import abandoned_cart, cross_sell, reactivation  # noqa: E402
+from app.insights import attribution  # noqa: E402
+from app.shipping import listener as courier_labels  # noqa: E402
 
 __all__ = [
     "LISTENERS",

@@ -14,15 +14,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app import events as ev
 from app.emails.context import cart_context
+from app.events import types as ev
 from app.flows import register
-from app.flows.customer_rules import withdrawn_customer
-from app.flows.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
 from app.flows.discounts import discount_code, discount_context, discount_for
-from app.flows.restore import restore_link
-from app.flows.settings import COMMON_SETTINGS
+from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
+from app.flows.engine.settings import COMMON_SETTINGS
+from app.flows.stop_rules import withdrawn_customer
 from app.models import Cart, Customer, Discount, FlowRun, Message, Shop, ShopScope
+from app.web.restore import restore_link
 
 log = logging.getLogger(__name__)
 KEY = "abandoned_cart"

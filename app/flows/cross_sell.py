@@ -18,13 +18,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app import events as ev
 from app.emails.context import shop_branding, shop_url
+from app.events import types as ev
 from app.flows import register
-from app.flows.customer_rules import consent_withdrawn, customer_runs_before, order_customer
-from app.flows.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
-from app.flows.recommendations import Suggestion, recommend_for_order, upsell_for
-from app.flows.settings import COMMON_SETTINGS
+from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
+from app.flows.engine.settings import COMMON_SETTINGS
+from app.flows.stop_rules import consent_withdrawn, customer_runs_before, order_customer
+from app.insights.recommendations import Suggestion, recommend_for_order, upsell_for
 from app.models import Customer, FlowRun, Message, Order, Product, Shop, ShopScope
 
 KEY = "cross_sell"

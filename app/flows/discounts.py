@@ -17,7 +17,7 @@ from flask import current_app
 
 from app import connectors
 from app.connectors.base import DiscountSpec
-from app.flows.definition import Settings
+from app.flows.engine.definition import Settings
 from app.models import Discount, Message, Shop, ShopScope
 
 

@@ -26,15 +26,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app import events as ev
 from app.emails.context import shop_branding, shop_url
-from app.flows import clock, register
-from app.flows.customer_rules import consent_withdrawn, customer_runs_before
-from app.flows.definition import Enrollment, Flow, Setting, Settings, Step
+from app.events import types as ev
+from app.flows import register
 from app.flows.discounts import discount_context, discount_for
-from app.flows.recommendations import recommend_for_customer
-from app.flows.segments import rfm_at_least
-from app.flows.settings import COMMON_SETTINGS
+from app.flows.engine import clock
+from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step
+from app.flows.engine.settings import COMMON_SETTINGS
+from app.flows.stop_rules import consent_withdrawn, customer_runs_before
+from app.insights.recommendations import recommend_for_customer
+from app.insights.segments import rfm_at_least
 from app.models import Customer, FlowRun, Message, Shop, ShopScope, db
 
 KEY = "reactivation"

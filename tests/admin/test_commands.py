@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.admin.commands import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
 from app.models import SupportUser, db
+from app.web.admin.commands import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
 
 
 def _users() -> list[SupportUser]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.admin.commands import create_user
 from app.models import SupportUser, db
+from app.web.admin.commands import create_user
 from tests.admin.conftest import PASSWORD, csrf_token
 
 PAGES = [

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app import demo
+from app.demo import seed as demo
 from app.emails.preview import preview_email
 
 

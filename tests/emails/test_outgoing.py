@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from app.emails.outgoing import compose_email, stable_message_id
+from app.emails.compose import compose_email, stable_message_id
 from app.emails.senders import SmtpSender
 from app.models import Customer, FlowRun, Message, Shop, Suppression, db
 from tests.emails.conftest import SmtpServer

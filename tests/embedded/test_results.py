@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.embedded.results import flow_results, segment_counts
 from app.models import Customer, CustomerScore, FlowRun, Message, Order, ShopScope, db, utcnow
+from app.web.embedded.results import flow_results, segment_counts
 
 
 def _order(scope: ShopScope, n: int, total: str) -> Order:

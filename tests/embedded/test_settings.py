@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from app.flows import abandoned_cart
-from app.flows.settings import is_enabled, save_settings, settings_for
+from app.flows.engine.settings import is_enabled, save_settings, settings_for
 from app.models import AuditLog, FlowSetting, ShopScope, db
 
 FLOW = abandoned_cart.FLOW

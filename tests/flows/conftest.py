@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from app.flows import abandoned_cart, clock
-from app.flows.settings import save_settings
-from app.flows.timers import enqueue_due_runs
+from app.flows import abandoned_cart
+from app.flows.engine import clock
+from app.flows.engine.settings import save_settings
+from app.flows.engine.timers import enqueue_due_runs
 from app.models import Shop, db
 from tests.conftest import ts
 from tests.emails.conftest import SmtpServer, smtp_server

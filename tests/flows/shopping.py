@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from app import events as ev
-from app.events import apply
+from app.events import types as ev
+from app.events.types import apply
 from app.models import Order, Product, ShopScope, db, utcnow
 
 NOW = utcnow()

@@ -8,8 +8,8 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from app.flows.abandoned_cart import discount_code
-from app.flows.restore import read_restore_token
 from app.models import Discount, FlowRun, Message, ShopScope
+from app.web.restore import read_restore_token
 from tests.flows.conftest import START, cart_payload, order_payload
 
 SHOPPER = "ania@example.com"
@@ -75,7 +75,7 @@ def test_full_sequence_sends_three_reminders_with_cart_links_and_discount(
 def test_no_email_after_a_purchase_that_arrives_between_scheduling_and_sending(
     flow_shop, sim_clock, shop_events, run_jobs, mailbox
 ):
-    from app.flows.timers import enqueue_due_runs
+    from app.flows.engine.timers import enqueue_due_runs
 
     shop_events("cart/updated", cart_payload())
     sim_clock.advance(minutes=61)

@@ -10,10 +10,10 @@ import pytest
 
 from app import flows
 from app.flows import abandoned_cart
-from app.flows.attribution import flow_results
-from app.flows.engine import is_held_out, ranks
-from app.flows.guards import frequency_cap
-from app.flows.settings import save_settings, settings_for
+from app.flows.engine.engine import is_held_out, ranks
+from app.flows.engine.guards import frequency_cap
+from app.flows.engine.settings import save_settings, settings_for
+from app.insights.attribution import flow_results
 from app.models import Customer, FlowRun, Message, ShopScope, db
 from tests.flows.conftest import START, cart_payload, order_payload
 

@@ -11,9 +11,9 @@ from pypdf import PdfReader
 
 from app.connectors.couriers.inpost import PRODUCTION as INPOST
 from app.connectors.couriers.sameday import PRODUCTION as SAMEDAY
-from app.flows.courier_labels import create_order_shipment
-from app.labels import settings as label_settings
 from app.models import AuditLog, Order, Product, Shipment, Shop, ShopScope, Variant, db
+from app.shipping import settings as label_settings
+from app.shipping.listener import create_order_shipment
 from tests.connectors.couriers.conftest import fixture_json
 from tests.labels.conftest import ADDRESS
 
@@ -286,7 +286,7 @@ def test_created_trigger_makes_the_shipment_when_the_order_is_placed(
 
 @responses.activate
 def test_inpost_label_not_ready_at_creation_is_fetched_when_downloaded(shop, configure, pay):
-    from app.labels.shipments import ensure_label
+    from app.shipping.shipments import ensure_label
 
     configure(courier="inpost", service="inpost_courier_standard", credentials=INPOST_CREDENTIALS)
     confirmed = {

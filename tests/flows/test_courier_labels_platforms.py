@@ -8,8 +8,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from app.labels import settings as label_settings
 from app.models import Order, Shipment, Shop, ShopScope, db
+from app.shipping import settings as label_settings
 from tests.connectors.shopify.conftest import load as shopify_sample
 from tests.connectors.shopify.conftest import post_shopify_webhook, shopify_http, shopify_shop
 from tests.connectors.shopify.test_actions import FulfillmentShopify

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from app.flows import clock, cross_sell
-from app.flows.settings import SettingError, save_settings, settings_for
+from app.flows import cross_sell
+from app.flows.engine import clock
+from app.flows.engine.settings import SettingError, save_settings, settings_for
 from app.models import FlowRun, Message, ShopScope, db
 from tests.flows.shopping import add_product
 
@@ -172,7 +173,7 @@ def test_a_replayed_payment_of_the_older_order_does_not_stop_the_newer_orders_em
 def test_an_order_placed_after_the_step_was_queued_still_stops_the_email(
     cross_sell_shop, sim_clock, shop_events, run_jobs, mailbox
 ):
-    from app.flows.timers import enqueue_due_runs
+    from app.flows.engine.timers import enqueue_due_runs
 
     shop_events("order/paid", paid_order("o-1", ["2001"]))
     sim_clock.advance(days=7, minutes=1)

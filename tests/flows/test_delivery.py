@@ -8,8 +8,8 @@ import pytest
 
 from app.emails import senders
 from app.flows import abandoned_cart
-from app.flows.engine import run_step
-from app.flows.settings import save_settings
+from app.flows.engine.engine import run_step
+from app.flows.engine.settings import save_settings
 from app.models import FlowRun, Message, ShopScope, db
 from tests.flows.conftest import START, cart_payload
 

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app import demo
-from app.flows import demo_cart
+from app.demo import seed as demo
+from app.demo import shoppers as demo_cart
 from app.models import utcnow
 
 

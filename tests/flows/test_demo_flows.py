@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app import demo
-from app.demo import CATALOG
-from app.flows import demo_cart
+from app.demo import seed as demo
+from app.demo import shoppers as demo_cart
+from app.demo.seed import CATALOG
 from app.models import Message, Recommendation, ShopScope, utcnow
 
 

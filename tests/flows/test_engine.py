@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.flows import abandoned_cart
-from app.flows.engine import is_held_out
-from app.flows.guards import quiet_hours_end
-from app.flows.settings import save_settings, settings_for
+from app.flows.engine.engine import is_held_out
+from app.flows.engine.guards import quiet_hours_end
+from app.flows.engine.settings import save_settings, settings_for
 from app.models import FlowRun, Message, Order, ShopScope, Suppression, db
 from tests.flows.conftest import START, cart_payload, order_payload
 
@@ -120,7 +120,7 @@ def test_holdout_is_a_deterministic_share_of_subjects(shop):
 
 
 def test_held_out_carts_get_no_message_and_are_counted(flow_shop, sim_clock, shop_events, tick):
-    from app.flows.attribution import flow_results
+    from app.insights.attribution import flow_results
 
     save_settings(flow_shop.id, abandoned_cart.FLOW, {"holdout_percent": 50})
     db.session.commit()
@@ -148,7 +148,7 @@ def test_quiet_hours_in_the_shops_timezone(flow_shop):
 
 
 def test_uninstalling_the_app_stops_every_run_of_the_shop(flow_shop, sim_clock, shop_events, tick):
-    from app import events as ev
+    from app.events import types as ev
 
     shop_events("cart/updated", cart_payload("c-1"))
     shop_events("cart/updated", cart_payload("c-2", email_address="bob@example.com"))
@@ -163,7 +163,7 @@ def test_uninstalling_the_app_stops_every_run_of_the_shop(flow_shop, sim_clock, 
 def test_guest_cart_is_enrolled_once_the_checkout_captures_a_consenting_email(
     flow_shop, sim_clock, shop_events
 ):
-    from app import events as ev
+    from app.events import types as ev
 
     shop_events("cart/updated", cart_payload(email_address=None, consent=None))
     assert _runs(flow_shop.id) == []
@@ -183,7 +183,7 @@ def test_guest_cart_is_enrolled_once_the_checkout_captures_a_consenting_email(
 def test_consent_withdrawn_on_the_platform_cancels_the_shoppers_runs(
     flow_shop, sim_clock, shop_events
 ):
-    from app import events as ev
+    from app.events import types as ev
 
     shop_events("cart/updated", cart_payload())
 

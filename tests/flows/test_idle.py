@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app import events as ev
 from app import flows
-from app.events import apply
-from app.flows.idle import scan_customers
-from app.flows.segments import rfm_at_least, rfm_scores
+from app.events import types as ev
+from app.events.types import apply
+from app.insights.idle import scan_customers
+from app.insights.segments import rfm_at_least, rfm_scores
 from app.models import Customer, FlowSetting, IdleEmission, ShopScope, db, utcnow
 
 NOW = utcnow().replace(microsecond=0)

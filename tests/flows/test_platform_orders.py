@@ -15,10 +15,10 @@ import pytest
 import responses
 from responses import matchers
 
-from app.events import CartUpdated, Contact, LineItem, apply
+from app.events.types import CartUpdated, Contact, LineItem, apply
 from app.flows import abandoned_cart
-from app.flows.platform_orders import RETRY_AFTER
-from app.flows.settings import save_settings
+from app.flows.engine.platform_orders import RETRY_AFTER
+from app.flows.engine.settings import save_settings
 from app.models import FlowRun, Message, Shop, ShopScope, db
 from tests.connectors.shopify.conftest import GRAPHQL_URL, shopify_http, shopify_shop
 from tests.connectors.woocommerce.conftest import STORE_URL, public_test_hosts, woo_shop

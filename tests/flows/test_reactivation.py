@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from app.flows import clock, reactivation
-from app.flows.idle import scan_customers
-from app.flows.settings import SettingError, save_settings
+from app.flows import reactivation
+from app.flows.engine import clock
+from app.flows.engine.settings import SettingError, save_settings
+from app.insights.idle import scan_customers
 from app.models import Customer, Discount, FlowRun, Message, ShopScope, db
 from tests.flows.shopping import add_product
 
@@ -249,7 +250,7 @@ def test_settings_are_validated_together_and_the_scan_reads_the_idle_threshold(
 def test_consent_withdrawn_in_the_shop_stops_the_second_email(
     winback_shop, sim_clock, shop_events, tick, mailbox
 ):
-    from app import events as ev
+    from app.events import types as ev
 
     shop_events("order/paid", paid_order("o-1", days_ago=120))
     scan(winback_shop)

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from app import events as ev
-from app.events import apply
-from app.flows import copurchase
-from app.flows.recommendation_model import refresh_recommendations
-from app.flows.recommendations import recommend_for_customer, recommend_for_order, upsell_for
+from app.events import types as ev
+from app.events.types import apply
+from app.insights import copurchase
+from app.insights.recommendation_model import refresh_recommendations
+from app.insights.recommendations import recommend_for_customer, recommend_for_order, upsell_for
 from app.models import Order, OrderLine, Product, Recommendation, ShopScope, db
 from tests.flows.shopping import NOW, add_product, buy, catalog
 
@@ -211,8 +211,8 @@ def test_cosine_scores_shared_customers_against_popularity():
 
 
 def test_nightly_job_relearns_every_active_shop_through_the_worker(shop, make_shop, run_jobs):
-    from app import queues
-    from app.flows.recommendation_model import nightly_recommendations
+    from app.insights.recommendation_model import nightly_recommendations
+    from app.pipeline import queues
 
     make_shop(n=2, status="uninstalled")
     catalog(shop.id, 2)
@@ -228,8 +228,8 @@ def test_nightly_job_relearns_every_active_shop_through_the_worker(shop, make_sh
 
 
 def test_only_a_large_sync_relearns_at_once_and_only_after_commit(shop, redis_conn):
-    from app import queues
-    from app.flows.recommendation_model import LARGE_SYNC_ORDERS, refresh_after_sync
+    from app.insights.recommendation_model import LARGE_SYNC_ORDERS, refresh_after_sync
+    from app.pipeline import queues
 
     assert not refresh_after_sync(shop.id, orders_imported=LARGE_SYNC_ORDERS - 1)
     assert refresh_after_sync(shop.id, orders_imported=LARGE_SYNC_ORDERS)

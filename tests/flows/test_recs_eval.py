@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.flows.recs_eval import evaluate_shop
+from app.insights.recs_eval import evaluate_shop
 from app.models import db
 from tests.flows.shopping import buy, catalog
 

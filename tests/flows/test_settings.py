@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.flows import abandoned_cart
-from app.flows.settings import SettingError, save_settings, settings_for
+from app.flows.engine.settings import SettingError, save_settings, settings_for
 from app.models import FlowRun, FlowSetting, ShopScope, db
 from tests.conftest import ts
 

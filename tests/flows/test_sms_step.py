@@ -11,7 +11,7 @@ import pytest
 import responses
 
 from app.flows import abandoned_cart
-from app.flows.settings import save_settings
+from app.flows.engine.settings import save_settings
 from app.models import FlowRun, Message, ShopScope, db
 from tests.flows.conftest import cart_payload
 

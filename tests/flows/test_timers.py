@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from rq import Queue
 
-from app.flows.timers import enqueue_due_runs
+from app.flows.engine.timers import enqueue_due_runs
 from app.models import FlowRun, db
 from tests.conftest import ts
 

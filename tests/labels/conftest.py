@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from app.labels import settings as label_settings
-from app.labels.demo import DEMO_SENDER
+from app.demo.labels import DEMO_SENDER
 from app.models import Order, Shop, ShopScope, db
+from app.shipping import settings as label_settings
 
 ADDRESS = {
     "first_name": "Ola",

@@ -4,9 +4,9 @@ import io
 
 from pypdf import PdfReader
 
-from app.labels import settings as label_settings
-from app.labels.bulk import bulk_print, printable_orders
 from app.models import Shipment, ShopScope, db
+from app.shipping import settings as label_settings
+from app.shipping.bulk import bulk_print, printable_orders
 
 
 def pages(pdf: bytes | None) -> list:

@@ -4,9 +4,9 @@ import io
 
 from pypdf import PdfReader
 
-from app.demo import seed
-from app.labels.cli import demo_pay_order, label_links, print_labels
+from app.demo.seed import seed
 from app.models import Shipment, ShopScope
+from app.shipping.cli import demo_pay_order, label_links, print_labels
 
 
 def test_print_labels_writes_one_pdf_and_names_failed_orders(
@@ -70,8 +70,8 @@ def test_demo_paying_an_order_gives_a_label_and_a_shipping_email(
 
 
 def test_label_settings_store_credentials_encrypted_and_never_show_them(app, shop):
-    from app.labels import settings as label_settings
-    from app.labels.cli import label_settings_command
+    from app.shipping import settings as label_settings
+    from app.shipping.cli import label_settings_command
 
     result = app.test_cli_runner().invoke(
         label_settings_command,
@@ -103,7 +103,7 @@ def test_label_settings_store_credentials_encrypted_and_never_show_them(app, sho
 
 
 def test_label_settings_refuse_malformed_values(app, shop):
-    from app.labels.cli import label_settings_command
+    from app.shipping.cli import label_settings_command
 
     result = app.test_cli_runner().invoke(
         label_settings_command, ["--shop", shop.domain, "--parcel", "weight_kg=heavy"]

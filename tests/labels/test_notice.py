@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from app.labels.notice import send_shipping_notice
+from app.flows.shipping_notice import send_shipping_notice
 from app.models import Message, Shipment, Shop, ShopScope, Suppression, db
 from tests.emails.conftest import SmtpServer, smtp_server  # noqa: F401  (the real SMTP server)
 from tests.flows.test_courier_labels import order_payload
@@ -19,7 +19,7 @@ def mail_to(app, smtp_server: SmtpServer, monkeypatch) -> SmtpServer:  # noqa: F
 
 @pytest.fixture()
 def shop_with_address(labelled_shop: Shop) -> Shop:
-    from app.labels import settings as label_settings
+    from app.shipping import settings as label_settings
 
     labelled_shop.settings = {"address": "Demo Boutique, ul. Mokotowska 12, 00-561 Warszawa"}
     values = {**label_settings.load(labelled_shop.id).as_values(), "trigger": "paid"}
@@ -95,7 +95,7 @@ def test_mail_server_trouble_is_retried_and_sends_once_it_recovers(
 
 
 def test_no_shipping_email_when_the_merchant_turned_it_off(mail_to, pay_order, shop_with_address):
-    from app.labels import settings as label_settings
+    from app.shipping import settings as label_settings
 
     values = {**label_settings.load(shop_with_address.id).as_values(), "shipping_email": False}
     label_settings.save(shop_with_address.id, label_settings.LabelSettings(enabled=True, **values))

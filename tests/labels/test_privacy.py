@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from app import events as ev
-from app.events import apply
-from app.labels.bulk import bulk_print
+from app.events import types as ev
+from app.events.types import apply
 from app.models import Order, Shipment, ShopScope, db
+from app.shipping.bulk import bulk_print
 
 
 def shipments_by_order(shop) -> dict[str, Shipment]:

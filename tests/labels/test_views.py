@@ -5,9 +5,9 @@ import json
 
 from pypdf import PdfReader
 
-from app.labels import links
-from app.labels.bulk import bulk_print
 from app.models import Shipment, ShopScope
+from app.shipping import links
+from app.shipping.bulk import bulk_print
 
 
 def shop_token(shop) -> str:
@@ -97,7 +97,7 @@ def test_the_printed_shop_link_opens_the_label_page(client, labelled_shop):
 def test_demo_shop_page_pays_a_demo_order_that_gets_a_label(
     client, run_jobs, app, tmp_path, monkeypatch
 ):
-    from app.demo import seed
+    from app.demo.seed import seed
 
     monkeypatch.setitem(app.config, "MAIL_URL", f"file://{tmp_path}/outbox")
     shop = seed()

@@ -33,7 +33,7 @@ from app.connectors.base import (
 )
 from app.connectors.shopify import auth
 from app.connectors.shopify.mapping import HANDLERS, ShopRef
-from app.events import Event
+from app.events.types import Event
 from app.models import Order, Shipment, Shop
 
 log = logging.getLogger(__name__)

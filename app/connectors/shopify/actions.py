@@ -12,10 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from app.connectors.base import DiscountResult, DiscountSpec
+from app.connectors.couriers.names import carrier_name
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
-from app.labels import settings as label_settings
-from app.labels.carriers import carrier_name
 from app.models import AuditLog, Order, Shipment, Shop, ShopScope, utcnow
+from app.shipping import settings as label_settings
 
 log = logging.getLogger(__name__)
 

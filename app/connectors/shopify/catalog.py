@@ -16,16 +16,11 @@ from typing import Any
 
 from rq import Retry
 
-from app import queues
 from app.connectors.shopify import auth
-from app.connectors.shopify.catalog_rows import (
-    mark_missing_deleted,
-    product_row,
-    upsert_batch,
-    variant_row,
-)
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
 from app.models import Shop, db, utcnow
+from app.models.catalog_upsert import mark_missing_deleted, product_row, upsert_batch, variant_row
+from app.pipeline import queues
 
 log = logging.getLogger(__name__)
 BATCH_LINES = 500

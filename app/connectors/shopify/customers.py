@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app import events as ev
+from app.events import types as ev
 
 # Shopify's marketing consent states (CustomerEmailMarketingState / CustomerSmsMarketingState).
 # "pending" is a double opt-in not yet confirmed: not consent yet, but not a refusal either.

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from flask import current_app
 from rq import Retry
 
-from app import queues
 from app.connectors.shopify import auth
 from app.models import Shop, db, utcnow
+from app.pipeline import queues
 
 log = logging.getLogger(__name__)
 

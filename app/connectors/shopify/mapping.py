@@ -12,8 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from app import events as ev
 from app.connectors.shopify.customers import contact, parse_time, platform_id, verify_consent
+from app.events import types as ev
 
 _COD_GATEWAYS = ("cash on delivery", "cash_on_delivery", "cod")
 

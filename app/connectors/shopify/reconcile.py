@@ -16,14 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 from rq import Retry
 
-from app import queues
 from app.connectors.shopify import subscriptions
-from app.connectors.shopify.catalog_rows import legacy_id
 from app.connectors.shopify.graphql import AdminClient
 from app.connectors.shopify.install import for_each_active_shop
 from app.connectors.shopify.mapping import HANDLERS, ShopRef
-from app.events import apply
+from app.events.types import apply
 from app.models import Cart, Order, Shop, ShopScope, db, utcnow
+from app.models.catalog_upsert import legacy_id
+from app.pipeline import queues
 
 log = logging.getLogger(__name__)
 # A first reconcile (nothing stored yet) looks back this far.

@@ -32,7 +32,7 @@ from app.connectors.woocommerce.mapping import HANDLERS
 from app.connectors.woocommerce.plugin_events import PLUGIN_HANDLERS
 from app.connectors.woocommerce.signing import verify_plugin_event
 from app.connectors.woocommerce.tokens import restore_url, shop_secrets
-from app.events import CartUpdated, Event
+from app.events.types import CartUpdated, Event
 from app.models import Order, Shipment, Shop
 
 PING = re.compile(rb"^webhook_id=\d+$")

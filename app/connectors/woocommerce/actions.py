@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from app.connectors.base import DiscountResult, DiscountSpec
+from app.connectors.couriers.names import carrier_name
 from app.connectors.woocommerce.client import StoreApiError, StoreClient
 from app.connectors.woocommerce.mapping import CANCELLED_STATUSES, CART_KEY_META, meta_value
-from app.labels.carriers import carrier_name
 from app.models import Order, Shipment, Shop, utcnow
 
 log = logging.getLogger(__name__)

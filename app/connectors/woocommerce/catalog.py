@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.events import ProductChanged
+from app.events.types import ProductChanged
 from app.models import Product, Variant, db, utcnow
 
 # The event fields stored as they are; ids become lists, and the event's updated_at is the

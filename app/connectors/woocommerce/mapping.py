@@ -10,7 +10,6 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from app import events as ev
 from app.connectors.woocommerce.fields import (
     gmt_time,
     money,
@@ -18,6 +17,7 @@ from app.connectors.woocommerce.fields import (
     require,
 )
 from app.connectors.woocommerce.plugin_events import CONSENT_SOURCE, PLUGIN_HANDLERS
+from app.events import types as ev
 
 Mapper = Callable[[int, dict[str, Any]], list[ev.Event]]
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from app import events as ev
 from app.connectors.woocommerce.fields import gmt_time, money, optional_id, require
+from app.events import types as ev
 
 CONSENT_SOURCE = "woocommerce_checkout"
 

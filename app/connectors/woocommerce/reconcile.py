@@ -16,14 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 from rq import Retry
 
-from app import queues
 from app.connectors.woocommerce.client import StoreClient, is_reachable_store
 from app.connectors.woocommerce.fields import gmt_time
 from app.connectors.woocommerce.mapping import parse_order_created
 from app.connectors.woocommerce.subscriptions import ensure_webhooks
 from app.connectors.woocommerce.sync import sync_catalog
-from app.events import apply
+from app.events.types import apply
 from app.models import Shop, db, utcnow
+from app.pipeline import queues
 
 log = logging.getLogger(__name__)
 OVERLAP = timedelta(minutes=2)

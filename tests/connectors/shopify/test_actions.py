@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from app.connectors.base import DiscountSpec
 from app.connectors.shopify import CONNECTOR
 from app.connectors.shopify.graphql import ShopifyApiError
-from app.labels import settings as label_settings
-from app.labels.settings import LabelSettings
 from app.models import AuditLog, Order, Shipment, db
+from app.shipping import settings as label_settings
+from app.shipping.settings import LabelSettings
 from tests.connectors.shopify.conftest import FakeShopify
 
 SPEC = DiscountSpec(

@@ -6,8 +6,8 @@ import json
 
 import sqlalchemy as sa
 
-from app import demo
-from app.connectors.shopify.demo import DEMO_DOMAIN, signed_headers
+from app.demo import seed as demo
+from app.demo.shopify import DEMO_DOMAIN, signed_headers
 from app.models import Cart, Order, Product, Shop, db
 from tests.connectors.shopify.conftest import load
 

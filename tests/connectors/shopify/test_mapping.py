@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from app import events as ev
 from app.connectors.shopify.mapping import HANDLERS, ShopRef, verify_consent
+from app.events import types as ev
 from tests.connectors.shopify.conftest import DOMAIN, load
 
 SHOP = ShopRef(7, DOMAIN)

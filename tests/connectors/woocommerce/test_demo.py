@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app import demo
-from app.connectors.woocommerce.demo import DEMO_SHARED_SECRET, DEMO_STORE_URL
 from app.connectors.woocommerce.reconcile import reconcile_store
 from app.connectors.woocommerce.sync import sync_catalog
+from app.demo import seed as demo
+from app.demo.woocommerce import DEMO_SHARED_SECRET, DEMO_STORE_URL
 from app.models import Cart, Product, Shop, ShopScope, db
 from tests.connectors.woocommerce.conftest import compact, load, plugin_headers
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from app import events as ev
 from app.connectors.woocommerce.fields import PayloadError
 from app.connectors.woocommerce.mapping import HANDLERS, variant_row
+from app.events import types as ev
 from tests.connectors.woocommerce.conftest import load
 
 

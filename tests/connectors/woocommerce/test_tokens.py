@@ -10,7 +10,7 @@ import pytest
 from app.connectors.base import SignatureError
 from app.connectors.woocommerce.signing import read_token, sign_token
 from app.connectors.woocommerce.tokens import cart_restore_url, embedded_sign_in
-from app.events import LineItem
+from app.events.types import LineItem
 from app.models import Cart, ShopScope, db
 from tests.connectors.woocommerce.conftest import SECRET, STORE_URL
 

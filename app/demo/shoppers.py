@@ -1,0 +1,106 @@
+"""Play a shopper against the running demo: abandon a cart, later buy it.
+
+Posts signed demo-platform webhooks to our own ``/webhooks/demo`` (so the whole pipeline runs:
+signature, stored delivery, worker, flows) and switches the demo shop's abandoned-cart flow to
+a fast clock: reminders 1, 2 and 3 minutes after the cart was left, no quiet hours, no cap.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import requests
+import sqlalchemy as sa
+from flask import current_app
+
+from app.connectors.base import hmac_sha256
+from app.demo.seed import CATALOG, DEMO_DOMAIN
+from app.flows import abandoned_cart
+from app.flows.engine.settings import save_settings
+from app.models import Shop, db, utcnow
+
+FAST_CLOCK = {
+    "inactivity_minutes": 1,
+    "email_1_delay_minutes": 1,
+    "email_2_delay_minutes": 2,
+    "email_3_delay_minutes": 3,
+    "quiet_hours_enabled": False,
+    "frequency_cap_hours": 0,
+    "holdout_percent": 0,
+}
+
+
+def demo_shop() -> Shop:
+    shop = db.session.scalars(
+        sa.select(Shop).where(Shop.platform == "demo", Shop.domain == DEMO_DOMAIN)
+    ).first()
+    if shop is None:
+        raise LookupError("no demo shop: run `flask storeflow seed-demo` (make run does it)")
+    return shop
+
+
+def use_fast_clock(shop: Shop) -> None:
+    """Turn the demo shop's abandoned-cart flow on with minutes instead of hours."""
+    save_settings(shop.id, abandoned_cart.FLOW, FAST_CLOCK, enabled=True)
+    db.session.commit()
+
+
+def cart_payload(cart_key: str, email: str) -> dict[str, Any]:
+    picked = CATALOG[:2]
+    items = [
+        {
+            "product_id": pid,
+            "quantity": 1,
+            "price": price,
+            "title": title,
+            "url": f"https://{DEMO_DOMAIN}/products/{pid}",
+            "image_url": f"https://picsum.photos/seed/{pid}/300/300",
+        }
+        for pid, title, _category, price in picked
+    ]
+    return {
+        "cart_key": cart_key,
+        "customer": {"email": email, "first_name": "Ania", "accepts_marketing": True},
+        "items": items,
+        "total": str(sum(Decimal(price) for *_rest, price in picked)),
+        "currency": "PLN",
+        "updated_at": utcnow().isoformat(),
+    }
+
+
+def order_payload(cart_key: str, email: str) -> dict[str, Any]:
+    cart = cart_payload(cart_key, email)
+    now = utcnow().isoformat()
+    return {
+        "id": f"demo-order-{uuid.uuid4().hex[:8]}",
+        "cart_key": cart_key,
+        "customer": cart["customer"],
+        "items": cart["items"],
+        "total": cart["total"],
+        "currency": "PLN",
+        "paid": True,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def post(shop: Shop, topic: str, payload: dict[str, Any]) -> requests.Response:
+    """Send one signed delivery to the running web process, as the demo platform would."""
+    body = json.dumps(payload).encode()
+    signature = base64.b64encode(hmac_sha256(shop.credentials["webhook_secret"], body)).decode()
+    return requests.post(
+        f"{current_app.config['PUBLIC_URL']}/webhooks/demo",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Demo-Shop": shop.domain,
+            "X-Demo-Topic": topic,
+            "X-Demo-Delivery-Id": uuid.uuid4().hex,
+            "X-Demo-Hmac-Sha256": signature,
+        },
+        timeout=10,
+    )

@@ -1,0 +1,348 @@
+"""Turn canonical events into rows: idempotent upserts that never go back in time.
+
+Each upsert first makes sure the row exists (INSERT ... ON CONFLICT DO NOTHING), then locks it
+(SELECT ... FOR UPDATE) and applies the event only if it is newer than what the row holds, so
+two workers handling updates of one cart concurrently cannot interleave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.events import privacy
+from app.events import types as ev
+from app.models import (
+    Cart,
+    Customer,
+    Discount,
+    FlowRun,
+    Order,
+    Product,
+    Shop,
+    ShopScope,
+    Variant,
+    db,
+    utcnow,
+)
+
+M = TypeVar("M")
+
+
+def insert_ignoring_conflict(model: type[Any], values: dict[str, Any]) -> int | None:
+    """INSERT the row unless a unique constraint says it exists; the new row's id, or None."""
+    dialect = db.session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    table = model.__table__
+    stmt = module.insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    # RETURNING yields no row when the conflict stopped the insert (rowcount is unreliable).
+    new_id = db.session.connection().execute(stmt).scalar()
+    return int(new_id) if new_id is not None else None
+
+
+def _lock_or_create(model: type[M], keys: dict[str, Any], defaults: dict[str, Any]) -> M:
+    insert_ignoring_conflict(model, {**keys, **defaults})
+    stmt = sa.select(model).filter_by(**keys).with_for_update()
+    return db.session.scalars(stmt).one()
+
+
+def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
+    return stored is None or (incoming is not None and incoming >= stored)
+
+
+def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer | None:
+    """Find or create the customer a contact describes; None when it names nobody."""
+    email = contact.email.strip().lower() if contact.email else None
+    if not (contact.platform_customer_id or email):
+        return None
+    scope = ShopScope(shop_id)
+    insert_ignoring_conflict(
+        Customer,
+        {"shop_id": shop_id, "platform_customer_id": contact.platform_customer_id, "email": email},
+    )
+    customer = None
+    if contact.platform_customer_id:
+        customer = db.session.scalars(
+            scope.select(
+                Customer, Customer.platform_customer_id == contact.platform_customer_id
+            ).with_for_update()
+        ).first()
+    if customer is None and email:
+        customer = db.session.scalars(
+            scope.select(Customer, Customer.email == email).with_for_update()
+        ).first()
+    if customer is None or customer.redacted_at is not None:
+        return customer
+    if contact.platform_customer_id and not customer.platform_customer_id:
+        customer.platform_customer_id = contact.platform_customer_id
+    if _is_newer(at, customer.platform_updated_at):
+        customer.platform_updated_at = at
+        if email and customer.email != email:
+            customer.email = email
+        for attr in ("phone", "first_name", "last_name", "locale"):
+            value = getattr(contact, attr)
+            if value:
+                setattr(customer, attr, value)
+    _apply_consent(customer, contact, at)
+    return customer
+
+
+def _apply_consent(customer: Customer, contact: ev.Contact, at: datetime) -> None:
+    when = contact.consent_updated_at or at
+    for channel, given in (("email", contact.email_consent), ("sms", contact.sms_consent)):
+        if given is None:
+            continue
+        stored_at = getattr(customer, f"{channel}_consent_at")
+        if not _is_newer(when, stored_at):
+            continue
+        state = getattr(customer, f"{channel}_consent")
+        new_state = "granted" if given else ("withdrawn" if state == "granted" else "denied")
+        if new_state != state:
+            setattr(customer, f"{channel}_consent", new_state)
+            setattr(customer, f"{channel}_consent_at", when)
+            setattr(customer, f"{channel}_consent_source", contact.consent_source or "platform")
+
+
+def apply_cart_updated(event: ev.CartUpdated) -> None:
+    customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
+    cart = _lock_or_create(
+        Cart,
+        {"shop_id": event.shop_id, "cart_key": event.cart_key},
+        {"currency": event.currency},
+    )
+    if not _is_newer(event.updated_at, cart.platform_updated_at):
+        return
+    cart.platform_updated_at = event.updated_at
+    cart.items = [item.as_row() for item in event.items]
+    cart.total = event.total
+    cart.currency = event.currency
+    cart.restore_url = event.restore_url or cart.restore_url
+    cart.email = (event.customer.email or cart.email or "").lower() or None
+    cart.phone = event.customer.phone or cart.phone
+    if customer is not None:
+        cart.customer_id = customer.id
+    if cart.status in ("abandoned", "expired") or (cart.status == "active" and not event.items):
+        cart.status = "active" if event.items else "expired"
+
+
+def apply_checkout_contact(event: ev.CheckoutContact) -> None:
+    customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
+    if event.cart_key is None:
+        return
+    cart = _lock_or_create(Cart, {"shop_id": event.shop_id, "cart_key": event.cart_key}, {})
+    cart.email = (event.customer.email or cart.email or "").lower() or None
+    cart.phone = event.customer.phone or cart.phone
+    if customer is not None:
+        cart.customer_id = customer.id
+
+
+def _apply_order(event: ev._OrderEvent) -> None:
+    customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
+    order = _lock_or_create(
+        Order,
+        {"shop_id": event.shop_id, "platform_order_id": event.order_id},
+        {"placed_at": event.created_at, "currency": event.currency},
+    )
+    newer = _is_newer(event.updated_at, order.platform_updated_at)
+    # Payment and cancellation are one-way facts: a late "created" must not un-pay an order.
+    order.paid = order.paid or event.paid
+    order.cancelled = order.cancelled or isinstance(event, ev.OrderCancelled)
+    if newer:
+        order.platform_updated_at = event.updated_at
+        order.order_number = event.order_number or order.order_number
+        order.cart_key = event.cart_key or order.cart_key
+        order.email = (event.customer.email or order.email or "").lower() or None
+        order.items = [item.as_row() for item in event.items] or order.items
+        order.total = event.total
+        order.currency = event.currency
+        order.payment_method = event.payment_method
+        order.is_cod = event.is_cod
+        order.shipping_address = event.shipping_address or order.shipping_address
+        order.placed_at = event.created_at
+        replace_order_lines(order)
+    if customer is not None:
+        order.customer_id = customer.id
+        db.session.flush()
+        refresh_customer_totals(event.shop_id, customer.id)
+    if not order.cancelled:
+        for code in event.discount_codes:
+            mark_discount_used(event.shop_id, code, event.created_at)
+    if order.cart_key and not order.cancelled:
+        db.session.execute(
+            ShopScope(event.shop_id)
+            .update(Cart, Cart.cart_key == order.cart_key, Cart.status != "recovered")
+            .values(status="converted")
+        )
+
+
+def refresh_customer_totals(shop_id: int, customer_id: int) -> None:
+    """Recompute order stats from the orders themselves, so replays cannot double-count."""
+    live = sa.and_(
+        Order.shop_id == shop_id, Order.customer_id == customer_id, Order.cancelled.is_(False)
+    )
+    count, spent, first, last = db.session.execute(
+        sa.select(
+            sa.func.count(Order.id),
+            sa.func.coalesce(sa.func.sum(Order.total), 0),
+            sa.func.min(Order.placed_at),
+            sa.func.max(Order.placed_at),
+        ).where(live)
+    ).one()
+    customer = ShopScope(shop_id).get(Customer, customer_id)
+    if customer is None:
+        return
+    customer.order_count = count
+    customer.total_spent = Decimal(spent)
+    customer.first_order_at = _aware(first)
+    customer.last_order_at = _aware(last)
+
+
+def _aware(value: Any) -> datetime | None:
+    # Aggregates bypass the column type on SQLite and come back as naive values or strings.
+    from app.models.base import UTCDateTime
+
+    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
+        return value
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return UTCDateTime().process_result_value(value, db.session.get_bind().dialect)
+
+
+def apply_customer_updated(event: ev.CustomerUpdated) -> None:
+    customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
+    if customer is None or customer.platform_updated_at != event.updated_at:
+        return
+    if event.address is not None:
+        customer.address = event.address
+    if event.birthday is not None:
+        customer.birthday = event.birthday
+
+
+def apply_product_changed(event: ev.ProductChanged) -> None:
+    product = _lock_or_create(
+        Product, {"shop_id": event.shop_id, "platform_product_id": event.product_id}, {}
+    )
+    if not _is_newer(event.updated_at, product.platform_updated_at):
+        return
+    product.platform_updated_at = event.updated_at
+    for attr in (
+        "title",
+        "handle",
+        "url",
+        "image_url",
+        "category",
+        "status",
+        "price",
+        "compare_at_price",
+        "in_stock",
+    ):
+        setattr(product, attr, getattr(event, attr))
+    product.cross_sell_ids = list(event.cross_sell_ids)
+    product.upsell_ids = list(event.upsell_ids)
+    db.session.flush()
+    for data in event.variants:
+        variant = _lock_or_create(
+            Variant,
+            {"shop_id": event.shop_id, "platform_variant_id": str(data["id"])},
+            {"product_id": product.id},
+        )
+        variant.product_id = product.id
+        for attr in (
+            "title",
+            "sku",
+            "price",
+            "compare_at_price",
+            "stock",
+            "weight_grams",
+            "image_url",
+        ):
+            if attr in data:
+                setattr(variant, attr, data[attr])
+
+
+def apply_product_deleted(event: ev.ProductDeleted) -> None:
+    db.session.execute(
+        ShopScope(event.shop_id)
+        .update(Product, Product.platform_product_id == event.product_id)
+        .values(status="deleted", in_stock=False)
+    )
+
+
+def apply_discount_redeemed(event: ev.DiscountRedeemed) -> None:
+    mark_discount_used(event.shop_id, event.code, event.used_at)
+
+
+def mark_discount_used(shop_id: int, code: str, at: datetime) -> None:
+    """Mark our code used; the merchant's own codes are not in our table and are left alone."""
+    # WooCommerce lower-cases coupon codes; ours are issued upper-case.
+    db.session.execute(
+        ShopScope(shop_id)
+        .update(Discount, sa.func.lower(Discount.code) == code.lower(), Discount.used_at.is_(None))
+        .values(used_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def apply_app_uninstalled(event: ev.AppUninstalled) -> None:
+    """Stop everything for the shop at once and forget its tokens."""
+    shop = db.session.get(Shop, event.shop_id, with_for_update=True)
+    if shop is None:
+        return
+    shop.status = "uninstalled"
+    shop.uninstalled_at = utcnow()
+    shop.credentials = {}
+    cancel_runs(event.shop_id, reason="shop_uninstalled")
+
+
+def cancel_runs(shop_id: int, reason: str, *criteria: Any) -> int:
+    result = db.session.execute(
+        ShopScope(shop_id)
+        .update(FlowRun, FlowRun.state == "active", *criteria)
+        .values(state="cancelled", end_reason=reason, ended_at=utcnow(), next_step_at=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def replace_order_lines(order: Order) -> None:
+    """Mirror ``order.items`` into ``order_lines``, the table the recommendation model reads."""
+    from app.models import OrderLine
+
+    db.session.flush()
+    db.session.execute(ShopScope(order.shop_id).delete(OrderLine, OrderLine.order_id == order.id))
+    lines = [
+        {
+            "shop_id": order.shop_id,
+            "order_id": order.id,
+            "platform_product_id": str(item["product_id"]),
+            "platform_variant_id": item.get("variant_id"),
+            "quantity": int(item.get("quantity") or 1),
+            "unit_price": Decimal(str(item.get("unit_price") or 0)),
+            "placed_at": order.placed_at,
+        }
+        for item in order.items
+        if item.get("product_id")
+    ]
+    if lines:
+        db.session.execute(sa.insert(OrderLine), lines)
+
+
+APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {
+    ev.CartUpdated: apply_cart_updated,
+    ev.CheckoutContact: apply_checkout_contact,
+    ev.OrderCreated: _apply_order,
+    ev.OrderPaid: _apply_order,
+    ev.OrderCancelled: _apply_order,
+    ev.CustomerUpdated: apply_customer_updated,
+    ev.ProductChanged: apply_product_changed,
+    ev.ProductDeleted: apply_product_deleted,
+    ev.DiscountRedeemed: apply_discount_redeemed,
+    ev.AppUninstalled: apply_app_uninstalled,
+    ev.CustomerRedact: privacy.apply_customer_redact,
+    ev.ShopRedact: privacy.apply_shop_redact,
+    ev.CustomerDataRequest: privacy.apply_customer_data_request,
+}

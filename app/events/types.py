@@ -1,0 +1,200 @@
+"""Canonical events: what connectors turn platform payloads into, and what flows see.
+
+Events carry the platform's own time (``updated_at``/``created_at``); ``apply`` never lets an
+older update overwrite newer state, and applying the same event twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contact:
+    email: str | None = None
+    phone: str | None = None
+    first_name: str = ""
+    last_name: str = ""
+    locale: str | None = None
+    platform_customer_id: str | None = None
+    # None means "the payload said nothing about consent"; we then keep what we know.
+    email_consent: bool | None = None
+    sms_consent: bool | None = None
+    consent_updated_at: datetime | None = None
+    consent_source: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LineItem:
+    product_id: str
+    variant_id: str | None = None
+    quantity: int = 1
+    unit_price: Decimal = Decimal("0")
+    title: str = ""
+    variant_title: str = ""
+    image_url: str | None = None
+    url: str | None = None
+    compare_at_price: Decimal | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "product_id": self.product_id,
+            "variant_id": self.variant_id,
+            "quantity": self.quantity,
+            "unit_price": str(self.unit_price),
+            "title": self.title,
+            "variant_title": self.variant_title,
+            "image_url": self.image_url,
+            "url": self.url,
+            "compare_at_price": None
+            if self.compare_at_price is None
+            else str(self.compare_at_price),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    shop_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CartUpdated(Event):
+    cart_key: str
+    customer: Contact
+    items: tuple[LineItem, ...] = ()
+    total: Decimal = Decimal("0")
+    currency: str = "EUR"
+    restore_url: str | None = None
+    updated_at: datetime
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.items
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckoutContact(Event):
+    cart_key: str | None
+    customer: Contact
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class _OrderEvent(Event):
+    order_id: str
+    order_number: str | None = None
+    cart_key: str | None = None
+    customer: Contact
+    items: tuple[LineItem, ...] = ()
+    total: Decimal = Decimal("0")
+    currency: str = "EUR"
+    payment_method: str | None = None
+    is_cod: bool = False
+    paid: bool = False
+    shipping_address: dict[str, Any] = field(default_factory=dict)
+    # Discount codes the order used: how we learn that a code we issued was redeemed.
+    discount_codes: tuple[str, ...] = ()
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderCreated(_OrderEvent):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderPaid(_OrderEvent):
+    paid: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderCancelled(_OrderEvent):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerUpdated(Event):
+    customer: Contact
+    address: dict[str, Any] | None = None
+    birthday: date | None = None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerIdle(Event):
+    customer_id: int
+    last_order_at: datetime
+    days_idle: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductChanged(Event):
+    product_id: str
+    title: str
+    handle: str | None = None
+    url: str | None = None
+    image_url: str | None = None
+    category: str | None = None
+    status: str = "active"
+    price: Decimal | None = None
+    compare_at_price: Decimal | None = None
+    in_stock: bool = True
+    cross_sell_ids: tuple[str, ...] = ()
+    upsell_ids: tuple[str, ...] = ()
+    variants: tuple[dict[str, Any], ...] = ()
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductDeleted(Event):
+    product_id: str
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiscountRedeemed(Event):
+    """A discount code the shop reports as used (ours are single-use: once is enough)."""
+
+    code: str
+    used_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppUninstalled(Event):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerRedact(Event):
+    customer: Contact
+    order_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShopRedact(Event):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerDataRequest(Event):
+    customer: Contact
+    request_id: str | None = None
+    order_ids: tuple[str, ...] = ()
+
+
+def apply(event: Event) -> None:
+    """Store what the event says, then let the flows react to it.
+
+    Runs inside the caller's transaction; the caller commits.
+    """
+    from app import flows
+    from app.events.apply import APPLIERS
+
+    applier = APPLIERS.get(type(event))
+    if applier is not None:
+        applier(event)
+    flows.dispatch(event)

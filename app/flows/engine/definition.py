@@ -1,0 +1,125 @@
+"""How a flow is declared: as data the engine reads, never as code that advances runs itself.
+
+A ``Flow`` names its triggers, enrollment rule, steps, stop rules and the merchant settings it
+accepts (each with a default and bounds). Settings are validated before they are stored: a bad
+value is refused with a message naming the setting and never reaches ``FlowSetting``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from app.events.types import Event
+    from app.models import FlowRun, Message, Shop
+
+
+class SettingError(ValueError):
+    """A merchant setting is unknown or out of bounds; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: int | bool
+    minimum: int | None = None
+    maximum: int | None = None
+    help: str = ""
+
+    def parse(self, value: Any) -> int | bool:
+        if isinstance(self.default, bool):
+            if not isinstance(value, bool):
+                raise SettingError(f"{self.key} must be true or false, got {value!r}")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingError(f"{self.key} must be a whole number, got {value!r}")
+        if self.minimum is not None and value < self.minimum:
+            raise SettingError(f"{self.key} must be at least {self.minimum}, got {value}")
+        if self.maximum is not None and value > self.maximum:
+            raise SettingError(f"{self.key} must be at most {self.maximum}, got {value}")
+        return value
+
+
+@dataclass(frozen=True)
+class Step:
+    """One message of a flow, due ``delay_setting`` minutes after the run's anchor time."""
+
+    delay_setting: str
+    channel: str  # "email" | "sms"
+    template: str
+    discount: bool = False
+    # A step that only runs when this boolean setting is on (e.g. the optional SMS).
+    enabled_setting: str | None = None
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """What a trigger event asks of the engine for one subject (cart, customer...)."""
+
+    subject_key: str
+    customer_id: int | None
+    anchor: datetime  # delays count from here; a newer trigger moves it (restarts the clock)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A send-time check's answer: stop the run, or defer the step until a time."""
+
+    stop: str | None = None
+    defer_until: datetime | None = None
+
+
+Settings = Mapping[str, Any]
+# Enrollment rule: the event -> the subjects to enroll (or whose clock to restart).
+EnrollRule = Callable[["Event", Settings], list[Enrollment]]
+# Stop rule: the event -> SQL criteria on FlowRun selecting the runs to cancel.
+StopRule = Callable[["Event"], "list[sa.ColumnElement[bool]]"]
+# The template context of a step: (shop, run, step, message, settings, now) -> context.
+Compose = Callable[["Shop", "FlowRun", "Step", "Message", Settings, datetime], dict[str, Any]]
+# Send-time check specific to a flow (the engine adds the common ones).
+Check = Callable[["Shop", "FlowRun", Settings, datetime], "Verdict | None"]
+
+
+@dataclass(frozen=True)
+class Flow:
+    key: str
+    # Lower ranks win the frequency cap: a message of a lower-ranked flow never holds them back.
+    rank: int
+    marketing: bool
+    triggers: Mapping[type[Event], EnrollRule]
+    stop_rules: Mapping[type[Event], tuple[str, StopRule]]
+    steps: tuple[Step, ...]
+    settings: tuple[Setting, ...]
+    compose: Compose
+    checks: tuple[Check, ...] = ()
+    # Rules across settings (e.g. steps in order); each returns a message when broken.
+    consistency: tuple[Callable[[Settings], str | None], ...] = ()
+
+    def defaults(self) -> dict[str, Any]:
+        return {s.key: s.default for s in self.settings}
+
+    def validate(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The given values parsed against the declared settings; SettingError if any is bad."""
+        known = {s.key: s for s in self.settings}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise SettingError(f"unknown setting(s) for {self.key}: {', '.join(unknown)}")
+        return {key: known[key].parse(value) for key, value in values.items()}
+
+    def check_consistency(self, merged: Settings) -> None:
+        problems = [p for p in (rule(merged) for rule in self.consistency) if p]
+        if problems:
+            raise SettingError("; ".join(problems))
+
+    def step_delay_minutes(self, index: int, settings: Settings) -> int:
+        return int(settings[self.steps[index].delay_setting])
+
+    def step_is_enabled(self, index: int, settings: Settings) -> bool:
+        flag = self.steps[index].enabled_setting
+        return flag is None or bool(settings[flag])

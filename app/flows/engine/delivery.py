@@ -1,0 +1,189 @@
+"""Deliver a step's message exactly once.
+
+The message row is unique on (run, step). Its life is pending -> sending -> sent (or failed):
+"sending" is committed *before* the provider is called and carries a stable Message-ID, the
+idempotency key the provider sees. If a worker dies after the provider accepted but before we
+recorded it, the retry finds "sending" and reconciles instead of sending again: it asks the
+sender whether it holds that Message-ID when the sender can tell, and otherwise counts the
+message as sent (for marketing, one reminder lost beats one reminder twice). A "sending" that
+is younger than the job timeout belongs to a worker still at work and is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from app.emails.context import message_domain
+from app.events.apply import insert_ignoring_conflict
+from app.flows.engine import engine
+from app.flows.engine.definition import Flow, Settings, Step
+from app.flows.engine.guards import recipient
+from app.models import Customer, FlowRun, Message, Shop, ShopScope, db
+
+log = logging.getLogger(__name__)
+# Longer than the step job's timeout: after it a "sending" row's worker is certainly gone.
+SENDING_WINDOW = timedelta(minutes=5)
+# A provider's "try later" (SMTP 4xx) backs off on the run's durable timer, then gives up.
+RETRY_BACKOFF = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+_DONE = ("sent", "failed", "skipped")
+
+
+def message_id_for(shop: Shop, run: FlowRun, index: int) -> str:
+    return f"<sf.{shop.id}.{run.id}.{index}@{message_domain()}>"
+
+
+def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
+    key = message_id_for(shop, run, run.step)
+    insert_ignoring_conflict(
+        Message,
+        {
+            "shop_id": shop.id,
+            "run_id": run.id,
+            "step": run.step,
+            "channel": step.channel,
+            "kind": "marketing" if flow.marketing else "transactional",
+            "customer_id": run.customer_id,
+            "recipient": recipient(run, step.channel) or "",
+            "status": "pending",
+            "idempotency_key": key,
+            "meta": {"template": step.template},
+        },
+    )
+    return db.session.scalars(
+        ShopScope(shop.id)
+        .select(Message, Message.run_id == run.id, Message.step == run.step)
+        .with_for_update()
+    ).one()
+
+
+def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datetime) -> str:
+    """Send the run's current step once, then schedule the next; commits."""
+    step = flow.steps[run.step]
+    message = _message(shop, flow, run, step)
+    if message.status in _DONE:
+        outcome = engine.advance(run, flow, settings, now)
+        db.session.commit()
+        return f"already {message.status}:{outcome}"
+    if message.status == "sending":
+        if _sending_until(message) > now:
+            db.session.commit()
+            return "in flight"
+        if _provider_has(shop, step.channel, message) is not False:
+            return _record_sent(shop, flow, run, message, settings, now, reconciled=True)
+    if message.status == "pending":
+        # The guards just checked the run's current address; a retry after "try later" must
+        # go there, not to the one the row was first written with.
+        message.recipient = recipient(run, step.channel) or message.recipient
+    try:
+        prepared = _prepare(shop, flow, run, step, message, settings, now)
+    except (ValueError, LookupError) as exc:
+        # The shop lacks what the message needs (postal address, a connector for the code):
+        # record why on the message, which an operator can see, instead of retrying forever.
+        message.error = f"{type(exc).__name__}: {exc}"
+        return _fail(flow, run, message, settings, now)
+    message.status, message.attempts = "sending", message.attempts + 1
+    message.meta = {**message.meta, "sending_until": (now + SENDING_WINDOW).isoformat()}
+    run_id, message_id = run.id, message.id
+    db.session.commit()  # "sending" is on record before the provider hears of it
+    from app.flows.engine.channels import CHANNELS, PermanentFailure, TemporaryFailure
+
+    try:
+        provider_id = CHANNELS[step.channel].send(shop, prepared)
+    except TemporaryFailure as exc:
+        run, message = _relock(run_id, message_id)
+        return _record_temporary(flow, run, message, str(exc), settings, now)
+    except PermanentFailure as exc:
+        run, message = _relock(run_id, message_id)
+        message.error = str(exc)
+        return _fail(flow, run, message, settings, now)
+    run, message = _relock(run_id, message_id)
+    message.provider_id = provider_id
+    return _record_sent(shop, flow, run, message, settings, now, reconciled=False)
+
+
+def _sending_until(message: Message) -> datetime:
+    return datetime.fromisoformat(message.meta.get("sending_until", "1970-01-01T00:00:00+00:00"))
+
+
+def _provider_has(shop: Shop, channel: str, message: Message) -> bool | None:
+    from app.flows.engine.channels import CHANNELS
+
+    return CHANNELS[channel].was_accepted(shop, message)
+
+
+def _prepare(
+    shop: Shop,
+    flow: Flow,
+    run: FlowRun,
+    step: Step,
+    message: Message,
+    settings: Settings,
+    now: datetime,
+) -> Any:
+    from app.flows.engine.channels import CHANNELS
+
+    context = flow.compose(shop, run, step, message, settings, now)
+    customer = ShopScope(shop.id).get(Customer, run.customer_id) if run.customer_id else None
+    locale = (customer.locale if customer else None) or shop.locale
+    prepared = CHANNELS[step.channel].prepare(shop, message, step.template, context, locale)
+    message.subject = prepared.subject
+    return prepared
+
+
+def _relock(run_id: int, message_id: int) -> tuple[FlowRun, Message]:
+    run = engine.lock_run(run_id)
+    message = db.session.get(Message, message_id, with_for_update=True, populate_existing=True)
+    assert run is not None and message is not None
+    return run, message
+
+
+def _record_sent(
+    shop: Shop,
+    flow: Flow,
+    run: FlowRun,
+    message: Message,
+    settings: Settings,
+    now: datetime,
+    *,
+    reconciled: bool,
+) -> str:
+    message.status, message.sent_at = "sent", message.sent_at or now
+    if reconciled:
+        message.meta = {**message.meta, "reconciled": True}
+        log.warning("message reconciled as sent", extra={"run": run.id, "message_id": message.id})
+    outcome = (
+        "sent:" + engine.advance(run, flow, settings, now) if run.state == "active" else "sent"
+    )
+    db.session.commit()
+    return outcome
+
+
+def _record_temporary(
+    flow: Flow, run: FlowRun, message: Message, error: str, settings: Settings, now: datetime
+) -> str:
+    message.error = error
+    if message.attempts > len(RETRY_BACKOFF):
+        return _fail(flow, run, message, settings, now)
+    message.status = "pending"
+    if run.state == "active":
+        run.next_step_at = now + RETRY_BACKOFF[message.attempts - 1]
+        run.lease_until = None
+    db.session.commit()
+    log.info("provider asked to retry later", extra={"run": run.id, "message_id": message.id})
+    return "retry later"
+
+
+def _fail(flow: Flow, run: FlowRun, message: Message, settings: Settings, now: datetime) -> str:
+    """Refused for good: recorded, and the run stops (the address will not work), unless the
+    step was an optional extra (the SMS), whose failure leaves the emails to go on."""
+    message.status = "failed"
+    outcome = "failed"
+    if run.state == "active" and flow.steps[run.step].enabled_setting:
+        outcome = "failed:" + engine.advance(run, flow, settings, now)
+    elif run.state == "active":
+        engine.end_run(run, "failed", "delivery_failed", now)
+    db.session.commit()
+    log.warning("message failed", extra={"run": run.id, "message_id": message.id})
+    return outcome

@@ -1,0 +1,202 @@
+"""How runs advance. The flow modules declare what happens; this module makes it happen.
+
+``dispatch(event)`` enrolls subjects, restarts their clock or cancels their runs; ``run_step``
+(enqueued by the minute tick when a run's durable timer is due) re-checks everything under the
+run's row lock and then sends, defers, skips or stops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from rq import Retry
+
+from app.events.apply import cancel_runs, insert_ignoring_conflict
+from app.events.types import Event
+from app.flows import REGISTRY
+from app.flows.engine import clock, guards
+from app.flows.engine.definition import Enrollment, Flow, Settings
+from app.flows.engine.settings import is_enabled, settings_for
+from app.models import Customer, FlowRun, Shop, ShopScope, db
+from app.pipeline import queues
+
+log = logging.getLogger(__name__)
+_SKIP_OPTIONAL = frozenset({"channel_unavailable", "consent_missing", "no_contact", "unsubscribed"})
+
+
+def is_held_out(shop_id: int, subject_key: str, percent: int) -> bool:
+    """Deterministic: the same shop and subject always land on the same side of the holdout."""
+    digest = hashlib.sha256(f"{shop_id}:{subject_key}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 10_000 < percent * 100
+
+
+def ranks() -> dict[str, int]:
+    return {key: flow.rank for key, flow in REGISTRY.items()}
+
+
+def dispatch(event: Event) -> None:
+    """Cancel the runs the event stops, then enroll (or restart) the subjects it triggers."""
+    shop = db.session.get(Shop, event.shop_id)
+    if shop is None:
+        return
+    for flow in REGISTRY.values():
+        stop = flow.stop_rules.get(type(event))
+        if stop is not None:
+            reason, rule = stop
+            criteria = rule(event)
+            if criteria:
+                cancel_runs(shop.id, reason, FlowRun.flow_key == flow.key, *criteria)
+        trigger = flow.triggers.get(type(event))
+        if trigger is None or shop.status != "active" or not is_enabled(shop.id, flow.key):
+            continue
+        settings = settings_for(shop.id, flow)
+        for enrollment in trigger(event, settings):
+            enroll(shop.id, flow, enrollment, settings)
+
+
+def enroll(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings) -> FlowRun:
+    """The subject's one active run: created, or its clock restarted from the newer anchor."""
+    scope = ShopScope(shop_id)
+    first = first_enabled_step(flow, 0, settings)
+    if first is None:
+        raise ValueError(f"flow {flow.key} has no enabled step")
+    insert_ignoring_conflict(
+        FlowRun,
+        {
+            "shop_id": shop_id,
+            "flow_key": flow.key,
+            "subject_key": enrollment.subject_key,
+            "customer_id": enrollment.customer_id,
+            "state": "active",
+            "step": first,
+            "next_step_at": _due(flow, first, enrollment.anchor, settings),
+            "held_out": is_held_out(
+                shop_id, enrollment.subject_key, int(settings["holdout_percent"])
+            ),
+            "context": {**enrollment.context, "anchor": enrollment.anchor.isoformat()},
+            "started_at": clock.now(),
+        },
+    )
+    run = db.session.scalars(
+        scope.select(
+            FlowRun,
+            FlowRun.flow_key == flow.key,
+            FlowRun.subject_key == enrollment.subject_key,
+            FlowRun.state == "active",
+        ).with_for_update()
+    ).one()
+    if enrollment.anchor > anchor_of(run):
+        # Activity while we wait restarts the clock of the step not yet sent.
+        run.context = {**run.context, **enrollment.context, "anchor": enrollment.anchor.isoformat()}
+        run.customer_id = enrollment.customer_id or run.customer_id
+        run.next_step_at = _due(flow, run.step, enrollment.anchor, settings)
+        run.lease_until = None
+    return run
+
+
+def anchor_of(run: FlowRun) -> datetime:
+    return datetime.fromisoformat(run.context["anchor"])
+
+
+def _due(flow: Flow, index: int, anchor: datetime, settings: Settings) -> datetime:
+    return anchor + timedelta(minutes=flow.step_delay_minutes(index, settings))
+
+
+def first_enabled_step(flow: Flow, start: int, settings: Settings) -> int | None:
+    for index in range(start, len(flow.steps)):
+        if flow.step_is_enabled(index, settings):
+            return index
+    return None
+
+
+def advance(run: FlowRun, flow: Flow, settings: Settings, now: datetime) -> str:
+    """Schedule the next enabled step after the current one, or complete the run."""
+    following = first_enabled_step(flow, run.step + 1, settings)
+    run.lease_until = None
+    if following is None:
+        end_run(run, "completed", "sequence_finished", now)
+        return "completed"
+    run.step = following
+    # Deferrals never pull the rest of the sequence earlier than planned, nor into the past.
+    run.next_step_at = max(_due(flow, following, anchor_of(run), settings), now)
+    if run.next_step_at <= now:
+        # Due at once (the SMS beside the first email): no need to wait for the next tick.
+        lease = timedelta(seconds=current_app.config["RUN_LEASE_SECONDS"])
+        run.lease_until = now + lease
+        queues.enqueue_after_commit(
+            db.session(), run_step, run.id, job_id=f"run-{run.id}-step-{following}"
+        )
+    return "advanced"
+
+
+def end_run(run: FlowRun, state: str, reason: str, now: datetime) -> None:
+    run.state, run.end_reason, run.ended_at = state, reason, now
+    run.next_step_at = run.lease_until = None
+
+
+@queues.job("flows", timeout=120, retry=Retry(max=3, interval=[30, 120, 600]))
+def run_step(run_id: int) -> str:
+    """Run the due step of a run. Safe to run twice: the step is checked under the row lock."""
+    run = lock_run(run_id)
+    now = clock.now()
+    if run is None or run.state != "active":
+        db.session.commit()
+        return "not active"
+    if run.next_step_at is None or run.next_step_at > now:
+        run.lease_until = None
+        db.session.commit()
+        return "not due"
+    flow = REGISTRY.get(run.flow_key)
+    shop = db.session.get(Shop, run.shop_id)
+    if flow is None or shop is None:
+        end_run(run, "cancelled", "flow_unknown", now)
+        db.session.commit()
+        log.warning("run of an unknown flow cancelled", extra={"run": run_id, "flow": run.flow_key})
+        return "cancelled"
+    with ShopScope(shop.id).guard():
+        outcome = _step(shop, flow, run, now)
+    log.info("flow step", extra={"shop": shop.id, "run": run_id, "outcome": outcome})
+    return outcome
+
+
+def lock_run(run_id: int) -> FlowRun | None:
+    # FOR NO KEY UPDATE: it still serialises step jobs of one run, but lets a message row that
+    # references the run be inserted meanwhile.
+    return db.session.get(
+        FlowRun, run_id, with_for_update={"key_share": True}, populate_existing=True
+    )
+
+
+def _step(shop: Shop, flow: Flow, run: FlowRun, now: datetime) -> str:
+    from app.flows.engine.delivery import deliver
+
+    settings = settings_for(shop.id, flow)
+    step = flow.steps[run.step]
+    if not flow.step_is_enabled(run.step, settings):
+        outcome = "skipped:" + advance(run, flow, settings, now)
+    elif run.held_out:
+        # The holdout group goes through the same timeline without a single message.
+        outcome = "held out:" + advance(run, flow, settings, now)
+    else:
+        if run.customer_id:
+            # One person's runs check the frequency cap one at a time: two workers taking two
+            # of their carts at once would otherwise both find nothing sent and both send.
+            ShopScope(shop.id).get(Customer, run.customer_id, for_update=True)
+        verdict = guards.check(shop, flow, run, step.channel, settings, now, ranks())
+        if verdict is None:
+            return deliver(shop, flow, run, settings, now)
+        if verdict.stop and step.enabled_setting and verdict.stop in _SKIP_OPTIONAL:
+            # An optional step (the SMS) the shopper cannot get is skipped, not the whole run.
+            outcome = f"skipped ({verdict.stop}):" + advance(run, flow, settings, now)
+        elif verdict.stop:
+            end_run(run, "cancelled", verdict.stop, now)
+            outcome = "stopped:" + verdict.stop
+        else:
+            run.next_step_at, run.lease_until = verdict.defer_until, None
+            run.context = {**run.context, "deferrals": int(run.context.get("deferrals", 0)) + 1}
+            outcome = "deferred"
+    db.session.commit()
+    return outcome

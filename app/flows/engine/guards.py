@@ -1,0 +1,190 @@
+"""Send-time checks every marketing step passes, under the run's row lock.
+
+Stops come first (the shopper bought, unsubscribed, lost consent; the shop left; the flow was
+switched off), then deferrals (frequency cap, quiet hours), which move the step later and never
+drop it. What was true when the step was scheduled does not count: only what is true now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+
+from app.flows.engine import platform_orders
+from app.flows.engine.definition import Flow, Settings, Verdict
+from app.flows.engine.settings import is_enabled
+from app.models import Customer, FlowRun, Message, Order, Shop, ShopScope, db
+
+STOP_CHECKS: list[Callable[[Shop, Flow, FlowRun, str], str | None]] = []
+
+
+def _stop_check(
+    func: Callable[[Shop, Flow, FlowRun, str], str | None],
+) -> Callable[[Shop, Flow, FlowRun, str], str | None]:
+    STOP_CHECKS.append(func)
+    return func
+
+
+@_stop_check
+def _shop_active(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
+    return None if shop.status == "active" else "shop_uninstalled"
+
+
+@_stop_check
+def _flow_enabled(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
+    return None if is_enabled(shop.id, flow.key) else "flow_disabled"
+
+
+@_stop_check
+def _channel_ready(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
+    from app.flows.engine.channels import CHANNELS
+
+    ready = channel in CHANNELS and CHANNELS[channel].is_ready(shop)
+    return None if ready else "channel_unavailable"
+
+
+@_stop_check
+def _consent(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
+    if not flow.marketing:
+        return None
+    customer = ShopScope(shop.id).get(Customer, run.customer_id) if run.customer_id else None
+    if customer is None or not customer.is_marketing_allowed(channel):
+        return "consent_missing"
+    return None
+
+
+@_stop_check
+def _suppressed(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
+    from app.emails.tracking import is_suppressed
+
+    address = recipient(run, channel)
+    if address is None:
+        return "no_contact"
+    return "unsubscribed" if flow.marketing and is_suppressed(shop.id, address, channel) else None
+
+
+@_stop_check
+def _bought_since_start(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
+    """Any live order since the run began, matched by cart, customer or email."""
+    return "order_placed" if order_since(shop.id, run) is not None else None
+
+
+def order_since(shop_id: int, run: FlowRun) -> Order | None:
+    match: list[sa.ColumnElement[bool]] = []
+    if run.context.get("cart_key"):
+        match.append(Order.cart_key == run.context["cart_key"])
+    if run.customer_id:
+        match.append(Order.customer_id == run.customer_id)
+    if run.context.get("email"):
+        match.append(Order.email == run.context["email"])
+    if not match:
+        return None
+    criteria = [
+        sa.or_(*match),
+        Order.cancelled.is_(False),
+        Order.placed_at >= orders_count_from(run),
+    ]
+    if run.context.get("order_id"):
+        # The order a run is about (the purchase a cross-sell follows up) is not a new one.
+        criteria.append(Order.id != int(run.context["order_id"]))
+    return ShopScope(shop_id).first(Order, *criteria)
+
+
+def orders_count_from(run: FlowRun) -> datetime:
+    # Webhooks arrive late (WooCommerce by a minute or two): an order placed after the cart's
+    # last activity counts even if it was placed before we enrolled the cart.
+    since = run.started_at
+    if run.context.get("anchor"):
+        since = min(since, datetime.fromisoformat(run.context["anchor"]))
+    return since
+
+
+def recipient(run: FlowRun, channel: str) -> str | None:
+    value = run.context.get("email" if channel == "email" else "phone")
+    return str(value) if value else None
+
+
+def frequency_cap(
+    shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datetime, ranks: dict[str, int]
+) -> datetime | None:
+    """When the cap lets this run send again, if a message of an equal or higher-ranked flow
+    reached the same customer within the window; None when it may send now."""
+    hours = int(settings["frequency_cap_hours"])
+    if hours == 0 or not flow.marketing:
+        return None
+    window = timedelta(hours=hours)
+    peers = [key for key, rank in ranks.items() if rank <= flow.rank]
+    same_person = [Message.recipient == recipient(run, "email")]
+    if run.customer_id:
+        same_person.append(Message.customer_id == run.customer_id)
+    # A message another worker is handing to the provider right now counts too ("sending").
+    when = sa.func.coalesce(Message.sent_at, Message.updated_at)
+    last = db.session.scalar(
+        ShopScope(shop.id)
+        .select(
+            Message,
+            Message.kind == "marketing",
+            Message.status.in_(("sent", "sending")),
+            when > now - window,
+            Message.run_id != run.id,
+            FlowRun.flow_key.in_(peers),
+            sa.or_(*same_person),
+        )
+        .join(FlowRun, FlowRun.id == Message.run_id)
+        .with_only_columns(sa.func.max(when))
+    )
+    return last + window if last is not None else None
+
+
+def quiet_hours_end(shop: Shop, settings: Settings, now: datetime) -> datetime | None:
+    """The end of the shop's quiet hours if ``now`` falls inside them (shop's own timezone)."""
+    start, end = int(settings["quiet_hours_start"]), int(settings["quiet_hours_end"])
+    if not settings["quiet_hours_enabled"] or start == end:
+        return None
+    try:
+        zone = ZoneInfo(shop.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = now.astimezone(zone)
+    hour = local.hour
+    inside = (start <= hour or hour < end) if start > end else (start <= hour < end)
+    if not inside:
+        return None
+    # Quiet hours that span midnight and began this evening end tomorrow morning.
+    day = local.date() + timedelta(days=1) if start > end and hour >= start else local.date()
+    return datetime.combine(day, time(end), tzinfo=zone).astimezone(now.tzinfo)
+
+
+def check(
+    shop: Shop,
+    flow: Flow,
+    run: FlowRun,
+    channel: str,
+    settings: Settings,
+    now: datetime,
+    ranks: dict[str, int],
+) -> Verdict | None:
+    """The first reason not to send now, or None when the step may go out."""
+    for stop in STOP_CHECKS:
+        reason = stop(shop, flow, run, channel)
+        if reason:
+            return Verdict(stop=reason)
+    for flow_check in flow.checks:
+        verdict = flow_check(shop, run, settings, now)
+        if verdict is not None:
+            return verdict
+    later = [
+        t
+        for t in (
+            frequency_cap(shop, flow, run, settings, now, ranks),
+            quiet_hours_end(shop, settings, now),
+        )
+        if t is not None
+    ]
+    if later:
+        return Verdict(defer_until=max(later))
+    # Last, so the platform is asked only about a step that would otherwise go out now.
+    return platform_orders.verdict(shop, run, orders_count_from(run), now)

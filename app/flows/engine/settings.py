@@ -1,0 +1,66 @@
+"""A shop's settings for a flow: declared defaults, overridden by what the merchant stored.
+
+Every value goes through the flow's declaration before it is written; a refused value raises
+``SettingError`` and leaves ``FlowSetting`` as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.events.apply import cancel_runs
+from app.flows.engine.definition import Flow, Setting, SettingError
+from app.models import FlowRun, FlowSetting, ShopScope, db
+
+# Settings every marketing flow has; the engine reads them for guards, holdout, attribution.
+COMMON_SETTINGS: tuple[Setting, ...] = (
+    Setting("holdout_percent", 5, 0, 50, "share of enrolled subjects who get no message"),
+    Setting("frequency_cap_hours", 24, 0, 168, "at most one marketing message per this window"),
+    Setting("quiet_hours_enabled", True, help="hold messages during the night"),
+    Setting("quiet_hours_start", 21, 0, 23, "hour (shop time) quiet hours begin"),
+    Setting("quiet_hours_end", 8, 0, 23, "hour (shop time) quiet hours end"),
+    Setting("attribution_click_days", 5, 1, 30, "an order after a click within this many days"),
+    Setting("attribution_receive_hours", 24, 1, 168, "else an order within this many hours"),
+)
+
+
+def _row(shop_id: int, flow_key: str) -> FlowSetting | None:
+    return ShopScope(shop_id).first(FlowSetting, FlowSetting.flow_key == flow_key)
+
+
+def settings_for(shop_id: int, flow: Flow) -> dict[str, Any]:
+    """Defaults with the stored values on top (stored values were validated when saved)."""
+    row = _row(shop_id, flow.key)
+    stored = row.values if row is not None else {}
+    known = flow.defaults()
+    return {**known, **{k: v for k, v in stored.items() if k in known}}
+
+
+def is_enabled(shop_id: int, flow_key: str) -> bool:
+    row = _row(shop_id, flow_key)
+    return row is not None and row.enabled
+
+
+def save_settings(
+    shop_id: int, flow: Flow, values: dict[str, Any], *, enabled: bool | None = None
+) -> FlowSetting:
+    """Validate and store the merchant's values; SettingError before anything is written.
+
+    Turning a flow off cancels its active runs at once. The caller commits.
+    """
+    parsed = flow.validate(values)
+    row = _row(shop_id, flow.key)
+    merged = {**settings_for(shop_id, flow), **parsed}
+    flow.check_consistency(merged)
+    if row is None:
+        row = ShopScope(shop_id).add(FlowSetting(flow_key=flow.key, enabled=False, values={}))
+    row.values = {**(row.values or {}), **parsed}
+    if enabled is not None:
+        row.enabled = enabled
+        if not enabled:
+            cancel_runs(shop_id, "flow_disabled", FlowRun.flow_key == flow.key)
+    db.session.flush()
+    return row
+
+
+__all__ = ["COMMON_SETTINGS", "SettingError", "is_enabled", "save_settings", "settings_for"]

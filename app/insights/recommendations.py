@@ -1,0 +1,245 @@
+"""What to suggest next: the merchant's picks, then what the same customers bought, then
+bestsellers — never what cannot or should not be bought.
+
+Sources are mixed by priority, not by blending scores: every merchant pick comes before any
+learned pair, and every learned pair before any bestseller, because the merchant's choice is a
+business decision and bestsellers are what everyone gets. Learned rows come from the nightly
+job (``recommendation_model.py``); merchant picks are read live so an edit shows at once.
+
+Never suggested: a product of the order/basket itself, one the customer already bought (unless
+its category is consumable by setting), out of stock, unpublished or deleted. Suggestions are
+whole products, so another variant of something bought is excluded with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.insights.recommendation_model import ModelSettings, purchases
+from app.models import Customer, Order, Product, Recommendation, Shop, ShopScope, db
+
+REASONS = {
+    "merchant": "picked by the shop to go with it",
+    "co_purchase": "bought together by {support} customers",
+    "bestseller": "a bestseller: {support} customers bought it in the last 30 days",
+    "upsell": "a step up in {category}",
+}
+# Shopify's complementary products (Search & Discovery) as the connector copies them into
+# ``Product.extra``: product ids or GIDs like "gid://shopify/Product/123".
+COMPLEMENTARY_KEY = "complementary_product_ids"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    product_id: int
+    platform_product_id: str
+    title: str
+    url: str | None
+    image_url: str | None
+    price: Decimal | None
+    category: str | None
+    source: str
+    score: float
+    support: int
+
+    @property
+    def reason(self) -> str:
+        """Why this product, in words a merchant or customer understands."""
+        return REASONS[self.source].format(support=self.support, category=self.category)
+
+    def card(self) -> dict[str, Any]:
+        """The product as an email template shows it."""
+        return {
+            "product_id": self.platform_product_id,
+            "title": self.title,
+            "image_url": self.image_url,
+            "url": self.url,
+            "unit_price": self.price,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    product_id: int
+    source: str
+    score: float
+    support: int
+
+
+def recommend_for_order(shop_id: int, order_id: int, limit: int = 4) -> list[Suggestion]:
+    """Products to suggest after this order, best first."""
+    scope = ShopScope(shop_id)
+    order = scope.get(Order, order_id)
+    if order is None:
+        raise LookupError(f"order {order_id} is not an order of shop {shop_id}")
+    in_order = _product_ids(shop_id, [str(i["product_id"]) for i in order.items])
+    bought = customer_products(shop_id, order.customer_id) if order.customer_id else []
+    return _recommend(shop_id, seeds=in_order, never=set(in_order), owned=set(bought), limit=limit)
+
+
+def recommend_for_customer(shop_id: int, customer_id: int, limit: int = 4) -> list[Suggestion]:
+    """Products to suggest to a customer from everything they bought, best first."""
+    if ShopScope(shop_id).get(Customer, customer_id) is None:
+        raise LookupError(f"customer {customer_id} is not a customer of shop {shop_id}")
+    bought = customer_products(shop_id, customer_id)
+    return _recommend(shop_id, seeds=bought, never=set(), owned=set(bought), limit=limit)
+
+
+def upsell_for(shop_id: int, product_ids: Sequence[int], limit: int = 2) -> list[Suggestion]:
+    """Pricier products of the same category: the merchant's up-sells first, then the gentlest
+    step up in price."""
+    scope = ShopScope(shop_id)
+    given = scope.all(Product, Product.id.in_(product_ids))
+    picks = [
+        _Candidate(pid, "merchant", 1.0, 0)
+        for pid in _product_ids(shop_id, [u for p in given for u in p.upsell_ids])
+    ]
+    ceilings: dict[str, Decimal] = {}
+    for product in given:
+        if product.category and product.price is not None:
+            ceilings[product.category] = max(
+                product.price, ceilings.get(product.category, product.price)
+            )
+    steps = [
+        sa.and_(Product.category == category, Product.price > price)
+        for category, price in ceilings.items()
+    ]
+    pricier = scope.all(Product, sa.or_(*steps), _available()) if steps else []
+    pricier.sort(key=lambda p: (p.price, p.id))
+    candidates = picks + [_Candidate(p.id, "upsell", float(p.price or 0), 0) for p in pricier]
+    return _finish(shop_id, candidates, never=set(product_ids), owned=set(), limit=limit)
+
+
+def customer_products(shop_id: int, customer_id: int) -> list[int]:
+    """Products the customer bought in live orders, most recent first."""
+    bought = purchases(shop_id).subquery()
+    last_bought = sa.func.max(bought.c.placed_at)
+    stmt = (
+        sa.select(bought.c.product_id)
+        .where(bought.c.basket == customer_id)
+        .group_by(bought.c.product_id)
+        .order_by(last_bought.desc(), bought.c.product_id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _recommend(
+    shop_id: int, seeds: list[int], never: set[int], owned: set[int], limit: int
+) -> list[Suggestion]:
+    settings = ModelSettings.for_shop(db.session.get(Shop, shop_id))
+    candidates = _merchant_picks(shop_id, seeds) + _learned(shop_id, seeds) + _bestsellers(shop_id)
+    return _finish(
+        shop_id, candidates, never, owned, limit, consumable=settings.consumable_categories
+    )
+
+
+def _merchant_picks(shop_id: int, seeds: list[int]) -> list[_Candidate]:
+    products = {p.id: p for p in ShopScope(shop_id).all(Product, Product.id.in_(seeds))}
+    wanted = [
+        _platform_id(ref)
+        for seed in seeds
+        if seed in products
+        for ref in products[seed].cross_sell_ids + products[seed].extra.get(COMPLEMENTARY_KEY, [])
+    ]
+    return [_Candidate(pid, "merchant", 1.0, 0) for pid in _product_ids(shop_id, wanted)]
+
+
+def _learned(shop_id: int, seeds: list[int]) -> list[_Candidate]:
+    """Partners of all the seeds; a product that goes with several of them scores higher."""
+    if not seeds:
+        return []
+    score = sa.func.sum(Recommendation.score)
+    stmt = (
+        ShopScope(shop_id)
+        .select(Recommendation, Recommendation.product_id.in_(seeds))
+        .where(Recommendation.source == "co_purchase")
+        .with_only_columns(
+            Recommendation.recommended_product_id, score, sa.func.max(Recommendation.support)
+        )
+        .group_by(Recommendation.recommended_product_id)
+        .order_by(score.desc(), Recommendation.recommended_product_id)
+    )
+    return [
+        _Candidate(pid, "co_purchase", float(s), int(n)) for pid, s, n in db.session.execute(stmt)
+    ]
+
+
+def _bestsellers(shop_id: int) -> list[_Candidate]:
+    rows = ShopScope(shop_id).all(Recommendation, Recommendation.source == "bestseller")
+    rows.sort(key=lambda r: r.rank)
+    return [_Candidate(r.recommended_product_id, "bestseller", r.score, r.support) for r in rows]
+
+
+def _finish(
+    shop_id: int,
+    candidates: list[_Candidate],
+    never: set[int],
+    owned: set[int],
+    limit: int,
+    consumable: Iterable[str] = (),
+) -> list[Suggestion]:
+    """Drop what must not be suggested, keep each product's best source, stop at ``limit``.
+
+    ``never``: the products at hand (this order, the product being up-sold). ``owned``: what
+    the customer bought before, suggested again only when its category is consumable.
+    """
+    ids = {c.product_id for c in candidates}
+    products = {p.id: p for p in ShopScope(shop_id).all(Product, Product.id.in_(ids), _available())}
+    rebuy = set(consumable)
+    chosen: dict[int, Suggestion] = {}
+    for c in candidates:
+        product = products.get(c.product_id)
+        if product is None or c.product_id in chosen:
+            continue
+        if c.product_id in never or (c.product_id in owned and product.category not in rebuy):
+            continue
+        chosen[c.product_id] = _suggestion(product, c)
+        if len(chosen) == limit:
+            break
+    return list(chosen.values())
+
+
+def _suggestion(product: Product, c: _Candidate) -> Suggestion:
+    return Suggestion(
+        product_id=product.id,
+        platform_product_id=product.platform_product_id,
+        title=product.title,
+        url=product.url,
+        image_url=product.image_url,
+        price=product.price,
+        category=product.category,
+        source=c.source,
+        score=c.score,
+        support=c.support,
+    )
+
+
+def _available() -> sa.ColumnElement[bool]:
+    return sa.and_(Product.status == "active", Product.in_stock.is_(True))
+
+
+def _platform_id(ref: object) -> str:
+    return str(ref).rsplit("/", 1)[-1]
+
+
+def _product_ids(shop_id: int, platform_ids: list[str]) -> list[int]:
+    """Our ids for the platform's product ids, in the order given, unknown ones skipped."""
+    if not platform_ids:
+        return []
+    rows = db.session.execute(
+        ShopScope(shop_id)
+        .select(Product, Product.platform_product_id.in_(platform_ids))
+        .with_only_columns(Product.platform_product_id, Product.id)
+    ).all()
+    by_platform = dict(rows)
+    seen: dict[int, None] = {}
+    for ref in platform_ids:
+        if ref in by_platform:
+            seen.setdefault(by_platform[ref], None)
+    return list(seen)

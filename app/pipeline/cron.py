@@ -1,0 +1,21 @@
+"""The schedule run by ``rq cron app/cron.py``: every periodic job in one place."""
+
+from rq import cron
+
+from app.connectors.shopify.catalog import nightly_catalog_reconcile
+from app.connectors.shopify.reconcile import daily_reconcile
+from app.connectors.woocommerce.reconcile import reconcile_stores
+from app.insights.idle import daily_customer_scan
+from app.insights.recommendation_model import nightly_recommendations
+from app.pipeline.periodic import minute_tick
+
+# Every minute: what Redis may have lost (stuck deliveries) and flow steps that are due.
+cron.register(minute_tick, queue_name="events", interval=60, job_timeout=55)
+# WooCommerce never retries and disables failing webhooks: re-enable them and backfill orders.
+cron.register(reconcile_stores, queue_name="sync", interval=900, job_timeout=120)
+# Shopify: recreate subscriptions it deleted after failures, backfill; nightly catalog check.
+cron.register(daily_reconcile, queue_name="sync", cron="15 3 * * *", job_timeout=300)
+cron.register(nightly_catalog_reconcile, queue_name="sync", cron="45 2 * * *", job_timeout=600)
+# Recommendations relearned nightly; the daily scan scores RFM and finds idle customers.
+cron.register(nightly_recommendations, queue_name="sync", cron="0 2 * * *", job_timeout=300)
+cron.register(daily_customer_scan, queue_name="sync", cron="30 3 * * *", job_timeout=300)

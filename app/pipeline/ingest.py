@@ -1,0 +1,139 @@
+"""The durable webhook pipeline: store the raw delivery, answer, process it in a job."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from redis.exceptions import RedisError
+from rq import Retry
+
+from app import connectors
+from app.connectors.base import Connector, Envelope
+from app.events.apply import insert_ignoring_conflict
+from app.events.types import apply
+from app.models import Shop, WebhookDelivery, db, utcnow
+from app.pipeline import queues
+
+log = logging.getLogger(__name__)
+
+
+def find_shop(platform: str, domain: str) -> Shop | None:
+    return db.session.scalars(
+        sa.select(Shop).where(Shop.platform == platform, Shop.domain == domain)
+    ).first()
+
+
+def store_delivery(
+    shop: Shop,
+    connector: Connector,
+    envelope: Envelope,
+    body: bytes,
+    status: str,
+    error: str | None = None,
+) -> int | None:
+    """Insert the raw delivery once per (shop, delivery id); the new row's id, or None."""
+    return insert_ignoring_conflict(
+        WebhookDelivery,
+        {
+            "shop_id": shop.id,
+            "platform": connector.platform,
+            "delivery_id": envelope.delivery_id,
+            "topic": envelope.topic,
+            "headers": envelope.headers,
+            "body": body,
+            "status": status,
+            "last_error": error,
+            "received_at": utcnow(),
+        },
+    )
+
+
+def classify(connector: Connector, topic: str, body: bytes) -> tuple[str, str | None]:
+    """The status a new delivery starts in, and why when it is not 'received'."""
+    try:
+        json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return "failed", f"malformed JSON: {exc}"
+    if topic not in connector.topics:
+        return "ignored", f"no handler for topic {topic!r}"
+    return "received", None
+
+
+def enqueue_delivery(delivery_id: int) -> bool:
+    """Hand the delivery to a worker; False (and logged) when Redis is unreachable."""
+    try:
+        queues.enqueue(process_delivery, delivery_id, job_id=f"delivery-{delivery_id}")
+    except RedisError:
+        log.warning(
+            "redis unreachable; the minute tick will enqueue the delivery",
+            extra={"delivery": delivery_id},
+        )
+        return False
+    return True
+
+
+@queues.job("events", timeout=120, retry=Retry(max=5, interval=[10, 60, 300, 900, 3600]))
+def process_delivery(delivery_id: int) -> str:
+    """Normalize a stored delivery into events and apply them. Safe to run twice."""
+    row = db.session.scalars(
+        sa.select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update()
+    ).first()
+    if row is None or row.status != "received":
+        return "skipped"
+    shop = db.session.get(Shop, row.shop_id)
+    connector = connectors.get(row.platform)
+    if shop is None or connector is None:
+        row.status, row.last_error = "ignored", f"no connector for platform {row.platform!r}"
+        db.session.commit()
+        return row.status
+    try:
+        payload: Any = json.loads(row.body)
+        for event in connector.normalize(shop, row.topic, payload, row.headers):
+            apply(event)
+        row.status, row.processed_at, row.attempts = "processed", utcnow(), row.attempts + 1
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        _record_failure(delivery_id, exc)
+        raise
+    log.info("delivery processed", extra={"shop": shop.id, "delivery": delivery_id})
+    return "processed"
+
+
+def _record_failure(delivery_id: int, exc: Exception) -> None:
+    row = db.session.get(WebhookDelivery, delivery_id, with_for_update=True)
+    if row is None:
+        return
+    row.attempts += 1
+    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if row.attempts >= current_app.config["DELIVERY_MAX_ATTEMPTS"]:
+        row.status = "failed"
+    db.session.commit()
+    log.error(
+        "delivery failed",
+        extra={"shop": row.shop_id, "delivery": delivery_id, "attempt": row.attempts},
+    )
+
+
+def requeue_stuck_deliveries(now: Any = None) -> int:
+    """Enqueue deliveries still 'received' after a while whose job Redis no longer holds."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=current_app.config["STUCK_DELIVERY_SECONDS"])
+    # System-wide by design: the tick serves every shop; each job then works on one shop's row.
+    ids = db.session.scalars(
+        sa.select(WebhookDelivery.id)
+        .where(WebhookDelivery.status == "received", WebhookDelivery.received_at < cutoff)
+        .order_by(WebhookDelivery.received_at)
+        .limit(current_app.config["TICK_BATCH_SIZE"])
+    ).all()
+    db.session.commit()
+    count = 0
+    for delivery_id in ids:
+        if not queues.job_is_pending(f"delivery-{delivery_id}") and enqueue_delivery(delivery_id):
+            count += 1
+    return count

@@ -1,0 +1,111 @@
+"""Bulk print: many orders → one PDF (or one ZPL file); failures listed per order.
+
+Orders without a shipment get one first. Nothing is silently skipped: each order either has a
+label in the output or a line in ``failures`` saying why not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.connectors.couriers.base import CourierError
+from app.connectors.couriers.own.content import LabelContent, content_from_request
+from app.connectors.couriers.own.pdf import render_many
+from app.models import Order, Shipment, Shop, ShopScope, db
+from app.shipping import sheets
+from app.shipping.listener import ship_order
+from app.shipping.shipments import ensure_label
+
+
+@dataclass
+class BulkResult:
+    pdf: bytes | None = None
+    zpl: bytes | None = None
+    printed: list[str] = field(default_factory=list)  # order references, in print order
+    failures: dict[str, str] = field(default_factory=dict)  # order reference -> why
+
+
+def printable_orders(shop_id: int) -> list[int]:
+    """Every paid, not cancelled order of the shop, oldest first."""
+    stmt = (
+        ShopScope(shop_id)
+        .select(Order, Order.paid.is_(True), Order.cancelled.is_(False))
+        .order_by(Order.placed_at, Order.id)
+    )
+    return list(db.session.scalars(stmt.with_only_columns(Order.id)))
+
+
+def _shipment_for(shop: Shop, order: Order) -> Shipment:
+    existing = ShopScope(shop.id).first(
+        Shipment, Shipment.order_id == order.id, Shipment.status == "created"
+    )
+    shipment = existing or ship_order(shop.id, order.id)
+    if shipment.status != "created":
+        raise CourierError(f"{shipment.status}: {shipment.error or 'no label'}")
+    return shipment
+
+
+@dataclass
+class _Printable:
+    """One order's label: stored bytes, or (own labels) what to draw into the bulk document."""
+
+    label_format: str
+    label: bytes | None = None
+    own: LabelContent | None = None
+
+
+def bulk_print(
+    shop_id: int, order_ids: list[int], layout: str = "a6", offset: int = 0
+) -> BulkResult:
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        raise LookupError(f"no shop {shop_id}")
+    result = BulkResult()
+    printables: list[_Printable] = []
+    by_id = {o.id: o for o in ShopScope(shop_id).all(Order, Order.id.in_(order_ids))}
+    for order_id in order_ids:
+        order = by_id.get(order_id)
+        reference = (order.order_number or order.platform_order_id) if order else f"id {order_id}"
+        try:
+            printables.append(_printable(shop, order))
+        except (CourierError, LookupError) as exc:
+            result.failures[reference] = str(exc)
+            continue
+        result.printed.append(reference)
+    pdfs = _pdf_parts([p for p in printables if p.label_format != "ZPL"])
+    zpls = [p.label for p in printables if p.label_format == "ZPL" and p.label is not None]
+    result.pdf = sheets.layout_pdf(pdfs, layout, offset) if pdfs else None
+    result.zpl = sheets.concat_zpl(zpls) if zpls else None
+    return result
+
+
+def _pdf_parts(printables: list[_Printable]) -> list[bytes]:
+    """PDFs in print order; runs of own labels drawn as one document (one embedded font)."""
+    parts: list[bytes] = []
+    run: list[LabelContent] = []
+    for printable in printables:
+        if printable.own is not None:
+            run.append(printable.own)
+            continue
+        if run:
+            parts.append(render_many(run))
+            run = []
+        parts.append(printable.label or b"")
+    if run:
+        parts.append(render_many(run))
+    return parts
+
+
+def _printable(shop: Shop, order: Order | None) -> _Printable:
+    if order is None:
+        raise LookupError("no such order in this shop")
+    if order.cancelled:
+        raise LookupError("order is cancelled")
+    shipment = _shipment_for(shop, order)
+    if shipment.courier == "own" and shipment.label_format != "ZPL" and shipment.tracking_number:
+        content = content_from_request(shipment.request, shipment.tracking_number)
+        return _Printable(shipment.label_format, own=content)
+    label = ensure_label(shop, shipment)
+    if label is None:
+        raise CourierError("the courier has not issued the label yet")
+    return _Printable(shipment.label_format, label=label)

@@ -1,0 +1,123 @@
+"""Courier labels: a shipment for each paid (or created) order, its label, tracking back.
+
+Auto mode reacts to the order event the merchant chose (``trigger`` in the label settings);
+manual mode leaves creation to bulk print. After a shipment is created the tracking number is
+pushed back to the shop through its connector (``ShopActions.push_tracking``) and the customer
+gets the shipping email. A cancelled order's shipments are cancelled at the courier too.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from rq import Retry
+
+from app import connectors
+from app.connectors.base import ShopActions
+from app.events import types as ev
+from app.flows import LISTENERS
+from app.flows.shipping_notice import send_shipping_notice
+from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
+from app.pipeline import queues
+from app.shipping import settings as label_settings
+from app.shipping.cancel import cancel_order_shipments
+from app.shipping.privacy import erase_redacted_shipments
+from app.shipping.shipments import create_shipment
+
+log = logging.getLogger(__name__)
+FLOW_KEY = label_settings.FLOW_KEY
+# Which order event each trigger setting listens to.
+TRIGGER_EVENTS: dict[type[ev.Event], str] = {ev.OrderPaid: "paid", ev.OrderCreated: "created"}
+
+
+def on_order_event(event: ev.Event) -> None:
+    """Queue the order's shipment when the event is the one the shop's trigger names."""
+    if isinstance(event, ev.OrderCancelled):
+        _on_cancelled(event)
+        return
+    trigger = TRIGGER_EVENTS.get(type(event))
+    if trigger is None:
+        return
+    settings = label_settings.load(event.shop_id)
+    if not settings.enabled or settings.trigger != trigger:
+        return
+    order_event = cast(ev._OrderEvent, event)
+    order = ShopScope(event.shop_id).first(Order, Order.platform_order_id == order_event.order_id)
+    if order is None or order.cancelled:
+        return
+    queues.enqueue_after_commit(
+        db.session(),
+        create_order_shipment,
+        event.shop_id,
+        order.id,
+        job_id=f"labels-{event.shop_id}-{order.id}",
+    )
+
+
+def _on_cancelled(event: ev.OrderCancelled) -> None:
+    scope = ShopScope(event.shop_id)
+    order = scope.first(Order, Order.platform_order_id == event.order_id)
+    if order is None or scope.first(Shipment, Shipment.order_id == order.id) is None:
+        return
+    queues.enqueue_after_commit(
+        db.session(),
+        cancel_order_shipments,
+        event.shop_id,
+        order.id,
+        job_id=f"labels-cancel-{event.shop_id}-{order.id}",
+    )
+
+
+def _after_created(shipment: Shipment) -> None:
+    """Tracking back to the shop and the shipping email, once the shipment is committed."""
+    session = db.session()
+    shop_id, shipment_id = shipment.shop_id, shipment.id
+    queues.enqueue_after_commit(
+        session, push_tracking, shop_id, shipment_id, job_id=f"tracking-{shipment_id}"
+    )
+    if label_settings.load(shop_id).shipping_email:
+        queues.enqueue_after_commit(
+            session, send_shipping_notice, shop_id, shipment_id, job_id=f"notice-{shipment_id}"
+        )
+
+
+def ship_order(shop_id: int, order_id: int) -> Shipment:
+    """Create the order's shipment now (or return the one it has); tracking follows by job."""
+    return create_shipment(shop_id, order_id, on_created=_after_created)
+
+
+@queues.job("labels", timeout=180, retry=Retry(max=4, interval=[30, 120, 600, 1800]))
+def create_order_shipment(shop_id: int, order_id: int) -> str:
+    """Create the order's shipment. Safe to run twice: the row says how far we got."""
+    order = ShopScope(shop_id).get(Order, order_id)
+    if order is None or order.cancelled:
+        db.session.commit()
+        return "order cancelled"
+    return ship_order(shop_id, order_id).status
+
+
+@queues.job("labels", timeout=60, retry=Retry(max=5, interval=[30, 120, 600, 1800, 7200]))
+def push_tracking(shop_id: int, shipment_id: int) -> str:
+    """Tell the shop the tracking number, once (``tracking_pushed_at`` marks it done)."""
+    scope = ShopScope(shop_id)
+    shipment = scope.get(Shipment, shipment_id, for_update=True)
+    shop = db.session.get(Shop, shop_id)
+    if shipment is None or shop is None or shipment.tracking_pushed_at is not None:
+        db.session.commit()
+        return "skipped"
+    order = scope.get(Order, shipment.order_id)
+    connector: Any = connectors.get(shop.platform)
+    if order is None or connector is None or not hasattr(connector, "push_tracking"):
+        db.session.commit()
+        log.warning("no way to push tracking", extra={"shop": shop_id, "shipment": shipment_id})
+        return "unsupported"
+    cast(ShopActions, connector).push_tracking(shop, order, shipment)
+    shipment.tracking_pushed_at = utcnow()
+    db.session.commit()
+    return "pushed"
+
+
+# A listener, not a step flow: labels have no timed steps for the engine to advance.
+LISTENERS.append(on_order_event)
+LISTENERS.append(erase_redacted_shipments)

@@ -1,0 +1,58 @@
+"""``flask storeflow create-support-user``, and the demo account ``make run`` prints."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from app.models import SUPPORT_ROLES, SupportUser, db
+from app.web.admin.auth import find_user
+
+MIN_PASSWORD = 12
+DEMO_EMAIL = "support@storeflow.local"
+DEMO_PASSWORD = "storeflow-demo"  # development only: seed_demo_user refuses elsewhere
+
+
+def create_user(email: str, password: str, role: str) -> SupportUser:
+    """A new active account; ValueError (with the reason) if it cannot be made."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise ValueError(f"{email!r} is not an email address")
+    if role not in SUPPORT_ROLES:
+        raise ValueError(f"role must be one of {', '.join(SUPPORT_ROLES)}")
+    if find_user(email) is not None:
+        raise ValueError(f"{email} already has an account")
+    user = SupportUser(email=email, role=role, active=True)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@click.command("create-support-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(SUPPORT_ROLES), default="viewer", show_default=True)
+@click.password_option(help="Asked for (twice) when not given.")
+def create_support_user(email: str, role: str, password: str) -> None:
+    """Give a support staff member a sign-in for /admin/."""
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"the password needs at least {MIN_PASSWORD} characters")
+    try:
+        user = create_user(email, password, role)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"support user {user.email} ({user.role}) created")
+
+
+def seed_demo_user() -> SupportUser | None:
+    """The demo admin account, in development only; None anywhere else."""
+    if current_app.config["STOREFLOW_ENV"] != "development":
+        return None
+    return find_user(DEMO_EMAIL) or create_user(DEMO_EMAIL, DEMO_PASSWORD, "admin")
+
+
+def init_app(app: Flask) -> None:
+    from app.cli import storeflow
+
+    if "create-support-user" not in storeflow.commands:
+        storeflow.add_command(create_support_user)

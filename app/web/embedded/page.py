@@ -1,0 +1,36 @@
+"""Everything the merchant page shows, gathered for one shop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.flows import REGISTRY
+from app.flows.engine.settings import is_enabled, settings_for
+from app.models import Shop, utcnow
+from app.web.embedded.forms import TestSendForm, settings_form
+from app.web.embedded.results import flow_results, segment_counts
+
+
+def page_context(
+    shop: Shop, bound_forms: dict[str, Any] | None = None, error: str | None = None
+) -> dict[str, Any]:
+    """``bound_forms`` holds a refused submission, shown back with what the merchant typed."""
+    bound_forms = bound_forms or {}
+    keys = sorted(REGISTRY)
+    results = flow_results(shop.id, keys, utcnow())
+    flows = []
+    for key in keys:
+        flow = REGISTRY[key]
+        form = bound_forms.get(key) or settings_form(
+            flow, settings_for(shop.id, flow), is_enabled(shop.id, key)
+        )
+        steps = [(i, step) for i, step in enumerate(flow.steps) if step.channel == "email"]
+        flows.append({"key": key, "form": form, "results": results[key], "email_steps": steps})
+    return {
+        "shop": shop,
+        "flows": flows,
+        "error": error,
+        "sync": shop.settings.get("sync") or {},
+        "segments": segment_counts(shop.id),
+        "test_form": TestSendForm(formdata=None, data={"to": shop.settings.get("merchant_email")}),
+    }

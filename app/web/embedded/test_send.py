@@ -1,0 +1,20 @@
+"""The merchant's test email, sent by a worker so the page never waits on SMTP."""
+
+from __future__ import annotations
+
+import logging
+
+from rq import Retry
+
+from app.emails.preview import send_test_email
+from app.pipeline import queues
+
+log = logging.getLogger(__name__)
+
+
+@queues.job("flows", timeout=60, retry=Retry(max=2, interval=[30, 120]))
+def send_test_email_job(shop_id: int, template: str, to: str, locale: str) -> str:
+    """One test email; a retry after a crash may send a second copy, which is harmless."""
+    provider_id = send_test_email(shop_id, template, to, locale)
+    log.info("test email sent", extra={"shop": shop_id, "template": template})
+    return provider_id

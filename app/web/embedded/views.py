@@ -1,0 +1,168 @@
+"""Routes of the merchant page. Every row read or written belongs to the signed-in shop."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.connectors.base import SignatureError
+from app.connectors.woocommerce.tokens import embedded_sign_in
+from app.emails import TemplateContextError
+from app.emails.preview import preview_email
+from app.flows import REGISTRY
+from app.flows.engine.definition import Flow, SettingError, Step
+from app.flows.engine.settings import is_enabled, save_settings, settings_for
+from app.models import AuditLog, Shop, ShopScope, db
+from app.pipeline import queues
+from app.web.embedded import session as auth
+from app.web.embedded.forms import TestSendForm, setting_values, settings_form
+from app.web.embedded.page import page_context
+from app.web.embedded.test_send import send_test_email_job
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("embedded", __name__, url_prefix="/embedded")
+LOCALES = ("en", "pl", "ro")
+
+
+@bp.after_request
+def _frame_policy(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = auth.frame_ancestors(auth.signed_in_shop())
+    return response
+
+
+@bp.get("/")
+def page() -> BaseResponse | str:
+    if request.args.get("id_token"):
+        _sign_in_with_shopify()
+    return _show_page()
+
+
+@auth.login_required
+def _show_page() -> str:
+    return render_template("embedded/page.html", **page_context(auth.current_shop()))
+
+
+def _sign_in_with_shopify() -> None:
+    # The Shopify views own ID-token verification; reuse it rather than check JWTs twice.
+    from app.web.shopify_app import _domain, _verified
+    from app.web.webhooks import find_shop
+
+    result, refused = _verified()
+    if refused is not None:
+        abort(refused)
+    shop = find_shop("shopify", _domain(result))
+    if shop is None:
+        abort(redirect(f"/shopify?{request.query_string.decode()}"))
+    auth.sign_in(shop, "shopify")
+
+
+@bp.get("/woocommerce")
+def woocommerce_sign_in() -> BaseResponse:
+    try:
+        shop, claims = embedded_sign_in(request.args.get("wp_token", ""))
+    except SignatureError as exc:
+        abort(403, f"This sign-in link is not valid ({exc}). Reopen Storeflow from WordPress.")
+    auth.sign_in(shop, "woocommerce")
+    log.info("woocommerce sign-in", extra={"shop": shop.id, "wp_user": claims["user"]})
+    return redirect("/embedded/")
+
+
+@bp.get("/dev-login/<int:shop_id>")
+def dev_login(shop_id: int) -> BaseResponse:
+    """Development only: open a shop's page without a platform around it."""
+    if current_app.config["STOREFLOW_ENV"] == "production":
+        abort(404)
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        abort(404)
+    auth.sign_in(shop, "dev")
+    return redirect("/embedded/")
+
+
+def _flow(key: str) -> Flow:
+    flow = REGISTRY.get(key)
+    if flow is None:
+        abort(404)
+    return flow
+
+
+@bp.post("/flows/<key>")
+@auth.login_required
+def save_flow(key: str) -> BaseResponse | tuple[str, int]:
+    shop, flow = auth.current_shop(), _flow(key)
+    form = settings_form(flow, {}, False, formdata=request.form)
+    error = "; ".join(_form_errors(form)) if not form.validate() else None
+    if error is None:
+        try:
+            _store(shop.id, flow, setting_values(flow, form), bool(form["enabled"].data))
+        except SettingError as exc:
+            db.session.rollback()
+            error = str(exc)
+    if error is not None:
+        return render_template("embedded/page.html", **page_context(shop, {key: form}, error)), 400
+    flash(f"{key.replace('_', ' ').capitalize()}: saved")
+    return redirect("/embedded/")
+
+
+def _form_errors(form: Any) -> list[str]:
+    return [f"{name}: {msg}" for name, msgs in form.errors.items() for msg in msgs]
+
+
+def _store(shop_id: int, flow: Flow, values: dict[str, Any], enabled: bool) -> None:
+    before = {**settings_for(shop_id, flow), "enabled": is_enabled(shop_id, flow.key)}
+    save_settings(shop_id, flow, values, enabled=enabled)
+    after = {**values, "enabled": enabled}
+    changed = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    ShopScope(shop_id).add(
+        AuditLog(actor="merchant", action="flow_settings", subject=flow.key, details=changed)
+    )
+    db.session.commit()
+
+
+def _email_step(flow: Flow, index: int) -> Step:
+    if not 0 <= index < len(flow.steps) or flow.steps[index].channel != "email":
+        abort(404)
+    return flow.steps[index]
+
+
+def _locale(shop_locale: str) -> str:
+    return shop_locale if shop_locale in LOCALES else "en"
+
+
+@bp.get("/flows/<key>/steps/<int:index>/preview")
+@auth.login_required
+def preview(key: str, index: int) -> Response:
+    shop, step = auth.current_shop(), _email_step(_flow(key), index)
+    try:
+        content = preview_email(shop.id, step.template, _locale(shop.locale))
+    except TemplateContextError as exc:
+        # e.g. no postal address yet: say what is missing instead of a broken frame.
+        return Response(f"This email cannot be shown yet: {exc}", 422, mimetype="text/plain")
+    return Response(content.html, mimetype="text/html")
+
+
+@bp.post("/flows/<key>/steps/<int:index>/test")
+@auth.login_required
+def test_send(key: str, index: int) -> BaseResponse:
+    shop, step = auth.current_shop(), _email_step(_flow(key), index)
+    form = TestSendForm()
+    if not form.validate():
+        flash("Test not sent: " + "; ".join(_form_errors(form)), "error")
+        return redirect("/embedded/")
+    try:  # refuse now, with the reason, what the worker could only fail on later
+        preview_email(shop.id, step.template, _locale(shop.locale))
+    except TemplateContextError as exc:
+        flash(f"Test not sent: {exc}", "error")
+        return redirect("/embedded/")
+    to = form.to.data.strip()
+    shop.settings = {**shop.settings, "merchant_email": to}  # remembered for the next test
+    queues.enqueue_after_commit(
+        db.session(), send_test_email_job, shop.id, step.template, to, _locale(shop.locale)
+    )
+    db.session.commit()
+    flash(f"A test of {step.template} is on its way to {to}")
+    return redirect("/embedded/")
