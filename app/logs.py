@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
+from typing import Any
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Every structured field rides under this one attribute of the LogRecord. LogRecord refuses an
+# `extra` key that names one of its own attributes (`created`, `message`, `name`, `args`...)
+# with a KeyError that crashes the logging call; one namespaced attribute can never collide.
+FIELDS_ATTRIBUTE = "storeflow_fields"
+
+
+def fields(values: Mapping[str, Any] | None = None, /, **more: Any) -> dict[str, Any]:
+    """The `extra=` for a log call: ``log.info("synced", extra=fields(shop=1, created=3))``."""
+    return {FIELDS_ATTRIBUTE: {**(values or {}), **more}}
 
 
 class KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         base = super().format(record)
-        fields = {k: v for k, v in vars(record).items() if k not in _STANDARD}
-        if not fields:
+        values = getattr(record, FIELDS_ATTRIBUTE, None)
+        if not values:
             return base
-        return f"{base} {json.dumps(fields, default=str, sort_keys=True)}"
+        return f"{base} {json.dumps(values, default=str, sort_keys=True)}"
 
 
 def configure(level: str) -> None:

@@ -9,9 +9,11 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# alembic.ini's logging set-up is for the bare `alembic` command only. Run from the app (flask db
+# upgrade, the tests, make run) the app's own logging is in place, and fileConfig would lower the
+# root logger to WARN for the whole process, hiding INFO-only crashes.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -27,6 +28,20 @@ from app.pipeline import queues
 from tests.backends import Backends, detect
 
 _BACKENDS = detect()
+
+pytest.register_assert_rewrite("tests.support")
+
+# Fixtures every test folder may use, whatever folder it sits in.
+pytest_plugins = [
+    "tests.support.admin",
+    "tests.support.couriers",
+    "tests.support.embedded",
+    "tests.support.emails",
+    "tests.support.flows",
+    "tests.support.shipping",
+    "tests.support.shopify",
+    "tests.support.woocommerce",
+]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -80,14 +95,18 @@ def _reset_schema() -> None:
 
 
 @pytest.fixture()
-def app(_app: Flask) -> Iterator[Flask]:
-    """The app with an empty database and Redis, and an app context pushed."""
+def app(_app: Flask, tmp_path: Path) -> Iterator[Flask]:
+    """The app with an empty database and Redis, and an app context pushed. Mail goes to a
+    file outbox in the test's own temporary folder: no test ever writes to the project's."""
+    previous_mail_url = _app.config["MAIL_URL"]
+    _app.config["MAIL_URL"] = f"file://{tmp_path}/outbox"
     with _app.app_context():
         _truncate_all()
         queues.redis_connection().flushdb()
         yield _app
         db.session.rollback()
         db.session.remove()
+    _app.config["MAIL_URL"] = previous_mail_url
 
 
 def _truncate_all() -> None:

@@ -17,6 +17,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.events.apply import cancel_runs, insert_ignoring_conflict
+from app.logs import fields as log_fields
 from app.models import AuditLog, Customer, FlowRun, Message, ShopScope, Suppression, db, utcnow
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,6 @@ def unsubscribe(shop_id: int, email: str, customer_id: int | None = None) -> int
     db.session.commit()
     log.info(
         "unsubscribed",
-        extra={"shop": shop_id, "customer": customer.id if customer else None, "runs": cancelled},
+        extra=log_fields(shop=shop_id, customer=customer.id if customer else None, runs=cancelled),
     )
     return cancelled

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from app.events.types import Event
+from app.logs import fields as log_fields
 
 if TYPE_CHECKING:
     from app.flows.engine.definition import Flow
@@ -35,7 +36,7 @@ def dispatch(event: Event) -> None:
 
     for listener in LISTENERS:
         listener(event)
-    log.debug("dispatch", extra={"event": type(event).__name__, "shop": event.shop_id})
+    log.debug("dispatch", extra=log_fields(event=type(event).__name__, shop=event.shop_id))
     engine.dispatch(event)
 
 

@@ -19,6 +19,7 @@ from app.emails.compose import compose_email
 from app.emails.context import shop_branding, shop_url
 from app.emails.senders import PermanentFailure, TemporaryFailure, get_sender
 from app.emails.tracking import is_suppressed
+from app.logs import fields as log_fields
 from app.models import Customer, FlowRun, Message, Order, Shipment, Shop, ShopScope, db, utcnow
 from app.pipeline import queues
 from app.shipping import settings as label_settings
@@ -124,5 +125,5 @@ def _record(message: Message, status: str, error: str | None) -> str:
     message.attempts += 1
     db.session.commit()
     if error:
-        log.warning("shipping notice not sent", extra={"message": message.id, "status": status})
+        log.warning("shipping notice not sent", extra=log_fields(message=message.id, status=status))
     return status

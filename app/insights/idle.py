@@ -23,6 +23,7 @@ from rq import Retry
 
 from app.events import types as events
 from app.insights.segments import score_customers
+from app.logs import fields as log_fields
 from app.models import Customer, FlowSetting, IdleEmission, Order, Shop, ShopScope, db, utcnow
 from app.models.base import UTCDateTime
 from app.models.sql import allow_large_sorts, epoch_seconds
@@ -48,7 +49,7 @@ class IdleSettings:
                 cooldown_days=max(0, int(values.get("cooldown_days", cls.cooldown_days))),
             )
         except (TypeError, ValueError):
-            log.warning("bad reactivation settings; using defaults", extra={"shop": shop_id})
+            log.warning("bad reactivation settings; using defaults", extra=log_fields(shop=shop_id))
             return cls()
 
 
@@ -168,7 +169,7 @@ def scan_customers(shop_id: int, now: datetime | None = None) -> dict[str, int]:
         events.apply(event)
     db.session.commit()
     result = {"scored": scored, "idle": len(idle)}
-    log.info("customer scan", extra={"shop": shop_id, **result})
+    log.info("customer scan", extra=log_fields({"shop": shop_id, **result}))
     return result
 
 

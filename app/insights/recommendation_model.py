@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from rq import Retry
 
 from app.insights import copurchase
+from app.logs import fields as log_fields
 from app.models import Order, OrderLine, Product, Recommendation, Shop, ShopScope, db, utcnow
 from app.pipeline import queues
 
@@ -47,7 +48,8 @@ class ModelSettings:
             )
         except (TypeError, ValueError):
             log.warning(
-                "bad recommendation settings; using defaults", extra={"shop": shop and shop.id}
+                "bad recommendation settings; using defaults",
+                extra=log_fields(shop=shop and shop.id),
             )
             return cls()
 
@@ -163,7 +165,7 @@ def refresh_recommendations(shop_id: int, now: datetime | None = None) -> dict[s
         "co_purchase": sum(r["source"] == "co_purchase" for r in rows),
         "bestseller": sum(r["source"] == "bestseller" for r in rows),
     }
-    log.info("recommendations refreshed", extra={"shop": shop_id, **counts})
+    log.info("recommendations refreshed", extra=log_fields({"shop": shop_id, **counts}))
     return counts
 
 

@@ -16,6 +16,7 @@ from app import connectors
 from app.connectors.base import Connector, Envelope
 from app.events.apply import insert_ignoring_conflict
 from app.events.types import apply
+from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
 from app.pipeline import queues
 
@@ -71,7 +72,7 @@ def enqueue_delivery(delivery_id: int) -> bool:
     except RedisError:
         log.warning(
             "redis unreachable; the minute tick will enqueue the delivery",
-            extra={"delivery": delivery_id},
+            extra=log_fields(delivery=delivery_id),
         )
         return False
     return True
@@ -101,7 +102,7 @@ def process_delivery(delivery_id: int) -> str:
         db.session.rollback()
         _record_failure(delivery_id, exc)
         raise
-    log.info("delivery processed", extra={"shop": shop.id, "delivery": delivery_id})
+    log.info("delivery processed", extra=log_fields(shop=shop.id, delivery=delivery_id))
     return "processed"
 
 
@@ -116,7 +117,7 @@ def _record_failure(delivery_id: int, exc: Exception) -> None:
     db.session.commit()
     log.error(
         "delivery failed",
-        extra={"shop": row.shop_id, "delivery": delivery_id, "attempt": row.attempts},
+        extra=log_fields(shop=row.shop_id, delivery=delivery_id, attempt=row.attempts),
     )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from rq import Retry
 
 from app.flows.engine.timers import enqueue_due_runs
+from app.logs import fields as log_fields
 from app.pipeline import queues
 from app.pipeline.ingest import requeue_stuck_deliveries
 
@@ -21,5 +22,5 @@ def minute_tick(now: datetime | None = None) -> dict[str, int]:
         "deliveries_requeued": requeue_stuck_deliveries(now),
         "runs_enqueued": enqueue_due_runs(now),
     }
-    log.info("minute tick", extra=result)
+    log.info("minute tick", extra=log_fields(result))
     return result

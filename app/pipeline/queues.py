@@ -20,6 +20,8 @@ from rq.job import Job
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.logs import fields as log_fields
+
 log = logging.getLogger(__name__)
 QUEUES = ("events", "flows", "sync", "labels")
 P = ParamSpec("P")
@@ -105,7 +107,7 @@ def _run_after_commit(session: Session) -> None:
         except Exception:  # Redis down: the tick re-enqueues from the database.
             log.warning(
                 "enqueue after commit failed",
-                extra={"job": func.__name__, "job_args": args},
+                extra=log_fields(job=func.__name__, job_args=args),
                 exc_info=True,
             )
 

@@ -7,6 +7,7 @@ import logging
 from rq import Retry
 
 from app.connectors.couriers.base import CourierError, CourierUnavailable
+from app.logs import fields as log_fields
 from app.models import Shipment, Shop, ShopScope, db
 from app.pipeline import queues
 from app.shipping.settings import load
@@ -55,5 +56,5 @@ def _cancel(shop: Shop, shipment_id: int) -> str:
 def _set(shipment: Shipment, status: str, error: str | None) -> str:
     shipment.status, shipment.error = status, error
     db.session.commit()
-    log.info("shipment cancelled", extra={"shipment": shipment.id, "status": status})
+    log.info("shipment cancelled", extra=log_fields(shipment=shipment.id, status=status))
     return status

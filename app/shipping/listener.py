@@ -18,6 +18,7 @@ from app.connectors.base import ShopActions
 from app.events import types as ev
 from app.flows import LISTENERS
 from app.flows.shipping_notice import send_shipping_notice
+from app.logs import fields as log_fields
 from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
 from app.pipeline import queues
 from app.shipping import settings as label_settings
@@ -110,7 +111,7 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
     connector: Any = connectors.get(shop.platform)
     if order is None or connector is None or not hasattr(connector, "push_tracking"):
         db.session.commit()
-        log.warning("no way to push tracking", extra={"shop": shop_id, "shipment": shipment_id})
+        log.warning("no way to push tracking", extra=log_fields(shop=shop_id, shipment=shipment_id))
         return "unsupported"
     cast(ShopActions, connector).push_tracking(shop, order, shipment)
     shipment.tracking_pushed_at = utcnow()

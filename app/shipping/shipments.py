@@ -26,6 +26,7 @@ from app.connectors.couriers.base import (
     ShipmentResult,
 )
 from app.events.apply import insert_ignoring_conflict
+from app.logs import fields as log_fields
 from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
 from app.shipping import addresses
 from app.shipping.settings import LabelSettings, courier_credentials, load
@@ -169,7 +170,7 @@ def _ask_courier(
     if on_created is not None:
         on_created(shipment)
     db.session.commit()
-    log.info("shipment created", extra={"shop": shipment.shop_id, "shipment": shipment.id})
+    log.info("shipment created", extra=log_fields(shop=shipment.shop_id, shipment=shipment.id))
     return shipment
 
 
@@ -181,7 +182,9 @@ def _with_label(
     try:
         label = adapter.get_labels([result.carrier_shipment_id], request.label_format)
     except CourierError:
-        log.warning("label not ready yet", extra={"carrier_shipment": result.carrier_shipment_id})
+        log.warning(
+            "label not ready yet", extra=log_fields(carrier_shipment=result.carrier_shipment_id)
+        )
         return result
     return ShipmentResult(
         **{**asdict(result), "label": label, "label_format": request.label_format}
@@ -200,7 +203,7 @@ def _store(shipment: Shipment, result: ShipmentResult) -> None:
 def _finish(shipment: Shipment, status: str, error: str) -> Shipment:
     shipment.status, shipment.error = status, error[:2000]
     db.session.commit()
-    log.warning("shipment not created", extra={"shipment": shipment.id, "status": status})
+    log.warning("shipment not created", extra=log_fields(shipment=shipment.id, status=status))
     return shipment
 
 

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from app import connectors
 from app.connectors.base import Envelope, EnvelopeError, SignatureError
+from app.logs import fields as log_fields
 from app.models import WebhookDelivery, db
 from app.pipeline.ingest import classify, enqueue_delivery, find_shop, store_delivery
 
@@ -44,14 +45,16 @@ def receive(platform: str) -> tuple[Response, int]:
     try:
         envelope = connector.read_envelope(headers, body)
     except EnvelopeError as exc:
-        log.warning("webhook rejected: %s", exc, extra={"platform": platform})
+        log.warning("webhook rejected: %s", exc, extra=log_fields(platform=platform))
         return _answer(400, str(exc))
     too_long = _too_long(envelope)
     if too_long:
-        log.warning("webhook rejected: %s", too_long, extra={"platform": platform})
+        log.warning("webhook rejected: %s", too_long, extra=log_fields(platform=platform))
         return _answer(400, too_long)
     if envelope.is_ping:
-        log.info("webhook ping", extra={"platform": platform, "shop_domain": envelope.shop_domain})
+        log.info(
+            "webhook ping", extra=log_fields(platform=platform, shop_domain=envelope.shop_domain)
+        )
         return _answer(200, "pong")
     shop = find_shop(platform, envelope.shop_domain)
     try:
@@ -60,13 +63,13 @@ def receive(platform: str) -> tuple[Response, int]:
         log.warning(
             "webhook signature rejected: %s",
             exc,
-            extra={"platform": platform, "shop_domain": envelope.shop_domain},
+            extra=log_fields(platform=platform, shop_domain=envelope.shop_domain),
         )
         return _answer(401, "invalid signature")
     if shop is None:
         # Signed with the app secret but for a shop we do not know (e.g. never finished
         # installing): nothing to attach it to; a 200 stops pointless retries.
-        log.warning("webhook for unknown shop", extra={"shop_domain": envelope.shop_domain})
+        log.warning("webhook for unknown shop", extra=log_fields(shop_domain=envelope.shop_domain))
         return _answer(200, "unknown shop; ignored")
 
     status, error = classify(connector, envelope.topic, body)
@@ -74,10 +77,10 @@ def receive(platform: str) -> tuple[Response, int]:
     db.session.commit()
     extra = {"shop": shop.id, "delivery": envelope.delivery_id, "topic": envelope.topic}
     if status == "failed":
-        log.warning("webhook with malformed body stored as failed", extra=extra)
+        log.warning("webhook with malformed body stored as failed", extra=log_fields(extra))
         return _answer(400, error or "malformed body")
     if delivery_id is None:
-        log.info("duplicate webhook delivery", extra=extra)
+        log.info("duplicate webhook delivery", extra=log_fields(extra))
         return _answer(200, "duplicate")
     if status == "received":
         enqueue_delivery(delivery_id)

@@ -33,6 +33,7 @@ from app.connectors.woocommerce.client import (
 )
 from app.connectors.woocommerce.subscriptions import ensure_webhooks
 from app.connectors.woocommerce.sync import sync_catalog
+from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
 from app.pipeline import queues
 
@@ -88,7 +89,7 @@ def start() -> tuple[Response, int]:
     }
     shop.credentials = {**shop.credentials, "pending_shared_secret": secret}
     db.session.commit()
-    log.info("woocommerce connect started", extra={"shop": shop.id})
+    log.info("woocommerce connect started", extra=log_fields(shop=shop.id))
     query = {
         "app_name": "Storeflow",
         "scope": "read_write",
@@ -141,7 +142,7 @@ def callback() -> tuple[Response, int]:
         db.session(), finish_connect, shop.id, job_id=f"woo-connect-{shop.id}"
     )
     db.session.commit()
-    log.info("woocommerce store connected", extra={"shop": shop.id})
+    log.info("woocommerce store connected", extra=log_fields(shop=shop.id))
     return jsonify({"status": "connected"}), 200
 
 

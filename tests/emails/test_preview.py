@@ -10,7 +10,7 @@ from flask import Flask
 from app.emails import TemplateContextError
 from app.emails.preview import preview_email, send_test_email
 from app.models import Cart, Customer, Product, Shop, db
-from tests.emails.conftest import SmtpServer
+from tests.support.emails import SmtpServer
 
 ADDRESS = "ul. Prosta 1, 00-001 Warszawa"
 

@@ -18,7 +18,7 @@ from app.emails.senders import (
     sender_from_url,
 )
 from tests.conftest import production_env
-from tests.emails.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer, TlsFiles
+from tests.support.emails import SMTP_PASSWORD, SMTP_USER, SmtpServer, TlsFiles
 
 
 def _email(**overrides: str) -> OutgoingEmail:
@@ -196,8 +196,12 @@ def test_a_server_without_starttls_is_a_permanent_failure(smtp_server: SmtpServe
         sender.send(_email())
 
 
-def test_development_mail_goes_to_the_outbox_under_instance(app: Flask) -> None:
-    sender = get_sender()  # the test config keeps the development default
+def test_development_mail_goes_to_the_outbox_under_instance(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The tests mail into a temporary folder; this one checks the development default.
+    monkeypatch.setitem(app.config, "MAIL_URL", load({})["MAIL_URL"])
+    sender = get_sender()
 
     assert sender == FileOutboxSender(
         os.path.join(os.path.dirname(app.instance_path), "instance", "outbox")

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from app.flows.abandoned_cart import discount_code
 from app.models import Discount, FlowRun, Message, ShopScope
 from app.web.restore import read_restore_token
-from tests.flows.conftest import START, cart_payload, order_payload
+from tests.support.flows import START, cart_payload, order_payload
 
 SHOPPER = "ania@example.com"
 

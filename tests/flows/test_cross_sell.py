@@ -13,7 +13,7 @@ from app.flows import cross_sell
 from app.flows.engine import clock
 from app.flows.engine.settings import SettingError, save_settings, settings_for
 from app.models import FlowRun, Message, ShopScope, db
-from tests.flows.shopping import add_product
+from tests.support.shopping import add_product
 
 SHOPPER = "ola@example.com"
 TITLES = {

@@ -15,7 +15,7 @@ from app.flows.engine import clock
 from app.flows.engine.settings import SettingError, save_settings
 from app.insights.idle import scan_customers
 from app.models import Customer, Discount, FlowRun, Message, ShopScope, db
-from tests.flows.shopping import add_product
+from tests.support.shopping import add_product
 
 SHOPPER = "ola@example.com"
 

@@ -21,6 +21,7 @@ from flask import current_app
 from shopify_app import ShopifyApp
 from sqlalchemy.orm import Session
 
+from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def _refresh_with_shopify(row: Shop, creds: dict[str, Any]) -> str:
             f"token refresh failed for {row.domain}: {result.log.code}: {result.log.detail}"
         )
     row.credentials = {**creds, **credentials_from(result.access_token)}
-    log.info("shopify token refreshed", extra={"shop": row.id})
+    log.info("shopify token refreshed", extra=log_fields(shop=row.id))
     return str(result.access_token.token)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app
 
 from app.connectors.shopify import auth
+from app.logs import fields as log_fields
 from app.models import Shop
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ class AdminClient:
                 wait = throttle_wait(body)
                 log.info(
                     "shopify throttled; waiting",
-                    extra={"shop": self.shop.id, "operation": operation, "seconds": wait},
+                    extra=log_fields(shop=self.shop.id, operation=operation, seconds=wait),
                 )
                 self.sleep(wait)
                 waits += 1

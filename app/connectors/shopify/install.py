@@ -15,6 +15,7 @@ from flask import current_app
 from rq import Retry
 
 from app.connectors.shopify import auth
+from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
 from app.pipeline import queues
 
@@ -62,7 +63,7 @@ def activate(shop: Shop, credentials: dict[str, Any]) -> None:
     queues.enqueue_after_commit(
         db.session(), setup_shop, shop.id, job_id=f"shopify-setup-{shop.id}"
     )
-    log.info("shopify shop installed", extra={"shop": shop.id})
+    log.info("shopify shop installed", extra=log_fields(shop=shop.id))
 
 
 @queues.job("sync", timeout=300, retry=Retry(max=3, interval=[60, 300, 900]))
@@ -78,7 +79,7 @@ def setup_shop(shop_id: int) -> str:
     created = subscriptions.ensure_subscriptions(shop, client)
     catalog.start_full_sync(shop, client)
     db.session.commit()
-    log.info("shopify shop set up", extra={"shop": shop_id, "subscriptions_created": created})
+    log.info("shopify shop set up", extra=log_fields(shop=shop_id, subscriptions_created=created))
     return "done"
 
 

@@ -21,6 +21,7 @@ from app.connectors.shopify.graphql import AdminClient
 from app.connectors.shopify.install import for_each_active_shop
 from app.connectors.shopify.mapping import HANDLERS, ShopRef
 from app.events.types import apply
+from app.logs import fields as log_fields
 from app.models import Cart, Order, Shop, ShopScope, db, utcnow
 from app.models.catalog_upsert import legacy_id
 from app.pipeline import queues
@@ -185,7 +186,7 @@ def backfill(shop: Shop, client: AdminClient) -> dict[str, int]:
     for node in _pages(client, "abandonedCheckouts", CHECKOUTS, _search(since)):
         body = checkout_payload(node)
         if body is None:
-            log.warning("abandoned checkout without token", extra={"shop": shop.id})
+            log.warning("abandoned checkout without token", extra=log_fields(shop=shop.id))
             continue
         for event in HANDLERS["checkouts/update"](ref, body):
             apply(event)
@@ -205,7 +206,7 @@ def reconcile_shop(shop_id: int) -> dict[str, Any]:
     report = {"at": utcnow().isoformat(), "subscriptions_recreated": recreated, **counts}
     shop.settings = {**shop.settings, "reconcile": report}
     db.session.commit()
-    log.info("shopify reconcile", extra={"shop": shop_id, **counts})
+    log.info("shopify reconcile", extra=log_fields({"shop": shop_id, **counts}))
     return report
 
 

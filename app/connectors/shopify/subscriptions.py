@@ -14,6 +14,7 @@ from flask import current_app
 
 from app.connectors.shopify.graphql import AdminClient, user_errors
 from app.connectors.shopify.mapping import COMPLIANCE_TOPICS, HANDLERS
+from app.logs import fields as log_fields
 from app.models import Shop
 
 log = logging.getLogger(__name__)
@@ -81,5 +82,5 @@ def ensure_subscriptions(shop: Shop, client: AdminClient) -> list[str]:
         user_errors(shop, "webhookSubscriptionCreate", data.get("webhookSubscriptionCreate"))
         created.append(topic)
     if created:
-        log.info("shopify webhooks subscribed", extra={"shop": shop.id, "topics": created})
+        log.info("shopify webhooks subscribed", extra=log_fields(shop=shop.id, topics=created))
     return created

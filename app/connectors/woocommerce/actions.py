@@ -12,6 +12,7 @@ from app.connectors.base import DiscountResult, DiscountSpec
 from app.connectors.couriers.names import carrier_name
 from app.connectors.woocommerce.client import StoreApiError, StoreClient
 from app.connectors.woocommerce.mapping import CANCELLED_STATUSES, CART_KEY_META, meta_value
+from app.logs import fields as log_fields
 from app.models import Order, Shipment, Shop, utcnow
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
             if exc.status != 404:  # 404 rest_no_route: that plugin is not installed
                 raise
             continue
-        log.info("tracking pushed", extra={"shop": shop.id, "namespace": namespace})
+        log.info("tracking pushed", extra=log_fields(shop=shop.id, namespace=namespace))
         return
     _tracking_note(shop, order, shipment)
 
@@ -116,7 +117,7 @@ def _tracking_note(shop: Shop, order: Order, shipment: Shipment) -> None:
         f"orders/{order.platform_order_id}",
         {"meta_data": [{"key": TRACKING_META_KEY, "value": meta}]},
     )
-    log.info("tracking pushed as order note", extra={"shop": shop.id, "order": order.id})
+    log.info("tracking pushed as order note", extra=log_fields(shop=shop.id, order=order.id))
 
 
 # Orders that never became a purchase: the shopper may still want the reminder.

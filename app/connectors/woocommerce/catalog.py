@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.events.types import ProductChanged
+from app.logs import fields as log_fields
 from app.models import Product, Variant, db, utcnow
 
 # The event fields stored as they are; ids become lists, and the event's updated_at is the
@@ -28,7 +29,7 @@ def _row(event: ProductChanged, now: Any) -> dict[str, Any]:
         platform_product_id=event.product_id,
         cross_sell_ids=list(event.cross_sell_ids),
         upsell_ids=list(event.upsell_ids),
-        extra={},
+        extra=log_fields(),
         platform_updated_at=event.updated_at,
         created_at=now,
         updated_at=now,

@@ -22,6 +22,7 @@ from app.connectors.woocommerce.mapping import parse_order_created
 from app.connectors.woocommerce.subscriptions import ensure_webhooks
 from app.connectors.woocommerce.sync import sync_catalog
 from app.events.types import apply
+from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
 from app.pipeline import queues
 
@@ -96,5 +97,5 @@ def reconcile_store(shop_id: int) -> dict[str, Any]:
         }
         db.session.commit()
     result = {**webhooks, "orders": backfilled}
-    log.info("woocommerce store reconciled", extra={"shop": shop_id, **result})
+    log.info("woocommerce store reconciled", extra=log_fields({"shop": shop_id, **result}))
     return result

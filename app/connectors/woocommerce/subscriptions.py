@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 
 from app.connectors.woocommerce.client import StoreClient
+from app.logs import fields as log_fields
 from app.models import Shop
 
 log = logging.getLogger(__name__)
@@ -60,5 +61,5 @@ def ensure_webhooks(shop: Shop, *, reset_secret: bool = False) -> dict[str, int]
             counts["reenabled" if hook.get("status") != "active" else "kept"] += 1
         else:
             counts["kept"] += 1
-    log.info("webhooks ensured", extra={"shop": shop.id, **counts})
+    log.info("webhooks ensured", extra=log_fields({"shop": shop.id, **counts}))
     return counts

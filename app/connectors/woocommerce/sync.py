@@ -20,6 +20,7 @@ from rq import Retry
 from app.connectors.woocommerce.catalog import upsert_products
 from app.connectors.woocommerce.client import PER_PAGE, StoreClient, is_reachable_store
 from app.connectors.woocommerce.mapping import product_event
+from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
 from app.pipeline import queues
 
@@ -60,7 +61,7 @@ def sync_catalog(shop_id: int, restart: bool = False) -> dict[str, Any]:
         _store_page(shop, progress, page, rows)
     progress.update(status="done", finished_at=utcnow().isoformat(), done_pages=[])
     _save(shop, progress)
-    log.info("catalog synced", extra={"shop": shop_id, "products": progress["synced"]})
+    log.info("catalog synced", extra=log_fields(shop=shop_id, products=progress["synced"]))
     return progress
 
 

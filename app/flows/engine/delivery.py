@@ -20,6 +20,7 @@ from app.events.apply import insert_ignoring_conflict
 from app.flows.engine import engine
 from app.flows.engine.definition import Flow, Settings, Step
 from app.flows.engine.guards import recipient
+from app.logs import fields as log_fields
 from app.models import Customer, FlowRun, Message, Shop, ShopScope, db
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,9 @@ def _record_sent(
     message.status, message.sent_at = "sent", message.sent_at or now
     if reconciled:
         message.meta = {**message.meta, "reconciled": True}
-        log.warning("message reconciled as sent", extra={"run": run.id, "message_id": message.id})
+        log.warning(
+            "message reconciled as sent", extra=log_fields(run=run.id, message_id=message.id)
+        )
     outcome = (
         "sent:" + engine.advance(run, flow, settings, now) if run.state == "active" else "sent"
     )
@@ -171,7 +174,7 @@ def _record_temporary(
         run.next_step_at = now + RETRY_BACKOFF[message.attempts - 1]
         run.lease_until = None
     db.session.commit()
-    log.info("provider asked to retry later", extra={"run": run.id, "message_id": message.id})
+    log.info("provider asked to retry later", extra=log_fields(run=run.id, message_id=message.id))
     return "retry later"
 
 
@@ -185,5 +188,5 @@ def _fail(flow: Flow, run: FlowRun, message: Message, settings: Settings, now: d
     elif run.state == "active":
         engine.end_run(run, "failed", "delivery_failed", now)
     db.session.commit()
-    log.warning("message failed", extra={"run": run.id, "message_id": message.id})
+    log.warning("message failed", extra=log_fields(run=run.id, message_id=message.id))
     return outcome

@@ -20,6 +20,7 @@ from app.flows import REGISTRY
 from app.flows.engine import clock, guards
 from app.flows.engine.definition import Enrollment, Flow, Settings
 from app.flows.engine.settings import is_enabled, settings_for
+from app.logs import fields as log_fields
 from app.models import Customer, FlowRun, Shop, ShopScope, db
 from app.pipeline import queues
 
@@ -154,11 +155,13 @@ def run_step(run_id: int) -> str:
     if flow is None or shop is None:
         end_run(run, "cancelled", "flow_unknown", now)
         db.session.commit()
-        log.warning("run of an unknown flow cancelled", extra={"run": run_id, "flow": run.flow_key})
+        log.warning(
+            "run of an unknown flow cancelled", extra=log_fields(run=run_id, flow=run.flow_key)
+        )
         return "cancelled"
     with ShopScope(shop.id).guard():
         outcome = _step(shop, flow, run, now)
-    log.info("flow step", extra={"shop": shop.id, "run": run_id, "outcome": outcome})
+    log.info("flow step", extra=log_fields(shop=shop.id, run=run_id, outcome=outcome))
     return outcome
 
 

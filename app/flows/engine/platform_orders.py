@@ -14,6 +14,7 @@ from typing import Any
 
 from app import connectors
 from app.flows.engine.definition import Verdict
+from app.logs import fields as log_fields
 from app.models import FlowRun, Shop
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def verdict(shop: Shop, run: FlowRun, since: datetime, now: datetime) -> Verdict
     except Exception:  # any failure (HTTP, auth, bad answer) means "cannot tell yet"
         log.warning(
             "platform order check failed; step deferred",
-            extra={"shop": shop.id, "run": run.id},
+            extra=log_fields(shop=shop.id, run=run.id),
             exc_info=True,
         )
         return Verdict(defer_until=now + RETRY_AFTER)

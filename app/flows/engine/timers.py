@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from redis.exceptions import RedisError
 
+from app.logs import fields as log_fields
 from app.models import FlowRun, db, utcnow
 from app.pipeline import queues
 
@@ -55,7 +56,7 @@ def enqueue_due_runs(now: datetime | None = None) -> int:
             count += 1
         except RedisError:
             log.warning(
-                "redis unreachable; run stays leased until it lapses", extra={"run": run_id}
+                "redis unreachable; run stays leased until it lapses", extra=log_fields(run=run_id)
             )
             break
     return count

@@ -7,6 +7,7 @@ import logging
 from rq import Retry
 
 from app.emails.preview import send_test_email
+from app.logs import fields as log_fields
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -16,5 +17,5 @@ log = logging.getLogger(__name__)
 def send_test_email_job(shop_id: int, template: str, to: str, locale: str) -> str:
     """One test email; a retry after a crash may send a second copy, which is harmless."""
     provider_id = send_test_email(shop_id, template, to, locale)
-    log.info("test email sent", extra={"shop": shop_id, "template": template})
+    log.info("test email sent", extra=log_fields(shop=shop_id, template=template))
     return provider_id

@@ -15,6 +15,7 @@ from app.emails.preview import preview_email
 from app.flows import REGISTRY
 from app.flows.engine.definition import Flow, SettingError, Step
 from app.flows.engine.settings import is_enabled, save_settings, settings_for
+from app.logs import fields as log_fields
 from app.models import AuditLog, Shop, ShopScope, db
 from app.pipeline import queues
 from app.web.embedded import session as auth
@@ -67,7 +68,7 @@ def woocommerce_sign_in() -> BaseResponse:
     except SignatureError as exc:
         abort(403, f"This sign-in link is not valid ({exc}). Reopen Storeflow from WordPress.")
     auth.sign_in(shop, "woocommerce")
-    log.info("woocommerce sign-in", extra={"shop": shop.id, "wp_user": claims["user"]})
+    log.info("woocommerce sign-in", extra=log_fields(shop=shop.id, wp_user=claims["user"]))
     return redirect("/embedded/")
 
 

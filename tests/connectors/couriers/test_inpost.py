@@ -11,7 +11,7 @@ import responses
 from app.connectors.couriers.base import CourierError, CourierUnavailable
 from app.connectors.couriers.inpost import PRODUCTION, InPost
 from app.connectors.couriers.inpost.mapping import build_shipment, parse_tracking
-from tests.connectors.couriers.conftest import fixture_json, make_request
+from tests.support.couriers import fixture_json, make_request
 
 ORG = "1234"
 
@@ -175,7 +175,7 @@ def test_tracking_maps_inpost_status_onto_ours():
 def test_phone_numbers_are_sent_as_nine_national_digits_and_empty_fields_are_left_out():
     from dataclasses import replace
 
-    from tests.connectors.couriers.conftest import RECIPIENT
+    from tests.support.couriers import RECIPIENT
 
     recipient = replace(RECIPIENT, phone="+48 600-100-200", email="", company="")
     body = build_shipment(make_request(recipient=recipient, service="inpost_courier_standard"))

@@ -10,7 +10,7 @@ from reportlab.lib.pagesizes import A6
 from app.connectors.couriers.base import Parcel
 from app.connectors.couriers.own import OwnLabels
 from app.connectors.couriers.own.numbers import check_digit, is_valid, tracking_number
-from tests.connectors.couriers.conftest import make_request
+from tests.support.couriers import make_request
 
 THREE_PARCELS = (Parcel(Decimal("1")), Parcel(Decimal("2")), Parcel(Decimal("0.5")))
 
@@ -88,7 +88,7 @@ def test_zpl_has_one_label_per_parcel_at_203_dpi():
 def test_zpl_escapes_control_characters_in_names():
     from dataclasses import replace
 
-    from tests.connectors.couriers.conftest import RECIPIENT
+    from tests.support.couriers import RECIPIENT
 
     request = make_request(recipient=replace(RECIPIENT, name="Ann ^XZ Evil"), label_format="ZPL")
     zpl = (OwnLabels().create_shipment(request).label or b"").decode()

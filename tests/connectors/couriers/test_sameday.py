@@ -9,7 +9,7 @@ import responses
 from app.connectors.couriers.base import Address, CourierError, Parcel
 from app.connectors.couriers.sameday import PRODUCTION, Sameday
 from app.connectors.couriers.sameday.mapping import Account, build_awb, parse_awb, parse_status
-from tests.connectors.couriers.conftest import fixture_json, fixture_text, make_request
+from tests.support.couriers import fixture_json, fixture_text, make_request
 
 # The same inputs as the SDK's documented request (SamedayPostAwbRequestTest).
 SDK_RECIPIENT = Address(

@@ -15,7 +15,7 @@ from app.connectors.shopify.graphql import ShopifyApiError
 from app.models import AuditLog, Order, Shipment, db
 from app.shipping import settings as label_settings
 from app.shipping.settings import LabelSettings
-from tests.connectors.shopify.conftest import FakeShopify
+from tests.support.shopify import FakeShopify
 
 SPEC = DiscountSpec(
     code="SF-7KQ2-MX9P",

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from app.connectors.shopify import catalog
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError
 from app.models import Product, Shop, Variant, db
-from tests.connectors.shopify.conftest import FakeShopify
+from tests.support.shopify import FakeShopify
 
 PRODUCTS = 3000
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import discount_used_at, issued_discount
-from tests.connectors.shopify.conftest import load as load_shopify
+from tests.support.shopify import load as load_shopify
 
 # A discount code on an order, as Shopify documents it.
 SHOPIFY_DISCOUNT_CODE = {"code": "BACK-K7Q2ZP", "amount": "18.90", "type": "percentage"}

@@ -11,7 +11,7 @@ import responses
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError
 from app.connectors.shopify.subscriptions import existing_subscriptions
 from app.models import Shop, db
-from tests.connectors.shopify.conftest import TOKEN_URL, FakeShopify, fresh_credentials
+from tests.support.shopify import TOKEN_URL, FakeShopify, fresh_credentials
 
 REFRESHED = {
     "access_token": "shpat_refreshed",

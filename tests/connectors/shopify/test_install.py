@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.connectors.shopify.subscriptions import API_TOPICS
 from app.models import Shop, db
-from tests.connectors.shopify.conftest import (
+from tests.support.shopify import (
     DOMAIN,
     SCOPES,
     TOKEN_URL,

@@ -9,7 +9,7 @@ import pytest
 
 from app.connectors.shopify.mapping import HANDLERS, ShopRef, verify_consent
 from app.events import types as ev
-from tests.connectors.shopify.conftest import DOMAIN, load
+from tests.support.shopify import DOMAIN, load
 
 SHOP = ShopRef(7, DOMAIN)
 EST = timezone(timedelta(hours=-5))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.connectors.shopify.reconcile import daily_reconcile, reconcile_shop
 from app.connectors.shopify.subscriptions import API_TOPICS, graphql_topic
 from app.models import Cart, Order, Shop, db
-from tests.connectors.shopify.conftest import FakeShopify
+from tests.support.shopify import FakeShopify
 
 CUSTOMER = {
     "id": "gid://shopify/Customer/115310627314723954",

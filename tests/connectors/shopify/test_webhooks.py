@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.connectors.shopify import CONNECTOR
 from app.models import AuditLog, Cart, Customer, FlowRun, Order, Shop, WebhookDelivery, db, utcnow
 from tests.conftest import sign
-from tests.connectors.shopify.conftest import load
+from tests.support.shopify import load
 
 
 def _deliveries() -> list[WebhookDelivery]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import discount_used_at, issued_discount
-from tests.connectors.woocommerce.conftest import load as load_woo
+from tests.support.woocommerce import load as load_woo
 
 # A coupon line as WooCommerce documents it (codes come back lower-cased).
 WOO_COUPON_LINE = {

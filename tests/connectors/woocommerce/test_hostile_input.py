@@ -6,7 +6,7 @@ import pytest
 import responses
 
 from app.connectors.woocommerce.client import StoreApiError, StoreClient
-from tests.connectors.woocommerce.conftest import STORE_URL, compact, load, plugin_headers
+from tests.support.woocommerce import STORE_URL, compact, load, plugin_headers
 
 
 @pytest.mark.parametrize("source", ["https://shop.example:99999", "https://[::1", "https://a:b"])

@@ -10,7 +10,7 @@ import pytest
 from app.connectors.woocommerce.fields import PayloadError
 from app.connectors.woocommerce.mapping import HANDLERS, variant_row
 from app.events import types as ev
-from tests.connectors.woocommerce.conftest import load
+from tests.support.woocommerce import load
 
 
 def test_completed_order_becomes_order_created_then_paid_with_gmt_times():

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from app.connectors.woocommerce.signing import issue_restore_token, verify_embedded_token
 from app.models import Cart, db
-from tests.connectors.woocommerce.conftest import SECRET, STORE_URL
+from tests.support.woocommerce import SECRET, STORE_URL
 
 PLUGIN = Path(__file__).resolve().parents[3] / "wordpress-plugin" / "storeflow"
 pytestmark = pytest.mark.skipif(shutil.which("php") is None, reason="needs php (CI installs it)")

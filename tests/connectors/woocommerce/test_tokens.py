@@ -12,7 +12,7 @@ from app.connectors.woocommerce.signing import read_token, sign_token
 from app.connectors.woocommerce.tokens import cart_restore_url, embedded_sign_in
 from app.events.types import LineItem
 from app.models import Cart, ShopScope, db
-from tests.connectors.woocommerce.conftest import SECRET, STORE_URL
+from tests.support.woocommerce import SECRET, STORE_URL
 
 
 def test_flow_restore_link_rebuilds_the_cart_with_the_discount_code(woo_shop):

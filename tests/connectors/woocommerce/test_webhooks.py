@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.connectors.woocommerce.signing import read_token
 from app.models import Cart, Order, Shop, WebhookDelivery, db
-from tests.connectors.woocommerce.conftest import SECRET, load, plugin_headers
+from tests.support.woocommerce import SECRET, load, plugin_headers
 
 
 def deliveries() -> list[WebhookDelivery]:

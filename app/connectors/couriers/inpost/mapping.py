@@ -18,6 +18,7 @@ from app.connectors.couriers.base import (
     ShipmentResult,
     TrackingStatus,
 )
+from app.logs import fields as log_fields
 
 LOCKER_SERVICES = frozenset({"inpost_locker_standard", "inpost_locker_allegro"})
 TRACKING_URL = "https://inpost.pl/sledzenie-przesylek?number={number}"
@@ -140,7 +141,7 @@ def parse_shipment(data: dict[str, Any]) -> ShipmentResult:
         carrier_shipment_id=str(data["id"]),
         tracking_number=number,
         tracking_url=TRACKING_URL.format(number=number) if number else None,
-        extra={"status": str(data.get("status", ""))},
+        extra=log_fields(status=str(data.get("status", ""))),
     )
 
 

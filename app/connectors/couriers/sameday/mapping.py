@@ -17,6 +17,7 @@ from app.connectors.couriers.base import (
     ShipmentResult,
     TrackingStatus,
 )
+from app.logs import fields as log_fields
 
 AWB_PAYMENT_CLIENT = 1  # the sender (the shop) pays the AWB
 PACKAGE_PARCEL = 0
@@ -109,7 +110,7 @@ def parse_awb(data: dict[str, Any]) -> ShipmentResult:
         carrier_shipment_id=str(number),
         tracking_number=str(number),
         tracking_url=TRACKING_URL.format(number=number),
-        extra={"pdf_link": str(data.get("pdfLink") or "")},
+        extra=log_fields(pdf_link=str(data.get("pdfLink") or "")),
     )
 
 

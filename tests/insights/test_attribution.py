@@ -1,0 +1,153 @@
+"""Attribution: the message that earned an order, revenue per flow, and the holdout's
+conversions; plus how flows rank against each other under the frequency cap."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from app import flows
+from app.flows import abandoned_cart
+from app.flows.engine.engine import is_held_out, ranks
+from app.flows.engine.guards import frequency_cap
+from app.flows.engine.settings import save_settings, settings_for
+from app.insights.attribution import flow_results
+from app.models import Customer, FlowRun, Message, ShopScope, db
+from tests.support.flows import START, cart_payload, order_payload
+
+SHOPPER = "ania@example.com"
+
+
+def _sent_run(shop_id, subject, *, sent_at, clicked_at=None, flow_key="abandoned_cart"):
+    scope = ShopScope(shop_id)
+    customer = scope.first(Customer, Customer.email == SHOPPER)
+    run = scope.add(
+        FlowRun(
+            flow_key=flow_key,
+            subject_key=subject,
+            customer_id=customer.id if customer else None,
+            state="completed",
+            started_at=sent_at - timedelta(hours=1),
+            ended_at=sent_at,
+            context={"email": SHOPPER, "cart_key": subject.split(":")[1]},
+        )
+    )
+    db.session.flush()
+    scope.add(
+        Message(
+            run_id=run.id,
+            step=0,
+            channel="email",
+            customer_id=run.customer_id,
+            recipient=SHOPPER,
+            status="sent",
+            idempotency_key=f"<{subject}@test>",
+            sent_at=sent_at,
+            clicked_at=clicked_at,
+        )
+    )
+    db.session.commit()
+    return run
+
+
+@pytest.fixture()
+def known_shopper(flow_shop, shop_events, sim_clock):
+    """A customer row for the shopper (created, like in production, by a cart event)."""
+    shop_events("cart/updated", cart_payload("c-0", items=[]))
+    return flow_shop
+
+
+def test_order_goes_to_the_last_clicked_message_within_five_days(
+    known_shopper, sim_clock, shop_events
+):
+    shop = known_shopper
+    clicked = _sent_run(
+        shop.id, "cart:a", sent_at=START - timedelta(days=4), clicked_at=START - timedelta(days=3)
+    )
+    received = _sent_run(shop.id, "cart:b", sent_at=START - timedelta(hours=2))
+    shop_events("order/created", order_payload("o-1", "zzz", SHOPPER, "250.00"))
+    db.session.refresh(clicked)
+    db.session.refresh(received)
+    assert (clicked.state, clicked.revenue) == ("converted", 250)
+    assert clicked.converted_order_id is not None
+    assert received.state == "completed"  # a click outranks a mere receipt
+    assert flow_results(shop.id, "abandoned_cart")["messaged"]["revenue"] == 250
+
+
+def test_without_a_click_the_message_received_within_a_day_earns_the_order(
+    known_shopper, sim_clock, shop_events
+):
+    shop = known_shopper
+    old = _sent_run(shop.id, "cart:a", sent_at=START - timedelta(days=2))
+    recent = _sent_run(shop.id, "cart:b", sent_at=START - timedelta(hours=20))
+    shop_events("order/created", order_payload("o-1", None, SHOPPER, "99.00"))
+    shop_events("order/paid", {**order_payload("o-1", None, SHOPPER, "99.00"), "paid": True})
+    db.session.refresh(old)
+    db.session.refresh(recent)
+    assert old.state == "completed"
+    assert (recent.state, recent.revenue) == ("converted", 99)
+    assert flow_results(shop.id, "abandoned_cart")["messaged"]["converted"] == 1  # paid: once
+
+
+def test_an_order_long_after_the_last_message_is_not_attributed(
+    known_shopper, sim_clock, shop_events
+):
+    shop = known_shopper
+    run = _sent_run(
+        shop.id, "cart:a", sent_at=START - timedelta(days=6), clicked_at=START - timedelta(days=6)
+    )
+    shop_events("order/created", order_payload("o-1", None, SHOPPER, "99.00"))
+    db.session.refresh(run)
+    assert run.state == "completed" and run.converted_order_id is None
+
+
+def test_holdout_conversions_are_recorded_without_any_message(
+    flow_shop, sim_clock, shop_events, tick
+):
+    save_settings(flow_shop.id, abandoned_cart.FLOW, {"holdout_percent": 50})
+    db.session.commit()
+    key = next(
+        k for k in (f"c-{i}" for i in range(100)) if is_held_out(flow_shop.id, f"cart:{k}", 50)
+    )
+    shop_events("cart/updated", cart_payload(key))
+    tick(minutes=61)
+    sim_clock.advance(hours=3)
+    shop_events("order/created", order_payload("o-1", key, SHOPPER, "320.00"))
+    (run,) = ShopScope(flow_shop.id).all(FlowRun)
+    assert run.held_out and (run.state, run.revenue) == ("converted", 320)
+    assert ShopScope(flow_shop.id).all(Message) == []
+    results = flow_results(flow_shop.id, "abandoned_cart")
+    assert results["held_out"] == {"enrolled": 1, "converted": 1, "revenue": 320}
+    assert results["messaged"]["enrolled"] == 0
+
+
+def test_abandoned_cart_wins_the_frequency_cap_over_lower_ranked_flows(
+    known_shopper, sim_clock, monkeypatch
+):
+    shop = known_shopper
+    cross_sell = replace(abandoned_cart.FLOW, key="cross_sell", rank=10)
+    monkeypatch.setitem(flows.REGISTRY, "cross_sell", cross_sell)
+    _sent_run(shop.id, "cart:x", sent_at=START - timedelta(hours=1), flow_key="cross_sell")
+    cart_run = _sent_run(shop.id, "cart:y", sent_at=START - timedelta(hours=2))
+    settings = settings_for(shop.id, abandoned_cart.FLOW)
+    # An abandoned-cart step is not held back by yesterday's cross-sell...
+    new_cart = ShopScope(shop.id).add(
+        FlowRun(
+            flow_key="abandoned_cart",
+            subject_key="cart:z",
+            customer_id=cart_run.customer_id,
+            started_at=START,
+            context={"email": SHOPPER},
+        )
+    )
+    db.session.flush()
+    assert frequency_cap(shop, cross_sell, new_cart, settings, START, ranks()) == (
+        START - timedelta(hours=1) + timedelta(hours=24)
+    )
+    only_cart_messages = frequency_cap(
+        shop, abandoned_cart.FLOW, new_cart, settings, START, ranks()
+    )
+    # ...only by the other abandoned-cart message (same rank), sent 2 h ago.
+    assert only_cart_messages == START - timedelta(hours=2) + timedelta(hours=24)

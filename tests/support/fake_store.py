@@ -1,0 +1,199 @@
+"""A fake WooCommerce store behind ``responses``: REST v3 collections kept in memory.
+
+It serves what the connector uses (webhooks, products, orders, coupons, notes, tracking) the
+way WooCommerce does: paginated lists with ``X-WP-Total``/``X-WP-TotalPages``, WooCommerce's
+error bodies, and payloads built from the documented fixtures.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import re
+import threading
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import responses
+
+from tests.support.woocommerce import STORE_URL, load
+
+Reply = tuple[int, dict[str, str], str]
+
+
+def _reply(status: int, body: Any, **headers: str) -> Reply:
+    return status, {"Content-Type": "application/json", **headers}, json.dumps(body)
+
+
+def _error(status: int, code: str, message: str) -> Reply:
+    return _reply(status, {"code": code, "message": message, "data": {"status": status}})
+
+
+class FakeStore:
+    def __init__(self, mock: responses.RequestsMock, url: str = STORE_URL) -> None:
+        self.webhooks: list[dict[str, Any]] = []
+        self.products: list[dict[str, Any]] = []
+        self.variations: dict[int, list[dict[str, Any]]] = {}
+        self.orders: list[dict[str, Any]] = []
+        self.coupons: list[dict[str, Any]] = []
+        self.notes: list[tuple[str, dict[str, Any]]] = []
+        self.order_updates: list[tuple[str, dict[str, Any]]] = []
+        self.trackings: list[tuple[str, str, dict[str, Any]]] = []
+        self.tracking_namespace: str | None = None
+        self.tracking_failure = False
+        self.page_delay = 0.0
+        self.in_flight = self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1000)
+        self.base = f"{url}/wp-json"
+        v3 = re.escape(f"{self.base}/wc/v3")
+        routes = [
+            ("GET", rf"{v3}/webhooks", self._list_webhooks),
+            ("POST", rf"{v3}/webhooks", self._create_webhook),
+            ("PUT", rf"{v3}/webhooks/(\d+)", self._update_webhook),
+            ("GET", rf"{v3}/products", self._list_products),
+            ("GET", rf"{v3}/products/(\d+)/variations", self._list_variations),
+            ("GET", rf"{v3}/orders", self._list_orders),
+            ("POST", rf"{v3}/orders/(\d+)/notes", self._add_note),
+            ("PUT", rf"{v3}/orders/(\d+)", self._update_order),
+            ("POST", rf"{v3}/coupons", self._create_coupon),
+            ("GET", rf"{v3}/coupons", self._list_coupons),
+            (
+                "POST",
+                rf"{re.escape(self.base)}/([\w-]+/v\d+)/orders/(\d+)/shipment-trackings",
+                self._track,
+            ),
+        ]
+        for method, pattern, handler in routes:
+            mock.add_callback(method, re.compile(rf"^{pattern}(\?.*)?$"), callback=handler)
+
+    # --- helpers ---------------------------------------------------------------------
+
+    @staticmethod
+    def _query(request: Any) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(urlparse(request.url).query).items()}
+
+    @staticmethod
+    def _path_ids(request: Any, pattern: str) -> tuple[str, ...]:
+        match = re.search(pattern, urlparse(request.url).path)
+        assert match is not None
+        return match.groups()
+
+    def _page(self, request: Any, rows: list[dict[str, Any]]) -> Reply:
+        query = self._query(request)
+        page, per_page = int(query.get("page", 1)), int(query.get("per_page", 10))
+        chunk = rows[(page - 1) * per_page : page * per_page]
+        pages = max(1, -(-len(rows) // per_page))
+        return _reply(200, chunk, **{"X-WP-Total": str(len(rows)), "X-WP-TotalPages": str(pages)})
+
+    # --- seeding ---------------------------------------------------------------------
+
+    def add_products(self, count: int) -> None:
+        template = load("product.json")
+        for n in range(len(self.products) + 1, len(self.products) + count + 1):
+            product = copy.deepcopy(template)
+            product.update(id=n, name=f"Product {n}", slug=f"product-{n}", price=f"{n}.00")
+            product["permalink"] = f"{STORE_URL}/product/product-{n}/"
+            self.products.append(product)
+
+    def add_variable_product(self, colours: list[str]) -> dict[str, Any]:
+        self.add_products(1)
+        product = self.products[-1]
+        product["type"] = "variable"
+        rows = []
+        for colour in colours:
+            variation = {**load("variation.json"), "id": next(self._ids), "sku": colour[:3]}
+            variation["attributes"] = [{"id": 6, "name": "Color", "option": colour}]
+            rows.append(variation)
+        product["variations"] = [v["id"] for v in rows]
+        self.variations[product["id"]] = rows
+        return product
+
+    def add_order(self, order_id: int, modified_gmt: str, **fields: Any) -> dict[str, Any]:
+        order = {**load("order.json"), "id": order_id, "number": str(order_id), **fields}
+        order["date_modified_gmt"] = modified_gmt
+        self.orders.append(order)
+        return order
+
+    # --- handlers --------------------------------------------------------------------
+
+    def _list_webhooks(self, request: Any) -> Reply:
+        return self._page(request, self.webhooks)
+
+    def _create_webhook(self, request: Any) -> Reply:
+        body = json.loads(request.body)
+        hook = {**load("webhook.json"), "id": next(self._ids), "status": "active"}
+        hook.update(name=body["name"], topic=body["topic"], delivery_url=body["delivery_url"])
+        hook.update(resource=body["topic"].split(".")[0], event=body["topic"].split(".")[1])
+        hook["secret"] = body.get("secret")  # kept to assert on; WooCommerce never lists it
+        self.webhooks.append(hook)
+        return _reply(201, hook)
+
+    def _update_webhook(self, request: Any) -> Reply:
+        (hook_id,) = self._path_ids(request, r"/webhooks/(\d+)$")
+        for hook in self.webhooks:
+            if str(hook["id"]) == hook_id:
+                hook.update(json.loads(request.body))
+                return _reply(200, hook)
+        return _error(404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.")
+
+    def _list_products(self, request: Any) -> Reply:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            time.sleep(self.page_delay)
+            return self._page(request, self.products)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _list_variations(self, request: Any) -> Reply:
+        (product_id,) = self._path_ids(request, r"/products/(\d+)/variations$")
+        return self._page(request, self.variations.get(int(product_id), []))
+
+    def _list_orders(self, request: Any) -> Reply:
+        after = self._query(request).get("modified_after", "")
+        rows = sorted(
+            (o for o in self.orders if o["date_modified_gmt"] > after),
+            key=lambda o: o["date_modified_gmt"],
+        )
+        return self._page(request, rows)
+
+    def _add_note(self, request: Any) -> Reply:
+        (order_id,) = self._path_ids(request, r"/orders/(\d+)/notes$")
+        self.notes.append((order_id, json.loads(request.body)))
+        return _reply(201, {"id": next(self._ids), **json.loads(request.body)})
+
+    def _update_order(self, request: Any) -> Reply:
+        (order_id,) = self._path_ids(request, r"/orders/(\d+)$")
+        self.order_updates.append((order_id, json.loads(request.body)))
+        return _reply(200, {"id": int(order_id)})
+
+    def _create_coupon(self, request: Any) -> Reply:
+        body = json.loads(request.body)
+        if any(c["code"] == body["code"].lower() for c in self.coupons):
+            return _error(
+                400,
+                "woocommerce_rest_coupon_code_already_exists",
+                f"The coupon code {body['code']} already exists",
+            )
+        coupon = {**load("coupon.json"), **body, "id": next(self._ids)}
+        coupon["code"] = body["code"].lower()  # WooCommerce stores codes lower-cased
+        self.coupons.append(coupon)
+        return _reply(201, coupon)
+
+    def _list_coupons(self, request: Any) -> Reply:
+        code = self._query(request).get("code", "").lower()
+        return self._page(request, [c for c in self.coupons if c["code"] == code])
+
+    def _track(self, request: Any) -> Reply:
+        namespace, order_id = self._path_ids(request, r"/wp-json/([\w-]+/v\d+)/orders/(\d+)/")
+        if namespace != self.tracking_namespace:
+            return _error(404, "rest_no_route", "No route was found matching the URL")
+        if self.tracking_failure:
+            return _error(500, "internal_server_error", "There has been a critical error.")
+        self.trackings.append((namespace, order_id, json.loads(request.body)))
+        return _reply(201, json.loads(request.body))

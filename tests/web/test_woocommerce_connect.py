@@ -1,0 +1,162 @@
+"""Connecting a store: start, wc-auth callback, webhooks created once, catalog sync started."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import sqlalchemy as sa
+
+from app.connectors.woocommerce.subscriptions import WEBHOOK_TOPICS
+from app.models import Product, Shop, db, utcnow
+from app.web.woocommerce_connect import finish_connect
+from tests.support.woocommerce import STORE_URL
+
+NEW_SECRET = "9c" * 32
+pytestmark = pytest.mark.usefixtures("public_test_hosts")
+
+
+def start(client, **overrides):
+    body = {
+        "store_url": STORE_URL,
+        "shared_secret": NEW_SECRET,
+        "return_url": f"{STORE_URL}/wp-admin/admin.php?page=storeflow",
+        **overrides,
+    }
+    return client.post("/connect/woocommerce/start", json=body)
+
+
+def keys(user_id, **overrides):
+    return {
+        "key_id": 7,
+        "user_id": user_id,
+        "consumer_key": "ck_" + "a" * 40,
+        "consumer_secret": "cs_" + "b" * 40,
+        "key_permissions": "read_write",
+        **overrides,
+    }
+
+
+def authorize_query(response) -> dict[str, str]:
+    url = urlparse(response.get_json()["authorize_url"])
+    assert f"{url.scheme}://{url.netloc}{url.path}" == f"{STORE_URL}/wc-auth/v1/authorize"
+    return {k: v[0] for k, v in parse_qs(url.query).items()}
+
+
+def the_shop() -> Shop:
+    db.session.expire_all()
+    return db.session.scalars(sa.select(Shop).where(Shop.platform == "woocommerce")).one()
+
+
+def test_start_answers_the_wc_auth_url_with_our_callback(client):
+    response = start(client)
+    assert response.status_code == 200
+    query = authorize_query(response)
+    assert (query["app_name"], query["scope"]) == ("Storeflow", "read_write")
+    assert query["callback_url"] == "http://storeflow.test/connect/woocommerce/callback"
+    assert query["return_url"] == f"{STORE_URL}/wp-admin/admin.php?page=storeflow"
+    shop = the_shop()
+    assert (shop.domain, shop.status) == ("shop.example", "installing")
+    assert query["user_id"].startswith(f"{shop.id}.")
+
+
+def test_connect_end_to_end_stores_keys_encrypted_creates_webhooks_once_and_syncs(
+    client, fake_store, run_jobs
+):
+    fake_store.add_products(3)
+    user_id = authorize_query(start(client))["user_id"]
+    assert client.post("/connect/woocommerce/callback", json=keys(user_id)).status_code == 200
+
+    shop = the_shop()
+    assert shop.status == "active"
+    assert shop.credentials["consumer_secret"] == "cs_" + "b" * 40
+    assert shop.credentials["shared_secret"] == NEW_SECRET
+    assert b"cs_bbbb" not in shop.credentials_encrypted and NEW_SECRET.encode() not in (
+        shop.credentials_encrypted
+    )
+    run_jobs("sync")
+    assert sorted(h["topic"] for h in fake_store.webhooks) == sorted(WEBHOOK_TOPICS)
+    assert {h["delivery_url"] for h in fake_store.webhooks} == {
+        "http://storeflow.test/webhooks/woocommerce"
+    }
+    assert {h["secret"] for h in fake_store.webhooks} == {NEW_SECRET}
+    assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 3
+
+    finish_connect(shop.id)  # a retried job, or a reconnect, creates nothing new
+    assert len(fake_store.webhooks) == len(WEBHOOK_TOPICS)
+
+
+def test_callback_nonce_works_once(client, fake_store):
+    user_id = authorize_query(start(client))["user_id"]
+    assert client.post("/connect/woocommerce/callback", json=keys(user_id)).status_code == 200
+    again = client.post("/connect/woocommerce/callback", json=keys(user_id))
+    assert again.status_code == 400
+    assert "unknown or already used" in again.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    "user_id",
+    ["1.wrong-nonce", "999.abc", "not-a-user-id", ""],
+    ids=["nonce", "shop", "form", "empty"],
+)
+def test_callback_with_a_forged_user_id_is_refused_and_changes_nothing(client, user_id):
+    authorize_query(start(client))
+    response = client.post("/connect/woocommerce/callback", json=keys(user_id))
+    assert response.status_code == 400
+    assert the_shop().status == "installing"
+
+
+def test_callback_after_an_hour_is_refused(client):
+    user_id = authorize_query(start(client))["user_id"]
+    shop = the_shop()
+    connect = {
+        **shop.settings["connect"],
+        "started_at": (utcnow() - timedelta(hours=2)).isoformat(),
+    }
+    shop.settings = {**shop.settings, "connect": connect}
+    db.session.commit()
+    response = client.post("/connect/woocommerce/callback", json=keys(user_id))
+    assert response.status_code == 400 and "expired" in response.get_json()["error"]
+
+
+def test_read_only_keys_are_refused(client):
+    user_id = authorize_query(start(client))["user_id"]
+    response = client.post(
+        "/connect/woocommerce/callback", json=keys(user_id, key_permissions="read")
+    )
+    assert response.status_code == 400
+
+
+def test_start_for_a_connected_store_does_not_replace_its_secret_until_approved(client, woo_shop):
+    before = woo_shop.credentials["shared_secret"]
+    assert start(client).status_code == 200
+    assert the_shop().credentials["shared_secret"] == before
+    assert the_shop().credentials["pending_shared_secret"] == NEW_SECRET
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"shared_secret": "short"}, "64 lower-case hex"),
+        ({"store_url": "ftp://shop.example"}, "http(s)"),
+        ({"return_url": "https://evil.example/x"}, "store's own host"),
+        ({"store_url": None}, "missing fields: store_url"),
+    ],
+)
+def test_bad_start_requests_get_a_clear_400(client, overrides, message):
+    response = start(client, **overrides)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    "store_url",
+    ["https://127.0.0.1", "https://10.0.0.5", "http://[::1]:8080", "https://169.254.1.1"],
+)
+def test_private_and_loopback_store_addresses_are_refused_outside_tests(app, client, store_url):
+    app.config["ALLOW_PRIVATE_STORE_URLS"] = False
+    response = start(client, store_url=store_url, return_url=f"{store_url}/wp-admin/")
+    assert response.status_code == 400
+    assert "non-public" in response.get_json()["error"]
+    assert db.session.scalars(sa.select(Shop)).all() == []
