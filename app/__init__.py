@@ -8,8 +8,10 @@ from typing import Any
 from flask import Flask
 from flask_migrate import Migrate
 
+from app import cli, logs, web
 from app import config as settings
-from app import logs
+from app.events.apply import react_with
+from app.flows.dispatch import dispatch
 from app.models import db
 
 migrate = Migrate()
@@ -27,34 +29,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
 
-    from app import cli
-    from app.web import health, webhooks
-
-    app.register_blueprint(health.bp)
-    app.register_blueprint(webhooks.bp)
-    from app.web import woocommerce_connect
-
-    app.register_blueprint(woocommerce_connect.bp)
-
-    from app.web import shopify_app as shopify_views
-
-    shopify_views.init_app(app)
-
-    from app.web import email_links as email_views
-
-    app.register_blueprint(email_views.bp)
+    web.init_app(app)
     cli.init_app(app)
-    from app.web import restore
-
-    app.register_blueprint(restore.bp)
-
-    from app import shipping as labels
-
-    labels.init_app(app)
-    from app.web import embedded
-
-    embedded.init_app(app)
-    from app.web import admin
-
-    admin.init_app(app)
+    # Events are stored by app.events and reacted to by the flows, which sit above them.
+    react_with(dispatch)
     return app

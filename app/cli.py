@@ -8,6 +8,8 @@ from flask.cli import AppGroup
 
 from app.demo import seed as demo
 from app.emails.commands import preview_email_command, send_test_email_command
+from app.shipping import cli as shipping_commands
+from app.web.admin.commands import create_support_user
 
 storeflow = AppGroup("storeflow", help="Storeflow operations.")
 
@@ -27,8 +29,13 @@ def tick() -> None:
     click.echo(minute_tick())
 
 
-storeflow.add_command(preview_email_command)
-storeflow.add_command(send_test_email_command)
+for _command in (
+    preview_email_command,
+    send_test_email_command,
+    create_support_user,
+    *shipping_commands.COMMANDS,
+):
+    storeflow.add_command(_command)
 
 
 def init_app(app: Flask) -> None:

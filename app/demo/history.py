@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from app.demo.seed import CATALOG
 from app.events import types as ev
+from app.events.apply import apply
 from app.models import Shop, db, utcnow
 
 OUTFITS = [("1001", "1007"), ("1004", "1003"), ("1006", "1002")]
@@ -39,7 +40,7 @@ def seed_history(shop: Shop, customers: int = 120, seed: int = 7) -> int:
             items = tuple(
                 ev.LineItem(product_id=pid, unit_price=PRICES[pid]) for pid in _basket(rng, outfit)
             )
-            ev.apply(
+            apply(
                 ev.OrderPaid(
                     shop_id=shop.id,
                     order_id=f"demo-history-{n}-{count}",

@@ -19,7 +19,7 @@ import uuid
 
 from app import config
 from app.connectors.shopify.mapping import ShopRef, parse_product
-from app.events.types import apply
+from app.events.apply import apply
 from app.models import Shop, db, utcnow
 
 DEMO_DOMAIN = "storeflow-demo.myshopify.com"

@@ -21,15 +21,17 @@ from app.models import (
     Cart,
     Customer,
     Discount,
-    FlowRun,
     Order,
+    OrderLine,
     Product,
     Shop,
     ShopScope,
     Variant,
+    cancel_runs,
     db,
     utcnow,
 )
+from app.models.base import UTCDateTime
 
 M = TypeVar("M")
 
@@ -204,8 +206,6 @@ def refresh_customer_totals(shop_id: int, customer_id: int) -> None:
 
 def _aware(value: Any) -> datetime | None:
     # Aggregates bypass the column type on SQLite and come back as naive values or strings.
-    from app.models.base import UTCDateTime
-
     if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
         return value
     if isinstance(value, str):
@@ -299,19 +299,8 @@ def apply_app_uninstalled(event: ev.AppUninstalled) -> None:
     cancel_runs(event.shop_id, reason="shop_uninstalled")
 
 
-def cancel_runs(shop_id: int, reason: str, *criteria: Any) -> int:
-    result = db.session.execute(
-        ShopScope(shop_id)
-        .update(FlowRun, FlowRun.state == "active", *criteria)
-        .values(state="cancelled", end_reason=reason, ended_at=utcnow(), next_step_at=None)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def replace_order_lines(order: Order) -> None:
     """Mirror ``order.items`` into ``order_lines``, the table the recommendation model reads."""
-    from app.models import OrderLine
-
     db.session.flush()
     db.session.execute(ShopScope(order.shop_id).delete(OrderLine, OrderLine.order_id == order.id))
     lines = [
@@ -346,3 +335,30 @@ APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {
     ev.ShopRedact: privacy.apply_shop_redact,
     ev.CustomerDataRequest: privacy.apply_customer_data_request,
 }
+
+
+# What reacts to an event once it is stored: the flows (``app.flows.dispatch.dispatch``), wired in
+# by ``create_app``. Events sit below flows (flows read events, never the other way round), so
+# the reaction is handed in rather than imported.
+_REACTORS: list[Callable[[ev.Event], None]] = []
+
+
+def react_with(reactor: Callable[[ev.Event], None]) -> None:
+    """Have ``reactor`` see every applied event (once, however often this is called)."""
+    if reactor not in _REACTORS:
+        _REACTORS.append(reactor)
+
+
+def apply(event: ev.Event) -> None:
+    """Store what the event says, then let the flows react to it.
+
+    Runs inside the caller's transaction; the caller commits.
+    """
+    if not _REACTORS:
+        # An event stored with nobody reacting would silently start no flow: refuse instead.
+        raise RuntimeError("no reactor wired for events: build the app with create_app()")
+    applier = APPLIERS.get(type(event))
+    if applier is not None:
+        applier(event)
+    for reactor in _REACTORS:
+        reactor(event)

@@ -24,6 +24,7 @@ from app.models import (
     ShopScope,
     Suppression,
     WebhookDelivery,
+    cancel_runs,
     db,
     utcnow,
 )
@@ -42,7 +43,6 @@ def _find_customer(shop_id: int, contact: ev.Contact) -> Customer | None:
 
 def apply_customer_redact(event: ev.CustomerRedact) -> None:
     """Erase a customer's personal data; orders stay, anonymised, for the shop's totals."""
-    from app.events.apply import cancel_runs
 
     scope = ShopScope(event.shop_id)
     customer = _find_customer(event.shop_id, event.customer)
@@ -84,7 +84,6 @@ def apply_customer_redact(event: ev.CustomerRedact) -> None:
 
 def apply_shop_redact(event: ev.ShopRedact) -> None:
     """Erase all personal data of a shop that left 48 h ago; anonymous totals remain."""
-    from app.events.apply import cancel_runs
 
     scope = ShopScope(event.shop_id)
     cancel_runs(event.shop_id, "shop_redacted")

@@ -184,17 +184,3 @@ class CustomerDataRequest(Event):
     customer: Contact
     request_id: str | None = None
     order_ids: tuple[str, ...] = ()
-
-
-def apply(event: Event) -> None:
-    """Store what the event says, then let the flows react to it.
-
-    Runs inside the caller's transaction; the caller commits.
-    """
-    from app import flows
-    from app.events.apply import APPLIERS
-
-    applier = APPLIERS.get(type(event))
-    if applier is not None:
-        applier(event)
-    flows.dispatch(event)

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 
 from app.emails.context import cart_context
 from app.events import types as ev
-from app.flows import register
 from app.flows.discounts import discount_code, discount_context, discount_for
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
 from app.flows.engine.settings import COMMON_SETTINGS
@@ -147,42 +146,38 @@ def compose(
     }
 
 
-FLOW = register(
-    Flow(
-        key=KEY,
-        rank=0,  # abandoned cart wins the frequency cap over every other flow
-        marketing=True,
-        triggers={ev.CartUpdated: _on_cart, ev.CheckoutContact: _on_contact},
-        stop_rules={
-            ev.CartUpdated: ("cart_emptied", _emptied),
-            ev.OrderCreated: ("order_placed", _ordered),
-            ev.OrderPaid: ("order_placed", _ordered),
-            ev.CustomerUpdated: ("consent_withdrawn", _consent_withdrawn),
-        },
-        steps=(
-            Step("email_1_delay_minutes", "email", "abandoned_cart_1"),
-            Step("email_1_delay_minutes", "sms", "abandoned_cart_1", enabled_setting="sms"),
-            Step("email_2_delay_minutes", "email", "abandoned_cart_2"),
-            Step("email_3_delay_minutes", "email", "abandoned_cart_3", discount=True),
-        ),
-        settings=(
-            Setting("inactivity_minutes", 60, 1, 1440, "a cart idle this long is abandoned"),
-            Setting("email_1_delay_minutes", 60, 1, 10080, "first reminder after activity"),
-            Setting("email_2_delay_minutes", 1440, 2, 20160, "second reminder"),
-            Setting("email_3_delay_minutes", 4320, 3, 43200, "third reminder, with a code"),
-            Setting("sms", False, help="text the first reminder too (SMS consent + gateway)"),
-            Setting("discount_percent", 10, 1, 50, "the third reminder's discount"),
-            Setting("discount_valid_hours", 48, 1, 720, "how long the code works"),
-            Setting("restore_link_valid_days", 7, 1, 30, "how long the cart link works"),
-            Setting(
-                "repeat_after_days", 14, 0, 365, "a finished cart is not reminded again sooner"
-            ),
-            *COMMON_SETTINGS,
-        ),
-        checks=(cart_still_abandoned,),
-        compose=compose,
-        consistency=(_steps_in_order,),
-    )
+FLOW = Flow(
+    key=KEY,
+    rank=0,  # abandoned cart wins the frequency cap over every other flow
+    marketing=True,
+    triggers={ev.CartUpdated: _on_cart, ev.CheckoutContact: _on_contact},
+    stop_rules={
+        ev.CartUpdated: ("cart_emptied", _emptied),
+        ev.OrderCreated: ("order_placed", _ordered),
+        ev.OrderPaid: ("order_placed", _ordered),
+        ev.CustomerUpdated: ("consent_withdrawn", _consent_withdrawn),
+    },
+    steps=(
+        Step("email_1_delay_minutes", "email", "abandoned_cart_1"),
+        Step("email_1_delay_minutes", "sms", "abandoned_cart_1", enabled_setting="sms"),
+        Step("email_2_delay_minutes", "email", "abandoned_cart_2"),
+        Step("email_3_delay_minutes", "email", "abandoned_cart_3", discount=True),
+    ),
+    settings=(
+        Setting("inactivity_minutes", 60, 1, 1440, "a cart idle this long is abandoned"),
+        Setting("email_1_delay_minutes", 60, 1, 10080, "first reminder after activity"),
+        Setting("email_2_delay_minutes", 1440, 2, 20160, "second reminder"),
+        Setting("email_3_delay_minutes", 4320, 3, 43200, "third reminder, with a code"),
+        Setting("sms", False, help="text the first reminder too (SMS consent + gateway)"),
+        Setting("discount_percent", 10, 1, 50, "the third reminder's discount"),
+        Setting("discount_valid_hours", 48, 1, 720, "how long the code works"),
+        Setting("restore_link_valid_days", 7, 1, 30, "how long the cart link works"),
+        Setting("repeat_after_days", 14, 0, 365, "a finished cart is not reminded again sooner"),
+        *COMMON_SETTINGS,
+    ),
+    checks=(cart_still_abandoned,),
+    compose=compose,
+    consistency=(_steps_in_order,),
 )
 
 

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 
 from app.emails.context import shop_branding, shop_url
 from app.events import types as ev
-from app.flows import register
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
 from app.flows.engine.settings import COMMON_SETTINGS
 from app.flows.stop_rules import consent_withdrawn, customer_runs_before, order_customer
@@ -108,28 +107,26 @@ def compose(
     }
 
 
-FLOW = register(
-    Flow(
-        key=KEY,
-        rank=1,  # after abandoned cart, before reactivation in the frequency cap
-        marketing=True,
-        triggers={ev.OrderPaid: _on_paid},
-        stop_rules={
-            ev.OrderCreated: ("order_placed", customer_runs_before(KEY)),
-            ev.OrderPaid: ("order_placed", customer_runs_before(KEY)),
-            ev.OrderCancelled: ("order_cancelled", _cancelled),
-            ev.CustomerUpdated: ("consent_withdrawn", consent_withdrawn),
-        },
-        steps=(Step("email_delay_minutes", "email", "cross_sell"),),
-        settings=(
-            Setting("email_delay_minutes", 7 * 1440, 1, 60 * 1440, "email after the order"),
-            Setting("products", 4, 1, 4, "how many suggested products the email shows"),
-            Setting("upsell", False, help="add a block of pricier products of the same kind"),
-            *COMMON_SETTINGS,
-        ),
-        checks=(order_still_worth_it,),
-        compose=compose,
-    )
+FLOW = Flow(
+    key=KEY,
+    rank=1,  # after abandoned cart, before reactivation in the frequency cap
+    marketing=True,
+    triggers={ev.OrderPaid: _on_paid},
+    stop_rules={
+        ev.OrderCreated: ("order_placed", customer_runs_before(KEY)),
+        ev.OrderPaid: ("order_placed", customer_runs_before(KEY)),
+        ev.OrderCancelled: ("order_cancelled", _cancelled),
+        ev.CustomerUpdated: ("consent_withdrawn", consent_withdrawn),
+    },
+    steps=(Step("email_delay_minutes", "email", "cross_sell"),),
+    settings=(
+        Setting("email_delay_minutes", 7 * 1440, 1, 60 * 1440, "email after the order"),
+        Setting("products", 4, 1, 4, "how many suggested products the email shows"),
+        Setting("upsell", False, help="add a block of pricier products of the same kind"),
+        *COMMON_SETTINGS,
+    ),
+    checks=(order_still_worth_it,),
+    compose=compose,
 )
 
 __all__ = ["FLOW", "KEY", "compose", "suggestions"]

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from app.emails.context import shop_branding, shop_url
 from app.events import types as ev
-from app.flows import register
 from app.flows.discounts import discount_context, discount_for
 from app.flows.engine import clock
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step
@@ -162,39 +161,37 @@ def _steps_in_order(settings: Settings) -> str | None:
     return None
 
 
-FLOW = register(
-    Flow(
-        key=KEY,
-        rank=2,  # the least urgent: abandoned carts and cross-sells go first in the cap
-        marketing=True,
-        triggers={ev.CustomerIdle: _on_idle},
-        stop_rules={
-            ev.OrderCreated: ("order_placed", customer_runs_before(KEY)),
-            ev.OrderPaid: ("order_placed", customer_runs_before(KEY)),
-            ev.CustomerUpdated: ("consent_withdrawn", consent_withdrawn),
-        },
-        steps=(
-            Step("email_1_delay_minutes", "email", "reactivation_1"),
-            Step("email_2_delay_minutes", "email", "reactivation_2", discount=True),
-        ),
-        settings=(
-            Setting("idle_days", 90, 14, 3650, "idle after this many days (or their rhythm)"),
-            Setting("cooldown_days", 180, 30, 3650, "never the same customer again sooner"),
-            Setting("email_1_delay_minutes", 0, 0, 10080, "first email after the scan"),
-            Setting("email_2_delay_minutes", 7 * 1440, 1, 60 * 1440, "second email"),
-            Setting("products", 3, 0, 4, "how many products picked for them the emails show"),
-            Setting("discount", False, help="offer a single-use code in the second email"),
-            Setting("discount_percent", 10, 1, 50, "the second email's discount"),
-            Setting("discount_valid_hours", 168, 1, 720, "how long the code works"),
-            Setting("min_recency_score", 1, 1, 5, "only customers with at least this R score"),
-            Setting("min_frequency_score", 1, 1, 5, "only customers with at least this F score"),
-            Setting("min_monetary_score", 1, 1, 5, "only customers with at least this M score"),
-            Setting("daily_enrollment_cap", 200, 1, 100_000, "most customers started per day"),
-            *COMMON_SETTINGS,
-        ),
-        compose=compose,
-        consistency=(_steps_in_order,),
-    )
+FLOW = Flow(
+    key=KEY,
+    rank=2,  # the least urgent: abandoned carts and cross-sells go first in the cap
+    marketing=True,
+    triggers={ev.CustomerIdle: _on_idle},
+    stop_rules={
+        ev.OrderCreated: ("order_placed", customer_runs_before(KEY)),
+        ev.OrderPaid: ("order_placed", customer_runs_before(KEY)),
+        ev.CustomerUpdated: ("consent_withdrawn", consent_withdrawn),
+    },
+    steps=(
+        Step("email_1_delay_minutes", "email", "reactivation_1"),
+        Step("email_2_delay_minutes", "email", "reactivation_2", discount=True),
+    ),
+    settings=(
+        Setting("idle_days", 90, 14, 3650, "idle after this many days (or their rhythm)"),
+        Setting("cooldown_days", 180, 30, 3650, "never the same customer again sooner"),
+        Setting("email_1_delay_minutes", 0, 0, 10080, "first email after the scan"),
+        Setting("email_2_delay_minutes", 7 * 1440, 1, 60 * 1440, "second email"),
+        Setting("products", 3, 0, 4, "how many products picked for them the emails show"),
+        Setting("discount", False, help="offer a single-use code in the second email"),
+        Setting("discount_percent", 10, 1, 50, "the second email's discount"),
+        Setting("discount_valid_hours", 168, 1, 720, "how long the code works"),
+        Setting("min_recency_score", 1, 1, 5, "only customers with at least this R score"),
+        Setting("min_frequency_score", 1, 1, 5, "only customers with at least this F score"),
+        Setting("min_monetary_score", 1, 1, 5, "only customers with at least this M score"),
+        Setting("daily_enrollment_cap", 200, 1, 100_000, "most customers started per day"),
+        *COMMON_SETTINGS,
+    ),
+    compose=compose,
+    consistency=(_steps_in_order,),
 )
 
 __all__ = ["FLOW", "KEY", "compose", "first_day_with_room", "meets_rfm_floor"]

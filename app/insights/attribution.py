@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.events import types as ev
-from app.flows import LISTENERS, REGISTRY
 from app.flows.engine.settings import settings_for
+from app.flows.registry import flow_for
 from app.models import FlowRun, Message, Order, ShopScope, db
 
 _LONGEST_WINDOW = timedelta(days=30)  # the upper bound of either window setting
@@ -77,7 +77,7 @@ def _at(value: datetime | None) -> datetime:
 
 def _windows(shop_id: int, message: Message) -> tuple[timedelta, timedelta]:
     run = ShopScope(shop_id).get(FlowRun, message.run_id)
-    flow = REGISTRY.get(run.flow_key) if run is not None else None
+    flow = flow_for(run.flow_key) if run is not None else None
     if flow is None:
         return timedelta(0), timedelta(0)
     settings = settings_for(shop_id, flow)
@@ -104,7 +104,7 @@ def _live_holdout_runs(shop_id: int, order: Order) -> list[FlowRun]:
     )
     live = []
     for run in runs:
-        flow = REGISTRY.get(run.flow_key)
+        flow = flow_for(run.flow_key)
         if flow is None:
             continue
         grace = timedelta(hours=int(settings_for(shop_id, flow)["attribution_receive_hours"]))
@@ -144,6 +144,3 @@ def flow_results(shop_id: int, flow_key: str) -> dict[str, Any]:
             "revenue": revenue,
         }
     return groups
-
-
-LISTENERS.append(attribute_order)

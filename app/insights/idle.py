@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from rq import Retry
 
 from app.events import types as events
+from app.events.apply import apply
 from app.insights.segments import score_customers
 from app.logs import fields as log_fields
 from app.models import Customer, FlowSetting, IdleEmission, Order, Shop, ShopScope, db, utcnow
@@ -166,7 +167,7 @@ def scan_customers(shop_id: int, now: datetime | None = None) -> dict[str, int]:
     scored = score_customers(shop_id, now)
     idle = find_idle_customers(shop_id, now)
     for event in idle:
-        events.apply(event)
+        apply(event)
     db.session.commit()
     result = {"scored": scored, "idle": len(idle)}
     log.info("customer scan", extra=log_fields({"shop": shop_id, **result}))

@@ -4,7 +4,7 @@ from app.models.base import Base, db, utcnow
 from app.models.catalog import Product, Variant
 from app.models.commerce import Cart, Order
 from app.models.customers import Customer, Suppression
-from app.models.flows import FlowRun, FlowSetting
+from app.models.flows import FlowRun, FlowSetting, cancel_runs
 from app.models.messages import Discount, Message
 from app.models.scope import ShopScope, TenantError
 from app.models.shipments import Shipment
@@ -29,6 +29,7 @@ __all__ = [
     "TenantError",
     "Variant",
     "WebhookDelivery",
+    "cancel_runs",
     "db",
     "utcnow",
 ]

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Money, ShopOwned, Timestamps, db
+from app.models.base import Money, ShopOwned, Timestamps, db, utcnow
+from app.models.scope import ShopScope
 
 RUN_STATES = ("active", "completed", "cancelled", "converted", "failed")
 
@@ -61,3 +62,13 @@ class FlowRun(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
         sa.ForeignKey("orders.id", ondelete="SET NULL")
     )
     revenue: Mapped[Decimal | None] = mapped_column(Money)
+
+
+def cancel_runs(shop_id: int, reason: str, *criteria: Any) -> int:
+    """End a shop's active runs (all, or those matching ``criteria``); returns how many."""
+    result = db.session.execute(
+        ShopScope(shop_id)
+        .update(FlowRun, FlowRun.state == "active", *criteria)
+        .values(state="cancelled", end_reason=reason, ended_at=utcnow(), next_step_at=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

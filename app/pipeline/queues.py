@@ -2,8 +2,9 @@
 
 Jobs are plain functions that take ids. ``@job(...)`` records the queue, timeout and retry
 policy on the function and runs it inside an app context: the current one in tests and the
-web process, one app per worker process otherwise (a new app per job would exhaust
-connections).
+web process; in a worker, the one app ``app/pipeline/worker_settings.py`` builds when
+``rq worker -c`` loads it (a new app per job would exhaust connections), with a fresh app
+context (and so a fresh database session) per job.
 """
 
 from __future__ import annotations
@@ -45,12 +46,17 @@ def queue(name: str) -> Queue:
     return Queue(name, connection=redis_connection())
 
 
-def _app_for_job() -> Flask:
+def serve_jobs_with(app: Flask) -> None:
+    """The app this worker process runs its jobs in (``app/pipeline/worker_settings.py``)."""
     global _worker_app
-    if _worker_app is None:
-        from app import create_app
+    _worker_app = app
 
-        _worker_app = create_app()
+
+def _app_for_job() -> Flask:
+    if _worker_app is None:
+        raise RuntimeError(
+            "no app for this job: start workers with `rq worker -c app.pipeline.worker_settings`"
+        )
     return _worker_app
 
 

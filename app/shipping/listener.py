@@ -16,14 +16,12 @@ from rq import Retry
 from app import connectors
 from app.connectors.base import ShopActions
 from app.events import types as ev
-from app.flows import LISTENERS
 from app.flows.shipping_notice import send_shipping_notice
 from app.logs import fields as log_fields
 from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
 from app.pipeline import queues
 from app.shipping import settings as label_settings
 from app.shipping.cancel import cancel_order_shipments
-from app.shipping.privacy import erase_redacted_shipments
 from app.shipping.shipments import create_shipment
 
 log = logging.getLogger(__name__)
@@ -117,8 +115,3 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
     shipment.tracking_pushed_at = utcnow()
     db.session.commit()
     return "pushed"
-
-
-# A listener, not a step flow: labels have no timed steps for the engine to advance.
-LISTENERS.append(on_order_event)
-LISTENERS.append(erase_redacted_shipments)

@@ -15,7 +15,6 @@ from urllib.parse import urlencode, urlparse
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -35,10 +34,6 @@ from app.web.webhooks import find_shop
 log = logging.getLogger(__name__)
 PATCH_PATH = "/shopify/patch-id-token"
 bp = Blueprint("shopify", __name__)
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
 
 
 def _request_input() -> RequestInput:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from app.events import types as ev
-from app.events.types import apply
+from app.events.apply import apply
 from app.models import AuditLog, Cart, Customer, FlowRun, Order, ShopScope, db
 from tests.conftest import ts
 

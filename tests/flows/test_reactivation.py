@@ -251,11 +251,12 @@ def test_consent_withdrawn_in_the_shop_stops_the_second_email(
     winback_shop, sim_clock, shop_events, tick, mailbox
 ):
     from app.events import types as ev
+    from app.events.apply import apply
 
     shop_events("order/paid", paid_order("o-1", days_ago=120))
     scan(winback_shop)
     tick(minutes=1)
-    ev.apply(
+    apply(
         ev.CustomerUpdated(
             shop_id=winback_shop.id,
             customer=ev.Contact(email=SHOPPER, platform_customer_id="c-ola", email_consent=False),

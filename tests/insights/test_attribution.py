@@ -8,11 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from app import flows
 from app.flows import abandoned_cart
+from app.flows.engine import engine
 from app.flows.engine.engine import is_held_out, ranks
 from app.flows.engine.guards import frequency_cap
 from app.flows.engine.settings import save_settings, settings_for
+from app.flows.registry import FLOWS
 from app.insights.attribution import flow_results
 from app.models import Customer, FlowRun, Message, ShopScope, db
 from tests.support.flows import START, cart_payload, order_payload
@@ -128,7 +129,8 @@ def test_abandoned_cart_wins_the_frequency_cap_over_lower_ranked_flows(
 ):
     shop = known_shopper
     cross_sell = replace(abandoned_cart.FLOW, key="cross_sell", rank=10)
-    monkeypatch.setitem(flows.REGISTRY, "cross_sell", cross_sell)
+    ranked = tuple(cross_sell if flow.key == "cross_sell" else flow for flow in FLOWS)
+    monkeypatch.setattr(engine, "FLOWS", ranked)
     _sent_run(shop.id, "cart:x", sent_at=START - timedelta(hours=1), flow_key="cross_sell")
     cart_run = _sent_run(shop.id, "cart:y", sent_at=START - timedelta(hours=2))
     settings = settings_for(shop.id, abandoned_cart.FLOW)

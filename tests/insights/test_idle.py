@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from app import flows
 from app.events import types as ev
-from app.events.types import apply
+from app.events.apply import apply
+from app.flows import dispatch
 from app.insights.idle import scan_customers
 from app.insights.segments import rfm_at_least, rfm_scores
 from app.models import Customer, FlowSetting, IdleEmission, ShopScope, db, utcnow
@@ -57,7 +57,7 @@ def idle_events(monkeypatch):
         if isinstance(event, ev.CustomerIdle):
             seen.append(event)
 
-    monkeypatch.setattr(flows, "LISTENERS", [*flows.LISTENERS, listener])
+    monkeypatch.setattr(dispatch, "LISTENERS", (*dispatch.LISTENERS, listener))
     return seen
 
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.events import types as ev
-from app.events.types import apply
+from app.events.apply import apply
 from app.insights import copurchase
 from app.insights.recommendation_model import refresh_recommendations
 from app.insights.recommendations import recommend_for_customer, recommend_for_order, upsell_for

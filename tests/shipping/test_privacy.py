@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from app.events import types as ev
-from app.events.types import apply
+from app.events.apply import apply
 from app.models import Order, Shipment, ShopScope, db
 from app.shipping.bulk import bulk_print
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from app.events import types as ev
-from app.events.types import apply
+from app.events.apply import apply
 from app.models import Order, Product, ShopScope, db, utcnow
 
 NOW = utcnow()

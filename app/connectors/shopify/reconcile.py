@@ -20,7 +20,7 @@ from app.connectors.shopify import subscriptions
 from app.connectors.shopify.graphql import AdminClient
 from app.connectors.shopify.install import for_each_active_shop
 from app.connectors.shopify.mapping import HANDLERS, ShopRef
-from app.events.types import apply
+from app.events.apply import apply
 from app.logs import fields as log_fields
 from app.models import Cart, Order, Shop, ShopScope, db, utcnow
 from app.models.catalog_upsert import legacy_id

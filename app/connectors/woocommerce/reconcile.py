@@ -21,7 +21,7 @@ from app.connectors.woocommerce.fields import gmt_time
 from app.connectors.woocommerce.mapping import parse_order_created
 from app.connectors.woocommerce.subscriptions import ensure_webhooks
 from app.connectors.woocommerce.sync import sync_catalog
-from app.events.types import apply
+from app.events.apply import apply
 from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
 from app.pipeline import queues

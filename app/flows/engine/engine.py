@@ -16,10 +16,10 @@ from rq import Retry
 
 from app.events.apply import cancel_runs, insert_ignoring_conflict
 from app.events.types import Event
-from app.flows import REGISTRY
 from app.flows.engine import clock, guards
 from app.flows.engine.definition import Enrollment, Flow, Settings
 from app.flows.engine.settings import is_enabled, settings_for
+from app.flows.registry import FLOWS, flow_for
 from app.logs import fields as log_fields
 from app.models import Customer, FlowRun, Shop, ShopScope, db
 from app.pipeline import queues
@@ -35,7 +35,7 @@ def is_held_out(shop_id: int, subject_key: str, percent: int) -> bool:
 
 
 def ranks() -> dict[str, int]:
-    return {key: flow.rank for key, flow in REGISTRY.items()}
+    return {flow.key: flow.rank for flow in FLOWS}
 
 
 def dispatch(event: Event) -> None:
@@ -43,7 +43,7 @@ def dispatch(event: Event) -> None:
     shop = db.session.get(Shop, event.shop_id)
     if shop is None:
         return
-    for flow in REGISTRY.values():
+    for flow in FLOWS:
         stop = flow.stop_rules.get(type(event))
         if stop is not None:
             reason, rule = stop
@@ -150,7 +150,7 @@ def run_step(run_id: int) -> str:
         run.lease_until = None
         db.session.commit()
         return "not due"
-    flow = REGISTRY.get(run.flow_key)
+    flow = flow_for(run.flow_key)
     shop = db.session.get(Shop, run.shop_id)
     if flow is None or shop is None:
         end_run(run, "cancelled", "flow_unknown", now)

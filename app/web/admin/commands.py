@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 
 from app.models import SUPPORT_ROLES, SupportUser, db
 from app.web.admin.auth import find_user
@@ -49,10 +49,3 @@ def seed_demo_user() -> SupportUser | None:
     if current_app.config["STOREFLOW_ENV"] != "development":
         return None
     return find_user(DEMO_EMAIL) or create_user(DEMO_EMAIL, DEMO_PASSWORD, "admin")
-
-
-def init_app(app: Flask) -> None:
-    from app.cli import storeflow
-
-    if "create-support-user" not in storeflow.commands:
-        storeflow.add_command(create_support_user)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.flows import REGISTRY
 from app.flows.engine.settings import is_enabled, settings_for
+from app.flows.registry import FLOWS
 from app.models import Shop, utcnow
 from app.web.embedded.forms import TestSendForm, settings_form
 from app.web.embedded.results import flow_results, segment_counts
@@ -16,11 +16,11 @@ def page_context(
 ) -> dict[str, Any]:
     """``bound_forms`` holds a refused submission, shown back with what the merchant typed."""
     bound_forms = bound_forms or {}
-    keys = sorted(REGISTRY)
+    keys = sorted(flow.key for flow in FLOWS)
     results = flow_results(shop.id, keys, utcnow())
     flows = []
-    for key in keys:
-        flow = REGISTRY[key]
+    for flow in sorted(FLOWS, key=lambda flow: flow.key):
+        key = flow.key
         form = bound_forms.get(key) or settings_form(
             flow, settings_for(shop.id, flow), is_enabled(shop.id, key)
         )

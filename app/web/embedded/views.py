@@ -12,9 +12,9 @@ from app.connectors.base import SignatureError
 from app.connectors.woocommerce.tokens import embedded_sign_in
 from app.emails import TemplateContextError
 from app.emails.preview import preview_email
-from app.flows import REGISTRY
 from app.flows.engine.definition import Flow, SettingError, Step
 from app.flows.engine.settings import is_enabled, save_settings, settings_for
+from app.flows.registry import flow_for
 from app.logs import fields as log_fields
 from app.models import AuditLog, Shop, ShopScope, db
 from app.pipeline import queues
@@ -85,7 +85,7 @@ def dev_login(shop_id: int) -> BaseResponse:
 
 
 def _flow(key: str) -> Flow:
-    flow = REGISTRY.get(key)
+    flow = flow_for(key)
     if flow is None:
         abort(404)
     return flow

@@ -149,10 +149,11 @@ def test_quiet_hours_in_the_shops_timezone(flow_shop):
 
 def test_uninstalling_the_app_stops_every_run_of_the_shop(flow_shop, sim_clock, shop_events, tick):
     from app.events import types as ev
+    from app.events.apply import apply
 
     shop_events("cart/updated", cart_payload("c-1"))
     shop_events("cart/updated", cart_payload("c-2", email_address="bob@example.com"))
-    ev.apply(ev.AppUninstalled(shop_id=flow_shop.id))
+    apply(ev.AppUninstalled(shop_id=flow_shop.id))
     db.session.commit()
     states = [(r.state, r.end_reason) for r in _runs(flow_shop.id)]
     assert states == [("cancelled", "shop_uninstalled")] * 2
@@ -164,12 +165,13 @@ def test_guest_cart_is_enrolled_once_the_checkout_captures_a_consenting_email(
     flow_shop, sim_clock, shop_events
 ):
     from app.events import types as ev
+    from app.events.apply import apply
 
     shop_events("cart/updated", cart_payload(email_address=None, consent=None))
     assert _runs(flow_shop.id) == []
     sim_clock.advance(minutes=3)
     contact = ev.Contact(email="guest@example.com", email_consent=True)
-    ev.apply(
+    apply(
         ev.CheckoutContact(
             shop_id=flow_shop.id, cart_key="c-1", customer=contact, updated_at=sim_clock.now()
         )
@@ -184,12 +186,13 @@ def test_consent_withdrawn_on_the_platform_cancels_the_shoppers_runs(
     flow_shop, sim_clock, shop_events
 ):
     from app.events import types as ev
+    from app.events.apply import apply
 
     shop_events("cart/updated", cart_payload())
 
     def withdraw(at):
         contact = ev.Contact(email="Ania@Example.com", email_consent=False)
-        ev.apply(ev.CustomerUpdated(shop_id=flow_shop.id, customer=contact, updated_at=at))
+        apply(ev.CustomerUpdated(shop_id=flow_shop.id, customer=contact, updated_at=at))
         db.session.commit()
         (run,) = _runs(flow_shop.id)
         return run.state, run.end_reason

@@ -15,7 +15,8 @@ import pytest
 import responses
 from responses import matchers
 
-from app.events.types import CartUpdated, Contact, LineItem, apply
+from app.events.apply import apply
+from app.events.types import CartUpdated, Contact, LineItem
 from app.flows import abandoned_cart
 from app.flows.engine.platform_orders import RETRY_AFTER
 from app.flows.engine.settings import save_settings

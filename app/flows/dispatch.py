@@ -1,0 +1,35 @@
+"""How an applied event reaches the flows: listeners first, then the engine.
+
+``create_app`` hands ``dispatch`` to ``app.events.apply`` (events sit below flows, so they are
+given the reaction rather than importing it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from app.events.types import Event
+from app.flows.engine import engine
+from app.insights.attribution import attribute_order
+from app.logs import fields as log_fields
+from app.shipping.listener import on_order_event
+from app.shipping.privacy import erase_redacted_shipments
+
+log = logging.getLogger(__name__)
+
+# What sees each event before the flows do. Attribution comes first: it must see an order
+# before a stop rule cancels the run that order converts.
+LISTENERS: tuple[Callable[[Event], None], ...] = (
+    attribute_order,
+    on_order_event,
+    erase_redacted_shipments,
+)
+
+
+def dispatch(event: Event) -> None:
+    """Let the listeners, then every flow, react to this event."""
+    for listener in LISTENERS:
+        listener(event)
+    log.debug("dispatch", extra=log_fields(event=type(event).__name__, shop=event.shop_id))
+    engine.dispatch(event)

@@ -1,0 +1,19 @@
+"""Every flow Storeflow runs, declared in one list.
+
+A flow joins by being named here, not by a side effect of importing its module. The order is
+only for display; the frequency cap ranks flows by ``Flow.rank``.
+"""
+
+from __future__ import annotations
+
+from app.flows import abandoned_cart, cross_sell, reactivation
+from app.flows.engine.definition import Flow
+
+FLOWS: tuple[Flow, ...] = (abandoned_cart.FLOW, cross_sell.FLOW, reactivation.FLOW)
+
+_BY_KEY = {flow.key: flow for flow in FLOWS}
+
+
+def flow_for(key: str) -> Flow | None:
+    """The flow declared under ``key`` (a run outliving its flow's removal gets None)."""
+    return _BY_KEY.get(key)
