@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
+from app.emails.tracking import is_suppressed
 from app.flows.engine import platform_orders
+from app.flows.engine.channels import CHANNELS
 from app.flows.engine.definition import Flow, Settings, Verdict
 from app.flows.engine.settings import is_enabled
 from app.models import Customer, FlowRun, Message, Order, Shop, ShopScope, db
@@ -40,7 +42,6 @@ def _flow_enabled(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | N
 
 @_stop_check
 def _channel_ready(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
-    from app.flows.engine.channels import CHANNELS
 
     ready = channel in CHANNELS and CHANNELS[channel].is_ready(shop)
     return None if ready else "channel_unavailable"
@@ -58,7 +59,6 @@ def _consent(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
 
 @_stop_check
 def _suppressed(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
-    from app.emails.tracking import is_suppressed
 
     address = recipient(run, channel)
     if address is None:

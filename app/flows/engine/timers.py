@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from redis.exceptions import RedisError
 
+from app.flows.engine.engine import run_step
 from app.logs import fields as log_fields
 from app.models import FlowRun, db, utcnow
 from app.pipeline import queues
@@ -47,7 +48,6 @@ def lease_due_runs(now: datetime | None = None) -> list[tuple[int, int]]:
 
 
 def enqueue_due_runs(now: datetime | None = None) -> int:
-    from app.flows.engine.engine import run_step
 
     count = 0
     for run_id, step in lease_due_runs(now):

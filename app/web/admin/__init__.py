@@ -7,15 +7,14 @@ secrets and write every change to ``AuditLog``; ``commands`` creates staff accou
 from __future__ import annotations
 
 from flask import Flask
+from flask_admin import Admin
+from flask_admin.menu import MenuLink
+from flask_admin.theme import Bootstrap4Theme
+
+from app.web.admin import auth, views
 
 
 def init_app(app: Flask) -> None:
-    from flask_admin import Admin
-    from flask_admin.menu import MenuLink
-    from flask_admin.theme import Bootstrap4Theme
-
-    from app.web.admin import auth, views
-
     auth.init_app(app)
     # A new Admin and new views per app: Flask-Admin views cannot be shared between apps.
     admin = Admin(

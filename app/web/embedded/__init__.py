@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.web.embedded.views import bp
+
 
 def init_app(app: Flask) -> None:
-    from app.web.embedded.views import bp
-
     app.register_blueprint(bp)
     if app.config["PUBLIC_URL"].startswith("https://"):
         # The page is framed by another site (Shopify admin, the WordPress admin): browsers
