@@ -72,7 +72,7 @@ def seed() -> Shop:
                 product_id=pid,
                 title=title,
                 category=category,
-                price=Decimal(price),
+                offer=ev.Offer(price=Decimal(price)),
                 url=f"https://{DEMO_DOMAIN}/products/{pid}",
                 image_url=f"https://picsum.photos/seed/{pid}/300/300",
                 updated_at=seeded_at,

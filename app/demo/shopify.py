@@ -43,7 +43,7 @@ def seed() -> Shop:
         credentials={},
         locale=("USD", "en", "America/New_York"),
     )
-    ref = ShopRef(shop.id, shop.domain)
+    ref = ShopRef.of(shop)
     for pid, title, product_type, price in CATALOG:
         payload = {
             "id": pid,

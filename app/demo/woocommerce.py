@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from app.connectors.woocommerce.catalog import upsert_products
-from app.events.types import ProductChanged
+from app.events.types import Offer, ProductChanged
 from app.models import Shop, db
+from app.models.catalog_upsert import upsert_products
 
 DEMO_STORE_URL = "https://demo-woo.storeflow.local"
 DEMO_DOMAIN = "demo-woo.storeflow.local"
@@ -45,7 +45,7 @@ def seed_demo_store() -> Shop:
                 product_id=pid,
                 title=title,
                 category=category,
-                price=Decimal(price),
+                offer=Offer(price=Decimal(price)),
                 cross_sell_ids=cross_sells,
                 url=f"{DEMO_STORE_URL}/product/{pid}/",
                 image_url=f"https://picsum.photos/seed/woo{pid}/300/300",

@@ -16,9 +16,10 @@ from urllib.parse import urlparse
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from app.events.apply import cancel_runs, insert_ignoring_conflict
+from app.events.apply import cancel_runs
 from app.logs import fields as log_fields
 from app.models import AuditLog, Customer, FlowRun, Message, ShopScope, Suppression, db, utcnow
+from app.models.sql import insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
 # Runs of these flows send transactional mail (shipping notices): an unsubscribe leaves them be.

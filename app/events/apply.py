@@ -2,7 +2,8 @@
 
 Each upsert first makes sure the row exists (INSERT ... ON CONFLICT DO NOTHING), then locks it
 (SELECT ... FOR UPDATE) and applies the event only if it is newer than what the row holds, so
-two workers handling updates of one cart concurrently cannot interleave.
+two workers handling updates of one cart concurrently cannot interleave. Products go through
+the catalog's one writer (``app.models.catalog_upsert``), a single statement per batch.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.events import privacy
 from app.events import types as ev
@@ -26,25 +26,15 @@ from app.models import (
     Product,
     Shop,
     ShopScope,
-    Variant,
     cancel_runs,
     db,
     utcnow,
 )
 from app.models.base import UTCDateTime
+from app.models.catalog_upsert import upsert_products
+from app.models.sql import insert_ignoring_conflict
 
 M = TypeVar("M")
-
-
-def insert_ignoring_conflict(model: type[Any], values: dict[str, Any]) -> int | None:
-    """INSERT the row unless a unique constraint says it exists; the new row's id, or None."""
-    dialect = db.session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    table = model.__table__
-    stmt = module.insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
-    # RETURNING yields no row when the conflict stopped the insert (rowcount is unreliable).
-    new_id = db.session.connection().execute(stmt).scalar()
-    return int(new_id) if new_id is not None else None
 
 
 def _lock_or_create(model: type[M], keys: dict[str, Any], defaults: dict[str, Any]) -> M:
@@ -224,45 +214,7 @@ def apply_customer_updated(event: ev.CustomerUpdated) -> None:
 
 
 def apply_product_changed(event: ev.ProductChanged) -> None:
-    product = _lock_or_create(
-        Product, {"shop_id": event.shop_id, "platform_product_id": event.product_id}, {}
-    )
-    if not _is_newer(event.updated_at, product.platform_updated_at):
-        return
-    product.platform_updated_at = event.updated_at
-    for attr in (
-        "title",
-        "handle",
-        "url",
-        "image_url",
-        "category",
-        "status",
-        "price",
-        "compare_at_price",
-        "in_stock",
-    ):
-        setattr(product, attr, getattr(event, attr))
-    product.cross_sell_ids = list(event.cross_sell_ids)
-    product.upsell_ids = list(event.upsell_ids)
-    db.session.flush()
-    for data in event.variants:
-        variant = _lock_or_create(
-            Variant,
-            {"shop_id": event.shop_id, "platform_variant_id": str(data["id"])},
-            {"product_id": product.id},
-        )
-        variant.product_id = product.id
-        for attr in (
-            "title",
-            "sku",
-            "price",
-            "compare_at_price",
-            "stock",
-            "weight_grams",
-            "image_url",
-        ):
-            if attr in data:
-                setattr(variant, attr, data[attr])
+    upsert_products(event.shop_id, [event])
 
 
 def apply_product_deleted(event: ev.ProductDeleted) -> None:

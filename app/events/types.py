@@ -132,21 +132,73 @@ class CustomerIdle(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Offer:
+    """Price and stock as the shop states them for something it sells. Both platforms say the
+    same three things about stock, so one rule (``sellable``) reads them all."""
+
+    price: Decimal | None = None
+    compare_at_price: Decimal | None = None
+    stock: int | None = None  # units on hand; None: the shop does not count them
+    sells_when_out: bool = False  # Shopify "continue selling", WooCommerce backorders
+
+    @property
+    def sellable(self) -> bool:
+        return self.stock is None or self.stock > 0 or self.sells_when_out
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductVariant(Offer):
+    id: str
+    title: str = ""
+    sku: str | None = None
+    weight_grams: int | None = None  # None: the payload does not say (we keep what we know)
+    image_url: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProductChanged(Event):
+    """A product as the shop shows it. Every path that reports a product (webhook, bulk
+    export, REST sync) fills the same facts; price and stock are derived from them here."""
+
     product_id: str
     title: str
     handle: str | None = None
-    url: str | None = None
+    url: str | None = None  # the product page the shopper sees
     image_url: str | None = None
     category: str | None = None
     status: str = "active"
-    price: Decimal | None = None
-    compare_at_price: Decimal | None = None
-    in_stock: bool = True
+    # The product's own price and stock when the platform states them on the product
+    # (WooCommerce rolls a variable product's variations up into it, on webhooks and REST
+    # alike); without it the variants decide. Variants are listed only by some paths.
+    offer: Offer | None = None
     cross_sell_ids: tuple[str, ...] = ()
     upsell_ids: tuple[str, ...] = ()
-    variants: tuple[dict[str, Any], ...] = ()
+    variants: tuple[ProductVariant, ...] = ()
     updated_at: datetime
+
+    @property
+    def offers(self) -> tuple[Offer, ...]:
+        return (self.offer,) if self.offer is not None else self.variants
+
+    @property
+    def in_stock(self) -> bool:
+        """Something of it can be bought now: counted stock, uncounted, or oversold."""
+        return any(offer.sellable for offer in self.offers)
+
+    @property
+    def price(self) -> Decimal | None:
+        """The "from" price: the cheapest priced offer's."""
+        return self._cheapest.price
+
+    @property
+    def compare_at_price(self) -> Decimal | None:
+        """The cheapest offer's compare-at price, so "was/now" describe the same offer."""
+        return self._cheapest.compare_at_price
+
+    @property
+    def _cheapest(self) -> Offer:
+        priced = [offer for offer in self.offers if offer.price is not None]
+        return min(priced, key=lambda offer: offer.price or 0, default=Offer())
 
 
 @dataclass(frozen=True, kw_only=True)

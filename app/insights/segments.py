@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.models import Customer, CustomerScore, ShopScope, db
 from app.models.base import UTCDateTime
+from app.models.sql import dialect_insert
 
 RFM = ("recency", "frequency", "monetary")
 
@@ -61,10 +61,8 @@ def score_customers(shop_id: int, now: datetime) -> int:
 
 
 def _upsert_changed(scores: Any) -> Any:
-    dialect = db.session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
     columns = ["shop_id", "customer_id", "recency", "frequency", "monetary", "scored_at"]
-    insert = module.insert(CustomerScore).from_select(columns, scores)
+    insert = dialect_insert(CustomerScore).from_select(columns, scores)
     table, new = CustomerScore.__table__, insert.excluded
     changed = sa.or_(*(table.c[c] != new[c] for c in RFM))
     return insert.on_conflict_do_update(

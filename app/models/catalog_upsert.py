@@ -1,134 +1,125 @@
-"""Bulk-export rows (GraphQL JSONL) to product and variant rows, upserted a batch at a time.
+"""The one writer of products and variants: webhooks, the Shopify bulk export and the
+WooCommerce REST sync all store ``ProductChanged`` batches here.
 
-One ``INSERT ... ON CONFLICT DO UPDATE`` per batch and table instead of a query per row; the
-update only applies when the export is at least as new as what we hold, so a webhook that
-arrived during the sync is not overwritten by the older export.
+One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` per batch and table. A product is only
+updated by data at least as new as what we hold (the platform's ``updated_at``), so an export
+that started before a webhook cannot undo it, whichever arrives last. Stock and price come from
+the event's own rule (``ProductChanged.in_stock``/``price``), the same for every path.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from app.connectors.shopify.mapping import parse_time
-from app.models import Product, ShopScope, Variant, db, utcnow
+from app.events.types import ProductChanged
+from app.models.base import db, utcnow
+from app.models.catalog import Product, Variant
+from app.models.scope import ShopScope
+from app.models.sql import dialect_insert
 
-
-def legacy_id(gid: str) -> str:
-    """``gid://shopify/Product/123`` -> ``123`` (the id webhooks carry)."""
-    return gid.rsplit("/", 1)[-1]
-
-
-def _money(value: Any) -> Decimal | None:
-    return None if value in (None, "") else Decimal(str(value))
+_VARIANT_FACTS = ("title", "sku", "price", "compare_at_price", "stock")
+# Facts a payload may leave out (Shopify's product webhook dropped weights in 2024-07): an
+# update without them keeps what we know.
+_VARIANT_KEPT_WHEN_MISSING = ("weight_grams", "image_url")
 
 
-def product_row(domain: str, node: dict[str, Any]) -> dict[str, Any]:
-    media = ((node.get("featuredMedia") or {}).get("preview") or {}).get("image") or {}
-    handle = node.get("handle")
-    return {
-        "platform_product_id": legacy_id(node["id"]),
-        "title": node.get("title") or "",
-        "handle": handle,
-        "url": node.get("onlineStoreUrl")
-        or (f"https://{domain}/products/{handle}" if handle else None),
-        "image_url": media.get("url"),
-        "category": node.get("productType") or None,
-        "status": "active" if node.get("status") == "ACTIVE" else "draft",
-        "platform_updated_at": parse_time(node.get("updatedAt")),
-    }
-
-
-def variant_row(node: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "platform_variant_id": legacy_id(node["id"]),
-        "parent": legacy_id(node["__parentId"]),
-        "title": node.get("title") or "",
-        "sku": node.get("sku") or None,
-        "price": _money(node.get("price")),
-        "compare_at_price": _money(node.get("compareAtPrice")),
-        "stock": node.get("inventoryQuantity"),
-    }
-
-
-def _insert(model: type[Any]) -> Any:
-    module: Any = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(model.__table__)
-
-
-def _summarise(products: list[dict[str, Any]], variants: list[dict[str, Any]]) -> None:
-    """Price (cheapest variant) and stock of each product from its variants in the batch."""
-    by_parent: dict[str, list[dict[str, Any]]] = {}
-    for variant in variants:
-        by_parent.setdefault(variant["parent"], []).append(variant)
-    for product in products:
-        own = by_parent.get(product["platform_product_id"], [])
-        priced = [v for v in own if v["price"] is not None]
-        cheapest = min(priced, key=lambda v: v["price"], default=None)
-        product["price"] = cheapest["price"] if cheapest else None
-        product["compare_at_price"] = cheapest["compare_at_price"] if cheapest else None
-        product["in_stock"] = any(v["stock"] is None or v["stock"] > 0 for v in own)
-
-
-def upsert_batch(
-    shop_id: int, products: list[dict[str, Any]], variants: list[dict[str, Any]]
-) -> None:
-    """Batches hold whole groups (a product and its variants), so the products the upsert
-    applied are exactly the parents whose variants may be written."""
-    _summarise(products, variants)
+def upsert_products(shop_id: int, events: list[ProductChanged]) -> dict[str, int]:
+    """Insert or update these products and their variants; older data never overwrites
+    newer. Returns the products written: platform product id -> our id."""
+    newest: dict[str, ProductChanged] = {}
+    for event in events:
+        if event.shop_id != shop_id:
+            raise ValueError("product event of another shop in this batch")
+        kept = newest.get(event.product_id)
+        if kept is None or event.updated_at >= kept.updated_at:
+            newest[event.product_id] = event  # one row per product: ON CONFLICT needs it
+    if not newest:
+        return {}
     now = utcnow()
-    applied: dict[str, int] = {}
-    if products:
-        rows = [{**p, "shop_id": shop_id, "created_at": now, "updated_at": now} for p in products]
-        stmt = _insert(Product).values(rows)
-        table = Product.__table__
-        columns = [k for k in products[0] if k != "platform_product_id"] + ["updated_at"]
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["shop_id", "platform_product_id"],
-            set_={c: stmt.excluded[c] for c in columns},
-            where=sa.or_(
-                table.c.platform_updated_at.is_(None),
-                stmt.excluded.platform_updated_at >= table.c.platform_updated_at,
-            ),
-        ).returning(table.c.platform_product_id, table.c.id)
-        # A product skipped as older than what a webhook stored returns no row.
-        applied = {str(key): int(row_id) for key, row_id in db.session.execute(stmt).all()}
-    if variants:
-        _upsert_variants(shop_id, variants, applied, now)
+    # Rows in a fixed order, so two batches touching the same products lock them alike.
+    rows = [_product_row(newest[key], now) for key in sorted(newest)]
+    stmt = dialect_insert(Product).values(rows)
+    updated = [name for name in rows[0] if name not in _FIXED]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["shop_id", "platform_product_id"],
+        set_={name: stmt.excluded[name] for name in updated},
+        where=sa.or_(
+            Product.platform_updated_at.is_(None),
+            Product.platform_updated_at <= stmt.excluded.platform_updated_at,
+        ),
+    ).returning(Product.platform_product_id, Product.id)
+    # RETURNING names only the rows written: a product kept for being newer keeps its variants.
+    written = {str(key): int(row_id) for key, row_id in db.session.execute(stmt).all()}
+    _upsert_variants(shop_id, [newest[key] for key in written], written, now)
+    return written
+
+
+# Set on insert only: the row's identity, when we first saw it, and our own notes.
+_FIXED = ("shop_id", "platform_product_id", "created_at", "extra")
+
+
+def _product_row(event: ProductChanged, now: datetime) -> dict[str, Any]:
+    return {
+        "shop_id": event.shop_id,
+        "platform_product_id": event.product_id,
+        "title": event.title,
+        "handle": event.handle,
+        "url": event.url,
+        "image_url": event.image_url,
+        "category": event.category,
+        "status": event.status,
+        "price": event.price,
+        "compare_at_price": event.compare_at_price,
+        "in_stock": event.in_stock,
+        "cross_sell_ids": list(event.cross_sell_ids),
+        "upsell_ids": list(event.upsell_ids),
+        "platform_updated_at": event.updated_at,
+        "extra": {},
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _upsert_variants(
-    shop_id: int, variants: list[dict[str, Any]], ids: dict[str, int], now: Any
+    shop_id: int, events: list[ProductChanged], product_ids: dict[str, int], now: datetime
 ) -> None:
-    rows = [
-        {
-            **{k: v for k, v in variant.items() if k != "parent"},
+    rows = {
+        variant.id: {  # keyed by id: ON CONFLICT may touch each row once per statement
             "shop_id": shop_id,
-            "product_id": ids[variant["parent"]],
+            "platform_variant_id": variant.id,
+            "product_id": product_ids[event.product_id],
+            **{name: getattr(variant, name) for name in _VARIANT_FACTS},
+            **{name: getattr(variant, name) for name in _VARIANT_KEPT_WHEN_MISSING},
             "created_at": now,
             "updated_at": now,
         }
-        for variant in variants
-        if variant["parent"] in ids  # a parent skipped as older keeps its stored variants
-    ]
+        for event in events
+        for variant in event.variants
+    }
     if not rows:
         return
-    stmt = _insert(Variant).values(rows)
-    columns = ["product_id", "title", "sku", "price", "compare_at_price", "stock", "updated_at"]
+    stmt = dialect_insert(Variant).values([rows[key] for key in sorted(rows)])
+    table = Variant.__table__
     stmt = stmt.on_conflict_do_update(
         index_elements=["shop_id", "platform_variant_id"],
-        set_={c: stmt.excluded[c] for c in columns},
+        set_={
+            **{name: stmt.excluded[name] for name in ("product_id", *_VARIANT_FACTS)},
+            **{
+                name: sa.func.coalesce(stmt.excluded[name], table.c[name])
+                for name in _VARIANT_KEPT_WHEN_MISSING
+            },
+            "updated_at": stmt.excluded.updated_at,
+        },
     )
     db.session.execute(stmt)
 
 
 def mark_missing_deleted(shop_id: int, before: datetime) -> int:
     """After a complete export: products no upsert or webhook touched since ``before`` are
-    gone from Shopify (a missed products/delete webhook); mark them deleted."""
+    gone from the shop (a missed delete webhook); mark them deleted."""
     result = db.session.execute(
         ShopScope(shop_id)
         .update(Product, Product.updated_at < before, Product.status != "deleted")

@@ -1,12 +1,16 @@
-"""SQL expressions that PostgreSQL and SQLite spell differently, compiled per dialect."""
+"""SQL that PostgreSQL and SQLite spell differently: expressions compiled per dialect, and the
+one INSERT with ON CONFLICT every writer uses."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
+
+from app.models.base import db
 
 
 class epoch_seconds(FunctionElement[float]):
@@ -35,7 +39,21 @@ def allow_large_sorts(megabytes: int = 128) -> None:
     those sorts spill to disk and take several times longer. SET LOCAL ends with the
     transaction, so other work on the connection keeps the server's default.
     """
-    from app.models import db
-
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.text(f"SET LOCAL work_mem = '{int(megabytes)}MB'"))
+
+
+def dialect_insert(model: Any) -> Any:
+    """``INSERT`` into ``model``'s table in the session's dialect, which is what offers
+    ``on_conflict_do_nothing``/``on_conflict_do_update`` (plain ``sa.insert`` does not)."""
+    module: Any = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(getattr(model, "__table__", model))
+
+
+def insert_ignoring_conflict(model: type[Any], values: dict[str, Any]) -> int | None:
+    """INSERT the row unless a unique constraint says it exists; the new row's id, or None."""
+    table = model.__table__
+    stmt = dialect_insert(model).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    # RETURNING yields no row when the conflict stopped the insert (rowcount is unreliable).
+    new_id = db.session.connection().execute(stmt).scalar()
+    return int(new_id) if new_id is not None else None

@@ -14,9 +14,10 @@ from rq import Retry
 
 from app import connectors
 from app.connectors.base import Connector, Envelope
-from app.events.apply import apply, insert_ignoring_conflict
+from app.events.apply import apply
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
+from app.models.sql import insert_ignoring_conflict
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)

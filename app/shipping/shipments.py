@@ -25,9 +25,9 @@ from app.connectors.couriers.base import (
     ShipmentRequest,
     ShipmentResult,
 )
-from app.events.apply import insert_ignoring_conflict
 from app.logs import fields as log_fields
 from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
+from app.models.sql import insert_ignoring_conflict
 from app.shipping import addresses
 from app.shipping.settings import LabelSettings, courier_credentials, load
 

@@ -162,6 +162,8 @@ class FakeShopify:
             "https://storage.googleapis.com/shopify-tiers-assets-prod-us-east1/bulk.jsonl"
         )
         self.bulk_object_count = 0
+        # The shop's primary domain; without a custom one Shopify names the myshopify domain.
+        self.primary_domain_url = f"https://{domain}"
         self.queued: list[tuple[int, dict[str, Any]]] = []  # (status, body) answered first
         rsps.add_callback(
             responses.POST,
@@ -219,7 +221,8 @@ class FakeShopify:
                 "url": self.bulk_url,
                 "partialDataUrl": None,
             }
-            return {"data": {"node": node}}
+            shop = {"primaryDomain": {"url": self.primary_domain_url}}
+            return {"data": {"node": node, "shop": shop}}
         return self.other(operation, variables)
 
     def other(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:

@@ -13,12 +13,13 @@ NOW = utcnow()
 
 
 def add_product(shop_id: int, pid: str, **fields) -> int:
+    in_stock = fields.pop("in_stock", True)
     values = dict(
         shop_id=shop_id,
         product_id=pid,
         title=f"Product {pid}",
         category=fields.pop("category", "General"),
-        price=Decimal(fields.pop("price", "50.00")),
+        offer=ev.Offer(price=Decimal(fields.pop("price", "50.00")), stock=None if in_stock else 0),
         updated_at=NOW - timedelta(days=400),
     )
     values.update(fields)

@@ -87,7 +87,7 @@ class ShopifyConnector:
     ) -> list[Event]:
         if not isinstance(payload, dict):
             raise ValueError(f"{topic} payload is not a JSON object")
-        return HANDLERS[topic](ShopRef(shop.id, shop.domain), payload)
+        return HANDLERS[topic](ShopRef.of(shop), payload)
 
     def create_discount(self, shop: Shop, spec: DiscountSpec) -> DiscountResult:
         from app.connectors.shopify.actions import create_discount

@@ -18,8 +18,9 @@ from rq import Retry
 
 from app.connectors.shopify import auth
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
+from app.connectors.shopify.mapping import STOREFRONT_SETTING, ShopRef, parse_bulk_product
 from app.models import Shop, db, utcnow
-from app.models.catalog_upsert import mark_missing_deleted, product_row, upsert_batch, variant_row
+from app.models.catalog_upsert import mark_missing_deleted, upsert_products
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ PRODUCTS_QUERY = """
         id title handle productType status updatedAt onlineStoreUrl
         featuredMedia { preview { image { url } } }
         variants {
-          edges { node { id title sku price compareAtPrice inventoryQuantity } }
+          edges {
+            node { id title sku price compareAtPrice inventoryQuantity inventoryPolicy }
+          }
         }
       }
     }
@@ -52,11 +55,14 @@ mutation RunBulk($query: String!) {
 }
 """
 
+# The poll also reads the shop's primary domain: product pages are built on it (webhooks carry
+# no onlineStoreUrl), and asking here keeps it current without a request of its own.
 POLL_BULK = """
 query Bulk($id: ID!) {
   node(id: $id) {
     ... on BulkOperation { id status errorCode objectCount url partialDataUrl }
   }
+  shop { primaryDomain { url } }
 }
 """
 
@@ -112,6 +118,7 @@ def poll_catalog_sync(shop_id: int) -> str:
         db.session.commit()
         return "failed"
     _set_sync(shop, state="importing", rows_total=int(operation.get("objectCount") or 0))
+    _remember_storefront(shop, node.get("shop"))
     db.session.commit()
     if operation.get("url"):  # no url: the shop has no products
         import_file(shop, operation["url"])
@@ -119,6 +126,12 @@ def poll_catalog_sync(shop_id: int) -> str:
     _set_sync(shop, state="done", finished_at=utcnow().isoformat(), removed=removed)
     db.session.commit()
     return "done"
+
+
+def _remember_storefront(shop: Shop, answer: dict[str, Any] | None) -> None:
+    url = ((answer or {}).get("primaryDomain") or {}).get("url")
+    if url:
+        shop.settings = {**shop.settings, STOREFRONT_SETTING: str(url).rstrip("/")}
 
 
 def stream_lines(url: str) -> Iterator[str]:
@@ -138,8 +151,9 @@ def import_file(shop: Shop, url: str) -> None:
 def import_lines(shop: Shop, lines: Iterable[str]) -> None:
     """Upsert products and variants batch by batch, committing progress after each batch."""
     cursor = int((shop.settings.get("sync") or {}).get("cursor") or 0)
-    products: list[dict[str, Any]] = []
-    variants: list[dict[str, Any]] = []
+    ref = ShopRef.of(shop)
+    groups: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []  # a product, its variants
+    held = 0
     position = 0
     for position, raw in enumerate(lines, start=1):
         if position <= cursor or not raw.strip():
@@ -148,21 +162,27 @@ def import_lines(shop: Shop, lines: Iterable[str]) -> None:
             node = json.loads(raw)
         except ValueError as exc:
             raise ShopifyApiError(shop.domain, "bulk import", f"line {position}: {exc}") from exc
+        held += 1
         if "__parentId" in node:
-            variants.append(variant_row(node))
+            if not groups:  # the cursor always sits before a product line
+                raise ShopifyApiError(shop.domain, "bulk import", f"line {position}: no product")
+            groups[-1][1].append(node)
             continue
         # A product line starts a new group: the previous group is complete and may be stored.
-        if len(products) + len(variants) >= BATCH_LINES:
-            _flush(shop, products, variants, done=position - 1)
-            products, variants = [], []
-        products.append(product_row(shop.domain, node))
-    _flush(shop, products, variants, done=position)
+        if held > BATCH_LINES:
+            _flush(shop, ref, groups, done=position - 1)
+            groups, held = [], 1
+        groups.append((node, []))
+    _flush(shop, ref, groups, done=position)
 
 
 def _flush(
-    shop: Shop, products: list[dict[str, Any]], variants: list[dict[str, Any]], done: int
+    shop: Shop,
+    ref: ShopRef,
+    groups: list[tuple[dict[str, Any], list[dict[str, Any]]]],
+    done: int,
 ) -> None:
-    upsert_batch(shop.id, products, variants)
+    upsert_products(shop.id, [parse_bulk_product(ref, node, kids) for node, kids in groups])
     _set_sync(shop, cursor=done, rows_done=done)
     db.session.commit()
 

@@ -1,4 +1,5 @@
-"""Pure mapping of Shopify webhook payloads (REST-shaped JSON) to canonical events.
+"""Pure mapping of Shopify webhook payloads (REST-shaped JSON) to canonical events, and of
+bulk-export products (GraphQL JSONL) to the same ``ProductChanged`` a webhook gives.
 
 No database, no network: each parser takes the shop it belongs to and the decoded body and
 returns events. ``HANDLERS`` is the dispatch table the connector normalizes with.
@@ -14,16 +15,34 @@ from typing import Any
 
 from app.connectors.shopify.customers import contact, parse_time, platform_id, verify_consent
 from app.events import types as ev
+from app.models import Shop
 
 _COD_GATEWAYS = ("cash on delivery", "cash_on_delivery", "cod")
 
 
+# shop.settings key: the shop's primary domain as a URL, what shoppers see in the address bar
+# (the myshopify domain only redirects there). The catalog sync reads it from Shopify.
+STOREFRONT_SETTING = "storefront_url"
+
+
 @dataclass(frozen=True)
 class ShopRef:
-    """What mapping needs to know about the shop: its id and its myshopify domain."""
+    """What mapping needs to know about the shop: its id, its myshopify domain and, once a
+    catalog sync has read it, its storefront address."""
 
     id: int
     domain: str
+    storefront_url: str | None = None
+
+    @classmethod
+    def of(cls, shop: Shop) -> ShopRef:
+        return cls(shop.id, shop.domain, (shop.settings or {}).get(STOREFRONT_SETTING))
+
+    def product_page(self, handle: str | None, online_store_url: str | None = None) -> str | None:
+        """The page shoppers see: Shopify's ``onlineStoreUrl`` when the payload has it (the
+        bulk export does, webhooks do not), else the same address built from the handle."""
+        base = self.storefront_url or f"https://{self.domain}"
+        return online_store_url or (f"{base}/products/{handle}" if handle else None)
 
 
 def _required_time(payload: dict[str, Any], *keys: str) -> datetime:
@@ -135,52 +154,75 @@ def parse_customer(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     ]
 
 
-def _variant(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "title": row.get("title") or "",
-        "sku": row.get("sku"),
-        "price": _money(row.get("price")),
-        "compare_at_price": _money(row["compare_at_price"])
-        if row.get("compare_at_price")
-        else None,
-        "stock": row.get("inventory_quantity"),
-    }
+def legacy_id(gid: Any) -> str:
+    """``gid://shopify/Product/123`` -> ``123`` (the id webhooks carry)."""
+    return str(gid).rsplit("/", 1)[-1]
 
 
-def _in_stock(rows: list[dict[str, Any]]) -> bool:
-    if not rows:
-        return False
-    for row in rows:
-        # No quantity means Shopify does not track stock for it; "continue" sells when out.
-        quantity = row.get("inventory_quantity")
-        if quantity is None or quantity > 0 or row.get("inventory_policy") == "continue":
-            return True
-    return False
+def _price(value: Any) -> Decimal | None:
+    return Decimal(str(value)) if value not in (None, "") else None
+
+
+def _status(value: Any) -> str:
+    # Shopify: active, draft, archived (lower-case in webhooks, upper-case in GraphQL).
+    return "active" if str(value or "active").lower() == "active" else "draft"
+
+
+# One variant's facts under their webhook (REST) and bulk export (GraphQL) names.
+_WEBHOOK_VARIANT = ("compare_at_price", "inventory_quantity", "inventory_policy")
+_BULK_VARIANT = ("compareAtPrice", "inventoryQuantity", "inventoryPolicy")
+
+
+def _variant(row: dict[str, Any], names: tuple[str, str, str]) -> ev.ProductVariant:
+    compare_at, quantity, policy = names
+    return ev.ProductVariant(
+        id=legacy_id(row["id"]),
+        title=row.get("title") or "",
+        sku=row.get("sku") or None,
+        price=_price(row.get("price")),
+        compare_at_price=_price(row.get(compare_at)),
+        stock=row.get(quantity),
+        sells_when_out=str(row.get(policy) or "").lower() == "continue",
+    )
 
 
 def parse_product(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
-    variants = [_variant(row) for row in p.get("variants") or []]
-    cheapest = min(variants, key=lambda v: v["price"], default=None)
-    image = p.get("image") or {}
-    handle = p.get("handle")
+    """products/create|update. Since 2024-07 the payload says nothing of inventory tracking
+    (``inventory_management`` is gone), so stock is read from quantity and policy, as in
+    ``parse_bulk_product``."""
     return [
         ev.ProductChanged(
             shop_id=shop.id,
             product_id=str(p["id"]),
             title=p.get("title") or "",
-            handle=handle,
-            url=f"https://{shop.domain}/products/{handle}" if handle else None,
-            image_url=image.get("src"),
+            handle=p.get("handle"),
+            url=shop.product_page(p.get("handle")),
+            image_url=(p.get("image") or {}).get("src"),
             category=p.get("product_type") or None,
-            status="active" if p.get("status", "active") == "active" else "draft",
-            price=cheapest["price"] if cheapest else None,
-            compare_at_price=cheapest["compare_at_price"] if cheapest else None,
-            in_stock=_in_stock(p.get("variants") or []),
-            variants=tuple(variants),
+            status=_status(p.get("status")),
+            variants=tuple(_variant(row, _WEBHOOK_VARIANT) for row in p.get("variants") or []),
             updated_at=_required_time(p, "updated_at", "created_at"),
         )
     ]
+
+
+def parse_bulk_product(
+    shop: ShopRef, node: dict[str, Any], variant_nodes: list[dict[str, Any]]
+) -> ev.ProductChanged:
+    """A product line of the bulk export with its variant lines (``__parentId``)."""
+    image = ((node.get("featuredMedia") or {}).get("preview") or {}).get("image") or {}
+    return ev.ProductChanged(
+        shop_id=shop.id,
+        product_id=legacy_id(node["id"]),
+        title=node.get("title") or "",
+        handle=node.get("handle"),
+        url=shop.product_page(node.get("handle"), node.get("onlineStoreUrl")),
+        image_url=image.get("url"),
+        category=node.get("productType") or None,
+        status=_status(node.get("status")),
+        variants=tuple(_variant(row, _BULK_VARIANT) for row in variant_nodes),
+        updated_at=_required_time(node, "updatedAt"),
+    )
 
 
 def parse_product_deleted(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:

@@ -19,11 +19,10 @@ from rq import Retry
 from app.connectors.shopify import subscriptions
 from app.connectors.shopify.graphql import AdminClient
 from app.connectors.shopify.install import for_each_active_shop
-from app.connectors.shopify.mapping import HANDLERS, ShopRef
+from app.connectors.shopify.mapping import HANDLERS, ShopRef, legacy_id
 from app.events.apply import apply
 from app.logs import fields as log_fields
 from app.models import Cart, Order, Shop, ShopScope, db, utcnow
-from app.models.catalog_upsert import legacy_id
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -174,7 +173,7 @@ def _search(since: datetime) -> str:
 
 
 def backfill(shop: Shop, client: AdminClient) -> dict[str, int]:
-    ref = ShopRef(shop.id, shop.domain)
+    ref = ShopRef.of(shop)
     counts = {"orders": 0, "checkouts": 0}
     since = _since(shop, Order.platform_updated_at, Order)
     for node in _pages(client, "orders", ORDERS, _search(since)):

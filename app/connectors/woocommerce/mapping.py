@@ -142,26 +142,40 @@ def parse_customer(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
     ]
 
 
-def variant_row(v: dict[str, Any]) -> dict[str, Any]:
-    """A product variation as ``ProductChanged.variants`` carries it (our Variant columns)."""
-    on_sale = bool(v.get("on_sale")) and v.get("regular_price") not in (None, "")
+def _offer(p: dict[str, Any]) -> dict[str, Any]:
+    """Price and stock of a product or variation. A product or variation whose stock is not
+    managed still has a status the merchant sets by hand: "outofstock" counts as none left.
+    ``manage_stock`` is "parent" on a variation whose product counts for it."""
+    on_sale = bool(p.get("on_sale")) and p.get("regular_price") not in (None, "")
+    status = p.get("stock_status", "instock")
+    counted = p.get("manage_stock") and p.get("stock_quantity") is not None
     return {
-        "id": str(require(v, "id")),
-        "title": " / ".join(str(a.get("option", "")) for a in v.get("attributes") or []),
-        "sku": v.get("sku") or None,
-        "price": money(v["price"], "price") if v.get("price") not in (None, "") else None,
-        "compare_at_price": money(v["regular_price"], "regular_price") if on_sale else None,
-        "stock": v.get("stock_quantity"),
-        "image_url": (v.get("image") or {}).get("src") or None,
+        "price": money(p["price"], "price") if p.get("price") not in (None, "") else None,
+        "compare_at_price": money(p["regular_price"], "regular_price") if on_sale else None,
+        "stock": int(p["stock_quantity"]) if counted else (0 if status == "outofstock" else None),
+        "sells_when_out": bool(p.get("backorders_allowed")) or status == "onbackorder",
     }
+
+
+def variant_row(v: dict[str, Any]) -> ev.ProductVariant:
+    """A product variation as ``ProductChanged.variants`` carries it."""
+    return ev.ProductVariant(
+        id=str(require(v, "id")),
+        title=" / ".join(str(a.get("option", "")) for a in v.get("attributes") or []),
+        sku=v.get("sku") or None,
+        image_url=(v.get("image") or {}).get("src") or None,
+        **_offer(v),
+    )
 
 
 def product_event(
     shop_id: int, p: dict[str, Any], variations: list[dict[str, Any]] | None = None
 ) -> ev.ProductChanged:
+    """A product from a webhook or a REST page. Webhooks carry no variations, so price and
+    stock always come from the product itself (WooCommerce keeps a variable product's price
+    and stock status rolled up from its variations): both paths store the same summary."""
     images = p.get("images") or []
     categories = p.get("categories") or []
-    on_sale = bool(p.get("on_sale")) and p.get("regular_price") not in (None, "")
     return ev.ProductChanged(
         shop_id=shop_id,
         product_id=str(require(p, "id")),
@@ -171,9 +185,7 @@ def product_event(
         image_url=images[0].get("src") if images else None,
         category=categories[0].get("name") if categories else None,
         status=PRODUCT_STATUSES.get(p.get("status", "publish"), "draft"),
-        price=money(p["price"], "price") if p.get("price") not in (None, "") else None,
-        compare_at_price=money(p["regular_price"], "regular_price") if on_sale else None,
-        in_stock=p.get("stock_status", "instock") != "outofstock",
+        offer=ev.Offer(**_offer(p)),
         cross_sell_ids=tuple(str(i) for i in p.get("cross_sell_ids") or ()),
         upsell_ids=tuple(str(i) for i in p.get("upsell_ids") or ()),
         variants=tuple(variant_row(v) for v in variations or ()),

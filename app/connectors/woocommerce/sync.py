@@ -17,11 +17,11 @@ from typing import Any
 
 from rq import Retry
 
-from app.connectors.woocommerce.catalog import upsert_products
 from app.connectors.woocommerce.client import PER_PAGE, StoreClient, is_reachable_store
 from app.connectors.woocommerce.mapping import product_event
 from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
+from app.models.catalog_upsert import upsert_products
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)

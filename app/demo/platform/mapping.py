@@ -94,8 +94,10 @@ def parse_product(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
             url=p.get("url"),
             image_url=p.get("image_url"),
             category=p.get("category"),
-            price=Decimal(str(p["price"])) if p.get("price") is not None else None,
-            in_stock=bool(p.get("in_stock", True)),
+            offer=ev.Offer(
+                price=Decimal(str(p["price"])) if p.get("price") is not None else None,
+                stock=None if p.get("in_stock", True) else 0,
+            ),
             updated_at=_time(p["updated_at"]),
         )
     ]

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.emails.context import message_domain
-from app.events.apply import insert_ignoring_conflict
 from app.flows.engine import engine
 from app.flows.engine.definition import Flow, Settings, Step
 from app.flows.engine.guards import recipient
 from app.logs import fields as log_fields
 from app.models import Customer, FlowRun, Message, Shop, ShopScope, db
+from app.models.sql import insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
 # Longer than the step job's timeout: after it a "sending" row's worker is certainly gone.

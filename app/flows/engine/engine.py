@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from rq import Retry
 
-from app.events.apply import cancel_runs, insert_ignoring_conflict
+from app.events.apply import cancel_runs
 from app.events.types import Event
 from app.flows.engine import clock, guards
 from app.flows.engine.definition import Enrollment, Flow, Settings
@@ -22,6 +22,7 @@ from app.flows.engine.settings import is_enabled, settings_for
 from app.flows.registry import FLOWS, flow_for
 from app.logs import fields as log_fields
 from app.models import Customer, FlowRun, Shop, ShopScope, db
+from app.models.sql import insert_ignoring_conflict
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)

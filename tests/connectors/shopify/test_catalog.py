@@ -88,13 +88,13 @@ def test_bulk_result_of_thousands_of_products_is_streamed_in_batches(
     body = LazyFile(jsonl_lines(PRODUCTS))
     shopify_http.add(responses.GET, fake.bulk_url, body=io.BufferedReader(body, 8192))
     produced_at_flush: list[int] = []
-    real_upsert = catalog.upsert_batch
+    real_upsert = catalog.upsert_products
 
     def watching_upsert(*args, **kwargs):  # type: ignore[no-untyped-def]
         produced_at_flush.append(body.produced)
-        real_upsert(*args, **kwargs)
+        return real_upsert(*args, **kwargs)
 
-    monkeypatch.setattr(catalog, "upsert_batch", watching_upsert)
+    monkeypatch.setattr(catalog, "upsert_products", watching_upsert)
 
     catalog.start_full_sync(shopify_shop, AdminClient(shopify_shop))
     db.session.commit()

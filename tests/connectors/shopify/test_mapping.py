@@ -136,7 +136,7 @@ def test_product_gets_cheapest_variant_price_url_and_variants():
         Decimal("24.99"),
         True,
     )
-    assert [v["id"] for v in product.variants] == ["642667041472713922", "757650484644203962"]
+    assert [v.id for v in product.variants] == ["642667041472713922", "757650484644203962"]
     (deleted,) = HANDLERS["products/delete"](SHOP, load("products_delete"))
     assert deleted == ev.ProductDeleted(shop_id=7, product_id="788032119674292922")
 

@@ -177,12 +177,12 @@ def test_order_carries_the_cart_key_and_consent_the_plugin_stored_in_order_meta(
 
 def test_variation_maps_to_a_variant_row_titled_by_its_attributes():
     row = variant_row(load("variation.json"))
-    assert row == {
-        "id": "733",
-        "title": "Green",
-        "sku": None,
-        "price": Decimal("10.00"),
-        "compare_at_price": None,
-        "stock": None,
-        "image_url": "https://example.com/wp-content/uploads/2016/10/T_3_front-12.jpg",
-    }
+    assert row == ev.ProductVariant(
+        id="733",
+        title="Green",
+        sku=None,
+        price=Decimal("10.00"),
+        compare_at_price=None,
+        stock=None,
+        image_url="https://example.com/wp-content/uploads/2016/10/T_3_front-12.jpg",
+    )
