@@ -22,7 +22,7 @@ from app.models import AuditLog, Customer, FlowRun, Message, ShopScope, Suppress
 
 log = logging.getLogger(__name__)
 # Runs of these flows send transactional mail (shipping notices): an unsubscribe leaves them be.
-TRANSACTIONAL_FLOWS = frozenset({"courier_labels"})
+TRANSACTIONAL_FLOWS = frozenset({"shipping_notice"})
 OPEN_PATH, CLICK_PATH, UNSUBSCRIBE_PATH = "/t/o/{}.gif", "/t/c/{}", "/u/{}"
 
 

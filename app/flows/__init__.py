@@ -41,7 +41,7 @@ def dispatch(event: Event) -> None:
 
 
 # The flow modules register themselves (flows in REGISTRY, courier labels in LISTENERS).
-from app.flows import abandoned_cart, cross_sell, reactivation  # noqa: E402
+from app.flows import abandoned_cart, cross_sell, reactivation, shipping_notice  # noqa: E402
 from app.insights import attribution  # noqa: E402
 from app.shipping import listener as courier_labels  # noqa: E402
 
@@ -55,4 +55,5 @@ __all__ = [
     "dispatch",
     "reactivation",
     "register",
+    "shipping_notice",
 ]

@@ -11,12 +11,18 @@ from app.web.embedded.forms import TestSendForm, settings_form
 from app.web.embedded.results import flow_results, segment_counts
 
 
+def page_flows() -> list[str]:
+    """The flows set up on this page: not one switched elsewhere (the shipping notice goes
+    with the label settings, where Shopify's own notification is switched too)."""
+    return sorted(key for key, flow in REGISTRY.items() if flow.switch is None)
+
+
 def page_context(
     shop: Shop, bound_forms: dict[str, Any] | None = None, error: str | None = None
 ) -> dict[str, Any]:
     """``bound_forms`` holds a refused submission, shown back with what the merchant typed."""
     bound_forms = bound_forms or {}
-    keys = sorted(REGISTRY)
+    keys = page_flows()
     results = flow_results(shop.id, keys, utcnow())
     flows = []
     for key in keys:
