@@ -1,54 +1,66 @@
-"""One call from "this message row, this template" to an ``OutgoingEmail`` ready to send.
+"""The one composer: from "this message row, this template" to an ``OutgoingEmail`` to send.
 
-The step job of a flow calls ``compose_email`` inside its transaction and hands the result to
-``get_sender().send``. The Message-ID comes from the message's idempotency key, so a retry
-after a crash sends the very same id (the provider, and our reconciliation, can match it).
+Every email we send for a flow step (the shipping notice is one) is composed here from its
+``Message`` row. The Message-ID is derived from the row (shop, run, step), so a retry after a
+crash sends the very same id and the sender (and our reconciliation) can tell it already has
+it. Marketing mail gets open/click tracking, a visible unsubscribe link and RFC 8058
+one-click ``List-Unsubscribe`` headers; transactional mail (the shipping notice) gets none.
 """
 
 from __future__ import annotations
 
-import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from app.emails.context import message_domain, sender_identity
+from app.emails.context import message_domain, sender_identity, shop_branding
 from app.emails.rendering import TRANSACTIONAL, EmailContent, render_email
 from app.emails.senders import OutgoingEmail
 from app.emails.tracking import list_unsubscribe_headers, tracking_context, unsubscribe_url
-from app.models import Shop
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9.\-_]")
+from app.models import Message, Shop
 
 
-def stable_message_id(idempotency_key: str) -> str:
-    """``<key@our-domain>``: the same key always gives the same Message-ID."""
-    return f"<{_UNSAFE.sub('.', idempotency_key)}@{message_domain()}>"
+def message_id_for(shop_id: int, run_id: int, step: int) -> str:
+    """``<sf.shop.run.step@our-domain>``: one message per (run, step), so one id per message."""
+    return f"<sf.{shop_id}.{run_id}.{step}@{message_domain()}>"
+
+
+def message_id_of(message: Message) -> str:
+    return message_id_for(message.shop_id, message.run_id, message.step)
 
 
 def compose_email(
-    shop: Shop,
-    template: str,
-    context: Mapping[str, Any],
-    locale: str,
-    *,
-    to: str,
-    idempotency_key: str,
-    message_id: int | None = None,
-    customer_id: int | None = None,
+    shop: Shop, message: Message, template: str, context: Mapping[str, Any], locale: str
 ) -> tuple[OutgoingEmail, EmailContent]:
-    """Render and address one email; marketing ones get tracking and unsubscribe headers.
-
-    ``message_id`` is our ``Message`` row id: with it, opens and clicks are recorded on it.
-    """
+    """Render and address the row's email; opens and clicks of a marketing one land on it."""
     full: dict[str, Any] = dict(context)
+    if template not in TRANSACTIONAL:
+        full.update(
+            tracking_context(shop.id, message.id, message.recipient, locale, message.customer_id)
+        )
+    return _compose(shop, template, full, locale, message.recipient, message_id_of(message))
+
+
+def compose_one_off(
+    shop: Shop, template: str, context: Mapping[str, Any], locale: str, *, to: str
+) -> tuple[OutgoingEmail, EmailContent]:
+    """An email with no message row (the merchant's test send): untracked, and a fresh
+    Message-ID each time, since mail clients drop a second mail with an id they have seen."""
+    full: dict[str, Any] = dict(context)
+    if template not in TRANSACTIONAL:
+        full["unsubscribe_url"] = unsubscribe_url(shop.id, to, locale)
+    message_id = f"<sf.test.{uuid.uuid4().hex}@{message_domain()}>"
+    return _compose(shop, template, full, locale, to, message_id)
+
+
+def _compose(
+    shop: Shop, template: str, context: dict[str, Any], locale: str, to: str, message_id: str
+) -> tuple[OutgoingEmail, EmailContent]:
     headers: dict[str, str] = {}
     if template not in TRANSACTIONAL:
-        if message_id is not None:
-            full.update(tracking_context(shop.id, message_id, to, locale, customer_id))
-        else:
-            full["unsubscribe_url"] = unsubscribe_url(shop.id, to, locale, customer_id)
-        headers = list_unsubscribe_headers(full["unsubscribe_url"])
-    content = render_email(template, full, locale)
+        headers = list_unsubscribe_headers(context["unsubscribe_url"])
+    # The shop's own branding unless the caller brought it (a preview's sample shop).
+    content = render_email(template, {"shop": shop_branding(shop), **context}, locale)
     from_addr, from_name = sender_identity(shop)
     email = OutgoingEmail(
         to=to,
@@ -57,7 +69,7 @@ def compose_email(
         subject=content.subject,
         html=content.html,
         text=content.text,
-        message_id=stable_message_id(idempotency_key),
+        message_id=message_id,
         headers=headers,
     )
     return email, content

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from app.emails.compose import compose_email
+from app.emails.compose import compose_one_off
 from app.emails.context import cart_context, product_cards, shop_branding, shop_url
 from app.emails.rendering import EmailContent, render_email
 from app.emails.senders import get_sender
@@ -103,7 +102,5 @@ def send_test_email(shop_id: int, template: str, to: str, locale: str) -> str:
     """Send the preview to ``to`` (the merchant) through the configured sender."""
     shop = _shop(shop_id)
     context = preview_context(shop, template, locale, recipient=to)
-    email, content = compose_email(
-        shop, template, context, locale, to=to, idempotency_key=f"test-{uuid.uuid4().hex}"
-    )
+    email, content = compose_one_off(shop, template, context, locale, to=to)
     return get_sender().send(replace(email, subject=f"[TEST] {content.subject}"))

@@ -23,7 +23,7 @@ from app.models.sql import insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
 # Runs of these flows send transactional mail (shipping notices): an unsubscribe leaves them be.
-TRANSACTIONAL_FLOWS = frozenset({"courier_labels"})
+TRANSACTIONAL_FLOWS = frozenset({"shipping_notice"})
 OPEN_PATH, CLICK_PATH, UNSUBSCRIBE_PATH = "/t/o/{}.gif", "/t/c/{}", "/u/{}"
 
 

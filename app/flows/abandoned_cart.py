@@ -15,13 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.emails.context import cart_context
+from app.emails.restore_links import restore_link
 from app.events import types as ev
 from app.flows.discounts import discount_code, discount_context, discount_for
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
 from app.flows.engine.settings import COMMON_SETTINGS
 from app.flows.stop_rules import withdrawn_customer
 from app.models import Cart, Customer, Discount, FlowRun, Message, Shop, ShopScope
-from app.web.restore import restore_link
 
 log = logging.getLogger(__name__)
 KEY = "abandoned_cart"

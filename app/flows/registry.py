@@ -6,10 +6,15 @@ only for display; the frequency cap ranks flows by ``Flow.rank``.
 
 from __future__ import annotations
 
-from app.flows import abandoned_cart, cross_sell, reactivation
+from app.flows import abandoned_cart, cross_sell, reactivation, shipping_notice
 from app.flows.engine.definition import Flow
 
-FLOWS: tuple[Flow, ...] = (abandoned_cart.FLOW, cross_sell.FLOW, reactivation.FLOW)
+FLOWS: tuple[Flow, ...] = (
+    abandoned_cart.FLOW,
+    cross_sell.FLOW,
+    reactivation.FLOW,
+    shipping_notice.FLOW,
+)
 
 _BY_KEY = {flow.key: flow for flow in FLOWS}
 

@@ -56,6 +56,7 @@ def _earning_message(shop_id: int, order: Order) -> Message | None:
     candidates = ShopScope(shop_id).all(
         Message,
         sa.or_(*person),
+        Message.kind == "marketing",  # a shipping notice earns no order
         Message.status == "sent",
         Message.sent_at <= order.placed_at,
         Message.sent_at >= order.placed_at - _LONGEST_WINDOW,

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import ShopOwned, Timestamps, db
 
-MESSAGE_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "deferred")
+# A step waiting on a provider's "try later" is "pending" again, with its run's timer set.
+MESSAGE_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 
 
 class Message(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]

@@ -3,7 +3,8 @@
 Auto mode reacts to the order event the merchant chose (``trigger`` in the label settings);
 manual mode leaves creation to bulk print. After a shipment is created the tracking number is
 pushed back to the shop through its connector (``ShopActions.push_tracking``) and the customer
-gets the shipping email. A cancelled order's shipments are cancelled at the courier too.
+is enrolled in the shipping notice flow (one email with the tracking link, sent at once). A
+cancelled order's shipments are cancelled at the courier too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from rq import Retry
 from app import connectors
 from app.connectors.base import ShopActions
 from app.events import types as ev
-from app.flows.shipping_notice import send_shipping_notice
+from app.flows import shipping_notice
+from app.flows.engine import clock, engine
+from app.flows.engine.settings import settings_for
 from app.logs import fields as log_fields
 from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
 from app.pipeline import queues
@@ -25,7 +28,6 @@ from app.shipping.cancel import cancel_order_shipments
 from app.shipping.shipments import create_shipment
 
 log = logging.getLogger(__name__)
-FLOW_KEY = label_settings.FLOW_KEY
 # Which order event each trigger setting listens to.
 TRIGGER_EVENTS: dict[type[ev.Event], str] = {ev.OrderPaid: "paid", ev.OrderCreated: "created"}
 
@@ -69,16 +71,25 @@ def _on_cancelled(event: ev.OrderCancelled) -> None:
 
 
 def _after_created(shipment: Shipment) -> None:
-    """Tracking back to the shop and the shipping email, once the shipment is committed."""
-    session = db.session()
+    """Tracking back to the shop (once the shipment is committed), and the shipping notice."""
     shop_id, shipment_id = shipment.shop_id, shipment.id
     queues.enqueue_after_commit(
-        session, push_tracking, shop_id, shipment_id, job_id=f"tracking-{shipment_id}"
+        db.session(), push_tracking, shop_id, shipment_id, job_id=f"tracking-{shipment_id}"
     )
-    if label_settings.load(shop_id).shipping_email:
-        queues.enqueue_after_commit(
-            session, send_shipping_notice, shop_id, shipment_id, job_id=f"notice-{shipment_id}"
-        )
+    if shipping_notice.wanted(shop_id):
+        enroll_shipping_notice(shipment)
+
+
+def enroll_shipping_notice(shipment: Shipment) -> None:
+    """Start the shipment's notice run in the shipment's own transaction (a durable timer:
+    if Redis loses the job, the minute tick finds the run), and send it as soon as it commits."""
+    now = clock.now()
+    enrollment = shipping_notice.enrollment(shipment, now)
+    if enrollment is None:
+        return
+    flow = shipping_notice.FLOW
+    run = engine.enroll(shipment.shop_id, flow, enrollment, settings_for(shipment.shop_id, flow))
+    engine.run_now(run, now)
 
 
 def ship_order(shop_id: int, order_id: int) -> Shipment:

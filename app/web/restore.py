@@ -8,42 +8,17 @@ endpoint, or for the demo platform a page of ours).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, render_template_string
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask import Blueprint, abort, redirect, render_template_string
 from werkzeug.wrappers import Response
 
 from app.connectors.base import SignatureError
+from app.emails.restore_links import read_restore_token
 from app.models import Cart, Shop, ShopScope, db
 
 bp = Blueprint("restore", __name__)
-_SALT = "storeflow-cart-restore"
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
-
-
-def restore_link(shop: Shop, cart: Cart, discount_code: str | None, expires_at: float) -> str:
-    token = _serializer().dumps(
-        {"s": shop.id, "k": cart.cart_key, "d": discount_code, "x": int(expires_at)}
-    )
-    return f"{current_app.config['PUBLIC_URL']}/r/{token}"
-
-
-def read_restore_token(token: str, now: float | None = None) -> dict[str, Any]:
-    """The link's payload; ValueError when forged, damaged or expired."""
-    try:
-        payload = _serializer().loads(token)
-    except BadSignature:
-        raise ValueError("restore link is not valid") from None
-    if int(payload.get("x", 0)) < (time.time() if now is None else now):
-        raise ValueError("restore link has expired")
-    return dict(payload)
 
 
 def _shopify_target(shop: Shop, cart: Cart, code: str | None, expires_at: int) -> str | None:

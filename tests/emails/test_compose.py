@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from app.emails.compose import compose_email, stable_message_id
+from app.emails.compose import compose_email, compose_one_off, message_id_for
 from app.emails.senders import SmtpSender
 from app.models import Customer, FlowRun, Message, Shop, Suppression, db
 from tests.support.emails import SmtpServer
@@ -36,16 +36,7 @@ def message_row(
 
 
 def _send(shop: Shop, row: Message, server: SmtpServer, context: dict[str, Any]) -> Any:
-    email, _ = compose_email(
-        shop,
-        "abandoned_cart_3",
-        context,
-        "pl",
-        to=row.recipient,
-        idempotency_key=row.idempotency_key,
-        message_id=row.id,
-        customer_id=row.customer_id,
-    )
+    email, _ = compose_email(shop, row, "abandoned_cart_3", context, "pl")
     SmtpSender(server.host, server.port, security="none", timeout=5).send(email)
     return server.received[-1]
 
@@ -69,7 +60,8 @@ def test_marketing_mail_arrives_tracked_and_unsubscribable(
 
     mail = _send(shop_with_address, message_row, smtp_server, context)
 
-    assert mail["Message-ID"] == f"<run-{message_row.run_id}-step-2@storeflow.test>"
+    shop_id = shop_with_address.id
+    assert mail["Message-ID"] == f"<sf.{shop_id}.{message_row.run_id}.2@storeflow.test>"
     assert mail["From"] == "Demo Boutique <hi@demo.example>"
     assert mail["Subject"] == "10% rabatu na produkty w Twoim koszyku"
     html = mail.get_body(preferencelist=("html",)).get_content()
@@ -109,21 +101,21 @@ def test_a_retried_send_carries_the_same_message_id(
     second = _send(shop_with_address, message_row, smtp_server, context)
 
     assert first["Message-ID"] == second["Message-ID"]
-    assert first["Message-ID"] == stable_message_id(message_row.idempotency_key)
+    assert first["Message-ID"] == message_id_for(
+        shop_with_address.id, message_row.run_id, message_row.step
+    )
 
 
 def test_shipping_notice_has_no_unsubscribe_headers_or_tracking(
-    shop_with_address: Shop, email_context: Callable[..., dict[str, Any]]
+    shop_with_address: Shop, message_row: Message, email_context: Callable[..., dict[str, Any]]
 ) -> None:
     tracking = {"number": "6200001", "url": "https://inpost.pl/t/6200001", "company": "InPost"}
     email, _ = compose_email(
         shop_with_address,
+        message_row,
         "shipping_notice",
         email_context(items=[], tracking=tracking, unsubscribe_url=None, open_pixel_url=None),
         "en",
-        to="ola@example.com",
-        idempotency_key="shipment-9",
-        message_id=12,
     )
 
     assert email.headers == {}
@@ -131,20 +123,30 @@ def test_shipping_notice_has_no_unsubscribe_headers_or_tracking(
     assert "https://inpost.pl/t/6200001" in email.html
 
 
-def test_message_ids_are_safe_for_any_key(app: Any) -> None:
-    assert stable_message_id("run 7/step<2>") == "<run.7.step.2.@storeflow.test>"
+def test_message_ids_name_the_shop_run_and_step(app: Any) -> None:
+    assert message_id_for(3, 7, 2) == "<sf.3.7.2@storeflow.test>"
+
+
+def test_a_test_send_gets_a_fresh_message_id_each_time(
+    shop_with_address: Shop, email_context: Callable[..., dict[str, Any]]
+) -> None:
+    context = email_context(discount={"code": "X1", "percentage": 10, "expires_at": None})
+    first, _ = compose_one_off(shop_with_address, "abandoned_cart_3", context, "en", to="m@x.pl")
+    second, _ = compose_one_off(shop_with_address, "abandoned_cart_3", context, "en", to="m@x.pl")
+
+    assert first.message_id != second.message_id
+    assert first.message_id.startswith("<sf.test.") and first.to == "m@x.pl"
 
 
 def test_discount_without_expiry_still_renders(
     shop_with_address: Shop, email_context: Callable[..., dict[str, Any]]
 ) -> None:
-    email, content = compose_email(
+    email, content = compose_one_off(
         shop_with_address,
         "abandoned_cart_3",
         email_context(discount={"code": "NOEXP", "percentage": 5, "expires_at": None}),
         "en",
         to="a@example.com",
-        idempotency_key="k",
     )
     assert "NOEXP" in content.text and "Valid until" not in content.text
     assert email.headers["List-Unsubscribe"].startswith("<http://storeflow.test/u/")

@@ -103,7 +103,7 @@ def test_one_click_unsubscribe_suppresses_and_cancels_marketing_runs(
 ) -> None:
     cart_run = make_run(shop, customer, "abandoned_cart")
     winback_run = make_run(shop, customer, "reactivation")
-    labels_run = make_run(shop, customer, "courier_labels")
+    notice_run = make_run(shop, customer, "shipping_notice")
     url = tracking.unsubscribe_url(shop.id, "ola@example.com", "ro", customer.id)
 
     response = client.post(
@@ -125,7 +125,7 @@ def test_one_click_unsubscribe_suppresses_and_cancels_marketing_runs(
     assert (fresh.email_consent, fresh.email_consent_source) == ("withdrawn", "unsubscribe")
     assert _fresh(cart_run).state == "cancelled" and _fresh(cart_run).end_reason == "unsubscribed"
     assert _fresh(winback_run).state == "cancelled"
-    assert _fresh(labels_run).state == "active"  # shipping notices are not marketing
+    assert _fresh(notice_run).state == "active"  # shipping notices are not marketing
     assert db.session.scalars(sa.select(AuditLog.action)).all() == ["unsubscribed"]
     assert tracking.is_suppressed(shop.id, "OLA@example.com")
 

@@ -7,9 +7,9 @@ import re
 from datetime import timedelta
 from email.message import EmailMessage
 
+from app.emails.restore_links import read_restore_token
 from app.flows.abandoned_cart import discount_code
 from app.models import Discount, FlowRun, Message, ShopScope
-from app.web.restore import read_restore_token
 from tests.support.flows import START, cart_payload, order_payload
 
 SHOPPER = "ania@example.com"

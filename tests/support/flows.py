@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from app.emails import senders
 from app.flows import abandoned_cart
 from app.flows.engine import clock
 from app.flows.engine.settings import save_settings
@@ -33,6 +34,23 @@ class SimulatedClock:
     def advance(self, **delta: float) -> datetime:
         self.current += timedelta(**delta)
         return self.current
+
+
+class WorkerKilled(BaseException):
+    """Stands for the process dying: nothing after it in the job runs."""
+
+
+def die_after_smtp_accepts(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """From now on the worker dies right after the SMTP server accepted a mail, before we
+    could record it; returns what lets workers live again."""
+    real_send = senders.SmtpSender.send
+
+    def send_then_die(self: senders.SmtpSender, msg: Any) -> str:
+        real_send(self, msg)  # the SMTP server has the mail...
+        raise WorkerKilled  # ...and the worker dies before recording it
+
+    monkeypatch.setattr(senders.SmtpSender, "send", send_then_die)
+    return lambda: monkeypatch.setattr(senders.SmtpSender, "send", real_send)
 
 
 @pytest.fixture()

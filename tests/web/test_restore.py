@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from app.emails.restore_links import restore_link
 from app.models import Cart, ShopScope, db
-from app.web.restore import restore_link
 
 
 def _cart(shop, **values) -> Cart:

@@ -1,7 +1,8 @@
 """The engine's view of the channels: prepare a message, send it, ask whether it went.
 
-Rendering, tracking links, branding and the senders belong to ``app.emails``; this module only
-fits them to a flow step (one dispatch table, one entry per channel).
+Composing (``app.emails.compose``, the one composer), tracking links, branding and the senders
+belong to ``app.emails``; this module only fits them to a flow step (one dispatch table, one
+entry per channel).
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from app.emails import render_email
-from app.emails.context import sender_identity, shop_branding
-from app.emails.senders import OutgoingEmail, PermanentFailure, TemporaryFailure, get_sender
+from app.emails.compose import compose_email, message_id_of
+from app.emails.context import shop_branding
+from app.emails.senders import PermanentFailure, TemporaryFailure, get_sender
 from app.emails.sms import SmsMessage, get_sms_sender
-from app.emails.tracking import list_unsubscribe_headers, tracking_context
 from app.models import Message, Shop
 
 
@@ -39,15 +39,6 @@ class Channel(Protocol):
         ...
 
 
-def _render(
-    shop: Shop, message: Message, template: str, context: dict[str, Any], locale: str
-) -> tuple[Any, dict[str, str]]:
-    """The localised email with signed open/click/unsubscribe links, and RFC 8058 headers."""
-    links = tracking_context(shop.id, message.id, message.recipient, locale, message.customer_id)
-    content = render_email(template, {**context, **links, "shop": shop_branding(shop)}, locale)
-    return content, list_unsubscribe_headers(links["unsubscribe_url"])
-
-
 class EmailChannel:
     def is_ready(self, shop: Shop) -> bool:
         return True
@@ -55,18 +46,7 @@ class EmailChannel:
     def prepare(
         self, shop: Shop, message: Message, template: str, context: dict[str, Any], locale: str
     ) -> Prepared:
-        content, headers = _render(shop, message, template, context, locale)
-        from_addr, from_name = sender_identity(shop)
-        email = OutgoingEmail(
-            to=message.recipient,
-            from_addr=from_addr,
-            from_name=from_name,
-            subject=content.subject,
-            html=content.html,
-            text=content.text,
-            message_id=message.idempotency_key,
-            headers=headers,
-        )
+        email, content = compose_email(shop, message, template, context, locale)
         return Prepared(subject=content.subject, payload=email)
 
     def send(self, shop: Shop, prepared: Prepared) -> str:
@@ -74,7 +54,7 @@ class EmailChannel:
 
     def was_accepted(self, shop: Shop, message: Message) -> bool | None:
         probe = getattr(get_sender(), "was_accepted", None)
-        return probe(message.idempotency_key) if probe is not None else None
+        return probe(message_id_of(message)) if probe is not None else None
 
 
 class SmsChannel:
@@ -86,7 +66,8 @@ class SmsChannel:
     def prepare(
         self, shop: Shop, message: Message, template: str, context: dict[str, Any], locale: str
     ) -> Prepared:
-        content, _headers = _render(shop, message, template, context, locale)
+        # The text reuses the email's localised subject line; the email itself is not sent.
+        _email, content = compose_email(shop, message, template, context, locale)
         body = f"{shop_branding(shop)['name']}: {content.subject} {context['restore_url']}"
         text = SmsMessage(to=message.recipient, body=body, idempotency_key=message.idempotency_key)
         return Prepared(subject=content.subject, payload=text)

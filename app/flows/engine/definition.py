@@ -91,6 +91,8 @@ class Flow:
     key: str
     # Lower ranks win the frequency cap: a message of a lower-ranked flow never holds them back.
     rank: int
+    # Marketing needs consent and passes the frequency cap, quiet hours and holdout; a
+    # transactional flow (the shipping notice) goes to whoever the order is for, at once.
     marketing: bool
     triggers: Mapping[type[Event], EnrollRule]
     stop_rules: Mapping[type[Event], tuple[str, StopRule]]
@@ -100,6 +102,9 @@ class Flow:
     checks: tuple[Check, ...] = ()
     # Rules across settings (e.g. steps in order); each returns a message when broken.
     consistency: tuple[Callable[[Settings], str | None], ...] = ()
+    # Whether the shop has the flow on, when that switch is not the flow's own settings row
+    # (the shipping notice follows the label settings, which Shopify's notification reads too).
+    switch: Callable[[int], bool] | None = None
 
     def defaults(self) -> dict[str, Any]:
         return {s.key: s.default for s in self.settings}

@@ -15,8 +15,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.emails.context import message_domain
+from app.emails.compose import message_id_for
 from app.flows.engine import engine
+from app.flows.engine.channels import CHANNELS, PermanentFailure, TemporaryFailure
 from app.flows.engine.definition import Flow, Settings, Step
 from app.flows.engine.guards import recipient
 from app.logs import fields as log_fields
@@ -31,12 +32,7 @@ RETRY_BACKOFF = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2)
 _DONE = ("sent", "failed", "skipped")
 
 
-def message_id_for(shop: Shop, run: FlowRun, index: int) -> str:
-    return f"<sf.{shop.id}.{run.id}.{index}@{message_domain()}>"
-
-
 def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
-    key = message_id_for(shop, run, run.step)
     insert_ignoring_conflict(
         Message,
         {
@@ -48,7 +44,8 @@ def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
             "customer_id": run.customer_id,
             "recipient": recipient(run, step.channel) or "",
             "status": "pending",
-            "idempotency_key": key,
+            # The Message-ID itself: SMSAPI takes it as its idx, and it is unique by design.
+            "idempotency_key": message_id_for(shop.id, run.id, run.step),
             "meta": {"template": step.template},
         },
     )
@@ -88,8 +85,6 @@ def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datet
     message.meta = {**message.meta, "sending_until": (now + SENDING_WINDOW).isoformat()}
     run_id, message_id = run.id, message.id
     db.session.commit()  # "sending" is on record before the provider hears of it
-    from app.flows.engine.channels import CHANNELS, PermanentFailure, TemporaryFailure
-
     try:
         provider_id = CHANNELS[step.channel].send(shop, prepared)
     except TemporaryFailure as exc:
@@ -109,8 +104,6 @@ def _sending_until(message: Message) -> datetime:
 
 
 def _provider_has(shop: Shop, channel: str, message: Message) -> bool | None:
-    from app.flows.engine.channels import CHANNELS
-
     return CHANNELS[channel].was_accepted(shop, message)
 
 
@@ -123,8 +116,6 @@ def _prepare(
     settings: Settings,
     now: datetime,
 ) -> Any:
-    from app.flows.engine.channels import CHANNELS
-
     context = flow.compose(shop, run, step, message, settings, now)
     customer = ShopScope(shop.id).get(Customer, run.customer_id) if run.customer_id else None
     locale = (customer.locale if customer else None) or shop.locale

@@ -18,7 +18,7 @@ from app.events.apply import cancel_runs
 from app.events.types import Event
 from app.flows.engine import clock, guards
 from app.flows.engine.definition import Enrollment, Flow, Settings
-from app.flows.engine.settings import is_enabled, settings_for
+from app.flows.engine.settings import is_switched_on, settings_for
 from app.flows.registry import FLOWS, flow_for
 from app.logs import fields as log_fields
 from app.models import Customer, FlowRun, Shop, ShopScope, db
@@ -52,7 +52,7 @@ def dispatch(event: Event) -> None:
             if criteria:
                 cancel_runs(shop.id, reason, FlowRun.flow_key == flow.key, *criteria)
         trigger = flow.triggers.get(type(event))
-        if trigger is None or shop.status != "active" or not is_enabled(shop.id, flow.key):
+        if trigger is None or shop.status != "active" or not is_switched_on(shop.id, flow):
             continue
         settings = settings_for(shop.id, flow)
         for enrollment in trigger(event, settings):
@@ -75,9 +75,9 @@ def enroll(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings)
             "state": "active",
             "step": first,
             "next_step_at": _due(flow, first, enrollment.anchor, settings),
-            "held_out": is_held_out(
-                shop_id, enrollment.subject_key, int(settings["holdout_percent"])
-            ),
+            # A transactional message is owed to the customer: no holdout group goes without.
+            "held_out": flow.marketing
+            and is_held_out(shop_id, enrollment.subject_key, int(settings["holdout_percent"])),
             "context": {**enrollment.context, "anchor": enrollment.anchor.isoformat()},
             "started_at": clock.now(),
         },
@@ -126,12 +126,17 @@ def advance(run: FlowRun, flow: Flow, settings: Settings, now: datetime) -> str:
     run.next_step_at = max(_due(flow, following, anchor_of(run), settings), now)
     if run.next_step_at <= now:
         # Due at once (the SMS beside the first email): no need to wait for the next tick.
-        lease = timedelta(seconds=current_app.config["RUN_LEASE_SECONDS"])
-        run.lease_until = now + lease
-        queues.enqueue_after_commit(
-            db.session(), run_step, run.id, job_id=f"run-{run.id}-step-{following}"
-        )
+        run_now(run, now)
     return "advanced"
+
+
+def run_now(run: FlowRun, now: datetime) -> None:
+    """Lease the run and queue its step once the caller commits, instead of waiting for the
+    minute tick (which still picks the step up if Redis loses the job: the lease lapses)."""
+    run.lease_until = now + timedelta(seconds=current_app.config["RUN_LEASE_SECONDS"])
+    queues.enqueue_after_commit(
+        db.session(), run_step, run.id, job_id=f"run-{run.id}-step-{run.step}"
+    )
 
 
 def end_run(run: FlowRun, state: str, reason: str, now: datetime) -> None:

@@ -1,8 +1,11 @@
-"""Send-time checks every marketing step passes, under the run's row lock.
+"""Send-time checks every step passes, under the run's row lock.
 
 Stops come first (the shopper bought, unsubscribed, lost consent; the shop left; the flow was
 switched off), then deferrals (frequency cap, quiet hours), which move the step later and never
 drop it. What was true when the step was scheduled does not count: only what is true now.
+A transactional step (the shipping notice) is owed to the customer: it needs no consent, and
+a later order, the frequency cap and quiet hours do not hold it back; a suppressed address
+(bounced, complained, unsubscribed) still gets nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from app.emails.tracking import is_suppressed
 from app.flows.engine import platform_orders
 from app.flows.engine.channels import CHANNELS
 from app.flows.engine.definition import Flow, Settings, Verdict
-from app.flows.engine.settings import is_enabled
+from app.flows.engine.settings import is_switched_on
 from app.models import Customer, FlowRun, Message, Order, Shop, ShopScope, db
 
 STOP_CHECKS: list[Callable[[Shop, Flow, FlowRun, str], str | None]] = []
@@ -37,7 +40,7 @@ def _shop_active(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | No
 
 @_stop_check
 def _flow_enabled(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
-    return None if is_enabled(shop.id, flow.key) else "flow_disabled"
+    return None if is_switched_on(shop.id, flow) else "flow_disabled"
 
 
 @_stop_check
@@ -63,12 +66,14 @@ def _suppressed(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | Non
     address = recipient(run, channel)
     if address is None:
         return "no_contact"
-    return "unsubscribed" if flow.marketing and is_suppressed(shop.id, address, channel) else None
+    return "unsubscribed" if is_suppressed(shop.id, address, channel) else None
 
 
 @_stop_check
 def _bought_since_start(shop: Shop, flow: Flow, run: FlowRun, channel: str) -> str | None:
     """Any live order since the run began, matched by cart, customer or email."""
+    if not flow.marketing:
+        return None  # a new order does not make the last one's shipping notice moot
     return "order_placed" if order_since(shop.id, run) is not None else None
 
 
@@ -176,6 +181,8 @@ def check(
         verdict = flow_check(shop, run, settings, now)
         if verdict is not None:
             return verdict
+    if not flow.marketing:
+        return None
     later = [
         t
         for t in (

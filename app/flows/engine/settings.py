@@ -41,6 +41,11 @@ def is_enabled(shop_id: int, flow_key: str) -> bool:
     return row is not None and row.enabled
 
 
+def is_switched_on(shop_id: int, flow: Flow) -> bool:
+    """The flow's own switch when it has one elsewhere, else its settings row's."""
+    return flow.switch(shop_id) if flow.switch is not None else is_enabled(shop_id, flow.key)
+
+
 def save_settings(
     shop_id: int, flow: Flow, values: dict[str, Any], *, enabled: bool | None = None
 ) -> FlowSetting:
@@ -63,4 +68,11 @@ def save_settings(
     return row
 
 
-__all__ = ["COMMON_SETTINGS", "SettingError", "is_enabled", "save_settings", "settings_for"]
+__all__ = [
+    "COMMON_SETTINGS",
+    "SettingError",
+    "is_enabled",
+    "is_switched_on",
+    "save_settings",
+    "settings_for",
+]

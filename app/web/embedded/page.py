@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from app.flows.engine.settings import is_enabled, settings_for
-from app.flows.registry import FLOWS
+from app.flows.registry import FLOWS, flow_for
 from app.models import Shop, utcnow
 from app.web.embedded.forms import TestSendForm, settings_form
 from app.web.embedded.results import flow_results, segment_counts
+
+
+def page_flows() -> list[str]:
+    """The flows set up on this page: not one switched elsewhere (the shipping notice goes
+    with the label settings, where Shopify's own notification is switched too)."""
+    return sorted(flow.key for flow in FLOWS if flow.switch is None)
 
 
 def page_context(
@@ -16,10 +22,11 @@ def page_context(
 ) -> dict[str, Any]:
     """``bound_forms`` holds a refused submission, shown back with what the merchant typed."""
     bound_forms = bound_forms or {}
-    keys = sorted(flow.key for flow in FLOWS)
+    keys = page_flows()
     results = flow_results(shop.id, keys, utcnow())
     flows = []
-    for flow in sorted(FLOWS, key=lambda flow: flow.key):
+    for flow in (flow_for(key) for key in keys):
+        assert flow is not None
         key = flow.key
         form = bound_forms.get(key) or settings_form(
             flow, settings_for(shop.id, flow), is_enabled(shop.id, key)

@@ -20,7 +20,7 @@ from app.models import AuditLog, Shop, ShopScope, db
 from app.pipeline import queues
 from app.web.embedded import session as auth
 from app.web.embedded.forms import TestSendForm, setting_values, settings_form
-from app.web.embedded.page import page_context
+from app.web.embedded.page import page_context, page_flows
 from app.web.embedded.test_send import send_test_email_job
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,8 @@ def _flow(key: str) -> Flow:
 @auth.login_required
 def save_flow(key: str) -> BaseResponse | tuple[str, int]:
     shop, flow = auth.current_shop(), _flow(key)
+    if key not in page_flows():
+        abort(404)
     form = settings_form(flow, {}, False, formdata=request.form)
     error = "; ".join(_form_errors(form)) if not form.validate() else None
     if error is None:

@@ -11,11 +11,7 @@ from app.flows import abandoned_cart
 from app.flows.engine.engine import run_step
 from app.flows.engine.settings import save_settings
 from app.models import FlowRun, Message, ShopScope, db
-from tests.support.flows import START, cart_payload
-
-
-class WorkerKilled(BaseException):
-    """Stands for the process dying: nothing after it in the job runs."""
+from tests.support.flows import START, WorkerKilled, cart_payload, die_after_smtp_accepts
 
 
 def _only(shop_id: int, model):
@@ -26,19 +22,13 @@ def _only(shop_id: int, model):
 def test_worker_killed_after_the_provider_accepted_sends_exactly_one_mail(
     flow_shop, sim_clock, shop_events, tick, mailbox, monkeypatch
 ):
-    real_send = senders.SmtpSender.send
-
-    def send_then_die(self, msg):
-        real_send(self, msg)  # the SMTP server has the mail...
-        raise WorkerKilled  # ...and the worker dies before recording it
-
     shop_events("cart/updated", cart_payload())
-    monkeypatch.setattr(senders.SmtpSender, "send", send_then_die)
+    live_again = die_after_smtp_accepts(monkeypatch)
     tick(minutes=61)  # the job dies (RQ records it as failed)
     db.session.rollback()
     assert len(mailbox.received) == 1
     assert _only(flow_shop.id, Message).status == "sending"
-    monkeypatch.setattr(senders.SmtpSender, "send", real_send)
+    live_again()
     sim_clock.advance(minutes=1)
     run_id = _only(flow_shop.id, FlowRun).id
     # RQ's own retry, while the first attempt could still be alive, leaves it alone.
