@@ -9,7 +9,7 @@ from flask import Flask
 from flask_migrate import Migrate
 
 from app import config as settings
-from app import logs
+from app import connectors, logs
 from app.models import db
 
 migrate = Migrate()
@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
 
+    _register_platforms(app)
     from app import cli
     from app.web import health, webhooks
 
@@ -58,3 +59,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     admin.init_app(app)
     return app
+
+
+def _register_platforms(app: Flask) -> None:
+    if not app.config.get("ENABLE_DEMO_CONNECTOR"):
+        connectors.init_app(app)
+        return
+    # Imported here, not at the top: demo code is loaded only where the demo is enabled
+    # (never in production), and connectors never import it.
+    from app.demo.platform import PLATFORM as DEMO
+
+    connectors.init_app(app, DEMO)

@@ -18,7 +18,8 @@ import os
 import uuid
 
 from app import config
-from app.connectors.shopify.mapping import ShopRef, parse_product
+from app.connectors.base import ShopRef
+from app.connectors.shopify.mapping import parse_product
 from app.events.types import apply
 from app.models import Shop, db, utcnow
 
@@ -43,7 +44,7 @@ def seed() -> Shop:
         credentials={},
         locale=("USD", "en", "America/New_York"),
     )
-    ref = ShopRef(shop.id, shop.domain)
+    ref = ShopRef.of(shop)
     for pid, title, product_type, price in CATALOG:
         payload = {
             "id": pid,

@@ -2,19 +2,18 @@
 
 Auto mode reacts to the order event the merchant chose (``trigger`` in the label settings);
 manual mode leaves creation to bulk print. After a shipment is created the tracking number is
-pushed back to the shop through its connector (``ShopActions.push_tracking``) and the customer
+pushed back to the shop through its platform (``Platform.push_tracking``) and the customer
 gets the shipping email. A cancelled order's shipments are cancelled at the courier too.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import cast
 
 from rq import Retry
 
 from app import connectors
-from app.connectors.base import ShopActions
 from app.events import types as ev
 from app.flows import LISTENERS
 from app.flows.shipping_notice import send_shipping_notice
@@ -108,12 +107,12 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
         db.session.commit()
         return "skipped"
     order = scope.get(Order, shipment.order_id)
-    connector: Any = connectors.get(shop.platform)
-    if order is None or connector is None or not hasattr(connector, "push_tracking"):
+    platform = connectors.get(shop.platform)
+    if order is None or platform is None:
         db.session.commit()
         log.warning("no way to push tracking", extra=log_fields(shop=shop_id, shipment=shipment_id))
         return "unsupported"
-    cast(ShopActions, connector).push_tracking(shop, order, shipment)
+    platform.push_tracking(shop, order, shipment)
     shipment.tracking_pushed_at = utcnow()
     db.session.commit()
     return "pushed"

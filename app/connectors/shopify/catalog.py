@@ -18,6 +18,7 @@ from rq import Retry
 
 from app.connectors.shopify import auth
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
+from app.connectors.shopify.shops import for_each_active_shop
 from app.models import Shop, db, utcnow
 from app.models.catalog_upsert import mark_missing_deleted, product_row, upsert_batch, variant_row
 from app.pipeline import queues
@@ -170,8 +171,6 @@ def _flush(
 @queues.job("sync", timeout=600, retry=Retry(max=2, interval=[300, 1800]))
 def nightly_catalog_reconcile() -> int:
     """Start a full sync for every active Shopify shop (catches anything webhooks missed)."""
-    from app.connectors.shopify.install import for_each_active_shop
-
     return for_each_active_shop(start_sync_job, "shopify-sync")
 
 

@@ -7,47 +7,26 @@ returns events. ``HANDLERS`` is the dispatch table the connector normalizes with
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from app.connectors.shopify.customers import contact, parse_time, platform_id, verify_consent
+from app.connectors.base import ShopRef
+from app.connectors.fields import currency, money, optional_id, parse_time, required_time
+from app.connectors.shopify.customers import contact, verify_consent
 from app.events import types as ev
 
 _COD_GATEWAYS = ("cash on delivery", "cash_on_delivery", "cod")
 
 
-@dataclass(frozen=True)
-class ShopRef:
-    """What mapping needs to know about the shop: its id and its myshopify domain."""
-
-    id: int
-    domain: str
-
-
-def _required_time(payload: dict[str, Any], *keys: str) -> datetime:
-    for key in keys:
-        parsed = parse_time(payload.get(key))
-        if parsed is not None:
-            return parsed
-    raise ValueError(f"payload has none of {', '.join(keys)}")
-
-
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value)) if value not in (None, "") else Decimal("0")
-
-
 def _items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
     return tuple(
         ev.LineItem(
-            product_id=platform_id(row.get("product_id")) or "",
-            variant_id=platform_id(row.get("variant_id")),
+            product_id=optional_id(row.get("product_id")) or "",
+            variant_id=optional_id(row.get("variant_id")),
             quantity=int(row.get("quantity") or 1),
-            unit_price=_money(row.get("price")),
+            unit_price=money(row.get("price")),
             title=row.get("title") or row.get("name") or "",
             variant_title=row.get("variant_title") or "",
-            compare_at_price=_money(row["compare_at_price"])
+            compare_at_price=money(row["compare_at_price"])
             if row.get("compare_at_price")
             else None,
         )
@@ -57,7 +36,7 @@ def _items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
 
 def parse_checkout(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     """checkouts/create|update: the cart as it stands, plus the contact once one is typed."""
-    updated_at = _required_time(p, "updated_at", "created_at")
+    updated_at = required_time(p, "updated_at", "created_at")
     who = contact(p)
     cart_key = str(p["token"])
     result: list[ev.Event] = [
@@ -66,8 +45,8 @@ def parse_checkout(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
             cart_key=cart_key,
             customer=who,
             items=_items(p.get("line_items", [])),
-            total=_money(p.get("total_price")),
-            currency=p.get("currency") or p.get("presentment_currency") or "USD",
+            total=money(p.get("total_price")),
+            currency=currency(shop, p.get("currency"), p.get("presentment_currency")),
             restore_url=p.get("abandoned_checkout_url"),
             updated_at=updated_at,
         )
@@ -95,13 +74,13 @@ def _order(cls: type[ev._OrderEvent]) -> Callable[[ShopRef, dict[str, Any]], lis
             cls(
                 shop_id=shop.id,
                 order_id=str(p["id"]),
-                order_number=p.get("name") or platform_id(p.get("order_number")),
+                order_number=p.get("name") or optional_id(p.get("order_number")),
                 # Orders carry the checkout's token: the key the abandoned cart was stored under.
                 cart_key=p.get("checkout_token"),
                 customer=contact(p),
                 items=_items(p.get("line_items", [])),
-                total=_money(p.get("total_price")),
-                currency=p.get("currency") or "USD",
+                total=money(p.get("total_price")),
+                currency=currency(shop, p.get("currency")),
                 payment_method=gateways[0] if gateways else None,
                 is_cod=_is_cod(gateways),
                 paid=cls is ev.OrderPaid or p.get("financial_status") == "paid",
@@ -109,8 +88,8 @@ def _order(cls: type[ev._OrderEvent]) -> Callable[[ShopRef, dict[str, Any]], lis
                 discount_codes=tuple(
                     str(d["code"]) for d in p.get("discount_codes") or () if d.get("code")
                 ),
-                created_at=_required_time(p, "created_at"),
-                updated_at=_required_time(p, "updated_at", "created_at"),
+                created_at=required_time(p, "created_at"),
+                updated_at=required_time(p, "updated_at", "created_at"),
             )
         ]
 
@@ -130,7 +109,7 @@ def parse_customer(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
                 }
             ),
             address=p.get("default_address"),
-            updated_at=_required_time(p, "updated_at", "created_at"),
+            updated_at=required_time(p, "updated_at", "created_at"),
         )
     ]
 
@@ -140,10 +119,8 @@ def _variant(row: dict[str, Any]) -> dict[str, Any]:
         "id": str(row["id"]),
         "title": row.get("title") or "",
         "sku": row.get("sku"),
-        "price": _money(row.get("price")),
-        "compare_at_price": _money(row["compare_at_price"])
-        if row.get("compare_at_price")
-        else None,
+        "price": money(row.get("price")),
+        "compare_at_price": money(row["compare_at_price"]) if row.get("compare_at_price") else None,
         "stock": row.get("inventory_quantity"),
     }
 
@@ -178,7 +155,7 @@ def parse_product(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
             compare_at_price=cheapest["compare_at_price"] if cheapest else None,
             in_stock=_in_stock(p.get("variants") or []),
             variants=tuple(variants),
-            updated_at=_required_time(p, "updated_at", "created_at"),
+            updated_at=required_time(p, "updated_at", "created_at"),
         )
     ]
 
@@ -196,7 +173,7 @@ def _compliance_contact(p: dict[str, Any]) -> ev.Contact:
     return ev.Contact(
         email=customer.get("email"),
         phone=customer.get("phone"),
-        platform_customer_id=platform_id(customer.get("id")),
+        platform_customer_id=optional_id(customer.get("id")),
     )
 
 
@@ -215,7 +192,7 @@ def parse_data_request(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
         ev.CustomerDataRequest(
             shop_id=shop.id,
             customer=_compliance_contact(p),
-            request_id=platform_id((p.get("data_request") or {}).get("id")),
+            request_id=optional_id((p.get("data_request") or {}).get("id")),
             order_ids=tuple(str(o) for o in p.get("orders_requested") or []),
         )
     ]
@@ -225,6 +202,7 @@ def parse_shop_redact(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     return [ev.ShopRedact(shop_id=shop.id)]
 
 
+# parse_time stays importable from here for app/models/catalog_upsert.py (bulk rows).
 __all__ = ["COMPLIANCE_TOPICS", "HANDLERS", "ShopRef", "parse_time", "verify_consent"]
 
 HANDLERS: dict[str, Callable[[ShopRef, dict[str, Any]], list[ev.Event]]] = {
