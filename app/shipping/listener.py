@@ -9,7 +9,6 @@ gets the shipping email. A cancelled order's shipments are cancelled at the cour
 from __future__ import annotations
 
 import logging
-from typing import cast
 
 from rq import Retry
 
@@ -36,14 +35,12 @@ def on_order_event(event: ev.Event) -> None:
     if isinstance(event, ev.OrderCancelled):
         _on_cancelled(event)
         return
-    trigger = TRIGGER_EVENTS.get(type(event))
-    if trigger is None:
+    if not isinstance(event, ev.OrderPaid | ev.OrderCreated):
         return
     settings = label_settings.load(event.shop_id)
-    if not settings.enabled or settings.trigger != trigger:
+    if not settings.enabled or settings.trigger != TRIGGER_EVENTS[type(event)]:
         return
-    order_event = cast(ev._OrderEvent, event)
-    order = ShopScope(event.shop_id).first(Order, Order.platform_order_id == order_event.order_id)
+    order = ShopScope(event.shop_id).first(Order, Order.platform_order_id == event.order_id)
     if order is None or order.cancelled:
         return
     queues.enqueue_after_commit(
