@@ -1,28 +1,33 @@
-"""The connector registry: one entry per platform, looked up by the URL's platform name."""
+"""The platform registry: one ``Platform`` per name, looked up by the URL's or shop's platform.
+
+Shopify and WooCommerce are always registered. The app factory adds the demo platform
+(``app/demo/platform``) only when ``ENABLE_DEMO_CONNECTOR`` is on, so production never loads
+demo code and connectors never import ``app.demo``. The registry lives on the app (not in
+this module), so two apps built with different settings (as tests do) never share one.
+"""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Flask, current_app
 
-from app.connectors.base import Connector
+from app.connectors.base import Platform
+from app.connectors.shopify import PLATFORM as SHOPIFY
+from app.connectors.woocommerce import PLATFORM as WOOCOMMERCE
 
-
-def registry() -> dict[str, Connector]:
-    """Connectors enabled for this app (the demo one only outside production)."""
-    from app.demo.platform import CONNECTOR as DEMO
-
-    connectors: dict[str, Connector] = {}
-    if current_app.config.get("ENABLE_DEMO_CONNECTOR"):
-        connectors[DEMO.platform] = DEMO
-    from app.connectors.woocommerce import CONNECTOR as WOOCOMMERCE
-
-    connectors[WOOCOMMERCE.platform] = WOOCOMMERCE
-
-    from app.connectors.shopify import CONNECTOR as SHOPIFY
-
-    connectors[SHOPIFY.platform] = SHOPIFY
-    return connectors
+PLATFORMS: tuple[Platform, ...] = (SHOPIFY, WOOCOMMERCE)
+_EXTENSION = "storeflow_platforms"
 
 
-def get(platform: str) -> Connector | None:
-    return registry().get(platform)
+def init_app(app: Flask, *extra: Platform) -> None:
+    """Register the real platforms, plus ``extra`` ones the app factory enables (the demo)."""
+    app.extensions[_EXTENSION] = {platform.name: platform for platform in (*PLATFORMS, *extra)}
+
+
+def registry() -> dict[str, Platform]:
+    """The platforms enabled for the current app."""
+    platforms: dict[str, Platform] = current_app.extensions[_EXTENSION]
+    return platforms
+
+
+def get(name: str) -> Platform | None:
+    return registry().get(name)

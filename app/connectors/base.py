@@ -1,9 +1,12 @@
-"""What every platform connector provides, and the errors they raise.
+"""The one interface every shop platform implements, and the errors they raise.
 
-A connector module (``app/connectors/<platform>/``) exposes a ``CONNECTOR`` object with this
-interface. The webhook view only calls ``read_envelope``, ``verify`` and ``topics``; the
-``process_delivery`` job calls ``normalize``. Everything else (install, sync, discounts,
-tracking) is added by each platform's package.
+Each platform package (``app/connectors/shopify/``, ``app/connectors/woocommerce/``, and the
+demo platform in ``app/demo/platform/``) exposes a ``PLATFORM`` object implementing
+``Platform`` in full, under the same names; ``app.connectors`` registers them by name. The
+webhook view calls ``read_envelope`` and ``verify``; the ingest job calls ``normalize``; the
+install/connect views call ``connect``; flows and shipping call the shop actions. An operation
+that has nothing to do on a platform says so with its documented "nothing" value, never by
+being absent.
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from datetime import datetime
     from decimal import Decimal
 
     from app.events.types import Event
-    from app.models import Order, Shipment, Shop
+    from app.models import Cart, Order, Shipment, Shop
 
 
 class SignatureError(Exception):
@@ -43,19 +46,31 @@ class Envelope:
     is_ping: bool = False
 
 
-class Connector(Protocol):
-    platform: str
-    topics: frozenset[str]
+@dataclass(frozen=True)
+class ShopRef:
+    """What mapping may know about a shop: plain values, never its credentials."""
 
-    def read_envelope(self, headers: Mapping[str, str], body: bytes) -> Envelope: ...
+    id: int
+    domain: str
+    currency: str  # a payload that names no currency is in the shop's own
+    # The shop's primary domain as a URL (what shoppers see; a Shopify catalog sync reads it).
+    storefront_url: str | None = None
 
-    def verify(self, shop: Shop | None, headers: Mapping[str, str], body: bytes) -> None:
-        """Raise SignatureError unless the body is signed by the shop (or app) secret."""
-        ...
+    @classmethod
+    def of(cls, shop: Shop) -> ShopRef:
+        storefront = (shop.settings or {}).get(STOREFRONT_SETTING)
+        return cls(shop.id, shop.domain, shop.currency, storefront)
 
-    def normalize(
-        self, shop: Shop, topic: str, payload: Any, headers: Mapping[str, str]
-    ) -> list[Event]: ...
+    def product_page(self, handle: str | None, online_store_url: str | None = None) -> str | None:
+        """The page shoppers see: the platform's own product URL when the payload has it (a
+        Shopify bulk export does, webhooks do not), else the same address built from the
+        handle on the storefront."""
+        base = self.storefront_url or f"https://{self.domain}"
+        return online_store_url or (f"{base}/products/{handle}" if handle else None)
+
+
+# shop.settings key of ShopRef.storefront_url.
+STOREFRONT_SETTING = "storefront_url"
 
 
 @dataclass(frozen=True)
@@ -76,19 +91,67 @@ class DiscountResult:
     platform_discount_id: str | None = None
 
 
-class ShopActions(Protocol):
-    """What flows and labels ask of a shop's platform (each connector implements it)."""
+@runtime_checkable
+class Platform(Protocol):
+    """A shop platform: every operation, on every platform, under these names."""
 
-    def create_discount(self, shop: Shop, spec: DiscountSpec) -> DiscountResult: ...
+    name: str  # the URL's and ``Shop.platform``'s name: "shopify", "woocommerce", "demo"
+    topics: frozenset[str]  # the webhook topics ``normalize`` understands
 
-    def push_tracking(self, shop: Shop, order: Order, shipment: Shipment) -> None: ...
+    def read_envelope(self, headers: Mapping[str, str], body: bytes) -> Envelope:
+        """Routing facts from a delivery's headers; EnvelopeError when they are missing."""
+        ...
+
+    def verify(self, shop: Shop | None, headers: Mapping[str, str], body: bytes) -> None:
+        """Raise SignatureError unless the body is signed by the shop (or app) secret."""
+        ...
+
+    def normalize(
+        self, shop: ShopRef, topic: str, payload: Any, headers: Mapping[str, str]
+    ) -> list[Event]:
+        """Canonical events from a verified payload. Pure: no secrets, no I/O, no writes;
+        a malformed payload raises ``app.connectors.fields.PayloadError`` naming the field."""
+        ...
+
+    def connect(self, shop: Shop, credentials: dict[str, Any]) -> None:
+        """Store what the merchant granted (encrypted), mark the shop active, and set it up
+        (webhooks, catalog sync) in jobs enqueued after the caller's commit."""
+        ...
+
+    def ensure_webhooks(self, shop: Shop) -> int:
+        """Create missing webhooks and re-enable disabled ones; how many it created or
+        re-enabled (0 when all were in place, or the platform needs none)."""
+        ...
+
+    def sync_catalog(self, shop: Shop) -> None:
+        """Start a full catalog sync in the background (after the caller's commit)."""
+        ...
+
+    def reconcile(self, shop: Shop) -> None:
+        """Start a reconcile in the background: webhooks checked, missed orders backfilled."""
+        ...
+
+    def create_discount(self, shop: Shop, spec: DiscountSpec) -> DiscountResult:
+        """A single-use, expiring code in the shop (raises when the platform refuses)."""
+        ...
+
+    def push_tracking(self, shop: Shop, order: Order, shipment: Shipment) -> None:
+        """Tell the shop the shipment's tracking number (raises on a failed call)."""
+        ...
 
     def orders_since(
         self, shop: Shop, *, email: str | None, cart_key: str | None, since: datetime
     ) -> bool | None:
         """Whether the platform holds a live order by this shopper (email or cart) placed at or
-        after ``since``; None when it cannot tell. Optional: a connector without it (the demo
-        platform) is never asked. Raises on a failed call, so the caller can retry later."""
+        after ``since``; None when it cannot tell (or has nothing beyond our own tables).
+        Raises on a failed call, so the caller can retry later."""
+        ...
+
+    def restore_target(
+        self, shop: Shop, cart: Cart, code: str | None, expires_at: int
+    ) -> str | None:
+        """Where a restore link sends the shopper to rebuild ``cart`` with ``code`` applied;
+        None when the platform has no storefront to send them to (our own page shows it)."""
         ...
 
 

@@ -18,7 +18,8 @@ import os
 import uuid
 
 from app import config
-from app.connectors.shopify.mapping import ShopRef, parse_product
+from app.connectors.base import ShopRef
+from app.connectors.shopify.mapping import parse_product
 from app.events.apply import apply
 from app.models import Shop, db, utcnow
 

@@ -43,10 +43,10 @@ def discount_for(
         recipient_email=message.recipient,
         title=f"{title} {message.recipient}",
     )
-    connector: Any = connectors.get(shop.platform)
-    if connector is None or not hasattr(connector, "create_discount"):
-        raise LookupError(f"no connector can create discounts on {shop.platform!r}")
-    result = connector.create_discount(shop, spec)
+    platform = connectors.get(shop.platform)
+    if platform is None:
+        raise LookupError(f"no platform {shop.platform!r} is enabled to create discounts")
+    result = platform.create_discount(shop, spec)
     return scope.add(
         Discount(
             code=result.code,

@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from rq import Retry
 
 from app import connectors
-from app.connectors.base import Connector, Envelope
+from app.connectors.base import Envelope, Platform, ShopRef
 from app.events.apply import apply
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
@@ -31,7 +31,7 @@ def find_shop(platform: str, domain: str) -> Shop | None:
 
 def store_delivery(
     shop: Shop,
-    connector: Connector,
+    platform: Platform,
     envelope: Envelope,
     body: bytes,
     status: str,
@@ -42,7 +42,7 @@ def store_delivery(
         WebhookDelivery,
         {
             "shop_id": shop.id,
-            "platform": connector.platform,
+            "platform": platform.name,
             "delivery_id": envelope.delivery_id,
             "topic": envelope.topic,
             "headers": envelope.headers,
@@ -54,13 +54,13 @@ def store_delivery(
     )
 
 
-def classify(connector: Connector, topic: str, body: bytes) -> tuple[str, str | None]:
+def classify(platform: Platform, topic: str, body: bytes) -> tuple[str, str | None]:
     """The status a new delivery starts in, and why when it is not 'received'."""
     try:
         json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         return "failed", f"malformed JSON: {exc}"
-    if topic not in connector.topics:
+    if topic not in platform.topics:
         return "ignored", f"no handler for topic {topic!r}"
     return "received", None
 
@@ -87,14 +87,15 @@ def process_delivery(delivery_id: int) -> str:
     if row is None or row.status != "received":
         return "skipped"
     shop = db.session.get(Shop, row.shop_id)
-    connector = connectors.get(row.platform)
-    if shop is None or connector is None:
+    platform = connectors.get(row.platform)
+    if shop is None or platform is None:
         row.status, row.last_error = "ignored", f"no connector for platform {row.platform!r}"
         db.session.commit()
         return row.status
     try:
         payload: Any = json.loads(row.body)
-        for event in connector.normalize(shop, row.topic, payload, row.headers):
+        # normalize sees plain values only: the shop's secrets stay out of mapping.
+        for event in platform.normalize(ShopRef.of(shop), row.topic, payload, row.headers):
             apply(event)
         row.status, row.processed_at, row.attempts = "processed", utcnow(), row.attempts + 1
         db.session.commit()

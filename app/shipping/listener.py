@@ -2,7 +2,7 @@
 
 Auto mode reacts to the order event the merchant chose (``trigger`` in the label settings);
 manual mode leaves creation to bulk print. After a shipment is created the tracking number is
-pushed back to the shop through its connector (``ShopActions.push_tracking``) and the customer
+pushed back to the shop through its platform (``Platform.push_tracking``) and the customer
 is enrolled in the shipping notice flow (one email with the tracking link, sent at once). A
 cancelled order's shipments are cancelled at the courier too.
 """
@@ -10,12 +10,10 @@ cancelled order's shipments are cancelled at the courier too.
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
 
 from rq import Retry
 
 from app import connectors
-from app.connectors.base import ShopActions
 from app.events import types as ev
 from app.flows import shipping_notice
 from app.flows.engine import clock, engine
@@ -37,14 +35,12 @@ def on_order_event(event: ev.Event) -> None:
     if isinstance(event, ev.OrderCancelled):
         _on_cancelled(event)
         return
-    trigger = TRIGGER_EVENTS.get(type(event))
-    if trigger is None:
+    if not isinstance(event, ev.OrderPaid | ev.OrderCreated):
         return
     settings = label_settings.load(event.shop_id)
-    if not settings.enabled or settings.trigger != trigger:
+    if not settings.enabled or settings.trigger != TRIGGER_EVENTS[type(event)]:
         return
-    order_event = cast(ev._OrderEvent, event)
-    order = ShopScope(event.shop_id).first(Order, Order.platform_order_id == order_event.order_id)
+    order = ShopScope(event.shop_id).first(Order, Order.platform_order_id == event.order_id)
     if order is None or order.cancelled:
         return
     queues.enqueue_after_commit(
@@ -117,12 +113,12 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
         db.session.commit()
         return "skipped"
     order = scope.get(Order, shipment.order_id)
-    connector: Any = connectors.get(shop.platform)
-    if order is None or connector is None or not hasattr(connector, "push_tracking"):
+    platform = connectors.get(shop.platform)
+    if order is None or platform is None:
         db.session.commit()
         log.warning("no way to push tracking", extra=log_fields(shop=shop_id, shipment=shipment_id))
         return "unsupported"
-    cast(ShopActions, connector).push_tracking(shop, order, shipment)
+    platform.push_tracking(shop, order, shipment)
     shipment.tracking_pushed_at = utcnow()
     db.session.commit()
     return "pushed"

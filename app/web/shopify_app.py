@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlparse
 
 from flask import (
     Blueprint,
@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.connectors.shopify import auth, install
 from app.models import Shop, db
-from app.web.webhooks import find_shop
+from app.pipeline.ingest import find_shop
 
 log = logging.getLogger(__name__)
 PATCH_PATH = "/shopify/patch-id-token"
@@ -131,18 +131,10 @@ def oauth_start() -> BaseResponse:
         abort(400, "invalid install link")
     state = secrets.token_urlsafe(24)
     session["shopify_oauth_state"] = state
-    query = urlencode(
-        {
-            "client_id": current_app.config["SHOPIFY_API_KEY"],
-            "scope": ",".join(current_app.config["SHOPIFY_SCOPES"]),
-            "redirect_uri": f"{current_app.config['PUBLIC_URL']}/shopify/callback",
-            "state": state,
-        }
-    )
-    return redirect(f"https://{domain}/admin/oauth/authorize?{query}")
+    return redirect(install.authorize_url(domain, state))
 
 
-@bp.get("/shopify/callback")
+@bp.get(install.CALLBACK_PATH)
 def oauth_callback() -> BaseResponse:
     params = request.args.to_dict()
     domain = params.get("shop", "")
@@ -152,12 +144,9 @@ def oauth_callback() -> BaseResponse:
     if not expected or not secrets.compare_digest(expected, params.get("state", "")):
         abort(403, "state does not match this browser's install")
     try:
-        credentials = auth.exchange_authorization_code(domain, params.get("code", ""))
+        target = install.install_with_code(domain, params.get("code", ""))
     except auth.AuthError as exc:
+        db.session.rollback()
         log.warning("shopify authorization code refused: %s", exc)
         abort(502, "Shopify refused the authorization code")
-    shop = install.find_or_create_shop(domain)
-    install.activate(shop, credentials)
-    db.session.commit()
-    api_key = current_app.config["SHOPIFY_API_KEY"]
-    return redirect(f"https://admin.shopify.com/store/{auth.shop_name(domain)}/apps/{api_key}")
+    return redirect(target)

@@ -38,7 +38,7 @@ def _too_long(envelope: Envelope) -> str | None:
 @bp.post("/webhooks/<platform>")
 def receive(platform: str) -> tuple[Response, int]:
     connector = connectors.get(platform)
-    if connector is None:
+    if connector is None:  # unknown, or the demo platform where it is not enabled
         abort(404)
     body = request.get_data(cache=True)  # the raw bytes the signature covers
     headers = dict(request.headers)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 
+from app.connectors.woocommerce import PLATFORM as WOOCOMMERCE
 from app.connectors.woocommerce.reconcile import reconcile_store
 from app.connectors.woocommerce.sync import sync_catalog
 from app.demo import seed as demo
@@ -32,7 +35,9 @@ def test_demo_store_accepts_signed_plugin_events_but_is_never_called_over_rest(
     assert client.post("/webhooks/woocommerce", data=body, headers=headers).status_code == 200
     assert run_jobs("events") == 1
     cart = ShopScope(shop.id).first(Cart)
-    assert cart is not None and cart.restore_url.startswith(f"{DEMO_STORE_URL}/?storeflow_restore=")
+    assert cart is not None
+    target = WOOCOMMERCE.restore_target(shop, cart, None, int(time.time()) + 3600)
+    assert target is not None and target.startswith(f"{DEMO_STORE_URL}/?storeflow_restore=")
     # No REST keys: the jobs skip it instead of failing every 15 minutes.
     assert sync_catalog(shop.id) == {"status": "skipped"}
     assert reconcile_store(shop.id) == {"status": "skipped"}

@@ -18,9 +18,9 @@ import pytest
 import responses
 import sqlalchemy as sa
 
+from app.connectors.base import STOREFRONT_SETTING
 from app.connectors.shopify import catalog
 from app.connectors.shopify.graphql import AdminClient
-from app.connectors.shopify.mapping import STOREFRONT_SETTING
 from app.connectors.woocommerce.sync import sync_catalog
 from app.events import types as ev
 from app.models import Product, ShopScope, Variant, db

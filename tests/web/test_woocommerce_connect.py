@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import sqlalchemy as sa
 
-from app.connectors.woocommerce.subscriptions import WEBHOOK_TOPICS
+from app.connectors.woocommerce.connect import finish_connect
+from app.connectors.woocommerce.webhooks import WEBHOOK_TOPICS
 from app.models import Product, Shop, db, utcnow
-from app.web.woocommerce_connect import finish_connect
 from tests.support.woocommerce import STORE_URL
 
 NEW_SECRET = "9c" * 32

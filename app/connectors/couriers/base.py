@@ -115,11 +115,8 @@ class TrackingStatus:
 
 @dataclass(frozen=True)
 class Capabilities:
-    zpl: bool = False
-    bulk_labels: bool = False
-    cod: bool = False
-    lockers: bool = False
-    returns: bool = False
+    """What the shipping code asks a courier before acting (only what some caller reads)."""
+
     # Can a shipment be found by our reference after a lost answer (timeout)?
     lookup_by_reference: bool = False
 

@@ -1,7 +1,8 @@
-"""What flows and labels ask of a Shopify shop: discount codes and tracking numbers.
+"""What flows and labels ask of a Shopify shop: discount codes, tracking numbers, order checks,
+and where a restore link sends the shopper.
 
-Both are safe to repeat: a code that already exists is looked up rather than created twice,
-and a tracking number already on a fulfillment is not pushed again.
+Discounts and tracking are safe to repeat: a code that already exists is looked up rather
+than created twice, and a tracking number already on a fulfillment is not pushed again.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import logging
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
 
 from app.connectors.base import DiscountResult, DiscountSpec
 from app.connectors.couriers.names import carrier_name
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
-from app.models import AuditLog, Order, Shipment, Shop, ShopScope, utcnow
+from app.models import AuditLog, Cart, Order, Shipment, Shop, ShopScope, utcnow
 from app.shipping import settings as label_settings
 
 log = logging.getLogger(__name__)
@@ -183,3 +185,15 @@ def orders_since(
 def _quoted(value: str) -> str:
     # Search syntax: quoted values escape backslashes and quotes with a backslash.
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def restore_target(shop: Shop, cart: Cart, code: str | None, expires_at: int) -> str | None:
+    """The checkout's ``abandoned_checkout_url``, through a discount link when there is a code."""
+    if not cart.restore_url:
+        return None
+    if not code:
+        return cart.restore_url
+    # Shopify's shareable discount link applies the code, then redirects within the shop.
+    parts = urlsplit(cart.restore_url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return f"https://{shop.domain}/discount/{quote(code)}?{urlencode({'redirect': path})}"

@@ -16,9 +16,11 @@ from typing import Any
 
 from rq import Retry
 
+from app.connectors.base import STOREFRONT_SETTING, ShopRef
 from app.connectors.shopify import auth
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
-from app.connectors.shopify.mapping import STOREFRONT_SETTING, ShopRef, parse_bulk_product
+from app.connectors.shopify.mapping import parse_bulk_product
+from app.connectors.shopify.shops import for_each_active_shop
 from app.models import Shop, db, utcnow
 from app.models.catalog_upsert import mark_missing_deleted, upsert_products
 from app.pipeline import queues
@@ -190,8 +192,6 @@ def _flush(
 @queues.job("sync", timeout=600, retry=Retry(max=2, interval=[300, 1800]))
 def nightly_catalog_reconcile() -> int:
     """Start a full sync for every active Shopify shop (catches anything webhooks missed)."""
-    from app.connectors.shopify.install import for_each_active_shop
-
     return for_each_active_shop(start_sync_job, "shopify-sync")
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from app.connectors.fields import optional_id, parse_time
 from app.events import types as ev
 
 # Shopify's marketing consent states (CustomerEmailMarketingState / CustomerSmsMarketingState).
@@ -17,19 +17,6 @@ _CONSENT_STATES: dict[str, bool | None] = {
     "invalid": False,
     "pending": None,
 }
-
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError(f"timestamp without offset: {value!r}")
-    return parsed
-
-
-def platform_id(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def verify_consent(customer: dict[str, Any]) -> dict[str, Any]:
@@ -65,7 +52,7 @@ def contact(payload: dict[str, Any]) -> ev.Contact:
         first_name=customer.get("first_name") or address.get("first_name") or "",
         last_name=customer.get("last_name") or address.get("last_name") or "",
         locale=payload.get("customer_locale") or payload.get("locale"),
-        platform_customer_id=platform_id(
+        platform_customer_id=optional_id(
             customer.get("id") if customer else payload.get("customer_id")
         ),
         consent_source="shopify",

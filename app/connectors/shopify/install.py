@@ -1,37 +1,29 @@
 """Installing a shop: store its tokens, then (in a job) subscribe webhooks and sync the catalog.
 
-Both install paths end in ``activate``: the embedded app home (ID token -> token exchange)
+Both install paths end in ``connect``: the embedded app home (ID token -> token exchange)
 and the authorization-code grant. Platform calls beyond the token request happen in the
-``setup_shop`` job, enqueued after the commit, so the merchant's page loads fast.
+``setup_shop`` job, enqueued after the commit, so the merchant's page loads fast. The views in
+``app/web/shopify_app.py`` only verify the request and answer.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from flask import current_app
 from rq import Retry
 
-from app.connectors.shopify import auth
+from app.connectors.shopify import auth, catalog, webhooks
+from app.connectors.shopify.graphql import AdminClient
+from app.connectors.shopify.shops import find_or_create_shop
 from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
-
-
-def find_or_create_shop(domain: str) -> Shop:
-    shop = db.session.scalars(
-        sa.select(Shop).where(Shop.platform == "shopify", Shop.domain == domain)
-    ).first()
-    if shop is None:
-        shop = Shop(platform="shopify", domain=domain, name=auth.shop_name(domain))
-        shop.status = "installing"
-        db.session.add(shop)
-        db.session.flush()
-    return shop
+CALLBACK_PATH = "/shopify/callback"
 
 
 def needs_tokens(shop: Shop) -> bool:
@@ -48,12 +40,37 @@ def install_with_id_token(domain: str, id_token: Any) -> Shop:
     """App home with a verified ID token: exchange it when we hold no live tokens."""
     shop = find_or_create_shop(domain)
     if needs_tokens(shop):
-        activate(shop, auth.exchange_id_token(id_token))
+        connect(shop, auth.exchange_id_token(id_token))
     db.session.commit()
     return shop
 
 
-def activate(shop: Shop, credentials: dict[str, Any]) -> None:
+def authorize_url(domain: str, state: str) -> str:
+    """Where the authorization-code install asks the merchant for consent."""
+    query = urlencode(
+        {
+            "client_id": current_app.config["SHOPIFY_API_KEY"],
+            "scope": ",".join(current_app.config["SHOPIFY_SCOPES"]),
+            "redirect_uri": f"{current_app.config['PUBLIC_URL']}{CALLBACK_PATH}",
+            "state": state,
+        }
+    )
+    return f"https://{domain}/admin/oauth/authorize?{query}"
+
+
+def install_with_code(domain: str, code: str) -> str:
+    """The authorization-code grant's last step; the shop's app page in the admin.
+
+    Raises ``auth.AuthError`` when Shopify refuses the code.
+    """
+    credentials = auth.exchange_authorization_code(domain, code)
+    connect(find_or_create_shop(domain), credentials)
+    db.session.commit()
+    api_key = current_app.config["SHOPIFY_API_KEY"]
+    return f"https://admin.shopify.com/store/{auth.shop_name(domain)}/apps/{api_key}"
+
+
+def connect(shop: Shop, credentials: dict[str, Any]) -> None:
     """Store the tokens (encrypted), mark the shop active, and set it up after the commit."""
     shop.credentials = credentials
     shop.status = "active"
@@ -69,26 +86,12 @@ def activate(shop: Shop, credentials: dict[str, Any]) -> None:
 @queues.job("sync", timeout=300, retry=Retry(max=3, interval=[60, 300, 900]))
 def setup_shop(shop_id: int) -> str:
     """Subscribe webhooks (idempotent) and start the full catalog sync. Safe to run twice."""
-    from app.connectors.shopify import catalog, subscriptions
-    from app.connectors.shopify.graphql import AdminClient
-
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status != "active":
         return "skipped"
     client = AdminClient(shop)
-    created = subscriptions.ensure_subscriptions(shop, client)
+    created = webhooks.ensure_webhooks(shop, client)
     catalog.start_full_sync(shop, client)
     db.session.commit()
     log.info("shopify shop set up", extra=log_fields(shop=shop_id, subscriptions_created=created))
     return "done"
-
-
-def for_each_active_shop(job: Any, job_prefix: str) -> int:
-    """Enqueue ``job(shop_id)`` once per active Shopify shop (daily/nightly fan-out)."""
-    ids = db.session.scalars(
-        sa.select(Shop.id).where(Shop.platform == "shopify", Shop.status == "active")
-    ).all()
-    db.session.commit()
-    for shop_id in ids:
-        queues.enqueue(job, shop_id, job_id=f"{job_prefix}-{shop_id}")
-    return len(ids)

@@ -8,65 +8,27 @@ returns events. ``HANDLERS`` is the dispatch table the connector normalizes with
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from app.connectors.shopify.customers import contact, parse_time, platform_id, verify_consent
+from app.connectors.base import ShopRef
+from app.connectors.fields import currency, money, optional_id, parse_time, required_time
+from app.connectors.shopify.customers import contact, verify_consent
 from app.events import types as ev
-from app.models import Shop
 
 _COD_GATEWAYS = ("cash on delivery", "cash_on_delivery", "cod")
-
-
-# shop.settings key: the shop's primary domain as a URL, what shoppers see in the address bar
-# (the myshopify domain only redirects there). The catalog sync reads it from Shopify.
-STOREFRONT_SETTING = "storefront_url"
-
-
-@dataclass(frozen=True)
-class ShopRef:
-    """What mapping needs to know about the shop: its id, its myshopify domain and, once a
-    catalog sync has read it, its storefront address."""
-
-    id: int
-    domain: str
-    storefront_url: str | None = None
-
-    @classmethod
-    def of(cls, shop: Shop) -> ShopRef:
-        return cls(shop.id, shop.domain, (shop.settings or {}).get(STOREFRONT_SETTING))
-
-    def product_page(self, handle: str | None, online_store_url: str | None = None) -> str | None:
-        """The page shoppers see: Shopify's ``onlineStoreUrl`` when the payload has it (the
-        bulk export does, webhooks do not), else the same address built from the handle."""
-        base = self.storefront_url or f"https://{self.domain}"
-        return online_store_url or (f"{base}/products/{handle}" if handle else None)
-
-
-def _required_time(payload: dict[str, Any], *keys: str) -> datetime:
-    for key in keys:
-        parsed = parse_time(payload.get(key))
-        if parsed is not None:
-            return parsed
-    raise ValueError(f"payload has none of {', '.join(keys)}")
-
-
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value)) if value not in (None, "") else Decimal("0")
 
 
 def _items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
     return tuple(
         ev.LineItem(
-            product_id=platform_id(row.get("product_id")) or "",
-            variant_id=platform_id(row.get("variant_id")),
+            product_id=optional_id(row.get("product_id")) or "",
+            variant_id=optional_id(row.get("variant_id")),
             quantity=int(row.get("quantity") or 1),
-            unit_price=_money(row.get("price")),
+            unit_price=money(row.get("price")),
             title=row.get("title") or row.get("name") or "",
             variant_title=row.get("variant_title") or "",
-            compare_at_price=_money(row["compare_at_price"])
+            compare_at_price=money(row["compare_at_price"])
             if row.get("compare_at_price")
             else None,
         )
@@ -76,7 +38,7 @@ def _items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
 
 def parse_checkout(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     """checkouts/create|update: the cart as it stands, plus the contact once one is typed."""
-    updated_at = _required_time(p, "updated_at", "created_at")
+    updated_at = required_time(p, "updated_at", "created_at")
     who = contact(p)
     cart_key = str(p["token"])
     result: list[ev.Event] = [
@@ -85,8 +47,8 @@ def parse_checkout(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
             cart_key=cart_key,
             customer=who,
             items=_items(p.get("line_items", [])),
-            total=_money(p.get("total_price")),
-            currency=p.get("currency") or p.get("presentment_currency") or "USD",
+            total=money(p.get("total_price")),
+            currency=currency(shop, p.get("currency"), p.get("presentment_currency")),
             restore_url=p.get("abandoned_checkout_url"),
             updated_at=updated_at,
         )
@@ -114,13 +76,13 @@ def _order(cls: type[ev._OrderEvent]) -> Callable[[ShopRef, dict[str, Any]], lis
             cls(
                 shop_id=shop.id,
                 order_id=str(p["id"]),
-                order_number=p.get("name") or platform_id(p.get("order_number")),
+                order_number=p.get("name") or optional_id(p.get("order_number")),
                 # Orders carry the checkout's token: the key the abandoned cart was stored under.
                 cart_key=p.get("checkout_token"),
                 customer=contact(p),
                 items=_items(p.get("line_items", [])),
-                total=_money(p.get("total_price")),
-                currency=p.get("currency") or "USD",
+                total=money(p.get("total_price")),
+                currency=currency(shop, p.get("currency")),
                 payment_method=gateways[0] if gateways else None,
                 is_cod=_is_cod(gateways),
                 paid=cls is ev.OrderPaid or p.get("financial_status") == "paid",
@@ -128,8 +90,8 @@ def _order(cls: type[ev._OrderEvent]) -> Callable[[ShopRef, dict[str, Any]], lis
                 discount_codes=tuple(
                     str(d["code"]) for d in p.get("discount_codes") or () if d.get("code")
                 ),
-                created_at=_required_time(p, "created_at"),
-                updated_at=_required_time(p, "updated_at", "created_at"),
+                created_at=required_time(p, "created_at"),
+                updated_at=required_time(p, "updated_at", "created_at"),
             )
         ]
 
@@ -149,7 +111,7 @@ def parse_customer(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
                 }
             ),
             address=p.get("default_address"),
-            updated_at=_required_time(p, "updated_at", "created_at"),
+            updated_at=required_time(p, "updated_at", "created_at"),
         )
     ]
 
@@ -201,7 +163,7 @@ def parse_product(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
             category=p.get("product_type") or None,
             status=_status(p.get("status")),
             variants=tuple(_variant(row, _WEBHOOK_VARIANT) for row in p.get("variants") or []),
-            updated_at=_required_time(p, "updated_at", "created_at"),
+            updated_at=required_time(p, "updated_at", "created_at"),
         )
     ]
 
@@ -221,7 +183,7 @@ def parse_bulk_product(
         category=node.get("productType") or None,
         status=_status(node.get("status")),
         variants=tuple(_variant(row, _BULK_VARIANT) for row in variant_nodes),
-        updated_at=_required_time(node, "updatedAt"),
+        updated_at=required_time(node, "updatedAt"),
     )
 
 
@@ -238,7 +200,7 @@ def _compliance_contact(p: dict[str, Any]) -> ev.Contact:
     return ev.Contact(
         email=customer.get("email"),
         phone=customer.get("phone"),
-        platform_customer_id=platform_id(customer.get("id")),
+        platform_customer_id=optional_id(customer.get("id")),
     )
 
 
@@ -257,7 +219,7 @@ def parse_data_request(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
         ev.CustomerDataRequest(
             shop_id=shop.id,
             customer=_compliance_contact(p),
-            request_id=platform_id((p.get("data_request") or {}).get("id")),
+            request_id=optional_id((p.get("data_request") or {}).get("id")),
             order_ids=tuple(str(o) for o in p.get("orders_requested") or []),
         )
     ]
@@ -267,6 +229,7 @@ def parse_shop_redact(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     return [ev.ShopRedact(shop_id=shop.id)]
 
 
+# parse_time stays importable from here for app/models/catalog_upsert.py (bulk rows).
 __all__ = ["COMPLIANCE_TOPICS", "HANDLERS", "ShopRef", "parse_time", "verify_consent"]
 
 HANDLERS: dict[str, Callable[[ShopRef, dict[str, Any]], list[ev.Event]]] = {

@@ -16,10 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 from rq import Retry
 
-from app.connectors.shopify import subscriptions
+from app.connectors.base import ShopRef
+from app.connectors.shopify import webhooks
 from app.connectors.shopify.graphql import AdminClient
-from app.connectors.shopify.install import for_each_active_shop
-from app.connectors.shopify.mapping import HANDLERS, ShopRef, legacy_id
+from app.connectors.shopify.mapping import HANDLERS, legacy_id
+from app.connectors.shopify.shops import for_each_active_shop
 from app.events.apply import apply
 from app.logs import fields as log_fields
 from app.models import Cart, Order, Shop, ShopScope, db, utcnow
@@ -200,7 +201,7 @@ def reconcile_shop(shop_id: int) -> dict[str, Any]:
     if shop is None or shop.status != "active" or not shop.credentials.get("access_token"):
         return {"skipped": True}
     client = AdminClient(shop)
-    recreated = subscriptions.ensure_subscriptions(shop, client)
+    recreated = webhooks.ensure_webhooks(shop, client)
     counts = backfill(shop, client)
     report = {"at": utcnow().isoformat(), "subscriptions_recreated": recreated, **counts}
     shop.settings = {**shop.settings, "reconcile": report}

@@ -1,122 +1,61 @@
-"""The WooCommerce connector: REST webhooks and the Storeflow plugin's signed events.
+"""The WooCommerce platform: REST webhooks, the Storeflow plugin's signed events, REST calls.
 
-Both arrive at ``POST /webhooks/woocommerce``. WooCommerce's own deliveries carry
-``X-WC-Webhook-*`` headers and a base64 HMAC of the raw body; the plugin's carry
-``X-Storeflow-*`` headers and an HMAC over ``"<timestamp>.<body>"`` checked against a 300 s
-window. Both are signed with the secret shared at connect time. A ping (form body
-``webhook_id=N`` and neither set of headers) is answered 200.
+Which module does what: ``webhooks`` (reading and verifying deliveries, creating the REST
+webhooks), ``mapping`` and ``plugin_events`` (pure payload mapping), ``connect`` (wc-auth
+connect), ``sync`` and ``catalog`` (full catalog sync), ``reconcile`` (re-enabled webhooks,
+backfilled orders), ``actions`` (coupons, tracking, order checks), ``tokens`` and ``signing``
+(restore links and admin sign-in shared with the plugin), ``client`` (REST client).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import re
-import time
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-from app.connectors.base import (
-    DiscountResult,
-    DiscountSpec,
-    Envelope,
-    EnvelopeError,
-    SignatureError,
-    header,
-    verify_base64_hmac,
-)
-from app.connectors.woocommerce import actions
-from app.connectors.woocommerce.client import StoreAddressError, store_domain
+from app.connectors.base import Platform, ShopRef
+from app.connectors.fields import map_payload
+from app.connectors.woocommerce import actions, connect, tokens, webhooks
 from app.connectors.woocommerce.mapping import HANDLERS
-from app.connectors.woocommerce.plugin_events import PLUGIN_HANDLERS
-from app.connectors.woocommerce.signing import verify_plugin_event
-from app.connectors.woocommerce.tokens import restore_url, shop_secrets
-from app.events.types import CartUpdated, Event
-from app.models import Order, Shipment, Shop
-
-PING = re.compile(rb"^webhook_id=\d+$")
-_ROUTES = {
-    "wc": ("X-WC-Webhook-Source", "X-WC-Webhook-Topic", "X-WC-Webhook-Delivery-ID"),
-    "plugin": ("X-Storeflow-Source", "X-Storeflow-Topic", "X-Storeflow-Delivery-Id"),
-}
-_KEPT = ("X-WC-Webhook-ID", "X-WC-Webhook-Resource", "X-WC-Webhook-Event", "X-Storeflow-Timestamp")
+from app.connectors.woocommerce.reconcile import reconcile_store
+from app.connectors.woocommerce.sync import sync_catalog
+from app.events.types import Event
+from app.models import Shop, db
+from app.pipeline import queues
 
 
-def _sender(headers: Mapping[str, str]) -> str | None:
-    if header(headers, "X-WC-Webhook-Topic") or header(headers, "X-WC-Webhook-Source"):
-        return "wc"
-    if header(headers, "X-Storeflow-Topic") or header(headers, "X-Storeflow-Source"):
-        return "plugin"
-    return None
-
-
-class WooCommerceConnector:
-    platform = "woocommerce"
+class WooCommerce:
+    name = "woocommerce"
     topics = frozenset(HANDLERS)
 
-    def read_envelope(self, headers: Mapping[str, str], body: bytes) -> Envelope:
-        sender = _sender(headers)
-        if sender is None:
-            if PING.match(body.strip()):
-                return Envelope(shop_domain="", topic="ping", delivery_id="", is_ping=True)
-            raise EnvelopeError("missing X-WC-Webhook-* or X-Storeflow-* headers")
-        names = _ROUTES[sender]
-        source, topic, delivery = (header(headers, name) for name in names)
-        missing = [n for n, v in zip(names, (source, topic, delivery), strict=True) if not v]
-        if missing:
-            raise EnvelopeError(f"missing headers: {', '.join(missing)}")
-        try:
-            domain = store_domain(str(source))
-        except StoreAddressError as exc:
-            raise EnvelopeError(str(exc)) from None
-        if sender == "wc":
-            # WooCommerce derives the delivery id from the webhook id and the current second,
-            # so two different deliveries can share it; the body hash tells them apart.
-            delivery = f"wc-{delivery}-{hashlib.sha256(body).hexdigest()[:16]}"
-        kept = {name: value for name in _KEPT if (value := header(headers, name))}
-        return Envelope(
-            shop_domain=domain, topic=str(topic), delivery_id=str(delivery), headers=kept
-        )
-
-    def verify(self, shop: Shop | None, headers: Mapping[str, str], body: bytes) -> None:
-        if shop is None:
-            raise SignatureError("unknown store")
-        secrets = shop_secrets(shop)
-        if not secrets:
-            raise SignatureError("store has no shared secret (not connected)")
-        if _sender(headers) == "plugin":
-            verify_plugin_event(secrets, headers, body, time.time())
-        else:
-            verify_base64_hmac(secrets, body, header(headers, "X-WC-Webhook-Signature"))
+    read_envelope = staticmethod(webhooks.read_envelope)
+    verify = staticmethod(webhooks.verify)
 
     def normalize(
-        self, shop: Shop, topic: str, payload: Any, headers: Mapping[str, str]
+        self, shop: ShopRef, topic: str, payload: Any, headers: Mapping[str, str]
     ) -> list[Event]:
-        if not isinstance(payload, dict):
-            raise ValueError(f"{topic} payload is not a JSON object")
-        events = HANDLERS[topic](shop.id, payload)
-        if topic in PLUGIN_HANDLERS:
-            events = [_with_restore_url(shop, event) for event in events]
-        return events
+        return map_payload(HANDLERS, shop, topic, payload)
 
-    def create_discount(self, shop: Shop, spec: DiscountSpec) -> DiscountResult:
-        return actions.create_discount(shop, spec)
+    connect = staticmethod(connect.connect)
 
-    def push_tracking(self, shop: Shop, order: Order, shipment: Shipment) -> None:
-        actions.push_tracking(shop, order, shipment)
+    def ensure_webhooks(self, shop: Shop) -> int:
+        counts = webhooks.ensure_webhooks(shop)
+        return counts["created"] + counts["reenabled"]
 
-    def orders_since(
-        self, shop: Shop, *, email: str | None, cart_key: str | None, since: datetime
-    ) -> bool | None:
-        return actions.orders_since(shop, email=email, cart_key=cart_key, since=since)
+    def sync_catalog(self, shop: Shop) -> None:
+        queues.enqueue_after_commit(
+            db.session(), sync_catalog, shop.id, job_id=f"woo-sync-{shop.id}"
+        )
+
+    def reconcile(self, shop: Shop) -> None:
+        queues.enqueue_after_commit(
+            db.session(), reconcile_store, shop.id, job_id=f"woo-reconcile-{shop.id}"
+        )
+
+    # Shop actions: plain functions of the package's modules (see base.Platform for each).
+    create_discount = staticmethod(actions.create_discount)
+    push_tracking = staticmethod(actions.push_tracking)
+    orders_since = staticmethod(actions.orders_since)
+    restore_target = staticmethod(tokens.restore_target)
 
 
-def _with_restore_url(shop: Shop, event: Event) -> Event:
-    if not isinstance(event, CartUpdated) or event.is_empty or not shop_secrets(shop):
-        return event
-    rows = [(i.product_id, i.variant_id, i.quantity) for i in event.items]
-    return dataclasses.replace(event, restore_url=restore_url(shop, event.cart_key, rows))
-
-
-CONNECTOR = WooCommerceConnector()
+PLATFORM: Platform = WooCommerce()

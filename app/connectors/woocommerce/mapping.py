@@ -7,19 +7,13 @@ as integers, money as strings). ``HANDLERS`` is the connector's one dispatch tab
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from typing import Any
 
-from app.connectors.woocommerce.fields import (
-    gmt_time,
-    money,
-    optional_id,
-    require,
-)
+from app.connectors.base import ShopRef
+from app.connectors.fields import Mapper, currency, gmt_time, money, optional_id, require
 from app.connectors.woocommerce.plugin_events import CONSENT_SOURCE, PLUGIN_HANDLERS
 from app.events import types as ev
 
-Mapper = Callable[[int, dict[str, Any]], list[ev.Event]]
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})
 PAID_STATUSES = frozenset({"processing", "completed"})
 PRODUCT_STATUSES = {"publish": "active", "trash": "deleted"}  # draft, pending, private: draft
@@ -62,20 +56,20 @@ def _order_items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
     )
 
 
-def _order_event(cls: type[ev._OrderEvent], shop_id: int, p: dict[str, Any]) -> ev._OrderEvent:
+def _order_event(cls: type[ev._OrderEvent], shop: ShopRef, p: dict[str, Any]) -> ev._OrderEvent:
     created = gmt_time(require(p, "date_created_gmt"))
     shipping = dict(p.get("shipping") or {})
     if (p.get("billing") or {}).get("phone") and not shipping.get("phone"):
         shipping["phone"] = p["billing"]["phone"]
     return cls(
-        shop_id=shop_id,
+        shop_id=shop.id,
         order_id=str(require(p, "id")),
         order_number=str(p.get("number") or p["id"]),
         cart_key=meta_value(p, CART_KEY_META),
         customer=_order_contact(p),
         items=_order_items(p.get("line_items") or []),
         total=money(p.get("total"), "total"),
-        currency=p.get("currency") or "EUR",
+        currency=currency(shop, p.get("currency")),
         payment_method=p.get("payment_method") or None,
         is_cod=p.get("payment_method") == "cod",
         paid=_is_paid(p),
@@ -97,38 +91,38 @@ def _is_paid(p: dict[str, Any]) -> bool:
     return bool(p.get("date_paid_gmt")) or p.get("status") in PAID_STATUSES
 
 
-def parse_order_created(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
-    events: list[ev.Event] = [_order_event(ev.OrderCreated, shop_id, p)]
+def parse_order_created(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    events: list[ev.Event] = [_order_event(ev.OrderCreated, shop, p)]
     if p.get("status") in CANCELLED_STATUSES:
-        events.append(_order_event(ev.OrderCancelled, shop_id, p))
+        events.append(_order_event(ev.OrderCancelled, shop, p))
     elif _is_paid(p):
-        events.append(_order_event(ev.OrderPaid, shop_id, p))
+        events.append(_order_event(ev.OrderPaid, shop, p))
     return events
 
 
-def parse_order_updated(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+def parse_order_updated(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     """The order's state now: cancelled, paid, or still an open order."""
     if p.get("status") in CANCELLED_STATUSES:
-        return [_order_event(ev.OrderCancelled, shop_id, p)]
+        return [_order_event(ev.OrderCancelled, shop, p)]
     if _is_paid(p):
-        return [_order_event(ev.OrderPaid, shop_id, p)]
-    return [_order_event(ev.OrderCreated, shop_id, p)]
+        return [_order_event(ev.OrderPaid, shop, p)]
+    return [_order_event(ev.OrderCreated, shop, p)]
 
 
-def parse_order_deleted(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+def parse_order_deleted(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     # Trashing sends the full order; a permanent delete sends only {"id": N}, which names an
     # order we cannot describe: keep what we have rather than invent dates.
     if "date_created_gmt" not in p:
         return []
-    return [_order_event(ev.OrderCancelled, shop_id, p)]
+    return [_order_event(ev.OrderCancelled, shop, p)]
 
 
-def parse_customer(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+def parse_customer(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     billing = p.get("billing") or {}
     stamp = p.get("date_modified_gmt") or require(p, "date_created_gmt")
     return [
         ev.CustomerUpdated(
-            shop_id=shop_id,
+            shop_id=shop.id,
             customer=ev.Contact(
                 email=p.get("email") or billing.get("email") or None,
                 phone=billing.get("phone") or None,
@@ -193,18 +187,18 @@ def product_event(
     )
 
 
-def parse_product(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+def parse_product(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     # Variations arrive on product.* topics too; they are not products of their own.
     if p.get("type") == "variation":
         return []
-    return [product_event(shop_id, p)]
+    return [product_event(shop.id, p)]
 
 
-def parse_product_deleted(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
-    return [ev.ProductDeleted(shop_id=shop_id, product_id=str(require(p, "id")))]
+def parse_product_deleted(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    return [ev.ProductDeleted(shop_id=shop.id, product_id=str(require(p, "id")))]
 
 
-def parse_coupon(shop_id: int, c: dict[str, Any]) -> list[ev.Event]:
+def parse_coupon(shop: ShopRef, c: dict[str, Any]) -> list[ev.Event]:
     """A coupon already used: a redemption. WooCommerce raises ``usage_count`` without firing
     ``coupon.updated``, so orders' ``coupon_lines`` are the main source; this catches edits."""
     if not int(c.get("usage_count") or 0):
@@ -212,7 +206,7 @@ def parse_coupon(shop_id: int, c: dict[str, Any]) -> list[ev.Event]:
     modified = c.get("date_modified_gmt") or require(c, "date_created_gmt")
     return [
         ev.DiscountRedeemed(
-            shop_id=shop_id, code=str(require(c, "code")), used_at=gmt_time(modified)
+            shop_id=shop.id, code=str(require(c, "code")), used_at=gmt_time(modified)
         )
     ]
 

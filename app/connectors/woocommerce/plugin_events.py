@@ -7,11 +7,11 @@ coupons, totals{subtotal, total}, currency, updated_at}``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from app.connectors.woocommerce.fields import gmt_time, money, optional_id, require
+from app.connectors.base import ShopRef
+from app.connectors.fields import Mapper, currency, gmt_time, money, optional_id, require
 from app.events import types as ev
 
 CONSENT_SOURCE = "woocommerce_checkout"
@@ -51,41 +51,41 @@ def _plugin_items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
     return tuple(items)
 
 
-def _plugin_cart(shop_id: int, p: dict[str, Any]) -> ev.CartUpdated:
+def _plugin_cart(shop: ShopRef, p: dict[str, Any]) -> ev.CartUpdated:
     return ev.CartUpdated(
-        shop_id=shop_id,
+        shop_id=shop.id,
         cart_key=str(require(p, "cart_key")),
         customer=_plugin_contact(p),
         items=_plugin_items(p.get("items") or []),
         total=money((p.get("totals") or {}).get("total"), "totals.total"),
-        currency=require(p, "currency"),
+        currency=currency(shop, p.get("currency")),
         updated_at=gmt_time(require(p, "updated_at")),
     )
 
 
-def parse_cart_updated(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
-    return [_plugin_cart(shop_id, p)]
+def parse_cart_updated(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    return [_plugin_cart(shop, p)]
 
 
-def parse_cart_emptied(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
-    cart = _plugin_cart(shop_id, {**p, "items": []})
+def parse_cart_emptied(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    cart = _plugin_cart(shop, {**p, "items": []})
     return [cart]
 
 
-def parse_checkout_contact(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
-    cart = _plugin_cart(shop_id, p)
+def parse_checkout_contact(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    cart = _plugin_cart(shop, p)
     contact = ev.CheckoutContact(
-        shop_id=shop_id, cart_key=cart.cart_key, customer=cart.customer, updated_at=cart.updated_at
+        shop_id=shop.id, cart_key=cart.cart_key, customer=cart.customer, updated_at=cart.updated_at
     )
     # An empty item list here says nothing about the cart; only a full one updates it.
     return [cart, contact] if cart.items else [contact]
 
 
-def parse_store_disconnected(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
-    return [ev.AppUninstalled(shop_id=shop_id)]
+def parse_store_disconnected(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    return [ev.AppUninstalled(shop_id=shop.id)]
 
 
-PLUGIN_HANDLERS: dict[str, Callable[[int, dict[str, Any]], list[ev.Event]]] = {
+PLUGIN_HANDLERS: dict[str, Mapper] = {
     "cart.updated": parse_cart_updated,
     "cart.emptied": parse_cart_emptied,
     "checkout.contact": parse_checkout_contact,

@@ -16,11 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 from rq import Retry
 
+from app.connectors.base import ShopRef
+from app.connectors.fields import gmt_time
 from app.connectors.woocommerce.client import StoreClient, is_reachable_store
-from app.connectors.woocommerce.fields import gmt_time
 from app.connectors.woocommerce.mapping import parse_order_created
-from app.connectors.woocommerce.subscriptions import ensure_webhooks
 from app.connectors.woocommerce.sync import sync_catalog
+from app.connectors.woocommerce.webhooks import ensure_webhooks
 from app.events.apply import apply
 from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
@@ -81,12 +82,13 @@ def reconcile_store(shop_id: int) -> dict[str, Any]:
     newest = _cursor(shop)
     since = (newest - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S")
     backfilled = 0
+    ref = ShopRef.of(shop)
     pages = StoreClient(shop).pages(
         "orders", modified_after=since, dates_are_gmt="true", orderby="modified", order="asc"
     )
     for page in pages:
         for payload in page:
-            for event in parse_order_created(shop.id, payload):
+            for event in parse_order_created(ref, payload):
                 apply(event)
             newest = max(newest, gmt_time(payload["date_modified_gmt"]))
             backfilled += 1

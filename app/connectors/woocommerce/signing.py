@@ -94,10 +94,6 @@ def verify_embedded_token(secret: str, token: str, now: float) -> dict[str, Any]
     return payload
 
 
-def sign_plugin_event(secret: str, timestamp: int, body: bytes) -> str:
-    return base64.b64encode(hmac_sha256(secret, str(timestamp).encode() + b"." + body)).decode()
-
-
 def verify_plugin_event(
     secret: str | Iterable[str], headers: Mapping[str, str], body: bytes, now: float
 ) -> None:

@@ -57,6 +57,15 @@ def cart_restore_url(shop: Shop, cart: Cart, discount_code: str | None = None) -
     return restore_url(shop, cart.cart_key, rows, discount_code)
 
 
+def restore_target(shop: Shop, cart: Cart, code: str | None, expires_at: int) -> str:
+    """The plugin's ``/?storeflow_restore=<token>``, signed with the store's shared secret now
+    (the secret is read when the shopper clicks, never while mapping the cart event)."""
+    try:
+        return cart_restore_url(shop, cart, code)
+    except SignatureError:  # the store is not (or no longer) connected: its front page
+        return cart.restore_url or shop.settings.get("store_url") or f"https://{shop.domain}"
+
+
 def embedded_sign_in(token: str, now: float | None = None) -> tuple[Shop, dict[str, Any]]:
     """The store and WordPress user a plugin-minted admin token names, once verified.
 

@@ -1,8 +1,11 @@
-"""The demo connector: a tiny platform of our own for the demo shop and the tests.
+"""The demo platform: a tiny platform of our own for the demo shop and the tests.
 
 Deliveries carry ``X-Demo-Shop``, ``X-Demo-Topic``, ``X-Demo-Delivery-Id`` and
 ``X-Demo-Hmac-Sha256`` (base64 HMAC-SHA256 of the raw body with the shop's webhook secret).
 Payloads are already close to our canonical events, so ``normalize`` is a thin mapping.
+It has no API and no storefront: operations that would call one do nothing and return the
+``Platform`` interface's "nothing" value; codes and tracking live in our own tables.
+Registered by the app factory only when ``ENABLE_DEMO_CONNECTOR`` is on.
 """
 
 from __future__ import annotations
@@ -16,18 +19,20 @@ from app.connectors.base import (
     DiscountSpec,
     Envelope,
     EnvelopeError,
-    ShopActions,
+    Platform,
+    ShopRef,
     SignatureError,
     header,
     verify_base64_hmac,
 )
+from app.connectors.fields import map_payload
 from app.demo.platform.mapping import HANDLERS
 from app.events.types import Event
-from app.models import AuditLog, Order, Shipment, Shop, ShopScope
+from app.models import AuditLog, Cart, Order, Shipment, Shop, ShopScope, utcnow
 
 
-class DemoConnector:
-    platform = "demo"
+class Demo:
+    name = "demo"
     topics = frozenset(HANDLERS)
 
     def read_envelope(self, headers: Mapping[str, str], body: bytes) -> Envelope:
@@ -51,19 +56,26 @@ class DemoConnector:
         verify_base64_hmac(secrets, body, header(headers, "X-Demo-Hmac-Sha256"))
 
     def normalize(
-        self, shop: Shop, topic: str, payload: Any, headers: Mapping[str, str]
+        self, shop: ShopRef, topic: str, payload: Any, headers: Mapping[str, str]
     ) -> list[Event]:
-        return HANDLERS[topic](shop.id, payload)
+        return map_payload(HANDLERS, shop, topic, payload)
 
-    # The demo platform has no API: codes and tracking live in our own tables and audit log.
+    def connect(self, shop: Shop, credentials: dict[str, Any]) -> None:
+        # Nothing to set up afterwards: the demo shop posts its own signed deliveries.
+        shop.credentials = credentials
+        shop.status, shop.installed_at, shop.uninstalled_at = "active", utcnow(), None
+
+    def ensure_webhooks(self, shop: Shop) -> int:
+        return 0  # no subscriptions to keep: deliveries are posted by the demo scripts
+
+    def sync_catalog(self, shop: Shop) -> None:
+        return None  # the catalog arrives as product/updated deliveries, not by sync
+
+    def reconcile(self, shop: Shop) -> None:
+        return None  # no platform holds anything our tables lack
+
     def create_discount(self, shop: Shop, spec: DiscountSpec) -> DiscountResult:
         return DiscountResult(code=spec.code, platform_discount_id=f"demo-{spec.code}")
-
-    def orders_since(
-        self, shop: Shop, *, email: str | None, cart_key: str | None, since: datetime
-    ) -> bool | None:
-        # Nothing to ask beyond our own tables, which the send-time check reads already.
-        return None
 
     def push_tracking(self, shop: Shop, order: Order, shipment: Shipment) -> None:
         ShopScope(shop.id).add(
@@ -78,7 +90,15 @@ class DemoConnector:
             )
         )
 
+    def orders_since(
+        self, shop: Shop, *, email: str | None, cart_key: str | None, since: datetime
+    ) -> bool | None:
+        return None  # nothing to ask beyond our own tables, which the send-time check reads
 
-CONNECTOR = DemoConnector()
-# Checked by mypy: what flows and labels ask of a shop's platform (base.ShopActions).
-_ACTIONS: ShopActions = CONNECTOR
+    def restore_target(
+        self, shop: Shop, cart: Cart, code: str | None, expires_at: int
+    ) -> str | None:
+        return None  # no storefront: our own page shows the rebuilt cart
+
+
+PLATFORM: Platform = Demo()

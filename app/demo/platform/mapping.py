@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from app.connectors.base import ShopRef
 from app.events import types as ev
 
 
@@ -46,33 +47,33 @@ def _items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
     )
 
 
-def parse_cart(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+def parse_cart(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     return [
         ev.CartUpdated(
-            shop_id=shop_id,
+            shop_id=shop.id,
             cart_key=str(p["cart_key"]),
             customer=_contact(p.get("customer") or {}),
             items=_items(p.get("items", [])),
             total=Decimal(str(p.get("total", "0"))),
-            currency=p.get("currency", "EUR"),
+            currency=p.get("currency") or shop.currency,
             restore_url=p.get("restore_url"),
             updated_at=_time(p["updated_at"]),
         )
     ]
 
 
-def _order(cls: type[ev._OrderEvent]) -> Callable[[int, dict[str, Any]], list[ev.Event]]:
-    def parse(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+def _order(cls: type[ev._OrderEvent]) -> Callable[[ShopRef, dict[str, Any]], list[ev.Event]]:
+    def parse(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
         return [
             cls(
-                shop_id=shop_id,
+                shop_id=shop.id,
                 order_id=str(p["id"]),
                 order_number=p.get("number"),
                 cart_key=p.get("cart_key"),
                 customer=_contact(p.get("customer") or {}),
                 items=_items(p.get("items", [])),
                 total=Decimal(str(p.get("total", "0"))),
-                currency=p.get("currency", "EUR"),
+                currency=p.get("currency") or shop.currency,
                 payment_method=p.get("payment_method"),
                 is_cod=p.get("payment_method") == "cod",
                 paid=bool(p.get("paid", False)),
@@ -85,10 +86,10 @@ def _order(cls: type[ev._OrderEvent]) -> Callable[[int, dict[str, Any]], list[ev
     return parse
 
 
-def parse_product(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
+def parse_product(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     return [
         ev.ProductChanged(
-            shop_id=shop_id,
+            shop_id=shop.id,
             product_id=str(p["id"]),
             title=p["title"],
             url=p.get("url"),
@@ -103,7 +104,7 @@ def parse_product(shop_id: int, p: dict[str, Any]) -> list[ev.Event]:
     ]
 
 
-HANDLERS: dict[str, Callable[[int, dict[str, Any]], list[ev.Event]]] = {
+HANDLERS: dict[str, Callable[[ShopRef, dict[str, Any]], list[ev.Event]]] = {
     "cart/updated": parse_cart,
     "order/created": _order(ev.OrderCreated),
     "order/paid": _order(ev.OrderPaid),

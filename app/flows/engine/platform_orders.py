@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from app import connectors
 from app.flows.engine.definition import Verdict
@@ -40,12 +39,11 @@ def verdict(shop: Shop, run: FlowRun, since: datetime, now: datetime) -> Verdict
     """Stop when the platform reports an order, defer when it could not be asked."""
     if not is_stale(shop, run):
         return None
-    connector: Any = connectors.get(shop.platform)
-    ask = getattr(connector, "orders_since", None)
-    if ask is None:
+    platform = connectors.get(shop.platform)
+    if platform is None:
         return None
     try:
-        bought = ask(
+        bought = platform.orders_since(
             shop,
             email=run.context.get("email"),
             cart_key=run.context.get("cart_key"),

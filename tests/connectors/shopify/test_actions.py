@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.connectors.base import DiscountSpec
-from app.connectors.shopify import CONNECTOR
+from app.connectors.shopify import PLATFORM
 from app.connectors.shopify.graphql import ShopifyApiError
 from app.models import AuditLog, Order, Shipment, db
 from app.shipping import settings as label_settings
@@ -56,7 +56,7 @@ class DiscountShopify(FakeShopify):
 def test_discount_is_single_use_expiring_and_tied_to_the_recipient(shopify_shop, shopify_http):
     fake = DiscountShopify(shopify_http)
 
-    result = CONNECTOR.create_discount(shopify_shop, SPEC)
+    result = PLATFORM.create_discount(shopify_shop, SPEC)
 
     assert result.code == "SF-7KQ2-MX9P"
     assert result.platform_discount_id == "gid://shopify/DiscountCodeNode/1057371271"
@@ -72,7 +72,7 @@ def test_retried_discount_creation_returns_the_existing_code(shopify_shop, shopi
     fake = DiscountShopify(shopify_http)
     fake.taken = True
 
-    result = CONNECTOR.create_discount(shopify_shop, SPEC)
+    result = PLATFORM.create_discount(shopify_shop, SPEC)
 
     assert result.platform_discount_id == "gid://shopify/DiscountCodeNode/99"
     assert fake.operations() == ["CreateDiscount", "DiscountByCode"]
@@ -131,7 +131,7 @@ def test_tracking_fulfils_open_fulfillment_orders_with_number_url_and_company(
     fake = FulfillmentShopify(shopify_http)
     order, parcel = shipment
 
-    CONNECTOR.push_tracking(shopify_shop, order, parcel)
+    PLATFORM.push_tracking(shopify_shop, order, parcel)
     db.session.commit()
 
     assert fake.calls[0]["variables"] == {"id": "gid://shopify/Order/820982911946154508"}
@@ -156,15 +156,15 @@ def test_shopify_notifies_the_customer_when_our_shipping_email_is_off(
     label_settings.save(shopify_shop.id, LabelSettings(shipping_email=False))
     db.session.commit()
     fake = FulfillmentShopify(shopify_http)
-    CONNECTOR.push_tracking(shopify_shop, *shipment)
+    PLATFORM.push_tracking(shopify_shop, *shipment)
     assert fake.calls[1]["variables"]["fulfillment"]["notifyCustomer"] is True
 
 
 def test_tracking_pushed_twice_creates_one_fulfillment(shopify_shop, shopify_http, shipment):
     fake = FulfillmentShopify(shopify_http)
     order, parcel = shipment
-    CONNECTOR.push_tracking(shopify_shop, order, parcel)
-    CONNECTOR.push_tracking(shopify_shop, order, parcel)
+    PLATFORM.push_tracking(shopify_shop, order, parcel)
+    PLATFORM.push_tracking(shopify_shop, order, parcel)
     assert fake.operations().count("CreateFulfillment") == 1
 
 
@@ -175,7 +175,7 @@ def test_shipment_without_tracking_number_is_refused_before_any_call(
     order, parcel = shipment
     parcel.tracking_number = None
     with pytest.raises(ValueError, match="no tracking number"):
-        CONNECTOR.push_tracking(shopify_shop, order, parcel)
+        PLATFORM.push_tracking(shopify_shop, order, parcel)
     assert fake.calls == []
 
 
@@ -197,4 +197,4 @@ def test_graphql_user_errors_become_an_error_naming_the_operation(shopify_shop, 
 
     Refusing(shopify_http)
     with pytest.raises(ShopifyApiError, match=r"discountCodeBasicCreate.*Ends at needs"):
-        CONNECTOR.create_discount(shopify_shop, SPEC)
+        PLATFORM.create_discount(shopify_shop, SPEC)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.config import load
 from app.connectors.shopify.mapping import HANDLERS
-from app.connectors.shopify.subscriptions import API_TOPICS, APP_CONFIG_TOPICS
+from app.connectors.shopify.webhooks import API_TOPICS, APP_CONFIG_TOPICS
 
 TOML = Path(__file__).resolve().parents[3] / "shopify.app.toml"
 

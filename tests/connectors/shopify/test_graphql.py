@@ -9,7 +9,7 @@ import pytest
 import responses
 
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError
-from app.connectors.shopify.subscriptions import existing_subscriptions
+from app.connectors.shopify.webhooks import existing_subscriptions
 from app.models import Shop, db
 from tests.support.shopify import TOKEN_URL, FakeShopify, fresh_credentials
 

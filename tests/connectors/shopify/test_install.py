@@ -7,7 +7,7 @@ import json
 import responses
 import sqlalchemy as sa
 
-from app.connectors.shopify.subscriptions import API_TOPICS
+from app.connectors.shopify.webhooks import API_TOPICS
 from app.models import Shop, db
 from tests.support.shopify import (
     DOMAIN,

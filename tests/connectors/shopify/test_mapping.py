@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from app.connectors.shopify.mapping import HANDLERS, ShopRef, verify_consent
+from app.connectors.base import ShopRef
+from app.connectors.shopify.mapping import HANDLERS, verify_consent
 from app.events import types as ev
 from tests.support.shopify import DOMAIN, load
 
-SHOP = ShopRef(7, DOMAIN)
+SHOP = ShopRef(7, DOMAIN, "USD")
 EST = timezone(timedelta(hours=-5))
 
 

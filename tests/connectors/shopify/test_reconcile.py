@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.connectors.shopify.reconcile import daily_reconcile, reconcile_shop
-from app.connectors.shopify.subscriptions import API_TOPICS, graphql_topic
+from app.connectors.shopify.webhooks import API_TOPICS, graphql_topic
 from app.models import Cart, Order, Shop, db
 from tests.support.shopify import FakeShopify
 

@@ -6,7 +6,7 @@ import json
 
 import sqlalchemy as sa
 
-from app.connectors.shopify import CONNECTOR
+from app.connectors.shopify import PLATFORM
 from app.models import AuditLog, Cart, Customer, FlowRun, Order, Shop, WebhookDelivery, db, utcnow
 from tests.conftest import sign
 from tests.support.shopify import load
@@ -56,8 +56,8 @@ def test_lower_case_headers_from_http2_are_understood(app, shopify_shop):
         "x-shopify-hmac-sha256": sign(app.config["SHOPIFY_API_SECRET"], body),
         "content-type": "application/json",
     }
-    envelope = CONNECTOR.read_envelope(headers, body)
-    CONNECTOR.verify(shopify_shop, headers, body)  # raises SignatureError on a miss
+    envelope = PLATFORM.read_envelope(headers, body)
+    PLATFORM.verify(shopify_shop, headers, body)  # raises SignatureError on a miss
     assert envelope.delivery_id == "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
     assert envelope.headers["X-Shopify-Event-Id"] == "98880550-7158-44d4-b7cd-2c97c8a091b5"
 

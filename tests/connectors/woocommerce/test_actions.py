@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.connectors.base import DiscountSpec
-from app.connectors.woocommerce import CONNECTOR
+from app.connectors.woocommerce import PLATFORM
 from app.connectors.woocommerce.client import StoreApiError
 from app.models import Order, Shipment, ShopScope, db
 
@@ -21,7 +21,7 @@ SPEC = DiscountSpec(
 
 
 def test_discount_is_a_single_use_coupon_for_the_recipient_that_expires(woo_shop, fake_store):
-    result = CONNECTOR.create_discount(woo_shop, SPEC)
+    result = PLATFORM.create_discount(woo_shop, SPEC)
     (coupon,) = fake_store.coupons
     assert result.code == "sf-ab12cd"
     assert result.platform_discount_id == str(coupon["id"])
@@ -32,8 +32,8 @@ def test_discount_is_a_single_use_coupon_for_the_recipient_that_expires(woo_shop
 
 
 def test_retried_discount_reuses_the_coupon_already_made(woo_shop, fake_store):
-    first = CONNECTOR.create_discount(woo_shop, SPEC)
-    second = CONNECTOR.create_discount(woo_shop, SPEC)
+    first = PLATFORM.create_discount(woo_shop, SPEC)
+    second = PLATFORM.create_discount(woo_shop, SPEC)
     assert first == second
     assert len(fake_store.coupons) == 1
 
@@ -60,7 +60,7 @@ def test_tracking_goes_to_shipment_tracking_as_a_custom_provider_with_its_link(
     woo_shop, fake_store, shipment
 ):
     fake_store.tracking_namespace = "wc-shipment-tracking/v3"
-    CONNECTOR.push_tracking(woo_shop, *shipment)
+    PLATFORM.push_tracking(woo_shop, *shipment)
     ((used, order_id, body),) = fake_store.trackings
     assert (used, order_id) == ("wc-shipment-tracking/v3", "727")
     assert body["tracking_number"] == "520000012345678901234567"
@@ -74,7 +74,7 @@ def test_tracking_goes_to_advanced_shipment_tracking_when_that_is_installed(
     woo_shop, fake_store, shipment
 ):
     fake_store.tracking_namespace = "wc-ast/v3"
-    CONNECTOR.push_tracking(woo_shop, *shipment)
+    PLATFORM.push_tracking(woo_shop, *shipment)
     ((used, _, body),) = fake_store.trackings
     assert used == "wc-ast/v3"
     assert (body["tracking_provider"], body["tracking_number"]) == (
@@ -88,7 +88,7 @@ def test_tracking_goes_to_advanced_shipment_tracking_when_that_is_installed(
 def test_without_a_tracking_plugin_the_customer_gets_an_order_note_and_meta(
     woo_shop, fake_store, shipment
 ):
-    CONNECTOR.push_tracking(woo_shop, *shipment)
+    PLATFORM.push_tracking(woo_shop, *shipment)
     ((order_id, note),) = fake_store.notes
     assert order_id == "727" and note["customer_note"] is True
     assert "520000012345678901234567" in note["note"] and "https://inpost.pl/" in note["note"]
@@ -104,6 +104,6 @@ def test_a_failing_tracking_plugin_raises_instead_of_falling_back_to_a_note(
     fake_store.tracking_namespace = "wc-shipment-tracking/v3"
     fake_store.tracking_failure = True
     with pytest.raises(StoreApiError) as caught:
-        CONNECTOR.push_tracking(woo_shop, *shipment)
+        PLATFORM.push_tracking(woo_shop, *shipment)
     assert caught.value.status == 500
     assert fake_store.notes == []

@@ -7,14 +7,17 @@ from decimal import Decimal
 
 import pytest
 
-from app.connectors.woocommerce.fields import PayloadError
+from app.connectors.base import ShopRef
+from app.connectors.fields import PayloadError
 from app.connectors.woocommerce.mapping import HANDLERS, variant_row
 from app.events import types as ev
 from tests.support.woocommerce import load
 
+SHOP = ShopRef(1, "shop.example", "EUR")
+
 
 def test_completed_order_becomes_order_created_then_paid_with_gmt_times():
-    created, paid = HANDLERS["order.created"](1, load("order.json"))
+    created, paid = HANDLERS["order.created"](SHOP, load("order.json"))
     assert isinstance(created, ev.OrderCreated) and isinstance(paid, ev.OrderPaid)
     assert created.created_at == datetime(2017, 3, 22, 19, 28, 2, tzinfo=UTC)
     assert created.updated_at == datetime(2017, 3, 22, 19, 30, 35, tzinfo=UTC)
@@ -44,23 +47,23 @@ def test_completed_order_becomes_order_created_then_paid_with_gmt_times():
 def test_pending_cash_on_delivery_order_is_created_unpaid():
     payload = {**load("order.json"), "status": "pending", "payment_method": "cod"}
     payload["date_paid_gmt"] = None
-    (event,) = HANDLERS["order.created"](1, payload)
+    (event,) = HANDLERS["order.created"](SHOP, payload)
     assert isinstance(event, ev.OrderCreated)
     assert (event.paid, event.is_cod) == (False, True)
 
 
 def test_order_updated_to_cancelled_becomes_order_cancelled():
-    (event,) = HANDLERS["order.updated"](1, {**load("order.json"), "status": "cancelled"})
+    (event,) = HANDLERS["order.updated"](SHOP, {**load("order.json"), "status": "cancelled"})
     assert isinstance(event, ev.OrderCancelled)
 
 
 def test_permanently_deleted_order_with_only_an_id_changes_nothing():
-    assert HANDLERS["order.deleted"](1, {"id": 727}) == []
+    assert HANDLERS["order.deleted"](SHOP, {"id": 727}) == []
 
 
 def test_product_maps_price_category_image_and_cross_sells():
     payload = {**load("product.json"), "cross_sell_ids": [12, 13], "upsell_ids": [99]}
-    (event,) = HANDLERS["product.updated"](1, payload)
+    (event,) = HANDLERS["product.updated"](SHOP, payload)
     assert isinstance(event, ev.ProductChanged)
     assert (event.product_id, event.title, event.price) == (
         "804",
@@ -82,18 +85,18 @@ def test_product_on_sale_keeps_regular_price_as_compare_at_and_draft_status():
         "status": "draft",
         "stock_status": "outofstock",
     }
-    (event,) = HANDLERS["product.updated"](1, payload)
+    (event,) = HANDLERS["product.updated"](SHOP, payload)
     assert (event.price, event.compare_at_price) == (Decimal("15.00"), Decimal("21.99"))
     assert (event.status, event.in_stock) == ("draft", False)
 
 
 def test_product_deleted_names_the_product():
-    (event,) = HANDLERS["product.deleted"](1, {"id": 804})
+    (event,) = HANDLERS["product.deleted"](SHOP, {"id": 804})
     assert isinstance(event, ev.ProductDeleted) and event.product_id == "804"
 
 
 def test_customer_maps_contact_and_billing_address():
-    (event,) = HANDLERS["customer.updated"](1, load("customer.json"))
+    (event,) = HANDLERS["customer.updated"](SHOP, load("customer.json"))
     assert isinstance(event, ev.CustomerUpdated)
     assert event.customer.platform_customer_id == "25"
     assert (event.customer.email, event.customer.first_name) == ("john.doe@example.com", "James")
@@ -102,7 +105,7 @@ def test_customer_maps_contact_and_billing_address():
 
 
 def test_plugin_cart_maps_items_unit_prices_consent_and_time():
-    (cart,) = HANDLERS["cart.updated"](1, load("cart_updated.json"))
+    (cart,) = HANDLERS["cart.updated"](SHOP, load("cart_updated.json"))
     assert isinstance(cart, ev.CartUpdated)
     assert (cart.cart_key, cart.total, cart.currency) == ("9f2c1e7a4b5d", Decimal("59.98"), "PLN")
     assert cart.customer.email_consent is True
@@ -123,25 +126,25 @@ def test_plugin_cart_maps_items_unit_prices_consent_and_time():
 
 
 def test_plugin_consent_null_says_nothing_about_consent():
-    (cart,) = HANDLERS["cart.updated"](1, {**load("cart_updated.json"), "consent": None})
+    (cart,) = HANDLERS["cart.updated"](SHOP, {**load("cart_updated.json"), "consent": None})
     assert cart.customer.email_consent is None
 
 
 def test_cart_emptied_is_an_empty_cart_update():
     payload = {**load("cart_updated.json"), "items": [], "totals": {"subtotal": "0", "total": "0"}}
-    (cart,) = HANDLERS["cart.emptied"](1, payload)
+    (cart,) = HANDLERS["cart.emptied"](SHOP, payload)
     assert isinstance(cart, ev.CartUpdated) and cart.is_empty
 
 
 def test_checkout_contact_updates_the_cart_and_records_the_contact():
-    cart, contact = HANDLERS["checkout.contact"](1, load("cart_updated.json"))
+    cart, contact = HANDLERS["checkout.contact"](SHOP, load("cart_updated.json"))
     assert isinstance(cart, ev.CartUpdated)
     assert isinstance(contact, ev.CheckoutContact)
     assert (contact.cart_key, contact.customer.phone) == ("9f2c1e7a4b5d", "+48600100200")
 
 
 def test_store_disconnected_is_app_uninstalled():
-    (event,) = HANDLERS["store.disconnected"](7, {})
+    (event,) = HANDLERS["store.disconnected"](ShopRef(7, "shop.example", "EUR"), {})
     assert event == ev.AppUninstalled(shop_id=7)
 
 
@@ -159,18 +162,18 @@ def test_store_disconnected_is_app_uninstalled():
 )
 def test_missing_or_malformed_fields_raise_an_error_naming_them(topic, payload, field):
     with pytest.raises(PayloadError, match=field):
-        HANDLERS[topic](1, payload)
+        HANDLERS[topic](SHOP, payload)
 
 
 def test_order_carries_the_cart_key_and_consent_the_plugin_stored_in_order_meta():
     payload = load("order.json")
-    (plain, _) = HANDLERS["order.created"](1, payload)
+    (plain, _) = HANDLERS["order.created"](SHOP, payload)
     assert (plain.cart_key, plain.customer.email_consent) == (None, None)
     payload["meta_data"] += [
         {"id": 13110, "key": "storeflow_cart_key", "value": "9f2c"},
         {"id": 13111, "key": "storeflow_consent", "value": "no"},
     ]
-    (event, _) = HANDLERS["order.created"](1, payload)
+    (event, _) = HANDLERS["order.created"](SHOP, payload)
     assert (event.cart_key, event.customer.email_consent) == ("9f2c", False)
     assert event.customer.consent_source == "woocommerce_checkout"
 

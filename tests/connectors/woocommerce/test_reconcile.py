@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from rq import Queue
 
 from app.connectors.woocommerce.reconcile import reconcile_store, reconcile_stores
-from app.connectors.woocommerce.subscriptions import WEBHOOK_TOPICS, ensure_webhooks
+from app.connectors.woocommerce.webhooks import WEBHOOK_TOPICS, ensure_webhooks
 from app.models import Order, Shop, db, utcnow
 from app.pipeline import queues
 

@@ -9,8 +9,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from app.connectors.woocommerce.signing import read_token
+from app.emails.restore_links import restore_link
 from app.models import Cart, Order, Shop, WebhookDelivery, db
-from tests.support.woocommerce import SECRET, load, plugin_headers
+from tests.support.woocommerce import SECRET, STORE_URL, load, plugin_headers
 
 
 def deliveries() -> list[WebhookDelivery]:
@@ -62,8 +63,8 @@ def test_signature_is_checked_on_the_bytes_as_sent_with_escaped_slashes(post_wc_
     assert run_jobs("events") == 1
 
 
-def test_plugin_cart_event_is_stored_with_a_restore_link_the_plugin_can_verify(
-    post_plugin_event, run_jobs
+def test_plugin_cart_event_is_stored_and_its_restore_link_opens_one_the_plugin_can_verify(
+    client, woo_shop, post_plugin_event, run_jobs
 ):
     response = post_plugin_event("cart.updated", load("cart_updated.json"))
     assert response.status_code == 200
@@ -74,8 +75,14 @@ def test_plugin_cart_event_is_stored_with_a_restore_link_the_plugin_can_verify(
         "ana@example.pl",
         Decimal("59.98"),
     )
-    token = cart.restore_url.split("storeflow_restore=", 1)[1]
-    payload = read_token(SECRET, token)
+    # Mapping holds no secret: the plugin's signed link is made when the shopper clicks ours.
+    assert cart.restore_url is None
+    link = restore_link(woo_shop, cart, None, time.time() + 3600)
+    redirect = client.get(link.removeprefix("http://storeflow.test"))
+    assert redirect.status_code == 302
+    target = redirect.headers["Location"]
+    assert target.startswith(f"{STORE_URL}/?storeflow_restore=")
+    payload = read_token(SECRET, target.split("storeflow_restore=", 1)[1])
     assert payload["k"] == "9f2c1e7a4b5d"
     assert payload["i"] == [[12, 0, 2], [30, 31, 1]]
     assert payload["d"] is None

@@ -26,9 +26,7 @@ SANDBOX = "https://sandbox-api-shipx-pl.easypack24.net"
 
 class InPost:
     key = "inpost"
-    capabilities = Capabilities(
-        zpl=True, bulk_labels=True, cod=True, lockers=True, returns=True, lookup_by_reference=True
-    )
+    capabilities = Capabilities(lookup_by_reference=True)
 
     def __init__(
         self,

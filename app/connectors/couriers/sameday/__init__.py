@@ -24,7 +24,7 @@ SANDBOX = "https://sameday-api.demo.zitec.com"
 class Sameday:
     key = "sameday"
     # No lookup by our reference: after a lost answer the shipment is held for a person.
-    capabilities = Capabilities(cod=True, lockers=True, bulk_labels=False)
+    capabilities = Capabilities()
 
     def __init__(
         self,

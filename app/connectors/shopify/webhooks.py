@@ -1,23 +1,35 @@
-"""Webhook subscriptions made through the API, kept whole by a daily reconcile.
+"""Deliveries Shopify sends us (read and verified), and the subscriptions that send them.
 
-Compliance topics cannot be subscribed by API: they live in ``shopify.app.toml``. Shopify
-may delete API-made subscriptions that keep failing, so the reconcile job recreates missing
-ones and backfills orders and abandoned checkouts changed since the newest one we hold.
+Subscriptions are made through the API and kept whole by a daily reconcile. Compliance
+topics cannot be subscribed by API: they live in ``shopify.app.toml``. Shopify may delete
+API-made subscriptions that keep failing, so the reconcile job recreates missing ones and
+backfills orders and abandoned checkouts changed since the newest one we hold.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
 
+from app.connectors.base import Envelope, EnvelopeError, SignatureError, header
+from app.connectors.shopify import auth
 from app.connectors.shopify.graphql import AdminClient, user_errors
 from app.connectors.shopify.mapping import COMPLIANCE_TOPICS, HANDLERS
 from app.logs import fields as log_fields
 from app.models import Shop
 
 log = logging.getLogger(__name__)
+KEPT_HEADERS = (
+    "X-Shopify-Topic",
+    "X-Shopify-Shop-Domain",
+    "X-Shopify-Webhook-Id",
+    "X-Shopify-Event-Id",
+    "X-Shopify-Triggered-At",
+    "X-Shopify-API-Version",
+)
 
 # Declared in shopify.app.toml instead: compliance topics (only possible there) and the
 # uninstall (app-config subscriptions are never removed by Shopify).
@@ -44,6 +56,39 @@ mutation CreateSubscription($topic: WebhookSubscriptionTopic!, $sub: WebhookSubs
 """
 
 
+def read_envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
+    values = {name: header(headers, name) for name in KEPT_HEADERS}
+    required = ("X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id")
+    missing = [name for name in required if not values[name]]
+    if missing:
+        raise EnvelopeError(f"missing headers: {', '.join(missing)}")
+    domain = str(values["X-Shopify-Shop-Domain"]).lower()
+    if not auth.is_shop_domain(domain):
+        raise EnvelopeError(f"not a myshopify.com shop domain: {domain!r}")
+    return Envelope(
+        shop_domain=domain,
+        topic=str(values["X-Shopify-Topic"]),
+        delivery_id=str(values["X-Shopify-Webhook-Id"]),
+        headers={k: v for k, v in values.items() if v},
+    )
+
+
+def verify(headers: Mapping[str, str], body: bytes) -> None:
+    """Signed with the app's secret (one for all shops), so an unknown shop still verifies."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SignatureError("body is not UTF-8, so it cannot carry Shopify's HMAC") from None
+    # shopifyapp compares the header as text; a non-ASCII value would raise, not mismatch.
+    if not (header(headers, "X-Shopify-Hmac-Sha256") or "").isascii():
+        raise SignatureError("HMAC header is not base64")
+    result = auth.app_client().verify_webhook_req(
+        {"method": "POST", "headers": dict(headers), "url": "", "body": text}
+    )
+    if not result.ok:
+        raise SignatureError(f"{result.log.code}: {result.log.detail}")
+
+
 def graphql_topic(topic: str) -> str:
     """``checkouts/create`` -> ``CHECKOUTS_CREATE`` (the WebhookSubscriptionTopic enum)."""
     return topic.replace("/", "_").upper()
@@ -65,7 +110,7 @@ def existing_subscriptions(client: AdminClient) -> list[dict[str, Any]]:
         after = page["pageInfo"]["endCursor"]
 
 
-def ensure_subscriptions(shop: Shop, client: AdminClient) -> list[str]:
+def ensure_webhooks(shop: Shop, client: AdminClient) -> list[str]:
     """Create the subscriptions our callback lacks; returns the topics created."""
     uri = callback_url()
     have = {node["topic"] for node in existing_subscriptions(client) if node.get("uri") == uri}
