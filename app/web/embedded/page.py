@@ -30,7 +30,7 @@ def page_context(
         "shop": shop,
         "flows": flows,
         "error": error,
-        "sync": shop.settings.get("sync") or {},
+        "sync": shop.sync_state.shown(),
         "segments": segment_counts(shop.id),
-        "test_form": TestSendForm(formdata=None, data={"to": shop.settings.get("merchant_email")}),
+        "test_form": TestSendForm(formdata=None, data={"to": shop.merchant_contact.email}),
     }

@@ -17,6 +17,7 @@ from app.flows.engine.settings import is_enabled, save_settings, settings_for
 from app.flows.registry import flow_for
 from app.logs import fields as log_fields
 from app.models import AuditLog, Shop, ShopScope, db
+from app.models.shop_settings import MerchantContact
 from app.pipeline import queues
 from app.web.embedded import session as auth
 from app.web.embedded.forms import TestSendForm, setting_values, settings_form
@@ -160,7 +161,7 @@ def test_send(key: str, index: int) -> BaseResponse:
         flash(f"Test not sent: {exc}", "error")
         return redirect("/embedded/")
     to = form.to.data.strip()
-    shop.settings = {**shop.settings, "merchant_email": to}  # remembered for the next test
+    shop.merchant_contact = MerchantContact(email=to)  # remembered for the next test
     queues.enqueue_after_commit(
         db.session(), send_test_email_job, shop.id, step.template, to, _locale(shop.locale)
     )
