@@ -1,8 +1,9 @@
 """Send-time checks every marketing step passes, under the run's row lock.
 
 Stops come first (the shopper bought, unsubscribed, lost consent; the shop left; the flow was
-switched off), then deferrals (frequency cap, quiet hours), which move the step later and never
-drop it. What was true when the step was scheduled does not count: only what is true now.
+switched off), then deferrals (the shop's legal details missing, frequency cap, quiet hours),
+which move the step later and never drop it. What was true when the step was scheduled does
+not count: only what is true now.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from app.flows.engine import platform_orders
 from app.flows.engine.channels import CHANNELS
 from app.flows.engine.definition import Flow, Settings, Verdict
 from app.flows.engine.settings import is_enabled
-from app.models import Customer, FlowRun, Message, Order, Shop, ShopScope, db
+from app.models import Customer, FlowRun, Message, Order, Shop, ShopScope, db, missing_for_marketing
 
+# How often a marketing step waiting for the shop's postal address or sender looks again.
+SHOP_DETAILS_RECHECK = timedelta(minutes=15)
 STOP_CHECKS: list[Callable[[Shop, Flow, FlowRun, str], str | None]] = []
 
 
@@ -172,6 +175,10 @@ def check(
         reason = stop(shop, flow, run, channel)
         if reason:
             return Verdict(stop=reason)
+    if flow.marketing and missing_for_marketing(shop):
+        # The law wants the sender named with a postal address: wait (the merchant page says
+        # what is missing) rather than send without them or give the shopper up.
+        return Verdict(defer_until=now + SHOP_DETAILS_RECHECK)
     for flow_check in flow.checks:
         verdict = flow_check(shop, run, settings, now)
         if verdict is not None:
