@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.emails.i18n import resolve_locale
 from app.flows.engine.settings import is_enabled, settings_for
 from app.flows.registry import FLOWS
 from app.models import Shop, utcnow
 from app.web.embedded.forms import TestSendForm, settings_form
 from app.web.embedded.results import flow_results, segment_counts
+from app.web.embedded.shop_details import ShopDetailsForm, details_context
 
 
 def page_context(
-    shop: Shop, bound_forms: dict[str, Any] | None = None, error: str | None = None
+    shop: Shop,
+    bound_forms: dict[str, Any] | None = None,
+    error: str | None = None,
+    details_form: ShopDetailsForm | None = None,
 ) -> dict[str, Any]:
-    """``bound_forms`` holds a refused submission, shown back with what the merchant typed."""
+    """``bound_forms`` and ``details_form`` hold a refused submission, shown back with what the
+    merchant typed."""
     bound_forms = bound_forms or {}
     keys = sorted(flow.key for flow in FLOWS)
     results = flow_results(shop.id, keys, utcnow())
@@ -30,6 +36,7 @@ def page_context(
         "shop": shop,
         "flows": flows,
         "error": error,
+        "details": details_context(shop, resolve_locale(shop.locale), details_form),
         "sync": shop.sync_state.shown(),
         "segments": segment_counts(shop.id),
         "test_form": TestSendForm(formdata=None, data={"to": shop.merchant_contact.email}),

@@ -17,11 +17,12 @@ from app.flows.engine.settings import is_enabled, save_settings, settings_for
 from app.flows.registry import flow_for
 from app.logs import fields as log_fields
 from app.models import AuditLog, Shop, ShopScope, db
-from app.models.shop_settings import MerchantContact
+from app.models.shop_settings import MerchantContact, ShopSettingsError
 from app.pipeline import queues
 from app.web.embedded import session as auth
 from app.web.embedded.forms import TestSendForm, setting_values, settings_form
 from app.web.embedded.page import page_context
+from app.web.embedded.shop_details import TEXT, ShopDetailsForm, save_details
 from app.web.embedded.test_send import send_test_email_job
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,26 @@ def save_flow(key: str) -> BaseResponse | tuple[str, int]:
     if error is not None:
         return render_template("embedded/page.html", **page_context(shop, {key: form}, error)), 400
     flash(f"{key.replace('_', ' ').capitalize()}: saved")
+    return redirect("/embedded/")
+
+
+@bp.post("/shop-details")
+@auth.login_required
+def save_shop_details() -> BaseResponse | tuple[str, int]:
+    shop = auth.current_shop()
+    form = ShopDetailsForm(formdata=request.form, prefix="details")
+    error = "; ".join(_form_errors(form)) if not form.validate() else None
+    if error is None:
+        try:
+            save_details(shop, form)
+            db.session.commit()
+        except ShopSettingsError as exc:
+            db.session.rollback()
+            error = str(exc)
+    if error is not None:
+        context = page_context(shop, error=error, details_form=form)
+        return render_template("embedded/page.html", **context), 400
+    flash(TEXT[_locale(shop.locale)]["saved"])
     return redirect("/embedded/")
 
 
