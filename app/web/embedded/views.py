@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
@@ -19,8 +20,15 @@ from app.logs import fields as log_fields
 from app.models import AuditLog, Shop, ShopScope, db
 from app.models.shop_settings import MerchantContact, ShopSettingsError
 from app.pipeline import queues
+from app.shipping import settings as labels
 from app.web.embedded import session as auth
-from app.web.embedded.forms import TestSendForm, setting_values, settings_form
+from app.web.embedded.forms import (
+    TestSendForm,
+    declared_form,
+    declared_values,
+    setting_values,
+    settings_form,
+)
 from app.web.embedded.page import page_context
 from app.web.embedded.shop_details import TEXT, ShopDetailsForm, save_details
 from app.web.embedded.test_send import send_test_email_job
@@ -98,17 +106,33 @@ def _flow(key: str) -> Flow:
 def save_flow(key: str) -> BaseResponse | tuple[str, int]:
     shop, flow = auth.current_shop(), _flow(key)
     form = settings_form(flow, {}, False, formdata=request.form)
-    error = "; ".join(_form_errors(form)) if not form.validate() else None
-    if error is None:
-        try:
-            _store(shop.id, flow, setting_values(flow, form), bool(form["enabled"].data))
-        except SettingError as exc:
-            db.session.rollback()
-            error = str(exc)
-    if error is not None:
-        return render_template("embedded/page.html", **page_context(shop, {key: form}, error)), 400
-    flash(f"{key.replace('_', ' ').capitalize()}: saved")
-    return redirect("/embedded/")
+
+    def store() -> None:
+        before = {**settings_for(shop.id, flow), "enabled": is_enabled(shop.id, key)}
+        values, enabled = setting_values(flow, form), bool(form["enabled"].data)
+        save_settings(shop.id, flow, values, enabled=enabled)
+        _audit(shop.id, "flow_settings", key, before, {**values, "enabled": enabled})
+
+    return _submitted(shop, key, form, store, f"{key.replace('_', ' ').capitalize()}: saved")
+
+
+@bp.post("/shipping")
+@auth.login_required
+def save_shipping() -> BaseResponse | tuple[str, int]:
+    """Courier label settings, from the same kind of declared-settings form as a flow's."""
+    shop = auth.current_shop()
+    form = declared_form(labels.STORAGE_KEY, labels.SHIPPING_SETTINGS, {}, False, request.form)
+
+    def store() -> None:
+        before = labels.load(shop.id)
+        values = {**before.as_values(), **declared_values(labels.SHIPPING_SETTINGS, form)}
+        labels.save(shop.id, labels.LabelSettings(enabled=bool(form["enabled"].data), **values))
+        after = labels.load(shop.id)  # as stored: empty parts dropped
+        old = {**before.as_values(), "enabled": before.enabled}
+        new = {**after.as_values(), "enabled": after.enabled}
+        _audit(shop.id, "shipping_settings", labels.STORAGE_KEY, old, new)
+
+    return _submitted(shop, labels.STORAGE_KEY, form, store, "Courier labels: saved")
 
 
 @bp.post("/shop-details")
@@ -116,18 +140,25 @@ def save_flow(key: str) -> BaseResponse | tuple[str, int]:
 def save_shop_details() -> BaseResponse | tuple[str, int]:
     shop = auth.current_shop()
     form = ShopDetailsForm(formdata=request.form, prefix="details")
+    saved = TEXT[_locale(shop.locale)]["saved"]
+    return _submitted(shop, "details", form, lambda: save_details(shop, form), saved)
+
+
+def _submitted(
+    shop: Shop, key: str, form: Any, store: Callable[[], None], saved: str
+) -> BaseResponse | tuple[str, int]:
+    """Store a valid form and say so; show a refused one back with the reason (400)."""
     error = "; ".join(_form_errors(form)) if not form.validate() else None
     if error is None:
         try:
-            save_details(shop, form)
+            store()
             db.session.commit()
-        except ShopSettingsError as exc:
+        except (SettingError, ShopSettingsError) as exc:
             db.session.rollback()
             error = str(exc)
     if error is not None:
-        context = page_context(shop, error=error, details_form=form)
-        return render_template("embedded/page.html", **context), 400
-    flash(TEXT[_locale(shop.locale)]["saved"])
+        return render_template("embedded/page.html", **page_context(shop, {key: form}, error)), 400
+    flash(saved)
     return redirect("/embedded/")
 
 
@@ -135,15 +166,13 @@ def _form_errors(form: Any) -> list[str]:
     return [f"{name}: {msg}" for name, msgs in form.errors.items() for msg in msgs]
 
 
-def _store(shop_id: int, flow: Flow, values: dict[str, Any], enabled: bool) -> None:
-    before = {**settings_for(shop_id, flow), "enabled": is_enabled(shop_id, flow.key)}
-    save_settings(shop_id, flow, values, enabled=enabled)
-    after = {**values, "enabled": enabled}
+def _audit(
+    shop_id: int, action: str, subject: str, before: dict[str, Any], after: dict[str, Any]
+) -> None:
     changed = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
     ShopScope(shop_id).add(
-        AuditLog(actor="merchant", action="flow_settings", subject=flow.key, details=changed)
+        AuditLog(actor="merchant", action=action, subject=subject, details=changed)
     )
-    db.session.commit()
 
 
 def _email_step(flow: Flow, index: int) -> Step:
