@@ -53,13 +53,12 @@ class ShopRef:
     id: int
     domain: str
     currency: str  # a payload that names no currency is in the shop's own
-    # The shop's primary domain as a URL (what shoppers see; a Shopify catalog sync reads it).
+    # The storefront's base URL shoppers see (a Shopify catalog sync reads the primary domain).
     storefront_url: str | None = None
 
     @classmethod
     def of(cls, shop: Shop) -> ShopRef:
-        storefront = (shop.settings or {}).get(STOREFRONT_SETTING)
-        return cls(shop.id, shop.domain, shop.currency, storefront)
+        return cls(shop.id, shop.domain, shop.currency, shop.store_connection.store_url)
 
     def product_page(self, handle: str | None, online_store_url: str | None = None) -> str | None:
         """The page shoppers see: the platform's own product URL when the payload has it (a
@@ -67,10 +66,6 @@ class ShopRef:
         handle on the storefront."""
         base = self.storefront_url or f"https://{self.domain}"
         return online_store_url or (f"{base}/products/{handle}" if handle else None)
-
-
-# shop.settings key of ShopRef.storefront_url.
-STOREFRONT_SETTING = "storefront_url"
 
 
 @dataclass(frozen=True)

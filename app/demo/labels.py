@@ -33,7 +33,7 @@ CUSTOMERS = (
 def seed_settings(shop: Shop) -> None:
     """Own labels, created when an order is paid; the caller commits."""
     existing = ShopScope(shop.id).first(
-        FlowSetting, FlowSetting.flow_key == label_settings.FLOW_KEY
+        FlowSetting, FlowSetting.flow_key == label_settings.STORAGE_KEY
     )
     if existing is None:  # never overwrite what the merchant changed
         label_settings.save(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,14 +12,12 @@ import sqlalchemy as sa
 from app.events import types as ev
 from app.events.apply import apply_product_changed
 from app.models import Shop, db, utcnow
+from app.models.shop_settings import Branding, LegalAddress, Sender
 
 DEMO_DOMAIN = "demo-boutique.storeflow.local"
 DEMO_WEBHOOK_SECRET = "demo-webhook-secret"
-DEMO_EMAIL_BRANDING = {
-    "address": "Demo Boutique sp. z o.o., ul. Mokotowska 12, 00-561 Warszawa",
-    "sender_name": "Demo Boutique",
-    "primary_color": "#0f766e",
-}
+DEMO_ADDRESS = LegalAddress("Demo Boutique sp. z o.o., ul. Mokotowska 12, 00-561 Warszawa")
+DEMO_BRANDING = Branding(primary_color="#0f766e")
 CATALOG = [
     ("1001", "Linen shirt", "Shirts", "189.00"),
     ("1002", "Wool scarf", "Accessories", "99.00"),
@@ -37,7 +36,7 @@ def demo_shop(
     name: str,
     *,
     credentials: dict[str, Any],
-    settings: dict[str, Any] | None = None,
+    store_url: str | None = None,
     locale: tuple[str, str, str] = ("PLN", "pl", "Europe/Warsaw"),
 ) -> Shop:
     """Find or create a demo shop and (re)apply its demo profile; safe on every start."""
@@ -51,8 +50,9 @@ def demo_shop(
     shop.currency, shop.locale, shop.timezone = locale
     shop.credentials = credentials
     # Emails need the sender's postal address in the footer (the law asks for it).
-    branding = {**DEMO_EMAIL_BRANDING, "sender_name": name}
-    shop.settings = {**(shop.settings or {}), **branding, **(settings or {})}
+    shop.legal_address, shop.branding, shop.sender = DEMO_ADDRESS, DEMO_BRANDING, Sender(name)
+    if store_url is not None:
+        shop.store_connection = replace(shop.store_connection, store_url=store_url)
     db.session.flush()
     return shop
 

@@ -34,7 +34,7 @@ def seed_demo_store() -> Shop:
         DEMO_DOMAIN,
         "Demo WooCommerce Store",
         credentials={"shared_secret": DEMO_SHARED_SECRET},
-        settings={"store_url": DEMO_STORE_URL},
+        store_url=DEMO_STORE_URL,
     )
     seeded_at = datetime(2026, 1, 1, tzinfo=UTC)
     upsert_products(

@@ -31,13 +31,13 @@ def shop_branding(shop: Shop) -> dict[str, Any]:
     ``address`` stays empty unless the merchant gave one; rendering then refuses a marketing
     email rather than send one without the sender's postal address.
     """
-    settings = shop.settings or {}
+    branding = shop.branding
     return {
         "name": shop.name or shop.domain,
-        "logo_url": settings.get("logo_url"),
-        "primary_color": settings.get("primary_color"),
-        "sender_name": settings.get("sender_name") or shop.name or shop.domain,
-        "address": settings.get("address", ""),
+        "logo_url": branding.logo_url,
+        "primary_color": branding.primary_color,
+        "sender_name": shop.display_name,
+        "address": shop.legal_address.text,
         "timezone": shop.timezone,
         "currency": shop.currency,
     }
@@ -49,9 +49,7 @@ def shop_url(shop: Shop) -> str:
 
 def sender_identity(shop: Shop) -> tuple[str, str]:
     """(from address, from name): the shop's own verified address when set, else ours."""
-    settings = shop.settings or {}
-    address = settings.get("sender_email") or current_app.config["MAIL_FROM"]
-    return address, settings.get("sender_name") or shop.name or shop.domain
+    return shop.sender.email or current_app.config["MAIL_FROM"], shop.display_name
 
 
 def message_domain() -> str:

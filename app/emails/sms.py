@@ -124,9 +124,9 @@ def get_sms_sender(shop: Shop) -> SmsSender | None:
 
     token = shop.credentials.get("smsapi_token")
     if token:
-        return SmsapiSender(token=token, sender_name=shop.settings.get("sms_sender_name"))
+        return SmsapiSender(token=token, sender_name=shop.sms_channel.sender_name)
     # The file outbox is for the demo and development: in production it would swallow texts.
     in_production = current_app.config["STOREFLOW_ENV"] == "production"
-    if shop.settings.get("sms_gateway") == "outbox" and not in_production:
+    if shop.sms_channel.gateway == "outbox" and not in_production:
         return FileSmsOutbox(os.path.join(current_app.instance_path, "outbox", "sms"))
     return None

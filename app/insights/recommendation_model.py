@@ -19,6 +19,7 @@ from rq import Retry
 from app.insights import copurchase
 from app.logs import fields as log_fields
 from app.models import Order, OrderLine, Product, Recommendation, Shop, ShopScope, db, utcnow
+from app.models.shop_settings import RecommendationKnobs, ShopSettingsError
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ LARGE_SYNC_ORDERS = 500
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """Per-shop knobs, read from ``shop.settings["recommendations"]``."""
+    """Per-shop knobs, read from ``shop.recommendation_knobs`` and kept within bounds."""
 
     min_support: int = 3
     per_product: int = 20
@@ -39,19 +40,19 @@ class ModelSettings:
 
     @classmethod
     def for_shop(cls, shop: Shop | None) -> ModelSettings:
-        values: dict[str, Any] = dict((shop.settings if shop else {}).get("recommendations", {}))
         try:
-            return cls(
-                min_support=max(1, int(values.get("min_support", cls.min_support))),
-                per_product=max(1, int(values.get("per_product", cls.per_product))),
-                consumable_categories=tuple(values.get("consumable_categories", ())),
-            )
-        except (TypeError, ValueError):
+            knobs = shop.recommendation_knobs if shop else RecommendationKnobs()
+        except ShopSettingsError:
             log.warning(
                 "bad recommendation settings; using defaults",
                 extra=log_fields(shop=shop and shop.id),
             )
             return cls()
+        return cls(
+            min_support=max(1, knobs.min_support),
+            per_product=max(1, knobs.per_product),
+            consumable_categories=knobs.consumable_categories,
+        )
 
 
 def basket_column() -> sa.ColumnElement[int]:

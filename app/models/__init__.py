@@ -8,7 +8,7 @@ from app.models.flows import FlowRun, FlowSetting, cancel_runs
 from app.models.messages import Discount, Message
 from app.models.scope import ShopScope, TenantError
 from app.models.shipments import Shipment
-from app.models.shops import AuditLog, Shop
+from app.models.shops import AuditLog, Shop, missing_for_marketing
 from app.models.webhooks import WebhookDelivery
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "WebhookDelivery",
     "cancel_runs",
     "db",
+    "missing_for_marketing",
     "utcnow",
 ]
 from app.models.recs import CustomerScore, IdleEmission, OrderLine, Recommendation

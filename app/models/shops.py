@@ -10,8 +10,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app import crypto
 from app.models.base import ShopOwned, Timestamps, db, utcnow
+from app.models.shop_settings import (
+    Branding,
+    LegalAddress,
+    MerchantContact,
+    RecommendationKnobs,
+    ReconcileState,
+    Sender,
+    SmsChannel,
+    StoreConnection,
+    Stored,
+    SyncState,
+)
 
 SHOP_STATUSES = ("installing", "active", "uninstalled", "redacted")
+# What a marketing email legally needs from the shop, in the order the merchant page lists it.
+MARKETING_NEEDS = ("legal_address", "sender")
 
 
 class Shop(Timestamps, db.Model):  # type: ignore[name-defined]
@@ -28,9 +42,31 @@ class Shop(Timestamps, db.Model):  # type: ignore[name-defined]
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     # Fernet token of a JSON object (access/refresh tokens, API keys, webhook secrets).
     credentials_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # The stored JSON; read and write it through the typed sections below, one per concern.
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     installed_at: Mapped[datetime | None]
     uninstalled_at: Mapped[datetime | None]
+
+    branding = Stored(Branding)
+    legal_address = Stored(LegalAddress)
+    sender = Stored(Sender)
+    sms_channel = Stored(SmsChannel)
+    store_connection = Stored(StoreConnection)
+    merchant_contact = Stored(MerchantContact)
+    sync_state = Stored(SyncState)
+    reconcile_state = Stored(ReconcileState)
+    recommendation_knobs = Stored(RecommendationKnobs)
+
+    @property
+    def display_name(self) -> str:
+        """The name shoppers see: the sender name the merchant chose, else the shop's."""
+        return self.sender.name or self.name or self.domain
+
+    @property
+    def store_url(self) -> str:
+        """The storefront's base URL: the one a WooCommerce store connected with, else its
+        domain over https."""
+        return self.store_connection.store_url or f"https://{self.domain}"
 
     @property
     def credentials(self) -> dict[str, Any]:
@@ -44,6 +80,19 @@ class Shop(Timestamps, db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<Shop {self.id} {self.platform}:{self.domain} {self.status}>"
+
+
+def missing_for_marketing(shop: Shop) -> list[str]:
+    """What of ``MARKETING_NEEDS`` the shop still lacks; empty when marketing mail may go.
+
+    A domain is not a trading name: the sender needs a name the merchant gave.
+    """
+    missing = []
+    if not shop.legal_address.is_set:
+        missing.append("legal_address")
+    if not (shop.sender.name.strip() or (shop.name or "").strip()):
+        missing.append("sender")
+    return missing
 
 
 class AuditLog(ShopOwned, db.Model):  # type: ignore[name-defined]

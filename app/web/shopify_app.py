@@ -103,7 +103,7 @@ def embedded_page() -> BaseResponse:
     html = render_template(
         "shopify/embedded.html",
         shop=shop,
-        sync=shop.settings.get("sync"),
+        sync=shop.sync_state.shown(),
         api_key=current_app.config["SHOPIFY_API_KEY"],
     )
     # The CSP frame-ancestors header limits framing to this shop's admin.
@@ -119,7 +119,7 @@ def embedded_status() -> BaseResponse:
     shop: Shop | None = find_shop("shopify", _domain(result))
     if shop is None:
         abort(404)
-    return jsonify({"status": shop.status, "sync": shop.settings.get("sync")})
+    return jsonify({"status": shop.status, "sync": shop.sync_state.shown() or None})
 
 
 @bp.get("/shopify/install")

@@ -18,13 +18,13 @@ import pytest
 import responses
 import sqlalchemy as sa
 
-from app.connectors.base import STOREFRONT_SETTING
 from app.connectors.shopify import catalog
 from app.connectors.shopify.graphql import AdminClient
 from app.connectors.woocommerce.sync import sync_catalog
 from app.events import types as ev
 from app.models import Product, ShopScope, Variant, db
 from app.models.catalog_upsert import upsert_products
+from app.models.shop_settings import StoreConnection
 from tests.support.shopify import FakeShopify
 from tests.support.shopify import load as shopify_payload
 from tests.support.woocommerce import load as woo_payload
@@ -116,7 +116,7 @@ class ShopifyPaths:
 @pytest.fixture()
 def shopify(shopify_shop, shopify_http, post_shopify_webhook, run_jobs) -> ShopifyPaths:
     # An earlier catalog sync read the shop's primary domain (see the storefront test below).
-    shopify_shop.settings = {STOREFRONT_SETTING: STOREFRONT}
+    shopify_shop.store_connection = StoreConnection(store_url=STOREFRONT)
     db.session.commit()
     return ShopifyPaths(shopify_shop, shopify_http, post_shopify_webhook, run_jobs)
 
@@ -143,7 +143,7 @@ def test_shopify_webhook_after_a_sync_links_the_shops_own_domain(
 ):
     paths = ShopifyPaths(shopify_shop, shopify_http, post_shopify_webhook, run_jobs)
     paths.bulk(oversold_shirt(handle="renamed-soon"))
-    assert shopify_shop.settings[STOREFRONT_SETTING] == STOREFRONT
+    assert shopify_shop.store_connection.store_url == STOREFRONT
 
     paths.webhook(oversold_shirt(updated_at="2022-01-02T10:00:00-05:00"))
 

@@ -1,6 +1,6 @@
 """Full catalog sync by bulk operation, streamed line by line into batched upserts.
 
-Progress lives in ``shop.settings["sync"]`` = {state, operation_id, rows_done, rows_total,
+Progress lives in ``shop.sync_state`` = {state, operation_id, rows_done, rows_total,
 cursor, started_at, finished_at, error}. ``cursor`` is the number of JSONL lines already
 stored (always at a product boundary), so a retried import skips them instead of starting over.
 Between full syncs, product webhooks keep the catalog current; a nightly reconcile re-runs it.
@@ -11,18 +11,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from rq import Retry
 
-from app.connectors.base import STOREFRONT_SETTING, ShopRef
+from app.connectors.base import ShopRef
 from app.connectors.shopify import auth
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
 from app.connectors.shopify.mapping import parse_bulk_product
 from app.connectors.shopify.shops import for_each_active_shop
 from app.models import Shop, db, utcnow
 from app.models.catalog_upsert import mark_missing_deleted, upsert_products
+from app.models.shop_settings import SyncState
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -69,11 +71,8 @@ query Bulk($id: ID!) {
 """
 
 
-def _set_sync(shop: Shop, **changes: Any) -> dict[str, Any]:
-    # Reassign the whole JSON value: in-place mutation is not seen by the ORM.
-    sync = {**(shop.settings.get("sync") or {}), **changes}
-    shop.settings = {**shop.settings, "sync": sync}
-    return sync
+def _set_sync(shop: Shop, **changes: Any) -> None:
+    shop.sync_state = replace(shop.sync_state, **changes)
 
 
 def start_full_sync(shop: Shop, client: AdminClient) -> None:
@@ -98,10 +97,10 @@ def start_full_sync(shop: Shop, client: AdminClient) -> None:
 def poll_catalog_sync(shop_id: int) -> str:
     """Check the bulk operation; import its file once complete. Safe to run twice."""
     shop = db.session.get(Shop, shop_id)
-    sync = (shop.settings.get("sync") or {}) if shop else {}
-    if shop is None or sync.get("state") not in ("running", "importing"):
+    sync = shop.sync_state if shop else SyncState()
+    if shop is None or not sync.is_running:
         return "skipped"
-    node = AdminClient(shop).execute("bulkOperation", POLL_BULK, {"id": sync["operation_id"]})
+    node = AdminClient(shop).execute("bulkOperation", POLL_BULK, {"id": sync.operation_id})
     operation = node.get("node") or {}
     status = operation.get("status")
     if status in ("CREATED", "RUNNING"):
@@ -124,7 +123,7 @@ def poll_catalog_sync(shop_id: int) -> str:
     db.session.commit()
     if operation.get("url"):  # no url: the shop has no products
         import_file(shop, operation["url"])
-    removed = mark_missing_deleted(shop.id, datetime.fromisoformat(sync["started_at"]))
+    removed = mark_missing_deleted(shop.id, datetime.fromisoformat(str(sync.started_at)))
     _set_sync(shop, state="done", finished_at=utcnow().isoformat(), removed=removed)
     db.session.commit()
     return "done"
@@ -133,7 +132,7 @@ def poll_catalog_sync(shop_id: int) -> str:
 def _remember_storefront(shop: Shop, answer: dict[str, Any] | None) -> None:
     url = ((answer or {}).get("primaryDomain") or {}).get("url")
     if url:
-        shop.settings = {**shop.settings, STOREFRONT_SETTING: str(url).rstrip("/")}
+        shop.store_connection = replace(shop.store_connection, store_url=str(url).rstrip("/"))
 
 
 def stream_lines(url: str) -> Iterator[str]:
@@ -152,7 +151,7 @@ def import_file(shop: Shop, url: str) -> None:
 
 def import_lines(shop: Shop, lines: Iterable[str]) -> None:
     """Upsert products and variants batch by batch, committing progress after each batch."""
-    cursor = int((shop.settings.get("sync") or {}).get("cursor") or 0)
+    cursor = shop.sync_state.cursor or 0
     ref = ShopRef.of(shop)
     groups: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []  # a product, its variants
     held = 0
@@ -200,7 +199,7 @@ def start_sync_job(shop_id: int) -> str:
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status != "active":
         return "skipped"
-    if (shop.settings.get("sync") or {}).get("state") in ("running", "importing"):
+    if shop.sync_state.is_running:
         return "already running"
     start_full_sync(shop, AdminClient(shop))
     db.session.commit()

@@ -24,6 +24,7 @@ from app.connectors.shopify.shops import for_each_active_shop
 from app.events.apply import apply
 from app.logs import fields as log_fields
 from app.models import Cart, Order, Shop, ShopScope, db, utcnow
+from app.models.shop_settings import ReconcileState
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ def reconcile_shop(shop_id: int) -> dict[str, Any]:
     recreated = webhooks.ensure_webhooks(shop, client)
     counts = backfill(shop, client)
     report = {"at": utcnow().isoformat(), "subscriptions_recreated": recreated, **counts}
-    shop.settings = {**shop.settings, "reconcile": report}
+    shop.reconcile_state = ReconcileState.from_json({"reconcile": report})
     db.session.commit()
     log.info("shopify reconcile", extra=log_fields({"shop": shop_id, **counts}))
     return report

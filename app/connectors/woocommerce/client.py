@@ -87,7 +87,7 @@ class StoreClient:
 
     def __init__(self, shop: Shop, namespace: str = "wc/v3") -> None:
         credentials = shop.credentials
-        self.url = check_store_url(shop.settings.get("store_url") or f"https://{shop.domain}")
+        self.url = check_store_url(shop.store_url)
         self.api = API(
             url=self.url,
             consumer_key=credentials.get("consumer_key", ""),

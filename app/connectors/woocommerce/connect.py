@@ -19,6 +19,7 @@ import hmac
 import logging
 import re
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlparse
@@ -55,13 +56,11 @@ def start(store_url: str, secret: str, return_url: str) -> str:
         raise ConnectError("return_url must be on the store's own host")
     shop = _pending_shop(store_url)
     nonce = secrets.token_urlsafe(24)
-    shop.settings = {
-        **shop.settings,
-        "connect": {
-            "nonce_sha256": hashlib.sha256(nonce.encode()).hexdigest(),
-            "started_at": utcnow().isoformat(),
-        },
+    pending = {
+        "nonce_sha256": hashlib.sha256(nonce.encode()).hexdigest(),
+        "started_at": utcnow().isoformat(),
     }
+    shop.store_connection = replace(shop.store_connection, pending=pending)
     shop.credentials = {**shop.credentials, "pending_shared_secret": secret}
     db.session.commit()
     log.info("woocommerce connect started", extra=log_fields(shop=shop.id))
@@ -84,7 +83,7 @@ def _pending_shop(store_url: str) -> Shop:
         shop = Shop(platform="woocommerce", domain=domain, name=domain, status="installing")
         db.session.add(shop)
     if shop.status != "active":
-        shop.settings = {**(shop.settings or {}), "store_url": store_url}
+        shop.store_connection = replace(shop.store_connection, store_url=store_url)
     db.session.flush()
     return shop
 
@@ -95,7 +94,7 @@ def shop_for_nonce(user_id: str) -> Shop:
     shop_id, _, nonce = user_id.partition(".")
     is_id = shop_id.isascii() and shop_id.isdigit() and len(shop_id) <= 9  # fits an INTEGER
     shop = db.session.get(Shop, int(shop_id), with_for_update=True) if is_id else None
-    pending = (shop.settings.get("connect") or {}) if shop is not None else {}
+    pending = (shop.store_connection.pending or {}) if shop is not None else {}
     digest = hashlib.sha256(nonce.encode()).hexdigest()
     if shop is None or not hmac.compare_digest(digest, pending.get("nonce_sha256", "")):
         raise ConnectError("unknown or already used connect request")
@@ -119,8 +118,9 @@ def connect(shop: Shop, credentials: dict[str, Any]) -> None:
         # Deliveries already queued by the store may still carry the old signature.
         "previous_shared_secret": held.get("shared_secret"),
     }
-    settings = {k: v for k, v in shop.settings.items() if k != "connect"}
-    shop.settings = {**settings, "connected_at": utcnow().isoformat()}
+    shop.store_connection = replace(
+        shop.store_connection, pending=None, connected_at=utcnow().isoformat()
+    )
     shop.status, shop.installed_at, shop.uninstalled_at = "active", utcnow(), None
     queues.enqueue_after_commit(
         db.session(), finish_connect, shop.id, job_id=f"woo-connect-{shop.id}"

@@ -25,6 +25,7 @@ from app.connectors.woocommerce.webhooks import ensure_webhooks
 from app.events.apply import apply
 from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
+from app.models.shop_settings import ReconcileState
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,10 @@ def reconcile_stores() -> dict[str, int]:
 
 
 def _catalog_due(shop: Shop) -> bool:
-    progress = shop.settings.get("sync") or {}
-    if progress.get("status") != "done":
+    progress = shop.sync_state
+    if progress.status != "done":
         return True  # never synced, or interrupted: the sync resumes from its progress
-    finished = progress.get("finished_at")
+    finished = progress.finished_at
     return not finished or utcnow() - datetime.fromisoformat(finished) > CATALOG_REFRESH
 
 
@@ -68,7 +69,7 @@ def _enqueue_once(job: Any, shop_id: int, prefix: str) -> int:
 
 
 def _cursor(shop: Shop) -> datetime:
-    seen = (shop.settings.get("reconcile") or {}).get("orders_modified_gmt")
+    seen = shop.reconcile_state.orders_modified_gmt
     return gmt_time(seen) if seen else utcnow() - FIRST_LOOKBACK
 
 
@@ -93,10 +94,9 @@ def reconcile_store(shop_id: int) -> dict[str, Any]:
             newest = max(newest, gmt_time(payload["date_modified_gmt"]))
             backfilled += 1
         # Commit per page with the cursor, so a failure later resumes from here.
-        shop.settings = {
-            **shop.settings,
-            "reconcile": {"orders_modified_gmt": newest.isoformat(), "at": utcnow().isoformat()},
-        }
+        shop.reconcile_state = ReconcileState(
+            orders_modified_gmt=newest.isoformat(), at=utcnow().isoformat()
+        )
         db.session.commit()
     result = {**webhooks, "orders": backfilled}
     log.info("woocommerce store reconciled", extra=log_fields({"shop": shop_id, **result}))

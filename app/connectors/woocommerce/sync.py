@@ -1,7 +1,7 @@
 """Catalog sync: every product page over REST, fetched by a few threads, upserted in batches.
 
 Polite to the store: at most ``SYNC_CONCURRENCY`` requests in flight, and at most twice that
-many pages held in memory. Progress lives in ``shop.settings["sync"]`` and is committed after
+many pages held in memory. Progress lives in ``shop.sync_state`` and is committed after
 each page, so a job killed half-way resumes where it stopped. Between full syncs, product
 webhooks keep the catalog current.
 """
@@ -22,6 +22,7 @@ from app.connectors.woocommerce.mapping import product_event
 from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
 from app.models.catalog_upsert import upsert_products
+from app.models.shop_settings import SyncState
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ Page = list[tuple[dict[str, Any], list[dict[str, Any]]]]  # (product, its variat
 
 
 def _progress(shop: Shop, restart: bool) -> dict[str, Any]:
-    current = dict(shop.settings.get("sync") or {})
+    current = shop.sync_state.to_json()
     if restart or current.get("status") != "running":
         current = {"status": "running", "started_at": utcnow().isoformat(), "done_pages": []}
         current.update(total_pages=None, total_products=None, synced=0)
@@ -38,7 +39,7 @@ def _progress(shop: Shop, restart: bool) -> dict[str, Any]:
 
 
 def _save(shop: Shop, progress: dict[str, Any]) -> None:
-    shop.settings = {**shop.settings, "sync": dict(progress)}
+    shop.sync_state = SyncState.from_json({"sync": progress})
     db.session.commit()
 
 

@@ -47,7 +47,7 @@ def restore_url(
     expires = int((now or time.time()) + RESTORE_TOKEN_DAYS * 86400)
     rows = [(int(product), int(variant or 0), int(qty)) for product, variant, qty in items]
     token = issue_restore_token(secrets[0], cart_key, rows, discount_code, expires)
-    base = shop.settings.get("store_url") or f"https://{shop.domain}"
+    base = shop.store_url
     return f"{base}/?storeflow_restore={token}"
 
 
@@ -63,7 +63,7 @@ def restore_target(shop: Shop, cart: Cart, code: str | None, expires_at: int) ->
     try:
         return cart_restore_url(shop, cart, code)
     except SignatureError:  # the store is not (or no longer) connected: its front page
-        return cart.restore_url or shop.settings.get("store_url") or f"https://{shop.domain}"
+        return cart.restore_url or shop.store_url
 
 
 def embedded_sign_in(token: str, now: float | None = None) -> tuple[Shop, dict[str, Any]]:

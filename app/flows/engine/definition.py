@@ -22,20 +22,38 @@ if TYPE_CHECKING:
 class SettingError(ValueError):
     """A merchant setting is unknown or out of bounds; the message says which and why."""
 
+    def __init__(self, message: str, keys: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.keys = keys  # the refused settings, when the caller wants to list them
+
+
+SettingValue = int | bool | str | dict[str, str]
+TEXT_MAX = 200
+
 
 @dataclass(frozen=True)
 class Setting:
+    """One merchant setting. Its default's kind is its kind: a tick box, a whole number within
+    bounds, a text (one of ``choices`` when given), or a group of named text ``parts`` (an
+    address, parcel sizes)."""
+
     key: str
-    default: int | bool
+    default: SettingValue
     minimum: int | None = None
     maximum: int | None = None
     help: str = ""
+    choices: tuple[str, ...] = ()
+    parts: tuple[str, ...] = ()
 
-    def parse(self, value: Any) -> int | bool:
+    def parse(self, value: Any) -> SettingValue:
         if isinstance(self.default, bool):
             if not isinstance(value, bool):
                 raise SettingError(f"{self.key} must be true or false, got {value!r}")
             return value
+        if isinstance(self.default, str):
+            return self._text(value)
+        if isinstance(self.default, dict):
+            return self._parts(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise SettingError(f"{self.key} must be a whole number, got {value!r}")
         if self.minimum is not None and value < self.minimum:
@@ -43,6 +61,44 @@ class Setting:
         if self.maximum is not None and value > self.maximum:
             raise SettingError(f"{self.key} must be at most {self.maximum}, got {value}")
         return value
+
+    def _text(self, value: Any) -> str:
+        if not isinstance(value, str) or len(value) > TEXT_MAX:
+            raise SettingError(f"{self.key} must be text of at most {TEXT_MAX} characters")
+        if self.choices and value not in self.choices:
+            raise SettingError(
+                f"{self.key} must be one of {', '.join(self.choices)}, got {value!r}"
+            )
+        return value
+
+    def _parts(self, value: Any) -> dict[str, str]:
+        if not isinstance(value, Mapping):
+            raise SettingError(f"{self.key} must be a group of {', '.join(self.parts)}")
+        unknown = sorted(set(value) - set(self.parts))
+        if unknown:
+            raise SettingError(f"{self.key} has no {', '.join(map(str, unknown))}")
+        if any(isinstance(v, bool) or not isinstance(v, str | int | float) for v in value.values()):
+            raise SettingError(f"{self.key}: every part must be text or a number")
+        return {k: str(v) for k, v in value.items() if str(v) != ""}
+
+
+def parse_settings(
+    owner: str, declared: tuple[Setting, ...], values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The values parsed against the declaration; one SettingError naming every bad one."""
+    known = {s.key: s for s in declared}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise SettingError(f"unknown setting(s) for {owner}: {', '.join(unknown)}", tuple(unknown))
+    parsed, problems = {}, {}
+    for key, value in values.items():
+        try:
+            parsed[key] = known[key].parse(value)
+        except SettingError as exc:
+            problems[key] = str(exc)
+    if problems:
+        raise SettingError("; ".join(problems.values()), tuple(problems))
+    return parsed
 
 
 @dataclass(frozen=True)
@@ -111,11 +167,7 @@ class Flow:
 
     def validate(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The given values parsed against the declared settings; SettingError if any is bad."""
-        known = {s.key: s for s in self.settings}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise SettingError(f"unknown setting(s) for {self.key}: {', '.join(unknown)}")
-        return {key: known[key].parse(value) for key, value in values.items()}
+        return parse_settings(self.key, self.settings, values)
 
     def check_consistency(self, merged: Settings) -> None:
         problems = [p for p in (rule(merged) for rule in self.consistency) if p]

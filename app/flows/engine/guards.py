@@ -1,8 +1,9 @@
 """Send-time checks every step passes, under the run's row lock.
 
 Stops come first (the shopper bought, unsubscribed, lost consent; the shop left; the flow was
-switched off), then deferrals (frequency cap, quiet hours), which move the step later and never
-drop it. What was true when the step was scheduled does not count: only what is true now.
+switched off), then deferrals (the shop's legal details missing, frequency cap, quiet hours),
+which move the step later and never drop it. What was true when the step was scheduled does
+not count: only what is true now.
 A transactional step (the shipping notice) is owed to the customer: it needs no consent, and
 a later order, the frequency cap and quiet hours do not hold it back; a suppressed address
 (bounced, complained, unsubscribed) still gets nothing.
@@ -21,8 +22,10 @@ from app.flows.engine import platform_orders
 from app.flows.engine.channels import CHANNELS
 from app.flows.engine.definition import Flow, Settings, Verdict
 from app.flows.engine.settings import is_switched_on
-from app.models import Customer, FlowRun, Message, Order, Shop, ShopScope, db
+from app.models import Customer, FlowRun, Message, Order, Shop, ShopScope, db, missing_for_marketing
 
+# How often a marketing step waiting for the shop's postal address or sender looks again.
+SHOP_DETAILS_RECHECK = timedelta(minutes=15)
 STOP_CHECKS: list[Callable[[Shop, Flow, FlowRun, str], str | None]] = []
 
 
@@ -177,6 +180,10 @@ def check(
         reason = stop(shop, flow, run, channel)
         if reason:
             return Verdict(stop=reason)
+    if flow.marketing and missing_for_marketing(shop):
+        # The law wants the sender named with a postal address: wait (the merchant page says
+        # what is missing) rather than send without them or give the shopper up.
+        return Verdict(defer_until=now + SHOP_DETAILS_RECHECK)
     for flow_check in flow.checks:
         verdict = flow_check(shop, run, settings, now)
         if verdict is not None:

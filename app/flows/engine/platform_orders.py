@@ -23,7 +23,7 @@ RETRY_AFTER = timedelta(minutes=15)
 
 def last_reconciled(shop: Shop) -> datetime | None:
     """When the shop's reconcile last finished a pass (both connectors record ``at``)."""
-    at = (shop.settings.get("reconcile") or {}).get("at")
+    at = shop.reconcile_state.at
     return datetime.fromisoformat(at) if at else None
 
 

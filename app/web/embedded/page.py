@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.emails.i18n import resolve_locale
 from app.flows.engine.settings import is_enabled, settings_for
 from app.flows.registry import FLOWS, flow_for
 from app.models import Shop, utcnow
-from app.web.embedded.forms import TestSendForm, settings_form
+from app.shipping import settings as labels
+from app.web.embedded.forms import TestSendForm, declared_form, settings_form
 from app.web.embedded.results import flow_results, segment_counts
+from app.web.embedded.shop_details import details_context
 
 
 def page_flows() -> list[str]:
@@ -20,7 +23,8 @@ def page_flows() -> list[str]:
 def page_context(
     shop: Shop, bound_forms: dict[str, Any] | None = None, error: str | None = None
 ) -> dict[str, Any]:
-    """``bound_forms`` holds a refused submission, shown back with what the merchant typed."""
+    """``bound_forms`` holds a refused submission (by flow key, ``details`` or the courier
+    settings' key), shown back with what the merchant typed."""
     bound_forms = bound_forms or {}
     keys = page_flows()
     results = flow_results(shop.id, keys, utcnow())
@@ -37,7 +41,16 @@ def page_context(
         "shop": shop,
         "flows": flows,
         "error": error,
-        "sync": shop.settings.get("sync") or {},
+        "details": details_context(shop, resolve_locale(shop.locale), bound_forms.get("details")),
+        "shipping_form": bound_forms.get(labels.STORAGE_KEY) or _shipping_form(shop.id),
+        "sync": shop.sync_state.shown(),
         "segments": segment_counts(shop.id),
-        "test_form": TestSendForm(formdata=None, data={"to": shop.settings.get("merchant_email")}),
+        "test_form": TestSendForm(formdata=None, data={"to": shop.merchant_contact.email}),
     }
+
+
+def _shipping_form(shop_id: int) -> Any:
+    stored = labels.load(shop_id)
+    return declared_form(
+        labels.STORAGE_KEY, labels.SHIPPING_SETTINGS, stored.as_values(), stored.enabled
+    )

@@ -63,5 +63,5 @@ def frame_ancestors(shop: Shop | None) -> str:
     if shop is not None and shop.platform == "shopify":
         sources += [f"https://{shop.domain}", "https://admin.shopify.com"]
     elif shop is not None and shop.platform == "woocommerce":
-        sources.append(shop.settings.get("store_url") or f"https://{shop.domain}")
+        sources.append(shop.store_url)
     return "frame-ancestors " + " ".join(sources)

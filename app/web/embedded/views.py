@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
@@ -17,10 +18,19 @@ from app.flows.engine.settings import is_enabled, save_settings, settings_for
 from app.flows.registry import flow_for
 from app.logs import fields as log_fields
 from app.models import AuditLog, Shop, ShopScope, db
+from app.models.shop_settings import MerchantContact, ShopSettingsError
 from app.pipeline import queues
+from app.shipping import settings as labels
 from app.web.embedded import session as auth
-from app.web.embedded.forms import TestSendForm, setting_values, settings_form
+from app.web.embedded.forms import (
+    TestSendForm,
+    declared_form,
+    declared_values,
+    setting_values,
+    settings_form,
+)
 from app.web.embedded.page import page_context, page_flows
+from app.web.embedded.shop_details import TEXT, ShopDetailsForm, save_details
 from app.web.embedded.test_send import send_test_email_job
 
 log = logging.getLogger(__name__)
@@ -98,16 +108,59 @@ def save_flow(key: str) -> BaseResponse | tuple[str, int]:
     if key not in page_flows():
         abort(404)
     form = settings_form(flow, {}, False, formdata=request.form)
+
+    def store() -> None:
+        before = {**settings_for(shop.id, flow), "enabled": is_enabled(shop.id, key)}
+        values, enabled = setting_values(flow, form), bool(form["enabled"].data)
+        save_settings(shop.id, flow, values, enabled=enabled)
+        _audit(shop.id, "flow_settings", key, before, {**values, "enabled": enabled})
+
+    return _submitted(shop, key, form, store, f"{key.replace('_', ' ').capitalize()}: saved")
+
+
+@bp.post("/shipping")
+@auth.login_required
+def save_shipping() -> BaseResponse | tuple[str, int]:
+    """Courier label settings, from the same kind of declared-settings form as a flow's."""
+    shop = auth.current_shop()
+    form = declared_form(labels.STORAGE_KEY, labels.SHIPPING_SETTINGS, {}, False, request.form)
+
+    def store() -> None:
+        before = labels.load(shop.id)
+        values = {**before.as_values(), **declared_values(labels.SHIPPING_SETTINGS, form)}
+        labels.save(shop.id, labels.LabelSettings(enabled=bool(form["enabled"].data), **values))
+        after = labels.load(shop.id)  # as stored: empty parts dropped
+        old = {**before.as_values(), "enabled": before.enabled}
+        new = {**after.as_values(), "enabled": after.enabled}
+        _audit(shop.id, "shipping_settings", labels.STORAGE_KEY, old, new)
+
+    return _submitted(shop, labels.STORAGE_KEY, form, store, "Courier labels: saved")
+
+
+@bp.post("/shop-details")
+@auth.login_required
+def save_shop_details() -> BaseResponse | tuple[str, int]:
+    shop = auth.current_shop()
+    form = ShopDetailsForm(formdata=request.form, prefix="details")
+    saved = TEXT[_locale(shop.locale)]["saved"]
+    return _submitted(shop, "details", form, lambda: save_details(shop, form), saved)
+
+
+def _submitted(
+    shop: Shop, key: str, form: Any, store: Callable[[], None], saved: str
+) -> BaseResponse | tuple[str, int]:
+    """Store a valid form and say so; show a refused one back with the reason (400)."""
     error = "; ".join(_form_errors(form)) if not form.validate() else None
     if error is None:
         try:
-            _store(shop.id, flow, setting_values(flow, form), bool(form["enabled"].data))
-        except SettingError as exc:
+            store()
+            db.session.commit()
+        except (SettingError, ShopSettingsError) as exc:
             db.session.rollback()
             error = str(exc)
     if error is not None:
         return render_template("embedded/page.html", **page_context(shop, {key: form}, error)), 400
-    flash(f"{key.replace('_', ' ').capitalize()}: saved")
+    flash(saved)
     return redirect("/embedded/")
 
 
@@ -115,15 +168,13 @@ def _form_errors(form: Any) -> list[str]:
     return [f"{name}: {msg}" for name, msgs in form.errors.items() for msg in msgs]
 
 
-def _store(shop_id: int, flow: Flow, values: dict[str, Any], enabled: bool) -> None:
-    before = {**settings_for(shop_id, flow), "enabled": is_enabled(shop_id, flow.key)}
-    save_settings(shop_id, flow, values, enabled=enabled)
-    after = {**values, "enabled": enabled}
+def _audit(
+    shop_id: int, action: str, subject: str, before: dict[str, Any], after: dict[str, Any]
+) -> None:
     changed = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
     ShopScope(shop_id).add(
-        AuditLog(actor="merchant", action="flow_settings", subject=flow.key, details=changed)
+        AuditLog(actor="merchant", action=action, subject=subject, details=changed)
     )
-    db.session.commit()
 
 
 def _email_step(flow: Flow, index: int) -> Step:
@@ -162,7 +213,7 @@ def test_send(key: str, index: int) -> BaseResponse:
         flash(f"Test not sent: {exc}", "error")
         return redirect("/embedded/")
     to = form.to.data.strip()
-    shop.settings = {**shop.settings, "merchant_email": to}  # remembered for the next test
+    shop.merchant_contact = MerchantContact(email=to)  # remembered for the next test
     queues.enqueue_after_commit(
         db.session(), send_test_email_job, shop.id, step.template, to, _locale(shop.locale)
     )

@@ -11,6 +11,7 @@ from app.flows import abandoned_cart
 from app.flows.engine.engine import run_step
 from app.flows.engine.settings import save_settings
 from app.models import FlowRun, Message, ShopScope, db
+from app.models.shop_settings import LegalAddress, Sender
 from tests.support.flows import START, WorkerKilled, cart_payload, die_after_smtp_accepts
 
 
@@ -182,15 +183,37 @@ def test_two_workers_running_the_same_step_at_once_send_one_mail(
     assert [m.status for m in ShopScope(flow_shop.id).all(Message)] == ["sent"]
 
 
-def test_shop_without_a_postal_address_gets_a_failed_message_saying_why(
+def test_marketing_step_waits_while_the_shop_has_no_postal_address_then_sends_once_saved(
     flow_shop, sim_clock, shop_events, tick, mailbox
 ):
     flow_shop.settings = {k: v for k, v in flow_shop.settings.items() if k != "address"}
     db.session.commit()
     shop_events("cart/updated", cart_payload())
     tick(minutes=61)
+    tick(minutes=30)  # still missing: it looks again and keeps waiting
     assert mailbox.received == []
-    message = _only(flow_shop.id, Message)
-    assert message.status == "failed"
-    assert "shop.address is required" in message.error
-    assert _only(flow_shop.id, FlowRun).end_reason == "delivery_failed"
+    assert ShopScope(flow_shop.id).all(Message) == []
+    run = _only(flow_shop.id, FlowRun)
+    assert (run.state, run.step, run.end_reason) == ("active", 0, None)
+    assert run.context["deferrals"] >= 2
+    flow_shop.legal_address = LegalAddress("ul. Mokotowska 1, 00-640 Warszawa")
+    db.session.commit()
+    tick(minutes=15)
+    assert len(mailbox.received) == 1
+    assert _only(flow_shop.id, Message).status == "sent"
+    assert _only(flow_shop.id, FlowRun).step == 2  # on to the 24 h reminder
+
+
+def test_marketing_step_waits_for_a_sender_name_when_the_shop_has_none(
+    flow_shop, sim_clock, shop_events, tick, mailbox
+):
+    flow_shop.name = ""
+    db.session.commit()
+    shop_events("cart/updated", cart_payload())
+    tick(minutes=61)
+    assert mailbox.received == []
+    assert _only(flow_shop.id, FlowRun).state == "active"
+    flow_shop.sender = Sender(name="Sklep Testowy", email="hello@shop.example")
+    db.session.commit()
+    tick(minutes=15)
+    assert len(mailbox.received) == 1
