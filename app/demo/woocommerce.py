@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from app.connectors.woocommerce.catalog import upsert_products
+from app.demo.shops import demo_shop
 from app.events.types import ProductChanged
 from app.models import Shop, db
 
@@ -27,8 +28,6 @@ CATALOG = [
 
 
 def seed_demo_store() -> Shop:
-    from app.demo.seed import demo_shop
-
     shop = demo_shop(
         "woocommerce",
         DEMO_DOMAIN,

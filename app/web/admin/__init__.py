@@ -14,7 +14,7 @@ def init_app(app: Flask) -> None:
     from flask_admin.menu import MenuLink
     from flask_admin.theme import Bootstrap4Theme
 
-    from app.web.admin import auth, commands, views
+    from app.web.admin import auth, views
 
     auth.init_app(app)
     # A new Admin and new views per app: Flask-Admin views cannot be shared between apps.
@@ -28,4 +28,3 @@ def init_app(app: Flask) -> None:
         admin.add_view(view)
     admin.add_link(MenuLink(name="Sign out", url="/admin/logout"))
     admin.init_app(app)
-    commands.init_app(app)
