@@ -10,6 +10,7 @@ from flask_migrate import Migrate
 
 from app import cli, connectors, logs, web
 from app import config as settings
+from app.demo import cli as demo_cli
 from app.demo.platform import PLATFORM as DEMO_PLATFORM
 from app.events.apply import react_with
 from app.flows.dispatch import dispatch
@@ -30,22 +31,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
 
-    # The demo platform is registered (and its webhooks accepted) only where it is enabled.
-    demo_enabled = bool(app.config.get("ENABLE_DEMO_CONNECTOR"))
+    # The demo (its platform, pages and commands) is registered only where it is enabled.
+    demo_enabled = bool(app.config["ENABLE_DEMO_CONNECTOR"])
     connectors.init_app(app, *((DEMO_PLATFORM,) if demo_enabled else ()))
     web.init_app(app)
     cli.init_app(app)
+    if demo_enabled:
+        demo_cli.init_app(app)
     # Events are stored by app.events and reacted to by the flows, which sit above them.
     react_with(dispatch)
     return app
 
-
-def _register_platforms(app: Flask) -> None:
-    if not app.config.get("ENABLE_DEMO_CONNECTOR"):
-        connectors.init_app(app)
-        return
-    # Imported here, not at the top: demo code is loaded only where the demo is enabled
-    # (never in production), and connectors never import it.
-    from app.demo.platform import PLATFORM as DEMO
-
-    connectors.init_app(app, DEMO)

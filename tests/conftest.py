@@ -1,5 +1,8 @@
 """Shared fixtures: the app on real services, a clean database and Redis per test, and
-factories that build on each other (shop -> customer -> cart)."""
+factories that build on each other, each taking keyword overrides:
+``make_shop`` -> ``shop`` -> ``make_customer`` -> ``customer`` -> ``make_cart`` -> ``cart``.
+A factory called without its parent uses the parent fixture (``make_cart()`` is a cart of
+``customer`` in ``shop``)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import downgrade, upgrade
 from redis import Redis
 from rq import SimpleWorker
@@ -23,7 +26,7 @@ from rq import SimpleWorker
 from app import MIGRATIONS_DIR, create_app
 from app.config import config_for_tests
 from app.connectors.base import hmac_sha256
-from app.models import Shop, db
+from app.models import Cart, Customer, Shop, db, utcnow
 from app.pipeline import queues
 from tests.backends import Backends, detect
 
@@ -35,6 +38,7 @@ pytest.register_assert_rewrite("tests.support")
 pytest_plugins = [
     "tests.support.admin",
     "tests.support.couriers",
+    "tests.support.demo",
     "tests.support.embedded",
     "tests.support.emails",
     "tests.support.flows",
@@ -125,6 +129,12 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture()
+def runner(app: Flask) -> FlaskCliRunner:
+    """Runs ``flask ...`` commands (``runner.invoke(args=["storeflow", ...])``) on this app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
 def redis_conn(app: Flask) -> Redis:
     return queues.redis_connection()
 
@@ -170,6 +180,63 @@ def make_shop(app: Flask) -> Callable[..., Shop]:
 @pytest.fixture()
 def shop(make_shop: Callable[..., Shop]) -> Shop:
     return make_shop()
+
+
+@pytest.fixture()
+def make_customer(app: Flask, request: pytest.FixtureRequest) -> Callable[..., Customer]:
+    """A customer of ``shop`` (default: the ``shop`` fixture) who agreed to marketing email."""
+
+    def make(shop: Shop | None = None, **overrides: Any) -> Customer:
+        shop = shop or request.getfixturevalue("shop")
+        values: dict[str, Any] = {
+            "email": "ola@example.com",
+            "first_name": "Ola",
+            "email_consent": "granted",
+            "email_consent_at": utcnow(),
+        }
+        values.update(overrides)
+        customer = Customer(shop_id=shop.id, **values)
+        db.session.add(customer)
+        db.session.commit()
+        return customer
+
+    return make
+
+
+@pytest.fixture()
+def customer(shop: Shop, make_customer: Callable[..., Customer]) -> Customer:
+    return make_customer(shop)
+
+
+CART_ITEMS = [{"product_id": "1", "title": "Linen shirt", "quantity": 2, "unit_price": "189.00"}]
+
+
+@pytest.fixture()
+def make_cart(app: Flask, request: pytest.FixtureRequest) -> Callable[..., Cart]:
+    """A cart left by ``customer`` (default: the ``customer`` fixture) in their shop."""
+
+    def make(customer: Customer | None = None, **overrides: Any) -> Cart:
+        customer = customer or request.getfixturevalue("customer")
+        values: dict[str, Any] = {
+            "cart_key": "c-1",
+            "customer_id": customer.id,
+            "email": customer.email,
+            "items": CART_ITEMS,
+            "total": 378,
+            "currency": "PLN",
+        }
+        values.update(overrides)
+        cart = Cart(shop_id=customer.shop_id, **values)
+        db.session.add(cart)
+        db.session.commit()
+        return cart
+
+    return make
+
+
+@pytest.fixture()
+def cart(make_cart: Callable[..., Cart]) -> Cart:
+    return make_cart()
 
 
 def sign(secret: str, body: bytes) -> str:

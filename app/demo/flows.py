@@ -4,7 +4,7 @@ Like ``demo_cart``: signed demo-platform webhooks go to our own ``/webhooks/demo
 pipeline runs) and the demo shop's flow is switched on with a fast clock, minutes instead of
 days: the cross-sell email a minute after a paid order; the win-back emails right after the
 idle scan finds a customer whose only order is 120 days old, and two minutes later.
-The commands need the running demo's database (and its web URL), not its Redis.
+The commands find the running demo's web URL and Redis by themselves (``service.py``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,14 @@ from typing import Any
 
 import requests
 
-from app.demo.shoppers import demo_shop, order_payload, post
+from app.demo.deliveries import post
+from app.demo.history import seed_history
+from app.demo.shoppers import order_payload
+from app.demo.shops import boutique
 from app.flows import cross_sell, reactivation
 from app.flows.engine.settings import save_settings
+from app.insights.idle import scan_customers
+from app.insights.recommendation_model import refresh_recommendations
 from app.models import Order, Recommendation, Shop, ShopScope, db, utcnow
 
 _NO_WAITING = {"quiet_hours_enabled": False, "frequency_cap_hours": 0, "holdout_percent": 0}
@@ -35,9 +40,6 @@ def ensure_recommendations(shop: Shop) -> bool:
     """Give the demo shop an order history to learn from, once; True when it had to."""
     if ShopScope(shop.id).first(Recommendation) is not None:
         return False
-    from app.demo.history import seed_history
-    from app.insights.recommendation_model import refresh_recommendations
-
     seed_history(shop)
     refresh_recommendations(shop.id)
     db.session.commit()
@@ -46,7 +48,7 @@ def ensure_recommendations(shop: Shop) -> bool:
 
 def buy_now(email: str) -> tuple[Shop, requests.Response]:
     """A paid order of the linen shirt and the scarf; its cross-sell email comes a minute on."""
-    shop = demo_shop()
+    shop = boutique()
     ensure_recommendations(shop)
     save_settings(shop.id, cross_sell.FLOW, CROSS_SELL_FAST, enabled=True)
     db.session.commit()
@@ -70,12 +72,10 @@ def lapsed_order(email: str, days_ago: int = 120) -> dict[str, Any]:
 def go_idle(email: str, wait_seconds: float = 30) -> tuple[Shop, requests.Response, int]:
     """Post the lapsed order, wait for the worker to store it, then run the idle scan here.
 
-    The scan runs in this process (as the daily job would in the worker): the command needs
-    the database only, not the Redis the running demo happens to use.
+    The scan runs in this process (as the daily job would in the worker); what it enqueues
+    goes to the running service's Redis (the command is pointed at it).
     """
-    from app.insights.idle import scan_customers
-
-    shop = demo_shop()
+    shop = boutique()
     ensure_recommendations(shop)
     save_settings(shop.id, reactivation.FLOW, WINBACK_FAST, enabled=True)
     db.session.commit()

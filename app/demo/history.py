@@ -12,7 +12,7 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
-from app.demo.seed import CATALOG
+from app.demo.shops import CATALOG
 from app.events import types as ev
 from app.events.apply import apply
 from app.models import Shop, db, utcnow

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import random
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
+from flask import current_app
 
-from app.connectors.base import hmac_sha256
-from app.models import FlowSetting, Shop, ShopScope, WebhookDelivery, db
+from app.models import FlowSetting, Shop, ShopScope, WebhookDelivery
+from app.shipping import links
 from app.shipping import settings as label_settings
 
 DEMO_SENDER = {
@@ -77,28 +75,14 @@ def _paid_order(shop: Shop, number: str, cod: bool, now: str) -> dict[str, objec
     }
 
 
-def paid_order_delivery(shop: Shop, number: str | None, cod: bool) -> tuple[bytes, dict[str, str]]:
-    """A signed order/paid delivery for the demo connector."""
+def paid_order(shop: Shop, number: str | None, cod: bool) -> dict[str, object]:
+    """An order/paid payload for the demo connector, numbered after the ones sent so far."""
     # Deliveries are stored at once (orders only once a worker ran): count those.
     count = len(ShopScope(shop.id).all(WebhookDelivery, WebhookDelivery.topic == "order/paid"))
-    number = number or str(1001 + count)
-    now = datetime.now(UTC).isoformat()
-    body = json.dumps(_paid_order(shop, number, cod, now)).encode()
-    signature = base64.b64encode(hmac_sha256(shop.credentials["webhook_secret"], body)).decode()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Demo-Shop": shop.domain,
-        "X-Demo-Topic": "order/paid",
-        "X-Demo-Delivery-Id": f"demo-paid-{number}-{now}",
-        "X-Demo-Hmac-Sha256": signature,
-    }
-    return body, headers
+    return _paid_order(shop, number or str(1001 + count), cod, datetime.now(UTC).isoformat())
 
 
-def demo_labels_url() -> str:
-    """The signed link to the demo shop's label page (printed by ``make run``)."""
-    from app.demo.seed import DEMO_DOMAIN
-    from app.shipping.links import shop_page_url
-
-    shop = db.session.scalars(sa.select(Shop).where(Shop.domain == DEMO_DOMAIN)).one()
-    return shop_page_url(shop.id)
+def demo_labels_url(shop: Shop) -> str:
+    """The demo boutique's label page with its "Pay a demo order" buttons (``views.py``)."""
+    token = links.sign("shop", {"shop": shop.id})
+    return f"{current_app.config['PUBLIC_URL']}/demo/labels/{token}"

@@ -4,8 +4,10 @@ The shop has no tokens (there is no real Shopify behind it), so nothing calls th
 its webhooks are signed with the app secret, which in development is the built-in default.
 Send one to a running service with::
 
-    .venv/bin/python -m app.connectors.shopify.demo checkouts/create \
+    .venv/bin/python -m app.demo.shopify checkouts/create \
         tests/fixtures/shopify/checkouts_create.json
+
+It posts to the service ``make run`` started (``instance/run.json``), whatever its port.
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ import hashlib
 import hmac
 import os
 import uuid
+from pathlib import Path
+
+import requests
 
 from app import config
 from app.connectors.base import ShopRef
 from app.connectors.shopify.mapping import parse_product
+from app.demo.service import read_run_file
+from app.demo.shops import demo_shop
 from app.events.apply import apply
 from app.models import Shop, db, utcnow
 
@@ -34,8 +41,6 @@ CATALOG = [
 
 def seed() -> Shop:
     """Create (or refresh) the demo shop with a small catalog; safe to run on every start."""
-    from app.demo.seed import demo_shop
-
     # No tokens: the demo shop's webhooks are signed with the development app secret.
     shop = demo_shop(
         "shopify",
@@ -74,21 +79,25 @@ def signed_headers(topic: str, body: bytes, secret: str) -> dict[str, str]:
     }
 
 
-def main() -> None:
-    import requests
+def _default_url() -> str:
+    running = read_run_file(Path(__file__).resolve().parents[2] / "instance")
+    if running is not None:
+        return running.public_url
+    return os.environ.get("STOREFLOW_PUBLIC_URL", "http://127.0.0.1:5000")
 
+
+def main() -> None:
     parser = argparse.ArgumentParser(description="POST a signed Shopify webhook to the demo shop")
     parser.add_argument("topic", help="e.g. checkouts/create, orders/create")
     parser.add_argument("payload", help="path to a JSON body, e.g. tests/fixtures/shopify/...")
-    parser.add_argument(
-        "--url", default=os.environ.get("STOREFLOW_PUBLIC_URL", "http://127.0.0.1:5000")
-    )
+    parser.add_argument("--url", default=None, help="default: the running `make run` service")
     args = parser.parse_args()
+    url = args.url or _default_url()
     settings = config.load()
     with open(args.payload, "rb") as handle:
         body = handle.read()
     headers = signed_headers(args.topic, body, settings["SHOPIFY_API_SECRET"])
-    response = requests.post(f"{args.url}/webhooks/shopify", data=body, headers=headers, timeout=10)
+    response = requests.post(f"{url}/webhooks/shopify", data=body, headers=headers, timeout=10)
     print(response.status_code, response.text)
 
 

@@ -1,24 +1,18 @@
 """Play a shopper against the running demo: abandon a cart, later buy it.
 
-Posts signed demo-platform webhooks to our own ``/webhooks/demo`` (so the whole pipeline runs:
-signature, stored delivery, worker, flows) and switches the demo shop's abandoned-cart flow to
-a fast clock: reminders 1, 2 and 3 minutes after the cart was left, no quiet hours, no cap.
+The commands post signed demo-platform webhooks to the service's ``/webhooks/demo`` (so the
+whole pipeline runs: signature, stored delivery, worker, flows) and switch the demo shop's
+abandoned-cart flow to a fast clock: reminders 1, 2 and 3 minutes after the cart was left, no
+quiet hours, no cap.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from decimal import Decimal
 from typing import Any
 
-import requests
-import sqlalchemy as sa
-from flask import current_app
-
-from app.connectors.base import hmac_sha256
-from app.demo.seed import CATALOG, DEMO_DOMAIN
+from app.demo.shops import CATALOG, DEMO_DOMAIN
 from app.flows import abandoned_cart
 from app.flows.engine.settings import save_settings
 from app.models import Shop, db, utcnow
@@ -32,15 +26,6 @@ FAST_CLOCK = {
     "frequency_cap_hours": 0,
     "holdout_percent": 0,
 }
-
-
-def demo_shop() -> Shop:
-    shop = db.session.scalars(
-        sa.select(Shop).where(Shop.platform == "demo", Shop.domain == DEMO_DOMAIN)
-    ).first()
-    if shop is None:
-        raise LookupError("no demo shop: run `flask storeflow seed-demo` (make run does it)")
-    return shop
 
 
 def use_fast_clock(shop: Shop) -> None:
@@ -86,21 +71,3 @@ def order_payload(cart_key: str, email: str) -> dict[str, Any]:
         "created_at": now,
         "updated_at": now,
     }
-
-
-def post(shop: Shop, topic: str, payload: dict[str, Any]) -> requests.Response:
-    """Send one signed delivery to the running web process, as the demo platform would."""
-    body = json.dumps(payload).encode()
-    signature = base64.b64encode(hmac_sha256(shop.credentials["webhook_secret"], body)).decode()
-    return requests.post(
-        f"{current_app.config['PUBLIC_URL']}/webhooks/demo",
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-Demo-Shop": shop.domain,
-            "X-Demo-Topic": topic,
-            "X-Demo-Delivery-Id": uuid.uuid4().hex,
-            "X-Demo-Hmac-Sha256": signature,
-        },
-        timeout=10,
-    )

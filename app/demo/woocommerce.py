@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from app.demo.shops import demo_shop
 from app.events.types import Offer, ProductChanged
 from app.models import Shop, db
 from app.models.catalog_upsert import upsert_products
@@ -27,8 +28,6 @@ CATALOG = [
 
 
 def seed_demo_store() -> Shop:
-    from app.demo.seed import demo_shop
-
     shop = demo_shop(
         "woocommerce",
         DEMO_DOMAIN,

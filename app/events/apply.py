@@ -118,7 +118,7 @@ def apply_cart_updated(event: ev.CartUpdated) -> None:
     cart.phone = event.customer.phone or cart.phone
     if customer is not None:
         cart.customer_id = customer.id
-    if cart.status in ("abandoned", "expired") or (cart.status == "active" and not event.items):
+    if cart.status == "expired" or (cart.status == "active" and not event.items):
         cart.status = "active" if event.items else "expired"
 
 
@@ -167,7 +167,7 @@ def _apply_order(event: ev._OrderEvent) -> None:
     if order.cart_key and not order.cancelled:
         db.session.execute(
             ShopScope(event.shop_id)
-            .update(Cart, Cart.cart_key == order.cart_key, Cart.status != "recovered")
+            .update(Cart, Cart.cart_key == order.cart_key)
             .values(status="converted")
         )
 

@@ -1,8 +1,9 @@
 """The job that learns a shop's recommendations from its orders and stores them.
 
-Runs nightly (``app/cron.py``) and after large order syncs (``refresh_after_sync``). Reads the
-shop's order lines in one set-based query, fits the co-purchase model with NumPy/SciPy, adds
-the last 30 days' bestsellers, and replaces the shop's stored rows in one transaction.
+Runs nightly (``app/pipeline/cron.py``) and after large order syncs (``refresh_after_sync``).
+Reads the shop's order lines in one set-based query, fits the co-purchase model with
+NumPy/SciPy, adds the last 30 days' bestsellers, and replaces the shop's stored rows in one
+transaction.
 """
 
 from __future__ import annotations

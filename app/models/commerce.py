@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Money, ShopOwned, Timestamps, db
 
-CART_STATUSES = ("active", "abandoned", "recovered", "converted", "expired")
+# What events.apply writes: active (has items), expired (emptied), converted (ordered).
+CART_STATUSES = ("active", "converted", "expired")
 
 
 class Cart(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]

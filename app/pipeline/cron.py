@@ -1,4 +1,4 @@
-"""The schedule run by ``rq cron app/cron.py``: every periodic job in one place."""
+"""The schedule run by ``rq cron app/pipeline/cron.py``: every periodic job in one place."""
 
 from rq import cron
 

@@ -1,4 +1,4 @@
-"""Periodic jobs. ``app/cron.py`` schedules them with ``rq cron``."""
+"""Periodic jobs. ``app/pipeline/cron.py`` schedules them with ``rq cron``."""
 
 from __future__ import annotations
 

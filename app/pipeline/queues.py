@@ -29,14 +29,15 @@ P = ParamSpec("P")
 R = TypeVar("R")
 _worker_app: Flask | None = None
 _AFTER_COMMIT = "storeflow_after_commit"
+REDIS_EXTENSION = "storeflow_redis"  # the app's cached connection, in app.extensions
 
 
 def redis_connection(app: Flask | None = None) -> Redis:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    conn = app.extensions.get("storeflow_redis")
+    conn = app.extensions.get(REDIS_EXTENSION)
     if conn is None:
         conn = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
-        app.extensions["storeflow_redis"] = conn
+        app.extensions[REDIS_EXTENSION] = conn
     return conn
 
 

@@ -114,21 +114,4 @@ def label_links(domain: str) -> None:
     click.echo(links.shop_page_url(_shop(domain).id))
 
 
-@click.command("demo-pay-order")
-@click.option("--number", default=None, help="Order number (default: the next free one).")
-@click.option("--cod", is_flag=True, help="Cash on delivery.")
-def demo_pay_order(number: str | None, cod: bool) -> None:
-    """Send the demo shop a signed order/paid webhook, as the shop itself would."""
-    from flask import current_app
-
-    from app.demo.labels import paid_order_delivery
-    from app.demo.seed import DEMO_DOMAIN
-
-    shop = _shop(DEMO_DOMAIN)
-    body, headers = paid_order_delivery(shop, number, cod)
-    response = current_app.test_client().post("/webhooks/demo", data=body, headers=headers)
-    click.echo(f"order/paid {json.loads(body)['number']} -> HTTP {response.status_code}")
-    click.echo(f"labels: {links.shop_page_url(shop.id)}")
-
-
-COMMANDS = (print_labels, label_settings_command, label_links, demo_pay_order)
+COMMANDS = (print_labels, label_settings_command, label_links)

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, abort, render_template, request
 
 from app.connectors.couriers.base import CourierError
 from app.connectors.couriers.own.numbers import is_valid
-from app.demo.labels import paid_order_delivery
-from app.demo.seed import DEMO_DOMAIN
 from app.models import Order, Shipment, Shop, ShopScope, db
 from app.shipping import links
 from app.shipping.bulk import bulk_print, printable_orders
@@ -43,7 +33,8 @@ def tracking_page(shop_id: int, number: str) -> str:
     return render_template("labels/tracking.html", shop=shop, shipment=shipment)
 
 
-def _shop_from(token: str) -> Shop:
+def shop_from(token: str) -> Shop:
+    """The shop a signed label-page token names; 404 for a forged or expired one."""
     payload = links.load("shop", token)
     shop = db.session.get(Shop, payload["shop"]) if payload else None
     if shop is None:
@@ -51,38 +42,22 @@ def _shop_from(token: str) -> Shop:
     return shop
 
 
-@bp.get("/labels/shop/<token>")
-def shop_page(token: str) -> str:
-    shop = _shop_from(token)
+def page_context(shop: Shop, token: str) -> dict[str, Any]:
+    """What the label page shows (``labels/shop.html`` and the pages extending it)."""
     scope = ShopScope(shop.id)
     orders = {o.id: o for o in scope.all(Order)}
     shipments = scope.session.scalars(scope.select(Shipment).order_by(Shipment.id.desc())).all()
-    return render_template(
-        "labels/shop.html",
-        shop=shop,
-        token=token,
-        shipments=shipments,
-        orders=orders,
-        demo_orders=shop.domain == DEMO_DOMAIN,
-    )
+    return {"shop": shop, "token": token, "shipments": shipments, "orders": orders}
 
 
-@bp.post("/labels/shop/<token>/demo-order")
-def demo_order(token: str) -> Response:
-    """Pay a demo order through the real, signed webhook path (demo shop only)."""
-    shop = _shop_from(token)
-    if shop.domain != DEMO_DOMAIN or not current_app.config.get("ENABLE_DEMO_CONNECTOR"):
-        abort(404)
-    body, headers = paid_order_delivery(shop, None, cod=request.form.get("cod") == "1")
-    answer = current_app.test_client().post("/webhooks/demo", data=body, headers=headers)
-    if answer.status_code != 200:
-        return Response(answer.get_data(), status=502, mimetype="text/plain")
-    return redirect(url_for("labels.shop_page", token=token), code=303)  # type: ignore[return-value]
+@bp.get("/labels/shop/<token>")
+def shop_page(token: str) -> str:
+    return render_template("labels/shop.html", **page_context(shop_from(token), token))
 
 
 @bp.get("/labels/shop/<token>/shipments/<int:shipment_id>")
 def download_label(token: str, shipment_id: int) -> Response:
-    shop = _shop_from(token)
+    shop = shop_from(token)
     shipment = ShopScope(shop.id).get(Shipment, shipment_id)
     if shipment is None:
         abort(404)
@@ -98,7 +73,7 @@ def download_label(token: str, shipment_id: int) -> Response:
 
 @bp.get("/labels/shop/<token>/bulk")
 def bulk(token: str) -> Response:
-    shop = _shop_from(token)
+    shop = shop_from(token)
     layout = request.args.get("layout", "a6")
     kind = request.args.get("format", "pdf")
     try:

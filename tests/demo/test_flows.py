@@ -4,44 +4,11 @@ outbox, and an idle demo customer two win-back emails, on the fast clock."""
 from __future__ import annotations
 
 import email
-import email.policy
-from urllib.parse import urlsplit
-
-import pytest
 
 from app.demo import seed as demo
-from app.demo import shoppers as demo_cart
 from app.demo.seed import CATALOG
 from app.models import Message, Recommendation, ShopScope, utcnow
-
-
-@pytest.fixture()
-def demo_cli(app, client, monkeypatch, run_jobs):
-    """``flask storeflow <command>`` posting to this app instead of a running server, whose
-    worker processes each delivery as it comes."""
-
-    def forward(url, data, headers, timeout):
-        response = client.post(urlsplit(url).path, data=data, headers=headers)
-        run_jobs("events")  # the running demo's worker
-        return response
-
-    monkeypatch.setattr(demo_cart.requests, "post", forward)
-    runner = app.test_cli_runner()
-
-    def invoke(*args: str) -> str:
-        result = runner.invoke(args=["storeflow", *args])
-        assert result.exit_code == 0, result.output
-        run_jobs()
-        return result.output
-
-    return invoke
-
-
-def _mails(outbox) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        for path in sorted(outbox.glob("*.eml"))
-    ]
+from tests.support.demo import outbox_mails
 
 
 def _text(mail: email.message.EmailMessage) -> str:
@@ -55,11 +22,11 @@ def test_demo_order_gets_a_cross_sell_email_with_other_products_a_minute_later(
     sim_clock.current = utcnow()
     assert "HTTP 200" in demo_cli("demo-cross-sell", "--email", "ola@example.com")
     assert ShopScope(shop.id).first(Recommendation) is not None  # learned from the history
-    assert _mails(outbox) == []
+    assert outbox_mails(outbox) == []
     sim_clock.current = utcnow()  # learning from the history took a moment
     tick(minutes=1, seconds=5)
 
-    (mail,) = _mails(outbox)
+    (mail,) = outbox_mails(outbox)
     assert mail["To"] == "ola@example.com"
     text = _text(mail)
     bought = {"Linen shirt", "Wool scarf"}  # the demo order
@@ -78,12 +45,12 @@ def test_idle_demo_customer_gets_both_win_back_emails_the_second_with_a_code(
     output = demo_cli("demo-winback", "--email", "marek@example.com")
     assert "HTTP 200" in output and "newly idle" in output
     tick(minutes=1)
-    (first,) = _mails(outbox)
+    (first,) = outbox_mails(outbox)
     assert first["To"] == "marek@example.com"
     assert "HELLO-" not in _text(first)
     tick(minutes=2)
 
-    mails = _mails(outbox)
+    mails = outbox_mails(outbox)
     assert len(mails) == 2
     (second,) = [m for m in mails if m["Message-ID"] != first["Message-ID"]]
     assert "HELLO-" in _text(second)

@@ -35,43 +35,36 @@ def branded_shop(make_shop: Callable[..., Shop]) -> Shop:
     return shop
 
 
+TOTE_BAG = {
+    "product_id": "9",
+    "variant_id": "91",
+    "quantity": 3,
+    "unit_price": "45.00",
+    "title": "Canvas tote bag",
+    "variant_title": "Navy",
+    "image_url": "https://demo.example/tote.jpg",
+    "url": "https://demo.example/p/9",
+    "compare_at_price": None,
+}
+
+
 @pytest.fixture()
-def make_cart(make_customer: Callable[..., Customer]) -> Callable[[Shop], Cart]:
-    return lambda shop: _cart(shop, make_customer(shop))
-
-
-def _cart(shop: Shop, customer: Customer) -> Cart:
-    cart = Cart(
-        shop_id=shop.id,
-        cart_key="c-1",
-        customer_id=customer.id,
-        email="ola@example.com",
-        items=[
-            {
-                "product_id": "9",
-                "variant_id": "91",
-                "quantity": 3,
-                "unit_price": "45.00",
-                "title": "Canvas tote bag",
-                "variant_title": "Navy",
-                "image_url": "https://demo.example/tote.jpg",
-                "url": "https://demo.example/p/9",
-                "compare_at_price": None,
-            }
-        ],
+def tote_bag_cart(
+    make_customer: Callable[..., Customer], make_cart: Callable[..., Cart]
+) -> Callable[[Shop], Cart]:
+    """Three navy tote bags left in ``shop``'s cart by Ola."""
+    return lambda shop: make_cart(
+        make_customer(shop),
+        items=[TOTE_BAG],
         total=Decimal("135.00"),
-        currency="PLN",
         restore_url="https://demo.example/restore/c-1",
     )
-    db.session.add(cart)
-    db.session.commit()
-    return cart
 
 
 def test_preview_of_a_real_cart_shows_that_cart(
-    branded_shop: Shop, make_cart: Callable[[Shop], Cart]
+    branded_shop: Shop, tote_bag_cart: Callable[[Shop], Cart]
 ) -> None:
-    cart = make_cart(branded_shop)
+    cart = tote_bag_cart(branded_shop)
 
     email = preview_email(branded_shop.id, "abandoned_cart_1", "pl", cart_id=cart.id)
 
@@ -91,9 +84,9 @@ def test_sample_preview_uses_the_shops_products_and_a_sample_discount(branded_sh
 
 
 def test_cross_sell_preview_recommends_other_products(
-    branded_shop: Shop, make_cart: Callable[[Shop], Cart]
+    branded_shop: Shop, tote_bag_cart: Callable[[Shop], Cart]
 ) -> None:
-    cart = make_cart(branded_shop)
+    cart = tote_bag_cart(branded_shop)
 
     email = preview_email(branded_shop.id, "cross_sell", "ro", cart_id=cart.id)
 
@@ -111,10 +104,10 @@ def test_win_back_preview_shows_products_picked_for_the_customer_and_no_cart(
 
 
 def test_preview_of_another_shops_cart_is_refused(
-    branded_shop: Shop, make_shop: Callable[..., Shop], make_cart: Callable[[Shop], Cart]
+    branded_shop: Shop, make_shop: Callable[..., Shop], tote_bag_cart: Callable[[Shop], Cart]
 ) -> None:
     other = make_shop(n=2, settings={"address": ADDRESS})
-    cart = make_cart(branded_shop)
+    cart = tote_bag_cart(branded_shop)
 
     with pytest.raises(LookupError, match="no cart"):
         preview_email(other.id, "abandoned_cart_1", "en", cart_id=cart.id)

@@ -14,11 +14,6 @@ from app.models import AuditLog, Customer, FlowRun, Message, Shop, Suppression, 
 
 
 @pytest.fixture()
-def customer(shop: Shop, make_customer: Callable[..., Customer]) -> Customer:
-    return make_customer(shop)
-
-
-@pytest.fixture()
 def message(shop: Shop, customer: Customer, make_message: Callable[..., Message]) -> Message:
     return make_message(shop, customer)
 

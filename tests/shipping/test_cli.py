@@ -4,9 +4,7 @@ import io
 
 from pypdf import PdfReader
 
-from app.demo.seed import seed
-from app.models import Shipment, ShopScope
-from app.shipping.cli import demo_pay_order, label_links, print_labels
+from app.shipping.cli import label_links, print_labels
 
 
 def test_print_labels_writes_one_pdf_and_names_failed_orders(
@@ -45,28 +43,6 @@ def test_unknown_shop_or_order_is_a_clear_error(app, labelled_shop):
     assert "no shop with domain" in runner.invoke(print_labels, ["--shop", "nope"]).output
     result = runner.invoke(print_labels, ["--shop", labelled_shop.domain, "--order", "404"])
     assert "no order '404'" in result.output
-
-
-def test_demo_paying_an_order_gives_a_label_and_a_shipping_email(
-    app, run_jobs, tmp_path, monkeypatch
-):
-    monkeypatch.setitem(app.config, "MAIL_URL", f"file://{tmp_path}/outbox")
-    shop = seed()
-    runner = app.test_cli_runner()
-
-    paid = runner.invoke(demo_pay_order, ["--number", "1001"])
-    run_jobs()
-
-    assert "order/paid 1001 -> HTTP 200" in paid.output
-    assert "labels: http://storeflow.test/labels/shop/" in paid.output
-    [shipment] = ShopScope(shop.id).all(Shipment)
-    assert shipment.status == "created" and shipment.tracking_number.startswith("DB")
-    [email] = list((tmp_path / "outbox").glob("*.eml"))
-    assert shipment.tracking_number in email.read_text()
-    assert (
-        "http://storeflow.test/labels/shop/"
-        in runner.invoke(label_links, ["--shop", shop.domain]).output
-    )
 
 
 def test_label_settings_store_credentials_encrypted_and_never_show_them(app, shop):
@@ -110,3 +86,9 @@ def test_label_settings_refuse_malformed_values(app, shop):
     )
     assert result.exit_code != 0
     assert "invalid parcel defaults" in result.output
+
+
+def test_label_links_prints_the_signed_link_to_the_shop_label_page(app, labelled_shop):
+    result = app.test_cli_runner().invoke(label_links, ["--shop", labelled_shop.domain])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("http://storeflow.test/labels/shop/")

@@ -208,26 +208,6 @@ def _server_tls(tls_files: TlsFiles) -> ssl.SSLContext:
 
 
 @pytest.fixture()
-def make_customer(app: Any) -> Callable[..., Any]:
-    from app.models import Customer, db, utcnow
-
-    def make(shop: Any, **overrides: Any) -> Customer:
-        values: dict[str, Any] = {
-            "email": "ola@example.com",
-            "first_name": "Ola",
-            "email_consent": "granted",
-            "email_consent_at": utcnow(),
-        }
-        values.update(overrides)
-        customer = Customer(shop_id=shop.id, **values)
-        db.session.add(customer)
-        db.session.commit()
-        return customer
-
-    return make
-
-
-@pytest.fixture()
 def make_run(app: Any) -> Callable[..., Any]:
     from datetime import timedelta
 

@@ -92,27 +92,3 @@ def test_the_printed_shop_link_opens_the_label_page(client, labelled_shop):
     page = client.get(url.removeprefix("http://storeflow.test"))
     assert page.status_code == 200
     assert "No shipments yet." in page.get_data(as_text=True)
-
-
-def test_demo_shop_page_pays_a_demo_order_that_gets_a_label(
-    client, run_jobs, app, tmp_path, monkeypatch
-):
-    from app.demo.seed import seed
-
-    monkeypatch.setitem(app.config, "MAIL_URL", f"file://{tmp_path}/outbox")
-    shop = seed()
-    token = shop_token(shop)
-
-    answer = client.post(f"/labels/shop/{token}/demo-order", data={"cod": "1"})
-    run_jobs()
-
-    assert answer.status_code == 303
-    [shipment] = ShopScope(shop.id).all(Shipment)
-    assert shipment.status == "created" and shipment.request["cod_amount"] == "189.00"
-    page = client.get(f"/labels/shop/{token}").get_data(as_text=True)
-    assert f"/labels/shop/{token}/shipments/{shipment.id}" in page
-
-
-def test_only_the_demo_shop_can_pay_demo_orders(client, labelled_shop):
-    answer = client.post(f"/labels/shop/{shop_token(labelled_shop)}/demo-order")
-    assert answer.status_code == 404

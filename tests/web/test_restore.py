@@ -5,38 +5,27 @@ from __future__ import annotations
 import time
 
 from app.emails.restore_links import restore_link
-from app.models import Cart, ShopScope, db
-
-
-def _cart(shop, **values) -> Cart:
-    cart = ShopScope(shop.id).add(
-        Cart(
-            cart_key="c-1",
-            items=[{"title": "Linen shirt", "quantity": 2, "unit_price": "189.00"}],
-            total=378,
-            currency="PLN",
-            **values,
-        )
-    )
-    db.session.commit()
-    return cart
 
 
 def _path(url: str) -> str:
     return url.removeprefix("http://storeflow.test")
 
 
-def test_demo_restore_link_shows_the_rebuilt_cart_with_its_code(client, shop):
-    link = restore_link(shop, _cart(shop), "BACK-ABC", time.time() + 3600)
+def test_demo_restore_link_shows_the_rebuilt_cart_with_its_code(client, shop, cart):
+    link = restore_link(shop, cart, "BACK-ABC", time.time() + 3600)
     page = client.get(_path(link))
     assert page.status_code == 200
     assert "Linen shirt" in page.text and "BACK-ABC" in page.text
 
 
-def test_shopify_restore_link_applies_the_code_then_opens_the_abandoned_checkout(client, make_shop):
+def test_shopify_restore_link_applies_the_code_then_opens_the_abandoned_checkout(
+    client, make_shop, make_customer, make_cart
+):
     shop = make_shop(platform="shopify", domain="boutique.myshopify.com")
     checkout = "https://boutique.myshopify.com/12345/checkouts/abc/recover?key=k1"
-    link = restore_link(shop, _cart(shop, restore_url=checkout), "BACK-ABC", time.time() + 60)
+    link = restore_link(
+        shop, make_cart(make_customer(shop), restore_url=checkout), "BACK-ABC", time.time() + 60
+    )
     response = client.get(_path(link))
     assert response.status_code == 302
     assert response.headers["Location"] == (
@@ -45,13 +34,13 @@ def test_shopify_restore_link_applies_the_code_then_opens_the_abandoned_checkout
     )
 
 
-def test_tampered_restore_link_is_refused(client, shop):
-    link = restore_link(shop, _cart(shop), None, time.time() + 3600)
+def test_tampered_restore_link_is_refused(client, shop, cart):
+    link = restore_link(shop, cart, None, time.time() + 3600)
     assert client.get(_path(link)[:-3] + "xyz").status_code == 404
 
 
-def test_expired_restore_link_is_refused(client, shop):
-    link = restore_link(shop, _cart(shop), None, time.time() - 1)
+def test_expired_restore_link_is_refused(client, shop, cart):
+    link = restore_link(shop, cart, None, time.time() - 1)
     response = client.get(_path(link))
     assert response.status_code == 410
     assert "expired" in response.text

@@ -1,16 +1,13 @@
-"""``flask storeflow create-support-user``, and the demo account ``make run`` prints."""
+"""``flask storeflow create-support-user``: sign-ins for support staff."""
 
 from __future__ import annotations
 
 import click
-from flask import current_app
 
 from app.models import SUPPORT_ROLES, SupportUser, db
 from app.web.admin.auth import find_user
 
 MIN_PASSWORD = 12
-DEMO_EMAIL = "support@storeflow.local"
-DEMO_PASSWORD = "storeflow-demo"  # development only: seed_demo_user refuses elsewhere
 
 
 def create_user(email: str, password: str, role: str) -> SupportUser:
@@ -42,10 +39,3 @@ def create_support_user(email: str, role: str, password: str) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"support user {user.email} ({user.role}) created")
-
-
-def seed_demo_user() -> SupportUser | None:
-    """The demo admin account, in development only; None anywhere else."""
-    if current_app.config["STOREFLOW_ENV"] != "development":
-        return None
-    return find_user(DEMO_EMAIL) or create_user(DEMO_EMAIL, DEMO_PASSWORD, "admin")

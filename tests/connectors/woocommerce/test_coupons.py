@@ -45,7 +45,10 @@ def test_unused_coupon_and_merchants_own_codes_change_nothing(woo_shop, post_wc_
 def test_a_code_is_marked_only_in_the_shop_that_issued_it(
     woo_shop, make_shop, post_wc_webhook, run_jobs
 ):
-    other = issued_discount(make_shop(n=9).id)
-    post_wc_webhook("order.created", {**load_woo("order.json"), "coupon_lines": [WOO_COUPON_LINE]})
-    run_jobs("events")
+    ours = issued_discount(woo_shop.id)
+    other = issued_discount(make_shop(n=9).id)  # the same code, issued by another shop
+    order = {**load_woo("order.json"), "coupon_lines": [WOO_COUPON_LINE]}
+    assert post_wc_webhook("order.created", order).status_code == 200
+    assert run_jobs("events") == 1
+    assert discount_used_at(ours) is not None
     assert discount_used_at(other) is None

@@ -1,9 +1,11 @@
-"""Creating support accounts from the command line, and the development demo account."""
+"""Creating support accounts from the command line."""
 
 from __future__ import annotations
 
+import pytest
+
 from app.models import SupportUser, db
-from app.web.admin.commands import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
+from app.web.admin.commands import create_user
 
 
 def _users() -> list[SupportUser]:
@@ -42,16 +44,8 @@ def test_create_support_user_refuses_an_unknown_role(app):
         args=["storeflow", "create-support-user", "ana@storeflow.test", "--role", "root"],
         input="twelve chars!\ntwelve chars!\n",
     )
-    assert result.exit_code != 0 and _users() == []
-
-
-def test_demo_support_user_exists_only_in_development(app, client):
-    assert seed_demo_user() is None and _users() == []  # the test environment
-    app.config["STOREFLOW_ENV"] = "development"
-    try:
-        user = seed_demo_user()
-        assert seed_demo_user() == user  # running `make run` twice makes one account
-    finally:
-        app.config["STOREFLOW_ENV"] = "test"
-    response = client.post("/admin/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
-    assert response.status_code == 302
+    assert result.exit_code == 2 and _users() == []
+    assert "Invalid value for '--role': 'root' is not one of" in result.output
+    with pytest.raises(ValueError, match="role must be one of"):
+        create_user("ana@storeflow.test", "twelve chars!", "root")
+    assert _users() == []

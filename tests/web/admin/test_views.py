@@ -14,15 +14,6 @@ from tests.support.flows import cart_payload
 SECRETS = {"access_token": "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", "shared_secret": "ws-9b8a7c6d"}
 
 
-@pytest.fixture()
-def customer(shop) -> Customer:
-    row = ShopScope(shop.id).add(
-        Customer(email="ola@example.com", first_name="Ola", email_consent="granted")
-    )
-    db.session.commit()
-    return row
-
-
 def _edit(browser, view: str, row_id: int, **fields) -> object:
     page = browser.get(f"/admin/{view}/edit/?id={row_id}").get_data(as_text=True)
     return browser.post(

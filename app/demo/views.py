@@ -1,0 +1,40 @@
+"""The demo boutique's label page with "Pay a demo order" buttons, at ``/demo/labels/<token>``.
+
+The merchant's label page (``app/web/labels.py``) knows nothing of the demo: this page extends
+its template and adds the buttons. Registered only when the demo connector is enabled.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+
+from app.demo.deliveries import deliver_here
+from app.demo.labels import paid_order
+from app.demo.shops import DEMO_DOMAIN
+from app.models import Shop
+from app.web.labels import page_context, shop_from
+
+bp = Blueprint("demo", __name__, template_folder="templates")
+
+
+def _demo_shop_from(token: str) -> Shop:
+    shop = shop_from(token)
+    if shop.domain != DEMO_DOMAIN:
+        abort(404)  # a real shop's orders come from its platform only
+    return shop
+
+
+@bp.get("/demo/labels/<token>")
+def labels_page(token: str) -> str:
+    return render_template("demo/labels.html", **page_context(_demo_shop_from(token), token))
+
+
+@bp.post("/demo/labels/<token>/paid-order", endpoint="paid_order")
+def pay_a_demo_order(token: str) -> Response:
+    """Pay a demo order through the real pipeline: a signed delivery, stored and queued."""
+    shop = _demo_shop_from(token)
+    payload = paid_order(shop, None, cod=request.form.get("cod") == "1")
+    status = deliver_here(shop, "order/paid", payload)
+    if status != "received":
+        return Response(f"demo order not accepted: {status}", status=502, mimetype="text/plain")
+    return redirect(url_for("demo.labels_page", token=token), code=303)  # type: ignore[return-value]
