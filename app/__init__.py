@@ -41,4 +41,3 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Events are stored by app.events and reacted to by the flows, which sit above them.
     react_with(dispatch)
     return app
-

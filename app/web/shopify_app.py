@@ -49,7 +49,7 @@ def _respond(res: Any, body: str | None = None) -> Response:
     return Response(body if body is not None else res.body, status=res.status, headers=res.headers)
 
 
-def _verified() -> tuple[Any, Response | None]:
+def verified_admin_request() -> tuple[Any, Response | None]:
     """The library's verification of an admin request, and the failure response if any."""
     result = auth.app_client().verify_app_home_req(_request_input(), PATCH_PATH)
     if not result.ok or result.id_token is None:
@@ -58,7 +58,7 @@ def _verified() -> tuple[Any, Response | None]:
     return result, None
 
 
-def _domain(result: Any) -> str:
+def shop_domain_of(result: Any) -> str:
     domain = urlparse(str(result.id_token.claims.get("dest", ""))).hostname or ""
     if not auth.is_shop_domain(domain):
         abort(400, "the ID token names no myshopify.com shop")
@@ -68,11 +68,11 @@ def _domain(result: Any) -> str:
 @bp.get("/shopify")
 def app_home() -> BaseResponse:
     """Where Shopify opens the app: install on first load, then go to the embedded page."""
-    result, refused = _verified()
+    result, refused = verified_admin_request()
     if refused is not None:
         return refused
     try:
-        install.install_with_id_token(_domain(result), result.id_token)
+        install.install_with_id_token(shop_domain_of(result), result.id_token)
     except auth.AuthError as exc:
         db.session.rollback()
         log.warning("shopify install failed: %s", exc)
@@ -94,10 +94,10 @@ def patch_id_token() -> BaseResponse:
 
 @bp.get("/embedded/shopify")
 def embedded_page() -> BaseResponse:
-    result, refused = _verified()
+    result, refused = verified_admin_request()
     if refused is not None:
         return refused
-    shop = find_shop("shopify", _domain(result))
+    shop = find_shop("shopify", shop_domain_of(result))
     if shop is None:
         return redirect(f"/shopify?{request.query_string.decode()}")
     html = render_template(
@@ -113,10 +113,10 @@ def embedded_page() -> BaseResponse:
 @bp.get("/embedded/shopify/status")
 def embedded_status() -> BaseResponse:
     """Background fetch (Bearer ID token) that the page can poll for sync progress."""
-    result, refused = _verified()
+    result, refused = verified_admin_request()
     if refused is not None:
         return refused
-    shop: Shop | None = find_shop("shopify", _domain(result))
+    shop: Shop | None = find_shop("shopify", shop_domain_of(result))
     if shop is None:
         abort(404)
     return jsonify({"status": shop.status, "sync": shop.sync_state.shown() or None})

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.emails.compose import message_id_for
-from app.flows.engine import engine
+from app.flows.engine import runs
 from app.flows.engine.channels import CHANNELS, PermanentFailure, TemporaryFailure
 from app.flows.engine.definition import Flow, Settings, Step
 from app.flows.engine.guards import recipient
@@ -61,7 +61,7 @@ def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datet
     step = flow.steps[run.step]
     message = _message(shop, flow, run, step)
     if message.status in _DONE:
-        outcome = engine.advance(run, flow, settings, now)
+        outcome = runs.advance(run, flow, settings, now)
         db.session.commit()
         return f"already {message.status}:{outcome}"
     if message.status == "sending":
@@ -125,7 +125,7 @@ def _prepare(
 
 
 def _relock(run_id: int, message_id: int) -> tuple[FlowRun, Message]:
-    run = engine.lock_run(run_id)
+    run = runs.lock_run(run_id)
     message = db.session.get(Message, message_id, with_for_update=True, populate_existing=True)
     assert run is not None and message is not None
     return run, message
@@ -147,9 +147,7 @@ def _record_sent(
         log.warning(
             "message reconciled as sent", extra=log_fields(run=run.id, message_id=message.id)
         )
-    outcome = (
-        "sent:" + engine.advance(run, flow, settings, now) if run.state == "active" else "sent"
-    )
+    outcome = "sent:" + runs.advance(run, flow, settings, now) if run.state == "active" else "sent"
     db.session.commit()
     return outcome
 
@@ -175,9 +173,9 @@ def _fail(flow: Flow, run: FlowRun, message: Message, settings: Settings, now: d
     message.status = "failed"
     outcome = "failed"
     if run.state == "active" and flow.steps[run.step].enabled_setting:
-        outcome = "failed:" + engine.advance(run, flow, settings, now)
+        outcome = "failed:" + runs.advance(run, flow, settings, now)
     elif run.state == "active":
-        engine.end_run(run, "failed", "delivery_failed", now)
+        runs.end_run(run, "failed", "delivery_failed", now)
     db.session.commit()
     log.warning("message failed", extra=log_fields(run=run.id, message_id=message.id))
     return outcome

@@ -16,8 +16,10 @@ from rq import Retry
 
 from app.events.apply import cancel_runs
 from app.events.types import Event
-from app.flows.engine import clock, guards
+from app.flows.engine import clock, guards, runs
 from app.flows.engine.definition import Enrollment, Flow, Settings
+from app.flows.engine.delivery import deliver
+from app.flows.engine.runs import anchor_of, due_at, end_run, first_enabled_step, lock_run
 from app.flows.engine.settings import is_switched_on, settings_for
 from app.flows.registry import FLOWS, flow_for
 from app.logs import fields as log_fields
@@ -74,7 +76,7 @@ def enroll(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings)
             "customer_id": enrollment.customer_id,
             "state": "active",
             "step": first,
-            "next_step_at": _due(flow, first, enrollment.anchor, settings),
+            "next_step_at": due_at(flow, first, enrollment.anchor, settings),
             # A transactional message is owed to the customer: no holdout group goes without.
             "held_out": flow.marketing
             and is_held_out(shop_id, enrollment.subject_key, int(settings["holdout_percent"])),
@@ -94,40 +96,32 @@ def enroll(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings)
         # Activity while we wait restarts the clock of the step not yet sent.
         run.context = {**run.context, **enrollment.context, "anchor": enrollment.anchor.isoformat()}
         run.customer_id = enrollment.customer_id or run.customer_id
-        run.next_step_at = _due(flow, run.step, enrollment.anchor, settings)
+        run.next_step_at = due_at(flow, run.step, enrollment.anchor, settings)
         run.lease_until = None
     return run
 
 
-def anchor_of(run: FlowRun) -> datetime:
-    return datetime.fromisoformat(run.context["anchor"])
-
-
-def _due(flow: Flow, index: int, anchor: datetime, settings: Settings) -> datetime:
-    return anchor + timedelta(minutes=flow.step_delay_minutes(index, settings))
-
-
-def first_enabled_step(flow: Flow, start: int, settings: Settings) -> int | None:
-    for index in range(start, len(flow.steps)):
-        if flow.step_is_enabled(index, settings):
-            return index
-    return None
-
-
 def advance(run: FlowRun, flow: Flow, settings: Settings, now: datetime) -> str:
-    """Schedule the next enabled step after the current one, or complete the run."""
-    following = first_enabled_step(flow, run.step + 1, settings)
-    run.lease_until = None
-    if following is None:
-        end_run(run, "completed", "sequence_finished", now)
-        return "completed"
-    run.step = following
-    # Deferrals never pull the rest of the sequence earlier than planned, nor into the past.
-    run.next_step_at = max(_due(flow, following, anchor_of(run), settings), now)
-    if run.next_step_at <= now:
-        # Due at once (the SMS beside the first email): no need to wait for the next tick.
+    """``runs.advance``, and a step due at once is queued now rather than at the next tick."""
+    outcome = runs.advance(run, flow, settings, now)
+    _queue_if_due(run, now)
+    return outcome
+
+
+def _queue_next_if_due(run_id: int, now: datetime) -> None:
+    """After a delivery moved the run on (and committed), queue a step that is due at once."""
+    run = lock_run(run_id)
+    if run is not None:
+        _queue_if_due(run, now)
+    db.session.commit()
+
+
+def _queue_if_due(run: FlowRun, now: datetime) -> None:
+    # Due at once (the SMS beside the first email): no need to wait for the minute tick.
+    leased = run.lease_until is not None and run.lease_until > now
+    due = run.next_step_at is not None and run.next_step_at <= now
+    if run.state == "active" and due and not leased:
         run_now(run, now)
-    return "advanced"
 
 
 def run_now(run: FlowRun, now: datetime) -> None:
@@ -137,11 +131,6 @@ def run_now(run: FlowRun, now: datetime) -> None:
     queues.enqueue_after_commit(
         db.session(), run_step, run.id, job_id=f"run-{run.id}-step-{run.step}"
     )
-
-
-def end_run(run: FlowRun, state: str, reason: str, now: datetime) -> None:
-    run.state, run.end_reason, run.ended_at = state, reason, now
-    run.next_step_at = run.lease_until = None
 
 
 @queues.job("flows", timeout=120, retry=Retry(max=3, interval=[30, 120, 600]))
@@ -171,17 +160,7 @@ def run_step(run_id: int) -> str:
     return outcome
 
 
-def lock_run(run_id: int) -> FlowRun | None:
-    # FOR NO KEY UPDATE: it still serialises step jobs of one run, but lets a message row that
-    # references the run be inserted meanwhile.
-    return db.session.get(
-        FlowRun, run_id, with_for_update={"key_share": True}, populate_existing=True
-    )
-
-
 def _step(shop: Shop, flow: Flow, run: FlowRun, now: datetime) -> str:
-    from app.flows.engine.delivery import deliver
-
     settings = settings_for(shop.id, flow)
     step = flow.steps[run.step]
     if not flow.step_is_enabled(run.step, settings):
@@ -196,7 +175,9 @@ def _step(shop: Shop, flow: Flow, run: FlowRun, now: datetime) -> str:
             ShopScope(shop.id).get(Customer, run.customer_id, for_update=True)
         verdict = guards.check(shop, flow, run, step.channel, settings, now, ranks())
         if verdict is None:
-            return deliver(shop, flow, run, settings, now)
+            outcome = deliver(shop, flow, run, settings, now)  # commits
+            _queue_next_if_due(run.id, now)
+            return outcome
         if verdict.stop and step.enabled_setting and verdict.stop in _SKIP_OPTIONAL:
             # An optional step (the SMS) the shopper cannot get is skipped, not the whole run.
             outcome = f"skipped ({verdict.stop}):" + advance(run, flow, settings, now)

@@ -20,6 +20,7 @@ from app.logs import fields as log_fields
 from app.models import AuditLog, Shop, ShopScope, db
 from app.models.shop_settings import MerchantContact, ShopSettingsError
 from app.pipeline import queues
+from app.pipeline.ingest import find_shop
 from app.shipping import settings as labels
 from app.web.embedded import session as auth
 from app.web.embedded.forms import (
@@ -32,6 +33,7 @@ from app.web.embedded.forms import (
 from app.web.embedded.page import page_context, page_flows
 from app.web.embedded.shop_details import TEXT, ShopDetailsForm, save_details
 from app.web.embedded.test_send import send_test_email_job
+from app.web.shopify_app import shop_domain_of, verified_admin_request
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +61,10 @@ def _show_page() -> str:
 
 def _sign_in_with_shopify() -> None:
     # The Shopify views own ID-token verification; reuse it rather than check JWTs twice.
-    from app.web.shopify_app import _domain, _verified
-    from app.web.webhooks import find_shop
-
-    result, refused = _verified()
+    result, refused = verified_admin_request()
     if refused is not None:
         abort(refused)
-    shop = find_shop("shopify", _domain(result))
+    shop = find_shop("shopify", shop_domain_of(result))
     if shop is None:
         abort(redirect(f"/shopify?{request.query_string.decode()}"))
     auth.sign_in(shop, "shopify")
