@@ -130,8 +130,13 @@ class Platform(Protocol):
         """A single-use, expiring code in the shop (raises when the platform refuses)."""
         ...
 
-    def push_tracking(self, shop: Shop, order: Order, shipment: Shipment) -> None:
-        """Tell the shop the shipment's tracking number (raises on a failed call)."""
+    def push_tracking(
+        self, shop: Shop, order: Order, shipment: Shipment, *, notify_customer: bool = True
+    ) -> None:
+        """Tell the shop the shipment's tracking number (raises on a failed call).
+
+        ``notify_customer``: whether the platform's own shipping email should go out too (not
+        when ours does); a platform that sends none of its own ignores it."""
         ...
 
     def orders_since(

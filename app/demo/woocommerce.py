@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from app.demo.shops import demo_shop
+from app.events.catalog import upsert_products
 from app.events.types import Offer, ProductChanged
 from app.models import Shop, db
-from app.models.catalog_upsert import upsert_products
 
 DEMO_STORE_URL = "https://demo-woo.storeflow.local"
 DEMO_DOMAIN = "demo-woo.storeflow.local"

@@ -3,7 +3,7 @@
 Each upsert first makes sure the row exists (INSERT ... ON CONFLICT DO NOTHING), then locks it
 (SELECT ... FOR UPDATE) and applies the event only if it is newer than what the row holds, so
 two workers handling updates of one cart concurrently cannot interleave. Products go through
-the catalog's one writer (``app.models.catalog_upsert``), a single statement per batch.
+the catalog's one writer (``app.events.catalog``), a single statement per batch.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from app.events import privacy
 from app.events import types as ev
+from app.events.catalog import upsert_products
 from app.models import (
     Cart,
     Customer,
@@ -31,7 +32,6 @@ from app.models import (
     utcnow,
 )
 from app.models.base import UTCDateTime
-from app.models.catalog_upsert import upsert_products
 from app.models.sql import insert_ignoring_conflict
 
 M = TypeVar("M")

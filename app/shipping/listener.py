@@ -118,7 +118,9 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
         db.session.commit()
         log.warning("no way to push tracking", extra=log_fields(shop=shop_id, shipment=shipment_id))
         return "unsupported"
-    platform.push_tracking(shop, order, shipment)
+    # Shopify's own shipping mail would be a second one when ours goes out.
+    ours = label_settings.load(shop_id).shipping_email
+    platform.push_tracking(shop, order, shipment, notify_customer=not ours)
     shipment.tracking_pushed_at = utcnow()
     db.session.commit()
     return "pushed"

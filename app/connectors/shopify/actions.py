@@ -17,7 +17,6 @@ from app.connectors.base import DiscountResult, DiscountSpec
 from app.connectors.couriers.names import carrier_name
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
 from app.models import AuditLog, Cart, Order, Shipment, Shop, ShopScope, utcnow
-from app.shipping import settings as label_settings
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +117,9 @@ def tracking_info(shop: Shop, shipment: Shipment) -> dict[str, Any]:
     }
 
 
-def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
+def push_tracking(
+    shop: Shop, order: Order, shipment: Shipment, *, notify_customer: bool = True
+) -> None:
     """Fulfil the order's open fulfillment orders with the shipment's tracking number."""
     if not shipment.tracking_number:
         raise ValueError(f"shipment {shipment.id} has no tracking number to push")
@@ -134,7 +135,7 @@ def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
         for info in fulfillment.get("trackingInfo") or []
     }
     if shipment.tracking_number not in numbers:
-        _fulfil(shop, client, found, shipment)
+        _fulfil(shop, client, found, shipment, notify_customer)
     shipment.tracking_pushed_at = utcnow()
     ShopScope(shop.id).add(
         AuditLog(
@@ -146,7 +147,13 @@ def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
     )
 
 
-def _fulfil(shop: Shop, client: AdminClient, order: dict[str, Any], shipment: Shipment) -> None:
+def _fulfil(
+    shop: Shop,
+    client: AdminClient,
+    order: dict[str, Any],
+    shipment: Shipment,
+    notify_customer: bool,
+) -> None:
     open_orders = [
         node["id"]
         for node in (order.get("fulfillmentOrders") or {}).get("nodes", [])
@@ -158,7 +165,7 @@ def _fulfil(shop: Shop, client: AdminClient, order: dict[str, Any], shipment: Sh
         "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fo} for fo in open_orders],
         "trackingInfo": tracking_info(shop, shipment),
         # Shopify's own shipping mail would be a second one when we send our localised notice.
-        "notifyCustomer": not label_settings.load(shop.id).shipping_email,
+        "notifyCustomer": notify_customer,
     }
     data = client.execute("fulfillmentCreate", CREATE_FULFILLMENT, {"fulfillment": fulfillment})
     user_errors(shop, "fulfillmentCreate", data.get("fulfillmentCreate"))

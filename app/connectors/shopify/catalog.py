@@ -22,8 +22,8 @@ from app.connectors.shopify import auth
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
 from app.connectors.shopify.mapping import parse_bulk_product
 from app.connectors.shopify.shops import for_each_active_shop
+from app.events.catalog import mark_missing_deleted, upsert_products
 from app.models import Shop, db, utcnow
-from app.models.catalog_upsert import mark_missing_deleted, upsert_products
 from app.models.shop_settings import SyncState
 from app.pipeline import queues
 

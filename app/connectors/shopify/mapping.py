@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.connectors.base import ShopRef
-from app.connectors.fields import currency, money, optional_id, parse_time, required_time
+from app.connectors.fields import currency, money, optional_id, required_time
 from app.connectors.shopify.customers import contact, verify_consent
 from app.events import types as ev
 
@@ -229,8 +229,7 @@ def parse_shop_redact(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     return [ev.ShopRedact(shop_id=shop.id)]
 
 
-# parse_time stays importable from here for app/models/catalog_upsert.py (bulk rows).
-__all__ = ["COMPLIANCE_TOPICS", "HANDLERS", "ShopRef", "parse_time", "verify_consent"]
+__all__ = ["COMPLIANCE_TOPICS", "HANDLERS", "ShopRef", "verify_consent"]
 
 HANDLERS: dict[str, Callable[[ShopRef, dict[str, Any]], list[ev.Event]]] = {
     "checkouts/create": parse_checkout,

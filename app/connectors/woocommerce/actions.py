@@ -83,7 +83,9 @@ TRACKING_BODIES: dict[str, Callable[[Shop, Shipment], dict[str, object]]] = {
 }
 
 
-def push_tracking(shop: Shop, order: Order, shipment: Shipment) -> None:
+def push_tracking(
+    shop: Shop, order: Order, shipment: Shipment, *, notify_customer: bool = True
+) -> None:
     """Tell the store (and so the customer) the parcel's tracking number."""
     endpoint = f"orders/{order.platform_order_id}/shipment-trackings"
     for namespace, body in TRACKING_BODIES.items():

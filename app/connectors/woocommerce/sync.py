@@ -19,9 +19,9 @@ from rq import Retry
 
 from app.connectors.woocommerce.client import PER_PAGE, StoreClient, is_reachable_store
 from app.connectors.woocommerce.mapping import product_event
+from app.events.catalog import upsert_products
 from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
-from app.models.catalog_upsert import upsert_products
 from app.models.shop_settings import SyncState
 from app.pipeline import queues
 

@@ -77,7 +77,9 @@ class Demo:
     def create_discount(self, shop: Shop, spec: DiscountSpec) -> DiscountResult:
         return DiscountResult(code=spec.code, platform_discount_id=f"demo-{spec.code}")
 
-    def push_tracking(self, shop: Shop, order: Order, shipment: Shipment) -> None:
+    def push_tracking(
+        self, shop: Shop, order: Order, shipment: Shipment, *, notify_customer: bool = True
+    ) -> None:
         ShopScope(shop.id).add(
             AuditLog(
                 actor="system",

@@ -14,6 +14,7 @@ from app.connectors.shopify import PLATFORM
 from app.connectors.shopify.graphql import ShopifyApiError
 from app.models import AuditLog, Order, Shipment, db
 from app.shipping import settings as label_settings
+from app.shipping.listener import push_tracking as push_tracking_job
 from app.shipping.settings import LabelSettings
 from tests.support.shopify import FakeShopify
 
@@ -131,7 +132,7 @@ def test_tracking_fulfils_open_fulfillment_orders_with_number_url_and_company(
     fake = FulfillmentShopify(shopify_http)
     order, parcel = shipment
 
-    PLATFORM.push_tracking(shopify_shop, order, parcel)
+    PLATFORM.push_tracking(shopify_shop, order, parcel, notify_customer=False)
     db.session.commit()
 
     assert fake.calls[0]["variables"] == {"id": "gid://shopify/Order/820982911946154508"}
@@ -146,8 +147,18 @@ def test_tracking_fulfils_open_fulfillment_orders_with_number_url_and_company(
     }
     assert parcel.tracking_pushed_at is not None
     assert db.session.scalars(sa.select(AuditLog.action)).all() == ["tracking_pushed"]
-    # Our localised shipping email is on by default, so Shopify must not send its own too.
     assert sent["notifyCustomer"] is False
+
+
+def test_our_shipping_email_on_keeps_shopifys_own_notification_off(
+    shopify_shop, shopify_http, shipment
+):
+    # On by default: Shopify must not send its own shipping mail beside our localised one.
+    fake = FulfillmentShopify(shopify_http)
+    _, parcel = shipment
+    db.session.commit()
+    assert push_tracking_job(shopify_shop.id, parcel.id) == "pushed"
+    assert fake.calls[1]["variables"]["fulfillment"]["notifyCustomer"] is False
 
 
 def test_shopify_notifies_the_customer_when_our_shipping_email_is_off(
@@ -156,7 +167,8 @@ def test_shopify_notifies_the_customer_when_our_shipping_email_is_off(
     label_settings.save(shopify_shop.id, LabelSettings(shipping_email=False))
     db.session.commit()
     fake = FulfillmentShopify(shopify_http)
-    PLATFORM.push_tracking(shopify_shop, *shipment)
+    _, parcel = shipment
+    assert push_tracking_job(shopify_shop.id, parcel.id) == "pushed"
     assert fake.calls[1]["variables"]["fulfillment"]["notifyCustomer"] is True
 
 

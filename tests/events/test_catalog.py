@@ -22,8 +22,8 @@ from app.connectors.shopify import catalog
 from app.connectors.shopify.graphql import AdminClient
 from app.connectors.woocommerce.sync import sync_catalog
 from app.events import types as ev
+from app.events.catalog import upsert_products
 from app.models import Product, ShopScope, Variant, db
-from app.models.catalog_upsert import upsert_products
 from app.models.shop_settings import StoreConnection
 from tests.support.shopify import FakeShopify
 from tests.support.shopify import load as shopify_payload
