@@ -87,6 +87,7 @@ def _prepare(env: dict[str, str]) -> RunningService:
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         shop = demo.seed()
+        shop_name = shop.name  # read now: the shop is detached once the context closes
         labels_url = demo_labels_url(shop)
         support = seed_demo_user()
         database = database_label(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -94,7 +95,7 @@ def _prepare(env: dict[str, str]) -> RunningService:
     print(
         f"\nStoreflow is starting\n  database: {env['STOREFLOW_DATABASE_URL']}"
         f"\n  redis:    {env['STOREFLOW_REDIS_URL']}"
-        f"\n  open      {base}/  (service and demo shop '{shop.name}')"
+        f"\n  open      {base}/  (service and demo shop '{shop_name}')"
         f"\n  health    {base}/healthz\n",
         flush=True,
     )
@@ -108,6 +109,14 @@ def main() -> None:
     INSTANCE.mkdir(exist_ok=True)
     env, redis_proc = _environment()
     os.environ.update(env)
+    try:
+        _serve(env)
+    finally:
+        if redis_proc is not None:
+            redis_proc.terminate()
+
+
+def _serve(env: dict[str, str]) -> None:
     service = _prepare(env)
     bin_dir = Path(sys.executable).parent
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
@@ -122,8 +131,6 @@ def main() -> None:
         honcho.wait()
     finally:
         remove_run_file(INSTANCE)
-        if redis_proc is not None:
-            redis_proc.terminate()
 
 
 if __name__ == "__main__":

@@ -9,14 +9,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from app.events.types import Event
+from app.events.types import Event, OrderCancelled, OrderCreated, OrderPaid
 from app.flows.engine import engine
 from app.insights.attribution import attribute_order
 from app.logs import fields as log_fields
+from app.models import Shop, db
 from app.shipping.listener import on_order_event
 from app.shipping.privacy import erase_redacted_shipments
 
 log = logging.getLogger(__name__)
+
+
+def is_history(event: Event) -> bool:
+    """History is not news: an order placed before the shop connected to us (a backfill, an
+    imported history) is stored for the numbers, but starts no flow, label or attribution."""
+    if not isinstance(event, OrderCreated | OrderPaid | OrderCancelled):
+        return False
+    shop = db.session.get(Shop, event.shop_id)
+    installed = shop.installed_at if shop is not None else None
+    return installed is not None and event.created_at < installed
+
 
 # What sees each event before the flows do. Attribution comes first: it must see an order
 # before a stop rule cancels the run that order converts.
@@ -28,7 +40,10 @@ LISTENERS: tuple[Callable[[Event], None], ...] = (
 
 
 def dispatch(event: Event) -> None:
-    """Let the listeners, then every flow, react to this event."""
+    """Let the listeners, then every flow, react to this event (unless it is history)."""
+    if is_history(event):
+        log.info("history order stored, not acted on", extra=log_fields(shop=event.shop_id))
+        return
     for listener in LISTENERS:
         listener(event)
     log.debug("dispatch", extra=log_fields(event=type(event).__name__, shop=event.shop_id))
