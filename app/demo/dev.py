@@ -109,6 +109,8 @@ def main() -> None:
     INSTANCE.mkdir(exist_ok=True)
     env, redis_proc = _environment()
     os.environ.update(env)
+    # A plain `kill` stops the processes and the embedded Redis too, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         _serve(env)
     finally:
@@ -126,7 +128,7 @@ def _serve(env: dict[str, str]) -> None:
     write_run_file(INSTANCE, service)
     try:
         honcho.wait()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         honcho.send_signal(signal.SIGINT)
         honcho.wait()
     finally:

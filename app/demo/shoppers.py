@@ -68,6 +68,15 @@ def order_payload(cart_key: str, email: str) -> dict[str, Any]:
         "total": cart["total"],
         "currency": "PLN",
         "paid": True,
+        # Where the parcel goes: the demo shop prints a label for every paid order.
+        "shipping_address": {
+            "first_name": "Ania",
+            "last_name": "Kowalska",
+            "address1": "ul. Długa 5",
+            "city": "Kraków",
+            "zip": "30-001",
+            "country_code": "PL",
+        },
         "created_at": now,
         "updated_at": now,
     }
