@@ -7,6 +7,7 @@ error bodies, and payloads built from the documented fixtures.
 
 from __future__ import annotations
 
+import base64
 import copy
 import itertools
 import json
@@ -47,9 +48,14 @@ class FakeStore:
         self.in_flight = self.max_in_flight = 0
         self._lock = threading.Lock()
         self._ids = itertools.count(1000)
+        # REST keys this store issued (wc-auth); the settings endpoint refuses any others, as a
+        # real store does with 401 woocommerce_rest_cannot_view.
+        self.issued_keys = {("ck_" + "a" * 40, "cs_" + "b" * 40)}
+        self.general_settings = load("settings_general.json")
         self.base = f"{url}/wp-json"
         v3 = re.escape(f"{self.base}/wc/v3")
         routes = [
+            ("GET", rf"{v3}/settings/general", self._general_settings),
             ("GET", rf"{v3}/webhooks", self._list_webhooks),
             ("POST", rf"{v3}/webhooks", self._create_webhook),
             ("PUT", rf"{v3}/webhooks/(\d+)", self._update_webhook),
@@ -118,6 +124,20 @@ class FakeStore:
         return order
 
     # --- handlers --------------------------------------------------------------------
+
+    def _general_settings(self, request: Any) -> Reply:
+        if self._caller_keys(request) not in self.issued_keys:
+            return _error(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        return _reply(200, self.general_settings)
+
+    @staticmethod
+    def _caller_keys(request: Any) -> tuple[str, str]:
+        # Over HTTPS the client sends the keys as HTTP Basic credentials.
+        scheme, _, encoded = (request.headers.get("Authorization") or "").partition(" ")
+        if scheme != "Basic":
+            return ("", "")
+        key, _, secret = base64.b64decode(encoded).decode().partition(":")
+        return (key, secret)
 
     def _list_webhooks(self, request: Any) -> Reply:
         return self._page(request, self.webhooks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -9,9 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from app.connectors.woocommerce.connect import finish_connect
+from app.connectors.woocommerce.signing import sign_token
 from app.connectors.woocommerce.webhooks import WEBHOOK_TOPICS
-from app.models import Product, Shop, db, utcnow
-from tests.support.woocommerce import STORE_URL
+from app.models import AuditLog, Product, Shop, db, utcnow
+from tests.support.woocommerce import SECRET, STORE_URL, compact, plugin_headers
 
 NEW_SECRET = "9c" * 32
 pytestmark = pytest.mark.usefixtures("public_test_hosts")
@@ -67,6 +69,8 @@ def test_connect_end_to_end_stores_keys_encrypted_creates_webhooks_once_and_sync
     fake_store.add_products(3)
     user_id = authorize_query(start(client))["user_id"]
     assert client.post("/connect/woocommerce/callback", json=keys(user_id)).status_code == 200
+    assert the_shop().status == "installing"  # nothing changes before the store proves the keys
+    assert run_jobs("sync") >= 1
 
     shop = the_shop()
     assert shop.status == "active"
@@ -75,7 +79,9 @@ def test_connect_end_to_end_stores_keys_encrypted_creates_webhooks_once_and_sync
     assert b"cs_bbbb" not in shop.credentials_encrypted and NEW_SECRET.encode() not in (
         shop.credentials_encrypted
     )
-    run_jobs("sync")
+    # The store's identity, read from its general settings while proving the keys.
+    assert shop.currency == "PLN"
+    assert shop.legal_address.text == "ul. Mokotowska 12, lok. 4, 00-561 Warszawa, PL"
     assert sorted(h["topic"] for h in fake_store.webhooks) == sorted(WEBHOOK_TOPICS)
     assert {h["delivery_url"] for h in fake_store.webhooks} == {
         "http://storeflow.test/webhooks/woocommerce"
@@ -160,3 +166,72 @@ def test_private_and_loopback_store_addresses_are_refused_outside_tests(app, cli
     assert response.status_code == 400
     assert "non-public" in response.get_json()["error"]
     assert db.session.scalars(sa.select(Shop)).all() == []
+
+
+ATTACKER_SECRET = "ab" * 32
+
+
+def test_takeover_of_a_connected_store_is_refused_at_every_step(
+    client, woo_shop, fake_store, run_jobs
+):
+    # 1. A stranger asks to connect the victim's store with a secret of their own: we cannot
+    #    tell them from the store's admin yet, so they get an authorize URL...
+    response = start(client, shared_secret=ATTACKER_SECRET)
+    assert response.status_code == 200
+    user_id = authorize_query(response)["user_id"]
+    # 2. ...and post our callback themselves with keys they made up.
+    forged = keys(user_id, consumer_key="ck_" + "f" * 40, consumer_secret="cs_" + "f" * 40)
+    assert client.post("/connect/woocommerce/callback", json=forged).status_code == 200
+    # 3. The store's own REST API refuses those keys, so nothing of the shop changes.
+    assert run_jobs("sync") == 1
+    shop = the_shop()
+    assert shop.status == "active"
+    assert shop.credentials == {
+        "shared_secret": SECRET,
+        "consumer_key": "ck_test",
+        "consumer_secret": "cs_test",
+    }
+    refused = db.session.scalars(sa.select(AuditLog).where(AuditLog.shop_id == shop.id)).one()
+    assert (refused.action, refused.details["status"]) == ("connect_refused", 401)
+    # 4. Their secret opens no merchant page and signs no event.
+    token = sign_token(
+        ATTACKER_SECRET, {"store": STORE_URL, "user": 1, "exp": int(time.time()) + 60}
+    )
+    assert client.get(f"/embedded/woocommerce?wp_token={token}").status_code == 403
+    body = compact({"cart_key": "x"})
+    event = client.post(
+        "/webhooks/woocommerce",
+        data=body,
+        headers=plugin_headers(body, "cart/updated", secret=ATTACKER_SECRET),
+    )
+    assert event.status_code == 401
+    # 5. The nonce is spent: the same callback again is refused outright.
+    assert client.post("/connect/woocommerce/callback", json=forged).status_code == 400
+
+
+def test_keys_the_store_refuses_never_connect_a_new_store(client, fake_store, run_jobs):
+    user_id = authorize_query(start(client))["user_id"]
+    forged = keys(user_id, consumer_key="ck_" + "f" * 40, consumer_secret="cs_" + "f" * 40)
+    assert client.post("/connect/woocommerce/callback", json=forged).status_code == 200
+    assert run_jobs("sync") == 1
+    shop = the_shop()
+    assert shop.status == "installing"
+    assert "pending_keys" not in shop.credentials and "consumer_key" not in shop.credentials
+    assert fake_store.webhooks == []
+
+
+def test_connect_start_is_rate_limited_per_store_with_a_retry_after(client):
+    answers = [start(client).status_code for _ in range(11)]
+    assert answers == [200] * 10 + [429]
+    refused = start(client)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "too many connect requests" in refused.get_json()["error"]
+    # Another store is not held back by this one's limit.
+    other = start(client, store_url="https://other.example", return_url="https://other.example/x")
+    assert other.status_code == 200
+
+
+def test_connect_callback_is_rate_limited_per_caller(client):
+    answers = {client.post("/connect/woocommerce/callback", json={}).status_code for _ in range(30)}
+    assert answers == {400}  # malformed, but counted
+    assert client.post("/connect/woocommerce/callback", json={}).status_code == 429

@@ -85,8 +85,11 @@ def is_reachable_store(shop: Shop | None) -> TypeGuard[Shop]:
 class StoreClient:
     """REST calls for one connected store; keys come from the shop's encrypted credentials."""
 
-    def __init__(self, shop: Shop, namespace: str = "wc/v3") -> None:
-        credentials = shop.credentials
+    def __init__(
+        self, shop: Shop, namespace: str = "wc/v3", keys: dict[str, str] | None = None
+    ) -> None:
+        """``keys``: REST keys not stored as the shop's yet (the ones a connect must prove)."""
+        credentials = keys if keys is not None else shop.credentials
         self.url = check_store_url(shop.store_url)
         self.api = API(
             url=self.url,

@@ -4,11 +4,13 @@
    and redirects the admin to the ``authorize_url`` ``start`` answers with.
 2. The admin approves; WooCommerce POSTs the new REST keys to our callback with the
    ``user_id`` we chose (a one-time nonce), and deletes the keys unless we answer 200.
-3. ``connect`` stores keys and secret encrypted, then (after commit) ``finish_connect``
-   creates the webhooks and starts the catalog sync.
+3. ``connect`` holds the keys, encrypted, as *pending*; after commit ``finish_connect`` proves
+   them against the store's own REST API. Only keys that work there replace the live keys and
+   the live secret (and read the store's identity); then the webhooks and the catalog sync.
 
-The pending secret only replaces the live one when the callback proves the store's admin
-approved, so a stranger calling ``start`` cannot take over a connected store's events.
+Nothing about a store changes without proof from that store: a stranger can call ``start``
+and even ``callback`` with the nonce ``start`` told them, but keys they made up (or made on
+another store) are refused by this store's API, and the shop stays exactly as it was.
 The views in ``app/web/woocommerce_connect.py`` only read the request and answer.
 """
 
@@ -28,11 +30,18 @@ import sqlalchemy as sa
 from flask import current_app
 from rq import Retry
 
-from app.connectors.woocommerce.client import check_store_url, is_reachable_store, store_domain
+from app.connectors.woocommerce.client import (
+    StoreApiError,
+    StoreClient,
+    check_store_url,
+    is_reachable_store,
+    store_domain,
+)
+from app.connectors.woocommerce.identity import apply_store_identity
 from app.connectors.woocommerce.sync import sync_catalog
 from app.connectors.woocommerce.webhooks import ensure_webhooks
 from app.logs import fields as log_fields
-from app.models import Shop, db, utcnow
+from app.models import AuditLog, Shop, db, utcnow
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -107,31 +116,66 @@ def shop_for_nonce(user_id: str) -> Shop:
 
 
 def connect(shop: Shop, credentials: dict[str, Any]) -> None:
-    """The REST keys (``consumer_key``, ``consumer_secret``, ``key_id``) the admin approved:
-    store them with the pending secret, mark the store active, finish in a job after commit."""
-    held = shop.credentials
-    shop.credentials = {
+    """The REST keys (``consumer_key``, ``consumer_secret``, ``key_id``) the callback brought:
+    held as pending (the nonce is spent) until ``finish_connect`` proves them on the store."""
+    pending_keys = {
         "consumer_key": credentials["consumer_key"],
         "consumer_secret": credentials["consumer_secret"],
         "key_id": credentials.get("key_id"),
+    }
+    shop.credentials = {**shop.credentials, "pending_keys": pending_keys}
+    shop.store_connection = replace(shop.store_connection, pending=None)
+    queues.enqueue_after_commit(
+        db.session(), finish_connect, shop.id, job_id=f"woo-connect-{shop.id}"
+    )
+    log.info("woocommerce keys received, to be proven", extra=log_fields(shop=shop.id))
+
+
+def _prove_keys(shop: Shop) -> bool:
+    """Try the pending keys on the store's own REST API. Keys that work replace the live keys
+    and secret, the store's identity is read, and the shop is active; keys the store refuses
+    are dropped and change nothing. A store that does not answer raises (the job retries)."""
+    held = shop.credentials
+    try:
+        general = StoreClient(shop, keys=held["pending_keys"]).call("GET", "settings/general")
+    except StoreApiError as exc:
+        if exc.status not in (401, 403):
+            raise
+        rest = {k: v for k, v in held.items() if k not in ("pending_keys", "pending_shared_secret")}
+        shop.credentials = rest
+        db.session.add(
+            AuditLog(
+                shop_id=shop.id,
+                actor="system",
+                action="connect_refused",
+                details={"status": exc.status, "code": exc.code},
+            )
+        )
+        log.warning("woocommerce keys refused by the store", extra=log_fields(shop=shop.id))
+        return False
+    shop.credentials = {
+        **held["pending_keys"],
         "shared_secret": held["pending_shared_secret"],
         # Deliveries already queued by the store may still carry the old signature.
         "previous_shared_secret": held.get("shared_secret"),
     }
-    shop.store_connection = replace(
-        shop.store_connection, pending=None, connected_at=utcnow().isoformat()
-    )
+    apply_store_identity(shop, general)
+    shop.store_connection = replace(shop.store_connection, connected_at=utcnow().isoformat())
     shop.status, shop.installed_at, shop.uninstalled_at = "active", utcnow(), None
-    queues.enqueue_after_commit(
-        db.session(), finish_connect, shop.id, job_id=f"woo-connect-{shop.id}"
-    )
     log.info("woocommerce store connected", extra=log_fields(shop=shop.id))
+    return True
 
 
 @queues.job("sync", timeout=300, retry=Retry(max=3, interval=[30, 120, 600]))
 def finish_connect(shop_id: int) -> dict[str, int]:
-    """Subscribe the webhooks (re-signed with the new secret) and start the catalog sync."""
-    shop = db.session.get(Shop, shop_id)
+    """Prove the keys a callback brought, then subscribe the webhooks (signed with the new
+    secret) and start the catalog sync. Safe to run again: it only re-checks the webhooks."""
+    shop = db.session.get(Shop, shop_id, with_for_update=True)
+    if shop is not None and "pending_keys" in shop.credentials:
+        proven = _prove_keys(shop)
+        db.session.commit()
+        if not proven:
+            return {"refused": 1}
     if not is_reachable_store(shop):
         return {}
     counts = ensure_webhooks(shop, reset_secret=True)
