@@ -22,7 +22,9 @@ PRODUCT_STATUSES = {"publish": "active", "trash": "deleted"}  # draft, pending, 
 # of its "send me reminders" checkbox ("yes"/"no").
 CART_KEY_META = "storeflow_cart_key"
 CONSENT_META = "storeflow_consent"
-CONSENT_VALUES = {"yes": True, "no": False}
+# The box is optional: left unticked it says "not now", not "stop". Only a ticked box speaks
+# (consent given); withdrawing takes an explicit refusal or an unsubscribe.
+CONSENT_VALUES = {"yes": True}
 
 
 # --- REST: orders, customers, products ---------------------------------------------------

@@ -18,7 +18,9 @@ CONSENT_SOURCE = "woocommerce_checkout"
 
 
 def _plugin_contact(p: dict[str, Any]) -> ev.Contact:
-    consent = p.get("consent")
+    # ``consent`` is the checkout's optional box: only a tick says something (consent given);
+    # an unticked box withdraws nothing given earlier.
+    consent = True if p.get("consent") is True else None
     return ev.Contact(
         email=p.get("email") or None,
         phone=p.get("phone") or None,
@@ -26,8 +28,8 @@ def _plugin_contact(p: dict[str, Any]) -> ev.Contact:
         last_name=p.get("last_name") or "",
         locale=p.get("locale") or None,
         platform_customer_id=optional_id(p.get("customer_id")),
-        email_consent=consent if isinstance(consent, bool) else None,
-        consent_source=CONSENT_SOURCE if isinstance(consent, bool) else None,
+        email_consent=consent,
+        consent_source=CONSENT_SOURCE if consent else None,
     )
 
 

@@ -174,8 +174,17 @@ def test_order_carries_the_cart_key_and_consent_the_plugin_stored_in_order_meta(
         {"id": 13111, "key": "storeflow_consent", "value": "no"},
     ]
     (event, _) = HANDLERS["order.created"](SHOP, payload)
-    assert (event.cart_key, event.customer.email_consent) == ("9f2c", False)
-    assert event.customer.consent_source == "woocommerce_checkout"
+    # An unticked optional box says nothing: it must not withdraw consent given before.
+    assert (event.cart_key, event.customer.email_consent) == ("9f2c", None)
+    payload["meta_data"][-1]["value"] = "yes"
+    (ticked, _) = HANDLERS["order.created"](SHOP, payload)
+    assert ticked.customer.email_consent is True
+    assert ticked.customer.consent_source == "woocommerce_checkout"
+
+
+def test_plugin_cart_with_the_box_unticked_withdraws_nothing():
+    (cart,) = HANDLERS["cart.updated"](SHOP, {**load("cart_updated.json"), "consent": False})
+    assert (cart.customer.email_consent, cart.customer.consent_source) == (None, None)
 
 
 def test_variation_maps_to_a_variant_row_titled_by_its_attributes():

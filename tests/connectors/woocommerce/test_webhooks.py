@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.connectors.woocommerce.signing import read_token
 from app.emails.restore_links import restore_link
-from app.models import Cart, Order, Shop, WebhookDelivery, db
+from app.models import Cart, Customer, Order, Shop, WebhookDelivery, db
 from tests.support.woocommerce import SECRET, STORE_URL, load, plugin_headers
 
 
@@ -166,3 +166,20 @@ def test_order_with_the_plugins_cart_key_marks_that_cart_converted(
     assert run_jobs("events") == 2
     db.session.expire_all()
     assert db.session.scalars(sa.select(Cart)).one().status == "converted"
+
+
+def test_an_order_with_the_consent_box_unticked_keeps_consent_given_before(
+    post_plugin_event, post_wc_webhook, run_jobs
+):
+    cart = load("cart_updated.json")  # the shopper ticked the box on an earlier visit
+    order = load("order.json")
+    cart["email"] = order["billing"]["email"]
+    # The order comes after the cart (an older one could not change consent anyway).
+    order["date_created_gmt"] = order["date_modified_gmt"] = "2026-11-21T09:00:00"
+    assert post_plugin_event("cart.updated", cart).status_code == 200
+    order["meta_data"].append({"id": 13111, "key": "storeflow_consent", "value": "no"})
+    assert post_wc_webhook("order.created", order).status_code == 200
+    assert run_jobs("events") == 2
+    db.session.expire_all()
+    customer = db.session.scalars(sa.select(Customer)).one()
+    assert customer.email_consent == "granted"
