@@ -14,6 +14,7 @@ import json
 import re
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -52,6 +53,7 @@ class FakeStore:
         # real store does with 401 woocommerce_rest_cannot_view.
         self.issued_keys = {("ck_" + "a" * 40, "cs_" + "b" * 40)}
         self.general_settings = load("settings_general.json")
+        self.ignores_expiry = False
         self.base = f"{url}/wp-json"
         v3 = re.escape(f"{self.base}/wc/v3")
         routes = [
@@ -66,6 +68,7 @@ class FakeStore:
             ("PUT", rf"{v3}/orders/(\d+)", self._update_order),
             ("POST", rf"{v3}/coupons", self._create_coupon),
             ("GET", rf"{v3}/coupons", self._list_coupons),
+            ("PUT", rf"{v3}/coupons/(\d+)", self._update_coupon),
             (
                 "POST",
                 rf"{re.escape(self.base)}/([\w-]+/v\d+)/orders/(\d+)/shipment-trackings",
@@ -200,10 +203,27 @@ class FakeStore:
                 "woocommerce_rest_coupon_code_already_exists",
                 f"The coupon code {body['code']} already exists",
             )
-        coupon = {**load("coupon.json"), **body, "id": next(self._ids)}
+        coupon = {**load("coupon.json"), **self._coupon_fields(body), "id": next(self._ids)}
         coupon["code"] = body["code"].lower()  # WooCommerce stores codes lower-cased
         self.coupons.append(coupon)
         return _reply(201, coupon)
+
+    def _update_coupon(self, request: Any) -> Reply:
+        (coupon_id,) = self._path_ids(request, r"/coupons/(\d+)")
+        coupon = next(c for c in self.coupons if str(c["id"]) == coupon_id)
+        coupon.update(self._coupon_fields(json.loads(request.body)))
+        return _reply(200, coupon)
+
+    def _coupon_fields(self, body: dict[str, Any]) -> dict[str, Any]:
+        """What WooCommerce 6.6 keeps of a coupon body: ``date_expires_gmt`` has no setter and
+        is dropped; ``date_expires`` with an offset is that instant (the site runs on UTC
+        here). ``ignores_expiry`` plays a store whose plugins lose the date altogether."""
+        fields = {k: v for k, v in body.items() if k not in ("date_expires", "date_expires_gmt")}
+        given = body.get("date_expires")
+        if given and not self.ignores_expiry:
+            at = datetime.fromisoformat(given).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            fields["date_expires"] = fields["date_expires_gmt"] = at
+        return fields
 
     def _list_coupons(self, request: Any) -> Reply:
         code = self._query(request).get("code", "").lower()

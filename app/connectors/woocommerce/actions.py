@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from app.connectors.base import DiscountResult, DiscountSpec
 from app.connectors.couriers.names import carrier_name
+from app.connectors.fields import parse_time
 from app.connectors.woocommerce.client import StoreApiError, StoreClient
 from app.connectors.woocommerce.mapping import CANCELLED_STATUSES, CART_KEY_META, meta_value
 from app.logs import fields as log_fields
@@ -28,7 +29,10 @@ def coupon_body(spec: DiscountSpec) -> dict[str, object]:
         "individual_use": True,
         "usage_limit": 1,
         "usage_limit_per_user": 1,
-        "date_expires_gmt": spec.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        # WooCommerce sets only ``date_expires`` (there is no setter behind ``date_expires_gmt``,
+        # which it silently drops); an ISO time with its offset is read as that instant, not
+        # in the site's timezone.
+        "date_expires": _iso_with_offset(spec.expires_at),
         "description": spec.title,
     }
     if spec.recipient_email:
@@ -36,7 +40,26 @@ def coupon_body(spec: DiscountSpec) -> dict[str, object]:
     return body
 
 
+class CouponExpiryError(RuntimeError):
+    """The store kept the coupon without the expiry we asked for: it must not be mailed."""
+
+
+# The store keeps whole seconds; anything beyond a minute off is not the date we promise.
+_EXPIRY_TOLERANCE = timedelta(minutes=1)
+
+
+def _iso_with_offset(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _expiry_sticks(coupon: dict[str, Any], spec: DiscountSpec) -> bool:
+    stored = parse_time(coupon.get("date_expires_gmt"), naive_is_utc=True)
+    return stored is not None and abs(stored - spec.expires_at) <= _EXPIRY_TOLERANCE
+
+
 def create_discount(shop: Shop, spec: DiscountSpec) -> DiscountResult:
+    """Create the coupon, read back what the store kept, and refuse a code whose expiry did
+    not stick (the email promises a date): one repair is tried, then CouponExpiryError."""
     client = StoreClient(shop)
     try:
         created = client.call("POST", "coupons", coupon_body(spec))
@@ -48,6 +71,16 @@ def create_discount(shop: Shop, spec: DiscountSpec) -> DiscountResult:
         if not existing:
             raise
         created = existing[0]
+    if not _expiry_sticks(created, spec):
+        repair = {"date_expires": _iso_with_offset(spec.expires_at)}
+        created = client.call("PUT", f"coupons/{created['id']}", repair)
+        if not _expiry_sticks(created, spec):
+            log.warning("coupon expiry did not stick", extra=log_fields(shop=shop.id))
+            kept = created.get("date_expires_gmt")
+            raise CouponExpiryError(
+                f"{shop.domain} kept coupon {created['code']} without expiry "
+                f"{_iso_with_offset(spec.expires_at)} (the store says {kept})"
+            )
     return DiscountResult(code=created["code"], platform_discount_id=str(created["id"]))
 
 

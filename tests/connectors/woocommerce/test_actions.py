@@ -9,6 +9,7 @@ import pytest
 
 from app.connectors.base import DiscountSpec
 from app.connectors.woocommerce import PLATFORM
+from app.connectors.woocommerce.actions import CouponExpiryError, coupon_body
 from app.connectors.woocommerce.client import StoreApiError
 from app.models import Order, Shipment, ShopScope, db
 
@@ -29,6 +30,31 @@ def test_discount_is_a_single_use_coupon_for_the_recipient_that_expires(woo_shop
     assert (coupon["usage_limit"], coupon["usage_limit_per_user"]) == (1, 1)
     assert coupon["email_restrictions"] == ["ana@example.pl"]
     assert coupon["date_expires_gmt"] == "2026-12-01T23:59:59"
+
+
+def test_discount_expiry_is_sent_in_the_field_woocommerce_keeps(woo_shop, fake_store):
+    body = coupon_body(SPEC)
+    # WooCommerce 6.6 has no setter for date_expires_gmt and drops it without a word.
+    assert "date_expires_gmt" not in body
+    assert body["date_expires"] == "2026-12-01T23:59:59+00:00"
+
+
+def test_a_coupon_whose_expiry_did_not_stick_is_refused_not_mailed(woo_shop, fake_store):
+    fake_store.ignores_expiry = True
+    with pytest.raises(CouponExpiryError, match="without expiry 2026-12-01T23:59:59"):
+        PLATFORM.create_discount(woo_shop, SPEC)
+    (coupon,) = fake_store.coupons  # made, repaired once, still without a date: refused
+    assert coupon["date_expires_gmt"] is None
+
+
+def test_a_coupon_that_lost_its_expiry_is_repaired_once(woo_shop, fake_store):
+    fake_store.ignores_expiry = True
+    with pytest.raises(CouponExpiryError):
+        PLATFORM.create_discount(woo_shop, SPEC)
+    fake_store.ignores_expiry = False
+    result = PLATFORM.create_discount(woo_shop, SPEC)  # the job's retry finds and repairs it
+    (coupon,) = fake_store.coupons
+    assert result.code == coupon["code"] and coupon["date_expires_gmt"] == "2026-12-01T23:59:59"
 
 
 def test_retried_discount_reuses_the_coupon_already_made(woo_shop, fake_store):
