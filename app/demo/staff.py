@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from app.models import SupportUser
-from app.web.admin.auth import find_user
-from app.web.admin.commands import create_user
+from app.models.support import create_user, find_user
 
 DEMO_EMAIL = "support@storeflow.local"
 DEMO_PASSWORD = "storeflow-demo"  # development only: seed_demo_user refuses elsewhere

@@ -12,21 +12,21 @@ from app.demo.deliveries import deliver_here
 from app.demo.labels import paid_order
 from app.demo.shops import DEMO_DOMAIN
 from app.models import Shop
-from app.web.labels import page_context, shop_from
+from app.shipping.links import label_page, shop_for
 
 bp = Blueprint("demo", __name__, template_folder="templates")
 
 
 def _demo_shop_from(token: str) -> Shop:
-    shop = shop_from(token)
-    if shop.domain != DEMO_DOMAIN:
+    shop = shop_for(token)
+    if shop is None or shop.domain != DEMO_DOMAIN:
         abort(404)  # a real shop's orders come from its platform only
     return shop
 
 
 @bp.get("/demo/labels/<token>")
 def labels_page(token: str) -> str:
-    return render_template("demo/labels.html", **page_context(_demo_shop_from(token), token))
+    return render_template("demo/labels.html", **label_page(_demo_shop_from(token), token))
 
 
 @bp.post("/demo/labels/<token>/paid-order", endpoint="paid_order")

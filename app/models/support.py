@@ -50,3 +50,25 @@ class SupportUser(db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<SupportUser {self.id} {self.email} {self.role}>"
+
+
+def find_user(email: str) -> SupportUser | None:
+    return db.session.scalars(
+        db.select(SupportUser).where(SupportUser.email == email.strip().lower())
+    ).first()
+
+
+def create_user(email: str, password: str, role: str) -> SupportUser:
+    """A new active account; ValueError (with the reason) if it cannot be made."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise ValueError(f"{email!r} is not an email address")
+    if role not in SUPPORT_ROLES:
+        raise ValueError(f"role must be one of {', '.join(SUPPORT_ROLES)}")
+    if find_user(email) is not None:
+        raise ValueError(f"{email} already has an account")
+    user = SupportUser(email=email, role=role, active=True)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user

@@ -11,6 +11,8 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app.models import Order, Shipment, Shop, ShopScope, db
+
 MAX_AGE = 7 * 24 * 3600
 
 
@@ -35,3 +37,17 @@ def shop_page_url(shop_id: int) -> str:
     # Built by hand: CLI commands and jobs have no request to build URLs from.
     token = sign("shop", {"shop": shop_id})
     return f"{current_app.config['PUBLIC_URL']}/labels/shop/{token}"
+
+
+def shop_for(token: str) -> Shop | None:
+    """The shop a signed label-page token names; None for a forged or expired one."""
+    payload = load("shop", token)
+    return db.session.get(Shop, payload["shop"]) if payload else None
+
+
+def label_page(shop: Shop, token: str) -> dict[str, Any]:
+    """What the label page shows (``labels/shop.html`` and the pages extending it)."""
+    scope = ShopScope(shop.id)
+    orders = {o.id: o for o in scope.all(Order)}
+    shipments = scope.session.scalars(scope.select(Shipment).order_by(Shipment.id.desc())).all()
+    return {"shop": shop, "token": token, "shipments": shipments, "orders": orders}

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
 
 from app.connectors.couriers.base import CourierError
 from app.connectors.couriers.own.numbers import is_valid
-from app.models import Order, Shipment, Shop, ShopScope, db
+from app.models import Shipment, Shop, ShopScope, db
 from app.shipping import links
 from app.shipping.bulk import bulk_print, printable_orders
 from app.shipping.shipments import ensure_label
@@ -35,24 +34,15 @@ def tracking_page(shop_id: int, number: str) -> str:
 
 def shop_from(token: str) -> Shop:
     """The shop a signed label-page token names; 404 for a forged or expired one."""
-    payload = links.load("shop", token)
-    shop = db.session.get(Shop, payload["shop"]) if payload else None
+    shop = links.shop_for(token)
     if shop is None:
         abort(404)
     return shop
 
 
-def page_context(shop: Shop, token: str) -> dict[str, Any]:
-    """What the label page shows (``labels/shop.html`` and the pages extending it)."""
-    scope = ShopScope(shop.id)
-    orders = {o.id: o for o in scope.all(Order)}
-    shipments = scope.session.scalars(scope.select(Shipment).order_by(Shipment.id.desc())).all()
-    return {"shop": shop, "token": token, "shipments": shipments, "orders": orders}
-
-
 @bp.get("/labels/shop/<token>")
 def shop_page(token: str) -> str:
-    return render_template("labels/shop.html", **page_context(shop_from(token), token))
+    return render_template("labels/shop.html", **links.label_page(shop_from(token), token))
 
 
 @bp.get("/labels/shop/<token>/shipments/<int:shipment_id>")

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.web.admin.commands import create_user
+from app.models.support import create_user
 from tests.support.embedded import csrf_on
 
 __all__ = ["csrf_on"]

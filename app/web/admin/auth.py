@@ -12,6 +12,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from app.models import SupportUser, db, utcnow
+from app.models.support import find_user
 
 bp = Blueprint("support_auth", __name__)
 login_manager = LoginManager()
@@ -50,12 +51,6 @@ def role() -> str | None:
 class LoginForm(FlaskForm):
     email = StringField("Email", validators=[InputRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=200)])
-
-
-def find_user(email: str) -> SupportUser | None:
-    return db.session.scalars(
-        db.select(SupportUser).where(SupportUser.email == email.strip().lower())
-    ).first()
 
 
 def _safe_next(target: str | None) -> str:

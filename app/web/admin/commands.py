@@ -4,26 +4,10 @@ from __future__ import annotations
 
 import click
 
-from app.models import SUPPORT_ROLES, SupportUser, db
-from app.web.admin.auth import find_user
+from app.models import SUPPORT_ROLES
+from app.models.support import create_user
 
 MIN_PASSWORD = 12
-
-
-def create_user(email: str, password: str, role: str) -> SupportUser:
-    """A new active account; ValueError (with the reason) if it cannot be made."""
-    email = email.strip().lower()
-    if "@" not in email:
-        raise ValueError(f"{email!r} is not an email address")
-    if role not in SUPPORT_ROLES:
-        raise ValueError(f"role must be one of {', '.join(SUPPORT_ROLES)}")
-    if find_user(email) is not None:
-        raise ValueError(f"{email} already has an account")
-    user = SupportUser(email=email, role=role, active=True)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
-    return user
 
 
 @click.command("create-support-user")

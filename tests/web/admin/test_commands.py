@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.models import SupportUser, db
-from app.web.admin.commands import create_user
+from app.models.support import create_user
 
 
 def _users() -> list[SupportUser]:
