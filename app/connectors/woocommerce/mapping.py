@@ -58,11 +58,24 @@ def _order_items(rows: list[dict[str, Any]]) -> tuple[ev.LineItem, ...]:
     )
 
 
+_BILLING_ONLY = ("email",)
+
+
+def _parcel_address(p: dict[str, Any]) -> dict[str, Any]:
+    """Where the parcel goes: the shipping address, or the billing one when the order has none
+    (a store without shipping zones leaves ``shipping`` empty); the billing phone fills in."""
+    billing = dict(p.get("billing") or {})
+    shipping = dict(p.get("shipping") or {})
+    if not (shipping.get("address_1") and shipping.get("city")):
+        shipping = {k: v for k, v in billing.items() if k not in _BILLING_ONLY}
+    if billing.get("phone") and not shipping.get("phone"):
+        shipping["phone"] = billing["phone"]
+    return shipping
+
+
 def _order_event(cls: type[ev._OrderEvent], shop: ShopRef, p: dict[str, Any]) -> ev._OrderEvent:
     created = gmt_time(require(p, "date_created_gmt"))
-    shipping = dict(p.get("shipping") or {})
-    if (p.get("billing") or {}).get("phone") and not shipping.get("phone"):
-        shipping["phone"] = p["billing"]["phone"]
+    shipping = _parcel_address(p)
     return cls(
         shop_id=shop.id,
         order_id=str(require(p, "id")),

@@ -198,3 +198,18 @@ def test_variation_maps_to_a_variant_row_titled_by_its_attributes():
         stock=None,
         image_url="https://example.com/wp-content/uploads/2016/10/T_3_front-12.jpg",
     )
+
+
+def test_an_order_without_a_shipping_address_ships_to_the_billing_one():
+    payload = load("order.json")
+    # A store without shipping zones sends the shipping block with every field empty.
+    payload["shipping"] = {key: "" for key in payload["shipping"]}
+    payload["billing"].update(address_1="ul. Długa 5", city="Kraków", postcode="30-001")
+    (event, _) = HANDLERS["order.created"](SHOP, payload)
+    assert event.shipping_address["address_1"] == "ul. Długa 5"
+    assert event.shipping_address["city"] == "Kraków"
+    assert event.shipping_address["phone"] == "(555) 555-5555"
+    assert "email" not in event.shipping_address
+    # An order that has one keeps its own.
+    (shipped, _) = HANDLERS["order.created"](SHOP, load("order.json"))
+    assert shipped.shipping_address["address_1"] == "969 Market"
