@@ -53,11 +53,15 @@ class FakeStore:
         # real store does with 401 woocommerce_rest_cannot_view.
         self.issued_keys = {("ck_" + "a" * 40, "cs_" + "b" * 40)}
         self.general_settings = load("settings_general.json")
+        self.site_index = load("wp_root.json")
+        self.system_status = load("system_status.json")
         self.ignores_expiry = False
         self.base = f"{url}/wp-json"
         v3 = re.escape(f"{self.base}/wc/v3")
         routes = [
             ("GET", rf"{v3}/settings/general", self._general_settings),
+            ("GET", rf"{v3}/system_status", self._system_status),
+            ("GET", rf"{re.escape(self.base)}/", lambda request: _reply(200, self.site_index)),
             ("GET", rf"{v3}/webhooks", self._list_webhooks),
             ("POST", rf"{v3}/webhooks", self._create_webhook),
             ("PUT", rf"{v3}/webhooks/(\d+)", self._update_webhook),
@@ -132,6 +136,11 @@ class FakeStore:
         if self._caller_keys(request) not in self.issued_keys:
             return _error(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
         return _reply(200, self.general_settings)
+
+    def _system_status(self, request: Any) -> Reply:
+        if self._caller_keys(request) not in self.issued_keys:
+            return _error(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        return _reply(200, self.system_status)
 
     @staticmethod
     def _caller_keys(request: Any) -> tuple[str, str]:

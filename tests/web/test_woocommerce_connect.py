@@ -79,9 +79,11 @@ def test_connect_end_to_end_stores_keys_encrypted_creates_webhooks_once_and_sync
     assert b"cs_bbbb" not in shop.credentials_encrypted and NEW_SECRET.encode() not in (
         shop.credentials_encrypted
     )
-    # The store's identity, read from its general settings while proving the keys.
+    # The store's identity, read while proving the keys: WooCommerce's general settings,
+    # WordPress's REST index and WooCommerce's system status.
     assert shop.currency == "PLN"
     assert shop.legal_address.text == "ul. Mokotowska 12, lok. 4, 00-561 Warszawa, PL"
+    assert (shop.name, shop.timezone, shop.locale) == ("Sklep Ani", "Europe/Warsaw", "pl")
     assert sorted(h["topic"] for h in fake_store.webhooks) == sorted(WEBHOOK_TOPICS)
     assert {h["delivery_url"] for h in fake_store.webhooks} == {
         "http://storeflow.test/webhooks/woocommerce"
@@ -235,3 +237,16 @@ def test_connect_callback_is_rate_limited_per_caller(client):
     answers = {client.post("/connect/woocommerce/callback", json={}).status_code for _ in range(30)}
     assert answers == {400}  # malformed, but counted
     assert client.post("/connect/woocommerce/callback", json={}).status_code == 429
+
+
+def test_a_store_hiding_its_rest_index_still_connects_with_what_it_shows(
+    client, fake_store, run_jobs
+):
+    fake_store.site_index = {"code": "rest_disabled"}  # a security plugin's answer
+    fake_store.system_status = {"environment": {"language": "ro_RO"}}
+    user_id = authorize_query(start(client))["user_id"]
+    assert client.post("/connect/woocommerce/callback", json=keys(user_id)).status_code == 200
+    assert run_jobs("sync") >= 1
+    shop = the_shop()
+    assert shop.status == "active"
+    assert (shop.name, shop.timezone, shop.locale) == ("shop.example", "UTC", "ro")

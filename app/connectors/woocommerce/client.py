@@ -131,6 +131,16 @@ class StoreClient:
             page += 1
 
 
+def site_index(shop: Shop) -> dict[str, Any]:
+    """WordPress's public REST index (``/wp-json/``): the site's name and timezone, no keys."""
+    url = check_store_url(shop.store_url)
+    response = requests.get(f"{url}/wp-json/", timeout=TIMEOUT_SECONDS, allow_redirects=False)
+    if response.status_code >= 300:
+        raise StoreApiError(f"GET /wp-json/ answered {response.status_code}", response.status_code)
+    body = response.json()
+    return body if isinstance(body, dict) else {}
+
+
 def _error_code(response: requests.Response) -> str | None:
     try:
         body = response.json()

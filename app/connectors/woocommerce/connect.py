@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
+import requests
 import sqlalchemy as sa
 from flask import current_app
 from rq import Retry
@@ -35,9 +36,10 @@ from app.connectors.woocommerce.client import (
     StoreClient,
     check_store_url,
     is_reachable_store,
+    site_index,
     store_domain,
 )
-from app.connectors.woocommerce.identity import apply_store_identity
+from app.connectors.woocommerce.identity import apply_site_identity, apply_store_identity
 from app.connectors.woocommerce.sync import sync_catalog
 from app.connectors.woocommerce.webhooks import ensure_webhooks
 from app.logs import fields as log_fields
@@ -131,6 +133,23 @@ def connect(shop: Shop, credentials: dict[str, Any]) -> None:
     log.info("woocommerce keys received, to be proven", extra=log_fields(shop=shop.id))
 
 
+def _read_site_identity(shop: Shop, keys: dict[str, str]) -> None:
+    """Name, timezone and language: helpful, not required, so a store that hides them (a
+    security plugin on /wp-json/, say) still connects, with what it had before."""
+    try:
+        index = site_index(shop)
+    except (StoreApiError, requests.RequestException, ValueError):
+        index = {}
+        log.info("store's REST index not readable", extra=log_fields(shop=shop.id))
+    try:
+        status = StoreClient(shop, keys=keys).call("GET", "system_status", _fields="environment")
+        language = (status.get("environment") or {}).get("language")
+    except (StoreApiError, requests.RequestException, ValueError, AttributeError):
+        language = None
+        log.info("store's system status not readable", extra=log_fields(shop=shop.id))
+    apply_site_identity(shop, index, language)
+
+
 def _prove_keys(shop: Shop) -> bool:
     """Try the pending keys on the store's own REST API. Keys that work replace the live keys
     and secret, the store's identity is read, and the shop is active; keys the store refuses
@@ -160,6 +179,7 @@ def _prove_keys(shop: Shop) -> bool:
         "previous_shared_secret": held.get("shared_secret"),
     }
     apply_store_identity(shop, general)
+    _read_site_identity(shop, held["pending_keys"])
     shop.store_connection = replace(shop.store_connection, connected_at=utcnow().isoformat())
     shop.status, shop.installed_at, shop.uninstalled_at = "active", utcnow(), None
     log.info("woocommerce store connected", extra=log_fields(shop=shop.id))

@@ -1,5 +1,6 @@
-"""The store's identity as WooCommerce's general settings give it: its postal address (the one
-every marketing email must carry) and its currency.
+"""The store's identity: its postal address (the one every marketing email must carry) and
+currency from WooCommerce's general settings; its name and timezone from WordPress's public
+REST index; its language from WooCommerce's system status.
 
 ``settings/general`` answers a list of settings (``{"id": ..., "value": ...}``); the ids are
 WooCommerce's option names (``woocommerce_store_address``, ``woocommerce_default_country`` as
@@ -9,10 +10,15 @@ fills what is empty, except the currency, which is the store's to say.
 
 from __future__ import annotations
 
+import html
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.models import Shop
 from app.models.shop_settings import LegalAddress
+
+# The languages our emails speak; a store in any other gets English.
+LANGUAGES = ("pl", "ro", "en")
 
 _ADDRESS_PARTS = ("woocommerce_store_address", "woocommerce_store_address_2")
 
@@ -52,3 +58,35 @@ def apply_store_identity(shop: Shop, settings: Any) -> None:
     address = store_address(values)
     if address and not shop.legal_address.is_set:
         shop.legal_address = LegalAddress(address)
+
+
+def _timezone(index: dict[str, Any]) -> str | None:
+    """WordPress's ``timezone_string`` (a city), else its whole-hour ``gmt_offset``."""
+    name = str(index.get("timezone_string") or "")
+    try:
+        if name:
+            ZoneInfo(name)
+            return name
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    try:
+        offset = float(index.get("gmt_offset") or 0)
+    except (TypeError, ValueError):
+        return None
+    if not offset.is_integer():
+        return None  # a half-hour offset has no Etc/ zone; keep what we have
+    # Etc/GMT-2 is two hours *ahead* of UTC (POSIX signs are inverted).
+    return "UTC" if offset == 0 else f"Etc/GMT{-int(offset):+d}"
+
+
+def apply_site_identity(shop: Shop, index: dict[str, Any], language: str | None) -> None:
+    """The store's own name, timezone and language (``pl_PL`` -> ``pl``)."""
+    name = html.unescape(str(index.get("name") or "")).strip()
+    if name:
+        shop.name = name[:255]
+    timezone = _timezone(index)
+    if timezone:
+        shop.timezone = timezone
+    code = str(language or "").split("_")[0].lower()
+    if code:
+        shop.locale = code if code in LANGUAGES else "en"

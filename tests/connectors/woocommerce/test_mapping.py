@@ -9,8 +9,10 @@ import pytest
 
 from app.connectors.base import ShopRef
 from app.connectors.fields import PayloadError
+from app.connectors.woocommerce.identity import apply_site_identity
 from app.connectors.woocommerce.mapping import HANDLERS, variant_row
 from app.events import types as ev
+from app.models import Shop
 from tests.support.woocommerce import load
 
 SHOP = ShopRef(1, "shop.example", "EUR")
@@ -213,3 +215,30 @@ def test_an_order_without_a_shipping_address_ships_to_the_billing_one():
     # An order that has one keeps its own.
     (shipped, _) = HANDLERS["order.created"](SHOP, load("order.json"))
     assert shipped.shipping_address["address_1"] == "969 Market"
+
+
+@pytest.mark.parametrize(
+    ("index", "language", "expected"),
+    [
+        (
+            {"name": "Sklep &amp; Dom", "timezone_string": "Europe/Warsaw"},
+            "pl_PL",
+            ("Sklep & Dom", "Europe/Warsaw", "pl"),
+        ),
+        (
+            {"name": "Magazin", "timezone_string": "", "gmt_offset": "2"},
+            "ro_RO",
+            ("Magazin", "Etc/GMT-2", "ro"),
+        ),
+        (
+            {"name": "Laden", "timezone_string": "", "gmt_offset": 5.5},
+            "de_DE",
+            ("Laden", "UTC", "en"),
+        ),
+    ],
+    ids=["city", "whole-hour offset", "half-hour offset and a language we do not speak"],
+)
+def test_store_name_timezone_and_language_come_from_wordpress(index, language, expected):
+    shop = Shop(name="shop.example", timezone="UTC", locale="en")
+    apply_site_identity(shop, index, language)
+    assert (shop.name, shop.timezone, shop.locale) == expected
