@@ -250,3 +250,20 @@ def test_a_store_hiding_its_rest_index_still_connects_with_what_it_shows(
     shop = the_shop()
     assert shop.status == "active"
     assert (shop.name, shop.timezone, shop.locale) == ("shop.example", "UTC", "ro")
+
+
+def test_reconnecting_a_live_store_with_keys_it_issued_rotates_the_secret_not_its_history(
+    client, woo_shop, fake_store, run_jobs
+):
+    connected_since = utcnow() - timedelta(days=30)
+    woo_shop.installed_at = connected_since
+    db.session.commit()
+    user_id = authorize_query(start(client))["user_id"]
+    assert client.post("/connect/woocommerce/callback", json=keys(user_id)).status_code == 200
+    assert run_jobs("sync") >= 1
+    shop = the_shop()
+    assert shop.credentials["shared_secret"] == NEW_SECRET
+    assert shop.credentials["previous_shared_secret"] == SECRET
+    assert shop.credentials["consumer_key"] == "ck_" + "a" * 40
+    # Orders from the last 30 days are still news: the store has been with us all along.
+    assert shop.installed_at == connected_since

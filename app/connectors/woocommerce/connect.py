@@ -21,7 +21,7 @@ import hmac
 import logging
 import re
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlparse
@@ -133,42 +133,56 @@ def connect(shop: Shop, credentials: dict[str, Any]) -> None:
     log.info("woocommerce keys received, to be proven", extra=log_fields(shop=shop.id))
 
 
-def _read_site_identity(shop: Shop, keys: dict[str, str]) -> None:
-    """Name, timezone and language: helpful, not required, so a store that hides them (a
-    security plugin on /wp-json/, say) still connects, with what it had before."""
-    try:
-        index = site_index(shop)
-    except (StoreApiError, requests.RequestException, ValueError):
-        index = {}
-        log.info("store's REST index not readable", extra=log_fields(shop=shop.id))
-    try:
-        status = StoreClient(shop, keys=keys).call("GET", "system_status", _fields="environment")
-        language = (status.get("environment") or {}).get("language")
-    except (StoreApiError, requests.RequestException, ValueError, AttributeError):
-        language = None
-        log.info("store's system status not readable", extra=log_fields(shop=shop.id))
-    apply_site_identity(shop, index, language)
+@dataclass(frozen=True)
+class _StoreAnswer:
+    """What the store said to the pending keys: refused (with its status), or its identity."""
+
+    refused: StoreApiError | None = None
+    general: Any = None
+    index: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None
 
 
-def _prove_keys(shop: Shop) -> bool:
-    """Try the pending keys on the store's own REST API. Keys that work replace the live keys
-    and secret, the store's identity is read, and the shop is active; keys the store refuses
-    are dropped and change nothing. A store that does not answer raises (the job retries)."""
-    held = shop.credentials
+def _ask_store(shop: Shop, keys: dict[str, str]) -> _StoreAnswer:
+    """Try the keys on the store's own REST API (no row lock is held meanwhile). A store that
+    does not answer raises, and the job retries."""
     try:
-        general = StoreClient(shop, keys=held["pending_keys"]).call("GET", "settings/general")
+        general = StoreClient(shop, keys=keys).call("GET", "settings/general")
     except StoreApiError as exc:
         if exc.status not in (401, 403):
             raise
+        return _StoreAnswer(refused=exc)
+    return _StoreAnswer(general=general, index=_site_index(shop), language=_language(shop, keys))
+
+
+def _site_index(shop: Shop) -> dict[str, Any]:
+    # Name and timezone are helpful, not required: a store hiding /wp-json/ still connects.
+    try:
+        return site_index(shop)
+    except (StoreApiError, requests.RequestException, ValueError):
+        log.info("store's REST index not readable", extra=log_fields(shop=shop.id))
+        return {}
+
+
+def _language(shop: Shop, keys: dict[str, str]) -> str | None:
+    try:
+        status = StoreClient(shop, keys=keys).call("GET", "system_status", _fields="environment")
+        return (status.get("environment") or {}).get("language")
+    except (StoreApiError, requests.RequestException, ValueError, AttributeError):
+        log.info("store's system status not readable", extra=log_fields(shop=shop.id))
+        return None
+
+
+def _settle(shop: Shop, answer: _StoreAnswer) -> bool:
+    """Keys the store accepted replace the live keys and secret, with the store's identity;
+    keys it refused are dropped and change nothing else. Runs under the shop's row lock."""
+    held = shop.credentials
+    if answer.refused is not None:
         rest = {k: v for k, v in held.items() if k not in ("pending_keys", "pending_shared_secret")}
         shop.credentials = rest
+        details = {"status": answer.refused.status, "code": answer.refused.code}
         db.session.add(
-            AuditLog(
-                shop_id=shop.id,
-                actor="system",
-                action="connect_refused",
-                details={"status": exc.status, "code": exc.code},
-            )
+            AuditLog(shop_id=shop.id, actor="system", action="connect_refused", details=details)
         )
         log.warning("woocommerce keys refused by the store", extra=log_fields(shop=shop.id))
         return False
@@ -178,10 +192,13 @@ def _prove_keys(shop: Shop) -> bool:
         # Deliveries already queued by the store may still carry the old signature.
         "previous_shared_secret": held.get("shared_secret"),
     }
-    apply_store_identity(shop, general)
-    _read_site_identity(shop, held["pending_keys"])
+    apply_store_identity(shop, answer.general)
+    apply_site_identity(shop, answer.index, answer.language)
     shop.store_connection = replace(shop.store_connection, connected_at=utcnow().isoformat())
-    shop.status, shop.installed_at, shop.uninstalled_at = "active", utcnow(), None
+    if shop.status != "active" or shop.installed_at is None:
+        # Orders before this moment are history; new keys for a live store change nothing.
+        shop.installed_at = utcnow()
+    shop.status, shop.uninstalled_at = "active", None
     log.info("woocommerce store connected", extra=log_fields(shop=shop.id))
     return True
 
@@ -190,9 +207,16 @@ def _prove_keys(shop: Shop) -> bool:
 def finish_connect(shop_id: int) -> dict[str, int]:
     """Prove the keys a callback brought, then subscribe the webhooks (signed with the new
     secret) and start the catalog sync. Safe to run again: it only re-checks the webhooks."""
-    shop = db.session.get(Shop, shop_id, with_for_update=True)
-    if shop is not None and "pending_keys" in shop.credentials:
-        proven = _prove_keys(shop)
+    shop = db.session.get(Shop, shop_id)
+    pending = shop.credentials.get("pending_keys") if shop is not None else None
+    if shop is not None and pending is not None:
+        answer = _ask_store(shop, pending)
+        db.session.rollback()
+        shop = db.session.get(Shop, shop_id, with_for_update=True, populate_existing=True)
+        if shop is None or shop.credentials.get("pending_keys") != pending:
+            db.session.commit()  # a newer callback, or another run, settles it
+            return {}
+        proven = _settle(shop, answer)
         db.session.commit()
         if not proven:
             return {"refused": 1}
