@@ -23,10 +23,11 @@ def over_limit(name: str, key: str, *, limit: int, window: int) -> int | None:
     try:
         conn = queues.redis_connection()
         pipe = conn.pipeline()
+        # SET NX EX starts the window once (EXPIRE NX needs Redis 7; make run's is older).
+        pipe.set(redis_key, 0, ex=window, nx=True)
         pipe.incr(redis_key)
-        pipe.expire(redis_key, window, nx=True)
         pipe.ttl(redis_key)
-        hits, _, ttl = pipe.execute()
+        _, hits, ttl = pipe.execute()
     except RedisError:
         log.warning("rate limit unavailable", extra=log_fields(limit_name=name))
         return None
