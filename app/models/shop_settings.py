@@ -154,8 +154,11 @@ class Branding(Section):
 class LegalAddress(Section):
     """The postal address every marketing email must carry (EU and Polish/Romanian law)."""
 
-    STORED_AS: ClassVar[dict[str, str]] = {"text": "address"}
+    STORED_AS: ClassVar[dict[str, str]] = {"text": "address", "from_store": "address_from_store"}
     text: str = ""
+    # Read from the store's own settings (kept current by the reconcile) rather than typed by the
+    # merchant on our page (which the store never overwrites).
+    from_store: bool = False
 
     @property
     def is_set(self) -> bool:
@@ -254,6 +257,7 @@ class ReconcileState(Section):
     NESTED_UNDER: ClassVar[str | None] = "reconcile"
     at: str | None = None
     orders_modified_gmt: str | None = None
+    identity_at: str | None = None  # when the store's name, address, currency... were last read
     subscriptions_recreated: tuple[str, ...] = ()  # the webhook topics it had to subscribe again
     orders: int | None = None
     checkouts: int | None = None

@@ -26,20 +26,17 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
-import requests
 import sqlalchemy as sa
 from flask import current_app
 from rq import Retry
 
 from app.connectors.woocommerce.client import (
     StoreApiError,
-    StoreClient,
     check_store_url,
     is_reachable_store,
-    site_index,
     store_domain,
 )
-from app.connectors.woocommerce.identity import apply_site_identity, apply_store_identity
+from app.connectors.woocommerce.identity import StoreIdentity, read_identity
 from app.connectors.woocommerce.sync import sync_catalog
 from app.connectors.woocommerce.webhooks import ensure_webhooks
 from app.logs import fields as log_fields
@@ -138,39 +135,18 @@ class _StoreAnswer:
     """What the store said to the pending keys: refused (with its status), or its identity."""
 
     refused: StoreApiError | None = None
-    general: Any = None
-    index: dict[str, Any] = field(default_factory=dict)
-    language: str | None = None
+    identity: StoreIdentity = field(default_factory=StoreIdentity)
 
 
 def _ask_store(shop: Shop, keys: dict[str, str]) -> _StoreAnswer:
     """Try the keys on the store's own REST API (no row lock is held meanwhile). A store that
     does not answer raises, and the job retries."""
     try:
-        general = StoreClient(shop, keys=keys).call("GET", "settings/general")
+        return _StoreAnswer(identity=read_identity(shop, keys))
     except StoreApiError as exc:
         if exc.status not in (401, 403):
             raise
         return _StoreAnswer(refused=exc)
-    return _StoreAnswer(general=general, index=_site_index(shop), language=_language(shop, keys))
-
-
-def _site_index(shop: Shop) -> dict[str, Any]:
-    # Name and timezone are helpful, not required: a store hiding /wp-json/ still connects.
-    try:
-        return site_index(shop)
-    except (StoreApiError, requests.RequestException, ValueError):
-        log.info("store's REST index not readable", extra=log_fields(shop=shop.id))
-        return {}
-
-
-def _language(shop: Shop, keys: dict[str, str]) -> str | None:
-    try:
-        status = StoreClient(shop, keys=keys).call("GET", "system_status", _fields="environment")
-        return (status.get("environment") or {}).get("language")
-    except (StoreApiError, requests.RequestException, ValueError, AttributeError):
-        log.info("store's system status not readable", extra=log_fields(shop=shop.id))
-        return None
 
 
 def _settle(shop: Shop, answer: _StoreAnswer) -> bool:
@@ -192,8 +168,7 @@ def _settle(shop: Shop, answer: _StoreAnswer) -> bool:
         # Deliveries already queued by the store may still carry the old signature.
         "previous_shared_secret": held.get("shared_secret"),
     }
-    apply_store_identity(shop, answer.general)
-    apply_site_identity(shop, answer.index, answer.language)
+    answer.identity.apply_to(shop)
     shop.store_connection = replace(shop.store_connection, connected_at=utcnow().isoformat())
     if shop.status != "active" or shop.installed_at is None:
         # Orders before this moment are history; new keys for a live store change nothing.

@@ -4,18 +4,28 @@ REST index; its language from WooCommerce's system status.
 
 ``settings/general`` answers a list of settings (``{"id": ..., "value": ...}``); the ids are
 WooCommerce's option names (``woocommerce_store_address``, ``woocommerce_default_country`` as
-``PL`` or ``US:CA``...). What the merchant already typed on our page is kept: the store only
-fills what is empty, except the currency, which is the store's to say.
+``PL`` or ``US:CA``...). What the merchant typed on our page is kept; an address the store gave
+follows the store. Read at connect (with the keys being proven) and once a day by the
+reconcile, so a store that changes its name, address, currency, timezone or language is
+followed within a day.
 """
 
 from __future__ import annotations
 
 import html
+import logging
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import requests
+
+from app.connectors.woocommerce.client import StoreApiError, StoreClient, site_index
+from app.logs import fields as log_fields
 from app.models import Shop
 from app.models.shop_settings import LegalAddress
+
+log = logging.getLogger(__name__)
 
 # The languages our emails speak; a store in any other gets English.
 LANGUAGES = ("pl", "ro", "en")
@@ -56,8 +66,9 @@ def apply_store_identity(shop: Shop, settings: Any) -> None:
     if len(currency) == 3 and currency.isalpha():
         shop.currency = currency.upper()
     address = store_address(values)
-    if address and not shop.legal_address.is_set:
-        shop.legal_address = LegalAddress(address)
+    held = shop.legal_address
+    if address and (not held.is_set or held.from_store):
+        shop.legal_address = LegalAddress(address, from_store=True)
 
 
 def _timezone(index: dict[str, Any]) -> str | None:
@@ -90,3 +101,42 @@ def apply_site_identity(shop: Shop, index: dict[str, Any], language: str | None)
     code = str(language or "").split("_")[0].lower()
     if code:
         shop.locale = code if code in LANGUAGES else "en"
+
+
+@dataclass(frozen=True)
+class StoreIdentity:
+    """What the store says about itself: ``settings/general`` (address, currency), WordPress's
+    REST index (name, timezone) and the store's language (``pl_PL``)."""
+
+    general: Any = None
+    index: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None
+
+    def apply_to(self, shop: Shop) -> None:
+        apply_store_identity(shop, self.general)
+        apply_site_identity(shop, self.index, self.language)
+
+
+def read_identity(shop: Shop, keys: dict[str, str] | None = None) -> StoreIdentity:
+    """Ask the store (with ``keys``, or the shop's own). ``settings/general`` must answer (it
+    raises ``StoreApiError`` otherwise: the keys are refused, or the store is down); name,
+    timezone and language are helpful, not required, so a store hiding them still answers."""
+    general = StoreClient(shop, keys=keys).call("GET", "settings/general")
+    return StoreIdentity(general=general, index=_site_index(shop), language=_language(shop, keys))
+
+
+def _site_index(shop: Shop) -> dict[str, Any]:
+    try:
+        return site_index(shop)
+    except (StoreApiError, requests.RequestException, ValueError):
+        log.info("store's REST index not readable", extra=log_fields(shop=shop.id))
+        return {}
+
+
+def _language(shop: Shop, keys: dict[str, str] | None) -> str | None:
+    try:
+        status = StoreClient(shop, keys=keys).call("GET", "system_status", _fields="environment")
+        return (status.get("environment") or {}).get("language")
+    except (StoreApiError, requests.RequestException, ValueError, AttributeError):
+        log.info("store's system status not readable", extra=log_fields(shop=shop.id))
+        return None

@@ -1,5 +1,6 @@
 """Every 15 minutes: re-enable webhooks WooCommerce disabled and backfill missed orders;
-once a day, a full catalog sync.
+once a day, a full catalog sync and a fresh read of the store's identity (name, address,
+currency, timezone, language).
 
 WooCommerce never re-sends a failed delivery, so an outage on our side (or a webhook the store
 disabled after five failures) would lose orders for good. The backfill asks for every order
@@ -10,28 +11,31 @@ changes nothing.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import requests
 import sqlalchemy as sa
 from rq import Retry
 
 from app.connectors.base import ShopRef
 from app.connectors.fields import gmt_time
-from app.connectors.woocommerce.client import StoreClient, is_reachable_store
+from app.connectors.woocommerce.client import StoreApiError, StoreClient, is_reachable_store
+from app.connectors.woocommerce.identity import read_identity
 from app.connectors.woocommerce.mapping import parse_order_created
 from app.connectors.woocommerce.sync import sync_catalog
 from app.connectors.woocommerce.webhooks import ensure_webhooks
 from app.events.apply import apply
 from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
-from app.models.shop_settings import ReconcileState
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
 OVERLAP = timedelta(minutes=2)
 FIRST_LOOKBACK = timedelta(days=1)
 CATALOG_REFRESH = timedelta(hours=24)
+IDENTITY_REFRESH = timedelta(hours=24)
 
 
 @queues.job("sync", timeout=120, retry=None)
@@ -68,6 +72,22 @@ def _enqueue_once(job: Any, shop_id: int, prefix: str) -> int:
     return 1
 
 
+def _refresh_identity(shop: Shop) -> None:
+    """Once a day, what the store says about itself replaces what we hold (an address the
+    merchant typed on our page stays). A store that does not answer keeps what we have."""
+    last = shop.reconcile_state.identity_at
+    if last and utcnow() - datetime.fromisoformat(last) < IDENTITY_REFRESH:
+        return
+    try:
+        identity = read_identity(shop)
+    except (StoreApiError, requests.RequestException, ValueError):
+        log.warning("store identity not readable", extra=log_fields(shop=shop.id))
+        return
+    identity.apply_to(shop)
+    shop.reconcile_state = replace(shop.reconcile_state, identity_at=utcnow().isoformat())
+    db.session.commit()
+
+
 def _cursor(shop: Shop) -> datetime:
     seen = shop.reconcile_state.orders_modified_gmt
     return gmt_time(seen) if seen else utcnow() - FIRST_LOOKBACK
@@ -80,6 +100,7 @@ def reconcile_store(shop_id: int) -> dict[str, Any]:
         return {"status": "skipped"}
     webhooks = ensure_webhooks(shop)
     db.session.commit()
+    _refresh_identity(shop)
     newest = _cursor(shop)
     since = (newest - OVERLAP).strftime("%Y-%m-%dT%H:%M:%S")
     backfilled = 0
@@ -94,8 +115,8 @@ def reconcile_store(shop_id: int) -> dict[str, Any]:
             newest = max(newest, gmt_time(payload["date_modified_gmt"]))
             backfilled += 1
         # Commit per page with the cursor, so a failure later resumes from here.
-        shop.reconcile_state = ReconcileState(
-            orders_modified_gmt=newest.isoformat(), at=utcnow().isoformat()
+        shop.reconcile_state = replace(
+            shop.reconcile_state, orders_modified_gmt=newest.isoformat(), at=utcnow().isoformat()
         )
         db.session.commit()
     result = {**webhooks, "orders": backfilled}

@@ -81,7 +81,9 @@ def save_details(shop: Shop, form: ShopDetailsForm) -> None:
     the caller commits."""
     before = {"address": shop.legal_address.text, "sender_name": shop.sender.name}
     after = {"address": form.address.data.strip(), "sender_name": form.sender_name.data.strip()}
-    shop.legal_address = LegalAddress(after["address"])
+    if after["address"] != before["address"]:
+        # Typed by the merchant: the store's own address no longer replaces it.
+        shop.legal_address = LegalAddress(after["address"])
     shop.sender = replace(shop.sender, name=after["sender_name"])
     changed = {k: [before[k], v] for k, v in after.items() if before[k] != v}
     ShopScope(shop.id).add(AuditLog(actor="merchant", action="shop_details", details=changed))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from rq import Queue
 from app.connectors.woocommerce.reconcile import reconcile_store, reconcile_stores
 from app.connectors.woocommerce.webhooks import WEBHOOK_TOPICS, ensure_webhooks
 from app.models import Order, Shop, db, utcnow
+from app.models.shop_settings import LegalAddress
 from app.pipeline import queues
 
 
@@ -85,3 +87,74 @@ def test_cron_starts_a_catalog_sync_when_stale_or_interrupted(woo_shop, progress
         db.session.commit()
     assert reconcile_stores()["syncs"] == expected
     assert queues.job_is_pending(f"woo-sync-{woo_shop.id}") is bool(expected)
+
+
+def _set_general(fake_store, **values: str) -> None:
+    for row in fake_store.general_settings:
+        if row["id"] in values:
+            row["value"] = values[row["id"]]
+
+
+def test_reconcile_follows_the_stores_name_address_currency_and_timezone_once_a_day(
+    woo_shop, fake_store
+):
+    fake_store.issued_keys.add(("ck_test", "cs_test"))
+    reconcile_store(woo_shop.id)
+    db.session.expire_all()
+    shop = db.session.get(Shop, woo_shop.id)
+    assert shop.legal_address.text == "ul. Mokotowska 12, lok. 4, 00-561 Warszawa, PL"
+    assert shop.legal_address.from_store is True
+    assert (shop.currency, shop.timezone, shop.locale) == ("PLN", "Europe/Warsaw", "pl")
+
+    # The merchant moves and renames the store; the next day's reconcile follows.
+    _set_general(
+        fake_store,
+        woocommerce_store_address="Strada Lipscani 5",
+        woocommerce_store_address_2="",
+        woocommerce_store_city="București",
+        woocommerce_store_postcode="030031",
+        woocommerce_default_country="RO",
+        woocommerce_currency="RON",
+    )
+    fake_store.site_index.update(name="Magazin &amp; Co", timezone_string="Europe/Bucharest")
+    reconcile_store(woo_shop.id)
+    db.session.expire_all()
+    assert db.session.get(Shop, woo_shop.id).currency == "PLN"  # read less than a day ago
+
+    shop = db.session.get(Shop, woo_shop.id)
+    shop.reconcile_state = replace(
+        shop.reconcile_state, identity_at=(utcnow() - timedelta(hours=25)).isoformat()
+    )
+    db.session.commit()
+    reconcile_store(woo_shop.id)
+    db.session.expire_all()
+    shop = db.session.get(Shop, woo_shop.id)
+    assert shop.legal_address.text == "Strada Lipscani 5, 030031 București, RO"
+    assert (shop.name, shop.currency, shop.timezone) == ("Magazin & Co", "RON", "Europe/Bucharest")
+
+
+def test_address_the_merchant_typed_on_our_page_is_kept_by_the_reconcile(woo_shop, fake_store):
+    fake_store.issued_keys.add(("ck_test", "cs_test"))
+    woo_shop.legal_address = LegalAddress("Biuro: ul. Prosta 1, 00-001 Warszawa")
+    db.session.commit()
+
+    reconcile_store(woo_shop.id)
+
+    db.session.expire_all()
+    shop = db.session.get(Shop, woo_shop.id)
+    assert shop.currency == "PLN"  # the store was read
+    assert shop.legal_address == LegalAddress("Biuro: ul. Prosta 1, 00-001 Warszawa")
+
+
+def test_store_refusing_its_settings_keeps_our_identity_and_still_backfills(woo_shop, fake_store):
+    # woo_shop's keys are not among the ones this store issued: settings/general answers 401.
+    fake_store.add_order(801, gmt(-timedelta(hours=1)))
+    held = (woo_shop.name, woo_shop.currency, woo_shop.timezone)
+    result = reconcile_store(woo_shop.id)
+
+    assert result["orders"] == 1
+    db.session.expire_all()
+    shop = db.session.get(Shop, woo_shop.id)
+    assert (shop.name, shop.currency, shop.timezone) == held
+    assert not shop.legal_address.is_set
+    assert shop.reconcile_state.identity_at is None  # asked again next time

@@ -61,3 +61,21 @@ def test_an_overlong_address_is_refused_and_nothing_stored(merchant, shop):
     assert response.status_code == 400
     assert "Not saved: address" in response.get_data(as_text=True)
     assert not db.session.get(Shop, shop.id).legal_address.is_set
+
+
+def test_saving_the_sender_keeps_the_stores_address_following_the_store(merchant, make_shop):
+    shop = make_shop(locale="pl", settings={"address": ADDRESS, "address_from_store": True})
+    browser = merchant(shop)
+    unchanged = {"details-address": ADDRESS, "details-sender_name": "Sklep"}
+    assert browser.post("/embedded/shop-details", data=unchanged).status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Shop, shop.id)
+    assert stored.sender.name == "Sklep"
+    assert stored.legal_address.from_store is True  # the store may still update it
+
+    typed = {"details-address": "Biuro, ul. Prosta 2, 00-001 Warszawa", "details-sender_name": ""}
+    assert browser.post("/embedded/shop-details", data=typed).status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Shop, shop.id)
+    assert stored.legal_address.text == "Biuro, ul. Prosta 2, 00-001 Warszawa"
+    assert stored.legal_address.from_store is False  # the merchant's words win from now on
