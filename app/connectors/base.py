@@ -126,6 +126,12 @@ class Platform(Protocol):
         """Start a reconcile in the background: webhooks checked, missed orders backfilled."""
         ...
 
+    def disconnect(self, shop: Shop) -> None:
+        """The shop removed us (its uninstall event is applied: runs stopped, status
+        "uninstalled"): take down what we set up in it and forget its credentials — at once
+        where the platform has revoked them already, else in a job after the caller's commit."""
+        ...
+
     def create_discount(self, shop: Shop, spec: DiscountSpec) -> DiscountResult:
         """A single-use, expiring code in the shop (raises when the platform refuses)."""
         ...

@@ -241,13 +241,14 @@ def mark_discount_used(shop_id: int, code: str, at: datetime) -> None:
 
 
 def apply_app_uninstalled(event: ev.AppUninstalled) -> None:
-    """Stop everything for the shop at once and forget its tokens."""
+    """Stop everything for the shop at once. Its credentials are left to the platform's
+    ``disconnect`` (called by whoever applied this), which may need them to take our webhooks
+    out of the store before it forgets them."""
     shop = db.session.get(Shop, event.shop_id, with_for_update=True)
     if shop is None:
         return
     shop.status = "uninstalled"
     shop.uninstalled_at = utcnow()
-    shop.credentials = {}
     cancel_runs(event.shop_id, reason="shop_uninstalled")
 
 

@@ -15,6 +15,7 @@ from rq import Retry
 from app import connectors
 from app.connectors.base import Envelope, Platform, ShopRef
 from app.events.apply import apply
+from app.events.types import AppUninstalled
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
 from app.models.sql import insert_ignoring_conflict
@@ -97,6 +98,8 @@ def process_delivery(delivery_id: int) -> str:
         # normalize sees plain values only: the shop's secrets stay out of mapping.
         for event in platform.normalize(ShopRef.of(shop), row.topic, payload, row.headers):
             apply(event)
+            if isinstance(event, AppUninstalled):
+                platform.disconnect(shop)
         row.status, row.processed_at, row.attempts = "processed", utcnow(), row.attempts + 1
         db.session.commit()
     except Exception as exc:

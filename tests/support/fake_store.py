@@ -56,6 +56,9 @@ class FakeStore:
         self.site_index = load("wp_root.json")
         self.system_status = load("system_status.json")
         self.ignores_expiry = False
+        # Keys the store deleted (the plugin revokes its own on Disconnect): a real store then
+        # answers 401 woocommerce_rest_authentication_error to them.
+        self.revoked_keys: set[tuple[str, str]] = set()
         self.base = f"{url}/wp-json"
         v3 = re.escape(f"{self.base}/wc/v3")
         routes = [
@@ -65,6 +68,7 @@ class FakeStore:
             ("GET", rf"{v3}/webhooks", self._list_webhooks),
             ("POST", rf"{v3}/webhooks", self._create_webhook),
             ("PUT", rf"{v3}/webhooks/(\d+)", self._update_webhook),
+            ("DELETE", rf"{v3}/webhooks/(\d+)", self._delete_webhook),
             ("GET", rf"{v3}/products", self._list_products),
             ("GET", rf"{v3}/products/(\d+)/variations", self._list_variations),
             ("GET", rf"{v3}/orders", self._list_orders),
@@ -151,8 +155,28 @@ class FakeStore:
         key, _, secret = base64.b64decode(encoded).decode().partition(":")
         return (key, secret)
 
+    def _revoked(self, request: Any) -> Reply | None:
+        if self._caller_keys(request) in self.revoked_keys:
+            return _error(401, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+        return None
+
     def _list_webhooks(self, request: Any) -> Reply:
-        return self._page(request, self.webhooks)
+        return self._revoked(request) or self._page(request, self.webhooks)
+
+    def _delete_webhook(self, request: Any) -> Reply:
+        if refused := self._revoked(request):
+            return refused
+        if self._query(request).get("force") != "true":
+            # Webhooks do not support trashing: WooCommerce answers 501 without force.
+            return _error(
+                501, "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing."
+            )
+        (hook_id,) = self._path_ids(request, r"/webhooks/(\d+)$")
+        for hook in self.webhooks:
+            if str(hook["id"]) == hook_id:
+                self.webhooks.remove(hook)
+                return _reply(200, hook)
+        return _error(404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.")
 
     def _create_webhook(self, request: Any) -> Reply:
         body = json.loads(request.body)

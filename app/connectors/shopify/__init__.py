@@ -60,6 +60,10 @@ class Shopify:
             db.session(), reconcile_shop, shop.id, job_id=f"shopify-reconcile-{shop.id}"
         )
 
+    def disconnect(self, shop: Shop) -> None:
+        # Shopify revokes the token itself on uninstall and removes the app's subscriptions.
+        shop.credentials = {}
+
     # Shop actions: plain functions of the package's modules (see base.Platform for each).
     create_discount = staticmethod(actions.create_discount)
     push_tracking = staticmethod(actions.push_tracking)

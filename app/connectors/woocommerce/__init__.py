@@ -2,9 +2,11 @@
 
 Which module does what: ``webhooks`` (reading and verifying deliveries, creating the REST
 webhooks), ``mapping`` and ``plugin_events`` (pure payload mapping), ``connect`` (wc-auth
-connect), ``sync`` and ``catalog`` (full catalog sync), ``reconcile`` (re-enabled webhooks,
-backfilled orders), ``actions`` (coupons, tracking, order checks), ``tokens`` and ``signing``
-(restore links and admin sign-in shared with the plugin), ``client`` (REST client).
+connect), ``identity`` (the store's name, address, currency, timezone, language), ``sync`` and
+``catalog`` (full catalog sync), ``reconcile`` (re-enabled webhooks, backfilled orders, the
+identity re-read), ``disconnect`` (our webhooks deleted, keys forgotten), ``actions`` (coupons,
+tracking, order checks), ``tokens`` and ``signing`` (restore links and admin sign-in shared
+with the plugin), ``client`` (REST client).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from app.connectors.base import Platform, ShopRef
 from app.connectors.fields import map_payload
 from app.connectors.woocommerce import actions, connect, tokens, webhooks
+from app.connectors.woocommerce.disconnect import revoke_store_access
 from app.connectors.woocommerce.mapping import HANDLERS
 from app.connectors.woocommerce.reconcile import reconcile_store
 from app.connectors.woocommerce.sync import sync_catalog
@@ -49,6 +52,12 @@ class WooCommerce:
     def reconcile(self, shop: Shop) -> None:
         queues.enqueue_after_commit(
             db.session(), reconcile_store, shop.id, job_id=f"woo-reconcile-{shop.id}"
+        )
+
+    def disconnect(self, shop: Shop) -> None:
+        # The keys are kept until the job has deleted our webhooks in the store.
+        queues.enqueue_after_commit(
+            db.session(), revoke_store_access, shop.id, job_id=f"woo-revoke-{shop.id}"
         )
 
     # Shop actions: plain functions of the package's modules (see base.Platform for each).

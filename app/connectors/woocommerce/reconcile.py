@@ -22,6 +22,7 @@ from rq import Retry
 from app.connectors.base import ShopRef
 from app.connectors.fields import gmt_time
 from app.connectors.woocommerce.client import StoreApiError, StoreClient, is_reachable_store
+from app.connectors.woocommerce.disconnect import revoke_store_access
 from app.connectors.woocommerce.identity import read_identity
 from app.connectors.woocommerce.mapping import parse_order_created
 from app.connectors.woocommerce.sync import sync_catalog
@@ -41,18 +42,24 @@ IDENTITY_REFRESH = timedelta(hours=24)
 @queues.job("sync", timeout=120, retry=None)
 def reconcile_stores() -> dict[str, int]:
     """Fan out per connected store (run by ``rq cron``): a reconcile every time, and a
-    catalog sync when the last one is a day old or stopped half-way (it then resumes)."""
+    catalog sync when the last one is a day old or stopped half-way (it then resumes). A store
+    that disconnected and whose keys we still hold (its revoke job was lost) is revoked."""
     # System-wide by design: the scheduler serves every shop; each job then works on one.
     shops = db.session.scalars(
-        sa.select(Shop).where(Shop.platform == "woocommerce", Shop.status == "active")
+        sa.select(Shop).where(
+            Shop.platform == "woocommerce", Shop.status.in_(("active", "uninstalled"))
+        )
     ).all()
     due = [(shop.id, _catalog_due(shop)) for shop in shops if is_reachable_store(shop)]
+    held = [shop.id for shop in shops if shop.status == "uninstalled" and shop.credentials]
     db.session.commit()
-    counts = {"reconciles": 0, "syncs": 0}
+    counts = {"reconciles": 0, "syncs": 0, "revokes": 0}
     for shop_id, catalog_due in due:
         counts["reconciles"] += _enqueue_once(reconcile_store, shop_id, "woo-reconcile")
         if catalog_due:
             counts["syncs"] += _enqueue_once(sync_catalog, shop_id, "woo-sync")
+    for shop_id in held:
+        counts["revokes"] += _enqueue_once(revoke_store_access, shop_id, "woo-revoke")
     return counts
 
 

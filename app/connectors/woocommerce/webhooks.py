@@ -84,6 +84,9 @@ def read_envelope(headers: Mapping[str, str], body: bytes) -> Envelope:
 def verify(shop: Shop | None, headers: Mapping[str, str], body: bytes) -> None:
     if shop is None:
         raise SignatureError("unknown store")
+    if shop.status == "uninstalled":
+        # Its keys are kept a moment to delete our webhooks; nothing it sends counts any more.
+        raise SignatureError("store disconnected")
     secrets = shop_secrets(shop)
     if not secrets:
         raise SignatureError("store has no shared secret (not connected)")

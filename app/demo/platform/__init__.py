@@ -74,6 +74,9 @@ class Demo:
     def reconcile(self, shop: Shop) -> None:
         return None  # no platform holds anything our tables lack
 
+    def disconnect(self, shop: Shop) -> None:
+        shop.credentials = {}  # nothing was set up in a demo shop
+
     def create_discount(self, shop: Shop, spec: DiscountSpec) -> DiscountResult:
         return DiscountResult(code=spec.code, platform_discount_id=f"demo-{spec.code}")
 

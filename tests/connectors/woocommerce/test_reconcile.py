@@ -58,17 +58,25 @@ def test_next_run_asks_only_for_orders_modified_since_the_newest_seen(woo_shop, 
 
 
 def test_cron_fans_out_one_job_per_connected_store(woo_shop, make_shop, redis_conn):
-    make_shop(n=2, platform="woocommerce", status="uninstalled")
+    make_shop(n=2, platform="woocommerce", status="uninstalled", credentials={})
     make_shop(n=3)  # a demo-platform shop
     woo_shop.settings = {
         **woo_shop.settings,
         "sync": {"status": "done", "finished_at": utcnow().isoformat()},
     }
     db.session.commit()
-    assert reconcile_stores() == {"reconciles": 1, "syncs": 0}
-    assert reconcile_stores() == {"reconciles": 0, "syncs": 0}  # still queued: not twice
+    assert reconcile_stores() == {"reconciles": 1, "syncs": 0, "revokes": 0}
+    assert reconcile_stores() == {"reconciles": 0, "syncs": 0, "revokes": 0}  # not twice
     assert Queue("sync", connection=redis_conn).job_ids == [f"woo-reconcile-{woo_shop.id}"]
     assert queues.job_is_pending(f"woo-reconcile-{woo_shop.id}")
+
+
+def test_cron_revokes_a_disconnected_store_whose_keys_we_still_hold(woo_shop, make_shop):
+    make_shop(n=2, platform="woocommerce", status="uninstalled", credentials={})  # revoked
+    woo_shop.status = "uninstalled"  # its revoke job was lost
+    db.session.commit()
+    assert reconcile_stores() == {"reconciles": 0, "syncs": 0, "revokes": 1}
+    assert queues.job_is_pending(f"woo-revoke-{woo_shop.id}")
 
 
 @pytest.mark.parametrize(

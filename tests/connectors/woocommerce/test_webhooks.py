@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from decimal import Decimal
 
+import requests
+import responses
 import sqlalchemy as sa
 
+from app.connectors.woocommerce.disconnect import revoke_store_access
 from app.connectors.woocommerce.signing import read_token
+from app.connectors.woocommerce.webhooks import WEBHOOK_TOPICS, ensure_webhooks
 from app.emails.restore_links import restore_link
-from app.models import Cart, Customer, Order, Shop, WebhookDelivery, db
+from app.models import AuditLog, Cart, Customer, Order, Shop, ShopScope, WebhookDelivery, db
+from app.pipeline import queues
 from tests.support.woocommerce import SECRET, STORE_URL, load, plugin_headers
 
 
@@ -145,15 +151,76 @@ def test_malformed_plugin_event_fails_with_a_clear_error_and_keeps_the_body(
     assert b"9f2c1e7a4b5d" not in row.body and b"Shirt" in row.body
 
 
-def test_store_disconnected_uninstalls_and_later_events_are_refused(
-    post_plugin_event, run_jobs, woo_shop
+def test_store_disconnected_deletes_our_webhooks_then_forgets_the_keys(
+    post_plugin_event, run_jobs, woo_shop, fake_store
 ):
+    ensure_webhooks(woo_shop)
+    fake_store.webhooks.append(
+        {"id": 1, "topic": "order.created", "delivery_url": "https://x.example/hook"}
+    )
     assert post_plugin_event("store.disconnected", {}).status_code == 200
     assert run_jobs("events") == 1
     db.session.expire_all()
     shop = db.session.get(Shop, woo_shop.id)
-    assert (shop.status, shop.credentials) == ("uninstalled", {})
+    assert shop.status == "uninstalled"
+    # Anything the store still sends is refused, even while we hold its keys.
     assert post_plugin_event("cart.updated", load("cart_updated.json")).status_code == 401
+
+    assert run_jobs("sync") == 1
+    db.session.expire_all()
+    shop = db.session.get(Shop, woo_shop.id)
+    assert shop.credentials == {}
+    # Ours are gone from the store; the merchant's own webhook stays.
+    assert [hook["id"] for hook in fake_store.webhooks] == [1]
+    audit = ShopScope(shop.id).first(AuditLog, AuditLog.action == "store_access_revoked")
+    assert audit is not None and audit.details == {"webhooks_deleted": len(WEBHOOK_TOPICS)}
+
+
+def test_disconnect_after_the_plugin_revoked_its_key_still_forgets_our_copy(
+    post_plugin_event, run_jobs, woo_shop, fake_store
+):
+    fake_store.revoked_keys.add(("ck_test", "cs_test"))
+    assert post_plugin_event("store.disconnected", {}).status_code == 200
+    assert (run_jobs("events"), run_jobs("sync")) == (1, 1)
+    db.session.expire_all()
+    shop = db.session.get(Shop, woo_shop.id)
+    assert (shop.status, shop.credentials) == ("uninstalled", {})
+    audit = ShopScope(shop.id).first(AuditLog, AuditLog.action == "store_access_revoked")
+    assert audit is not None and audit.details == {"webhooks_deleted": 0, "store_answered": 401}
+
+
+def test_a_store_connected_again_before_the_revoke_keeps_its_new_keys(
+    post_plugin_event, run_jobs, woo_shop, fake_store
+):
+    assert post_plugin_event("store.disconnected", {}).status_code == 200
+    assert run_jobs("events") == 1
+    shop = db.session.get(Shop, woo_shop.id)
+    shop.status, shop.credentials = "active", {"shared_secret": "new", "consumer_key": "ck_new"}
+    db.session.commit()
+
+    assert revoke_store_access(woo_shop.id) == {"status": "skipped"}
+    db.session.expire_all()
+    assert db.session.get(Shop, woo_shop.id).credentials["consumer_key"] == "ck_new"
+
+
+def test_an_unreachable_store_is_retried_and_its_keys_are_forgotten_on_the_last_attempt(
+    post_plugin_event, run_jobs, woo_shop
+):
+    assert post_plugin_event("store.disconnected", {}).status_code == 200
+    assert run_jobs("events") == 1
+    with responses.RequestsMock() as mock:
+        mock.add(
+            responses.GET, re.compile(r".*/wc/v3/webhooks.*"), body=requests.ConnectionError("down")
+        )
+        job = queues.queue("sync").fetch_job(f"woo-revoke-{woo_shop.id}")
+        assert job is not None and job.retries_left == 3
+        assert run_jobs("sync") == 0  # failed, to be retried
+        db.session.expire_all()
+        assert db.session.get(Shop, woo_shop.id).credentials  # still held for the retry
+        # Outside a job (the last attempt) the store's silence does not keep the keys.
+        assert revoke_store_access(woo_shop.id)["store_answered"] == "ConnectionError"
+    db.session.expire_all()
+    assert db.session.get(Shop, woo_shop.id).credentials == {}
 
 
 def test_order_with_the_plugins_cart_key_marks_that_cart_converted(
