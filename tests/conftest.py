@@ -182,6 +182,15 @@ def shop(make_shop: Callable[..., Shop]) -> Shop:
     return make_shop()
 
 
+SHOP_ADDRESS = "Test shop sp. z o.o., ul. Prosta 1, 00-001 Warszawa"
+
+
+@pytest.fixture()
+def ready_shop(make_shop: Callable[..., Shop]) -> Shop:
+    """A shop with what marketing needs (postal address, sender): its flows may be switched on."""
+    return make_shop(settings={"address": SHOP_ADDRESS})
+
+
 @pytest.fixture()
 def make_customer(app: Flask, request: pytest.FixtureRequest) -> Callable[..., Customer]:
     """A customer of ``shop`` (default: the ``shop`` fixture) who agreed to marketing email."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.events.apply import cancel_runs
 from app.flows.engine.definition import Flow, Setting, SettingError
-from app.models import FlowRun, FlowSetting, ShopScope, db
+from app.models import FlowRun, FlowSetting, Shop, ShopScope, db, missing_for_marketing
 
 # Settings every marketing flow has; the engine reads them for guards, holdout, attribution.
 COMMON_SETTINGS: tuple[Setting, ...] = (
@@ -46,15 +46,31 @@ def is_switched_on(shop_id: int, flow: Flow) -> bool:
     return flow.switch(shop_id) if flow.switch is not None else is_enabled(shop_id, flow.key)
 
 
+class ShopDetailsMissing(SettingError):
+    """A marketing flow cannot be switched on before the shop has what every marketing email
+    must carry; ``missing`` names it (``legal_address``, ``sender``) for the page to say."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"switch on refused: shop details missing: {', '.join(missing)}")
+        self.missing = tuple(missing)
+
+
 def save_settings(
     shop_id: int, flow: Flow, values: dict[str, Any], *, enabled: bool | None = None
 ) -> FlowSetting:
     """Validate and store the merchant's values; SettingError before anything is written.
 
-    Turning a flow off cancels its active runs at once. The caller commits.
+    Turning a flow off cancels its active runs at once. A marketing flow is not switched on
+    while the shop lacks its postal address or sender (``ShopDetailsMissing``); one already on
+    stays on, and its messages wait. The caller commits.
     """
     parsed = flow.validate(values)
     row = _row(shop_id, flow.key)
+    if enabled and flow.marketing and not (row is not None and row.enabled):
+        shop = db.session.get(Shop, shop_id)
+        missing = missing_for_marketing(shop) if shop is not None else []
+        if missing:
+            raise ShopDetailsMissing(missing)
     merged = {**settings_for(shop_id, flow), **parsed}
     flow.check_consistency(merged)
     if row is None:
@@ -71,6 +87,7 @@ def save_settings(
 __all__ = [
     "COMMON_SETTINGS",
     "SettingError",
+    "ShopDetailsMissing",
     "is_enabled",
     "is_switched_on",
     "save_settings",

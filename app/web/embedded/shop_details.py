@@ -26,6 +26,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sender_label": "Sender name",
         "save": "Save",
         "saved": "Shop details saved",
+        "switch_refused": "this flow cannot be switched on until you fill in",
     },
     "pl": {
         "heading": "Dane sklepu w e-mailach",
@@ -37,6 +38,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sender_label": "Nazwa nadawcy",
         "save": "Zapisz",
         "saved": "Dane sklepu zapisane",
+        "switch_refused": "tego procesu nie można włączyć, dopóki nie uzupełnisz",
     },
     "ro": {
         "heading": "Datele magazinului în e-mailuri",
@@ -48,6 +50,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sender_label": "Numele expeditorului",
         "save": "Salvează",
         "saved": "Datele magazinului au fost salvate",
+        "switch_refused": "acest flux nu poate fi pornit până nu completați",
     },
 }
 
@@ -74,6 +77,12 @@ def details_context(shop: Shop, locale: str, form: ShopDetailsForm | None = None
         "missing": [text[item] for item in missing_for_marketing(shop)],
         "form": form,
     }
+
+
+def switch_refused(locale: str, missing: tuple[str, ...]) -> str:
+    """Why a marketing flow stays off, in the merchant's words: what to fill in first."""
+    text = TEXT[locale if locale in TEXT else "en"]
+    return f"{text['switch_refused']}: {'; '.join(text[item] for item in missing)}"
 
 
 def save_details(shop: Shop, form: ShopDetailsForm) -> None:

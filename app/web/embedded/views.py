@@ -14,7 +14,12 @@ from app.connectors.woocommerce.tokens import embedded_sign_in
 from app.emails import TemplateContextError
 from app.emails.preview import preview_email
 from app.flows.engine.definition import Flow, SettingError, Step
-from app.flows.engine.settings import is_enabled, save_settings, settings_for
+from app.flows.engine.settings import (
+    ShopDetailsMissing,
+    is_enabled,
+    save_settings,
+    settings_for,
+)
 from app.flows.registry import flow_for
 from app.logs import fields as log_fields
 from app.models import AuditLog, Shop, ShopScope, db
@@ -31,7 +36,7 @@ from app.web.embedded.forms import (
     settings_form,
 )
 from app.web.embedded.page import page_context, page_flows
-from app.web.embedded.shop_details import TEXT, ShopDetailsForm, save_details
+from app.web.embedded.shop_details import TEXT, ShopDetailsForm, save_details, switch_refused
 from app.web.embedded.test_send import send_test_email_job
 from app.web.shopify_app import shop_domain_of, verified_admin_request
 
@@ -154,6 +159,9 @@ def _submitted(
         try:
             store()
             db.session.commit()
+        except ShopDetailsMissing as exc:
+            db.session.rollback()
+            error = switch_refused(_locale(shop.locale), exc.missing)
         except (SettingError, ShopSettingsError) as exc:
             db.session.rollback()
             error = str(exc)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from app.flows import abandoned_cart
 from app.flows.engine.settings import is_enabled, save_settings, settings_for
 from app.models import AuditLog, FlowSetting, ShopScope, db
+from tests.conftest import SHOP_ADDRESS
 
 FLOW = abandoned_cart.FLOW
 
@@ -25,7 +28,8 @@ def form_of(flow_key: str, **values) -> dict[str, str]:
     return data
 
 
-def test_merchant_turns_a_flow_on_and_changes_a_setting(merchant, shop):
+def test_merchant_turns_a_flow_on_and_changes_a_setting(merchant, ready_shop):
+    shop = ready_shop
     browser = merchant(shop)
     response = browser.post(
         "/embedded/flows/abandoned_cart",
@@ -78,7 +82,8 @@ def test_text_in_a_number_field_is_refused_and_shown_back(merchant, shop):
     assert ShopScope(shop.id).first(FlowSetting) is None
 
 
-def test_form_without_its_csrf_token_is_refused(merchant, shop, csrf_on):
+def test_form_without_its_csrf_token_is_refused(merchant, ready_shop, csrf_on):
+    shop = ready_shop
     browser = merchant(shop)
     response = browser.post(
         "/embedded/flows/abandoned_cart", data=form_of("abandoned_cart", enabled=True)
@@ -95,7 +100,7 @@ def test_form_without_its_csrf_token_is_refused(merchant, shop, csrf_on):
 
 
 def test_one_shops_session_cannot_read_or_change_another_shops_flows(merchant, make_shop):
-    shop_a, shop_b = make_shop(n=1), make_shop(n=2)
+    shop_a, shop_b = make_shop(n=1), make_shop(n=2, settings={"address": SHOP_ADDRESS})
     save_settings(shop_b.id, FLOW, {"discount_percent": 37}, enabled=True)
     db.session.commit()
     browser = merchant(shop_a)
@@ -112,3 +117,34 @@ def test_one_shops_session_cannot_read_or_change_another_shops_flows(merchant, m
 
 def test_unknown_flow_is_not_found(merchant, shop):
     assert merchant(shop).post("/embedded/flows/nope", data={}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("locale", "refusal", "item"),
+    [
+        ("en", "this flow cannot be switched on until you fill in", "postal address"),
+        ("pl", "tego procesu nie można włączyć, dopóki nie uzupełnisz", "adresu pocztowego"),
+        ("ro", "acest flux nu poate fi pornit până nu completați", "adresa poștală"),
+    ],
+)
+def test_switching_a_flow_on_without_the_postal_address_is_refused_in_the_shops_language(
+    merchant, make_shop, locale, refusal, item
+):
+    shop = make_shop(locale=locale)
+    browser = merchant(shop)
+    response = browser.post(
+        "/embedded/flows/abandoned_cart", data=form_of("abandoned_cart", enabled=True)
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert refusal in page and item in page
+    assert not is_enabled(shop.id, "abandoned_cart")
+
+    # Once the address is in, the same form switches it on.
+    details = {"details-address": SHOP_ADDRESS, "details-sender_name": ""}
+    assert browser.post("/embedded/shop-details", data=details).status_code == 302
+    response = browser.post(
+        "/embedded/flows/abandoned_cart", data=form_of("abandoned_cart", enabled=True)
+    )
+    assert response.status_code == 302
+    assert is_enabled(shop.id, "abandoned_cart")
