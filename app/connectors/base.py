@@ -30,6 +30,11 @@ class SignatureError(Exception):
     """The delivery's signature is missing or wrong: answer 401, store nothing."""
 
 
+class DiscountRefused(RuntimeError):
+    """The shop made no code we can honestly mail (it kept it without the expiry we promise,
+    say): the step waits and the merchant is told, rather than mailing a false promise."""
+
+
 class EnvelopeError(Exception):
     """The delivery lacks what we need to route it (shop, topic, id): answer 400."""
 

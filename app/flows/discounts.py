@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -47,6 +48,9 @@ def discount_for(
     if platform is None:
         raise LookupError(f"no platform {shop.platform!r} is enabled to create discounts")
     result = platform.create_discount(shop, spec)
+    if shop.attention.discount_refused_at:
+        # The shop makes honest codes again: the merchant page stops asking for a fix.
+        shop.attention = replace(shop.attention, discount_refused_at=None, discount_refused="")
     return scope.add(
         Discount(
             code=result.code,

@@ -264,6 +264,16 @@ class ReconcileState(Section):
 
 
 @dataclass(frozen=True)
+class Attention(Section):
+    """Something the merchant must fix in their store before flows can go on; the merchant
+    page shows it until it is cleared (by the next success)."""
+
+    NESTED_UNDER: ClassVar[str | None] = "attention"
+    discount_refused_at: str | None = None  # first time a code could not be made honestly
+    discount_refused: str = ""  # what the store did, for support staff
+
+
+@dataclass(frozen=True)
 class RecommendationKnobs(Section):
     """Per-shop recommendation knobs (support staff set them; the model clamps them)."""
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app import crypto
 from app.models.base import ShopOwned, Timestamps, db, utcnow
 from app.models.shop_settings import (
+    Attention,
     Branding,
     LegalAddress,
     MerchantContact,
@@ -55,6 +56,7 @@ class Shop(Timestamps, db.Model):  # type: ignore[name-defined]
     merchant_contact = Stored(MerchantContact)
     sync_state = Stored(SyncState)
     reconcile_state = Stored(ReconcileState)
+    attention = Stored(Attention)
     recommendation_knobs = Stored(RecommendationKnobs)
 
     @property

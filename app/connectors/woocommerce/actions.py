@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from app.connectors.base import DiscountResult, DiscountSpec
+from app.connectors.base import DiscountRefused, DiscountResult, DiscountSpec
 from app.connectors.couriers.names import carrier_name
 from app.connectors.fields import parse_time
 from app.connectors.woocommerce.client import StoreApiError, StoreClient
@@ -40,7 +40,7 @@ def coupon_body(spec: DiscountSpec) -> dict[str, object]:
     return body
 
 
-class CouponExpiryError(RuntimeError):
+class CouponExpiryError(DiscountRefused):
     """The store kept the coupon without the expiry we asked for: it must not be mailed."""
 
 

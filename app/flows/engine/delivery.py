@@ -12,16 +12,18 @@ is younger than the job timeout belongs to a worker still at work and is left al
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.connectors.base import DiscountRefused
 from app.emails.compose import message_id_for
 from app.flows.engine import runs
 from app.flows.engine.channels import CHANNELS, PermanentFailure, TemporaryFailure
 from app.flows.engine.definition import Flow, Settings, Step
 from app.flows.engine.guards import recipient
 from app.logs import fields as log_fields
-from app.models import Customer, FlowRun, Message, Shop, ShopScope, db
+from app.models import Customer, FlowRun, Message, Shop, ShopScope, db, utcnow
 from app.models.sql import insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,8 @@ SENDING_WINDOW = timedelta(minutes=5)
 # A provider's "try later" (SMTP 4xx) backs off on the run's durable timer, then gives up.
 RETRY_BACKOFF = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 _DONE = ("sent", "failed", "skipped")
+# A shop that could not make an honest discount code is asked again after this long.
+DISCOUNT_RECHECK = timedelta(hours=1)
 
 
 def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
@@ -76,6 +80,8 @@ def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datet
         message.recipient = recipient(run, step.channel) or message.recipient
     try:
         prepared = _prepare(shop, flow, run, step, message, settings, now)
+    except DiscountRefused as exc:
+        return _wait_for_the_merchant(shop, run, message, str(exc), now)
     except (ValueError, LookupError) as exc:
         # The shop lacks what the message needs (postal address, a connector for the code):
         # record why on the message, which an operator can see, instead of retrying forever.
@@ -97,6 +103,25 @@ def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datet
     run, message = _relock(run_id, message_id)
     message.provider_id = provider_id
     return _record_sent(shop, flow, run, message, settings, now, reconciled=False)
+
+
+def _wait_for_the_merchant(
+    shop: Shop, run: FlowRun, message: Message, error: str, now: datetime
+) -> str:
+    """The shop made a code we must not mail: the step waits (the message stays pending) and
+    the merchant page says what to fix; the next code the shop makes honestly clears it."""
+    # The code is only stored once the shop made it honestly, so nothing half-made is kept.
+    locked = db.session.get(Shop, shop.id, with_for_update=True, populate_existing=True)
+    if locked is not None and not locked.attention.discount_refused_at:
+        locked.attention = replace(
+            locked.attention, discount_refused_at=utcnow().isoformat(), discount_refused=error
+        )
+    message.error = error
+    if run.state == "active":
+        run.next_step_at, run.lease_until = now + DISCOUNT_RECHECK, None
+    db.session.commit()
+    log.warning("discount refused by the shop; step waits", extra=log_fields(run=run.id))
+    return "waiting: discount refused"
 
 
 def _sending_until(message: Message) -> datetime:
