@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.connectors.woocommerce.connect import finish_connect
+from app.connectors.woocommerce.reconcile import reconcile_stores
 from app.connectors.woocommerce.signing import sign_token
 from app.connectors.woocommerce.webhooks import WEBHOOK_TOPICS
 from app.models import AuditLog, Product, Shop, db, utcnow
@@ -267,3 +268,33 @@ def test_reconnecting_a_live_store_with_keys_it_issued_rotates_the_secret_not_it
     assert shop.credentials["consumer_key"] == "ck_" + "a" * 40
     # Orders from the last 30 days are still news: the store has been with us all along.
     assert shop.installed_at == connected_since
+
+
+def test_keys_whose_proving_job_was_lost_are_proven_by_the_15_minute_cron(
+    client, fake_store, run_jobs, redis_conn
+):
+    user_id = authorize_query(start(client))["user_id"]
+    assert client.post("/connect/woocommerce/callback", json=keys(user_id)).status_code == 200
+    redis_conn.flushdb()  # the finish_connect job is lost with Redis
+    assert the_shop().status == "installing"
+
+    assert reconcile_stores()["connects"] == 1
+    assert run_jobs("sync") >= 1
+    shop = the_shop()
+    assert (shop.status, shop.credentials["consumer_key"]) == ("active", "ck_" + "a" * 40)
+    assert "pending_keys" not in shop.credentials
+
+
+def test_keys_no_job_could_prove_in_a_day_are_dropped_and_audited(client, fake_store):
+    user_id = authorize_query(start(client))["user_id"]
+    assert client.post("/connect/woocommerce/callback", json=keys(user_id)).status_code == 200
+    shop = the_shop()
+    pending = shop.credentials["pending_keys"]
+    stale = (utcnow() - timedelta(hours=25)).isoformat()
+    shop.credentials = {**shop.credentials, "pending_keys": {**pending, "received_at": stale}}
+    db.session.commit()
+
+    assert reconcile_stores()["connects"] == 0
+    shop = the_shop()
+    assert "pending_keys" not in shop.credentials and shop.status == "installing"
+    assert db.session.scalars(sa.select(AuditLog.action)).all()[-1] == "connect_expired"

@@ -46,6 +46,8 @@ from app.pipeline import queues
 log = logging.getLogger(__name__)
 SECRET_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 NONCE_LIFETIME = timedelta(hours=1)
+# Keys no job could prove within this long are dropped: the merchant presses Connect again.
+PENDING_KEYS_LIFETIME = timedelta(hours=24)
 
 
 class ConnectError(ValueError):
@@ -121,6 +123,8 @@ def connect(shop: Shop, credentials: dict[str, Any]) -> None:
         "consumer_key": credentials["consumer_key"],
         "consumer_secret": credentials["consumer_secret"],
         "key_id": credentials.get("key_id"),
+        # When they came: the 15-minute cron re-finds keys whose proving job was lost.
+        "received_at": utcnow().isoformat(),
     }
     shop.credentials = {**shop.credentials, "pending_keys": pending_keys}
     shop.store_connection = replace(shop.store_connection, pending=None)
@@ -176,6 +180,24 @@ def _settle(shop: Shop, answer: _StoreAnswer) -> bool:
     shop.status, shop.uninstalled_at = "active", None
     log.info("woocommerce store connected", extra=log_fields(shop=shop.id))
     return True
+
+
+def pending_keys_due(shop: Shop) -> bool:
+    """Whether the shop holds keys still to be proven (a lost or failed ``finish_connect``);
+    keys older than a day are dropped instead (audited), and the merchant connects again."""
+    pending = shop.credentials.get("pending_keys")
+    if not pending:
+        return False
+    received = pending.get("received_at")
+    if received and utcnow() - datetime.fromisoformat(received) <= PENDING_KEYS_LIFETIME:
+        return True
+    held = shop.credentials
+    shop.credentials = {
+        k: v for k, v in held.items() if k not in ("pending_keys", "pending_shared_secret")
+    }
+    db.session.add(AuditLog(shop_id=shop.id, actor="system", action="connect_expired", details={}))
+    log.warning("woocommerce keys never proven; dropped", extra=log_fields(shop=shop.id))
+    return False
 
 
 @queues.job("sync", timeout=300, retry=Retry(max=3, interval=[30, 120, 600]))

@@ -22,6 +22,7 @@ from rq import Retry
 from app.connectors.base import ShopRef
 from app.connectors.fields import gmt_time
 from app.connectors.woocommerce.client import StoreApiError, StoreClient, is_reachable_store
+from app.connectors.woocommerce.connect import finish_connect, pending_keys_due
 from app.connectors.woocommerce.disconnect import revoke_store_access
 from app.connectors.woocommerce.identity import read_identity
 from app.connectors.woocommerce.mapping import parse_order_created
@@ -43,17 +44,24 @@ IDENTITY_REFRESH = timedelta(hours=24)
 def reconcile_stores() -> dict[str, int]:
     """Fan out per connected store (run by ``rq cron``): a reconcile every time, and a
     catalog sync when the last one is a day old or stopped half-way (it then resumes). A store
-    that disconnected and whose keys we still hold (its revoke job was lost) is revoked."""
+    that disconnected and whose keys we still hold (its revoke job was lost) is revoked; keys a
+    connect brought but no job proved yet (lost, or the store was down) are tried again."""
     # System-wide by design: the scheduler serves every shop; each job then works on one.
     shops = db.session.scalars(
         sa.select(Shop).where(
-            Shop.platform == "woocommerce", Shop.status.in_(("active", "uninstalled"))
+            Shop.platform == "woocommerce",
+            Shop.status.in_(("installing", "active", "uninstalled")),
         )
     ).all()
     due = [(shop.id, _catalog_due(shop)) for shop in shops if is_reachable_store(shop)]
     held = [shop.id for shop in shops if shop.status == "uninstalled" and shop.credentials]
+    unproven = [
+        shop.id for shop in shops if shop.status != "uninstalled" and pending_keys_due(shop)
+    ]
     db.session.commit()
-    counts = {"reconciles": 0, "syncs": 0, "revokes": 0}
+    counts = {"reconciles": 0, "syncs": 0, "revokes": 0, "connects": 0}
+    for shop_id in unproven:
+        counts["connects"] += _enqueue_once(finish_connect, shop_id, "woo-connect")
     for shop_id, catalog_due in due:
         counts["reconciles"] += _enqueue_once(reconcile_store, shop_id, "woo-reconcile")
         if catalog_due:

@@ -65,8 +65,8 @@ def test_cron_fans_out_one_job_per_connected_store(woo_shop, make_shop, redis_co
         "sync": {"status": "done", "finished_at": utcnow().isoformat()},
     }
     db.session.commit()
-    assert reconcile_stores() == {"reconciles": 1, "syncs": 0, "revokes": 0}
-    assert reconcile_stores() == {"reconciles": 0, "syncs": 0, "revokes": 0}  # not twice
+    assert reconcile_stores() == {"reconciles": 1, "syncs": 0, "revokes": 0, "connects": 0}
+    assert reconcile_stores() == {"reconciles": 0, "syncs": 0, "revokes": 0, "connects": 0}
     assert Queue("sync", connection=redis_conn).job_ids == [f"woo-reconcile-{woo_shop.id}"]
     assert queues.job_is_pending(f"woo-reconcile-{woo_shop.id}")
 
@@ -75,7 +75,7 @@ def test_cron_revokes_a_disconnected_store_whose_keys_we_still_hold(woo_shop, ma
     make_shop(n=2, platform="woocommerce", status="uninstalled", credentials={})  # revoked
     woo_shop.status = "uninstalled"  # its revoke job was lost
     db.session.commit()
-    assert reconcile_stores() == {"reconciles": 0, "syncs": 0, "revokes": 1}
+    assert reconcile_stores() == {"reconciles": 0, "syncs": 0, "revokes": 1, "connects": 0}
     assert queues.job_is_pending(f"woo-revoke-{woo_shop.id}")
 
 
