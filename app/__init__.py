@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from flask_migrate import Migrate
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import cli, connectors, logs, web
 from app import config as settings
@@ -27,6 +28,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         config if config is not None else settings.load(instance_path=app.instance_path)
     )
     logs.configure(app.config["LOG_LEVEL"])
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

@@ -99,6 +99,10 @@ SETTINGS: tuple[_Setting, ...] = (
     _Setting("RUN_LEASE_SECONDS", parse_int, 600),
     _Setting("TICK_BATCH_SIZE", parse_int, 500),
     _Setting("DELIVERY_MAX_ATTEMPTS", parse_int, 5),
+    # How many reverse proxies in front of gunicorn set X-Forwarded-For/-Proto/-Host (0: none,
+    # the client's address is the peer's). The rate limits count per client address, so behind
+    # a proxy this must say so, or every caller shares the proxy's address and one limit.
+    _Setting("TRUSTED_PROXIES", parse_int, 0),
     # Only for development against a local WordPress: outbound calls to shop URLs otherwise
     # refuse private and loopback addresses.
     _Setting("ALLOW_PRIVATE_STORE_URLS", parse_boolean, False),

@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import sqlalchemy as sa
 
+from app import create_app
+from app.config import config_for_tests
 from app.connectors.woocommerce.connect import finish_connect
 from app.connectors.woocommerce.reconcile import reconcile_stores
 from app.connectors.woocommerce.signing import sign_token
@@ -298,3 +300,27 @@ def test_keys_no_job_could_prove_in_a_day_are_dropped_and_audited(client, fake_s
     shop = the_shop()
     assert "pending_keys" not in shop.credentials and shop.status == "installing"
     assert db.session.scalars(sa.select(AuditLog.action)).all()[-1] == "connect_expired"
+
+
+def test_behind_a_trusted_proxy_each_caller_has_its_own_limit_and_spoofing_is_ignored(
+    app, backends
+):
+    proxied = create_app(
+        config_for_tests(backends.database_url, backends.redis_url, TRUSTED_PROXIES=1)
+    )
+    behind = proxied.test_client()
+
+    def post(test_client, caller: str) -> int:
+        headers = {"X-Forwarded-For": caller}
+        return test_client.post(
+            "/connect/woocommerce/callback", json={}, headers=headers
+        ).status_code
+
+    assert {post(behind, "203.0.113.7") for _ in range(30)} == {400}
+    assert post(behind, "203.0.113.7") == 429
+    assert post(behind, "198.51.100.2") == 400  # another shopper behind the same proxy
+
+    # Without a trusted proxy the header is the caller's own word: it buys no fresh limit.
+    direct = app.test_client()
+    assert {post(direct, f"192.0.2.{n}") for n in range(30)} == {400}
+    assert post(direct, "192.0.2.200") == 429
