@@ -27,6 +27,7 @@ TEXT: dict[str, dict[str, str]] = {
         "save": "Save",
         "saved": "Shop details saved",
         "switch_refused": "this flow cannot be switched on until you fill in",
+        "not_saved": "Not saved",
         "discount_refused": "Your store did not keep the expiry date of a discount code we "
         "created, so emails with a code are waiting. Check the plugins or settings that change "
         "coupons in your store; we try again every hour.",
@@ -42,6 +43,7 @@ TEXT: dict[str, dict[str, str]] = {
         "save": "Zapisz",
         "saved": "Dane sklepu zapisane",
         "switch_refused": "tego procesu nie można włączyć, dopóki nie uzupełnisz",
+        "not_saved": "Nie zapisano",
         "discount_refused": "Twój sklep nie zachował daty ważności utworzonego przez nas kodu "
         "rabatowego, więc e-maile z kodem czekają. Sprawdź wtyczki lub ustawienia, które "
         "zmieniają kupony w sklepie; ponawiamy próbę co godzinę.",
@@ -57,6 +59,7 @@ TEXT: dict[str, dict[str, str]] = {
         "save": "Salvează",
         "saved": "Datele magazinului au fost salvate",
         "switch_refused": "acest flux nu poate fi pornit până nu completați",
+        "not_saved": "Nu s-a salvat",
         "discount_refused": "Magazinul dvs. nu a păstrat data de expirare a unui cod de reducere "
         "creat de noi, așa că e-mailurile cu cod așteaptă. Verificați modulele sau setările care "
         "modifică cupoanele în magazin; reîncercăm în fiecare oră.",

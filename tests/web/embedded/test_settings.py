@@ -122,9 +122,9 @@ def test_unknown_flow_is_not_found(merchant, shop):
 @pytest.mark.parametrize(
     ("locale", "refusal", "item"),
     [
-        ("en", "this flow cannot be switched on until you fill in", "postal address"),
-        ("pl", "tego procesu nie można włączyć, dopóki nie uzupełnisz", "adresu pocztowego"),
-        ("ro", "acest flux nu poate fi pornit până nu completați", "adresa poștală"),
+        ("en", "Not saved: this flow cannot be switched on until you fill in", "postal address"),
+        ("pl", "Nie zapisano: tego procesu nie można włączyć, dopóki nie uzupełnisz", "adresu"),
+        ("ro", "Nu s-a salvat: acest flux nu poate fi pornit până nu completați", "adresa poștală"),
     ],
 )
 def test_switching_a_flow_on_without_the_postal_address_is_refused_in_the_shops_language(

@@ -47,7 +47,7 @@ def test_merchant_turns_labels_on_with_a_courier_and_sender_and_it_is_audited(me
 def test_a_courier_nobody_declared_is_refused_and_nothing_stored(merchant, shop):
     response = merchant(shop).post("/embedded/shipping", data=_form(courier="pigeon"))
     assert response.status_code == 400
-    assert "Not saved" in response.get_data(as_text=True)
+    assert "Nie zapisano" in response.get_data(as_text=True)  # in the shop's language
     assert labels.load(shop.id) == labels.LabelSettings()
 
 
