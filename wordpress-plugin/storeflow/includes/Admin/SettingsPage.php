@@ -119,7 +119,7 @@ final class SettingsPage {
 	 */
 	private static function notice(): void {
 		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- display only, from a fixed list.
-		$code = isset( $_GET['storeflow_notice'] ) ? sanitize_key( wp_unslash( (string) $_GET['storeflow_notice'] ) ) : '';
+		$code = isset( $_GET['storeflow_notice'] ) && is_string( $_GET['storeflow_notice'] ) ? sanitize_key( wp_unslash( $_GET['storeflow_notice'] ) ) : '';
 		$notices = self::notices();
 		if ( ! isset( $notices[ $code ] ) ) {
 			return;
@@ -138,8 +138,9 @@ final class SettingsPage {
 			'connected'            => array( 'success', __( 'Storeflow is connected. Carts and orders now flow to Storeflow.', 'storeflow' ) ),
 			'denied'               => array( 'warning', __( 'The connection was not approved, so Storeflow is not connected.', 'storeflow' ) ),
 			'connect_failed'       => array( 'error', __( 'Storeflow could not be reached. Check the service address and try again.', 'storeflow' ) ),
-			'disconnected'         => array( 'success', __( 'Storeflow is disconnected.', 'storeflow' ) ),
-			'disconnected_offline' => array( 'warning', __( 'Disconnected here, but Storeflow could not be told. Remove the store in Storeflow too.', 'storeflow' ) ),
+			'return_refused'       => array( 'error', __( 'This approval link was not started from your session, so nothing was changed. Press "Connect to Storeflow" again.', 'storeflow' ) ),
+			'disconnected'         => array( 'success', __( 'Storeflow is disconnected. Its API keys and webhooks were deleted from your store.', 'storeflow' ) ),
+			'disconnected_offline' => array( 'warning', __( 'Disconnected here and Storeflow\'s API keys and webhooks were deleted from your store, but Storeflow could not be told. Remove the store in Storeflow too.', 'storeflow' ) ),
 		);
 	}
 }
