@@ -7,6 +7,7 @@
 
 namespace Storeflow\Admin;
 
+use Storeflow\Sender;
 use Storeflow\Settings;
 
 defined( 'ABSPATH' ) || exit;
@@ -70,6 +71,7 @@ final class SettingsPage {
 		self::notice();
 		settings_errors(); // Pages outside Settings must show options.php's messages themselves.
 		self::connection_box();
+		self::delivery_box();
 		echo '<form method="post" action="' . esc_url( admin_url( 'options.php' ) ) . '">';
 		settings_fields( self::GROUP );
 		echo '<table class="form-table" role="presentation">';
@@ -100,6 +102,23 @@ final class SettingsPage {
 		wp_nonce_field( $action );
 		submit_button( $connected ? __( 'Disconnect', 'storeflow' ) : __( 'Connect to Storeflow', 'storeflow' ), $connected ? 'secondary' : 'primary', 'submit', false );
 		echo '</form></div>';
+	}
+
+	/**
+	 * How events travel: through Action Scheduler, started by the shopper's own request, and
+	 * otherwise only when WP-Cron runs, which on a quiet store is when the next visitor comes.
+	 */
+	private static function delivery_box(): void {
+		echo '<div class="card"><h2>' . esc_html__( 'How carts reach Storeflow', 'storeflow' ) . '</h2><p>';
+		echo esc_html__( 'Carts and checkout contacts are sent in the background by WooCommerce\'s scheduler (Action Scheduler). The shopper\'s own visit starts it, so they normally reach Storeflow within seconds.', 'storeflow' );
+		echo '</p><p>';
+		echo esc_html__( 'If your host blocks requests from the site to itself, they wait for WP-Cron, and WP-Cron runs only when someone visits your site: on a quiet store a reminder can start hours late. Ask your host to run WP-Cron every minute from a real cron job.', 'storeflow' );
+		echo '</p>';
+		if ( defined( 'DISABLE_WP_CRON' ) && DISABLE_WP_CRON ) {
+			echo '<p><strong>' . esc_html__( 'WP-Cron is switched off on this site (DISABLE_WP_CRON): make sure a cron job on your server runs it, or events wait until the shopper\'s next visit.', 'storeflow' ) . '</strong></p>';
+		}
+		$queue = admin_url( 'admin.php?page=wc-status&tab=action-scheduler&status=pending&s=' . Sender::HOOK );
+		echo '<p><a href="' . esc_url( $queue ) . '">' . esc_html__( 'See the events waiting to be sent', 'storeflow' ) . '</a></p></div>';
 	}
 
 	/**

@@ -114,3 +114,9 @@ function check_admin_referer( $action = -1, $query_arg = '_wpnonce' ) {
 	}
 	return 1;
 }
+function settings_errors( $setting = '' ) {}
+function settings_fields( $group ) { echo '<input type="hidden" name="option_page" value="' . esc_attr( $group ) . '">'; }
+function submit_button( $text = null, $type = 'primary', $name = 'submit', $wrap = true ) { echo '<input type="submit" value="' . esc_attr( $text ?? 'Save Changes' ) . '">'; }
+function checked( $checked, $current = true, $echo = true ) { return (string) $checked === (string) $current ? ' checked=\'checked\'' : ''; }
+function wp_nonce_field( $action = -1 ) { echo '<input type="hidden" name="_wpnonce" value="' . esc_attr( wp_create_nonce( $action ) ) . '">'; }
+function wp_date( $format, $timestamp = null ) { return gmdate( (string) $format, (int) $timestamp ); }
