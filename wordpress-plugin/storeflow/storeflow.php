@@ -5,7 +5,7 @@
  * Description:          Connects your WooCommerce store to Storeflow: abandoned-cart and win-back messages, cross-sell and courier labels. Captures carts and checkout contacts, which WooCommerce itself does not report.
  * Version:              0.1.0
  * Requires at least:    6.0
- * Tested up to:         6.0
+ * Tested up to:         6.1
  * Requires PHP:         8.1
  * Requires Plugins:     woocommerce
  * WC requires at least: 6.6

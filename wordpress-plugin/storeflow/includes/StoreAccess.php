@@ -60,6 +60,9 @@ final class StoreAccess {
 	public static function revoke_keys(): int {
 		global $wpdb;
 		$table = $wpdb->prefix . 'woocommerce_api_keys';
+		if ( ! self::table_exists( $table ) ) {
+			return 0; // WooCommerce was never installed here.
+		}
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- WooCommerce has no API to list or revoke keys; its admin screen does exactly this.
 		$rows    = $wpdb->get_results( $wpdb->prepare( "SELECT key_id, description FROM {$table} WHERE description LIKE %s", $wpdb->esc_like( self::APP_NAME . ' - API (' ) . '%' ) );
 		$revoked = 0;
@@ -98,8 +101,7 @@ final class StoreAccess {
 	private static function delete_webhook_rows(): int {
 		global $wpdb;
 		$table = $wpdb->prefix . 'wc_webhooks';
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
-		if ( $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( $table ) ) ) !== $table ) {
+		if ( ! self::table_exists( $table ) ) {
 			return 0;
 		}
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery, WordPress.DB.PreparedSQL.InterpolatedNotPrepared
@@ -111,6 +113,16 @@ final class StoreAccess {
 			}
 		}
 		return $deleted;
+	}
+
+	/**
+	 * Whether a table exists.
+	 *
+	 * @param string $table Table name.
+	 */
+	private static function table_exists( string $table ): bool {
+		global $wpdb;
+		return $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( $table ) ) ) === $table; // phpcs:ignore WordPress.DB.DirectDatabaseQuery
 	}
 
 	/**
