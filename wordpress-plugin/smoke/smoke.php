@@ -57,7 +57,7 @@ check( str_starts_with( $src, 'http://localhost:5000/embedded/woocommerce?wp_tok
 check( in_array( 'Storeflow', array_column( WP_Privacy_Policy_Content::get_suggested_policy_text(), 'plugin_name' ), true ), 'privacy policy suggestion registered' );
 
 $data = get_plugin_data( WP_PLUGIN_DIR . '/storeflow/storeflow.php' );
-check( '8.1' === $data['RequiresPHP'] && '6.5' === $data['RequiresWP'] && 'Storeflow for WooCommerce' === $data['Name'], 'plugin header parsed by WordPress' );
+check( '8.1' === $data['RequiresPHP'] && '6.0' === $data['RequiresWP'] && 'Storeflow for WooCommerce' === $data['Name'], 'plugin header parsed by WordPress' );
 
 update_option( 'storeflow_outbox_abc', '{}', false );
 define( 'WP_UNINSTALL_PLUGIN', 'storeflow/storeflow.php' );

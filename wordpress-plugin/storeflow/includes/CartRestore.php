@@ -25,17 +25,20 @@ final class CartRestore {
 	}
 
 	/**
-	 * Handle the link when present.
+	 * Handle the link when present. A parameter that is not a string (`storeflow_restore[]=`)
+	 * is an invalid link like any other: empty cart and the friendly notice.
+	 *
+	 * @param mixed $now Unix time for tests; wp_loaded passes ''.
 	 */
-	public static function maybe_restore(): void {
+	public static function maybe_restore( $now = null ): void {
 		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- the signed token is the credential.
 		if ( ! isset( $_GET[ self::PARAM ] ) || is_admin() || ! WC()->cart || ! WC()->session ) {
 			return;
 		}
 		// phpcs:ignore WordPress.Security.NonceVerification.Recommended
-		$token = sanitize_text_field( wp_unslash( (string) $_GET[ self::PARAM ] ) );
+		$token = is_string( $_GET[ self::PARAM ] ) ? sanitize_text_field( wp_unslash( $_GET[ self::PARAM ] ) ) : '';
 		WC()->session->set_customer_session_cookie( true ); // Guests need a session to keep the cart.
-		$target = self::restore( WC()->cart, Shopper::current(), $token, time() );
+		$target = self::restore( WC()->cart, Shopper::current(), $token, is_int( $now ) ? $now : time() );
 		nocache_headers();
 		wp_safe_redirect( $target );
 		exit;

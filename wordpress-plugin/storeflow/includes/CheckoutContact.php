@@ -91,8 +91,9 @@ final class CheckoutContact {
 		check_ajax_referer( self::NONCE, 'security' );
 		$raw = array();
 		foreach ( array( 'email', 'phone', 'first_name', 'last_name', 'consent' ) as $field ) {
-			if ( isset( $_POST[ $field ] ) ) {
-				$raw[ $field ] = wp_unslash( (string) $_POST[ $field ] ); // Sanitised by Contact::sanitize.
+			// A crafted request can send field[]=x: only strings are read, never cast.
+			if ( isset( $_POST[ $field ] ) && is_string( $_POST[ $field ] ) ) {
+				$raw[ $field ] = sanitize_text_field( wp_unslash( $_POST[ $field ] ) ); // Contact::sanitize checks each field's form.
 			}
 		}
 		wp_send_json_success( array( 'changed' => self::remember( $raw ) ) );

@@ -32,24 +32,33 @@ final class Contact {
 	public static function sanitize( array $raw ): array {
 		$clean = array();
 		if ( array_key_exists( 'email', $raw ) ) {
-			$email = sanitize_email( (string) $raw['email'] );
+			$email = sanitize_email( self::text( $raw['email'] ) );
 			if ( '' === $email || is_email( $email ) ) {
 				$clean['email'] = '' === $email ? null : strtolower( $email );
 			}
 		}
 		if ( array_key_exists( 'phone', $raw ) ) {
-			$phone          = wc_sanitize_phone_number( (string) $raw['phone'] );
+			$phone          = wc_sanitize_phone_number( self::text( $raw['phone'] ) );
 			$clean['phone'] = strlen( preg_replace( '/\D/', '', $phone ) ) >= 6 ? $phone : null;
 		}
 		foreach ( array( 'first_name', 'last_name' ) as $name ) {
 			if ( array_key_exists( $name, $raw ) ) {
-				$clean[ $name ] = mb_substr( sanitize_text_field( (string) $raw[ $name ] ), 0, 100 );
+				$clean[ $name ] = mb_substr( sanitize_text_field( self::text( $raw[ $name ] ) ), 0, 100 );
 			}
 		}
 		if ( array_key_exists( 'consent', $raw ) ) {
 			$clean['consent'] = self::consent( $raw['consent'] );
 		}
 		return $clean;
+	}
+
+	/**
+	 * A field as a string; anything that is not text (an array) counts as empty.
+	 *
+	 * @param mixed $value Raw value.
+	 */
+	private static function text( $value ): string {
+		return is_string( $value ) || is_int( $value ) || is_float( $value ) ? (string) $value : '';
 	}
 
 	/**

@@ -31,10 +31,16 @@ final class Plugin {
 	 * Register every hook.
 	 */
 	public static function boot(): void {
-		if ( ! class_exists( 'WooCommerce' ) ) {
-			return; // "Requires Plugins" stops activation without it; this covers a later deactivation.
+		add_action( 'init', array( self::class, 'load_textdomain' ) );
+		if ( array() !== Requirements::current_problems() ) {
+			// WooCommerce deactivated or downgraded after activation: stay idle and say why.
+			add_action( 'admin_notices', array( Requirements::class, 'notice' ) );
+			return;
 		}
+		Outbox::maybe_upgrade();
 		add_action( Sender::HOOK, array( Sender::class, 'deliver' ), 10, 3 );
+		add_action( 'shutdown', array( Sender::class, 'start_runner' ), Sender::RUNNER_PRIORITY );
+		Privacy::register();
 		CartCapture::register();
 		CheckoutContact::register();
 		CartRestore::register();
@@ -45,6 +51,14 @@ final class Plugin {
 			Admin\PrivacyPolicy::register();
 			add_filter( 'plugin_action_links_' . plugin_basename( STOREFLOW_FILE ), array( self::class, 'action_links' ) );
 		}
+	}
+
+	/**
+	 * Translations shipped in languages/ (pl_PL, ro_RO); WordPress.org language packs, when
+	 * installed, take precedence.
+	 */
+	public static function load_textdomain(): void {
+		load_plugin_textdomain( 'storeflow', false, dirname( plugin_basename( STOREFLOW_FILE ) ) . '/languages' );
 	}
 
 	/**

@@ -10,9 +10,14 @@ namespace Storeflow;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * An outbox: the body is stored in a non-autoloaded option (Action Scheduler caps action
- * arguments at 8000 characters, a big cart exceeds that), an async action delivers it, failures
- * are retried with growing delays, and the delivery id stays the same so the service keeps one.
+ * The body waits in the plugin's outbox table (see Outbox for why not in the action's
+ * arguments), an Action Scheduler async action delivers it, failures are retried with growing
+ * delays, and the delivery id stays the same so the service keeps one.
+ *
+ * Action Scheduler (3.4, in WooCommerce 6.6) starts its async queue runner only on admin
+ * requests, so on a quiet store an event queued by a shopper would wait for WP-Cron, which runs
+ * when the next visitor comes. The request that queued an event therefore starts the runner
+ * itself at shutdown: a non-blocking loopback request that runs the due actions at once.
  */
 final class Sender {
 
@@ -28,6 +33,16 @@ final class Sender {
 	/** Answers that will not change on a retry: our request is wrong or the store is unknown. */
 	private const PERMANENT = array( 400, 401, 403, 404, 410, 422 );
 
+	/** Shutdown priority of start_runner(): after WooCommerce saves the session (20). */
+	public const RUNNER_PRIORITY = 30;
+
+	/**
+	 * Whether this request queued an event, so the queue runner should be started at shutdown.
+	 *
+	 * @var bool
+	 */
+	private static bool $queued = false;
+
 	/**
 	 * Queue one event; returns the delivery id.
 	 *
@@ -36,9 +51,27 @@ final class Sender {
 	 */
 	public static function queue( string $topic, array $body ): string {
 		$delivery_id = EventSigner::delivery_id();
-		update_option( Settings::OUTBOX_PREFIX . $delivery_id, Json::compact( $body ), false );
+		Outbox::put( $delivery_id, $topic, Json::compact( $body ), is_string( $body['email'] ?? null ) ? $body['email'] : '' );
 		as_enqueue_async_action( self::HOOK, array( $delivery_id, $topic, 1 ), self::GROUP );
+		self::$queued = true;
 		return $delivery_id;
+	}
+
+	/**
+	 * Shutdown: when this request queued an event, start Action Scheduler's async queue runner
+	 * (a non-blocking loopback to admin-ajax.php) so the event leaves now, not at the next
+	 * WP-Cron run. The runner itself refuses to start while a batch is already running.
+	 */
+	public static function start_runner(): void {
+		if ( ! self::$queued ) {
+			return;
+		}
+		self::$queued = false;
+		if ( ! class_exists( \ActionScheduler::class ) || ! class_exists( \ActionScheduler_AsyncRequest_QueueRunner::class ) ) {
+			return; // WP-Cron runs the queue instead.
+		}
+		$runner = new \ActionScheduler_AsyncRequest_QueueRunner( \ActionScheduler::store() );
+		$runner->maybe_dispatch();
 	}
 
 	/**
@@ -49,8 +82,8 @@ final class Sender {
 	 * @param int    $attempt     1 for the first try.
 	 */
 	public static function deliver( string $delivery_id, string $topic, int $attempt = 1 ): void {
-		$body = get_option( Settings::OUTBOX_PREFIX . $delivery_id, null );
-		if ( ! is_string( $body ) ) {
+		$body = Outbox::body( $delivery_id );
+		if ( null === $body ) {
 			return; // Already delivered by an overlapping runner, or the store was disconnected.
 		}
 		$status = self::post( $topic, $body, $delivery_id );
@@ -61,7 +94,7 @@ final class Sender {
 		if ( 'sent' !== $status ) {
 			self::log( 'warning', "Storeflow gave up on {$topic} delivery {$delivery_id} after attempt {$attempt} ({$status})." );
 		}
-		delete_option( Settings::OUTBOX_PREFIX . $delivery_id );
+		Outbox::remove( $delivery_id );
 	}
 
 	/**
@@ -116,6 +149,8 @@ final class Sender {
 	 * @param string $message Message.
 	 */
 	private static function log( string $level, string $message ): void {
-		wc_get_logger()->log( $level, $message, array( 'source' => 'storeflow' ) );
+		if ( function_exists( 'wc_get_logger' ) ) { // Uninstall may run with WooCommerce inactive.
+			wc_get_logger()->log( $level, $message, array( 'source' => 'storeflow' ) );
+		}
 	}
 }

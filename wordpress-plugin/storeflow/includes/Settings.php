@@ -16,8 +16,6 @@ final class Settings {
 
 	public const OPTION            = 'storeflow_settings';
 	public const CONNECTION_OPTION = 'storeflow_connection';
-	/** Outbox rows are named storeflow_outbox_<delivery id>; uninstall removes them by prefix. */
-	public const OUTBOX_PREFIX = 'storeflow_outbox_';
 
 	private const DEFAULTS = array(
 		'service_url'     => 'https://app.storeflow.io',
@@ -74,15 +72,25 @@ final class Settings {
 		}
 		$clean = $current;
 
-		$url = self::clean_service_url( (string) ( $input['service_url'] ?? '' ) );
+		$url = self::clean_service_url( self::text( $input['service_url'] ?? '' ) );
 		if ( null === $url ) {
 			add_settings_error( self::OPTION, 'storeflow_service_url', __( 'The Storeflow service address must be an https:// URL. The previous address was kept.', 'storeflow' ) );
 		} else {
 			$clean['service_url'] = $url;
 		}
 		$clean['capture_enabled'] = ! empty( $input['capture_enabled'] );
-		$clean['consent_label']   = mb_substr( sanitize_text_field( (string) ( $input['consent_label'] ?? '' ) ), 0, 200 );
+		$clean['consent_label']   = mb_substr( sanitize_text_field( self::text( $input['consent_label'] ?? '' ) ), 0, 200 );
 		return $clean;
+	}
+
+	/**
+	 * A submitted field as a string: a crafted request can send an array (field[]=x), which
+	 * becomes '' instead of a PHP warning and the word "Array".
+	 *
+	 * @param mixed $value Submitted value.
+	 */
+	private static function text( $value ): string {
+		return is_string( $value ) ? $value : '';
 	}
 
 	/**
@@ -146,8 +154,7 @@ final class Settings {
 	}
 
 	/**
-	 * Store a new connection state (any connection waiting for approval is dropped). The option
-	 * is loaded on every page (autoload) because cart capture needs the secret on every change.
+	 * Store a new connection state (any connection waiting for approval is dropped).
 	 *
 	 * @param string $status connected|disconnected.
 	 * @param string $secret Shared secret.
@@ -188,11 +195,13 @@ final class Settings {
 	}
 
 	/**
-	 * Write the connection option.
+	 * Write the connection option. It holds the shared secret, so it is not autoloaded: it is
+	 * read (one query) only on requests that capture carts or send events, never loaded with
+	 * every page of the site.
 	 *
 	 * @param array<string, mixed> $connection Fields.
 	 */
 	private static function write_connection( array $connection ): void {
-		update_option( self::CONNECTION_OPTION, $connection, true );
+		update_option( self::CONNECTION_OPTION, $connection, false );
 	}
 }

@@ -44,7 +44,7 @@ final class CartCaptureTest extends StoreflowTestCase {
 		CartCapture::contact_changed();
 
 		$this->assertSame( 'checkout.contact', CartCapture::flush( $this->wc->cart, $this->shopper, 1000 ) );
-		$body = json_decode( get_option( Settings::OUTBOX_PREFIX . StoreflowTestWorld::$actions[0]['args'][0] ), true );
+		$body = json_decode( Storeflow\Outbox::body( StoreflowTestWorld::$actions[0]['args'][0] ), true );
 		$this->assertSame( 'a@b.pl', $body['email'] );
 		$this->assertTrue( $body['consent'] );
 		$this->assertSame( 2, $body['items'][0]['quantity'] );
@@ -60,7 +60,7 @@ final class CartCaptureTest extends StoreflowTestCase {
 		CartCapture::cart_changed();
 
 		$this->assertSame( 'cart.emptied', CartCapture::flush( $this->wc->cart, $this->shopper, 2000 ) );
-		$body = json_decode( get_option( Settings::OUTBOX_PREFIX . StoreflowTestWorld::$actions[1]['args'][0] ), true );
+		$body = json_decode( Storeflow\Outbox::body( StoreflowTestWorld::$actions[1]['args'][0] ), true );
 		$this->assertSame( $old_key, $body['cart_key'] );
 		$this->assertSame( array(), $body['items'] );
 		$this->assertNotSame( $old_key, $this->shopper->cart_key() );

@@ -80,6 +80,31 @@ final class CartRestoreTest extends StoreflowTestCase {
 		$this->assertSame( array(), $this->wc->cart->coupons );
 	}
 
+	public function test_link_from_the_address_bar_restores_the_cart_and_opens_checkout(): void {
+		$_GET = array( CartRestore::PARAM => $this->token() );
+
+		$this->assertSame( 'https://shop.example/checkout/', $this->follow_link( self::NOW ) );
+		$this->assertCount( 2, $this->wc->cart->lines );
+	}
+
+	public function test_link_with_an_array_parameter_lands_on_the_cart_with_the_notice_not_a_warning(): void {
+		$this->wc->cart->add_to_cart( 12, 1 );
+		$_GET = array( CartRestore::PARAM => array( $this->token() ) );
+
+		$this->assertSame( 'https://shop.example/cart/', $this->follow_link( self::NOW ) );
+		$this->assertTrue( $this->wc->cart->is_empty() );
+		$this->assertStringContainsString( 'no longer valid', StoreflowTestWorld::$notices[0][0] );
+	}
+
+	private function follow_link( int $now ): string {
+		try {
+			CartRestore::maybe_restore( $now );
+		} catch ( StoreflowRedirect $redirect ) {
+			return $redirect->getMessage();
+		}
+		$this->fail( 'no redirect' );
+	}
+
 	/** @param array<string, mixed> $override */
 	private function token( array $override = array() ): string {
 		return SignedToken::sign(

@@ -72,6 +72,27 @@ final class CheckoutContactTest extends StoreflowTestCase {
 		$this->assertSame( 'no', $order->meta['storeflow_consent'] );
 	}
 
+	public function test_contact_endpoint_takes_typed_fields_and_ignores_array_fields_without_a_warning(): void {
+		$_REQUEST = array( 'security' => wp_create_nonce( CheckoutContact::NONCE ) );
+		$_POST    = array( 'email' => 'ala@example.pl', 'phone' => array( '+48600100200' ), 'first_name' => 'Ala\\\'s', 'consent' => array( '1' ) );
+
+		try {
+			CheckoutContact::ajax();
+			$this->fail( 'no JSON answer' );
+		} catch ( StoreflowDie $answer ) {
+			$this->assertSame( array( 'changed' => true ), $answer->data );
+		}
+		$contact = $this->shopper()->contact();
+		$this->assertSame( array( 'ala@example.pl', null, "Ala's" ), array( $contact['email'], $contact['phone'], $contact['first_name'] ) );
+	}
+
+	public function test_contact_endpoint_refuses_a_request_without_the_nonce(): void {
+		$_POST = array( 'email' => 'ala@example.pl' );
+
+		$this->expectException( StoreflowDie::class );
+		CheckoutContact::ajax();
+	}
+
 	private function customer( string $email ): object {
 		return new class( $email ) {
 			public function __construct( private string $email ) {}

@@ -24,7 +24,7 @@ final class ConnectionTest extends StoreflowTestCase {
 		$request = StoreflowTestWorld::$requests[0];
 		$this->assertSame( 'https://storeflow.example/connect/woocommerce/start', $request['url'] );
 		$this->assertSame(
-			array( 'store_url' => 'https://shop.example', 'shared_secret' => str_repeat( 'ab', 32 ), 'return_url' => 'https://shop.example/wp-admin/admin.php?page=storeflow' ),
+			array( 'store_url' => 'https://shop.example', 'shared_secret' => str_repeat( 'ab', 32 ), 'return_url' => 'https://shop.example/wp-admin/admin.php?page=storeflow&storeflow_return=' . wp_create_nonce( 'storeflow_return' ) ),
 			json_decode( $request['args']['body'], true )
 		);
 	}
@@ -54,7 +54,7 @@ final class ConnectionTest extends StoreflowTestCase {
 		Settings::save_pending_secret( self::SECRET );
 		$this->assertSame( 'old-secret', Settings::secret(), 'old connection keeps working until approval' );
 		StoreflowTestWorld::$user_id = 1;
-		$_GET                        = array( 'page' => 'storeflow', 'success' => '1', 'user_id' => 'n0nce' );
+		$_GET                        = $this->returned( '1' ) + array( 'user_id' => 'n0nce' );
 
 		$this->assertRedirectsTo( 'storeflow_notice=connected' );
 		$this->assertTrue( Settings::is_connected() );
@@ -65,7 +65,7 @@ final class ConnectionTest extends StoreflowTestCase {
 		Settings::save_connection( 'connected', 'old-secret' );
 		Settings::save_pending_secret( self::SECRET );
 		StoreflowTestWorld::$user_id = 1;
-		$_GET                        = array( 'page' => 'storeflow', 'success' => '0' );
+		$_GET                        = $this->returned( '0' );
 
 		$this->assertRedirectsTo( 'storeflow_notice=denied' );
 		$this->assertSame( 'old-secret', Settings::secret() );
@@ -75,7 +75,7 @@ final class ConnectionTest extends StoreflowTestCase {
 	public function test_denied_first_connection_stays_disconnected(): void {
 		Settings::save_pending_secret( self::SECRET );
 		StoreflowTestWorld::$user_id = 1;
-		$_GET                        = array( 'page' => 'storeflow', 'success' => '0' );
+		$_GET                        = $this->returned( '0' );
 
 		$this->assertRedirectsTo( 'storeflow_notice=denied' );
 		$this->assertFalse( Settings::is_connected() );
@@ -88,6 +88,59 @@ final class ConnectionTest extends StoreflowTestCase {
 		Connection::complete();
 
 		$this->assertFalse( Settings::is_connected() );
+	}
+
+	public function test_return_without_our_nonce_settles_nothing(): void {
+		Settings::save_pending_secret( self::SECRET );
+		StoreflowTestWorld::$user_id = 1;
+		$_GET                        = array( 'page' => 'storeflow', 'success' => '1', 'user_id' => 'n0nce' );
+
+		$this->assertRedirectsTo( 'storeflow_notice=return_refused' );
+		$this->assertFalse( Settings::is_connected() );
+		$this->assertSame( self::SECRET, Settings::connection()['pending_secret'], 'the real approval can still come back' );
+	}
+
+	public function test_return_with_another_admins_nonce_settles_nothing(): void {
+		Settings::save_pending_secret( self::SECRET );
+		StoreflowTestWorld::$user_id = 2;
+		$_GET                        = $this->returned( '1' );
+		StoreflowTestWorld::$user_id = 1;
+
+		$this->assertRedirectsTo( 'storeflow_notice=return_refused' );
+		$this->assertFalse( Settings::is_connected() );
+	}
+
+	public function test_return_by_a_user_who_cannot_manage_woocommerce_changes_nothing(): void {
+		Settings::save_pending_secret( self::SECRET );
+		$_GET = $this->returned( '1' );
+
+		Connection::complete();
+
+		$this->assertFalse( Settings::is_connected() );
+	}
+
+	public function test_array_query_arguments_are_ignored_without_a_warning(): void {
+		Settings::save_pending_secret( self::SECRET );
+		StoreflowTestWorld::$user_id = 1;
+		$_GET                        = array( 'page' => 'storeflow', 'success' => array( '1' ), Connection::RETURN_NONCE => wp_create_nonce( Connection::RETURN_NONCE ) );
+
+		Connection::complete();
+
+		$this->assertFalse( Settings::is_connected() );
+	}
+
+	public function test_the_shared_secret_is_not_autoloaded(): void {
+		Settings::save_pending_secret( self::SECRET );
+		$this->assertFalse( StoreflowTestWorld::$autoload[ Settings::CONNECTION_OPTION ] );
+
+		Settings::settle_pending( true );
+		$this->assertSame( self::SECRET, Settings::secret() );
+		$this->assertFalse( StoreflowTestWorld::$autoload[ Settings::CONNECTION_OPTION ] );
+	}
+
+	/** The query wc-auth sends the admin back with: our return URL's nonce plus success and user_id. */
+	private function returned( string $success ): array {
+		return array( 'page' => 'storeflow', Connection::RETURN_NONCE => wp_create_nonce( Connection::RETURN_NONCE ), 'success' => $success );
 	}
 
 	private function assertRedirectsTo( string $fragment ): void {

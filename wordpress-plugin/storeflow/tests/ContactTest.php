@@ -7,6 +7,13 @@ use Storeflow\Contact;
 
 final class ContactTest extends StoreflowTestCase {
 
+	public function test_array_values_count_as_empty_without_a_warning(): void {
+		$clean = Contact::sanitize( array( 'email' => array( 'a@b.pl' ), 'phone' => array(), 'first_name' => array( 'Ala' ) ) );
+
+		$this->assertSame( array( 'email' => null, 'phone' => null, 'first_name' => '' ), $clean );
+		$this->assertSame( 'ala@b.pl', Contact::sanitize( array( 'email' => 'Ala@b.pl' ) )['email'] );
+	}
+
 	public function test_valid_fields_are_sanitised_and_email_lowercased(): void {
 		$clean = Contact::sanitize(
 			array(

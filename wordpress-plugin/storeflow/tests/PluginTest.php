@@ -31,7 +31,35 @@ final class PluginTest extends StoreflowTestCase {
 	public function test_cart_events_are_flushed_before_woocommerce_saves_the_session(): void {
 		Plugin::boot();
 
-		$this->assertLessThan( 20, StoreflowTestWorld::$hooks['shutdown'][0][1] );
+		$flush = array_values( array_filter( StoreflowTestWorld::$hooks['shutdown'], fn( $hook ) => array( Storeflow\CartCapture::class, 'flush_current' ) === $hook[0] ) );
+		$this->assertLessThan( 20, $flush[0][1] );
+	}
+
+	public function test_the_async_runner_is_started_after_the_cart_is_flushed_on_every_request(): void {
+		Plugin::boot();
+
+		$priority = array();
+		foreach ( StoreflowTestWorld::$hooks['shutdown'] as list( $callback, $at ) ) {
+			$priority[ implode( '::', $callback ) ] = $at;
+		}
+		$this->assertSame( Sender::RUNNER_PRIORITY, $priority[ Sender::class . '::start_runner' ] );
+		$this->assertGreaterThan( $priority[ Storeflow\CartCapture::class . '::flush_current' ], $priority[ Sender::class . '::start_runner' ], 'runner starts after the cart event is queued' );
+		$this->assertGreaterThan( 20, Sender::RUNNER_PRIORITY, 'and after WooCommerce saved the session' );
+	}
+
+	public function test_privacy_exporter_and_eraser_are_registered_on_every_request(): void {
+		Plugin::boot();
+
+		$this->assertSame( array( Storeflow\Privacy::class, 'exporters' ), StoreflowTestWorld::$hooks['wp_privacy_personal_data_exporters'][0][0] );
+		$this->assertSame( array( Storeflow\Privacy::class, 'erasers' ), StoreflowTestWorld::$hooks['wp_privacy_personal_data_erasers'][0][0] );
+	}
+
+	public function test_translations_load_from_the_languages_folder(): void {
+		Plugin::boot();
+		Plugin::load_textdomain();
+
+		$this->assertSame( array( Plugin::class, 'load_textdomain' ), StoreflowTestWorld::$hooks['init'][0][0] );
+		$this->assertSame( 'storeflow/languages', StoreflowTestWorld::$text_domains['storeflow'] );
 	}
 
 	public function test_admin_pages_are_registered_only_in_admin(): void {

@@ -19,8 +19,8 @@ final class SenderTest extends StoreflowTestCase {
 		$id = Sender::queue( 'cart.updated', array( 'cart_key' => 'k', 'items' => array() ) );
 
 		$this->assertSame( array(), StoreflowTestWorld::$requests );
-		$this->assertSame( '{"cart_key":"k","items":[]}', get_option( Settings::OUTBOX_PREFIX . $id ) );
-		$this->assertFalse( StoreflowTestWorld::$autoload[ Settings::OUTBOX_PREFIX . $id ] );
+		$this->assertSame( '{"cart_key":"k","items":[]}', Storeflow\Outbox::body( $id ) );
+		$this->assertSame( array(), preg_grep( '/^storeflow_outbox/', array_keys( StoreflowTestWorld::$options ) ), 'no shopper data among the site options' );
 		$this->assertSame( array( 'hook' => Sender::HOOK, 'args' => array( $id, 'cart.updated', 1 ), 'group' => 'storeflow', 'at' => 0 ), StoreflowTestWorld::$actions[0] );
 	}
 
@@ -37,7 +37,7 @@ final class SenderTest extends StoreflowTestCase {
 		$this->assertSame( $id, $headers['X-Storeflow-Delivery-Id'] );
 		$this->assertGreaterThanOrEqual( $before, (int) $headers['X-Storeflow-Timestamp'] );
 		$this->assertSame( EventSigner::signature( self::SECRET, (int) $headers['X-Storeflow-Timestamp'], $request['args']['body'] ), $headers['X-Storeflow-Signature'] );
-		$this->assertFalse( get_option( Settings::OUTBOX_PREFIX . $id ) );
+		$this->assertNull( Storeflow\Outbox::body( $id ) );
 	}
 
 	public function test_network_error_or_server_error_schedules_a_later_retry_with_the_same_delivery_id(): void {
@@ -50,7 +50,7 @@ final class SenderTest extends StoreflowTestCase {
 		$this->assertSame( array( $id, 'cart.updated', 2 ), StoreflowTestWorld::$actions[1]['args'] );
 		$this->assertSame( array( $id, 'cart.updated', 3 ), StoreflowTestWorld::$actions[2]['args'] );
 		$this->assertGreaterThan( StoreflowTestWorld::$actions[1]['at'] - time(), StoreflowTestWorld::$actions[2]['at'] - time(), 'backoff grows' );
-		$this->assertIsString( get_option( Settings::OUTBOX_PREFIX . $id ), 'body kept for the retry' );
+		$this->assertIsString( Storeflow\Outbox::body( $id ), 'body kept for the retry' );
 	}
 
 	public function test_rejected_signature_is_not_retried(): void {
@@ -60,7 +60,7 @@ final class SenderTest extends StoreflowTestCase {
 		Sender::deliver( $id, 'cart.updated', 1 );
 
 		$this->assertCount( 1, StoreflowTestWorld::$actions );
-		$this->assertFalse( get_option( Settings::OUTBOX_PREFIX . $id ) );
+		$this->assertNull( Storeflow\Outbox::body( $id ) );
 	}
 
 	public function test_gives_up_after_the_last_attempt(): void {
@@ -70,7 +70,7 @@ final class SenderTest extends StoreflowTestCase {
 		Sender::deliver( $id, 'cart.updated', Sender::MAX_ATTEMPTS );
 
 		$this->assertCount( 1, StoreflowTestWorld::$actions );
-		$this->assertFalse( get_option( Settings::OUTBOX_PREFIX . $id ) );
+		$this->assertNull( Storeflow\Outbox::body( $id ) );
 	}
 
 	public function test_events_left_in_the_queue_after_disconnect_are_dropped_unsent(): void {
@@ -81,7 +81,43 @@ final class SenderTest extends StoreflowTestCase {
 
 		$this->assertSame( array(), StoreflowTestWorld::$requests );
 		$this->assertCount( 1, StoreflowTestWorld::$actions, 'no retry scheduled' );
-		$this->assertFalse( get_option( Settings::OUTBOX_PREFIX . $id ) );
+		$this->assertNull( Storeflow\Outbox::body( $id ) );
+	}
+
+	public function test_shopper_contact_waits_in_the_outbox_table_findable_by_email_not_in_options(): void {
+		$id = Sender::queue( 'checkout.contact', array( 'email' => 'Ala@Example.pl', 'items' => array() ) );
+
+		$rows = $GLOBALS['wpdb']->tables['wp_storeflow_outbox'];
+		$this->assertSame( array( $id, 'checkout.contact', 'ala@example.pl' ), array( $rows[0]['delivery_id'], $rows[0]['topic'], $rows[0]['email'] ) );
+		$this->assertSame( $id, Storeflow\Outbox::for_email( 'ala@example.pl' )[0]['delivery_id'] );
+		$this->assertSame( array(), preg_grep( '/outbox/', array_keys( StoreflowTestWorld::$options ) ) );
+	}
+
+	public function test_a_request_that_queued_an_event_starts_the_async_runner_once_at_shutdown(): void {
+		Sender::queue( 'cart.updated', array( 'a' => 1 ) );
+		Sender::queue( 'checkout.contact', array( 'a' => 2 ) );
+
+		Sender::start_runner();
+		Sender::start_runner();
+
+		$this->assertSame( 1, StoreflowTestWorld::$async_dispatches );
+	}
+
+	public function test_a_request_that_queued_nothing_starts_no_runner(): void {
+		Sender::start_runner();
+
+		$this->assertSame( 0, StoreflowTestWorld::$async_dispatches );
+	}
+
+	public function test_version_0_1_outbox_options_are_removed_when_the_table_is_installed(): void {
+		update_option( 'storeflow_outbox_5b1d6c1e-0000-4000-8000-000000000000', '{"email":"a@b.pl"}', false );
+		update_option( 'storeflow_settings', array( 'service_url' => 'https://storeflow.example' ) );
+		delete_option( Storeflow\Outbox::SCHEMA_OPTION );
+
+		Storeflow\Outbox::maybe_upgrade();
+
+		$this->assertSame( array( 'storeflow_settings', 'storeflow_connection', Storeflow\Outbox::SCHEMA_OPTION ), array_values( array_intersect( array( 'storeflow_settings', 'storeflow_connection', Storeflow\Outbox::SCHEMA_OPTION ), array_keys( StoreflowTestWorld::$options ) ) ) );
+		$this->assertFalse( get_option( 'storeflow_outbox_5b1d6c1e-0000-4000-8000-000000000000' ) );
 	}
 
 	public function test_delivery_already_done_does_nothing(): void {

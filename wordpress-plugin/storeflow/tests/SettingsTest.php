@@ -48,6 +48,16 @@ final class SettingsTest extends StoreflowTestCase {
 		$this->assertSame( 200, mb_strlen( $clean['consent_label'] ) );
 	}
 
+	public function test_array_fields_are_refused_like_bad_input_without_a_warning(): void {
+		update_option( Settings::OPTION, array( 'service_url' => 'https://good.example', 'consent_label' => 'Hi' ) );
+
+		$clean = Settings::sanitize( array( 'service_url' => array( 'https://evil.example' ), 'consent_label' => array( 'x' ) ) );
+
+		$this->assertSame( 'https://good.example', $clean['service_url'] );
+		$this->assertSame( '', $clean['consent_label'] );
+		$this->assertCount( 1, StoreflowTestWorld::$settings_errors );
+	}
+
 	public function test_non_array_input_keeps_current_settings(): void {
 		update_option( Settings::OPTION, array( 'service_url' => 'https://good.example', 'consent_label' => 'Hi' ) );
 

@@ -16,6 +16,7 @@ abstract class StoreflowTestCase extends TestCase {
 
 	protected function setUp(): void {
 		StoreflowTestWorld::reset();
+		Storeflow\Outbox::install(); // As activation does.
 	}
 
 	/** A connected store selling a shirt (12) and a hoodie variation (31); the shopper's cart is empty. */
@@ -27,6 +28,7 @@ abstract class StoreflowTestCase extends TestCase {
 			31 => new WC_Product( 31, 'Hoodie - M' ),
 		);
 		StoreflowTestWorld::$wc = (object) array(
+			'version' => '6.6.0',
 			'cart'    => $cart,
 			'session' => new WC_Session(),
 		);

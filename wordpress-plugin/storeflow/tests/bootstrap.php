@@ -9,6 +9,7 @@
 define( 'ABSPATH', __DIR__ . '/' );
 
 require_once __DIR__ . '/fakes/world.php';
+require_once __DIR__ . '/fakes/wpdb.php';
 require_once __DIR__ . '/fakes/wordpress.php';
 require_once __DIR__ . '/fakes/woocommerce.php';
 require_once dirname( __DIR__ ) . '/includes/autoload.php';

@@ -7,19 +7,22 @@
 
 namespace Storeflow\Admin;
 
-use Storeflow\Sender;
 use Storeflow\Settings;
+use Storeflow\StoreAccess;
 
 defined( 'ABSPATH' ) || exit;
 
 /**
  * Connect: make a shared secret, hand it to the service server-to-server, send the merchant to
- * WooCommerce's key approval screen. Disconnect: tell the service, forget the secret.
+ * WooCommerce's key approval screen. Disconnect: tell the service, revoke Storeflow's API keys
+ * and webhooks, forget the secret.
  */
 final class Connection {
 
 	public const CONNECT    = 'storeflow_connect';
 	public const DISCONNECT = 'storeflow_disconnect';
+	/** Nonce action, and query argument, that bind wc-auth's return to the admin who pressed Connect. */
+	public const RETURN_NONCE = 'storeflow_return';
 
 	/**
 	 * Hook the admin-post handlers and the return from wc-auth.
@@ -62,7 +65,7 @@ final class Connection {
 					array(
 						'store_url'     => Settings::store_url(),
 						'shared_secret' => $secret,
-						'return_url'    => SettingsPage::url(),
+						'return_url'    => self::return_url(),
 					)
 				),
 				'timeout' => 20,
@@ -78,6 +81,15 @@ final class Connection {
 			return new \WP_Error( 'storeflow_start', "Unexpected answer from Storeflow (HTTP {$code})." );
 		}
 		return $url;
+	}
+
+	/**
+	 * Where wc-auth sends the admin back (it appends success and user_id): the settings page
+	 * with a nonce of this admin's session, so only the admin who pressed Connect, in the same
+	 * session, can settle the connection.
+	 */
+	public static function return_url(): string {
+		return add_query_arg( self::RETURN_NONCE, wp_create_nonce( self::RETURN_NONCE ), SettingsPage::url() );
 	}
 
 	/**
@@ -97,37 +109,48 @@ final class Connection {
 	}
 
 	/**
-	 * Back from WooCommerce's approval screen: wc-auth appends success=1 or success=0.
+	 * Back from WooCommerce's approval screen: wc-auth appends success=1 or success=0 to the
+	 * return URL, which carries our nonce. Without a valid nonce (a link someone else made, or
+	 * another admin's), a user who may manage WooCommerce, and a connection waiting for approval,
+	 * nothing changes.
 	 */
 	public static function complete(): void {
-		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- wc-auth's redirect cannot carry our nonce; only a pending secret is settled.
-		if ( ! isset( $_GET['page'], $_GET['success'] ) || SettingsPage::SLUG !== $_GET['page'] ) {
+		$page    = self::query( 'page' );
+		$success = self::query( 'success' );
+		if ( SettingsPage::SLUG !== $page || null === $success ) {
 			return;
 		}
 		if ( '' === Settings::connection()['pending_secret'] || ! current_user_can( 'manage_woocommerce' ) ) {
 			return;
 		}
-		// phpcs:ignore WordPress.Security.NonceVerification.Recommended
-		$approved = '1' === sanitize_text_field( wp_unslash( (string) $_GET['success'] ) );
+		if ( ! wp_verify_nonce( (string) self::query( self::RETURN_NONCE ), self::RETURN_NONCE ) ) {
+			self::back( 'return_refused' );
+		}
+		$approved = '1' === $success;
 		Settings::settle_pending( $approved );
 		self::back( $approved ? 'connected' : 'denied' );
 	}
 
 	/**
-	 * Disconnect button.
+	 * One query argument as sanitised text, or null when it is absent or not a string (an
+	 * array from `name[]=`).
+	 *
+	 * @param string $name Argument name.
+	 */
+	private static function query( string $name ): ?string {
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- complete() checks the nonce before acting.
+		$value = $_GET[ $name ] ?? null;
+		return is_string( $value ) ? sanitize_text_field( wp_unslash( $value ) ) : null;
+	}
+
+	/**
+	 * Disconnect button: the service is told (signed), Storeflow's API keys and webhooks are
+	 * deleted, the secret and unsent events forgotten.
 	 */
 	public static function disconnect(): void {
 		self::guard( self::DISCONNECT );
-		$result = Settings::is_connected() ? Sender::send_now(
-			'store.disconnected',
-			array(
-				'store_url'       => Settings::store_url(),
-				'disconnected_at' => gmdate( 'Y-m-d\TH:i:s+00:00' ),
-			)
-		) : 'sent';
-		// Events still queued find no secret when they run and are dropped from the outbox then.
-		Settings::save_connection( 'disconnected', '' );
-		self::back( 'sent' === $result ? 'disconnected' : 'disconnected_offline' );
+		$told = StoreAccess::disconnect( 'disconnected' );
+		self::back( $told ? 'disconnected' : 'disconnected_offline' );
 	}
 
 	/**

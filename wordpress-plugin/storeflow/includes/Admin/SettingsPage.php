@@ -7,6 +7,7 @@
 
 namespace Storeflow\Admin;
 
+use Storeflow\Sender;
 use Storeflow\Settings;
 
 defined( 'ABSPATH' ) || exit;
@@ -70,6 +71,7 @@ final class SettingsPage {
 		self::notice();
 		settings_errors(); // Pages outside Settings must show options.php's messages themselves.
 		self::connection_box();
+		self::delivery_box();
 		echo '<form method="post" action="' . esc_url( admin_url( 'options.php' ) ) . '">';
 		settings_fields( self::GROUP );
 		echo '<table class="form-table" role="presentation">';
@@ -103,6 +105,23 @@ final class SettingsPage {
 	}
 
 	/**
+	 * How events travel: through Action Scheduler, started by the shopper's own request, and
+	 * otherwise only when WP-Cron runs, which on a quiet store is when the next visitor comes.
+	 */
+	private static function delivery_box(): void {
+		echo '<div class="card"><h2>' . esc_html__( 'How carts reach Storeflow', 'storeflow' ) . '</h2><p>';
+		echo esc_html__( 'Carts and checkout contacts are sent in the background by WooCommerce\'s scheduler (Action Scheduler). The shopper\'s own visit starts it, so they normally reach Storeflow within seconds.', 'storeflow' );
+		echo '</p><p>';
+		echo esc_html__( 'If your host blocks requests from the site to itself, they wait for WP-Cron, and WP-Cron runs only when someone visits your site: on a quiet store a reminder can start hours late. Ask your host to run WP-Cron every minute from a real cron job.', 'storeflow' );
+		echo '</p>';
+		if ( defined( 'DISABLE_WP_CRON' ) && DISABLE_WP_CRON ) {
+			echo '<p><strong>' . esc_html__( 'WP-Cron is switched off on this site (DISABLE_WP_CRON): make sure a cron job on your server runs it, or events wait until the shopper\'s next visit.', 'storeflow' ) . '</strong></p>';
+		}
+		$queue = admin_url( 'admin.php?page=wc-status&tab=action-scheduler&status=pending&s=' . Sender::HOOK );
+		echo '<p><a href="' . esc_url( $queue ) . '">' . esc_html__( 'See the events waiting to be sent', 'storeflow' ) . '</a></p></div>';
+	}
+
+	/**
 	 * One settings row; $control is built from escaped parts by the caller.
 	 *
 	 * @param string $id      Field id suffix.
@@ -119,7 +138,7 @@ final class SettingsPage {
 	 */
 	private static function notice(): void {
 		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- display only, from a fixed list.
-		$code = isset( $_GET['storeflow_notice'] ) ? sanitize_key( wp_unslash( (string) $_GET['storeflow_notice'] ) ) : '';
+		$code = isset( $_GET['storeflow_notice'] ) && is_string( $_GET['storeflow_notice'] ) ? sanitize_key( wp_unslash( $_GET['storeflow_notice'] ) ) : '';
 		$notices = self::notices();
 		if ( ! isset( $notices[ $code ] ) ) {
 			return;
@@ -138,8 +157,9 @@ final class SettingsPage {
 			'connected'            => array( 'success', __( 'Storeflow is connected. Carts and orders now flow to Storeflow.', 'storeflow' ) ),
 			'denied'               => array( 'warning', __( 'The connection was not approved, so Storeflow is not connected.', 'storeflow' ) ),
 			'connect_failed'       => array( 'error', __( 'Storeflow could not be reached. Check the service address and try again.', 'storeflow' ) ),
-			'disconnected'         => array( 'success', __( 'Storeflow is disconnected.', 'storeflow' ) ),
-			'disconnected_offline' => array( 'warning', __( 'Disconnected here, but Storeflow could not be told. Remove the store in Storeflow too.', 'storeflow' ) ),
+			'return_refused'       => array( 'error', __( 'This approval link was not started from your session, so nothing was changed. Press "Connect to Storeflow" again.', 'storeflow' ) ),
+			'disconnected'         => array( 'success', __( 'Storeflow is disconnected. Its API keys and webhooks were deleted from your store.', 'storeflow' ) ),
+			'disconnected_offline' => array( 'warning', __( 'Disconnected here and Storeflow\'s API keys and webhooks were deleted from your store, but Storeflow could not be told. Remove the store in Storeflow too.', 'storeflow' ) ),
 		);
 	}
 }

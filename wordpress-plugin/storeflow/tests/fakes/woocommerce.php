@@ -82,3 +82,34 @@ function wc_get_checkout_url() { return 'https://shop.example/checkout/'; }
 function wc_get_cart_url() { return 'https://shop.example/cart/'; }
 function wc_get_product_variation_attributes( $variation_id ) { return array( 'attribute_pa_size' => 'm' ); }
 class WooCommerce {}
+
+class WC_Webhook {
+	public function __construct( public int $id, public string $name, public string $delivery_url, public string $topic = 'order.created' ) {}
+	public function get_id() { return $this->id; }
+	public function get_name( $context = 'view' ) { return $this->name; }
+	public function get_delivery_url( $context = 'view' ) { return $this->delivery_url; }
+	public function delete( $force_delete = false ) { unset( StoreflowTestWorld::$webhooks[ $this->id ] ); return true; }
+}
+function wc_get_webhook( $id ) { return StoreflowTestWorld::$webhooks[ (int) $id ] ?? null; }
+class WC_Data_Store {
+	public static function load( $object_type ) {
+		if ( 'webhook' !== $object_type ) {
+			throw new Exception( 'Invalid data store.' );
+		}
+		return new class() {
+			public function search_webhooks( $args ) {
+				$ids = array_keys( StoreflowTestWorld::$webhooks );
+				return -1 === ( $args['limit'] ?? 10 ) ? $ids : array_slice( $ids, (int) ( $args['offset'] ?? 0 ), (int) ( $args['limit'] ?? 10 ) );
+			}
+		};
+	}
+}
+
+/** Action Scheduler's async runner: dispatching is counted, not sent. */
+class ActionScheduler {
+	public static function store() { return new stdClass(); }
+}
+class ActionScheduler_AsyncRequest_QueueRunner {
+	public function __construct( $store ) {}
+	public function maybe_dispatch() { ++StoreflowTestWorld::$async_dispatches; }
+}

@@ -67,7 +67,7 @@ final class StoreflowRedirect extends RuntimeException {}
 
 function admin_url( $path = '' ) { return 'https://shop.example/wp-admin/' . $path; }
 function add_query_arg( $key, $value, $url ) { return $url . ( str_contains( $url, '?' ) ? '&' : '?' ) . $key . '=' . rawurlencode( $value ); }
-function current_user_can( $capability ) { return 'manage_woocommerce' === $capability && StoreflowTestWorld::$user_id > 0; }
+function current_user_can( $capability ) { return in_array( $capability, array( 'manage_woocommerce', 'activate_plugins' ), true ) && StoreflowTestWorld::$user_id > 0; }
 function wp_safe_redirect( $location, $status = 302 ) { throw new StoreflowRedirect( $location ); }
 function wp_unslash( $value ) { return is_string( $value ) ? stripslashes( $value ) : $value; }
 
@@ -78,3 +78,45 @@ function add_action( $hook, $callback, $priority = 10, $accepted_args = 1 ) {
 function add_filter( $hook, $callback, $priority = 10, $accepted_args = 1 ) { return add_action( $hook, $callback, $priority, $accepted_args ); }
 function is_admin() { return StoreflowTestWorld::$admin; }
 function plugin_basename( $file ) { return 'storeflow/' . basename( $file ); }
+
+/** Thrown by the fake wp_die and wp_send_json_* so code that ends the request can be tested. */
+final class StoreflowDie extends RuntimeException {
+	public function __construct( string $message, public mixed $data = null ) { parent::__construct( $message ); }
+}
+
+function get_bloginfo( $show = '' ) { return 'version' === $show ? StoreflowTestWorld::$wp_version : ''; }
+function deactivate_plugins( $plugins ) { StoreflowTestWorld::$deactivated[] = $plugins; }
+function wp_die( $message = '', $title = '', $args = array() ) { throw new StoreflowDie( (string) $message ); }
+function wp_send_json_success( $data = null ) { throw new StoreflowDie( 'json success', $data ); }
+function esc_html( $text ) { return htmlspecialchars( (string) $text, ENT_QUOTES ); }
+function esc_attr( $text ) { return htmlspecialchars( (string) $text, ENT_QUOTES ); }
+function esc_url( $url ) { return htmlspecialchars( (string) $url, ENT_QUOTES ); }
+function esc_attr__( $text, $domain = 'default' ) { return esc_attr( $text ); }
+function esc_html_e( $text, $domain = 'default' ) { echo esc_html( $text ); }
+function sanitize_key( $key ) { return preg_replace( '/[^a-z0-9_\-]/', '', strtolower( (string) $key ) ); }
+function wp_create_nonce( $action = -1 ) { return substr( md5( $action . '|' . StoreflowTestWorld::$user_id ), 0, 10 ); }
+function wp_verify_nonce( $nonce, $action = -1 ) { return is_string( $nonce ) && hash_equals( wp_create_nonce( $action ), $nonce ) ? 1 : false; }
+function check_ajax_referer( $action = -1, $query_arg = false, $stop = true ) {
+	$nonce = $_REQUEST[ $query_arg ] ?? '';
+	if ( ! wp_verify_nonce( $nonce, $action ) ) {
+		throw new StoreflowDie( '-1' );
+	}
+	return 1;
+}
+function nocache_headers() {}
+function load_plugin_textdomain( $domain, $deprecated = false, $path = false ) { StoreflowTestWorld::$text_domains[ $domain ] = $path; return true; }
+function register_activation_hook( $file, $callback ) { add_action( 'activate_' . plugin_basename( $file ), $callback ); }
+function get_user_by( $field, $value ) { return StoreflowTestWorld::$users[ strtolower( (string) $value ) ] ?? false; }
+function as_unschedule_all_actions( $hook, $args = array(), $group = '' ) { StoreflowTestWorld::$unscheduled[] = array( $hook, $group ); }
+function check_admin_referer( $action = -1, $query_arg = '_wpnonce' ) {
+	if ( ! wp_verify_nonce( $_REQUEST[ $query_arg ] ?? '', $action ) ) {
+		throw new StoreflowDie( 'The link you followed has expired.' );
+	}
+	return 1;
+}
+function settings_errors( $setting = '' ) {}
+function settings_fields( $group ) { echo '<input type="hidden" name="option_page" value="' . esc_attr( $group ) . '">'; }
+function submit_button( $text = null, $type = 'primary', $name = 'submit', $wrap = true ) { echo '<input type="submit" value="' . esc_attr( $text ?? 'Save Changes' ) . '">'; }
+function checked( $checked, $current = true, $echo = true ) { return (string) $checked === (string) $current ? ' checked=\'checked\'' : ''; }
+function wp_nonce_field( $action = -1 ) { echo '<input type="hidden" name="_wpnonce" value="' . esc_attr( wp_create_nonce( $action ) ) . '">'; }
+function wp_date( $format, $timestamp = null ) { return gmdate( (string) $format, (int) $timestamp ); }

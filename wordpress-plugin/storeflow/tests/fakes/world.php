@@ -29,6 +29,19 @@ final class StoreflowTestWorld {
 	/** @var array<string, list<array{0:callable, 1:int, 2:int}>> */
 	public static array $hooks = array();
 	public static bool $admin = false;
+	public static string $wp_version = '6.0.1';
+	/** @var array<string, object> users by email */
+	public static array $users = array();
+	/** @var list<array{0:string,1:string}> hook, group given to as_unschedule_all_actions */
+	public static array $unscheduled = array();
+	/** @var array<int, WC_Webhook> the store's webhooks by id */
+	public static array $webhooks = array();
+	/** Times Action Scheduler's async queue runner was asked to start. */
+	public static int $async_dispatches = 0;
+	/** @var list<string> plugins deactivated through deactivate_plugins() */
+	public static array $deactivated = array();
+	/** @var array<string, string> text domain => languages path given to load_plugin_textdomain */
+	public static array $text_domains = array();
 
 	public static function reset(): void {
 		self::$options         = array();
@@ -40,8 +53,19 @@ final class StoreflowTestWorld {
 		self::$actions         = array();
 		self::$user_id         = 0;
 		self::$home_url        = 'https://shop.example';
-		self::$wc              = null;
+		self::$wc              = (object) array( 'version' => '6.6.0', 'cart' => null, 'session' => null );
 		self::$hooks           = array();
 		self::$admin           = false;
+		self::$wp_version      = '6.0.1';
+		self::$users           = array();
+		self::$unscheduled     = array();
+		self::$webhooks        = array();
+		self::$async_dispatches = 0;
+		self::$deactivated     = array();
+		self::$text_domains    = array();
+		$GLOBALS['wpdb']       = new StoreflowFakeWpdb();
+		$_GET                  = array();
+		$_POST                 = array();
+		$_REQUEST              = array();
 	}
 }
