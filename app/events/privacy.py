@@ -389,7 +389,8 @@ def apply_shop_redact(event: ev.ShopRedact) -> None:
         Message: {"recipient": REDACTED, "subject": "", "meta": {}, "error": None},
         Discount: {"recipient": None},
         WebhookDelivery: {"body": b"", "headers": {}, "last_error": None},
-        AuditLog: {"details": {}},
+        # What was done stays; whom it named (a subject, an export, a note) goes.
+        AuditLog: {"details": {}, "subject": ""},
     }
     for model, values in erased.items():
         db.session.execute(
@@ -459,6 +460,17 @@ def customer_export(shop_id: int, person: Person, requested: tuple[str, ...]) ->
         "idle_emissions": [
             _row(s) for s in scope.all(IdleEmission, IdleEmission.customer_id.in_(customer_ids))
         ],
+        "audit_log": [
+            _row(a)
+            for a in scope.all(
+                AuditLog,
+                sa.or_(
+                    _text_holds(AuditLog.details, needles), _text_holds(AuditLog.subject, needles)
+                ),
+            )
+        ]
+        if needles
+        else [],
         "webhook_deliveries": [
             {**_row(d, skip=("body",)), "body": _json_or_text(d.body)} for d in deliveries
         ],
