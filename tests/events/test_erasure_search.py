@@ -373,15 +373,12 @@ def plant_everywhere(shop, deliver) -> None:
     db.session.commit()
 
     conn = queues.redis_connection()
-    queues.queue("events").enqueue(
-        "app.pipeline.ingest.process_delivery",
-        EMAIL,
-        PHONE,
-        f"{FIRST} {LAST}",
-        STREET,
-        job_id="planted",
-    )
-    queues.queue("events").enqueue("app.pipeline.ingest.process_delivery", 424242, job_id="other")
+    # A job waiting in a queue with the person in its arguments, and one that fails on them
+    # (the failed job keeps its arguments and the error).
+    person_args = (EMAIL, PHONE, f"{FIRST} {LAST}", STREET)
+    queues.queue("labels").enqueue("app.pipeline.ingest.process_delivery", *person_args)
+    queues.queue("events").enqueue("app.pipeline.ingest.process_delivery", *person_args)
+    queues.queue("labels").enqueue("app.pipeline.ingest.process_delivery", 424242, job_id="other")
     assert over_limit("erasure-test", EMAIL, limit=5, window=600) is None
     conn.set(
         f"storeflow:cache:customer:{row.id}",
@@ -414,7 +411,7 @@ def test_customer_redact_leaves_no_trace_in_the_database_or_redis(shopify_shop, 
     assert db.session.scalars(sa.select(Order.email).where(Order.platform_order_id == "1")).one()
     conn = queues.redis_connection()
     assert conn.get("storeflow:cache:someone-else") == b"someone@else.example"
-    assert queues.queue("events").fetch_job("other") is not None
+    assert queues.queue("labels").get_job_ids() == ["other"]
     # The delivery that would have written them back is never processed.
     waiting = db.session.scalars(
         sa.select(WebhookDelivery).where(WebhookDelivery.delivery_id == "w-waiting")
