@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import zlib
 from collections.abc import Iterable
 from typing import Any
@@ -75,13 +76,38 @@ def key_values(conn: Redis, key: bytes) -> list[bytes]:
     return [v if isinstance(v, bytes) else str(v).encode() for v in values if v is not None]
 
 
-def _holds(blobs: Iterable[bytes], needles: list[bytes]) -> bool:
-    for blob in blobs:
-        for form in readable(blob):
-            lowered = form.lower()
-            if any(n in lowered for n in needles):
-                return True
-    return False
+# Past this many identifiers (a whole shop's) each value is cut into the emails and phone
+# numbers it holds and those are looked up, instead of searching it for every identifier.
+_MANY = 64
+_EMAIL = re.compile(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(rb"\+?\d[\d ()-]{5,}\d")
+
+
+def _digits(value: bytes) -> bytes:
+    return bytes(c for c in value if 48 <= c <= 57)
+
+
+class _Matcher:
+    """Whether a value holds one of the identifiers (case-insensitively)."""
+
+    def __init__(self, identifiers: Iterable[str]) -> None:
+        self.needles = _needles(identifiers)
+        self.many = len(self.needles) > _MANY
+        self.emails = {n for n in self.needles if b"@" in n}
+        self.phones = {_digits(n) for n in self.needles if b"@" not in n and len(_digits(n)) >= 7}
+
+    def __bool__(self) -> bool:
+        return bool(self.needles)
+
+    def _one(self, lowered: bytes) -> bool:
+        if not self.many:
+            return any(n in lowered for n in self.needles)
+        return any(m in self.emails for m in _EMAIL.findall(lowered)) or any(
+            _digits(m) in self.phones for m in _PHONE.findall(lowered)
+        )
+
+    def holds(self, blobs: Iterable[bytes]) -> bool:
+        return any(self._one(form.lower()) for blob in blobs for form in readable(blob))
 
 
 def _delete(conn: Redis, key: bytes) -> None:
@@ -95,12 +121,12 @@ def _delete(conn: Redis, key: bytes) -> None:
 
 def scrub_redis(conn: Redis, identifiers: Iterable[str]) -> int:
     """Delete every key holding one of ``identifiers`` (in its name or its values)."""
-    needles = _needles(identifiers)
-    if not needles:
+    matcher = _Matcher(identifiers)
+    if not matcher:
         return 0
     removed = 0
     for key in conn.scan_iter(count=500):
-        if _holds([key], needles) or _holds(key_values(conn, key), needles):
+        if matcher.holds([key]) or matcher.holds(key_values(conn, key)):
             _delete(conn, key)
             removed += 1
     return removed
