@@ -1,6 +1,7 @@
 """Erasure reaches Redis: after a redaction commits, every key of our Redis database that holds
 one of the erased person's identifiers goes (queued or failed jobs with their arguments and
-results, rate-limit keys, anything cached).
+results, rate-limit keys, anything cached). The file outboxes (copies of rendered emails and
+texts, in the demo and development) are cleared of them too (``app.emails.outbox``).
 
 ``app.events.privacy`` erases the database and leaves the identifiers in the session; this
 module takes them once the transaction commits (a rolled-back erasure scrubs nothing: its
@@ -29,6 +30,7 @@ from rq.job import Job
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.emails.outbox import erase_from_outboxes
 from app.events.privacy import erased_identifiers
 from app.logs import fields as log_fields
 from app.pipeline import queues
@@ -138,12 +140,20 @@ def _scrub_after_commit(session: Session) -> None:
     if not identifiers:
         return
     try:
+        outbox_files = erase_from_outboxes(identifiers)
+    except OSError:
+        outbox_files = 0
+        log.warning("outbox not scrubbed of erased identifiers", exc_info=True)
+    try:
         removed = scrub_redis(queues.redis_connection(), identifiers)
     except RedisError:
         # Left behind: failed jobs expire after a week, rate-limit windows within the hour.
         log.warning("redis unreachable; erased identifiers not scrubbed from it", exc_info=True)
         return
-    log.info("erasure reached redis", extra=log_fields(redis_keys_removed=removed))
+    log.info(
+        "erasure reached redis and outboxes",
+        extra=log_fields(redis_keys_removed=removed, outbox_files_removed=outbox_files),
+    )
 
 
 @event.listens_for(Session, "after_rollback")

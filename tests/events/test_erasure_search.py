@@ -16,6 +16,8 @@ personal fields changed; the plugin's ``customer.erase`` body is documented in
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
 import json
 import zlib
 from datetime import timedelta
@@ -26,6 +28,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from app.emails.senders import OutgoingEmail, get_sender
 from app.models import (
     AuditLog,
     Cart,
@@ -210,6 +213,36 @@ def search_redis(needle: str) -> set[str]:
     return hits
 
 
+def search_outbox(directory: Path, needle: str) -> set[str]:
+    """The outbox files (rendered emails as sent) that hold ``needle``, decoded or not."""
+    hits = set()
+    for path in directory.glob("*"):
+        raw = path.read_bytes()
+        texts = [raw.decode("utf-8", "replace")]
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        texts += [
+            str(p.get_content()) for p in message.walk() if p.get_content_maintype() == "text"
+        ]
+        if any(v in text for text in texts for v in _variants(needle)):
+            hits.add(path.name)
+    return hits
+
+
+def send_rendered_email(to: str, name: str, street: str, n: int) -> None:
+    """A rendered email as the file outbox keeps it (the demo's and development's mail)."""
+    get_sender().send(
+        OutgoingEmail(
+            to=to,
+            from_addr="hello@shop.example",
+            from_name="Sklep",
+            subject=f"{name}, twój koszyk czeka",
+            html=f"<p>Cześć {name}!</p><p>Dostawa: {street}</p>",
+            text=f"Cześć {name}! Dostawa: {street}",
+            message_id=f"<m{n}@storeflow.test>",
+        )
+    )
+
+
 def test_every_column_that_can_hold_text_is_classified(app):
     unclassified = [
         f"{c.table.name}.{c.name}"
@@ -385,13 +418,19 @@ def plant_everywhere(shop, deliver) -> None:
         json.dumps({"name": LAST, "street": STREET, "phone": PHONE}),
     )
     conn.set("storeflow:cache:someone-else", "someone@else.example")
+    send_rendered_email(EMAIL, f"{FIRST} {LAST}", STREET, 1)
+    send_rendered_email("someone@else.example", "Jan Kowalski", "ul. Inna 1", 2)
 
 
-def test_customer_redact_leaves_no_trace_in_the_database_or_redis(shopify_shop, deliver):
+def test_customer_redact_leaves_no_trace_in_the_database_redis_or_outbox(
+    shopify_shop, deliver, outbox
+):
     plant_everywhere(shopify_shop, deliver)
     for needle in NEEDLES:
         assert search_database(needle), needle
         assert search_redis(needle), needle
+    for needle in (EMAIL, LAST, STREET):
+        assert search_outbox(outbox, needle), needle
     planted = set().union(*(search_database(n) for n in NEEDLES))
     assert planted == {f"{t}.{c}" for t, cols in PLANTED.items() for c in cols}
 
@@ -407,7 +446,9 @@ def test_customer_redact_leaves_no_trace_in_the_database_or_redis(shopify_shop, 
     for needle in NEEDLES:
         assert search_database(needle) == set(), needle
         assert search_redis(needle) == set(), needle
-    # Only the person went: the other shopper's order, Redis key and job are still there.
+        assert search_outbox(outbox, needle) == set(), needle
+    # Only the person went: the other shopper's order, mail, Redis key and job are still there.
+    assert len(search_outbox(outbox, "Jan Kowalski")) == 1
     assert db.session.scalars(sa.select(Order.email).where(Order.platform_order_id == "1")).one()
     conn = queues.redis_connection()
     assert conn.get("storeflow:cache:someone-else") == b"someone@else.example"
