@@ -128,5 +128,12 @@ def get_sms_sender(shop: Shop) -> SmsSender | None:
     # The file outbox is for the demo and development: in production it would swallow texts.
     in_production = current_app.config["STOREFLOW_ENV"] == "production"
     if shop.sms_channel.gateway == "outbox" and not in_production:
-        return FileSmsOutbox(os.path.join(current_app.instance_path, "outbox", "sms"))
+        return FileSmsOutbox(sms_outbox_directory())
     return None
+
+
+def sms_outbox_directory() -> str:
+    """Where the file outbox keeps texts (the demo's and development's)."""
+    from flask import current_app
+
+    return os.path.join(current_app.instance_path, "outbox", "sms")

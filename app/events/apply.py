@@ -22,6 +22,7 @@ from app.models import (
     Cart,
     Customer,
     Discount,
+    FlowRun,
     Order,
     OrderLine,
     Product,
@@ -114,12 +115,24 @@ def apply_cart_updated(event: ev.CartUpdated) -> None:
     cart.total = event.total
     cart.currency = event.currency
     cart.restore_url = event.restore_url or cart.restore_url
+    cart.platform_cart_token = event.platform_cart_token or cart.platform_cart_token
     cart.email = (event.customer.email or cart.email or "").lower() or None
     cart.phone = event.customer.phone or cart.phone
     if customer is not None:
         cart.customer_id = customer.id
     if cart.status == "expired" or (cart.status == "active" and not event.items):
         cart.status = "active" if event.items else "expired"
+    if cart.status == "active" and _ordered(event.shop_id, cart.cart_key):
+        # The order came first (deliveries are not ordered): the cart was bought, not left.
+        cart.status = "converted"
+
+
+def _ordered(shop_id: int, cart_key: str) -> bool:
+    """Whether a live order already names this cart."""
+    return (
+        ShopScope(shop_id).first(Order, Order.cart_key == cart_key, Order.cancelled.is_(False))
+        is not None
+    )
 
 
 def apply_checkout_contact(event: ev.CheckoutContact) -> None:
@@ -127,10 +140,30 @@ def apply_checkout_contact(event: ev.CheckoutContact) -> None:
     if event.cart_key is None:
         return
     cart = _lock_or_create(Cart, {"shop_id": event.shop_id, "cart_key": event.cart_key}, {})
+    if not _is_newer(event.updated_at, cart.platform_updated_at):
+        return  # an older checkout state: the contact the cart holds is newer
     cart.email = (event.customer.email or cart.email or "").lower() or None
     cart.phone = event.customer.phone or cart.phone
     if customer is not None:
         cart.customer_id = customer.id
+    if cart.status == "active" and _ordered(event.shop_id, cart.cart_key):
+        cart.status = "converted"
+
+
+def apply_cart_deleted(event: ev.CartDeleted) -> None:
+    """The platform deleted the checkout: its cart ends, and so do the cart's runs."""
+    scope = ShopScope(event.shop_id)
+    carts = list(
+        db.session.scalars(
+            scope.select(
+                Cart, Cart.platform_cart_token == event.platform_cart_token
+            ).with_for_update()
+        )
+    )
+    for cart in carts:
+        if cart.status != "converted":
+            cart.status = "deleted"
+        cancel_runs(event.shop_id, "cart_deleted", FlowRun.subject_key == f"cart:{cart.cart_key}")
 
 
 def _apply_order(event: ev._OrderEvent) -> None:
@@ -275,6 +308,7 @@ def replace_order_lines(order: Order) -> None:
 
 APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {
     ev.CartUpdated: apply_cart_updated,
+    ev.CartDeleted: apply_cart_deleted,
     ev.CheckoutContact: apply_checkout_contact,
     ev.OrderCreated: _apply_order,
     ev.OrderPaid: _apply_order,
@@ -285,6 +319,7 @@ APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {
     ev.DiscountRedeemed: apply_discount_redeemed,
     ev.AppUninstalled: apply_app_uninstalled,
     ev.CustomerRedact: privacy.apply_customer_redact,
+    ev.CustomerDeleted: privacy.apply_customer_deleted,
     ev.ShopRedact: privacy.apply_shop_redact,
     ev.CustomerDataRequest: privacy.apply_customer_data_request,
 }

@@ -68,6 +68,9 @@ class CartUpdated(Event):
     total: Decimal = Decimal("0")
     currency: str = "EUR"
     restore_url: str | None = None
+    # Shopify's ``cart_token``, kept so that ``checkouts/delete`` (which names nothing else we
+    # hold) finds the cart.
+    platform_cart_token: str | None = None
     updated_at: datetime
 
     @property
@@ -114,6 +117,13 @@ class OrderPaid(_OrderEvent):
 @dataclass(frozen=True, kw_only=True)
 class OrderCancelled(_OrderEvent):
     pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CartDeleted(Event):
+    """The platform deleted the checkout: its cart is gone and nobody is reminded of it."""
+
+    platform_cart_token: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,8 +232,18 @@ class AppUninstalled(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class CustomerRedact(Event):
+    """Erase a person's data (Shopify ``customers/redact``, the WordPress eraser's
+    ``customer.erase``)."""
+
     customer: Contact
     order_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerDeleted(Event):
+    """The shop deleted the customer: they are erased like a redaction and never marketed to."""
+
+    customer: Contact
 
 
 @dataclass(frozen=True, kw_only=True)

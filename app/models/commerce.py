@@ -11,8 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Money, ShopOwned, Timestamps, db
 
-# What events.apply writes: active (has items), expired (emptied), converted (ordered).
-CART_STATUSES = ("active", "converted", "expired")
+# What events.apply writes: active (has items), expired (emptied), converted (ordered),
+# deleted (the platform deleted the checkout: nothing will bring it back).
+CART_STATUSES = ("active", "converted", "expired", "deleted")
 
 
 class Cart(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
@@ -21,6 +22,8 @@ class Cart(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cart_key: Mapped[str] = mapped_column(sa.String(255))
+    # Shopify's ``cart_token``: the one key ``checkouts/delete`` names the checkout by.
+    platform_cart_token: Mapped[str | None] = mapped_column(sa.String(255), index=True)
     customer_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )

@@ -57,3 +57,24 @@ def insert_ignoring_conflict(model: type[Any], values: dict[str, Any]) -> int | 
     # RETURNING yields no row when the conflict stopped the insert (rowcount is unreliable).
     new_id = db.session.connection().execute(stmt).scalar()
     return int(new_id) if new_id is not None else None
+
+
+class bytes_contain(FunctionElement[bool]):
+    """True where a binary column (``clauses[0]``) holds the bytes ``clauses[1]`` anywhere:
+    how erasure finds the raw webhook bodies that name a person."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+    name = "bytes_contain"
+
+
+@compiles(bytes_contain, "postgresql")
+def _bytes_contain_pg(element: bytes_contain, compiler: Any, **kw: Any) -> str:
+    column, needle = list(element.clauses)
+    return f"(position({compiler.process(needle, **kw)} in {compiler.process(column, **kw)}) > 0)"
+
+
+@compiles(bytes_contain, "sqlite")
+def _bytes_contain_sqlite(element: bytes_contain, compiler: Any, **kw: Any) -> str:
+    column, needle = list(element.clauses)
+    return f"(instr({compiler.process(column, **kw)}, {compiler.process(needle, **kw)}) > 0)"

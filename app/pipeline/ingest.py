@@ -19,6 +19,9 @@ from app.events.types import AppUninstalled
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
 from app.models.sql import insert_ignoring_conflict
+
+# Imported for its listener: a committed erasure then reaches Redis too.
+from app.pipeline import erasure as _erasure  # noqa: F401
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)

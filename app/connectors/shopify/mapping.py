@@ -50,6 +50,7 @@ def parse_checkout(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
             total=money(p.get("total_price")),
             currency=currency(shop, p.get("currency"), p.get("presentment_currency")),
             restore_url=p.get("abandoned_checkout_url"),
+            platform_cart_token=optional_id(p.get("cart_token")),
             updated_at=updated_at,
         )
     ]
@@ -60,6 +61,13 @@ def parse_checkout(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
             )
         )
     return result
+
+
+def parse_checkout_deleted(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    """checkouts/delete names the checkout by ``id`` and ``cart_token`` only; since 2026-04
+    create/update carry no ``id``, so the cart token (kept from them) is what matches."""
+    token = optional_id(p.get("cart_token"))
+    return [ev.CartDeleted(shop_id=shop.id, platform_cart_token=token)] if token else []
 
 
 def _is_cod(gateways: list[str]) -> bool:
@@ -113,6 +121,16 @@ def parse_customer(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
             address=p.get("default_address"),
             updated_at=required_time(p, "updated_at", "created_at"),
         )
+    ]
+
+
+def parse_customer_deleted(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    """customers/delete carries the customer's id only."""
+    customer_id = optional_id(p.get("id"))
+    if customer_id is None:
+        return []
+    return [
+        ev.CustomerDeleted(shop_id=shop.id, customer=ev.Contact(platform_customer_id=customer_id))
     ]
 
 
@@ -234,11 +252,13 @@ __all__ = ["COMPLIANCE_TOPICS", "HANDLERS", "ShopRef", "verify_consent"]
 HANDLERS: dict[str, Callable[[ShopRef, dict[str, Any]], list[ev.Event]]] = {
     "checkouts/create": parse_checkout,
     "checkouts/update": parse_checkout,
+    "checkouts/delete": parse_checkout_deleted,
     "orders/create": _order(ev.OrderCreated),
     "orders/paid": _order(ev.OrderPaid),
     "orders/cancelled": _order(ev.OrderCancelled),
     "customers/create": parse_customer,
     "customers/update": parse_customer,
+    "customers/delete": parse_customer_deleted,
     "products/create": parse_product,
     "products/update": parse_product,
     "products/delete": parse_product_deleted,

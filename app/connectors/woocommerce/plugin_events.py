@@ -1,8 +1,14 @@
 """Mapping the Storeflow plugin's signed events (issue 4's contract) to canonical events.
 
-Bodies: ``{cart_key, customer_id, session_id, email, phone, first_name, last_name, locale,
-consent, items[{product_id, variation_id, quantity, line_total, name, image, permalink}],
-coupons, totals{subtotal, total}, currency, updated_at}``.
+Cart and contact bodies: ``{cart_key, customer_id, session_id, email, phone, first_name,
+last_name, locale, consent, items[{product_id, variation_id, quantity, line_total, name, image,
+permalink}], coupons, totals{subtotal, total}, currency, updated_at}``.
+
+``customer.erase`` (the plugin's WordPress personal-data eraser, Tools > Erase Personal Data,
+forwarding the request): ``{email, customer_id, order_ids}`` with ``email`` required,
+``customer_id`` the WordPress user id (0 or absent for a guest) and ``order_ids`` the
+WooCommerce order ids of that email (optional). It goes through the same erasure as Shopify's
+``customers/redact``.
 """
 
 from __future__ import annotations
@@ -11,7 +17,15 @@ from decimal import Decimal
 from typing import Any
 
 from app.connectors.base import ShopRef
-from app.connectors.fields import Mapper, currency, gmt_time, money, optional_id, require
+from app.connectors.fields import (
+    Mapper,
+    PayloadError,
+    currency,
+    gmt_time,
+    money,
+    optional_id,
+    require,
+)
 from app.events import types as ev
 
 CONSENT_SOURCE = "woocommerce_checkout"
@@ -83,6 +97,22 @@ def parse_checkout_contact(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     return [cart, contact] if cart.items else [contact]
 
 
+def parse_customer_erase(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    email = str(require(p, "email")).strip()
+    order_ids = p.get("order_ids") or []
+    if not isinstance(order_ids, list):
+        raise PayloadError("order_ids must be a list")
+    return [
+        ev.CustomerRedact(
+            shop_id=shop.id,
+            customer=ev.Contact(
+                email=email, platform_customer_id=optional_id(p.get("customer_id"))
+            ),
+            order_ids=tuple(str(o) for o in order_ids if optional_id(o)),
+        )
+    ]
+
+
 def parse_store_disconnected(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     return [ev.AppUninstalled(shop_id=shop.id)]
 
@@ -92,4 +122,5 @@ PLUGIN_HANDLERS: dict[str, Mapper] = {
     "cart.emptied": parse_cart_emptied,
     "checkout.contact": parse_checkout_contact,
     "store.disconnected": parse_store_disconnected,
+    "customer.erase": parse_customer_erase,
 }
