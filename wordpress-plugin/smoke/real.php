@@ -99,10 +99,10 @@ check( 1 === count( $export['data'] ) && in_array( 'Ola', array_column( $export[
 $erasers              = apply_filters( 'wp_privacy_personal_data_erasers', array() );
 $GLOBALS['requests']  = array();
 $erased               = call_user_func( $erasers['storeflow']['callback'], 'ola@example.pl', 1 );
-check( $erased['items_removed'] && ! $erased['items_retained'] && array() === Storeflow\Outbox::for_email( 'ola@example.pl' ) && array( 'customer.redact' ) === sent_topics(), 'eraser deletes and forwards a signed customer.redact' );
+check( $erased['items_removed'] && ! $erased['items_retained'] && array() === Storeflow\Outbox::for_email( 'ola@example.pl' ) && array( 'customer.erase' ) === sent_topics(), 'eraser deletes and forwards a signed customer.erase' );
 $GLOBALS['service_answer'] = 0;
 $erased                    = call_user_func( $erasers['storeflow']['callback'], 'ola@example.pl', 1 );
-check( $erased['items_retained'] && array( 'customer.redact' ) === array_column( Storeflow\Outbox::for_email( 'ola@example.pl' ), 'topic' ), 'with Storeflow down the erasure request waits for a retry' );
+check( $erased['items_retained'] && array( 'customer.erase' ) === array_column( Storeflow\Outbox::for_email( 'ola@example.pl' ), 'topic' ), 'with Storeflow down the erasure request waits for a retry' );
 $GLOBALS['service_answer'] = 200;
 
 // 6. Disconnect revokes the keys wc-auth created and the service's webhooks.

@@ -16,7 +16,7 @@ defined( 'ABSPATH' ) || defined( 'STOREFLOW_CLI' ) || exit;
 final class EventSigner {
 
 	/** Topics the service understands from the plugin. */
-	public const TOPICS = array( 'cart.updated', 'checkout.contact', 'cart.emptied', 'customer.idle', 'store.disconnected', 'customer.redact' );
+	public const TOPICS = array( 'cart.updated', 'checkout.contact', 'cart.emptied', 'customer.idle', 'store.disconnected', 'customer.erase' );
 
 	/**
 	 * Build the request headers for one delivery.

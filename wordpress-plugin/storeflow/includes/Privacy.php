@@ -12,12 +12,12 @@ defined( 'ABSPATH' ) || exit;
 /**
  * The plugin itself keeps a shopper's details only in events not yet delivered (the outbox).
  * The exporter lists those; the eraser deletes them and forwards the request to Storeflow as a
- * signed `customer.redact` event, so Storeflow's copy is erased too.
+ * signed `customer.erase` event, so Storeflow's copy is erased too.
  */
 final class Privacy {
 
 	/** Topic of the erasure request sent to the service. */
-	public const ERASURE_TOPIC = 'customer.redact';
+	public const ERASURE_TOPIC = 'customer.erase';
 
 	/** Body fields shown in an export, with their labels. */
 	private const EXPORTED = array( 'email', 'phone', 'first_name', 'last_name', 'locale', 'consent' );
@@ -132,6 +132,7 @@ final class Privacy {
 			$body   = array(
 				'email'        => $email,
 				'customer_id'  => self::customer_id( $email ),
+				'order_ids'    => self::order_ids( $email ),
 				'requested_at' => gmdate( 'Y-m-d\TH:i:s+00:00' ),
 			);
 			$result = Sender::send_now( self::ERASURE_TOPIC, $body );
@@ -153,6 +154,26 @@ final class Privacy {
 			'messages'       => $messages,
 			'done'           => true,
 		);
+	}
+
+	/**
+	 * The store's order ids placed with this email (Storeflow erases its copies of them too).
+	 *
+	 * @param string $email Email address.
+	 * @return list<int>
+	 */
+	private static function order_ids( string $email ): array {
+		if ( ! function_exists( 'wc_get_orders' ) ) {
+			return array();
+		}
+		$ids = wc_get_orders(
+			array(
+				'billing_email' => $email,
+				'limit'         => -1,
+				'return'        => 'ids',
+			)
+		);
+		return is_array( $ids ) ? array_values( array_map( 'intval', $ids ) ) : array();
 	}
 
 	/**

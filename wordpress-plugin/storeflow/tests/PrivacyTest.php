@@ -46,7 +46,7 @@ final class PrivacyTest extends StoreflowTestCase {
 		$this->assertCount( 1, Outbox::for_email( 'ola@example.pl' ), 'someone else\'s details stay' );
 		$request = StoreflowTestWorld::$requests[0];
 		$headers = $request['args']['headers'];
-		$this->assertSame( 'customer.redact', $headers['X-Storeflow-Topic'] );
+		$this->assertSame( 'customer.erase', $headers['X-Storeflow-Topic'] );
 		$this->assertSame( EventSigner::signature( self::SECRET, (int) $headers['X-Storeflow-Timestamp'], $request['args']['body'] ), $headers['X-Storeflow-Signature'] );
 		$this->assertSame( array( 'ala@example.pl', 0 ), array( json_decode( $request['args']['body'], true )['email'], json_decode( $request['args']['body'], true )['customer_id'] ) );
 	}
@@ -57,8 +57,8 @@ final class PrivacyTest extends StoreflowTestCase {
 		$result = Privacy::erase( 'ala@example.pl', 1 );
 
 		$this->assertTrue( $result['items_retained'] );
-		$this->assertSame( 'customer.redact', end( StoreflowTestWorld::$actions )['args'][1] );
-		$this->assertSame( array( 'customer.redact' ), array_column( Outbox::for_email( 'ala@example.pl' ), 'topic' ), 'only the request itself waits' );
+		$this->assertSame( 'customer.erase', end( StoreflowTestWorld::$actions )['args'][1] );
+		$this->assertSame( array( 'customer.erase' ), array_column( Outbox::for_email( 'ala@example.pl' ), 'topic' ), 'only the request itself waits' );
 	}
 
 	public function test_erasure_refused_by_storeflow_is_reported_retained_and_not_retried(): void {
