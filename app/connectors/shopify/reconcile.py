@@ -124,6 +124,7 @@ def order_payload(node: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         "email": node.get("email"),
         "created_at": node["createdAt"],
         "updated_at": node["updatedAt"],
+        "cancelled_at": node.get("cancelledAt"),
         "currency": node.get("currencyCode"),
         "total_price": node["totalPriceSet"]["shopMoney"]["amount"],
         "payment_gateway_names": node.get("paymentGatewayNames") or [],
