@@ -120,6 +120,15 @@ def apply_cart_updated(event: ev.CartUpdated) -> None:
         cart.customer_id = customer.id
     if cart.status == "expired" or (cart.status == "active" and not event.items):
         cart.status = "active" if event.items else "expired"
+    if cart.status != "converted" and _bought(event.shop_id, event.cart_key):
+        # Its order came first (deliveries are not in order): the cart is bought, not abandoned.
+        cart.status = "converted"
+
+
+def _bought(shop_id: int, cart_key: str) -> bool:
+    scope = ShopScope(shop_id)
+    order = scope.first(Order, Order.cart_key == cart_key, Order.cancelled.is_(False))
+    return order is not None
 
 
 def apply_checkout_contact(event: ev.CheckoutContact) -> None:

@@ -11,8 +11,10 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from app.flows import abandoned_cart
+from app.flows.engine.settings import save_settings
 from app.insights.attribution import flow_results
-from app.models import FlowRun, Message, Order, ShopScope, db
+from app.models import Cart, FlowRun, Message, Order, ShopScope, db
 from tests.support.shopify import load
 
 PLACED = datetime(2022, 1, 1, 0, 0, tzinfo=UTC)  # the sample's 2021-12-31T19:00:00-05:00
@@ -164,3 +166,22 @@ def test_a_fulfilment_records_when_the_order_was_sent(shopify_shop, post_shopify
     post_shopify_webhook("fulfillments/update", delivered, webhook_id="w-delivered")
     assert run_jobs("events") == 3
     assert _order().fulfilled_at == PLACED  # the fulfilment's created_at, kept on update
+
+
+def test_an_order_arriving_before_its_checkout_leaves_the_cart_bought_and_unreminded(
+    shopify_shop, post_shopify_webhook, run_jobs
+):
+    shopify_shop.settings = {"address": "1 Main St, Springfield", "sender_email": "a@shop.example"}
+    save_settings(shopify_shop.id, abandoned_cart.FLOW, {}, enabled=True)
+    db.session.commit()
+    order = _paid_sample(checkout_token="123123123")
+    post_shopify_webhook("orders/paid", order, webhook_id="w-order")
+    run_jobs("events")
+    checkout = load("checkouts_create", buyer_accepts_marketing=True)
+    post_shopify_webhook("checkouts/create", checkout, webhook_id="w-checkout")
+    run_jobs("events")
+    db.session.expire_all()
+    cart = db.session.scalars(sa.select(Cart)).one()
+    assert (cart.cart_key, cart.status) == ("123123123", "converted")
+    # Without the order seen first, this consenting shopper's cart would be enrolled.
+    assert db.session.scalars(sa.select(FlowRun)).all() == []
