@@ -134,6 +134,8 @@ SETTINGS += (
             "read_orders",
             "read_customers",
             "write_discounts",
+            # fulfillments/create|update (the cross-sell's "after fulfilment" clock)
+            "read_fulfillments",
             "write_merchant_managed_fulfillment_orders",
         ],
     ),

@@ -49,6 +49,7 @@ def seed_history(shop: Shop, customers: int = 120, seed: int = 7) -> int:
                     total=sum((i.unit_price for i in items), Decimal("0")),
                     currency=shop.currency,
                     created_at=at,
+                    paid_at=at,
                     updated_at=at,
                 )
             )

@@ -166,16 +166,28 @@ def apply_cart_deleted(event: ev.CartDeleted) -> None:
         cancel_runs(event.shop_id, "cart_deleted", FlowRun.subject_key == f"cart:{cart.cart_key}")
 
 
+def _earliest(stored: datetime | None, incoming: datetime | None) -> datetime | None:
+    """A one-way milestone: once reached it stays, at the earliest time anyone reported."""
+    if stored is None or incoming is None:
+        return stored or incoming
+    return min(stored, incoming)
+
+
+def _lock_order(shop_id: int, order_id: str, placed_at: datetime, currency: str | None) -> Order:
+    # A refund or fulfilment may arrive before its order: the row is made with what is known
+    # and the order's own event, newer than nothing, fills in the rest.
+    defaults: dict[str, Any] = {"placed_at": placed_at}
+    if currency:
+        defaults["currency"] = currency
+    return _lock_or_create(Order, {"shop_id": shop_id, "platform_order_id": order_id}, defaults)
+
+
 def _apply_order(event: ev._OrderEvent) -> None:
     customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
-    order = _lock_or_create(
-        Order,
-        {"shop_id": event.shop_id, "platform_order_id": event.order_id},
-        {"placed_at": event.created_at, "currency": event.currency},
-    )
+    order = _lock_order(event.shop_id, event.order_id, event.created_at, event.currency)
     newer = _is_newer(event.updated_at, order.platform_updated_at)
     # Payment and cancellation are one-way facts: a late "created" must not un-pay an order.
-    order.paid = order.paid or event.paid
+    order.paid_at = _earliest(order.paid_at, event.paid_at)
     order.cancelled = order.cancelled or isinstance(event, ev.OrderCancelled)
     if newer:
         order.platform_updated_at = event.updated_at
@@ -205,15 +217,32 @@ def _apply_order(event: ev._OrderEvent) -> None:
         )
 
 
+def apply_order_refunded(event: ev.OrderRefunded) -> None:
+    order = _lock_order(event.shop_id, event.order_id, event.refunded_at, None)
+    if event.refund_id in order.refunds:
+        return
+    order.refunds = {**order.refunds, event.refund_id: str(event.amount)}
+    order.refunded = sum((Decimal(a) for a in order.refunds.values()), Decimal("0"))
+    if order.customer_id is not None:
+        db.session.flush()
+        refresh_customer_totals(event.shop_id, order.customer_id)
+
+
+def apply_order_fulfilled(event: ev.OrderFulfilled) -> None:
+    order = _lock_order(event.shop_id, event.order_id, event.fulfilled_at, None)
+    order.fulfilled_at = _earliest(order.fulfilled_at, event.fulfilled_at)
+
+
 def refresh_customer_totals(shop_id: int, customer_id: int) -> None:
-    """Recompute order stats from the orders themselves, so replays cannot double-count."""
+    """Recompute order stats from the orders themselves, so replays cannot double-count
+    (spend is net of refunds; cancelled orders count for nothing)."""
     live = sa.and_(
         Order.shop_id == shop_id, Order.customer_id == customer_id, Order.cancelled.is_(False)
     )
     count, spent, first, last = db.session.execute(
         sa.select(
             sa.func.count(Order.id),
-            sa.func.coalesce(sa.func.sum(Order.total), 0),
+            sa.func.coalesce(sa.func.sum(Order.total - Order.refunded), 0),
             sa.func.min(Order.placed_at),
             sa.func.max(Order.placed_at),
         ).where(live)
@@ -313,6 +342,8 @@ APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {
     ev.OrderCreated: _apply_order,
     ev.OrderPaid: _apply_order,
     ev.OrderCancelled: _apply_order,
+    ev.OrderRefunded: apply_order_refunded,
+    ev.OrderFulfilled: apply_order_fulfilled,
     ev.CustomerUpdated: apply_customer_updated,
     ev.ProductChanged: apply_product_changed,
     ev.ProductDeleted: apply_product_deleted,

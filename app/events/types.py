@@ -96,27 +96,56 @@ class _OrderEvent(Event):
     currency: str = "EUR"
     payment_method: str | None = None
     is_cod: bool = False
-    paid: bool = False
     shipping_address: dict[str, Any] = field(default_factory=dict)
     # Discount codes the order used: how we learn that a code we issued was redeemed.
     discount_codes: tuple[str, ...] = ()
+    # Placed and paid are two facts: a cash-on-delivery order is placed (label, no more cart
+    # reminders) long before it is paid (revenue). ``created_at`` is when it was placed.
     created_at: datetime
+    paid_at: datetime | None = None  # None: the shop does not (yet) say it is paid
     updated_at: datetime
+
+    @property
+    def paid(self) -> bool:
+        return self.paid_at is not None
 
 
 @dataclass(frozen=True, kw_only=True)
 class OrderCreated(_OrderEvent):
-    pass
+    """The order as it stands; its type says it was placed (and nothing more)."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class OrderPaid(_OrderEvent):
-    paid: bool = True
+    """The order as it stands, once the shop says it is paid (``paid_at`` set)."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class OrderCancelled(_OrderEvent):
-    pass
+    """The order as it stands, cancelled: no revenue, no label, no follow-up."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderRefunded(Event):
+    """One refund of an order (an order may have several). Keyed by the refund's own id, so the
+    same refund seen twice (its webhook, then inside the updated order) counts once."""
+
+    order_id: str
+    refund_id: str
+    amount: Decimal
+    refunded_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderFulfilled(Event):
+    """The shop sent (some of) the order: the clock of "after fulfilment" follow-ups."""
+
+    order_id: str
+    fulfilled_at: datetime
+
+
+# What the order events are about, for the listeners that react to any of them.
+ORDER_EVENTS = (OrderCreated, OrderPaid, OrderCancelled, OrderRefunded, OrderFulfilled)
 
 
 @dataclass(frozen=True, kw_only=True)

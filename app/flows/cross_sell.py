@@ -1,7 +1,9 @@
 """The cross-sell flow, declared as data.
 
-A paid order of a customer who agreed to marketing email starts one run (subject: the order).
-Seven days after the order (setting), one email suggests up to four products that go with
+An order of a customer who agreed to marketing email starts one run (subject: the order) once
+it reaches the milestone the merchant chose (``starts_after``: paid by default, or placed, or
+fulfilled, i.e. sent by the shop). Seven days after that (setting), one email suggests up to
+four products that go with
 what was bought (``recommendations.recommend_for_order``: the merchant's picks, then what
 other customers bought together, then bestsellers; never what they own, out of stock or
 unpublished), with an optional up-sell block of pricier products of the same category.
@@ -25,18 +27,21 @@ from app.flows.engine.settings import COMMON_SETTINGS
 from app.flows.stop_rules import consent_withdrawn, customer_runs_before, order_customer
 from app.insights.recommendations import Suggestion, recommend_for_order, upsell_for
 from app.models import Customer, FlowRun, Message, Order, Product, Shop, ShopScope
+from app.models.commerce import ORDER_MILESTONES
 
 KEY = "cross_sell"
 UPSELL_COUNT = 2
 
 
-def _on_paid(event: ev.Event, settings: Settings) -> list[Enrollment]:
-    """The order as a subject, when its customer may get marketing email."""
+def _on_milestone(event: ev.Event, settings: Settings) -> list[Enrollment]:
+    """The order as a subject, once it reached the milestone the flow waits for (the stored
+    order decides, whichever event brought the news) and its customer may get marketing email."""
     found = order_customer(event)
     if found is None:
         return []
     order, customer = found
-    if not customer.email or not customer.is_marketing_allowed("email"):
+    reached = order.reached(str(settings["starts_after"]))
+    if reached is None or not customer.email or not customer.is_marketing_allowed("email"):
         return []
     subject = f"order:{order.id}"
     ended = ShopScope(event.shop_id).first(
@@ -47,9 +52,9 @@ def _on_paid(event: ev.Event, settings: Settings) -> list[Enrollment]:
         # and the reconcile replays orders, long after this order's email went out.
         return []
     context = {"order_id": order.id, "email": customer.email}
-    # Delays count from when the order was placed: a late or replayed payment webhook does
-    # not push the email further away.
-    return [Enrollment(subject, customer.id, order.placed_at, context)]
+    # Delays count from the milestone in the platform's time (the earliest report of it): a
+    # late or replayed webhook does not push the email further away.
+    return [Enrollment(subject, customer.id, reached, context)]
 
 
 def _cancelled(event: ev.Event) -> list[sa.ColumnElement[bool]]:
@@ -111,7 +116,11 @@ FLOW = Flow(
     key=KEY,
     rank=1,  # after abandoned cart, before reactivation in the frequency cap
     marketing=True,
-    triggers={ev.OrderPaid: _on_paid},
+    triggers={
+        ev.OrderCreated: _on_milestone,
+        ev.OrderPaid: _on_milestone,
+        ev.OrderFulfilled: _on_milestone,
+    },
     stop_rules={
         ev.OrderCreated: ("order_placed", customer_runs_before(KEY)),
         ev.OrderPaid: ("order_placed", customer_runs_before(KEY)),
@@ -120,7 +129,13 @@ FLOW = Flow(
     },
     steps=(Step("email_delay_minutes", "email", "cross_sell"),),
     settings=(
-        Setting("email_delay_minutes", 7 * 1440, 1, 60 * 1440, "email after the order"),
+        Setting(
+            "starts_after",
+            "paid",
+            help="the order's step the email counts from: placed, paid, or fulfilled (sent)",
+            choices=ORDER_MILESTONES,
+        ),
+        Setting("email_delay_minutes", 7 * 1440, 1, 60 * 1440, "email after that step"),
         Setting("products", 4, 1, 4, "how many suggested products the email shows"),
         Setting("upsell", False, help="add a block of pricier products of the same kind"),
         *COMMON_SETTINGS,

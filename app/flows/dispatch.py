@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from app.events.types import Event, OrderCancelled, OrderCreated, OrderPaid
+from app.events.types import ORDER_EVENTS, Event
 from app.flows.engine import engine
 from app.insights.attribution import attribute_order
 from app.logs import fields as log_fields
-from app.models import Shop, db
+from app.models import Order, Shop, ShopScope, db
 from app.shipping.listener import on_order_event
 from app.shipping.privacy import erase_redacted_shipments
 
@@ -23,11 +23,16 @@ log = logging.getLogger(__name__)
 def is_history(event: Event) -> bool:
     """History is not news: an order placed before the shop connected to us (a backfill, an
     imported history) is stored for the numbers, but starts no flow, label or attribution."""
-    if not isinstance(event, OrderCreated | OrderPaid | OrderCancelled):
+    if not isinstance(event, ORDER_EVENTS):
         return False
     shop = db.session.get(Shop, event.shop_id)
     installed = shop.installed_at if shop is not None else None
-    return installed is not None and event.created_at < installed
+    if installed is None:
+        return False
+    # Read from the stored order (applied just before): a refund or fulfilment carries no
+    # placing time of its own.
+    order = ShopScope(event.shop_id).first(Order, Order.platform_order_id == event.order_id)
+    return order is not None and order.placed_at < installed
 
 
 # What sees each event before the flows do. Attribution comes first: it must see an order

@@ -18,7 +18,7 @@ from app.models import Customer, FlowRun, Order, ShopScope
 
 def order_customer(event: ev.Event) -> tuple[Order, Customer] | None:
     """The stored live order of an order event and its customer, if both are known."""
-    assert isinstance(event, ev._OrderEvent)
+    assert isinstance(event, ev.ORDER_EVENTS)
     scope = ShopScope(event.shop_id)
     order = scope.first(Order, Order.platform_order_id == event.order_id)
     if order is None or order.cancelled or order.customer_id is None:

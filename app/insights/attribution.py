@@ -2,14 +2,20 @@
 
 An order goes to the last message of a run that the customer clicked within the click window
 (default 5 days), else the last one they received within the receive window (default 24 h).
-That run is marked converted with the order's value as its revenue. Held-out runs of the same
-shopper that were live when the order came are marked converted too, with no message, so the
-flow's lift is conversions of messaged runs against conversions of held-out ones.
+That run is marked converted by the order as soon as it is placed (the shopper acted; a
+cash-on-delivery order pays weeks later). Held-out runs of the same shopper that were live
+when the order came are marked converted too, with no message, so the flow's lift is
+conversions of messaged runs against conversions of held-out ones.
+
+Revenue is read from the converting orders whenever it is shown, never copied at conversion:
+an order counts once paid, net of its refunds, and not at all once cancelled (``revenue_of``).
+A cancelled order is no conversion either (``converted_by_live_order``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -116,32 +122,64 @@ def _live_holdout_runs(shop_id: int, order: Order) -> list[FlowRun]:
 
 def _convert(run: FlowRun, order: Order) -> None:
     run.converted_order_id = order.id
-    run.revenue = order.total
     if run.state == "active":
         run.ended_at, run.end_reason = order.placed_at, "order_placed"
         run.next_step_at = run.lease_until = None
     run.state = "converted"
 
 
+def revenue_of() -> sa.ColumnElement[Any]:
+    """What an order is worth to the merchant: nothing until paid or once cancelled, else its
+    total net of refunds (never below zero). A SQL expression, for sums over many runs."""
+    net = Order.total - Order.refunded
+    return sa.case(
+        (sa.or_(Order.paid_at.is_(None), Order.cancelled.is_(True)), 0),
+        (net < 0, 0),
+        else_=net,
+    )
+
+
+def converted_by_live_order() -> sa.ColumnElement[bool]:
+    """The run was converted by an order that was not cancelled (needs ``join_converted``)."""
+    return sa.and_(FlowRun.converted_order_id.is_not(None), Order.cancelled.is_(False))
+
+
+def join_converted(stmt: sa.Select[Any]) -> sa.Select[Any]:
+    """Runs with the order that converted them (none for runs still unconverted)."""
+    return stmt.outerjoin(
+        Order, sa.and_(Order.id == FlowRun.converted_order_id, Order.shop_id == FlowRun.shop_id)
+    )
+
+
+def run_revenue(shop_id: int, run: FlowRun) -> Decimal:
+    """One run's revenue, read from its converting order as it stands now."""
+    if run.converted_order_id is None:
+        return Decimal("0")
+    stmt = ShopScope(shop_id).select(Order, Order.id == run.converted_order_id)
+    value = db.session.scalar(stmt.with_only_columns(revenue_of()))
+    return Decimal(str(value or 0))
+
+
 def flow_results(shop_id: int, flow_key: str) -> dict[str, Any]:
     """Enrolled, converted and revenue for the messaged runs and for the holdout group."""
-    rows = db.session.execute(
+    stmt = (
         ShopScope(shop_id)
         .select(FlowRun, FlowRun.flow_key == flow_key)
         .with_only_columns(
             FlowRun.held_out,
             sa.func.count(FlowRun.id),
-            sa.func.count(FlowRun.converted_order_id),
-            sa.func.coalesce(sa.func.sum(FlowRun.revenue), 0),
+            sa.func.count(sa.case((converted_by_live_order(), FlowRun.id))),
+            sa.func.coalesce(sa.func.sum(revenue_of()), 0),
         )
         .group_by(FlowRun.held_out)
-    ).all()
+    )
+    rows = db.session.execute(join_converted(stmt)).all()
     empty: dict[str, Any] = {"enrolled": 0, "converted": 0, "revenue": 0}
     groups = {"messaged": dict(empty), "held_out": dict(empty)}
     for held_out, enrolled, converted, revenue in rows:
         groups["held_out" if held_out else "messaged"] = {
             "enrolled": enrolled,
             "converted": converted,
-            "revenue": revenue,
+            "revenue": Decimal(str(revenue)),
         }
     return groups

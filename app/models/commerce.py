@@ -14,6 +14,8 @@ from app.models.base import Money, ShopOwned, Timestamps, db
 # What events.apply writes: active (has items), expired (emptied), converted (ordered),
 # deleted (the platform deleted the checkout: nothing will bring it back).
 CART_STATUSES = ("active", "converted", "expired", "deleted")
+# What a flow or the label printer can wait for in an order's life (``Order.reached``).
+ORDER_MILESTONES = ("placed", "paid", "fulfilled")
 
 
 class Cart(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
@@ -53,10 +55,31 @@ class Order(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     items: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
-    paid: Mapped[bool] = mapped_column(default=False)
     cancelled: Mapped[bool] = mapped_column(default=False)
     payment_method: Mapped[str | None] = mapped_column(sa.String(64))
     is_cod: Mapped[bool] = mapped_column(default=False)
     shipping_address: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The order's milestones, in the platform's time. Placed and paid are apart: a
+    # cash-on-delivery order is placed (label printed, cart reminders stop) and paid on delivery.
     placed_at: Mapped[datetime] = mapped_column(index=True)  # the platform's created_at
+    paid_at: Mapped[datetime | None]
+    fulfilled_at: Mapped[datetime | None]  # first shipment sent (Shopify fulfilment, WC completed)
+    # Refunds by the platform's refund id -> amount (text), so one seen twice counts once;
+    # ``refunded`` is their sum, kept beside them for the revenue queries.
+    refunds: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    refunded: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     platform_updated_at: Mapped[datetime | None]
+
+    @property
+    def paid(self) -> bool:
+        return self.paid_at is not None
+
+    def reached(self, milestone: str) -> datetime | None:
+        """When the order reached ``milestone`` (one of ``ORDER_MILESTONES``); None: not yet."""
+        if self.cancelled:
+            return None
+        return {
+            "placed": self.placed_at,
+            "paid": self.paid_at,
+            "fulfilled": self.fulfilled_at,
+        }[milestone]

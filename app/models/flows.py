@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Money, ShopOwned, Timestamps, db, utcnow
+from app.models.base import ShopOwned, Timestamps, db, utcnow
 from app.models.scope import ShopScope
 
 RUN_STATES = ("active", "completed", "cancelled", "converted", "failed")
@@ -58,10 +57,11 @@ class FlowRun(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    # The order that earned the run; its revenue is read from the order itself (net of
+    # refunds, nothing while unpaid or once cancelled), never copied here.
     converted_order_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("orders.id", ondelete="SET NULL")
     )
-    revenue: Mapped[Decimal | None] = mapped_column(Money)
 
 
 def cancel_runs(shop_id: int, reason: str, *criteria: Any) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
+
 from app.connectors.couriers.base import CourierError
 from app.connectors.couriers.own.content import LabelContent, content_from_request
 from app.connectors.couriers.own.pdf import render_many
@@ -26,10 +28,15 @@ class BulkResult:
 
 
 def printable_orders(shop_id: int) -> list[int]:
-    """Every paid, not cancelled order of the shop, oldest first."""
+    """Every paid, not cancelled order of the shop, oldest first; cash-on-delivery orders as
+    soon as they are placed (they are paid on delivery)."""
     stmt = (
         ShopScope(shop_id)
-        .select(Order, Order.paid.is_(True), Order.cancelled.is_(False))
+        .select(
+            Order,
+            sa.or_(Order.paid_at.is_not(None), Order.is_cod.is_(True)),
+            Order.cancelled.is_(False),
+        )
         .order_by(Order.placed_at, Order.id)
     )
     return list(db.session.scalars(stmt.with_only_columns(Order.id)))

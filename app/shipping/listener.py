@@ -1,10 +1,13 @@
-"""Courier labels: a shipment for each paid (or created) order, its label, tracking back.
+"""Courier labels: a shipment for each paid (or placed) order, its label, tracking back.
 
-Auto mode reacts to the order event the merchant chose (``trigger`` in the label settings);
-manual mode leaves creation to bulk print. After a shipment is created the tracking number is
-pushed back to the shop through its platform (``Platform.push_tracking``) and the customer
-is enrolled in the shipping notice flow (one email with the tracking link, sent at once). A
-cancelled order's shipments are cancelled at the courier too.
+Auto mode waits for the milestone the merchant chose (``trigger`` in the label settings: paid,
+or created = placed); a cash-on-delivery order waits only for being placed, since it is paid
+when the parcel is delivered. Manual mode leaves creation to bulk print.
+
+After a shipment is created the tracking number is pushed back to the shop through its
+platform (``Platform.push_tracking``) and the customer is enrolled in the shipping notice flow
+(one email with the tracking link, sent at once). A cancelled order's shipments are cancelled
+at the courier too.
 """
 
 from __future__ import annotations
@@ -26,22 +29,34 @@ from app.shipping.cancel import cancel_order_shipments
 from app.shipping.shipments import create_shipment
 
 log = logging.getLogger(__name__)
-# Which order event each trigger setting listens to.
-TRIGGER_EVENTS: dict[type[ev.Event], str] = {ev.OrderPaid: "paid", ev.OrderCreated: "created"}
+# The order milestone each automatic trigger setting waits for.
+TRIGGER_MILESTONES = {"paid": "paid", "created": "placed"}
+
+
+def label_milestone(order: Order, trigger: str) -> str | None:
+    """What the order's label waits for; None: labels are made by hand."""
+    if trigger not in TRIGGER_MILESTONES:
+        return None
+    # Cash on delivery is paid when the parcel arrives: its label cannot wait for that.
+    return "placed" if order.is_cod else TRIGGER_MILESTONES[trigger]
 
 
 def on_order_event(event: ev.Event) -> None:
-    """Queue the order's shipment when the event is the one the shop's trigger names."""
+    """Queue the order's shipment once the order, as now stored, reached its label milestone
+    (the state decides, not the event's name: an orders/updated that says "paid" counts)."""
     if isinstance(event, ev.OrderCancelled):
         _on_cancelled(event)
         return
     if not isinstance(event, ev.OrderPaid | ev.OrderCreated):
         return
     settings = label_settings.load(event.shop_id)
-    if not settings.enabled or settings.trigger != TRIGGER_EVENTS[type(event)]:
+    if not settings.enabled:
         return
     order = ShopScope(event.shop_id).first(Order, Order.platform_order_id == event.order_id)
-    if order is None or order.cancelled:
+    if order is None:
+        return
+    milestone = label_milestone(order, settings.trigger)
+    if milestone is None or order.reached(milestone) is None:
         return
     queues.enqueue_after_commit(
         db.session(),

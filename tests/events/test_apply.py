@@ -38,6 +38,7 @@ def order_event(cls, shop_id: int, at, **overrides):
         total=Decimal("99.50"),
         currency="PLN",
         created_at=T0,
+        paid_at=at if cls is ev.OrderPaid else None,
         updated_at=at,
     )
     values.update(overrides)

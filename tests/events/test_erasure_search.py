@@ -93,6 +93,7 @@ NOT_PERSONAL = {
     "audit_log.action": "a fixed action name",
     "customers.platform_customer_id": "the platform's id, nulled on erasure",
     "customers.locale": "a language code",
+    "orders.refunds": "refund ids and amounts (no names, no addresses)",
     "customers.email_consent": "a consent state",
     "customers.sms_consent": "a consent state",
     "customers.email_consent_source": "where consent came from (platform, checkout)",

@@ -9,7 +9,8 @@ from email.message import EmailMessage
 
 from app.emails.restore_links import read_restore_token
 from app.flows.abandoned_cart import discount_code
-from app.models import Discount, FlowRun, Message, ShopScope
+from app.insights.attribution import run_revenue
+from app.models import Discount, FlowRun, Message, Order, ShopScope
 from tests.support.flows import START, cart_payload, order_payload
 
 SHOPPER = "ania@example.com"
@@ -94,13 +95,31 @@ def test_purchase_after_the_first_reminder_stops_the_rest(
     tick(minutes=61)
     assert len(mailbox.received) == 1
     sim_clock.advance(hours=2)
-    shop_events("order/created", order_payload("o-1", "c-1", SHOPPER, "477.00"))
+    shop_events("order/created", {**order_payload("o-1", "c-1", SHOPPER, "477.00"), "paid": True})
     for _ in range(4):
         tick(hours=24)
     assert len(mailbox.received) == 1
     (run,) = ShopScope(flow_shop.id).all(FlowRun)
     # Bought 3 h after a reminder they received: the reminder earned the order.
-    assert (run.state, run.revenue) == ("converted", 477)
+    assert (run.state, run_revenue(flow_shop.id, run)) == ("converted", 477)
+
+
+def test_a_cash_on_delivery_order_placed_but_not_paid_stops_the_reminders(
+    flow_shop, sim_clock, shop_events, tick, mailbox
+):
+    shop_events("cart/updated", cart_payload())
+    tick(minutes=61)
+    assert len(mailbox.received) == 1
+    sim_clock.advance(hours=2)
+    placed = {**order_payload("o-1", "c-1", SHOPPER, "477.00"), "payment_method": "cod"}
+    shop_events("order/created", placed)
+    for _ in range(4):
+        tick(hours=24)
+    assert len(mailbox.received) == 1
+    (run,) = ShopScope(flow_shop.id).all(FlowRun)
+    order = ShopScope(flow_shop.id).first(Order, Order.platform_order_id == "o-1")
+    assert (order.is_cod, order.paid_at) == (True, None)
+    assert (run.state, run_revenue(flow_shop.id, run)) == ("converted", 0)
 
 
 def test_polish_and_romanian_shoppers_get_their_language(

@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 
+from app.events import types as ev
+from app.events.apply import apply
 from app.flows import cross_sell
 from app.flows.engine import clock
 from app.flows.engine.settings import SettingError, save_settings, settings_for
+from app.insights.attribution import run_revenue
 from app.models import FlowRun, Message, ShopScope, db
 from tests.support.shopping import add_product
 
@@ -266,7 +269,7 @@ def test_an_order_the_day_after_the_email_is_credited_to_it(
     shop_events("order/paid", paid_order("o-2", ["2006"]))
 
     first = _runs(cross_sell_shop.id)[f"order:{_order_id(cross_sell_shop.id, 'o-1')}"]
-    assert (first.state, first.revenue) == ("converted", 60)
+    assert (first.state, run_revenue(cross_sell_shop.id, first)) == ("converted", 60)
     assert first.converted_order_id == _order_id(cross_sell_shop.id, "o-2")
 
 
@@ -322,3 +325,45 @@ def test_an_order_paid_again_after_its_email_went_out_gets_no_second_email(
     shop_events("order/paid", {**order, "updated_at": clock.now().isoformat()})
     tick(days=8)
     assert len(mailbox.received) == 1
+
+
+def test_after_fulfilment_the_email_counts_from_when_the_order_was_sent(
+    cross_sell_shop, sim_clock, shop_events, tick, mailbox
+):
+    save_settings(cross_sell_shop.id, cross_sell.FLOW, {"starts_after": "fulfilled"})
+    db.session.commit()
+    shop_events("order/paid", paid_order("o-1", ["2001"]))
+    tick(days=8)
+    # Paid, but not sent yet: the "after fulfilment" clock has not started.
+    assert mailbox.received == [] and _runs(cross_sell_shop.id) == {}
+
+    sent_at = sim_clock.now()
+    apply(ev.OrderFulfilled(shop_id=cross_sell_shop.id, order_id="o-1", fulfilled_at=sent_at))
+    db.session.commit()
+    (run,) = _runs(cross_sell_shop.id).values()
+    assert run.next_step_at == sent_at + timedelta(days=7)
+    # The same fulfilment reported again later (fulfillments/update, orders/updated) does not
+    # move the clock.
+    sim_clock.advance(days=1)
+    apply(ev.OrderFulfilled(shop_id=cross_sell_shop.id, order_id="o-1", fulfilled_at=sent_at))
+    db.session.commit()
+    db.session.refresh(run)
+    assert run.next_step_at == sent_at + timedelta(days=7)
+    tick(days=5, hours=23)
+    assert mailbox.received == []
+    tick(hours=1, minutes=1)
+    assert len(mailbox.received) == 1
+
+
+def test_a_placed_cash_on_delivery_order_starts_nothing_until_paid(
+    cross_sell_shop, sim_clock, shop_events, tick, mailbox
+):
+    placed = {**paid_order("o-1", ["2001"]), "paid": False, "payment_method": "cod"}
+    shop_events("order/created", placed)
+    tick(days=8)
+    assert mailbox.received == [] and _runs(cross_sell_shop.id) == {}
+    delivered = {**placed, "paid": True, "updated_at": sim_clock.now().isoformat()}
+    shop_events("order/paid", delivered)
+    (run,) = _runs(cross_sell_shop.id).values()
+    # The email counts from the payment on delivery, not from the placing a week ago.
+    assert run.next_step_at == sim_clock.now() + timedelta(days=7)

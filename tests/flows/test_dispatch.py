@@ -20,9 +20,9 @@ def _paid(shop_id: int, order_id: str, at):
         items=(ev.LineItem(product_id="1", unit_price=10),),
         total=10,
         currency="PLN",
-        paid=True,
         shipping_address={"address1": "Długa 5", "city": "Kraków", "country_code": "PL"},
         created_at=at,
+        paid_at=at,
         updated_at=at,
     )
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
+from app.events import types as ev
+from app.events.apply import apply
 from app.flows import abandoned_cart
 from app.flows.engine import engine
 from app.flows.engine.engine import is_held_out, ranks
 from app.flows.engine.guards import frequency_cap
 from app.flows.engine.settings import save_settings, settings_for
 from app.flows.registry import FLOWS
-from app.insights.attribution import flow_results
+from app.insights.attribution import flow_results, run_revenue
 from app.models import Customer, FlowRun, Message, ShopScope, db
 from tests.support.flows import START, cart_payload, order_payload
 
@@ -68,10 +71,10 @@ def test_order_goes_to_the_last_clicked_message_within_five_days(
         shop.id, "cart:a", sent_at=START - timedelta(days=4), clicked_at=START - timedelta(days=3)
     )
     received = _sent_run(shop.id, "cart:b", sent_at=START - timedelta(hours=2))
-    shop_events("order/created", order_payload("o-1", "zzz", SHOPPER, "250.00"))
+    shop_events("order/created", {**order_payload("o-1", "zzz", SHOPPER, "250.00"), "paid": True})
     db.session.refresh(clicked)
     db.session.refresh(received)
-    assert (clicked.state, clicked.revenue) == ("converted", 250)
+    assert (clicked.state, run_revenue(shop.id, clicked)) == ("converted", 250)
     assert clicked.converted_order_id is not None
     assert received.state == "completed"  # a click outranks a mere receipt
     assert flow_results(shop.id, "abandoned_cart")["messaged"]["revenue"] == 250
@@ -88,7 +91,7 @@ def test_without_a_click_the_message_received_within_a_day_earns_the_order(
     db.session.refresh(old)
     db.session.refresh(recent)
     assert old.state == "completed"
-    assert (recent.state, recent.revenue) == ("converted", 99)
+    assert (recent.state, run_revenue(shop.id, recent)) == ("converted", 99)
     assert flow_results(shop.id, "abandoned_cart")["messaged"]["converted"] == 1  # paid: once
 
 
@@ -115,9 +118,9 @@ def test_holdout_conversions_are_recorded_without_any_message(
     shop_events("cart/updated", cart_payload(key))
     tick(minutes=61)
     sim_clock.advance(hours=3)
-    shop_events("order/created", order_payload("o-1", key, SHOPPER, "320.00"))
+    shop_events("order/created", {**order_payload("o-1", key, SHOPPER, "320.00"), "paid": True})
     (run,) = ShopScope(flow_shop.id).all(FlowRun)
-    assert run.held_out and (run.state, run.revenue) == ("converted", 320)
+    assert run.held_out and (run.state, run_revenue(flow_shop.id, run)) == ("converted", 320)
     assert ShopScope(flow_shop.id).all(Message) == []
     results = flow_results(flow_shop.id, "abandoned_cart")
     assert results["held_out"] == {"enrolled": 1, "converted": 1, "revenue": 320}
@@ -153,3 +156,63 @@ def test_abandoned_cart_wins_the_frequency_cap_over_lower_ranked_flows(
     )
     # ...only by the other abandoned-cart message (same rank), sent 2 h ago.
     assert only_cart_messages == START - timedelta(hours=2) + timedelta(hours=24)
+
+
+def test_a_placed_cash_on_delivery_order_converts_the_run_but_is_revenue_only_once_paid(
+    known_shopper, sim_clock, shop_events
+):
+    shop = known_shopper
+    run = _sent_run(shop.id, "cart:a", sent_at=START - timedelta(hours=2))
+    placed = {**order_payload("o-1", "a", SHOPPER, "250.00"), "payment_method": "cod"}
+    shop_events("order/created", placed)
+    db.session.refresh(run)
+    # The shopper acted on the reminder: the run is converted at once...
+    assert run.state == "converted" and run.converted_order_id is not None
+    # ...but nothing is paid until the courier collects the money on delivery.
+    assert run_revenue(shop.id, run) == 0
+    assert flow_results(shop.id, "abandoned_cart")["messaged"]["revenue"] == 0
+
+    sim_clock.advance(days=3)
+    delivered = {**placed, "paid": True, "updated_at": sim_clock.now().isoformat()}
+    shop_events("order/paid", delivered)
+    assert run_revenue(shop.id, run) == 250
+    assert flow_results(shop.id, "abandoned_cart")["messaged"] == {
+        "enrolled": 1,
+        "converted": 1,
+        "revenue": 250,
+    }
+
+
+def test_a_refund_lowers_the_flows_revenue_and_the_same_refund_twice_counts_once(
+    known_shopper, sim_clock, shop_events
+):
+    shop = known_shopper
+    run = _sent_run(shop.id, "cart:a", sent_at=START - timedelta(hours=2))
+    shop_events("order/created", {**order_payload("o-1", "a", SHOPPER, "250.00"), "paid": True})
+    assert flow_results(shop.id, "abandoned_cart")["messaged"]["revenue"] == 250
+    refund = ev.OrderRefunded(
+        shop_id=shop.id, order_id="o-1", refund_id="r-1", amount=Decimal("40.00"), refunded_at=START
+    )
+    apply(refund)
+    apply(refund)  # its webhook, then the same refund inside the updated order
+    db.session.commit()
+    assert run_revenue(shop.id, run) == 210
+    assert flow_results(shop.id, "abandoned_cart")["messaged"]["revenue"] == 210
+    customer = ShopScope(shop.id).first(Customer, Customer.email == SHOPPER)
+    assert customer.total_spent == 210  # the customer's spend is net of it too
+
+
+def test_a_cancelled_order_is_no_revenue_and_no_conversion(known_shopper, sim_clock, shop_events):
+    shop = known_shopper
+    run = _sent_run(shop.id, "cart:a", sent_at=START - timedelta(hours=2))
+    paid = {**order_payload("o-1", "a", SHOPPER, "250.00"), "paid": True}
+    shop_events("order/created", paid)
+    assert flow_results(shop.id, "abandoned_cart")["messaged"]["converted"] == 1
+    sim_clock.advance(hours=1)
+    shop_events("order/cancelled", {**paid, "updated_at": sim_clock.now().isoformat()})
+    assert run_revenue(shop.id, run) == 0
+    assert flow_results(shop.id, "abandoned_cart")["messaged"] == {
+        "enrolled": 1,
+        "converted": 0,
+        "revenue": 0,
+    }

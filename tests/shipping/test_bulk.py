@@ -94,6 +94,16 @@ def test_zpl_labels_are_concatenated_into_one_file(labelled_shop, make_orders):
 
 def test_printable_orders_are_the_paid_not_cancelled_ones(labelled_shop, make_orders):
     paid = make_orders(2)
-    make_orders(1, paid=False)
+    make_orders(1, paid_at=None)
     make_orders(1, cancelled=True)
     assert printable_orders(labelled_shop.id) == paid
+
+
+def test_cash_on_delivery_orders_are_printable_once_placed_though_not_yet_paid(
+    labelled_shop, make_orders
+):
+    paid = make_orders(1)
+    cod = make_orders(1, paid_at=None, is_cod=True, payment_method="cod")
+    make_orders(1, paid_at=None)  # a card order not paid yet waits
+    make_orders(1, paid_at=None, is_cod=True, cancelled=True)
+    assert printable_orders(labelled_shop.id) == paid + cod

@@ -284,6 +284,26 @@ def test_created_trigger_makes_the_shipment_when_the_order_is_placed(
     assert [s.status for s in shipments(shop)] == ["created"]
 
 
+def test_a_cash_on_delivery_order_gets_its_label_when_placed_though_the_trigger_is_paid(
+    shop, configure, post_demo_webhook, run_jobs
+):
+    configure(trigger="paid")
+    card = order_payload(5001, paid=False)
+    cod = order_payload(5002, paid=False, payment_method="cod")
+    post_demo_webhook("order/created", card, delivery_id="card")
+    post_demo_webhook("order/created", cod, delivery_id="cod")
+    run_jobs()
+    # The COD order is paid when the parcel arrives: its label cannot wait for that. The card
+    # order waits for its payment.
+    (shipment,) = shipments(shop)
+    order = ShopScope(shop.id).get(Order, shipment.order_id)
+    assert (order.platform_order_id, order.paid_at) == ("5002", None)
+    assert shipment.request["cod_amount"] == "100.00"
+    post_demo_webhook("order/paid", order_payload(5001), delivery_id="card-paid")
+    run_jobs()
+    assert len(shipments(shop)) == 2
+
+
 @responses.activate
 def test_inpost_label_not_ready_at_creation_is_fetched_when_downloaded(shop, configure, pay):
     from app.shipping.shipments import ensure_label

@@ -45,9 +45,9 @@ def make_orders(labelled_shop: Shop) -> Callable[..., list[int]]:
                 "platform_order_id": str(7000 + n),
                 "order_number": f"#{7000 + n}",
                 "total": Decimal("99.00"),
-                "paid": True,
                 "shipping_address": ADDRESS,
                 "placed_at": start + timedelta(minutes=n),
+                "paid_at": start + timedelta(minutes=n),
             }
             values.update(overrides)
             rows.append(scope.add(Order(**values)))

@@ -28,7 +28,7 @@ DOMAIN = "storeflow-test.myshopify.com"
 GRAPHQL_URL = f"https://{DOMAIN}/admin/api/2026-10/graphql.json"
 TOKEN_URL = f"https://{DOMAIN}/admin/oauth/access_token"
 SCOPES = (
-    "read_products,read_orders,read_customers,write_discounts,"
+    "read_products,read_orders,read_customers,write_discounts,read_fulfillments,"
     "write_merchant_managed_fulfillment_orders"
 )
 

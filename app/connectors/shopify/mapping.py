@@ -7,7 +7,7 @@ returns events. ``HANDLERS`` is the dispatch table the connector normalizes with
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -77,33 +77,115 @@ def _is_cod(gateways: list[str]) -> bool:
     )
 
 
-def _order(cls: type[ev._OrderEvent]) -> Callable[[ShopRef, dict[str, Any]], list[ev.Event]]:
+# ``financial_status`` values that mean the money came in (pending, authorized, partially_paid,
+# voided and expired do not): what a cash-on-delivery order reaches once marked paid.
+PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
+# A fulfilment in these states went (or is going) out; cancelled, error and failure did not.
+SENT_FULFILMENTS = frozenset({"pending", "open", "success"})
+
+
+def _order_state(p: dict[str, Any]) -> type[ev._OrderEvent]:
+    """What the order body itself says it is: cancelled, paid, or only placed."""
+    if p.get("cancelled_at"):
+        return ev.OrderCancelled
+    if str(p.get("financial_status") or "").lower() in PAID_STATUSES:
+        return ev.OrderPaid
+    return ev.OrderCreated
+
+
+def _order_event(cls: type[ev._OrderEvent], shop: ShopRef, p: dict[str, Any]) -> ev._OrderEvent:
+    gateways = [str(g) for g in p.get("payment_gateway_names") or []]
+    updated_at = required_time(p, "updated_at", "created_at")
+    return cls(
+        shop_id=shop.id,
+        order_id=str(p["id"]),
+        order_number=p.get("name") or optional_id(p.get("order_number")),
+        # Orders carry the checkout's token: the key the abandoned cart was stored under.
+        cart_key=p.get("checkout_token"),
+        customer=contact(p),
+        items=_items(p.get("line_items", [])),
+        total=money(p.get("total_price")),
+        currency=currency(shop, p.get("currency")),
+        payment_method=gateways[0] if gateways else None,
+        is_cod=_is_cod(gateways),
+        shipping_address=p.get("shipping_address") or {},
+        discount_codes=tuple(
+            str(d["code"]) for d in p.get("discount_codes") or () if d.get("code")
+        ),
+        # processed_at is when the order was placed (it differs from created_at for orders
+        # imported into Shopify); the body has no payment time, so a paid order counts as paid
+        # from the first update that says so (apply keeps the earliest).
+        created_at=required_time(p, "processed_at", "created_at"),
+        paid_at=updated_at if _order_state(p) is ev.OrderPaid else None,
+        updated_at=updated_at,
+    )
+
+
+def _order(placed: bool) -> Callable[[ShopRef, dict[str, Any]], list[ev.Event]]:
+    """orders/*: the order as its body describes it, whatever the topic's name. orders/create
+    also announces the placing; orders/paid with an unpaid body (the documented sample is a
+    voided, cancelled order) does not make it paid; refunds and fulfilments inside the body
+    are reported like their own webhooks (apply counts each once)."""
+
     def parse(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
-        gateways = [str(g) for g in p.get("payment_gateway_names") or []]
-        return [
-            cls(
-                shop_id=shop.id,
-                order_id=str(p["id"]),
-                order_number=p.get("name") or optional_id(p.get("order_number")),
-                # Orders carry the checkout's token: the key the abandoned cart was stored under.
-                cart_key=p.get("checkout_token"),
-                customer=contact(p),
-                items=_items(p.get("line_items", [])),
-                total=money(p.get("total_price")),
-                currency=currency(shop, p.get("currency")),
-                payment_method=gateways[0] if gateways else None,
-                is_cod=_is_cod(gateways),
-                paid=cls is ev.OrderPaid or p.get("financial_status") == "paid",
-                shipping_address=p.get("shipping_address") or {},
-                discount_codes=tuple(
-                    str(d["code"]) for d in p.get("discount_codes") or () if d.get("code")
-                ),
-                created_at=required_time(p, "created_at"),
-                updated_at=required_time(p, "updated_at", "created_at"),
-            )
-        ]
+        state = _order_state(p)
+        classes: list[type[ev._OrderEvent]] = [ev.OrderCreated] if placed else []
+        if state not in classes:
+            classes.append(state)
+        return [_order_event(cls, shop, p) for cls in classes] + _refunds_and_fulfilments(shop, p)
 
     return parse
+
+
+def parse_order_cancelled(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    """orders/cancelled: cancelled by the topic's own word (the body agrees: cancelled_at)."""
+    return [_order_event(ev.OrderCancelled, shop, p), *_refunds_and_fulfilments(shop, p)]
+
+
+def _refunds_and_fulfilments(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    order_id = str(p["id"])
+    refunds: list[ev.Event] = [_refund(shop, order_id, r) for r in p.get("refunds") or ()]
+    return refunds + _fulfilments(shop, order_id, p.get("fulfillments") or ())
+
+
+def _refund(shop: ShopRef, order_id: str, r: dict[str, Any]) -> ev.OrderRefunded:
+    """A refund: the money its successful refund transactions gave back (a restock without
+    money back refunds nothing)."""
+    amount = sum(
+        (
+            money(t.get("amount"), "refund transaction amount")
+            for t in r.get("transactions") or ()
+            if t.get("kind") == "refund" and t.get("status") == "success"
+        ),
+        Decimal("0"),
+    )
+    return ev.OrderRefunded(
+        shop_id=shop.id,
+        order_id=order_id,
+        refund_id=str(r["id"]),
+        amount=amount,
+        refunded_at=required_time(r, "processed_at", "created_at"),
+    )
+
+
+def parse_refund(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    """refunds/create: the Refund resource, with the order it belongs to."""
+    return [_refund(shop, str(p["order_id"]), p)]
+
+
+def _fulfilments(shop: ShopRef, order_id: str, rows: Iterable[dict[str, Any]]) -> list[ev.Event]:
+    return [
+        ev.OrderFulfilled(
+            shop_id=shop.id, order_id=order_id, fulfilled_at=required_time(f, "created_at")
+        )
+        for f in rows
+        if str(f.get("status") or "").lower() in SENT_FULFILMENTS
+    ]
+
+
+def parse_fulfillment(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    """fulfillments/create|update: the Fulfillment resource; a cancelled one sends nothing."""
+    return _fulfilments(shop, str(p["order_id"]), [p])
 
 
 def parse_customer(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
@@ -253,9 +335,13 @@ HANDLERS: dict[str, Callable[[ShopRef, dict[str, Any]], list[ev.Event]]] = {
     "checkouts/create": parse_checkout,
     "checkouts/update": parse_checkout,
     "checkouts/delete": parse_checkout_deleted,
-    "orders/create": _order(ev.OrderCreated),
-    "orders/paid": _order(ev.OrderPaid),
-    "orders/cancelled": _order(ev.OrderCancelled),
+    "orders/create": _order(placed=True),
+    "orders/updated": _order(placed=False),
+    "orders/paid": _order(placed=False),
+    "orders/cancelled": parse_order_cancelled,
+    "refunds/create": parse_refund,
+    "fulfillments/create": parse_fulfillment,
+    "fulfillments/update": parse_fulfillment,
     "customers/create": parse_customer,
     "customers/update": parse_customer,
     "customers/delete": parse_customer_deleted,

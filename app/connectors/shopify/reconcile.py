@@ -47,8 +47,10 @@ ORDERS = f"""
 query Orders($after: String, $query: String!) {{
   orders(first: 100, after: $after, query: $query, sortKey: UPDATED_AT) {{
     nodes {{
-      id name email createdAt updatedAt cancelledAt displayFinancialStatus currencyCode
-      paymentGatewayNames
+      id name email createdAt processedAt updatedAt cancelledAt displayFinancialStatus
+      currencyCode paymentGatewayNames
+      refunds(first: 10) {{ id createdAt totalRefundedSet {{ shopMoney {{ amount }} }} }}
+      fulfillments(first: 10) {{ createdAt status }}
       totalPriceSet {{ shopMoney {{ amount }} }}
       shippingAddress {{ firstName lastName address1 address2 city zip province country phone }}
       {_CUSTOMER}
@@ -123,7 +125,9 @@ def order_payload(node: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         "name": node.get("name"),
         "email": node.get("email"),
         "created_at": node["createdAt"],
+        "processed_at": node.get("processedAt"),
         "updated_at": node["updatedAt"],
+        "cancelled_at": node.get("cancelledAt"),
         "currency": node.get("currencyCode"),
         "total_price": node["totalPriceSet"]["shopMoney"]["amount"],
         "payment_gateway_names": node.get("paymentGatewayNames") or [],
@@ -131,10 +135,26 @@ def order_payload(node: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         "customer": _customer(node.get("customer")),
         "shipping_address": {_snake(k): v for k, v in address.items()},
         "line_items": _line_items(node),
+        "refunds": [_refund(row) for row in node.get("refunds") or []],
+        "fulfillments": [
+            {"created_at": row["createdAt"], "status": str(row.get("status") or "").lower()}
+            for row in node.get("fulfillments") or []
+        ],
     }
     if node.get("cancelledAt"):
         return "orders/cancelled", payload
     return ("orders/paid" if payload["financial_status"] == "paid" else "orders/create"), payload
+
+
+def _refund(row: dict[str, Any]) -> dict[str, Any]:
+    """A GraphQL refund as the order body's ``refunds`` entry: what it gave back is the total
+    of its transactions, which GraphQL sums for us (``totalRefundedSet``)."""
+    amount = row["totalRefundedSet"]["shopMoney"]["amount"]
+    return {
+        "id": legacy_id(row["id"]),
+        "created_at": row["createdAt"],
+        "transactions": [{"kind": "refund", "status": "success", "amount": amount}],
+    }
 
 
 def checkout_payload(node: dict[str, Any]) -> dict[str, Any] | None:

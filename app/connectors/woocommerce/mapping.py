@@ -7,6 +7,7 @@ as integers, money as strings). ``HANDLERS`` is the connector's one dispatch tab
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from typing import Any
 
 from app.connectors.base import ShopRef
@@ -16,6 +17,10 @@ from app.events import types as ev
 
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})
 PAID_STATUSES = frozenset({"processing", "completed"})
+# Cash on delivery: WooCommerce puts the order in "processing" (or "on-hold") at checkout and
+# may stamp ``date_paid`` then, yet nothing is paid until the courier hands the parcel over;
+# the merchant marks it "completed" on delivery. So a COD order is paid only once completed.
+COD_METHOD = "cod"
 PRODUCT_STATUSES = {"publish": "active", "trash": "deleted"}  # draft, pending, private: draft
 # Order meta the Storeflow plugin writes at checkout: the cart key the order came from (REST
 # orders carry no session key of their own; ``cart_hash`` hashes the contents) and the state
@@ -86,13 +91,17 @@ def _order_event(cls: type[ev._OrderEvent], shop: ShopRef, p: dict[str, Any]) ->
         total=money(p.get("total"), "total"),
         currency=currency(shop, p.get("currency")),
         payment_method=p.get("payment_method") or None,
-        is_cod=p.get("payment_method") == "cod",
-        paid=_is_paid(p),
+        is_cod=p.get("payment_method") == COD_METHOD,
         shipping_address=shipping,
         discount_codes=tuple(str(c["code"]) for c in p.get("coupon_lines") or () if c.get("code")),
         created_at=created,
-        updated_at=gmt_time(p["date_modified_gmt"]) if p.get("date_modified_gmt") else created,
+        paid_at=paid_at(p),
+        updated_at=_modified(p),
     )
+
+
+def _modified(p: dict[str, Any]) -> datetime:
+    return gmt_time(p.get("date_modified_gmt") or require(p, "date_created_gmt"))
 
 
 def meta_value(p: dict[str, Any], key: str) -> str | None:
@@ -102,26 +111,55 @@ def meta_value(p: dict[str, Any], key: str) -> str | None:
     return None
 
 
-def _is_paid(p: dict[str, Any]) -> bool:
-    return bool(p.get("date_paid_gmt")) or p.get("status") in PAID_STATUSES
+def paid_at(p: dict[str, Any]) -> datetime | None:
+    """When the money came in, or None while it has not (a COD order until it is completed)."""
+    status = p.get("status")
+    if p.get("payment_method") == COD_METHOD:
+        if status != "completed":
+            return None
+        return gmt_time(p.get("date_completed_gmt") or p.get("date_paid_gmt") or _modified(p))
+    if p.get("date_paid_gmt"):
+        return gmt_time(p["date_paid_gmt"])
+    return _modified(p) if status in PAID_STATUSES else None
 
 
-def parse_order_created(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
-    events: list[ev.Event] = [_order_event(ev.OrderCreated, shop, p)]
+def _state(p: dict[str, Any]) -> type[ev._OrderEvent]:
     if p.get("status") in CANCELLED_STATUSES:
-        events.append(_order_event(ev.OrderCancelled, shop, p))
-    elif _is_paid(p):
-        events.append(_order_event(ev.OrderPaid, shop, p))
+        return ev.OrderCancelled
+    return ev.OrderPaid if paid_at(p) is not None else ev.OrderCreated
+
+
+def _refunds_and_fulfilment(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    """The order's refunds (each by its id, ``total`` negative as WooCommerce lists them),
+    and its completion, which is when WooCommerce says the order was sent."""
+    order_id, at = str(require(p, "id")), _modified(p)
+    events: list[ev.Event] = [
+        ev.OrderRefunded(
+            shop_id=shop.id,
+            order_id=order_id,
+            refund_id=str(require(r, "id")),
+            amount=abs(money(r.get("total"), "refund total")),
+            refunded_at=at,
+        )
+        for r in p.get("refunds") or ()
+    ]
+    if p.get("status") == "completed":
+        done = gmt_time(p.get("date_completed_gmt") or at)
+        events.append(ev.OrderFulfilled(shop_id=shop.id, order_id=order_id, fulfilled_at=done))
     return events
 
 
+def parse_order_created(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    """A new order: placed, and whatever else it already is (paid, cancelled, refunded...)."""
+    events: list[ev.Event] = [_order_event(ev.OrderCreated, shop, p)]
+    if _state(p) is not ev.OrderCreated:
+        events.append(_order_event(_state(p), shop, p))
+    return events + _refunds_and_fulfilment(shop, p)
+
+
 def parse_order_updated(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
-    """The order's state now: cancelled, paid, or still an open order."""
-    if p.get("status") in CANCELLED_STATUSES:
-        return [_order_event(ev.OrderCancelled, shop, p)]
-    if _is_paid(p):
-        return [_order_event(ev.OrderPaid, shop, p)]
-    return [_order_event(ev.OrderCreated, shop, p)]
+    """The order's state now (cancelled, paid, or still open), its refunds and completion."""
+    return [_order_event(_state(p), shop, p), *_refunds_and_fulfilment(shop, p)]
 
 
 def parse_order_deleted(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:

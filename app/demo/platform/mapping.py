@@ -76,9 +76,9 @@ def _order(cls: type[ev._OrderEvent]) -> Callable[[ShopRef, dict[str, Any]], lis
                 currency=p.get("currency") or shop.currency,
                 payment_method=p.get("payment_method"),
                 is_cod=p.get("payment_method") == "cod",
-                paid=bool(p.get("paid", False)),
                 shipping_address=p.get("shipping_address") or {},
                 created_at=_time(p["created_at"]),
+                paid_at=_time(p.get("updated_at") or p["created_at"]) if p.get("paid") else None,
                 updated_at=_time(p.get("updated_at") or p["created_at"]),
             )
         ]

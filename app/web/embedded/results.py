@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from app.insights.attribution import converted_by_live_order, join_converted, revenue_of
 from app.models import CustomerScore, FlowRun, Message, ShopScope, db
 
 WINDOW = timedelta(days=30)
@@ -52,15 +53,17 @@ def flow_results(shop_id: int, flow_keys: list[str], now: datetime) -> dict[str,
     since = now - WINDOW
     results = {key: FlowResults() for key in flow_keys}
     scope = ShopScope(shop_id)
+    # Revenue from the converting orders as they stand now: paid, net of refunds, and nothing
+    # for a cancelled one (which is no conversion either).
     runs = scope.select(FlowRun, FlowRun.started_at >= since).with_only_columns(
         FlowRun.flow_key,
         FlowRun.held_out,
         sa.func.count(FlowRun.id),
-        sa.func.count(FlowRun.converted_order_id),
-        sa.func.coalesce(sa.func.sum(FlowRun.revenue), 0),
+        sa.func.count(sa.case((converted_by_live_order(), FlowRun.id))),
+        sa.func.coalesce(sa.func.sum(revenue_of()), 0),
     )
     for key, held_out, enrolled, converted, revenue in db.session.execute(
-        runs.group_by(FlowRun.flow_key, FlowRun.held_out)
+        join_converted(runs).group_by(FlowRun.flow_key, FlowRun.held_out)
     ):
         row = results.setdefault(key, FlowResults())
         if held_out:

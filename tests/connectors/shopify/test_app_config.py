@@ -32,3 +32,10 @@ def test_app_toml_scopes_and_version_match_the_default_settings():
     settings = load({"STOREFLOW_ENV": "development"})
     assert config["access_scopes"]["scopes"].split(",") == settings["SHOPIFY_SCOPES"]
     assert config["webhooks"]["api_version"] == settings["SHOPIFY_API_VERSION"]
+
+
+def test_order_edits_refunds_and_fulfilments_are_subscribed_per_shop():
+    wanted = {"orders/updated", "refunds/create", "fulfillments/create", "fulfillments/update"}
+    assert wanted <= set(API_TOPICS)
+    # Fulfilment topics need their own read scope, asked for at install.
+    assert "read_fulfillments" in load({"STOREFLOW_ENV": "development"})["SHOPIFY_SCOPES"]

@@ -81,8 +81,8 @@ def test_marketing_consent_states_map_to_our_consent(state, expected):
 
 
 def test_order_carries_totals_items_address_and_checkout_key():
-    payload = load("orders_create", checkout_token="123123123")
-    (order,) = HANDLERS["orders/create"](SHOP, payload)
+    payload = load("orders_create", checkout_token="123123123", cancelled_at=None)
+    (order,) = HANDLERS["orders/create"](SHOP, payload)  # financial_status "voided": not paid
     assert isinstance(order, ev.OrderCreated)
     assert (order.order_id, order.order_number, order.cart_key) == (
         "820982911946154508",
@@ -103,11 +103,73 @@ def test_order_carries_totals_items_address_and_checkout_key():
     assert order.customer.locale == "en"
 
 
-def test_paid_and_cancelled_topics_give_their_events():
-    (paid,) = HANDLERS["orders/paid"](SHOP, load("orders_create"))
-    (cancelled,) = HANDLERS["orders/cancelled"](SHOP, load("orders_create"))
-    assert isinstance(paid, ev.OrderPaid) and paid.paid
-    assert isinstance(cancelled, ev.OrderCancelled)
+def test_the_documented_order_sample_is_cancelled_not_paid_whichever_topic_carries_it():
+    # The sample has cancelled_at set and financial_status "voided".
+    for topic in ("orders/create", "orders/updated", "orders/paid", "orders/cancelled"):
+        events = HANDLERS[topic](SHOP, load("orders_create"))
+        assert isinstance(events[-1], ev.OrderCancelled), topic
+        assert not any(e.paid for e in events if isinstance(e, ev._OrderEvent)), topic
+    placed, cancelled = HANDLERS["orders/create"](SHOP, load("orders_create"))
+    assert (type(placed), type(cancelled)) == (ev.OrderCreated, ev.OrderCancelled)
+
+
+def test_a_paid_body_is_paid_from_that_update_and_a_pending_one_only_placed():
+    paid_body = load(
+        "orders_create",
+        cancelled_at=None,
+        financial_status="paid",
+        updated_at="2022-01-02T10:00:00-05:00",
+    )
+    (paid,) = HANDLERS["orders/paid"](SHOP, paid_body)
+    assert isinstance(paid, ev.OrderPaid)
+    assert paid.paid_at == datetime(2022, 1, 2, 15, 0, tzinfo=UTC)
+    assert paid.created_at == datetime(2022, 1, 1, 0, 0, tzinfo=UTC)  # processed_at: placed
+    cod = load(
+        "orders_create",
+        cancelled_at=None,
+        financial_status="pending",
+        payment_gateway_names=["Cash on Delivery (COD)"],
+    )
+    (placed,) = HANDLERS["orders/create"](SHOP, cod)
+    assert isinstance(placed, ev.OrderCreated) and placed.is_cod and placed.paid_at is None
+    (updated,) = HANDLERS["orders/updated"](SHOP, {**cod, "financial_status": "paid"})
+    assert isinstance(updated, ev.OrderPaid) and updated.paid
+
+
+def test_refunds_create_reports_the_money_its_successful_refund_transactions_gave_back():
+    (refund,) = HANDLERS["refunds/create"](SHOP, load("refunds_create"))
+    assert isinstance(refund, ev.OrderRefunded)
+    assert (refund.order_id, refund.refund_id) == ("820982911946154508", "890088186047892319")
+    assert refund.amount == Decimal("85.00")  # 75.00 + 10.00, both "success"
+    assert refund.refunded_at == datetime(2022, 1, 1, 0, 0, tzinfo=UTC)
+    failed = load("refunds_create")
+    failed["transactions"][1]["status"] = "failure"
+    assert HANDLERS["refunds/create"](SHOP, failed)[0].amount == Decimal("75.00")
+
+
+def test_an_updated_order_reports_the_refunds_and_fulfilments_it_carries():
+    body = load(
+        "orders_create",
+        cancelled_at=None,
+        financial_status="partially_refunded",
+        refunds=[load("refunds_create")],
+        fulfillments=[load("fulfillments_create")],
+    )
+    paid, refund, fulfilled = HANDLERS["orders/updated"](SHOP, body)
+    assert isinstance(paid, ev.OrderPaid)
+    assert (refund.refund_id, refund.amount) == ("890088186047892319", Decimal("85.00"))
+    assert isinstance(fulfilled, ev.OrderFulfilled)
+
+
+def test_a_fulfilment_created_or_updated_is_the_order_sent_unless_cancelled():
+    (sent,) = HANDLERS["fulfillments/create"](SHOP, load("fulfillments_create"))
+    assert isinstance(sent, ev.OrderFulfilled)
+    assert sent.order_id == "820982911946154508"
+    assert sent.fulfilled_at == datetime(2022, 1, 1, 0, 0, tzinfo=UTC)
+    delivered = load("fulfillments_create", status="success", shipment_status="delivered")
+    assert len(HANDLERS["fulfillments/update"](SHOP, delivered)) == 1
+    cancelled = load("fulfillments_create", status="cancelled")
+    assert HANDLERS["fulfillments/update"](SHOP, cancelled) == []
 
 
 def test_cash_on_delivery_gateway_marks_the_order_cod():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,6 +56,9 @@ ORDER = {
     },
     "customer": CUSTOMER,
     "lineItems": LINE_ITEMS,
+    "processedAt": "2026-11-20T09:00:00Z",
+    "refunds": [],
+    "fulfillments": [],
 }
 CHECKOUT = {
     "id": "gid://shopify/AbandonedCheckout/981820079255243537",
@@ -125,3 +130,42 @@ def test_daily_reconcile_enqueues_one_job_per_active_shopify_shop(
 
     assert daily_reconcile() == 1
     assert Queue("sync", connection=redis_conn).job_ids == [f"shopify-reconcile-{shopify_shop.id}"]
+
+
+REFUNDED_ORDER = {
+    **ORDER,
+    "displayFinancialStatus": "PARTIALLY_REFUNDED",
+    "refunds": [
+        {
+            "id": "gid://shopify/Refund/890088186047892319",
+            "createdAt": "2026-11-21T10:00:00Z",
+            "totalRefundedSet": {"shopMoney": {"amount": "20.00"}},
+        }
+    ],
+    "fulfillments": [
+        {"createdAt": "2026-11-20T15:00:00Z", "status": "SUCCESS"},
+        {"createdAt": "2026-11-20T12:00:00Z", "status": "CANCELLED"},
+    ],
+}
+
+
+class RefundedOrderShopify(BackfillShopify):
+    def other(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
+        if operation == "Orders":
+            return {"data": {"orders": {"nodes": [REFUNDED_ORDER], "pageInfo": PAGE_END}}}
+        return super().other(operation, variables)
+
+
+def test_backfill_brings_the_refunds_and_fulfilments_whose_webhooks_were_missed(
+    shopify_shop, shopify_http
+):
+    RefundedOrderShopify(shopify_http)
+    reconcile_shop(shopify_shop.id)
+    order = db.session.scalars(sa.select(Order)).one()
+    assert (order.paid, order.refunded, list(order.refunds)) == (
+        True,
+        Decimal("20.00"),
+        ["890088186047892319"],
+    )
+    # The cancelled fulfilment sent nothing; the successful one is when the order went out.
+    assert order.fulfilled_at == datetime(2026, 11, 20, 15, 0, tzinfo=UTC)

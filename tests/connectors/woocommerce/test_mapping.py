@@ -18,9 +18,12 @@ from tests.support.woocommerce import load
 SHOP = ShopRef(1, "shop.example", "EUR")
 
 
-def test_completed_order_becomes_order_created_then_paid_with_gmt_times():
-    created, paid = HANDLERS["order.created"](SHOP, load("order.json"))
+def test_completed_order_becomes_order_created_then_paid_then_fulfilled_with_gmt_times():
+    created, paid, fulfilled = HANDLERS["order.created"](SHOP, load("order.json"))
     assert isinstance(created, ev.OrderCreated) and isinstance(paid, ev.OrderPaid)
+    assert paid.paid_at == datetime(2017, 3, 22, 19, 28, 8, tzinfo=UTC)  # date_paid_gmt
+    assert isinstance(fulfilled, ev.OrderFulfilled)
+    assert fulfilled.fulfilled_at == datetime(2017, 3, 22, 19, 30, 35, tzinfo=UTC)
     assert created.created_at == datetime(2017, 3, 22, 19, 28, 2, tzinfo=UTC)
     assert created.updated_at == datetime(2017, 3, 22, 19, 30, 35, tzinfo=UTC)
     assert (created.total, created.currency, created.payment_method) == (
@@ -52,6 +55,43 @@ def test_pending_cash_on_delivery_order_is_created_unpaid():
     (event,) = HANDLERS["order.created"](SHOP, payload)
     assert isinstance(event, ev.OrderCreated)
     assert (event.paid, event.is_cod) == (False, True)
+
+
+def test_cash_on_delivery_in_processing_is_placed_not_paid_even_with_date_paid_stamped():
+    # WooCommerce 6.6 puts a COD order in "processing" at checkout and may stamp date_paid
+    # then; nothing is paid before the courier collects the money.
+    for date_paid in (None, "2017-03-22T19:28:08"):
+        for status in ("processing", "on-hold"):
+            payload = {**load("order.json"), "status": status, "payment_method": "cod"}
+            payload.update(date_paid_gmt=date_paid, date_completed_gmt=None)
+            (event,) = HANDLERS["order.created"](SHOP, payload)
+            assert isinstance(event, ev.OrderCreated), (status, date_paid)
+            assert (event.paid_at, event.is_cod) == (None, True)
+
+
+def test_cash_on_delivery_completed_is_paid_on_delivery_and_sent():
+    payload = {**load("order.json"), "status": "completed", "payment_method": "cod"}
+    paid, fulfilled = HANDLERS["order.updated"](SHOP, payload)
+    assert isinstance(paid, ev.OrderPaid) and isinstance(fulfilled, ev.OrderFulfilled)
+    # Paid when completed (delivered), not when date_paid was stamped at checkout.
+    assert paid.paid_at == datetime(2017, 3, 22, 19, 30, 35, tzinfo=UTC)
+
+
+def test_order_updated_with_refunds_reports_each_refund_and_refunded_cancels():
+    refunds = [
+        {"id": 726, "reason": "", "total": "-10.00"},
+        {"id": 727, "reason": "", "total": "-5.35"},
+    ]
+    payload = {**load("order.json"), "status": "processing", "refunds": refunds}
+    payload.update(date_completed_gmt=None)
+    paid, first, second = HANDLERS["order.updated"](SHOP, payload)
+    assert isinstance(paid, ev.OrderPaid)
+    assert [(r.refund_id, r.amount) for r in (first, second)] == [
+        ("726", Decimal("10.00")),
+        ("727", Decimal("5.35")),
+    ]
+    (cancelled, *_) = HANDLERS["order.updated"](SHOP, {**payload, "status": "refunded"})
+    assert isinstance(cancelled, ev.OrderCancelled)
 
 
 def test_order_updated_to_cancelled_becomes_order_cancelled():
@@ -169,17 +209,17 @@ def test_missing_or_malformed_fields_raise_an_error_naming_them(topic, payload, 
 
 def test_order_carries_the_cart_key_and_consent_the_plugin_stored_in_order_meta():
     payload = load("order.json")
-    (plain, _) = HANDLERS["order.created"](SHOP, payload)
+    (plain, *_) = HANDLERS["order.created"](SHOP, payload)
     assert (plain.cart_key, plain.customer.email_consent) == (None, None)
     payload["meta_data"] += [
         {"id": 13110, "key": "storeflow_cart_key", "value": "9f2c"},
         {"id": 13111, "key": "storeflow_consent", "value": "no"},
     ]
-    (event, _) = HANDLERS["order.created"](SHOP, payload)
+    (event, *_) = HANDLERS["order.created"](SHOP, payload)
     # An unticked optional box says nothing: it must not withdraw consent given before.
     assert (event.cart_key, event.customer.email_consent) == ("9f2c", None)
     payload["meta_data"][-1]["value"] = "yes"
-    (ticked, _) = HANDLERS["order.created"](SHOP, payload)
+    (ticked, *_) = HANDLERS["order.created"](SHOP, payload)
     assert ticked.customer.email_consent is True
     assert ticked.customer.consent_source == "woocommerce_checkout"
 
@@ -207,13 +247,13 @@ def test_an_order_without_a_shipping_address_ships_to_the_billing_one():
     # A store without shipping zones sends the shipping block with every field empty.
     payload["shipping"] = {key: "" for key in payload["shipping"]}
     payload["billing"].update(address_1="ul. Długa 5", city="Kraków", postcode="30-001")
-    (event, _) = HANDLERS["order.created"](SHOP, payload)
+    (event, *_) = HANDLERS["order.created"](SHOP, payload)
     assert event.shipping_address["address_1"] == "ul. Długa 5"
     assert event.shipping_address["city"] == "Kraków"
     assert event.shipping_address["phone"] == "(555) 555-5555"
     assert "email" not in event.shipping_address
     # An order that has one keeps its own.
-    (shipped, _) = HANDLERS["order.created"](SHOP, load("order.json"))
+    (shipped, *_) = HANDLERS["order.created"](SHOP, load("order.json"))
     assert shipped.shipping_address["address_1"] == "969 Market"
 
 

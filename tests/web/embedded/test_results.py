@@ -11,8 +11,9 @@ from app.models import Customer, CustomerScore, FlowRun, Message, Order, ShopSco
 from app.web.embedded.results import flow_results, segment_counts
 
 
-def _order(scope: ShopScope, n: int, total: str) -> Order:
-    order = scope.add(Order(platform_order_id=f"o-{n}", total=Decimal(total), placed_at=utcnow()))
+def _order(scope: ShopScope, n: int, total: str, **state) -> Order:
+    values = {"placed_at": utcnow(), "paid_at": utcnow(), **state}
+    order = scope.add(Order(platform_order_id=f"o-{n}", total=Decimal(total), **values))
     db.session.flush()
     return order
 
@@ -28,7 +29,6 @@ def _run(
             held_out=held_out,
             started_at=utcnow() - timedelta(days=days_ago),
             converted_order_id=order.id if order else None,
-            revenue=order.total if order else None,
         )
     )
     db.session.flush()
@@ -96,6 +96,26 @@ def test_lift_is_unknown_without_holdout_conversions(make_shop):
     db.session.commit()
     results = flow_results(shop.id, ["abandoned_cart"], utcnow())["abandoned_cart"]
     assert results.conversions == 1 and results.lift is None
+
+
+def test_revenue_is_read_from_the_orders_now_net_of_refunds_and_only_once_paid(make_shop):
+    shop = make_shop()
+    scope = ShopScope(shop.id)
+    refunded = _order(scope, 1, "100.00", refunded=Decimal("30.00"))
+    cod = _order(scope, 2, "80.00", paid_at=None, is_cod=True)  # placed, paid on delivery
+    cancelled = _order(scope, 3, "60.00", cancelled=True)
+    for n, order in enumerate((refunded, cod, cancelled)):
+        _run(scope, n, 1, order=order)
+    db.session.commit()
+    results = flow_results(shop.id, ["abandoned_cart"], utcnow())["abandoned_cart"]
+    # The refund lowers it, the unpaid COD order converts but earns nothing yet, and the
+    # cancelled order neither converts nor earns.
+    assert (results.conversions, results.revenue) == (2, Decimal("70.00"))
+
+    cod.paid_at = utcnow()  # the courier handed the parcel over and collected the money
+    db.session.commit()
+    results = flow_results(shop.id, ["abandoned_cart"], utcnow())["abandoned_cart"]
+    assert results.revenue == Decimal("150.00")
 
 
 def test_page_shows_the_results(merchant, crafted):
