@@ -1,0 +1,111 @@
+// The merchant page's requests, each with the shop's proof and none with a cookie.
+//
+// Inside Shopify admin the proof is a fresh session token from App Bridge
+// (shopify.idToken()) as "Authorization: Bearer"; in WordPress and in development it is
+// the token the page was opened with (<meta name="storeflow-page-auth">). Form posts and
+// email previews are sent by fetch with that header; a post answers with the whole page,
+// whose body replaces ours. See app/web/embedded/session.py.
+(function () {
+  "use strict";
+
+  function carried() {
+    var meta = document.querySelector('meta[name="storeflow-page-auth"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  async function authorization() {
+    var token = carried();
+    if (token) return token;
+    if (window.shopify && typeof window.shopify.idToken === "function") {
+      return "Bearer " + (await window.shopify.idToken());
+    }
+    return "";
+  }
+
+  async function send(url, options) {
+    // Shopify asks for one retry with a fresh token when it marks a 401 so.
+    for (var attempt = 0; ; attempt++) {
+      var headers = Object.assign({}, options.headers || {});
+      var auth = await authorization();
+      if (auth) headers["Authorization"] = auth;
+      var response = await fetch(url, Object.assign({}, options, {
+        headers: headers, credentials: "omit", redirect: "follow"
+      }));
+      var retry = response.headers.get("X-Shopify-Retry-Invalid-Session-Request") === "1";
+      if (response.status !== 401 || !retry || attempt > 0) return response;
+    }
+  }
+
+  function escapeHtml(text) {
+    return text.replace(/[&<>"]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c];
+    });
+  }
+
+  function showProblem(text) {
+    var box = document.getElementById("storeflow-problem");
+    if (!box) {
+      box = document.createElement("p");
+      box.id = "storeflow-problem";
+      box.className = "error";
+      box.setAttribute("role", "alert");
+      document.body.insertBefore(box, document.body.firstChild);
+    }
+    box.textContent = text;
+    box.scrollIntoView();
+  }
+
+  async function loadPreviews() {
+    var frames = document.querySelectorAll("iframe[data-preview]");
+    for (var i = 0; i < frames.length; i++) {
+      var frame = frames[i];
+      try {
+        var response = await send(frame.getAttribute("data-preview"), { method: "GET" });
+        var body = await response.text();
+        var html = (response.headers.get("Content-Type") || "").indexOf("text/html") === 0;
+        frame.srcdoc = html ? body : "<pre>" + escapeHtml(body) + "</pre>";
+      } catch (err) {
+        frame.srcdoc = "<pre>" + escapeHtml(String(err)) + "</pre>";
+      }
+    }
+  }
+
+  async function submit(form, body) {
+    var response = await send(form.getAttribute("action"), {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: body
+    });
+    var text = await response.text();
+    if ((response.headers.get("Content-Type") || "").indexOf("text/html") !== 0) {
+      showProblem(text || response.statusText);
+      return;
+    }
+    var page = new DOMParser().parseFromString(text, "text/html");
+    document.body.innerHTML = page.body.innerHTML;
+    var said = document.querySelector(".notice, .error");
+    if (said) said.scrollIntoView();
+    loadPreviews();
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
+    event.preventDefault();
+    // Read the fields before the buttons are disabled (disabled controls are left out).
+    var body = new URLSearchParams(new FormData(form, event.submitter || undefined));
+    var buttons = form.querySelectorAll("button");
+    buttons.forEach(function (b) { b.disabled = true; });
+    submit(form, body).catch(function (err) {
+      showProblem(String(err));
+    }).finally(function () {
+      buttons.forEach(function (b) { b.disabled = false; });
+    });
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", loadPreviews);
+  } else {
+    loadPreviews();
+  }
+})();
