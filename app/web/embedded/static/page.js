@@ -55,9 +55,12 @@
     box.scrollIntoView();
   }
 
+  var previewRound = 0;
+
   async function loadPreviews() {
+    var round = ++previewRound;  // a newer page (after a post) stops this round
     var frames = document.querySelectorAll("iframe[data-preview]");
-    for (var i = 0; i < frames.length; i++) {
+    for (var i = 0; i < frames.length && round === previewRound; i++) {
       var frame = frames[i];
       try {
         var response = await send(frame.getAttribute("data-preview"), { method: "GET" });
