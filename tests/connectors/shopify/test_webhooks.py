@@ -33,6 +33,42 @@ def test_compliance_webhook_with_bad_hmac_is_401(shopify_shop, post_shopify_webh
     assert _deliveries() == []
 
 
+def _post_raw(client, headers: dict[str, str], body: bytes):
+    return client.post(
+        "/webhooks/shopify", data=body, headers={"Content-Type": "application/json", **headers}
+    )
+
+
+def _routing(app, body: bytes, changes: dict[str, str | None], secret: str | None = None):
+    """Shopify's headers for ``body``; a change to None leaves that header out."""
+    headers: dict[str, str | None] = {
+        "X-Shopify-Topic": "products/delete",
+        "X-Shopify-Hmac-Sha256": sign(secret or app.config["SHOPIFY_API_SECRET"], body),
+        "X-Shopify-Shop-Domain": "storeflow-test.myshopify.com",
+        "X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        **changes,
+    }
+    return {name: value for name, value in headers.items() if value is not None}
+
+
+def test_bad_hmac_without_routing_headers_or_with_a_foreign_domain_is_401(
+    app, client, shopify_shop
+):
+    body = json.dumps(load("products_delete")).encode()
+    for changes in (
+        {"X-Shopify-Topic": None},
+        {"X-Shopify-Shop-Domain": None},
+        {"X-Shopify-Webhook-Id": None},
+        {"X-Shopify-Shop-Domain": "shop.evil.example"},
+    ):
+        forged = _routing(app, body, changes, secret="not-the-app-secret")
+        assert _post_raw(client, forged, body).status_code == 401, changes
+        # Signed by Shopify but not routable: a malformed request, 400.
+        assert _post_raw(client, _routing(app, body, changes), body).status_code == 400, changes
+    assert _deliveries() == []
+    assert _post_raw(client, _routing(app, body, {}), body).status_code == 200
+
+
 def test_previous_secret_is_accepted_during_rotation(app, shopify_shop, post_shopify_webhook):
     app.config["SHOPIFY_PREVIOUS_API_SECRET"] = "old-secret"
     try:
