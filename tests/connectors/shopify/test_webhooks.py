@@ -195,6 +195,43 @@ def test_uninstall_stops_every_run_and_drops_tokens(shopify_shop, post_shopify_w
     assert all(r.next_step_at is None for r in runs)
 
 
+def test_webhooks_after_uninstall_change_nothing_but_redaction_still_applies(
+    shopify_shop, post_shopify_webhook, run_jobs
+):
+    order = load("orders_create", email="john@example.com", id=299938)
+    order["customer"] = dict(order["customer"], id=191167)
+    post_shopify_webhook("orders/create", order, webhook_id="w-before")
+    run_jobs("events")
+    post_shopify_webhook("app/uninstalled", load("app_uninstalled"), webhook_id="w-uninstall")
+    run_jobs("events")
+    # Late deliveries (retries, reordering) after the uninstall:
+    post_shopify_webhook("checkouts/create", load("checkouts_create"), webhook_id="w-late-cart")
+    cancelled = load("orders_create", id=299938, cancelled_at="2026-11-21T10:00:00-05:00")
+    post_shopify_webhook("orders/cancelled", cancelled, webhook_id="w-late-order")
+    post_shopify_webhook("customers/redact", load("customers_redact"), webhook_id="w-redact")
+    run_jobs("events")
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Cart.id))) == 0
+    assert db.session.scalars(sa.select(Order)).one().cancelled is False
+    by_id = {row.delivery_id: row for row in _deliveries()}
+    assert by_id["w-late-cart"].status == by_id["w-late-order"].status == "ignored"
+    assert "uninstalled" in by_id["w-late-cart"].last_error
+    assert by_id["w-before"].status == by_id["w-redact"].status == "processed"
+    assert db.session.scalars(sa.select(Customer)).one().redacted_at is not None
+
+
+def test_delivery_received_before_the_uninstall_but_processed_after_changes_nothing(
+    shopify_shop, post_shopify_webhook, run_jobs
+):
+    post_shopify_webhook("checkouts/create", load("checkouts_create"), webhook_id="w-cart")
+    shopify_shop.status = "uninstalled"  # the uninstall was applied first
+    db.session.commit()
+    run_jobs("events")
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Cart.id))) == 0
+    assert _deliveries()[0].status == "ignored"
+
+
 def test_customers_redact_erases_personal_data_and_keeps_anonymous_order(
     shopify_shop, post_shopify_webhook, run_jobs
 ):
