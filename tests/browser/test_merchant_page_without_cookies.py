@@ -29,6 +29,7 @@ from tests.support.woocommerce import SECRET, STORE_URL
 
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
+LOCAL_NETWORK_CHECKS = "LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests"
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 STUB_TOKEN_URL = "https://cdn.shopify.com/stub/id-token"
 ADDRESS = "ul. Prosta 1, 00-001 Warszawa"
@@ -64,7 +65,13 @@ def cookieless_browser(tmp_path: Path) -> Iterator[Any]:
     (profile / "Default" / "Preferences").write_text(json.dumps(prefs))
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            # Our test server is on 127.0.0.1 while the "WordPress admin" framing it is a
+            # public https origin: Chromium's local-network-access checks would block the
+            # frame, which a real deployment (a public service) never meets.
+            args=[f"--disable-features={LOCAL_NETWORK_CHECKS}"],
         )
         try:
             yield context
@@ -161,3 +168,72 @@ def test_wordpress_merchant_saves_settings_with_cookies_blocked_using_the_wp_tok
     assert is_enabled(woo_shop.id, "abandoned_cart")
     _wait_for_first_preview_showing(page, ADDRESS)
     assert cookieless_browser.cookies() == []
+
+
+PLUGIN_SCRIPT = (
+    Path(__file__).resolve().parents[2] / "wordpress-plugin/storeflow/assets/js/embedded-page.js"
+)
+WP_ADMIN = f"{STORE_URL}/wp-admin/admin.php?page=storeflow-dashboard"
+WP_AJAX = f"{STORE_URL}/wp-admin/admin-ajax.php"
+
+
+def test_wordpress_token_about_to_expire_is_renewed_by_the_plugins_admin_page(
+    app, live_url, cookieless_browser, woo_shop
+):
+    """The plugin's admin page (its real ``embedded-page.js``; admin-ajax answered by the test
+    the way ``EmbeddedPage::renew`` answers) frames the service page, whose token has 30 s
+    left: the post goes with a fresh token, fetched through the parent."""
+    woo_shop.locale = "en"
+    db.session.commit()
+    now = int(time.time())
+    short = sign_token(SECRET, {"store": STORE_URL, "user": 3, "exp": now + 30})
+    fresh = sign_token(SECRET, {"store": STORE_URL, "user": 3, "exp": now + 300})
+    asked: list[str] = []
+
+    def admin_ajax(route: Any) -> None:
+        asked.append(route.request.post_data or "")
+        route.fulfill(json={"success": True, "data": {"token": fresh}})
+
+    admin_page = f"""<!doctype html><html><body>
+      <script>window.storeflowEmbedded = {
+        json.dumps(
+            {
+                "origin": live_url,
+                "url": WP_AJAX,
+                "action": "storeflow_embedded_token",
+                "nonce": "0a1b2c3d4e",
+            }
+        )
+    };</script>
+      <iframe id="storeflow-frame" style="width:100%;height:900px"
+              src="{live_url}/embedded/woocommerce?wp_token={short}"></iframe>
+      <script src="{STORE_URL}/wp-content/plugins/storeflow/assets/js/embedded-page.js"></script>
+    </body></html>"""
+    context = cookieless_browser
+    context.route(WP_ADMIN, lambda r: r.fulfill(body=admin_page, content_type="text/html"))
+    context.route(
+        f"{STORE_URL}/wp-content/plugins/storeflow/assets/js/embedded-page.js",
+        lambda r: r.fulfill(body=PLUGIN_SCRIPT.read_text(), content_type="text/javascript"),
+    )
+    context.route(WP_AJAX, admin_ajax)
+    page = context.new_page()
+    sent_auth: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            r.method == "POST"
+            and r.url.startswith(live_url)
+            and sent_auth.append(r.headers.get("authorization", ""))
+        ),
+    )
+
+    page.goto(WP_ADMIN)
+    frame = page.frame_locator("#storeflow-frame")
+    frame.locator("input[name='abandoned_cart-enabled']").check()
+    frame.locator("#flow-abandoned_cart form button[type=submit] >> nth=0").click()
+    frame.locator("p.notice:has-text('Abandoned cart: saved')").wait_for()
+
+    assert sent_auth == [f"WordPress {fresh}"]
+    assert asked and 'name="action"\r\n\r\nstoreflow_embedded_token' in asked[0]
+    assert 'name="security"\r\n\r\n0a1b2c3d4e' in asked[0]
+    assert is_enabled(woo_shop.id, "abandoned_cart")

@@ -212,6 +212,15 @@ def proven_shop() -> Shop | None:
     return visit.shop if visit is not None else None
 
 
+def renewal_origin(visit: Visit) -> str:
+    """Where the page asks for a fresh WordPress token before its five minutes run out: the
+    plugin's admin page framing it (the store's origin); nowhere for the other visitors."""
+    if visit.via != "woocommerce":
+        return ""
+    parts = urlparse(visit.shop.store_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def frame_ancestors(shop: Shop | None) -> str:
     """Where this shop's admin may frame us: Shopify's admin, the WordPress store, or (a
     development shop, a refused request) nothing but our own pages."""

@@ -69,11 +69,13 @@ def _page(
 
     A form post answers with the page itself (notice or error included), which the page's
     script swaps in: there is no session to flash a message across a redirect."""
+    visit = auth.current_visit()
     return render_template(
         "embedded/page.html",
         **page_context(shop, bound_forms, error),
         notices=notices,
-        page_auth=auth.current_visit().carried or "",
+        page_auth=visit.carried or "",
+        renewal_origin=auth.renewal_origin(visit),
     )
 
 

@@ -4,17 +4,64 @@
 // (shopify.idToken()) as "Authorization: Bearer"; in WordPress and in development it is
 // the token the page was opened with (<meta name="storeflow-page-auth">). Form posts and
 // email previews are sent by fetch with that header; a post answers with the whole page,
-// whose body replaces ours. See app/web/embedded/session.py.
+// whose body replaces ours. The WordPress token lives five minutes: shortly before it runs
+// out the page asks the plugin's admin page around it (postMessage, answered by the plugin's
+// assets/js/embedded-page.js) for a fresh one. See app/web/embedded/session.py.
 (function () {
   "use strict";
 
+  var RENEW_SECONDS = 60;
+
+  function meta(name) {
+    return document.querySelector('meta[name="' + name + '"]');
+  }
+
   function carried() {
-    var meta = document.querySelector('meta[name="storeflow-page-auth"]');
-    return meta ? meta.getAttribute("content") : "";
+    var tag = meta("storeflow-page-auth");
+    return tag ? tag.getAttribute("content") : "";
+  }
+
+  function secondsLeft(token) {
+    // "WordPress <payload>.<signature>", the payload base64url JSON with "exp".
+    try {
+      var payload = token.split(" ")[1].split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
+      return JSON.parse(atob(payload)).exp - Date.now() / 1000;
+    } catch (err) {
+      return Infinity;
+    }
+  }
+
+  function askParentForToken(origin) {
+    return new Promise(function (resolve) {
+      function answered(event) {
+        if (event.origin !== origin || event.source !== window.parent) return;
+        if (!event.data || event.data.storeflow !== "token" || !event.data.token) return;
+        done(event.data.token);
+      }
+      function done(token) {
+        clearTimeout(timer);
+        window.removeEventListener("message", answered);
+        resolve(token);
+      }
+      var timer = setTimeout(function () { done(null); }, 5000);
+      window.addEventListener("message", answered);
+      window.parent.postMessage({ storeflow: "token-request" }, origin);
+    });
+  }
+
+  async function renewedWordPressToken(token) {
+    var origin = (meta("storeflow-renewal-origin") || {}).content;
+    if (!origin || window.parent === window || secondsLeft(token) > RENEW_SECONDS) return token;
+    var fresh = await askParentForToken(origin);
+    if (!fresh) return token;  // the server says so if it has run out
+    token = "WordPress " + fresh;
+    meta("storeflow-page-auth").setAttribute("content", token);
+    return token;
   }
 
   async function authorization() {
     var token = carried();
+    if (token.indexOf("WordPress ") === 0) return await renewedWordPressToken(token);
     if (token) return token;
     if (window.shopify && typeof window.shopify.idToken === "function") {
       return "Bearer " + (await window.shopify.idToken());
