@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlparse
 
 import jwt
@@ -65,7 +65,7 @@ class Visit:
     carried: str | None = None
 
 
-def _refuse(status: int = 401, headers: dict[str, str] | None = None) -> None:
+def _refuse(status: int = 401, headers: dict[str, str] | None = None) -> NoReturn:
     locale = resolve_locale(request.accept_languages.best_match(list(TEXT)) or "en")
     body = TEXT.get(locale, TEXT["en"])
     abort(Response(body, status, headers=headers or {}, mimetype="text/plain"))
@@ -75,7 +75,6 @@ def _active(shop: Shop | None) -> Shop:
     # An uninstalled or disconnected shop's page must not keep working on a token in flight.
     if shop is None or shop.status != "active":
         _refuse()
-    assert shop is not None
     return shop
 
 
@@ -97,7 +96,6 @@ def _from_shopify(background: bool) -> Visit:
             _refuse()
         # Not installed (or uninstalled): the app home installs it from this same token.
         abort(Response(status=302, headers={"Location": f"/shopify?{_query()}"}))
-    assert shop is not None
     return Visit(shop, "shopify")
 
 
@@ -176,7 +174,6 @@ def _authenticate() -> Visit:
         refused = verified_admin_request()[1]
         abort(refused or Response(status=302, headers={"Location": PATCH_PATH}))
     _refuse()
-    raise AssertionError("unreachable")
 
 
 _VISIT_KEY = "storeflow.embedded_visit"  # held by the request itself: g may outlive it
