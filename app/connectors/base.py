@@ -99,7 +99,8 @@ class Platform(Protocol):
     topics: frozenset[str]  # the webhook topics ``normalize`` understands
 
     def read_envelope(self, headers: Mapping[str, str], body: bytes) -> Envelope:
-        """Routing facts from a delivery's headers; EnvelopeError when they are missing."""
+        """Routing facts from a delivery's headers; EnvelopeError when they are missing, or
+        SignatureError when the platform can tell without them that the body is forged."""
         ...
 
     def verify(self, shop: Shop | None, headers: Mapping[str, str], body: bytes) -> None:

@@ -14,6 +14,7 @@ from rq import Retry
 
 from app import connectors
 from app.connectors.base import Envelope, Platform, ShopRef
+from app.events import types as ev
 from app.events.apply import apply
 from app.events.types import AppUninstalled
 from app.logs import fields as log_fields
@@ -25,6 +26,12 @@ from app.pipeline import erasure as _erasure  # noqa: F401
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
+# After an uninstall (and after the shop's redaction) a late or retried delivery changes
+# nothing: no cart, order or flow moves. Only what the law or the lifecycle still needs is
+# applied: redaction and data requests (Shopify's arrive up to 48 h later), a repeated
+# uninstall. A reinstall makes the shop active again.
+CLOSED_STATUSES = ("uninstalled", "redacted")
+AFTER_UNINSTALL = (ev.AppUninstalled, ev.CustomerRedact, ev.ShopRedact, ev.CustomerDataRequest)
 
 
 def find_shop(platform: str, domain: str) -> Shop | None:
@@ -99,7 +106,12 @@ def process_delivery(delivery_id: int) -> str:
     try:
         payload: Any = json.loads(row.body)
         # normalize sees plain values only: the shop's secrets stay out of mapping.
-        for event in platform.normalize(ShopRef.of(shop), row.topic, payload, row.headers):
+        events = platform.normalize(ShopRef.of(shop), row.topic, payload, row.headers)
+        if shop.status in CLOSED_STATUSES:
+            events = [event for event in events if isinstance(event, AFTER_UNINSTALL)]
+            if not events:
+                return _ignore_for_closed_shop(row, shop)
+        for event in events:
             apply(event)
             if isinstance(event, AppUninstalled):
                 platform.disconnect(shop)
@@ -111,6 +123,17 @@ def process_delivery(delivery_id: int) -> str:
         raise
     log.info("delivery processed", extra=log_fields(shop=shop.id, delivery=delivery_id))
     return "processed"
+
+
+def _ignore_for_closed_shop(row: WebhookDelivery, shop: Shop) -> str:
+    row.status, row.last_error = "ignored", f"shop is {shop.status}: nothing after uninstall"
+    row.processed_at = utcnow()
+    db.session.commit()
+    log.info(
+        "delivery for an uninstalled shop ignored",
+        extra=log_fields(shop=shop.id, delivery=row.id, topic=row.topic),
+    )
+    return row.status
 
 
 def _record_failure(delivery_id: int, exc: Exception) -> None:

@@ -79,7 +79,8 @@ def app_home() -> BaseResponse:
         if exc.code == "invalid_subject_token" and result.invalid_token_response is not None:
             return _respond(result.invalid_token_response)  # stale ID token: get a fresh one
         abort(502, "Shopify refused to issue an access token; the error is in our logs")
-    # The merchant page signs the shop in from the same ID token (it lives about a minute).
+    # The merchant page proves the shop with this same ID token on its first load, then with
+    # a fresh one from App Bridge on every request.
     target = f"/embedded/?{request.query_string.decode()}"
     response = redirect(target)
     response.headers.update(result.response.headers)

@@ -44,6 +44,9 @@ def receive(platform: str) -> tuple[Response, int]:
     headers = dict(request.headers)
     try:
         envelope = connector.read_envelope(headers, body)
+    except SignatureError as exc:  # checked before the routing headers (Shopify: app secret)
+        log.warning("webhook signature rejected: %s", exc, extra=log_fields(platform=platform))
+        return _answer(401, "invalid signature")
     except EnvelopeError as exc:
         log.warning("webhook rejected: %s", exc, extra=log_fields(platform=platform))
         return _answer(400, str(exc))

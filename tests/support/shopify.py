@@ -182,6 +182,7 @@ class FakeShopify:
         self.calls.append(
             {
                 "operation": operation,
+                "query": query,
                 "variables": variables,
                 "token": request.headers.get("X-Shopify-Access-Token"),
             }

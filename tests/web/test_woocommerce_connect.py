@@ -202,7 +202,7 @@ def test_takeover_of_a_connected_store_is_refused_at_every_step(
     token = sign_token(
         ATTACKER_SECRET, {"store": STORE_URL, "user": 1, "exp": int(time.time()) + 60}
     )
-    assert client.get(f"/embedded/woocommerce?wp_token={token}").status_code == 403
+    assert client.get(f"/embedded/woocommerce?wp_token={token}").status_code == 401
     body = compact({"cart_key": "x"})
     event = client.post(
         "/webhooks/woocommerce",

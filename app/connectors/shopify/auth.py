@@ -27,6 +27,7 @@ from app.models import Shop, db, utcnow
 log = logging.getLogger(__name__)
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 REFRESH_MARGIN = timedelta(minutes=5)
+REFRESH_REFUSED = "refresh_refused_at"  # in credentials: Shopify refused our refresh token
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -110,15 +111,34 @@ def refresh(shop: Shop, stale_token: str) -> str:
     workers refreshing at once do not burn each other's refresh token. Callers must not hold
     the shop row lock themselves (the second session would wait for it).
     """
+    refused: AuthError | None = None
     with Session(db.engine) as session, session.begin():
         row = session.scalars(sa.select(Shop).where(Shop.id == shop.id).with_for_update()).one()
         creds = row.credentials
         if creds.get("access_token") and creds["access_token"] != stale_token:
             fresh = str(creds["access_token"])  # another worker refreshed it meanwhile
         else:
-            fresh = _refresh_with_shopify(row, creds)
+            try:
+                fresh = _refresh_with_shopify(row, creds)
+            except AuthError as exc:
+                # Kept (committed with this block): the next time the merchant opens the app,
+                # its session token is exchanged for new tokens (``tokens_lost``).
+                row.credentials = {**creds, REFRESH_REFUSED: utcnow().strftime(_TIME_FORMAT)}
+                refused = exc
     db.session.expire(shop, ["credentials_encrypted"])
+    if refused is not None:
+        raise refused
     return fresh
+
+
+def tokens_lost(credentials: Mapping[str, Any]) -> bool:
+    """No refresh can renew these tokens any more: the refresh token has expired (90 days
+    unused) or is about to, or Shopify refused it. Only a new token exchange, from a session
+    token the merchant's admin hands us when they open the app, gets the shop working again."""
+    if not credentials.get("refresh_token") or credentials.get(REFRESH_REFUSED):
+        return True
+    expires = _expiry(credentials.get("refresh_token_expires"))
+    return expires is not None and expires - utcnow() < REFRESH_MARGIN
 
 
 def _refresh_with_shopify(row: Shop, creds: dict[str, Any]) -> str:

@@ -27,10 +27,11 @@ CALLBACK_PATH = "/shopify/callback"
 
 
 def needs_tokens(shop: Shop) -> bool:
-    """A new, uninstalled or token-less shop, or one whose token lacks a scope we now ask
-    for (the merchant approved new scopes), must go through token exchange again."""
+    """A new, uninstalled or token-less shop, one whose refresh token expired or was refused
+    (nothing else can renew it), or one whose token lacks a scope we now ask for (the
+    merchant approved new scopes), must go through token exchange again."""
     credentials = shop.credentials
-    if shop.status != "active" or not credentials.get("refresh_token"):
+    if shop.status != "active" or auth.tokens_lost(credentials):
         return True
     granted = {s.strip() for s in str(credentials.get("scope", "")).split(",")}
     return not set(current_app.config["SHOPIFY_SCOPES"]) <= granted

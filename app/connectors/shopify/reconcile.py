@@ -41,7 +41,11 @@ lineItems(first: 100) {
   }
 }
 """
-_CUSTOMER = "customer { id email firstName lastName phone }"
+# Customer.email and Customer.phone are deprecated (API 2025-04) for these two objects.
+_CUSTOMER = (
+    "customer { id firstName lastName"
+    " defaultEmailAddress { emailAddress } defaultPhoneNumber { phoneNumber } }"
+)
 
 ORDERS = f"""
 query Orders($after: String, $query: String!) {{
@@ -94,8 +98,8 @@ def _customer(node: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     return {
         "id": legacy_id(node["id"]),
-        "email": node.get("email"),
-        "phone": node.get("phone"),
+        "email": (node.get("defaultEmailAddress") or {}).get("emailAddress"),
+        "phone": (node.get("defaultPhoneNumber") or {}).get("phoneNumber"),
         "first_name": node.get("firstName"),
         "last_name": node.get("lastName"),
     }

@@ -18,6 +18,15 @@ from app.flows.engine.definition import TEXT_MAX, Flow, Setting
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
+class PageForm(FlaskForm):
+    """A form of the merchant page. No CSRF token: Flask-WTF keeps it in the session cookie,
+    which the page has none of. Forgery is stopped instead by the token every post must carry
+    in its ``Authorization`` header (see ``session``), which no cross-site form can add."""
+
+    class Meta:
+        csrf = False
+
+
 def _label(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
@@ -48,7 +57,7 @@ def declared_form(
     """A form for one group of declared settings; ``prefix`` keeps groups apart on one page."""
     fields: dict[str, Any] = {"enabled": BooleanField("On")}
     fields.update({setting.key: _field(setting) for setting in settings})
-    form_class = type(f"{key.title()}SettingsForm", (FlaskForm,), fields)
+    form_class = type(f"{key.title()}SettingsForm", (PageForm,), fields)
     data = {**values, "enabled": enabled}
     if formdata is None:
         return form_class(formdata=None, data=data, prefix=key)
@@ -78,7 +87,7 @@ def setting_values(flow: Flow, form: FlaskForm) -> dict[str, Any]:
     return declared_values(flow.settings, form)
 
 
-class TestSendForm(FlaskForm):
+class TestSendForm(PageForm):
     to = StringField(
         "Send a test to",
         validators=[InputRequired(), Length(max=320), Regexp(_EMAIL, message="not an email")],

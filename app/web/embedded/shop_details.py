@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
 from app.models import AuditLog, Shop, ShopScope, missing_for_marketing
 from app.models.shop_settings import LegalAddress
+from app.web.embedded.forms import PageForm
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -67,7 +67,7 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-class ShopDetailsForm(FlaskForm):
+class ShopDetailsForm(PageForm):
     address = TextAreaField(validators=[Length(max=500)])
     sender_name = StringField(validators=[Length(max=120)])
 

@@ -6,11 +6,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.connectors.base import SignatureError
-from app.connectors.woocommerce.tokens import embedded_sign_in
 from app.emails import TemplateContextError
 from app.emails.preview import preview_email
 from app.flows.engine.definition import Flow, SettingError, Step
@@ -21,11 +19,9 @@ from app.flows.engine.settings import (
     settings_for,
 )
 from app.flows.registry import flow_for
-from app.logs import fields as log_fields
 from app.models import AuditLog, Shop, ShopScope, db
 from app.models.shop_settings import MerchantContact, ShopSettingsError
 from app.pipeline import queues
-from app.pipeline.ingest import find_shop
 from app.shipping import settings as labels
 from app.web.embedded import session as auth
 from app.web.embedded.forms import (
@@ -38,64 +34,66 @@ from app.web.embedded.forms import (
 from app.web.embedded.page import page_context, page_flows
 from app.web.embedded.shop_details import TEXT, ShopDetailsForm, save_details, switch_refused
 from app.web.embedded.test_send import send_test_email_job
-from app.web.shopify_app import shop_domain_of, verified_admin_request
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("embedded", __name__, url_prefix="/embedded")
+bp = Blueprint("embedded", __name__, url_prefix="/embedded", static_folder="static")
 LOCALES = ("en", "pl", "ro")
 
 
 @bp.after_request
 def _frame_policy(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = auth.frame_ancestors(auth.signed_in_shop())
+    response.headers["Content-Security-Policy"] = auth.frame_ancestors(auth.proven_shop())
+    # The page's address may carry its token (wp_token, dev_token): never send it onwards,
+    # not even from the email previews' images; and keep proven pages out of caches.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.get("/")
-def page() -> BaseResponse | str:
-    if request.args.get("id_token"):
-        _sign_in_with_shopify()
-    return _show_page()
-
-
 @auth.login_required
-def _show_page() -> str:
-    return render_template("embedded/page.html", **page_context(auth.current_shop()))
-
-
-def _sign_in_with_shopify() -> None:
-    # The Shopify views own ID-token verification; reuse it rather than check JWTs twice.
-    result, refused = verified_admin_request()
-    if refused is not None:
-        abort(refused)
-    shop = find_shop("shopify", shop_domain_of(result))
-    if shop is None:
-        abort(redirect(f"/shopify?{request.query_string.decode()}"))
-    auth.sign_in(shop, "shopify")
+def page() -> str:
+    return _page(auth.current_shop())
 
 
 @bp.get("/woocommerce")
-def woocommerce_sign_in() -> BaseResponse:
-    try:
-        shop, claims = embedded_sign_in(request.args.get("wp_token", ""))
-    except SignatureError as exc:
-        abort(403, f"This sign-in link is not valid ({exc}). Reopen Storeflow from WordPress.")
-    auth.sign_in(shop, "woocommerce")
-    log.info("woocommerce sign-in", extra=log_fields(shop=shop.id, wp_user=claims["user"]))
-    return redirect("/embedded/")
+@auth.login_required
+def woocommerce_page() -> str:
+    """The WordPress plugin's iframe: ``?wp_token=``, then the same page as ``/embedded/``."""
+    return _page(auth.current_shop())
+
+
+def _page(
+    shop: Shop,
+    bound_forms: dict[str, Any] | None = None,
+    error: str | None = None,
+    notices: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """The whole page, carrying the token the next request must send (no cookie does it).
+
+    A form post answers with the page itself (notice or error included), which the page's
+    script swaps in: there is no session to flash a message across a redirect."""
+    visit = auth.current_visit()
+    return render_template(
+        "embedded/page.html",
+        **page_context(shop, bound_forms, error),
+        notices=notices,
+        page_auth=visit.carried or "",
+        renewal_origin=auth.renewal_origin(visit),
+    )
 
 
 @bp.get("/dev-login/<int:shop_id>")
 def dev_login(shop_id: int) -> BaseResponse:
-    """Development only: open a shop's page without a platform around it."""
+    """Development only: open a shop's page without a platform around it, through a short
+    signed token in the address that the page then carries on each request."""
     if current_app.config["STOREFLOW_ENV"] == "production":
         abort(404)
     shop = db.session.get(Shop, shop_id)
     if shop is None:
         abort(404)
-    auth.sign_in(shop, "dev")
-    return redirect("/embedded/")
+    return redirect(f"/embedded/?dev_token={auth.issue_dev_token(shop)}")
 
 
 def _flow(key: str) -> Flow:
@@ -107,7 +105,7 @@ def _flow(key: str) -> Flow:
 
 @bp.post("/flows/<key>")
 @auth.login_required
-def save_flow(key: str) -> BaseResponse | tuple[str, int]:
+def save_flow(key: str) -> str | tuple[str, int]:
     shop, flow = auth.current_shop(), _flow(key)
     if key not in page_flows():
         abort(404)
@@ -124,7 +122,7 @@ def save_flow(key: str) -> BaseResponse | tuple[str, int]:
 
 @bp.post("/shipping")
 @auth.login_required
-def save_shipping() -> BaseResponse | tuple[str, int]:
+def save_shipping() -> str | tuple[str, int]:
     """Courier label settings, from the same kind of declared-settings form as a flow's."""
     shop = auth.current_shop()
     form = declared_form(labels.STORAGE_KEY, labels.SHIPPING_SETTINGS, {}, False, request.form)
@@ -143,7 +141,7 @@ def save_shipping() -> BaseResponse | tuple[str, int]:
 
 @bp.post("/shop-details")
 @auth.login_required
-def save_shop_details() -> BaseResponse | tuple[str, int]:
+def save_shop_details() -> str | tuple[str, int]:
     shop = auth.current_shop()
     form = ShopDetailsForm(formdata=request.form, prefix="details")
     saved = TEXT[_locale(shop.locale)]["saved"]
@@ -152,7 +150,7 @@ def save_shop_details() -> BaseResponse | tuple[str, int]:
 
 def _submitted(
     shop: Shop, key: str, form: Any, store: Callable[[], None], saved: str
-) -> BaseResponse | tuple[str, int]:
+) -> str | tuple[str, int]:
     """Store a valid form and say so; show a refused one back with the reason (400)."""
     error = "; ".join(_form_errors(form)) if not form.validate() else None
     if error is None:
@@ -166,9 +164,8 @@ def _submitted(
             db.session.rollback()
             error = str(exc)
     if error is not None:
-        return render_template("embedded/page.html", **page_context(shop, {key: form}, error)), 400
-    flash(saved)
-    return redirect("/embedded/")
+        return _page(shop, {key: form}, error), 400
+    return _page(shop, notices=(("notice", saved),))
 
 
 def _form_errors(form: Any) -> list[str]:
@@ -208,22 +205,20 @@ def preview(key: str, index: int) -> Response:
 
 @bp.post("/flows/<key>/steps/<int:index>/test")
 @auth.login_required
-def test_send(key: str, index: int) -> BaseResponse:
+def test_send(key: str, index: int) -> str | tuple[str, int]:
     shop, step = auth.current_shop(), _email_step(_flow(key), index)
     form = TestSendForm()
     if not form.validate():
-        flash("Test not sent: " + "; ".join(_form_errors(form)), "error")
-        return redirect("/embedded/")
+        refused = "Test not sent: " + "; ".join(_form_errors(form))
+        return _page(shop, notices=(("error", refused),)), 400
     try:  # refuse now, with the reason, what the worker could only fail on later
         preview_email(shop.id, step.template, _locale(shop.locale))
     except TemplateContextError as exc:
-        flash(f"Test not sent: {exc}", "error")
-        return redirect("/embedded/")
+        return _page(shop, notices=(("error", f"Test not sent: {exc}"),)), 400
     to = form.to.data.strip()
     shop.merchant_contact = MerchantContact(email=to)  # remembered for the next test
     queues.enqueue_after_commit(
         db.session(), send_test_email_job, shop.id, step.template, to, _locale(shop.locale)
     )
     db.session.commit()
-    flash(f"A test of {step.template} is on its way to {to}")
-    return redirect("/embedded/")
+    return _page(shop, notices=(("notice", f"A test of {step.template} is on its way to {to}"),))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import responses
 import sqlalchemy as sa
 
+from app.connectors.shopify import auth
 from app.connectors.shopify.webhooks import API_TOPICS
 from app.models import Shop, db
 from tests.support.shopify import (
@@ -267,3 +269,49 @@ def test_opening_the_app_lands_signed_in_on_the_merchant_page(
     html = page.get_data(as_text=True)
     assert f"Storeflow for {shopify_shop.name or shopify_shop.domain}" in html
     assert "<h2>Abandoned cart</h2>" in html
+
+
+def test_expired_refresh_token_is_replaced_by_a_token_exchange_when_the_merchant_opens_the_app(
+    app, client, shopify_shop, shopify_http
+):
+    shopify_shop.credentials = fresh_credentials(
+        expires="2026-01-01T00:00:00Z", refresh_token_expires="2026-03-01T00:00:00Z"
+    )
+    db.session.commit()
+    shopify_http.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
+    token = id_token(app)
+
+    response = _open_app(client, app, token)
+
+    assert response.status_code == 302 and response.location.startswith("/embedded/?")
+    (exchange,) = [c for c in shopify_http.calls if c.request.url == TOKEN_URL]
+    sent = json.loads(exchange.request.body)
+    assert (sent["subject_token"], sent["expiring"]) == (token, 1)
+    db.session.expire_all()
+    creds = _shop().credentials
+    assert (creds["access_token"], creds["refresh_token"]) == (
+        "shpat_f3b5e8a1c2d4",
+        "shprt_9a8b7c6d5e4f",
+    )
+
+
+def test_refresh_token_refused_by_shopify_is_recovered_when_the_merchant_opens_the_app(
+    app, client, shopify_shop, shopify_http
+):
+    shopify_shop.credentials = fresh_credentials(expires="2026-01-01T00:00:00Z")
+    db.session.commit()
+    # Shopify's answer to a revoked or expired refresh token (OAuth's invalid_grant).
+    shopify_http.add(responses.POST, TOKEN_URL, status=400, json={"error": "invalid_grant"})
+    shopify_http.add(responses.POST, TOKEN_URL, json=TOKEN_ANSWER)
+    with pytest.raises(auth.AuthError, match="token refresh failed"):
+        auth.access_token(shopify_shop)
+    db.session.expire_all()
+    assert auth.tokens_lost(_shop().credentials)
+
+    _open_app(client, app)
+
+    grants = [json.loads(c.request.body)["grant_type"] for c in shopify_http.calls]
+    assert grants == ["refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"]
+    db.session.expire_all()
+    creds = _shop().credentials
+    assert creds["access_token"] == "shpat_f3b5e8a1c2d4" and not auth.tokens_lost(creds)

@@ -10,15 +10,17 @@ import sqlalchemy as sa
 
 from app.connectors.shopify.reconcile import daily_reconcile, reconcile_shop
 from app.connectors.shopify.webhooks import API_TOPICS, graphql_topic
-from app.models import Cart, Order, Shop, db
+from app.models import Cart, Customer, Order, Shop, db
 from tests.support.shopify import FakeShopify
 
+# The Customer as API 2025-04 and later answer it: email and phone in their own objects
+# (CustomerEmailAddress.emailAddress, CustomerPhoneNumber.phoneNumber, shopify.dev).
 CUSTOMER = {
     "id": "gid://shopify/Customer/115310627314723954",
-    "email": "john@example.com",
     "firstName": "John",
     "lastName": "Smith",
-    "phone": None,
+    "defaultEmailAddress": {"emailAddress": "john@example.com"},
+    "defaultPhoneNumber": {"phoneNumber": "+16135550135"},
 }
 LINE_ITEMS = {
     "nodes": [
@@ -107,6 +109,22 @@ def test_reconcile_recreates_deleted_subscriptions_and_backfills_missed_data(
     cart = db.session.scalars(sa.select(Cart)).one()
     assert (cart.cart_key, cart.email) == ("123123123", "john@example.com")
     assert db.session.get(Shop, shopify_shop.id).settings["reconcile"]["orders"] == 1
+
+
+def test_backfill_reads_customer_email_and_phone_from_their_current_fields(
+    shopify_shop, shopify_http
+):
+    fake = BackfillShopify(shopify_http)
+    reconcile_shop(shopify_shop.id)
+
+    for call in (c for c in fake.calls if c["operation"] in ("Orders", "Checkouts")):
+        customer = call["query"].split("customer {", 1)[1].split("}", 1)[0]
+        assert "defaultEmailAddress { emailAddress" in customer
+        assert " email " not in f" {customer} " and " phone " not in f" {customer} "
+    # The checkout has only the customer's email (the order its own, "jon@"), so the cart's
+    # address comes from defaultEmailAddress; the phone from defaultPhoneNumber.
+    assert db.session.scalars(sa.select(Cart)).one().email == "john@example.com"
+    assert db.session.scalars(sa.select(Customer)).one().phone == "+16135550135"
 
 
 def test_backfill_asks_only_for_changes_since_the_newest_stored_order(shopify_shop, shopify_http):

@@ -33,6 +33,42 @@ def test_compliance_webhook_with_bad_hmac_is_401(shopify_shop, post_shopify_webh
     assert _deliveries() == []
 
 
+def _post_raw(client, headers: dict[str, str], body: bytes):
+    return client.post(
+        "/webhooks/shopify", data=body, headers={"Content-Type": "application/json", **headers}
+    )
+
+
+def _routing(app, body: bytes, changes: dict[str, str | None], secret: str | None = None):
+    """Shopify's headers for ``body``; a change to None leaves that header out."""
+    headers: dict[str, str | None] = {
+        "X-Shopify-Topic": "products/delete",
+        "X-Shopify-Hmac-Sha256": sign(secret or app.config["SHOPIFY_API_SECRET"], body),
+        "X-Shopify-Shop-Domain": "storeflow-test.myshopify.com",
+        "X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        **changes,
+    }
+    return {name: value for name, value in headers.items() if value is not None}
+
+
+def test_bad_hmac_without_routing_headers_or_with_a_foreign_domain_is_401(
+    app, client, shopify_shop
+):
+    body = json.dumps(load("products_delete")).encode()
+    for changes in (
+        {"X-Shopify-Topic": None},
+        {"X-Shopify-Shop-Domain": None},
+        {"X-Shopify-Webhook-Id": None},
+        {"X-Shopify-Shop-Domain": "shop.evil.example"},
+    ):
+        forged = _routing(app, body, changes, secret="not-the-app-secret")
+        assert _post_raw(client, forged, body).status_code == 401, changes
+        # Signed by Shopify but not routable: a malformed request, 400.
+        assert _post_raw(client, _routing(app, body, changes), body).status_code == 400, changes
+    assert _deliveries() == []
+    assert _post_raw(client, _routing(app, body, {}), body).status_code == 200
+
+
 def test_previous_secret_is_accepted_during_rotation(app, shopify_shop, post_shopify_webhook):
     app.config["SHOPIFY_PREVIOUS_API_SECRET"] = "old-secret"
     try:
@@ -157,6 +193,45 @@ def test_uninstall_stops_every_run_and_drops_tokens(shopify_shop, post_shopify_w
     runs = list(db.session.scalars(sa.select(FlowRun)))
     assert [r.state for r in runs] == ["cancelled"] * 3
     assert all(r.next_step_at is None for r in runs)
+
+
+def test_webhooks_after_uninstall_change_nothing_but_redaction_still_applies(
+    shopify_shop, post_shopify_webhook, run_jobs
+):
+    order = load("orders_create", email="john@example.com", id=299938, cancelled_at=None)
+    order["customer"] = dict(order["customer"], id=191167)
+    post_shopify_webhook("orders/create", order, webhook_id="w-before")
+    run_jobs("events")
+    post_shopify_webhook("app/uninstalled", load("app_uninstalled"), webhook_id="w-uninstall")
+    run_jobs("events")
+    # Late deliveries (retries, reordering) after the uninstall:
+    post_shopify_webhook("checkouts/create", load("checkouts_create"), webhook_id="w-late-cart")
+    cancelled = load("orders_create", id=299938, cancelled_at="2026-11-21T10:00:00-05:00")
+    post_shopify_webhook("orders/cancelled", cancelled, webhook_id="w-late-order")
+    post_shopify_webhook("customers/redact", load("customers_redact"), webhook_id="w-redact")
+    run_jobs("events")
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Cart.id))) == 0
+    assert db.session.scalars(sa.select(Order)).one().cancelled is False
+    by_id = {row.delivery_id: row for row in _deliveries()}
+    assert by_id["w-late-cart"].status == by_id["w-late-order"].status == "ignored"
+    # (why they were ignored, "uninstalled", is then blanked by the redaction: the late cart's
+    # body named the redacted customer)
+    assert by_id["w-late-cart"].last_error == "redacted: personal data erased"
+    assert by_id["w-before"].status == by_id["w-redact"].status == "processed"
+    assert db.session.scalars(sa.select(Customer)).one().redacted_at is not None
+
+
+def test_delivery_received_before_the_uninstall_but_processed_after_changes_nothing(
+    shopify_shop, post_shopify_webhook, run_jobs
+):
+    post_shopify_webhook("checkouts/create", load("checkouts_create"), webhook_id="w-cart")
+    shopify_shop.status = "uninstalled"  # the uninstall was applied first
+    db.session.commit()
+    run_jobs("events")
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Cart.id))) == 0
+    assert _deliveries()[0].status == "ignored"
 
 
 def test_customers_redact_erases_personal_data_and_keeps_anonymous_order(

@@ -22,5 +22,21 @@ final class EmbeddedPageTest extends StoreflowTestCase {
 
 	public function test_no_frame_before_the_store_is_connected(): void {
 		$this->assertNull( EmbeddedPage::frame_url( 3, 1763892000 ) );
+		$this->assertNull( EmbeddedPage::fresh_token( 3, 1763892000 ) );
+	}
+
+	public function test_a_renewed_token_names_the_same_store_and_user_and_runs_five_minutes_from_now(): void {
+		Settings::save_connection( 'connected', self::SECRET );
+
+		$token = EmbeddedPage::fresh_token( 3, 1763892600 );
+
+		$this->assertSame( array( 'store' => 'https://shop.example', 'user' => 3, 'exp' => 1763892900 ), SignedToken::verify( self::SECRET, (string) $token ) );
+	}
+
+	public function test_the_frame_is_answered_only_at_the_services_origin(): void {
+		update_option( Settings::OPTION, array( 'service_url' => 'https://storeflow.example:8443/base' ) );
+		$this->assertSame( 'https://storeflow.example:8443', EmbeddedPage::service_origin() );
+		update_option( Settings::OPTION, array( 'service_url' => 'https://storeflow.example' ) );
+		$this->assertSame( 'https://storeflow.example', EmbeddedPage::service_origin() );
 	}
 }

@@ -1,0 +1,161 @@
+// The merchant page's requests, each with the shop's proof and none with a cookie.
+//
+// Inside Shopify admin the proof is a fresh session token from App Bridge
+// (shopify.idToken()) as "Authorization: Bearer"; in WordPress and in development it is
+// the token the page was opened with (<meta name="storeflow-page-auth">). Form posts and
+// email previews are sent by fetch with that header; a post answers with the whole page,
+// whose body replaces ours. The WordPress token lives five minutes: shortly before it runs
+// out the page asks the plugin's admin page around it (postMessage, answered by the plugin's
+// assets/js/embedded-page.js) for a fresh one. See app/web/embedded/session.py.
+(function () {
+  "use strict";
+
+  var RENEW_SECONDS = 60;
+
+  function meta(name) {
+    return document.querySelector('meta[name="' + name + '"]');
+  }
+
+  function carried() {
+    var tag = meta("storeflow-page-auth");
+    return tag ? tag.getAttribute("content") : "";
+  }
+
+  function secondsLeft(token) {
+    // "WordPress <payload>.<signature>", the payload base64url JSON with "exp".
+    try {
+      var payload = token.split(" ")[1].split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
+      return JSON.parse(atob(payload)).exp - Date.now() / 1000;
+    } catch (err) {
+      return Infinity;
+    }
+  }
+
+  function askParentForToken(origin) {
+    return new Promise(function (resolve) {
+      function answered(event) {
+        if (event.origin !== origin || event.source !== window.parent) return;
+        if (!event.data || event.data.storeflow !== "token" || !event.data.token) return;
+        done(event.data.token);
+      }
+      function done(token) {
+        clearTimeout(timer);
+        window.removeEventListener("message", answered);
+        resolve(token);
+      }
+      var timer = setTimeout(function () { done(null); }, 5000);
+      window.addEventListener("message", answered);
+      window.parent.postMessage({ storeflow: "token-request" }, origin);
+    });
+  }
+
+  async function renewedWordPressToken(token) {
+    var origin = (meta("storeflow-renewal-origin") || {}).content;
+    if (!origin || window.parent === window || secondsLeft(token) > RENEW_SECONDS) return token;
+    var fresh = await askParentForToken(origin);
+    if (!fresh) return token;  // the server says so if it has run out
+    token = "WordPress " + fresh;
+    meta("storeflow-page-auth").setAttribute("content", token);
+    return token;
+  }
+
+  async function authorization() {
+    var token = carried();
+    if (token.indexOf("WordPress ") === 0) return await renewedWordPressToken(token);
+    if (token) return token;
+    if (window.shopify && typeof window.shopify.idToken === "function") {
+      return "Bearer " + (await window.shopify.idToken());
+    }
+    return "";
+  }
+
+  async function send(url, options) {
+    // Shopify asks for one retry with a fresh token when it marks a 401 so.
+    for (var attempt = 0; ; attempt++) {
+      var headers = Object.assign({}, options.headers || {});
+      var auth = await authorization();
+      if (auth) headers["Authorization"] = auth;
+      var response = await fetch(url, Object.assign({}, options, {
+        headers: headers, credentials: "omit", redirect: "follow"
+      }));
+      var retry = response.headers.get("X-Shopify-Retry-Invalid-Session-Request") === "1";
+      if (response.status !== 401 || !retry || attempt > 0) return response;
+    }
+  }
+
+  function escapeHtml(text) {
+    return text.replace(/[&<>"]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c];
+    });
+  }
+
+  function showProblem(text) {
+    var box = document.getElementById("storeflow-problem");
+    if (!box) {
+      box = document.createElement("p");
+      box.id = "storeflow-problem";
+      box.className = "error";
+      box.setAttribute("role", "alert");
+      document.body.insertBefore(box, document.body.firstChild);
+    }
+    box.textContent = text;
+    box.scrollIntoView();
+  }
+
+  var previewRound = 0;
+
+  async function loadPreviews() {
+    var round = ++previewRound;  // a newer page (after a post) stops this round
+    var frames = document.querySelectorAll("iframe[data-preview]");
+    for (var i = 0; i < frames.length && round === previewRound; i++) {
+      var frame = frames[i];
+      try {
+        var response = await send(frame.getAttribute("data-preview"), { method: "GET" });
+        var body = await response.text();
+        var html = (response.headers.get("Content-Type") || "").indexOf("text/html") === 0;
+        frame.srcdoc = html ? body : "<pre>" + escapeHtml(body) + "</pre>";
+      } catch (err) {
+        frame.srcdoc = "<pre>" + escapeHtml(String(err)) + "</pre>";
+      }
+    }
+  }
+
+  async function submit(form, body) {
+    var response = await send(form.getAttribute("action"), {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: body
+    });
+    var text = await response.text();
+    if ((response.headers.get("Content-Type") || "").indexOf("text/html") !== 0) {
+      showProblem(text || response.statusText);
+      return;
+    }
+    var page = new DOMParser().parseFromString(text, "text/html");
+    document.body.innerHTML = page.body.innerHTML;
+    var said = document.querySelector(".notice, .error");
+    if (said) said.scrollIntoView();
+    loadPreviews();
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
+    event.preventDefault();
+    // Read the fields before the buttons are disabled (disabled controls are left out).
+    var body = new URLSearchParams(new FormData(form, event.submitter || undefined));
+    var buttons = form.querySelectorAll("button");
+    buttons.forEach(function (b) { b.disabled = true; });
+    submit(form, body).catch(function (err) {
+      showProblem(String(err));
+    }).finally(function () {
+      buttons.forEach(function (b) { b.disabled = false; });
+    });
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", loadPreviews);
+  } else {
+    loadPreviews();
+  }
+})();
