@@ -16,6 +16,7 @@ LABEL_FORMATS: tuple[LabelFormat, ...] = ("PDF_A6", "PDF_A4", "ZPL")
 # Normalised tracking statuses every adapter maps its courier's statuses onto.
 TRACKING_STATUSES = (
     "created",
+    "picked_up",
     "in_transit",
     "out_for_delivery",
     "ready_for_pickup",
@@ -37,6 +38,22 @@ class CourierError(Exception):
 
 class CourierUnavailable(CourierError):
     """No answer we can trust (timeout, 5xx): the shipment may or may not exist there."""
+
+
+class AddressMismatch(CourierError):
+    """The recipient's county or locality is not in the courier's list: nothing was sent.
+
+    Carries the parts so the merchant's page can say it in the merchant's language.
+    """
+
+    def __init__(self, courier: str, county: str, locality: str, *, county_known: bool) -> None:
+        what = "locality" if county_known else "county"
+        super().__init__(
+            f"{courier}: {what} not in the courier's list "
+            f"(county {county!r}, locality {locality!r})"
+        )
+        self.courier, self.county, self.locality = courier, county, locality
+        self.county_known = county_known
 
 
 @dataclass(frozen=True)
@@ -106,11 +123,27 @@ class ShipmentResult:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+# Statuses after which a shipment's tracking no longer changes: the poll stops there.
+FINAL_STATUSES = ("delivered", "returned", "cancelled")
+
+
+@dataclass(frozen=True)
+class TrackingEvent:
+    """One scan in the courier's history, mapped onto our status."""
+
+    status: str  # one of TRACKING_STATUSES
+    courier_status: str  # the courier's own words (or code and words)
+    at: str | None = None  # the courier's timestamp, as it wrote it
+    location: str = ""
+
+
 @dataclass(frozen=True)
 class TrackingStatus:
     status: str  # one of TRACKING_STATUSES
     courier_status: str
     at: str | None = None
+    # Oldest first; couriers that only report the latest status leave it empty.
+    history: tuple[TrackingEvent, ...] = ()
 
 
 @dataclass(frozen=True)
