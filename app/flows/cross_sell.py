@@ -1,10 +1,12 @@
 """The cross-sell flow, declared as data.
 
 A paid order of a customer who agreed to marketing email starts one run (subject: the order).
-Seven days after the order (setting), one email suggests up to four products that go with
-what was bought (``recommendations.recommend_for_order``: the merchant's picks, then what
-other customers bought together, then bestsellers; never what they own, out of stock or
-unpublished), with an optional up-sell block of pricier products of the same category.
+Seven days after the order (setting), or N days after the courier delivered it when the shop
+counts from delivery (``counted_from``; app/shipping/tracking.py starts those runs), one email
+suggests up to four products that go with what was bought
+(``recommendations.recommend_for_order``: the merchant's picks, then what other customers
+bought together, then bestsellers; never what they own, out of stock or unpublished), with
+an optional up-sell block of pricier products of the same category.
 
 The run stops when the customer orders again before the send (a new run follows that order),
 when the order is cancelled, or when consent goes; frequency cap, quiet hours, holdout and
@@ -30,26 +32,53 @@ KEY = "cross_sell"
 UPSELL_COUNT = 2
 
 
+COUNTED_FROM = ("order", "delivery")
+
+
 def _on_paid(event: ev.Event, settings: Settings) -> list[Enrollment]:
     """The order as a subject, when its customer may get marketing email."""
+    if settings["counted_from"] == "delivery":
+        return []  # the courier's "delivered" starts the run instead
     found = order_customer(event)
     if found is None:
         return []
     order, customer = found
+    # Delays count from when the order was placed: a late or replayed payment webhook does
+    # not push the email further away.
+    enrollment = _enrollment(event.shop_id, order, customer, order.placed_at)
+    return [enrollment] if enrollment is not None else []
+
+
+def delivery_enrollment(
+    shop_id: int, order_id: int, delivered_at: datetime, settings: Settings
+) -> Enrollment | None:
+    """The run a delivered order starts when the shop counts the delay from delivery."""
+    if settings["counted_from"] != "delivery":
+        return None
+    scope = ShopScope(shop_id)
+    order = scope.get(Order, order_id)
+    if order is None or order.cancelled or order.customer_id is None:
+        return None
+    customer = scope.get(Customer, order.customer_id)
+    if customer is None:
+        return None
+    return _enrollment(shop_id, order, customer, delivered_at)
+
+
+def _enrollment(
+    shop_id: int, order: Order, customer: Customer, anchor: datetime
+) -> Enrollment | None:
     if not customer.email or not customer.is_marketing_allowed("email"):
-        return []
+        return None
     subject = f"order:{order.id}"
-    ended = ShopScope(event.shop_id).first(
+    ended = ShopScope(shop_id).first(
         FlowRun, FlowRun.flow_key == KEY, FlowRun.subject_key == subject, FlowRun.state != "active"
     )
     if ended is not None:
         # One follow-up per order: WooCommerce re-sends "paid" on every later status change
         # and the reconcile replays orders, long after this order's email went out.
-        return []
-    context = {"order_id": order.id, "email": customer.email}
-    # Delays count from when the order was placed: a late or replayed payment webhook does
-    # not push the email further away.
-    return [Enrollment(subject, customer.id, order.placed_at, context)]
+        return None
+    return Enrollment(subject, customer.id, anchor, {"order_id": order.id, "email": customer.email})
 
 
 def _cancelled(event: ev.Event) -> list[sa.ColumnElement[bool]]:
@@ -121,6 +150,12 @@ FLOW = Flow(
     steps=(Step("email_delay_minutes", "email", "cross_sell"),),
     settings=(
         Setting("email_delay_minutes", 7 * 1440, 1, 60 * 1440, "email after the order"),
+        Setting(
+            "counted_from",
+            "order",
+            help="count the delay from the order or from the courier's delivery",
+            choices=COUNTED_FROM,
+        ),
         Setting("products", 4, 1, 4, "how many suggested products the email shows"),
         Setting("upsell", False, help="add a block of pricier products of the same kind"),
         *COMMON_SETTINGS,
@@ -129,4 +164,4 @@ FLOW = Flow(
     compose=compose,
 )
 
-__all__ = ["FLOW", "KEY", "compose", "suggestions"]
+__all__ = ["FLOW", "KEY", "compose", "delivery_enrollment", "suggestions"]

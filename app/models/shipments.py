@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import ShopOwned, Timestamps, db
+from app.models.base import ShopOwned, Timestamps, db, utcnow
 
 
 class Shipment(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
@@ -30,3 +30,29 @@ class Shipment(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     error: Mapped[str | None] = mapped_column(sa.Text)
     tracking_pushed_at: Mapped[datetime | None]
     request: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Following the parcel to the door (app/shipping/tracking.py is the one writer):
+    # our status (base.TRACKING_STATUSES), when the courier was last asked, when to ask next
+    # (None once the status is final), and when it was delivered.
+    tracking_status: Mapped[str | None] = mapped_column(sa.String(20))
+    tracking_checked_at: Mapped[datetime | None]
+    next_track_at: Mapped[datetime | None] = mapped_column(index=True)
+    delivered_at: Mapped[datetime | None]
+
+
+class ShipmentEvent(ShopOwned, db.Model):  # type: ignore[name-defined]
+    """One scan of a shipment's history as the courier reported it; stored once."""
+
+    __tablename__ = "shipment_events"
+    __table_args__ = (sa.UniqueConstraint("shipment_id", "courier_status", "happened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("shipments.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(20))
+    courier_status: Mapped[str] = mapped_column(sa.String(255))
+    # The courier's own timestamp text ("" when it gave none): couriers write local times in
+    # their own formats; the row's order of arrival is ``id``.
+    happened_at: Mapped[str] = mapped_column(sa.String(40), default="")
+    location: Mapped[str] = mapped_column(sa.String(255), default="")
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

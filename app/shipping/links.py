@@ -12,6 +12,8 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.models import Order, Shipment, Shop, ShopScope, db
+from app.shipping import texts
+from app.shipping.tracking import ATTENTION
 
 MAX_AGE = 7 * 24 * 3600
 
@@ -50,4 +52,15 @@ def label_page(shop: Shop, token: str) -> dict[str, Any]:
     scope = ShopScope(shop.id)
     orders = {o.id: o for o in scope.all(Order)}
     shipments = scope.session.scalars(scope.select(Shipment).order_by(Shipment.id.desc())).all()
-    return {"shop": shop, "token": token, "shipments": shipments, "orders": orders}
+    locale = texts.locale_of(shop.locale)
+    return {
+        "shop": shop,
+        "token": token,
+        "shipments": shipments,
+        "orders": orders,
+        # Where each parcel is, in the merchant's language; trouble (exception, return) first.
+        "tracking_names": texts.STATUS_NAMES[locale],
+        "tracking_text": texts.PAGE[locale],
+        "attention": [s for s in shipments if s.tracking_status in ATTENTION],
+        "needs_attention": ATTENTION,
+    }

@@ -19,16 +19,18 @@ from typing import Any
 
 from app.connectors import couriers
 from app.connectors.couriers.base import (
+    AddressMismatch,
     Courier,
     CourierError,
     CourierUnavailable,
     ShipmentRequest,
     ShipmentResult,
 )
+from app.connectors.couriers.names import CARRIER_NAMES
 from app.logs import fields as log_fields
 from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
 from app.models.sql import insert_ignoring_conflict
-from app.shipping import addresses
+from app.shipping import addresses, texts
 from app.shipping.settings import LabelSettings, courier_credentials, load
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ RETRYABLE = ("pending", "failed")  # nothing exists at the courier: safe to ask 
 IN_DOUBT = ("requested", "unknown")  # the courier may hold it: look it up first
 # Longer than a courier call can take (connect + read timeouts, ShipX confirmation polling).
 IN_FLIGHT_SECONDS = 120
+# Couriers scan a parcel when they pick it up, hours after the label: ask no sooner.
+FIRST_TRACK_AFTER = timedelta(hours=2)
 
 
 def adapter_for(shop: Shop, settings: LabelSettings, courier: str | None = None) -> Courier:
@@ -164,6 +168,8 @@ def _ask_courier(
     except CourierUnavailable as exc:
         _finish(shipment, "unknown", str(exc))
         raise
+    except AddressMismatch as exc:  # checked before any AWB: nothing exists at the courier
+        return _finish(shipment, "failed", _in_merchants_words(shipment, exc))
     except CourierError as exc:
         return _finish(shipment, "failed", str(exc))
     _store(shipment, result)
@@ -172,6 +178,12 @@ def _ask_courier(
     db.session.commit()
     log.info("shipment created", extra=log_fields(shop=shipment.shop_id, shipment=shipment.id))
     return shipment
+
+
+def _in_merchants_words(shipment: Shipment, error: AddressMismatch) -> str:
+    shop = db.session.get(Shop, shipment.shop_id)
+    name = CARRIER_NAMES.get(error.courier, error.courier)
+    return texts.address_mismatch(error, name, shop.locale if shop else "en")
 
 
 def _with_label(
@@ -198,6 +210,10 @@ def _store(shipment: Shipment, result: ShipmentResult) -> None:
     shipment.label = result.label
     shipment.label_format = result.label_format
     shipment.status, shipment.error = "created", None
+    # Our own labels have no courier to ask; the others are followed to the door from here.
+    if shipment.courier != "own" and result.tracking_number:
+        shipment.tracking_status = "created"
+        shipment.next_track_at = utcnow() + FIRST_TRACK_AFTER
 
 
 def _finish(shipment: Shipment, status: str, error: str) -> Shipment:

@@ -1,0 +1,124 @@
+"""What shipping says to people, in pl, ro and en: the merchant's label page (why an AWB was
+not asked for, what happened to a parcel) and the customer's tracking page.
+
+Plain tables like the merchant page's shop details: these are short, fixed sentences, and a
+missing key fails the test that walks every locale.
+"""
+
+from __future__ import annotations
+
+from app.connectors.couriers.base import AddressMismatch
+
+LOCALES = ("en", "pl", "ro")
+
+STATUS_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "created": "Label created",
+        "picked_up": "Picked up by the courier",
+        "in_transit": "In transit",
+        "out_for_delivery": "Out for delivery",
+        "ready_for_pickup": "Waiting at the pickup point",
+        "delivered": "Delivered",
+        "returned": "Returned to the shop",
+        "cancelled": "Cancelled",
+        "exception": "Delivery problem",
+        "unknown": "No news from the courier yet",
+    },
+    "pl": {
+        "created": "Etykieta utworzona",
+        "picked_up": "Odebrana przez kuriera",
+        "in_transit": "W drodze",
+        "out_for_delivery": "Wydana do doręczenia",
+        "ready_for_pickup": "Czeka w punkcie odbioru",
+        "delivered": "Doręczona",
+        "returned": "Zwrócona do sklepu",
+        "cancelled": "Anulowana",
+        "exception": "Problem z doręczeniem",
+        "unknown": "Brak wieści od kuriera",
+    },
+    "ro": {
+        "created": "Etichetă creată",
+        "picked_up": "Preluat de curier",
+        "in_transit": "În tranzit",
+        "out_for_delivery": "În livrare",
+        "ready_for_pickup": "Așteaptă la punctul de ridicare",
+        "delivered": "Livrat",
+        "returned": "Returnat magazinului",
+        "cancelled": "Anulat",
+        "exception": "Problemă la livrare",
+        "unknown": "Încă nicio veste de la curier",
+    },
+}
+
+PAGE: dict[str, dict[str, str]] = {
+    "en": {
+        "parcel": "Parcel",
+        "status": "Status",
+        "history": "History",
+        "carrier": "Carrier",
+        "no_history": "No scans yet.",
+        "attention": "Needs your attention",
+    },
+    "pl": {
+        "parcel": "Przesyłka",
+        "status": "Status",
+        "history": "Historia",
+        "carrier": "Przewoźnik",
+        "no_history": "Brak skanów.",
+        "attention": "Wymaga Twojej uwagi",
+    },
+    "ro": {
+        "parcel": "Colet",
+        "status": "Stare",
+        "history": "Istoric",
+        "carrier": "Curier",
+        "no_history": "Încă nicio scanare.",
+        "attention": "Necesită atenția dvs.",
+    },
+}
+
+ADDRESS_MISMATCH: dict[str, dict[str, str]] = {
+    "en": {
+        "county": "{courier} does not know the county “{county}”. Correct the order's shipping "
+        "address (county, as {courier} spells it) and create the label again.",
+        "locality": "{courier} does not know the locality “{locality}” in county “{county}”. "
+        "Correct the order's shipping address (locality and county, as {courier} spells them) "
+        "and create the label again.",
+    },
+    "pl": {
+        "county": "{courier} nie zna okręgu „{county}”. Popraw adres dostawy zamówienia "
+        "(okręg tak, jak zapisuje go {courier}) i utwórz etykietę ponownie.",
+        "locality": "{courier} nie zna miejscowości „{locality}” w okręgu „{county}”. Popraw "
+        "adres dostawy zamówienia (miejscowość i okręg tak, jak zapisuje je {courier}) i utwórz "
+        "etykietę ponownie.",
+    },
+    "ro": {
+        "county": "{courier} nu cunoaște județul „{county}”. Corectați adresa de livrare a "
+        "comenzii (județul, așa cum îl scrie {courier}) și creați din nou eticheta.",
+        "locality": "{courier} nu cunoaște localitatea „{locality}” din județul „{county}”. "
+        "Corectați adresa de livrare a comenzii (localitatea și județul, așa cum le scrie "
+        "{courier}) și creați din nou eticheta.",
+    },
+}
+
+
+def locale_of(*candidates: str | None) -> str:
+    """The first candidate we have words for (``ro_RO`` and ``ro-RO`` count as ``ro``)."""
+    for candidate in candidates:
+        language = (candidate or "").replace("-", "_").split("_", 1)[0].strip().lower()
+        if language in LOCALES:
+            return language
+    return "en"
+
+
+def address_mismatch(error: AddressMismatch, courier_name: str, locale: str) -> str:
+    """The merchant's sentence for an address the courier's locality list does not have."""
+    kind = "locality" if error.county_known else "county"
+    return ADDRESS_MISMATCH[locale_of(locale)][kind].format(
+        courier=courier_name, county=error.county, locality=error.locality
+    )
+
+
+def status_name(status: str | None, locale: str) -> str:
+    names = STATUS_NAMES[locale_of(locale)]
+    return names.get(status or "created", names["unknown"])
