@@ -12,7 +12,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.models import Order, Shipment, Shop, ShopScope, db
-from app.shipping import texts
+from app.shipping import pickup, texts
 from app.shipping.tracking import ATTENTION
 
 MAX_AGE = 7 * 24 * 3600
@@ -63,4 +63,11 @@ def label_page(shop: Shop, token: str) -> dict[str, Any]:
         "tracking_text": texts.PAGE[locale],
         "attention": [s for s in shipments if s.tracking_status in ATTENTION],
         "needs_attention": ATTENTION,
+        "pickup_button": texts.PICKUP[locale]["button"] if pickup.can_order_pickup(shop) else "",
+        "pickup_outcome": _pickup_outcome(shop, locale),
     }
+
+
+def _pickup_outcome(shop: Shop, locale: str) -> str:
+    ordered = pickup.ordered_today(shop)
+    return texts.pickup_outcome(ordered.details, locale) if ordered is not None else ""

@@ -77,6 +77,33 @@ PAGE: dict[str, dict[str, str]] = {
     },
 }
 
+PICKUP: dict[str, dict[str, str]] = {
+    "en": {
+        "button": "Order a courier pickup for today's parcels",
+        "queued": "Pickup order sent to the courier; the answer appears here.",
+        "ordered": "Courier pickup ordered for today ({parcels} parcels).",
+        "nothing_to_collect": "No parcels printed today: no pickup was ordered.",
+        "refused": "The courier refused the pickup order: {answer}",
+        "not_offered": "This courier takes no pickup orders from us.",
+    },
+    "pl": {
+        "button": "Zamów odbiór dzisiejszych paczek przez kuriera",
+        "queued": "Zamówienie odbioru wysłane do kuriera; odpowiedź pojawi się tutaj.",
+        "ordered": "Zamówiono odbiór przez kuriera na dziś (paczek: {parcels}).",
+        "nothing_to_collect": "Dziś nie wydrukowano paczek: odbiór nie został zamówiony.",
+        "refused": "Kurier odrzucił zamówienie odbioru: {answer}",
+        "not_offered": "Ten kurier nie przyjmuje od nas zamówień odbioru.",
+    },
+    "ro": {
+        "button": "Comandați ridicarea coletelor de azi de către curier",
+        "queued": "Comanda de ridicare a fost trimisă curierului; răspunsul apare aici.",
+        "ordered": "Ridicare comandată pentru azi ({parcels} colete).",
+        "nothing_to_collect": "Niciun colet tipărit azi: nu s-a comandat ridicarea.",
+        "refused": "Curierul a refuzat comanda de ridicare: {answer}",
+        "not_offered": "Acest curier nu primește de la noi comenzi de ridicare.",
+    },
+}
+
 ADDRESS_MISMATCH: dict[str, dict[str, str]] = {
     "en": {
         "county": "{courier} does not know the county “{county}”. Correct the order's shipping "
@@ -122,3 +149,12 @@ def address_mismatch(error: AddressMismatch, courier_name: str, locale: str) -> 
 def status_name(status: str | None, locale: str) -> str:
     names = STATUS_NAMES[locale_of(locale)]
     return names.get(status or "created", names["unknown"])
+
+
+def pickup_outcome(details: dict[str, object], locale: str) -> str:
+    """The merchant's sentence for the day's pickup order (``AuditLog`` details)."""
+    words = PICKUP[locale_of(locale)]
+    outcome = str(details.get("outcome") or "queued")
+    return words.get(outcome, words["queued"]).format(
+        parcels=details.get("parcels", ""), answer=details.get("answer", "")
+    )

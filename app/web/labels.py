@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.connectors.couriers.base import CourierError
 from app.connectors.couriers.names import carrier_name
 from app.connectors.couriers.own.numbers import is_valid
 from app.models import Customer, Order, Shipment, Shop, ShopScope, db
-from app.shipping import links, texts, tracking
+from app.shipping import links, pickup, texts, tracking
 from app.shipping.bulk import bulk_print, printable_orders
 from app.shipping.shipments import ensure_label
 
@@ -70,6 +71,15 @@ def shop_from(token: str) -> Shop:
 @bp.get("/labels/shop/<token>")
 def shop_page(token: str) -> str:
     return render_template("labels/shop.html", **links.label_page(shop_from(token), token))
+
+
+@bp.post("/labels/shop/<token>/pickup")
+def order_pickup(token: str) -> BaseResponse:
+    """Queue today's courier pickup; the job asks the courier, the page shows its answer."""
+    shop = shop_from(token)
+    pickup.request_pickup(shop)
+    db.session.commit()
+    return redirect(url_for("labels.shop_page", token=token, pickup="queued"), code=303)
 
 
 @bp.get("/labels/shop/<token>/shipments/<int:shipment_id>")

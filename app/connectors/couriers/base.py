@@ -8,6 +8,7 @@ is a thin HTTP client around them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Literal, Protocol
 
@@ -152,6 +153,19 @@ class Capabilities:
 
     # Can a shipment be found by our reference after a lost answer (timeout)?
     lookup_by_reference: bool = False
+    # Can the merchant order a courier to collect the day's parcels (``PickupOrdering``)?
+    pickup_orders: bool = False
+
+
+@dataclass(frozen=True)
+class PickupRequest:
+    """Collect the day's parcels from the shop's pickup address between two local times."""
+
+    day: date
+    parcels: int
+    weight_kg: Decimal
+    ready_from: str = "10:00"  # HH:MM
+    ready_until: str = "17:00"
 
 
 class Courier(Protocol):
@@ -169,3 +183,11 @@ class Courier(Protocol):
     def track(self, tracking_number: str) -> TrackingStatus: ...
 
     def cancel(self, carrier_shipment_id: str) -> None: ...
+
+
+class PickupOrdering(Protocol):
+    """Couriers whose capabilities say ``pickup_orders`` also provide this."""
+
+    def order_pickup(self, request: PickupRequest) -> str:
+        """Ask for a collection; the courier's order reference (or its answer, in words)."""
+        ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -13,7 +14,13 @@ import pytest
 import requests
 import responses
 
-from app.connectors.couriers.base import Address, AddressMismatch, CourierError, CourierUnavailable
+from app.connectors.couriers.base import (
+    Address,
+    AddressMismatch,
+    CourierError,
+    CourierUnavailable,
+    PickupRequest,
+)
 from app.connectors.couriers.cargus import API, Cargus
 from app.connectors.couriers.cargus.mapping import (
     Account,
@@ -178,3 +185,17 @@ def test_track_and_cancel_name_the_bar_code(cargus):
 
     assert parse_qs(urlparse(trace.calls[0].request.url).query)["barCode"] == ['["1041234567"]']
     assert "barCode=1041234567" in delete.calls[0].request.url
+
+
+@responses.activate
+def test_pickup_order_validates_the_pickup_points_order_for_the_day(cargus):
+    cargus.token = "tok"
+    orders = responses.put(f"{API}/Orders", json=1)
+    request = PickupRequest(day=date(2024, 3, 5), parcels=3, weight_kg=Decimal("4"))
+
+    assert cargus.order_pickup(request) == "1"
+
+    query = parse_qs(urlparse(orders.calls[0].request.url).query)
+    assert query["locationId"] == ["201165677"] and query["action"] == ["1"]
+    assert query["PickupStartDate"] == ["2024-03-05T10:00"]
+    assert query["PickupEndDate"] == ["2024-03-05T17:00"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -10,11 +11,18 @@ import pytest
 import requests
 import responses
 
-from app.connectors.couriers.base import Address, AddressMismatch, CourierError, CourierUnavailable
+from app.connectors.couriers.base import (
+    Address,
+    AddressMismatch,
+    CourierError,
+    CourierUnavailable,
+    PickupRequest,
+)
 from app.connectors.couriers.fancourier import API, FanCourier
 from app.connectors.couriers.fancourier.mapping import (
     Account,
     build_awb,
+    build_pickup,
     event_status,
     parse_awb,
     parse_localities,
@@ -225,3 +233,22 @@ def test_zpl_labels_and_cancel_name_the_awb(fan):
 
     assert "zpl=1" in zpl.calls[0].request.url
     assert "awb=2347300120337" in delete.calls[0].request.url
+
+
+def test_pickup_order_matches_the_documented_body():
+    documented = fixture_json("fancourier/order_request.json")
+    body = build_pickup(
+        PickupRequest(day=date(2024, 3, 5), parcels=2, weight_kg=Decimal("3")), ACCOUNT
+    )
+    assert_documented(body, documented)
+    for key in ("packages", "orderType", "pickupDate", "pickupHours", "weight"):
+        assert body["info"][key] == documented["info"][key], key
+
+
+@responses.activate
+def test_pickup_order_is_posted_with_the_token(fan):
+    fan.token = "t"
+    order = responses.post(f"{API}/order", json={"status": "success", "data": {"id": 991}})
+    request = PickupRequest(day=date(2024, 3, 5), parcels=1, weight_kg=Decimal("1"))
+    assert fan.order_pickup(request) == "991"
+    assert order.calls[0].request.headers["Authorization"] == "Bearer t"

@@ -14,6 +14,7 @@ from app.connectors.couriers.base import (
     Capabilities,
     CourierError,
     LabelFormat,
+    PickupRequest,
     ShipmentRequest,
     ShipmentResult,
     TrackingStatus,
@@ -28,7 +29,7 @@ class Cargus:
     key = "cargus"
     # No lookup by our reference in the documented API: a lost answer holds the shipment for a
     # person (our reference is the AWB's CustomString), never a second AWB.
-    capabilities = Capabilities()
+    capabilities = Capabilities(pickup_orders=True)
 
     def __init__(
         self,
@@ -133,3 +134,14 @@ class Cargus:
     def pickup_points(self) -> list[dict[str, Any]]:
         """The Ship & Go points a shopper can choose (PUDO_Get)."""
         return mapping.parse_pudo_points(self._call("GET", "PUDO_Get").json())
+
+    def order_pickup(self, request: PickupRequest) -> str:
+        """Validate (action=1) the pickup point's open order for the day's window."""
+        day = request.day.isoformat()
+        params = {
+            "locationId": self.account.pickup_location_id,
+            "action": 1,
+            "PickupStartDate": f"{day}T{request.ready_from}",
+            "PickupEndDate": f"{day}T{request.ready_until}",
+        }
+        return str(self._call("PUT", "Orders", params=params).json())[:200]

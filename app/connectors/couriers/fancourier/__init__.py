@@ -12,6 +12,7 @@ from app.connectors.couriers.base import (
     Capabilities,
     CourierError,
     LabelFormat,
+    PickupRequest,
     ShipmentRequest,
     ShipmentResult,
     TrackingStatus,
@@ -26,7 +27,7 @@ class FanCourier:
     key = "fan_courier"
     # FAN has no lookup by our reference: after a lost answer the shipment is held for a
     # person (our reference is the AWB's cost centre), never sent a second time.
-    capabilities = Capabilities()
+    capabilities = Capabilities(pickup_orders=True)
 
     def __init__(
         self, *, username: str, password: str, account: mapping.Account, token: str | None = None
@@ -108,3 +109,7 @@ class FanCourier:
     def cancel(self, carrier_shipment_id: str) -> None:
         params = {"clientId": self.account.client_id, "awb": carrier_shipment_id}
         self._call("DELETE", "/awb", params=params)
+
+    def order_pickup(self, request: PickupRequest) -> str:
+        body = mapping.build_pickup(request, self.account)
+        return mapping.parse_pickup(self._call("POST", "/order", json=body).json())

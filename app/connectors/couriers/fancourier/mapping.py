@@ -14,6 +14,7 @@ from typing import Any
 
 from app.connectors.couriers.base import (
     CourierError,
+    PickupRequest,
     ShipmentRequest,
     ShipmentResult,
     TrackingEvent,
@@ -200,3 +201,30 @@ def parse_localities(data: Any) -> list[tuple[str, str]]:
         for r in rows or []
         if isinstance(r, dict)
     ]
+
+
+def build_pickup(request: PickupRequest, account: Account) -> dict[str, Any]:
+    """The body of POST /order (a courier to collect parcels from the client's address)."""
+    return {
+        "clientId": account.client_id,
+        "info": {
+            "awbnumber": "",
+            "packages": {"parcel": request.parcels, "envelope": 0},
+            "weight": _number(request.weight_kg),
+            "dimensions": {"width": 0, "length": 0, "height": 0},
+            "orderType": SERVICE_STANDARD,
+            "pickupDate": request.day.isoformat(),
+            "pickupHours": {"first": request.ready_from, "second": request.ready_until},
+            "observations": "",
+        },
+    }
+
+
+def parse_pickup(data: Any) -> str:
+    """The courier order's id when FAN gives one, else its message."""
+    if isinstance(data, dict):
+        inner = data.get("data")
+        if isinstance(inner, dict) and inner.get("id"):
+            return str(inner["id"])
+        return str(data.get("message") or data.get("status") or "ordered")[:200]
+    return str(data)[:200]
