@@ -56,3 +56,24 @@ class ShipmentEvent(ShopOwned, db.Model):  # type: ignore[name-defined]
     happened_at: Mapped[str] = mapped_column(sa.String(40), default="")
     location: Mapped[str] = mapped_column(sa.String(255), default="")
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LabelBatch(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
+    """One bulk print asked for on the label page: its orders, progress and the file made.
+
+    Written by app/shipping/batches.py only: the page creates it and queues the work; jobs
+    create the missing shipments and assemble ``content`` from shipments already created.
+    """
+
+    __tablename__ = "label_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default="working")  # working|ready
+    layout: Mapped[str] = mapped_column(sa.String(10), default="a6")
+    start_offset: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(sa.String(4), default="pdf")  # pdf|zpl
+    order_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    printed: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    failures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    finished_at: Mapped[datetime | None]

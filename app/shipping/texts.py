@@ -104,6 +104,39 @@ PICKUP: dict[str, dict[str, str]] = {
     },
 }
 
+BULK: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Printing labels",
+        "working": "Preparing labels: {done} of {total} orders ready.",
+        "ready": "Ready: {printed} labels.",
+        "download": "Download",
+        "failures": "Not printed",
+        "back": "Back to labels",
+        "label_pending": "The courier has not issued this label yet; it is being fetched. "
+        "Try again in a minute.",
+    },
+    "pl": {
+        "title": "Drukowanie etykiet",
+        "working": "Przygotowuję etykiety: gotowe {done} z {total} zamówień.",
+        "ready": "Gotowe: etykiet {printed}.",
+        "download": "Pobierz",
+        "failures": "Niewydrukowane",
+        "back": "Wróć do etykiet",
+        "label_pending": "Kurier nie wystawił jeszcze tej etykiety; pobieramy ją. "
+        "Spróbuj ponownie za minutę.",
+    },
+    "ro": {
+        "title": "Tipărire etichete",
+        "working": "Pregătim etichetele: {done} din {total} comenzi gata.",
+        "ready": "Gata: {printed} etichete.",
+        "download": "Descarcă",
+        "failures": "Netipărite",
+        "back": "Înapoi la etichete",
+        "label_pending": "Curierul nu a emis încă această etichetă; o descărcăm. "
+        "Încercați din nou peste un minut.",
+    },
+}
+
 ADDRESS_MISMATCH: dict[str, dict[str, str]] = {
     "en": {
         "county": "{courier} does not know the county “{county}”. Correct the order's shipping "

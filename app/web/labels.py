@@ -7,13 +7,11 @@ import json
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.connectors.couriers.base import CourierError
 from app.connectors.couriers.names import carrier_name
 from app.connectors.couriers.own.numbers import is_valid
-from app.models import Customer, Order, Shipment, Shop, ShopScope, db
-from app.shipping import links, pickup, texts, tracking
-from app.shipping.bulk import bulk_print, printable_orders
-from app.shipping.shipments import ensure_label
+from app.models import Customer, LabelBatch, Order, Shipment, Shop, ShopScope, db
+from app.shipping import batches, links, pickup, texts, tracking
+from app.shipping.bulk import printable_orders
 
 bp = Blueprint("labels", __name__)
 MIME = {"ZPL": "text/plain; charset=utf-8"}
@@ -88,33 +86,75 @@ def download_label(token: str, shipment_id: int) -> Response:
     shipment = ShopScope(shop.id).get(Shipment, shipment_id)
     if shipment is None:
         abort(404)
-    try:
-        label = ensure_label(shop, shipment)
-    except CourierError as exc:
-        return Response(f"label not available: {exc}", status=502, mimetype="text/plain")
-    if label is None:
-        return Response(shipment.error or "no label yet", status=409, mimetype="text/plain")
+    if shipment.label is None:
+        if not shipment.carrier_shipment_id:
+            return Response(shipment.error or "no label yet", status=409, mimetype="text/plain")
+        # Never a courier call inside a web request: a job fetches it, the merchant retries.
+        batches.request_label(shipment)
+        db.session.commit()
+        text = texts.BULK[texts.locale_of(shop.locale)]["label_pending"]
+        return Response(text, status=409, mimetype="text/plain")
     extension = "zpl" if shipment.label_format == "ZPL" else "pdf"
-    return _file(label, f"label-{shipment.tracking_number or shipment.id}.{extension}")
+    return _file(shipment.label, f"label-{shipment.tracking_number or shipment.id}.{extension}")
 
 
-@bp.get("/labels/shop/<token>/bulk")
-def bulk(token: str) -> Response:
+@bp.post("/labels/shop/<token>/bulk")
+def bulk(token: str) -> BaseResponse:
+    """Queue a bulk print of every paid order; the batch page shows progress, then the file."""
     shop = shop_from(token)
-    layout = request.args.get("layout", "a6")
-    kind = request.args.get("format", "pdf")
     try:
-        offset = int(request.args.get("offset", "0"))
-        result = bulk_print(shop.id, printable_orders(shop.id), layout, offset)
+        offset = int(request.form.get("offset", "0"))
+        batch = batches.start_batch(
+            shop.id,
+            printable_orders(shop.id),
+            request.form.get("layout", "a6"),
+            offset,
+            request.form.get("format", "pdf"),
+        )
     except ValueError as exc:
         return Response(str(exc), status=400, mimetype="text/plain")
-    content = result.zpl if kind == "zpl" else result.pdf
-    if content is None:
-        body = {"error": f"no {kind} labels", "failures": result.failures}
+    db.session.commit()
+    return redirect(url_for("labels.batch_page", token=token, batch_id=batch.id), code=303)
+
+
+def _batch(shop: Shop, batch_id: int) -> LabelBatch:
+    batch = ShopScope(shop.id).get(LabelBatch, batch_id)
+    if batch is None:
+        abort(404)
+    return batch
+
+
+@bp.get("/labels/shop/<token>/batches/<int:batch_id>")
+def batch_page(token: str, batch_id: int) -> str:
+    shop = shop_from(token)
+    batch = _batch(shop, batch_id)
+    done, total = batches.progress(batch)
+    text = texts.BULK[texts.locale_of(shop.locale)]
+    return render_template(
+        "labels/batch.html",
+        shop=shop,
+        token=token,
+        batch=batch,
+        text=text,
+        locale=texts.locale_of(shop.locale),
+        state=(
+            text["ready"].format(printed=len(batch.printed))
+            if batch.status == "ready"
+            else text["working"].format(done=done, total=total)
+        ),
+    )
+
+
+@bp.get("/labels/shop/<token>/batches/<int:batch_id>/file")
+def batch_file(token: str, batch_id: int) -> Response:
+    shop = shop_from(token)
+    batch = _batch(shop, batch_id)
+    if batch.status != "ready" or batch.content is None:
+        body = {"status": batch.status, "failures": batch.failures}
         return Response(json.dumps(body), status=409, mimetype="application/json")
-    response = _file(content, f"labels-{shop.id}.{kind}")
-    # The failures travel with the file; the shop page lists them per order too.
-    response.headers["X-Label-Failures"] = json.dumps(result.failures, ensure_ascii=True)
+    response = _file(batch.content, f"labels-{shop.id}-{batch.id}.{batch.kind}")
+    # The failures travel with the file; the batch page lists them per order too.
+    response.headers["X-Label-Failures"] = json.dumps(batch.failures, ensure_ascii=True)
     return response
 
 

@@ -1,4 +1,4 @@
-"""shipments followed to the door: tracking status, poll time, history
+"""shipments followed to the door: tracking status, poll time, history; bulk print batches
 
 Revision ID: 0004_couriers
 Revises: 0003_admin
@@ -7,6 +7,7 @@ Create Date: 2026-11-29 21:30:00
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
@@ -42,8 +43,31 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_shipment_events_shipment_id'), ['shipment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_shipment_events_shop_id'), ['shop_id'], unique=False)
 
+    op.create_table('label_batches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('layout', sa.String(length=10), nullable=False),
+    sa.Column('start_offset', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=4), nullable=False),
+    sa.Column('order_ids', sa.JSON(), nullable=False),
+    sa.Column('printed', sa.JSON(), nullable=False),
+    sa.Column('failures', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('shop_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_label_batches_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_label_batches'))
+    )
+    with op.batch_alter_table('label_batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_label_batches_shop_id'), ['shop_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('label_batches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_label_batches_shop_id'))
+    op.drop_table('label_batches')
     with op.batch_alter_table('shipment_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shipment_events_shop_id'))
         batch_op.drop_index(batch_op.f('ix_shipment_events_shipment_id'))
