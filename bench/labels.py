@@ -1,9 +1,13 @@
-"""Labels benchmark: 500 own labels drawn and merged into one PDF, then the same end to end.
+"""Labels benchmark: 500 own labels drawn and merged into one PDF, then the same end to end;
+then the tracking plan over 100,000 open shipments.
 
 Rows:
 - draw + merge: the own-labels adapter draws 500 A6 labels, pypdf merges them (no database).
 - end to end: 500 paid orders → shipments created (one row each, idempotent) → one bulk PDF,
   through the real code path on a real database and Redis.
+- tracking plan: 100,000 open shipments of four couriers, all due; ``tracking.claim_due``
+  (the database half of ``plan_tracking``: select the due rows at each courier's pace, lease
+  them) run until none is left. Goal: ≤ 5 s of database time in all.
 
 Run: ``.venv/bin/python bench/labels.py``. The end-to-end row uses
 ``STOREFLOW_BENCH_DATABASE_URL`` (e.g. postgresql://postgres@127.0.0.1:5432/storeflow_bench)
@@ -159,6 +163,89 @@ def end_to_end() -> tuple[float, float, bytes]:
             redis_proc.terminate()
 
 
+OPEN_SHIPMENTS = 100_000
+
+
+def _open_shipments(shop_id: int) -> None:
+    """OPEN_SHIPMENTS created shipments, all due for a tracking check, spread over couriers."""
+    import sqlalchemy as sa
+
+    from app.models import Order, Shipment, ShopScope, db, utcnow
+
+    order = ShopScope(shop_id).add(
+        Order(platform_order_id="bulk", paid=True, total=Decimal("1"), placed_at=utcnow())
+    )
+    db.session.flush()
+    couriers = ("inpost", "sameday", "fan_courier", "cargus")
+    due = utcnow() - timedelta(minutes=1)
+    for start in range(0, OPEN_SHIPMENTS, 10_000):
+        rows = [
+            {
+                "shop_id": shop_id,
+                "order_id": order.id,
+                "parcel_index": n,
+                "courier": couriers[n % 4],
+                "status": "created",
+                "idempotency_key": f"b{n}",
+                "tracking_number": f"T{n}",
+                "label_format": "PDF_A6",
+                "request": {},
+                "tracking_status": "in_transit",
+                "next_track_at": due - timedelta(seconds=n),
+                "created_at": due,
+                "updated_at": due,
+            }
+            for n in range(start, min(start + 10_000, OPEN_SHIPMENTS))
+        ]
+        db.session.execute(sa.insert(Shipment), rows)
+    db.session.commit()
+
+
+def tracking_plan() -> tuple[float, int, int]:
+    """Database seconds to plan every due check of OPEN_SHIPMENTS, runs, shipments planned."""
+    from app.models import db, utcnow
+    from app.shipping import tracking
+
+    app, stop = _bench_app()
+    try:
+        with app.app_context():
+            _open_shipments(_bench_shop())
+            now, planned, runs, seconds = utcnow(), 0, 0, 0.0
+            minutes = int(tracking.PLAN_EVERY.total_seconds() // 60)
+            while True:
+                started = time.perf_counter()
+                found = 0
+                for courier in tracking.tracked_couriers():
+                    pace = tracking.COURIER_PACE.get(courier, tracking.DEFAULT_PACE)
+                    found += len(tracking.claim_due(courier, now, pace * minutes))
+                db.session.commit()
+                seconds += time.perf_counter() - started
+                if not found:
+                    return seconds, runs, planned
+                runs, planned = runs + 1, planned + found
+    finally:
+        stop()
+
+
+def _bench_app():  # type: ignore[no-untyped-def]
+    from flask_migrate import upgrade
+
+    from app import MIGRATIONS_DIR, create_app
+    from app.config import config_for_tests
+    from app.demo.dev import start_embedded_redis
+
+    database = os.environ.get("STOREFLOW_BENCH_DATABASE_URL") or (
+        f"sqlite:///{tempfile.mkdtemp(prefix='storeflow-bench-')}/bench.db"
+    )
+    redis_proc, redis_url = None, os.environ.get("STOREFLOW_BENCH_REDIS_URL")
+    if not redis_url:
+        redis_proc, redis_url = start_embedded_redis()
+    app = create_app(config_for_tests(database, redis_url))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+    return app, (redis_proc.terminate if redis_proc is not None else (lambda: None))
+
+
 def main() -> None:
     rows = []
     elapsed, peak, pdf = measure(draw_and_merge)
@@ -176,6 +263,11 @@ def main() -> None:
             f"{peak_mib:>8.1f} | {len(content) / 2**20:>7.1f} |"
         )
     print("\npeak MiB: growth of the process's resident memory while the row ran")
+    seconds, runs, planned = tracking_plan()
+    print(f"\ntracking plan over {OPEN_SHIPMENTS:,} open shipments, all due (goal: ≤ 5 s)")
+    print("| plans (5-minute runs) | shipments planned | database seconds | ms per run |")
+    print("|-----------------------|-------------------|------------------|------------|")
+    print(f"| {runs:>21} | {planned:>17,} | {seconds:>16.2f} | {1000 * seconds / runs:>10.1f} |")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,11 @@ from app.models.base import ShopOwned, Timestamps, db, utcnow
 class Shipment(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "shipments"
     # Creating a shipment is idempotent: one per parcel of an order.
-    __table_args__ = (sa.UniqueConstraint("order_id", "parcel_index"),)
+    __table_args__ = (
+        sa.UniqueConstraint("order_id", "parcel_index"),
+        # The tracking plan: each courier's due shipments, oldest due first.
+        sa.Index("ix_shipments_courier_next_track_at", "courier", "next_track_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"))
@@ -35,7 +39,7 @@ class Shipment(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     # (None once the status is final), and when it was delivered.
     tracking_status: Mapped[str | None] = mapped_column(sa.String(20))
     tracking_checked_at: Mapped[datetime | None]
-    next_track_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_track_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
 
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from rq import Retry
 
+from app.connectors.couriers import COURIERS
 from app.connectors.couriers.base import (
     FINAL_STATUSES,
     CourierError,
@@ -77,35 +78,42 @@ def plan_tracking(now: datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
     planned: dict[str, int] = {}
     minutes = int(PLAN_EVERY.total_seconds() // 60)
-    for courier in _couriers_due(now):
-        limit = COURIER_PACE.get(courier, DEFAULT_PACE) * minutes
-        due = (
-            sa.select(Shipment.id, Shipment.shop_id)
-            .where(Shipment.courier == courier, Shipment.next_track_at <= now)
-            .order_by(Shipment.next_track_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        rows = db.session.execute(due).all()
-        if not rows:
-            continue
-        ids = [row.id for row in rows]
-        db.session.execute(
-            sa.update(Shipment).where(Shipment.id.in_(ids)).values(next_track_at=now + LEASE)
-        )
+    for courier in tracked_couriers():
+        rows = claim_due(courier, now, COURIER_PACE.get(courier, DEFAULT_PACE) * minutes)
         for shipment_id, shop_id in rows:
             queues.enqueue_after_commit(
                 db.session(), track_shipment, shop_id, shipment_id, job_id=f"track-{shipment_id}"
             )
-        planned[courier] = len(rows)
+        if rows:
+            planned[courier] = len(rows)
     db.session.commit()
     log.info("tracking planned", extra=log_fields(planned=planned))
     return planned
 
 
-def _couriers_due(now: datetime) -> list[str]:
-    query = sa.select(Shipment.courier).where(Shipment.next_track_at <= now).distinct()
-    return list(db.session.scalars(query))
+def claim_due(courier: str, now: datetime, limit: int) -> list[tuple[int, int]]:
+    """The courier's due shipments, oldest due first, leased so no other plan takes them."""
+    due = (
+        sa.select(Shipment.id)
+        .where(Shipment.courier == courier, Shipment.next_track_at <= now)
+        .order_by(Shipment.next_track_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    # One statement: select the due rows (skipping any another plan holds) and lease them.
+    lease = (
+        sa.update(Shipment)
+        .where(Shipment.id.in_(due.scalar_subquery()))
+        .values(next_track_at=now + LEASE)
+        .returning(Shipment.id, Shipment.shop_id)
+        .execution_options(synchronize_session=False)
+    )
+    return [(row.id, row.shop_id) for row in db.session.execute(lease)]
+
+
+def tracked_couriers() -> list[str]:
+    """Every courier we can ask (our own labels have no one to ask)."""
+    return [key for key in COURIERS if key != "own"]
 
 
 @queues.job("labels", timeout=60, retry=Retry(max=2, interval=[60, 600]))

@@ -23,7 +23,7 @@ def upgrade():
         batch_op.add_column(sa.Column('tracking_checked_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('next_track_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index(batch_op.f('ix_shipments_next_track_at'), ['next_track_at'], unique=False)
+        batch_op.create_index('ix_shipments_courier_next_track_at', ['courier', 'next_track_at'], unique=False)
 
     op.create_table('shipment_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -73,7 +73,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_shipment_events_shipment_id'))
     op.drop_table('shipment_events')
     with op.batch_alter_table('shipments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_shipments_next_track_at'))
+        batch_op.drop_index('ix_shipments_courier_next_track_at')
         batch_op.drop_column('delivered_at')
         batch_op.drop_column('next_track_at')
         batch_op.drop_column('tracking_checked_at')
