@@ -147,29 +147,16 @@ def _bench_shop() -> int:
 
 
 def end_to_end() -> tuple[float, float, bytes]:
-    from flask_migrate import upgrade
-
-    from app import MIGRATIONS_DIR, create_app
-    from app.config import config_for_tests
-    from app.demo.dev import start_embedded_redis
     from app.shipping.bulk import bulk_print
 
-    database = os.environ.get("STOREFLOW_BENCH_DATABASE_URL") or (
-        f"sqlite:///{tempfile.mkdtemp(prefix='storeflow-bench-')}/bench.db"
-    )
-    redis_proc, redis_url = None, os.environ.get("STOREFLOW_BENCH_REDIS_URL")
-    if not redis_url:
-        redis_proc, redis_url = start_embedded_redis()
+    app, stop = _bench_app()
     try:
-        app = create_app(config_for_tests(database, redis_url))
         with app.app_context():
-            upgrade(directory=MIGRATIONS_DIR)
             shop_id = _bench_shop()
             ids = _paid_orders(shop_id)
             return measure(lambda: bulk_print(shop_id, ids).pdf or b"")
     finally:
-        if redis_proc is not None:
-            redis_proc.terminate()
+        stop()
 
 
 OPEN_SHIPMENTS = 100_000
