@@ -8,6 +8,7 @@ from app.connectors.woocommerce.reconcile import reconcile_stores
 from app.insights.idle import daily_customer_scan
 from app.insights.recommendation_model import nightly_recommendations
 from app.pipeline.periodic import minute_tick
+from app.shipping.digest import daily_tracking_digest
 from app.shipping.tracking import PLAN_EVERY, plan_tracking
 
 # Every minute: what Redis may have lost (stuck deliveries) and flow steps that are due.
@@ -27,3 +28,5 @@ cron.register(
     interval=int(PLAN_EVERY.total_seconds()),
     job_timeout=120,
 )
+# The merchant's morning digest of yesterday's delivery problems and returns.
+cron.register(daily_tracking_digest, queue_name="labels", cron="0 6 * * *", job_timeout=120)
