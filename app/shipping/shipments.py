@@ -30,7 +30,7 @@ from app.connectors.couriers.names import CARRIER_NAMES
 from app.logs import fields as log_fields
 from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
 from app.models.sql import insert_ignoring_conflict
-from app.shipping import addresses, texts
+from app.shipping import addresses, texts, tokens
 from app.shipping.settings import LabelSettings, courier_credentials, load
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,13 @@ def adapter_for(shop: Shop, settings: LabelSettings, courier: str | None = None)
     key = courier or settings.courier
     values = settings.as_values()
     values["tracking_url"] = _tracking_url(shop.id)
-    return couriers.build(key, values, courier_credentials(shop, key))
+    credentials = courier_credentials(shop, key)
+    token = tokens.cached(shop.id, key)
+    if token:
+        credentials["token"] = token
+    adapter = couriers.build(key, values, credentials)
+    tokens.remember(shop.id, key, adapter)
+    return adapter
 
 
 def _tracking_url(shop_id: int) -> str:

@@ -43,6 +43,7 @@ def _sameday(settings: Mapping[str, Any], credentials: Mapping[str, Any]) -> Cou
         password=_required(credentials, "password", "sameday"),
         account=account,
         sandbox=bool(credentials.get("sandbox", False)),
+        token=credentials.get("token"),
     )
 
 
@@ -56,6 +57,7 @@ def _fan_courier(settings: Mapping[str, Any], credentials: Mapping[str, Any]) ->
         username=_required(credentials, "username", "fan_courier"),
         password=_required(credentials, "password", "fan_courier"),
         account=account,
+        token=credentials.get("token"),
     )
 
 
@@ -69,6 +71,7 @@ def _cargus(settings: Mapping[str, Any], credentials: Mapping[str, Any]) -> Cour
         username=_required(credentials, "username", "cargus"),
         password=_required(credentials, "password", "cargus"),
         account=account,
+        token=credentials.get("token"),
     )
 
 

@@ -7,10 +7,11 @@ is a thin HTTP client around them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 LabelFormat = Literal["PDF_A6", "PDF_A4", "ZPL"]
 LABEL_FORMATS: tuple[LabelFormat, ...] = ("PDF_A6", "PDF_A4", "ZPL")
@@ -191,3 +192,12 @@ class PickupOrdering(Protocol):
     def order_pickup(self, request: PickupRequest) -> str:
         """Ask for a collection; the courier's order reference (or its answer, in words)."""
         ...
+
+
+@runtime_checkable
+class LogsIn(Protocol):
+    """Couriers that trade a password for a token that lasts (Sameday, FAN Courier, Cargus):
+    the caller may hand in a token kept from an earlier job and hear of each new one."""
+
+    token: str | None
+    on_login: Callable[[str], None] | None

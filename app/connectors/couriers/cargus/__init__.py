@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -44,6 +45,7 @@ class Cargus:
         self.username, self.password = username, password
         self.account = account
         self.token = token
+        self.on_login: Callable[[str], None] | None = None
         self.session = requests.Session()
         self._counties: dict[str, int] | None = None
         self._localities: dict[str, list[tuple[str, str]]] = {}
@@ -65,6 +67,8 @@ class Cargus:
         if response.status_code >= 400:
             raise CourierError("Cargus login refused: check the subscription key, user, password")
         self.token = mapping.parse_token(response.json())
+        if self.on_login is not None:
+            self.on_login(self.token)
         return self.token
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:

@@ -3,6 +3,7 @@ the recipient's locality checked against FAN's list before an AWB is asked for."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -35,6 +36,7 @@ class FanCourier:
         self.username, self.password = username, password
         self.account = account
         self.token = token
+        self.on_login: Callable[[str], None] | None = None
         self.session = requests.Session()
         self._localities: dict[str, list[tuple[str, str]]] = {}
 
@@ -48,6 +50,8 @@ class FanCourier:
         if response.status_code >= 400:
             raise CourierError("FAN Courier login refused: check the username and password")
         self.token = mapping.parse_token(response.json())
+        if self.on_login is not None:
+            self.on_login(self.token)
         return self.token
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
