@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app.connectors.couriers.names import carrier_name
 from app.models import Order, Shipment, Shop, ShopScope, db
 from app.shipping import pickup, texts
 from app.shipping.tracking import ATTENTION
@@ -61,6 +62,10 @@ def label_page(shop: Shop, token: str) -> dict[str, Any]:
         # Where each parcel is, in the merchant's language; trouble (exception, return) first.
         "tracking_names": texts.STATUS_NAMES[locale],
         "tracking_text": texts.PAGE[locale],
+        "text": texts.LABELS[locale],
+        "label_states": texts.LABEL_STATES[locale],
+        "locale": locale,
+        "carrier_names": {s.id: carrier_name(shop, s) for s in shipments},
         "attention": [s for s in shipments if s.tracking_status in ATTENTION],
         "needs_attention": ATTENTION,
         "pickup_button": texts.PICKUP[locale]["button"] if pickup.can_order_pickup(shop) else "",

@@ -77,6 +77,85 @@ PAGE: dict[str, dict[str, str]] = {
     },
 }
 
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Labels",
+        "print_all": "Print all paid orders:",
+        "a6": "A6 pages",
+        "a4x4": "4 \u00d7 A6 on A4",
+        "start_slot": "start at slot",
+        "print": "Print",
+        "order": "Order",
+        "courier": "Courier",
+        "label_status": "Label",
+        "tracking": "Tracking number",
+        "where": "Where it is",
+        "file": "File",
+        "none": "No shipments yet.",
+    },
+    "pl": {
+        "title": "Etykiety",
+        "print_all": "Wydrukuj wszystkie opłacone zamówienia:",
+        "a6": "Strony A6",
+        "a4x4": "4 \u00d7 A6 na A4",
+        "start_slot": "zacznij od miejsca",
+        "print": "Drukuj",
+        "order": "Zamówienie",
+        "courier": "Kurier",
+        "label_status": "Etykieta",
+        "tracking": "Numer przesyłki",
+        "where": "Gdzie jest",
+        "file": "Plik",
+        "none": "Nie ma jeszcze przesyłek.",
+    },
+    "ro": {
+        "title": "Etichete",
+        "print_all": "Tipăriți toate comenzile plătite:",
+        "a6": "Pagini A6",
+        "a4x4": "4 \u00d7 A6 pe A4",
+        "start_slot": "începeți de la poziția",
+        "print": "Tipărește",
+        "order": "Comandă",
+        "courier": "Curier",
+        "label_status": "Etichetă",
+        "tracking": "Număr AWB",
+        "where": "Unde este",
+        "file": "Fișier",
+        "none": "Încă nu există expedieri.",
+    },
+}
+
+# A shipment's own states (app/shipping/shipments.py), as the label page names them.
+LABEL_STATES: dict[str, dict[str, str]] = {
+    "en": {
+        "pending": "waiting",
+        "requested": "asking the courier",
+        "created": "ready",
+        "failed": "failed",
+        "unknown": "no answer from the courier",
+        "needs_check": "check at the courier",
+        "cancelled": "cancelled",
+    },
+    "pl": {
+        "pending": "czeka",
+        "requested": "pytamy kuriera",
+        "created": "gotowa",
+        "failed": "błąd",
+        "unknown": "brak odpowiedzi kuriera",
+        "needs_check": "sprawdź u kuriera",
+        "cancelled": "anulowana",
+    },
+    "ro": {
+        "pending": "în așteptare",
+        "requested": "întrebăm curierul",
+        "created": "gata",
+        "failed": "eșuat",
+        "unknown": "niciun răspuns de la curier",
+        "needs_check": "verificați la curier",
+        "cancelled": "anulată",
+    },
+}
+
 PICKUP: dict[str, dict[str, str]] = {
     "en": {
         "button": "Order a courier pickup for today's parcels",

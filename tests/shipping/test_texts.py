@@ -14,6 +14,8 @@ TABLES = {
     "PAGE": texts.PAGE,
     "PICKUP": texts.PICKUP,
     "BULK": texts.BULK,
+    "LABELS": texts.LABELS,
+    "LABEL_STATES": texts.LABEL_STATES,
     "ADDRESS_MISMATCH": texts.ADDRESS_MISMATCH,
 }
 

@@ -104,4 +104,4 @@ def test_the_printed_shop_link_opens_the_label_page(client, labelled_shop):
     assert url.startswith("http://storeflow.test/labels/shop/")
     page = client.get(url.removeprefix("http://storeflow.test"))
     assert page.status_code == 200
-    assert "No shipments yet." in page.get_data(as_text=True)
+    assert "Nie ma jeszcze przesyłek." in page.get_data(as_text=True)  # the shop's pl
