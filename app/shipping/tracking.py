@@ -125,10 +125,10 @@ def track_shipment(shop_id: int, shipment_id: int) -> str:
     if shipment is None or shop is None or not shipment.tracking_number:
         db.session.commit()
         return "gone"
-    if shipment.tracking_status in FINAL_STATUSES:
-        shipment.next_track_at = None
+    if shipment.tracking_status in FINAL_STATUSES or shipment.status != "created":
+        shipment.next_track_at = None  # delivered, returned, or cancelled on our side
         db.session.commit()
-        return shipment.tracking_status or "final"
+        return "stopped"
     now = clock.now()
     try:
         adapter = adapter_for(shop, load(shop_id), shipment.courier)

@@ -322,3 +322,15 @@ def test_unknown_county_says_county(shop, configure, record_order):
     assert create_order_shipment(shop.id, order.id) == "failed"
     [shipment] = shipments(shop)
     assert "Cargus nie zna okręgu „Argeș-Nord”" in (shipment.error or "")
+
+
+@responses.activate
+def test_a_shipment_cancelled_on_our_side_is_not_tracked_any_more(shop, labelled_shipment):
+    labelled_shipment.status, labelled_shipment.next_track_at = "cancelled", utcnow()
+    db.session.commit()
+    asked = responses.get(f"{FAN}/reports/awb/tracking", json={})
+
+    assert tracking.track_shipment(shop.id, labelled_shipment.id) == "stopped"
+
+    assert asked.call_count == 0
+    assert labelled_shipment.next_track_at is None
