@@ -226,14 +226,13 @@ def fake_courier() -> tuple[float, int, int]:
     """Wall seconds for COUNT shipments by WORKERS concurrent workers; created; failed."""
     import queue as queues_
 
-    from app.connectors.couriers import fancourier
     from app.models import Shipment, ShopScope, db
     from app.shipping import settings as label_settings
     from app.shipping.shipments import create_shipment
 
     url, stop_courier = _fake_fan_courier()
-    fancourier.API = url  # the adapter reads its base URL at call time
     app, stop = _bench_app()
+    app.config["FAN_COURIER_URL"] = url  # STOREFLOW_FAN_COURIER_URL, as development sets it
     try:
         with app.app_context():
             shop_id = _bench_shop()

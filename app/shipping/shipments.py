@@ -17,6 +17,8 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
+
 from app.connectors import couriers
 from app.connectors.couriers.base import (
     AddressMismatch,
@@ -47,6 +49,8 @@ def adapter_for(shop: Shop, settings: LabelSettings, courier: str | None = None)
     key = courier or settings.courier
     values = settings.as_values()
     values["tracking_url"] = _tracking_url(shop.id)
+    values["fan_courier_url"] = current_app.config["FAN_COURIER_URL"]
+    values["cargus_url"] = current_app.config["CARGUS_URL"]
     credentials = courier_credentials(shop, key)
     token = tokens.cached(shop.id, key)
     if token:
@@ -57,8 +61,6 @@ def adapter_for(shop: Shop, settings: LabelSettings, courier: str | None = None)
 
 
 def _tracking_url(shop_id: int) -> str:
-    from flask import current_app
-
     return f"{current_app.config['PUBLIC_URL']}/track/{shop_id}/{{number}}"
 
 

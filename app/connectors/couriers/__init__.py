@@ -58,6 +58,7 @@ def _fan_courier(settings: Mapping[str, Any], credentials: Mapping[str, Any]) ->
         password=_required(credentials, "password", "fan_courier"),
         account=account,
         token=credentials.get("token"),
+        api=settings.get("fan_courier_url") or fancourier.API,
     )
 
 
@@ -72,6 +73,7 @@ def _cargus(settings: Mapping[str, Any], credentials: Mapping[str, Any]) -> Cour
         password=_required(credentials, "password", "cargus"),
         account=account,
         token=credentials.get("token"),
+        api=settings.get("cargus_url") or cargus.API,
     )
 
 

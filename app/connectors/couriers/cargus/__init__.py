@@ -40,7 +40,9 @@ class Cargus:
         password: str,
         account: mapping.Account,
         token: str | None = None,
+        api: str = API,
     ) -> None:
+        self.api = api
         self.subscription_key = subscription_key
         self.username, self.password = username, password
         self.account = account
@@ -60,7 +62,7 @@ class Cargus:
         response = send(
             self.session,
             "POST",
-            f"{API}/LoginUser",
+            f"{self.api}/LoginUser",
             headers=self._headers(None),
             json={"UserName": self.username, "Password": self.password},
         )
@@ -73,7 +75,7 @@ class Cargus:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         token = self.token or self._login()
-        url = f"{API}/{path}"
+        url = f"{self.api}/{path}"
         response = send(self.session, method, url, headers=self._headers(token), **kwargs)
         if response.status_code == 401:
             token = self._login()

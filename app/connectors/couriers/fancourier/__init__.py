@@ -31,8 +31,15 @@ class FanCourier:
     capabilities = Capabilities(pickup_orders=True)
 
     def __init__(
-        self, *, username: str, password: str, account: mapping.Account, token: str | None = None
+        self,
+        *,
+        username: str,
+        password: str,
+        account: mapping.Account,
+        token: str | None = None,
+        api: str = API,
     ) -> None:
+        self.api = api
         self.username, self.password = username, password
         self.account = account
         self.token = token
@@ -44,7 +51,7 @@ class FanCourier:
         response = send(
             self.session,
             "POST",
-            f"{API}/login",
+            f"{self.api}/login",
             data={"username": self.username, "password": self.password},
         )
         if response.status_code >= 400:
@@ -57,7 +64,7 @@ class FanCourier:
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Send with the token; on 401 (the token expired) log in again and retry once."""
         token = self.token or self._login()
-        url = f"{API}{path}"
+        url = f"{self.api}{path}"
         response = send(
             self.session, method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs
         )
