@@ -109,6 +109,9 @@ SETTINGS: tuple[_Setting, ...] = (
     # Where email goes: smtp://user:pass@host:587?starttls=1, smtps://..., file:///path/outbox.
     _Setting("MAIL_URL", _mail_url, "file://instance/outbox", secret=True),
     _Setting("MAIL_FROM", lambda _n, v: v.strip(), "shop@storeflow.local"),
+    # The Romanian couriers' API addresses; development points them at the demo's fakes.
+    _Setting("FAN_COURIER_URL", _http_url, "https://api.fancourier.ro"),
+    _Setting("CARGUS_URL", _http_url, "https://urgentcargus.azure-api.net/api"),
 )
 
 # Shopify public app (issue 3). The previous secret is optional (only set during a rotation),

@@ -1,9 +1,17 @@
-"""Labels benchmark: 500 own labels drawn and merged into one PDF, then the same end to end.
+"""Labels benchmark: 500 own labels drawn and merged into one PDF, then the same end to end;
+then the tracking plan over 100,000 open shipments.
 
 Rows:
 - draw + merge: the own-labels adapter draws 500 A6 labels, pypdf merges them (no database).
 - end to end: 500 paid orders → shipments created (one row each, idempotent) → one bulk PDF,
   through the real code path on a real database and Redis.
+- fake courier: 500 paid orders shipped with FAN Courier's adapter against a local fake of its
+  API answering every AWB in 200 ms, by 8 concurrent workers (threads, each with its own app
+  context and database session, as 8 RQ jobs would run). Goal: ≤ 20 s wall time. Needs
+  PostgreSQL (``STOREFLOW_BENCH_DATABASE_URL``) to mean anything: SQLite serialises writers.
+- tracking plan: 100,000 open shipments of four couriers, all due; ``tracking.claim_due``
+  (the database half of ``plan_tracking``: select the due rows at each courier's pace, lease
+  them) run until none is left. Goal: ≤ 5 s of database time in all.
 
 Run: ``.venv/bin/python bench/labels.py``. The end-to-end row uses
 ``STOREFLOW_BENCH_DATABASE_URL`` (e.g. postgresql://postgres@127.0.0.1:5432/storeflow_bench)
@@ -94,12 +102,17 @@ def draw_and_merge() -> bytes:
     return render_many(contents)
 
 
-def _paid_orders(shop_id: int) -> list[int]:
+def _paid_orders(shop_id: int, address: dict[str, str] | None = None) -> list[int]:
     """A shop's COUNT paid orders without shipments, as bulk print finds them."""
     from app.models import Order, ShopScope, db
 
     scope, start = ShopScope(shop_id), datetime(2026, 11, 1, tzinfo=UTC)
-    address = {"name": "Anna Kowalska", "address1": "Długa 12", "city": "Kraków", "zip": "31-146"}
+    address = address or {
+        "name": "Anna Kowalska",
+        "address1": "Długa 12",
+        "city": "Kraków",
+        "zip": "31-146",
+    }
     orders = [
         scope.add(
             Order(
@@ -134,12 +147,214 @@ def _bench_shop() -> int:
 
 
 def end_to_end() -> tuple[float, float, bytes]:
+    from app.shipping.bulk import bulk_print
+
+    app, stop = _bench_app()
+    try:
+        with app.app_context():
+            shop_id = _bench_shop()
+            ids = _paid_orders(shop_id)
+            return measure(lambda: bulk_print(shop_id, ids).pdf or b"")
+    finally:
+        stop()
+
+
+OPEN_SHIPMENTS = 100_000
+WORKERS = 8
+COURIER_DELAY = 0.2
+
+
+def _fake_fan_courier() -> tuple[str, Callable[[], None]]:
+    """A local stand-in for FAN Courier's API: login, localities, AWB (200 ms), label."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from itertools import count
+
+    numbers = count(2_000_000_000_000)
+    label = (
+        OwnLabels(prefix="SF")
+        .create_shipment(
+            ShipmentRequest(
+                order_reference="1",
+                sender=SENDER,
+                recipient=RECIPIENT,
+                parcels=(Parcel(Decimal("1")),),
+                idempotency_key="1",
+                sequence=1,
+            )
+        )
+        .label
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _json(self, body: object) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path.startswith("/login"):
+                self._json({"status": "success", "data": {"token": "bench"}})
+                return
+            time.sleep(COURIER_DELAY)
+            self._json({"response": [{"awbNumber": next(numbers), "errors": None}]})
+
+        def do_GET(self) -> None:
+            if self.path.startswith("/reports/localities"):
+                row = {"id": "233", "name": "Fetesti", "county": "Ialomita"}
+                self._json({"status": "success", "data": [row]})
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/pdf")
+            self.send_header("Content-Length", str(len(label or b"")))
+            self.end_headers()
+            self.wfile.write(label or b"")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server.shutdown
+
+
+def fake_courier() -> tuple[float, int, int]:
+    """Wall seconds for COUNT shipments by WORKERS concurrent workers; created; failed."""
+    import queue as queues_
+
+    from app.models import Shipment, ShopScope, db
+    from app.shipping import settings as label_settings
+    from app.shipping.shipments import create_shipment
+
+    url, stop_courier = _fake_fan_courier()
+    app, stop = _bench_app()
+    app.config["FAN_COURIER_URL"] = url  # STOREFLOW_FAN_COURIER_URL, as development sets it
+    try:
+        with app.app_context():
+            shop_id = _bench_shop()
+            settings = label_settings.load(shop_id)
+            credentials = {"client_id": 1, "username": "bench", "password": "bench"}
+            label_settings.save(
+                shop_id,
+                label_settings.LabelSettings(
+                    **{**settings.as_values(), "courier": "fan_courier", "enabled": True}
+                ),
+                credentials,
+            )
+            db.session.commit()
+            ids = _paid_orders(shop_id, _FETESTI)
+        todo: queues_.Queue[int] = queues_.Queue()
+        for order_id in ids:
+            todo.put(order_id)
+
+        def work() -> None:
+            with app.app_context():
+                while True:
+                    try:
+                        order_id = todo.get_nowait()
+                    except queues_.Empty:
+                        return
+                    create_shipment(shop_id, order_id)
+                    db.session.remove()
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=work) for _ in range(WORKERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        with app.app_context():
+            rows = ShopScope(shop_id).all(Shipment)
+            created = sum(1 for row in rows if row.status == "created")
+            return elapsed, created, len(rows) - created
+    finally:
+        stop()
+        stop_courier()
+
+
+_FETESTI = {
+    "name": "Ion Popescu",
+    "address1": "Grausor 12",
+    "city": "Fetesti",
+    "province": "Ialomita",
+    "zip": "925100",
+    "country_code": "RO",
+    "phone": "0720000000",
+}
+
+
+def _open_shipments(shop_id: int) -> None:
+    """OPEN_SHIPMENTS created shipments, all due for a tracking check, spread over couriers."""
+    import sqlalchemy as sa
+
+    from app.models import Order, Shipment, ShopScope, db, utcnow
+
+    order = ShopScope(shop_id).add(
+        Order(platform_order_id="bulk", paid=True, total=Decimal("1"), placed_at=utcnow())
+    )
+    db.session.flush()
+    couriers = ("inpost", "sameday", "fan_courier", "cargus")
+    due = utcnow() - timedelta(minutes=1)
+    for start in range(0, OPEN_SHIPMENTS, 10_000):
+        rows = [
+            {
+                "shop_id": shop_id,
+                "order_id": order.id,
+                "parcel_index": n,
+                "courier": couriers[n % 4],
+                "status": "created",
+                "idempotency_key": f"b{n}",
+                "tracking_number": f"T{n}",
+                "label_format": "PDF_A6",
+                "request": {},
+                "tracking_status": "in_transit",
+                "next_track_at": due - timedelta(seconds=n),
+                "created_at": due,
+                "updated_at": due,
+            }
+            for n in range(start, min(start + 10_000, OPEN_SHIPMENTS))
+        ]
+        db.session.execute(sa.insert(Shipment), rows)
+    db.session.commit()
+
+
+def tracking_plan() -> tuple[float, int, int]:
+    """Database seconds to plan every due check of OPEN_SHIPMENTS, runs, shipments planned."""
+    from app.models import db, utcnow
+    from app.shipping import tracking
+
+    app, stop = _bench_app()
+    try:
+        with app.app_context():
+            _open_shipments(_bench_shop())
+            now, planned, runs, seconds = utcnow(), 0, 0, 0.0
+            minutes = int(tracking.PLAN_EVERY.total_seconds() // 60)
+            while True:
+                started = time.perf_counter()
+                found = 0
+                for courier in tracking.tracked_couriers():
+                    pace = tracking.COURIER_PACE.get(courier, tracking.DEFAULT_PACE)
+                    found += len(tracking.claim_due(courier, now, pace * minutes))
+                db.session.commit()
+                seconds += time.perf_counter() - started
+                if not found:
+                    return seconds, runs, planned
+                runs, planned = runs + 1, planned + found
+    finally:
+        stop()
+
+
+def _bench_app():  # type: ignore[no-untyped-def]
     from flask_migrate import upgrade
 
     from app import MIGRATIONS_DIR, create_app
     from app.config import config_for_tests
     from app.demo.dev import start_embedded_redis
-    from app.shipping.bulk import bulk_print
 
     database = os.environ.get("STOREFLOW_BENCH_DATABASE_URL") or (
         f"sqlite:///{tempfile.mkdtemp(prefix='storeflow-bench-')}/bench.db"
@@ -147,16 +362,10 @@ def end_to_end() -> tuple[float, float, bytes]:
     redis_proc, redis_url = None, os.environ.get("STOREFLOW_BENCH_REDIS_URL")
     if not redis_url:
         redis_proc, redis_url = start_embedded_redis()
-    try:
-        app = create_app(config_for_tests(database, redis_url))
-        with app.app_context():
-            upgrade(directory=MIGRATIONS_DIR)
-            shop_id = _bench_shop()
-            ids = _paid_orders(shop_id)
-            return measure(lambda: bulk_print(shop_id, ids).pdf or b"")
-    finally:
-        if redis_proc is not None:
-            redis_proc.terminate()
+    app = create_app(config_for_tests(database, redis_url))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+    return app, (redis_proc.terminate if redis_proc is not None else (lambda: None))
 
 
 def main() -> None:
@@ -176,6 +385,19 @@ def main() -> None:
             f"{peak_mib:>8.1f} | {len(content) / 2**20:>7.1f} |"
         )
     print("\npeak MiB: growth of the process's resident memory while the row ran")
+    elapsed, created, failed = fake_courier()
+    print(
+        f"\n{COUNT} shipments, fake FAN Courier answering in {COURIER_DELAY * 1000:.0f} ms, "
+        f"{WORKERS} concurrent workers (goal: ≤ 20 s)"
+    )
+    print("| created | failed | wall seconds | shipments/s |")
+    print("|---------|--------|--------------|-------------|")
+    print(f"| {created:>7} | {failed:>6} | {elapsed:>12.2f} | {COUNT / elapsed:>11.1f} |")
+    seconds, runs, planned = tracking_plan()
+    print(f"\ntracking plan over {OPEN_SHIPMENTS:,} open shipments, all due (goal: ≤ 5 s)")
+    print("| plans (5-minute runs) | shipments planned | database seconds | ms per run |")
+    print("|-----------------------|-------------------|------------------|------------|")
+    print(f"| {runs:>21} | {planned:>17,} | {seconds:>16.2f} | {1000 * seconds / runs:>10.1f} |")
 
 
 if __name__ == "__main__":

@@ -15,9 +15,9 @@ import click
 from flask import Flask, current_app
 
 from app.cli import add_commands
+from app.demo import couriers, shoppers, views
 from app.demo import flows as demo_flows
 from app.demo import seed as demo
-from app.demo import shoppers, views
 from app.demo.deliveries import post
 from app.demo.history import seed_history
 from app.demo.labels import paid_order
@@ -135,4 +135,5 @@ COMMANDS = (
 def init_app(app: Flask) -> None:
     """The demo's commands and page; create_app calls this only with the demo connector on."""
     app.register_blueprint(views.bp)
+    app.register_blueprint(couriers.bp)
     add_commands(app, *COMMANDS)

@@ -78,6 +78,9 @@ def _environment() -> tuple[dict[str, str], subprocess.Popen[bytes] | None]:
         redis_proc, env["STOREFLOW_REDIS_URL"] = start_embedded_redis()
     port = env.setdefault("PORT", "5000")
     env.setdefault("STOREFLOW_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    # The demo shop may switch to FAN Courier or Cargus: their fakes answer here (couriers.py).
+    env.setdefault("STOREFLOW_FAN_COURIER_URL", f"{env['STOREFLOW_PUBLIC_URL']}/demo/couriers/fan")
+    env.setdefault("STOREFLOW_CARGUS_URL", f"{env['STOREFLOW_PUBLIC_URL']}/demo/couriers/cargus")
     return env, redis_proc
 
 

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 from flask import current_app
 
-from app.models import FlowSetting, Shop, ShopScope, WebhookDelivery
+from app.models import FlowSetting, Shipment, Shop, ShopScope, WebhookDelivery, db, utcnow
+from app.pipeline import queues
 from app.shipping import links
 from app.shipping import settings as label_settings
+from app.shipping.tracking import plan_tracking
 
 DEMO_SENDER = {
     "name": "Demo Boutique",
@@ -26,6 +28,24 @@ CUSTOMERS = (
     ("Piotr", "Wiśniewski", "Piotrkowska 85", "Łódź", "90-423"),
     ("Zofia", "Wójcik", "Świdnicka 3", "Wrocław", "50-066"),
 )
+# Customers of the Romanian couriers: (first, last, street, locality, postal code, county).
+RO_CUSTOMERS = (
+    ("Ioana", "Popescu", "Calea Victoriei 12", "Bucuresti", "010063", "Bucuresti"),
+    ("Andrei", "Ionescu", "Strada Memorandumului 5", "Cluj-Napoca", "400114", "Cluj"),
+    ("Elena", "Munteanu", "Bulevardul Stefan cel Mare 8", "Iasi", "700028", "Iasi"),
+)
+# The demo's choice of courier, with credentials its fakes accept (app/demo/couriers.py).
+DEMO_COURIERS: dict[str, dict[str, object]] = {
+    "own": {},
+    "fan_courier": {"client_id": 7032158, "username": "clienttest", "password": "testing"},
+    "cargus": {
+        "subscription_key": "demo",
+        "username": "demo",
+        "password": "demo",
+        "pickup_location_id": 1,
+    },
+}
+ROMANIAN = ("fan_courier", "cargus")
 
 
 def seed_settings(shop: Shop) -> None:
@@ -47,7 +67,12 @@ def seed_settings(shop: Shop) -> None:
 
 
 def _paid_order(shop: Shop, number: str, cod: bool, now: str) -> dict[str, object]:
-    first, last, street, city, postal = random.choice(CUSTOMERS)
+    if label_settings.load(shop.id).courier in ROMANIAN:
+        first, last, street, city, postal, county = random.choice(RO_CUSTOMERS)
+        country = "RO"
+    else:
+        first, last, street, city, postal = random.choice(CUSTOMERS)
+        county, country = "", "PL"
     return {
         "id": f"demo-{number}",
         "number": number,
@@ -67,7 +92,8 @@ def _paid_order(shop: Shop, number: str, cod: bool, now: str) -> dict[str, objec
             "address1": street,
             "city": city,
             "zip": postal,
-            "country_code": "PL",
+            "province": county,
+            "country_code": country,
             "phone": "600100200",
         },
         "created_at": now,
@@ -86,3 +112,23 @@ def demo_labels_url(shop: Shop) -> str:
     """The demo boutique's label page with its "Pay a demo order" buttons (``views.py``)."""
     token = links.sign("shop", {"shop": shop.id})
     return f"{current_app.config['PUBLIC_URL']}/demo/labels/{token}"
+
+
+def switch_courier(shop: Shop, courier: str) -> None:
+    """The demo shop's labels from now on by ``courier`` (its fake, for FAN and Cargus)."""
+    if courier not in DEMO_COURIERS:
+        raise ValueError(f"courier must be one of {', '.join(DEMO_COURIERS)}")
+    before = label_settings.load(shop.id)
+    values = {**before.as_values(), "courier": courier}
+    settings = label_settings.LabelSettings(enabled=before.enabled, **values)
+    label_settings.save(shop.id, settings, dict(DEMO_COURIERS[courier]) or None)
+
+
+def track_now(shop: Shop) -> None:
+    """Ask the couriers about the demo shop's open parcels at once, not at the next plan."""
+    db.session.execute(
+        ShopScope(shop.id)
+        .update(Shipment, Shipment.next_track_at.is_not(None))
+        .values(next_track_at=utcnow())
+    )
+    queues.enqueue_after_commit(db.session(), plan_tracking, job_id=f"demo-track-{shop.id}")

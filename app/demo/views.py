@@ -9,9 +9,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from app.demo.deliveries import deliver_here
-from app.demo.labels import paid_order
+from app.demo.labels import DEMO_COURIERS, paid_order, switch_courier, track_now
 from app.demo.shops import DEMO_DOMAIN
-from app.models import Shop
+from app.models import Shop, db
 from app.shipping.links import label_page, shop_for
 
 bp = Blueprint("demo", __name__, template_folder="templates")
@@ -26,7 +26,30 @@ def _demo_shop_from(token: str) -> Shop:
 
 @bp.get("/demo/labels/<token>")
 def labels_page(token: str) -> str:
-    return render_template("demo/labels.html", **label_page(_demo_shop_from(token), token))
+    shop = _demo_shop_from(token)
+    return render_template(
+        "demo/labels.html", **label_page(shop, token), demo_couriers=tuple(DEMO_COURIERS)
+    )
+
+
+@bp.post("/demo/labels/<token>/courier", endpoint="courier")
+def choose_courier(token: str) -> Response:
+    """Ship the demo shop's next orders with another courier (FAN and Cargus: their fakes)."""
+    shop = _demo_shop_from(token)
+    try:
+        switch_courier(shop, request.form.get("courier", ""))
+    except ValueError as exc:
+        return Response(str(exc), status=400, mimetype="text/plain")
+    db.session.commit()
+    return redirect(url_for("demo.labels_page", token=token), code=303)  # type: ignore[return-value]
+
+
+@bp.post("/demo/labels/<token>/track", endpoint="track")
+def track_parcels_now(token: str) -> Response:
+    """Ask the couriers where the demo parcels are now (the fakes move one step a minute)."""
+    track_now(_demo_shop_from(token))
+    db.session.commit()
+    return redirect(url_for("demo.labels_page", token=token), code=303)  # type: ignore[return-value]
 
 
 @bp.post("/demo/labels/<token>/paid-order", endpoint="paid_order")

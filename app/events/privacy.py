@@ -39,9 +39,11 @@ from app.models import (
     Discount,
     FlowRun,
     IdleEmission,
+    LabelBatch,
     Message,
     Order,
     Shipment,
+    ShipmentEvent,
     Shop,
     ShopScope,
     Suppression,
@@ -309,11 +311,25 @@ def erase_person(shop_id: int, person: Person, reason: str) -> dict[str, int]:
     shipment_match: list[sa.ColumnElement[bool]] = [_text_holds(Shipment.request, search)]
     if person.order_ids:
         shipment_match.append(Shipment.order_id.in_(sorted(person.order_ids)))
+    # The courier's tracking history can name who signed for a parcel and where: it goes.
+    erased_shipments = scope.select(Shipment).where(sa.or_(*shipment_match))
+    db.session.execute(
+        scope.delete(
+            ShipmentEvent,
+            ShipmentEvent.shipment_id.in_(erased_shipments.with_only_columns(Shipment.id)),
+        )
+    )
     db.session.execute(
         scope.update(Shipment, sa.or_(*shipment_match))
         .values(request={}, label=None, error=None)
         .execution_options(synchronize_session=False)
     )
+    # A print job of their orders holds their labels (the merged PDF) and may quote their
+    # address in a courier's refusal: both go, the job's order ids stay.
+    if person.order_ids:
+        for batch in scope.all(LabelBatch):
+            if person.order_ids.intersection(int(i) for i in batch.order_ids or ()):
+                batch.content, batch.failures = None, {}
     if person.cart_ids:
         db.session.execute(scope.delete(Cart, Cart.id.in_(sorted(person.cart_ids))))
     if person.contacts:
@@ -382,10 +398,12 @@ def apply_shop_redact(event: ev.ShopRedact) -> None:
             v for v in db.session.scalars(scope.select(model).with_only_columns(column)) if v
         )
     cancel_runs(event.shop_id, "shop_redacted")
+    db.session.execute(scope.delete(ShipmentEvent))  # tracking history can name the recipient
     erased: dict[Any, dict[str, Any]] = {
         FlowRun: {"context": {}},
         Order: {"email": None, "shipping_address": {}, "customer_id": None},
         Shipment: {"request": {}, "label": None, "error": None},
+        LabelBatch: {"failures": {}, "content": None},
         Message: {"recipient": REDACTED, "subject": "", "meta": {}, "error": None},
         Discount: {"recipient": None},
         WebhookDelivery: {"body": b"", "headers": {}, "last_error": None},
@@ -448,6 +466,22 @@ def customer_export(shop_id: int, person: Person, requested: tuple[str, ...]) ->
         "orders": [_row(o) for o in scope.all(Order, Order.id.in_(order_ids))],
         "carts": [_row(c) for c in scope.all(Cart, Cart.id.in_(list(person.cart_ids)))],
         "shipments": [_row(s) for s in scope.all(Shipment, Shipment.order_id.in_(order_ids))],
+        "shipment_events": [
+            _row(e)
+            for e in scope.all(
+                ShipmentEvent,
+                ShipmentEvent.shipment_id.in_(
+                    scope.select(Shipment)
+                    .where(Shipment.order_id.in_(order_ids))
+                    .with_only_columns(Shipment.id)
+                ),
+            )
+        ],
+        "label_batches": [
+            _row(b)
+            for b in scope.all(LabelBatch)
+            if set(order_ids).intersection(int(i) for i in b.order_ids or ())
+        ],
         "messages": [_row(m, skip=("idempotency_key",)) for m in messages],
         "discounts": [_row(d) for d in scope.all(Discount, sa.or_(*discount_match))],
         "flow_runs": [_row(r) for r in scope.all(FlowRun, _runs_of(person))],

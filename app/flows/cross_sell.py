@@ -2,9 +2,9 @@
 
 An order of a customer who agreed to marketing email starts one run (subject: the order) once
 it reaches the milestone the merchant chose (``starts_after``: paid by default, or placed, or
-fulfilled, i.e. sent by the shop). Seven days after that (setting), one email suggests up to
-four products that go with
-what was bought (``recommendations.recommend_for_order``: the merchant's picks, then what
+fulfilled, i.e. sent by the shop, or delivered by the courier — app/shipping/tracking.py starts
+those runs). Seven days after that (setting), one email suggests up to four products that go
+with what was bought (``recommendations.recommend_for_order``: the merchant's picks, then what
 other customers bought together, then bestsellers; never what they own, out of stock or
 unpublished), with an optional up-sell block of pricier products of the same category.
 
@@ -33,28 +33,58 @@ KEY = "cross_sell"
 UPSELL_COUNT = 2
 
 
+# When the email's delay starts: an order milestone, or the courier's delivery.
+STARTS_AFTER = (*ORDER_MILESTONES, "delivered")
+
+
 def _on_milestone(event: ev.Event, settings: Settings) -> list[Enrollment]:
     """The order as a subject, once it reached the milestone the flow waits for (the stored
     order decides, whichever event brought the news) and its customer may get marketing email."""
+    if settings["starts_after"] == "delivered":
+        return []  # the courier's "delivered" starts the run instead
     found = order_customer(event)
     if found is None:
         return []
     order, customer = found
     reached = order.reached(str(settings["starts_after"]))
-    if reached is None or not customer.email or not customer.is_marketing_allowed("email"):
+    if reached is None:
         return []
+    # Delays count from the milestone in the platform's time (the earliest report of it): a
+    # late or replayed webhook does not push the email further away.
+    enrollment = _enrollment(event.shop_id, order, customer, reached)
+    return [enrollment] if enrollment is not None else []
+
+
+def delivery_enrollment(
+    shop_id: int, order_id: int, delivered_at: datetime, settings: Settings
+) -> Enrollment | None:
+    """The run a delivered order starts when the shop counts the delay from delivery."""
+    if settings["starts_after"] != "delivered":
+        return None
+    scope = ShopScope(shop_id)
+    order = scope.get(Order, order_id)
+    if order is None or order.cancelled or order.customer_id is None:
+        return None
+    customer = scope.get(Customer, order.customer_id)
+    if customer is None:
+        return None
+    return _enrollment(shop_id, order, customer, delivered_at)
+
+
+def _enrollment(
+    shop_id: int, order: Order, customer: Customer, anchor: datetime
+) -> Enrollment | None:
+    if not customer.email or not customer.is_marketing_allowed("email"):
+        return None
     subject = f"order:{order.id}"
-    ended = ShopScope(event.shop_id).first(
+    ended = ShopScope(shop_id).first(
         FlowRun, FlowRun.flow_key == KEY, FlowRun.subject_key == subject, FlowRun.state != "active"
     )
     if ended is not None:
         # One follow-up per order: WooCommerce re-sends "paid" on every later status change
         # and the reconcile replays orders, long after this order's email went out.
-        return []
-    context = {"order_id": order.id, "email": customer.email}
-    # Delays count from the milestone in the platform's time (the earliest report of it): a
-    # late or replayed webhook does not push the email further away.
-    return [Enrollment(subject, customer.id, reached, context)]
+        return None
+    return Enrollment(subject, customer.id, anchor, {"order_id": order.id, "email": customer.email})
 
 
 def _cancelled(event: ev.Event) -> list[sa.ColumnElement[bool]]:
@@ -132,8 +162,9 @@ FLOW = Flow(
         Setting(
             "starts_after",
             "paid",
-            help="the order's step the email counts from: placed, paid, or fulfilled (sent)",
-            choices=ORDER_MILESTONES,
+            help="the order's step the email counts from: placed, paid, fulfilled (sent by the "
+            "shop) or delivered (by the courier)",
+            choices=STARTS_AFTER,
         ),
         Setting("email_delay_minutes", 7 * 1440, 1, 60 * 1440, "email after that step"),
         Setting("products", 4, 1, 4, "how many suggested products the email shows"),
@@ -144,4 +175,4 @@ FLOW = Flow(
     compose=compose,
 )
 
-__all__ = ["FLOW", "KEY", "compose", "suggestions"]
+__all__ = ["FLOW", "KEY", "compose", "delivery_enrollment", "suggestions"]

@@ -7,7 +7,7 @@ from app.models.customers import Customer, Suppression
 from app.models.flows import FlowRun, FlowSetting, cancel_runs
 from app.models.messages import Discount, Message
 from app.models.scope import ShopScope, TenantError
-from app.models.shipments import Shipment
+from app.models.shipments import LabelBatch, Shipment, ShipmentEvent
 from app.models.shops import AuditLog, Shop, missing_for_marketing
 from app.models.webhooks import WebhookDelivery
 
@@ -19,10 +19,12 @@ __all__ = [
     "Discount",
     "FlowRun",
     "FlowSetting",
+    "LabelBatch",
     "Message",
     "Order",
     "Product",
     "Shipment",
+    "ShipmentEvent",
     "Shop",
     "ShopScope",
     "Suppression",

@@ -8,13 +8,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import ShopOwned, Timestamps, db
+from app.models.base import ShopOwned, Timestamps, db, utcnow
 
 
 class Shipment(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "shipments"
     # Creating a shipment is idempotent: one per parcel of an order.
-    __table_args__ = (sa.UniqueConstraint("order_id", "parcel_index"),)
+    __table_args__ = (
+        sa.UniqueConstraint("order_id", "parcel_index"),
+        # The tracking plan: each courier's due shipments, oldest due first.
+        sa.Index("ix_shipments_courier_next_track_at", "courier", "next_track_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"))
@@ -30,3 +34,50 @@ class Shipment(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     error: Mapped[str | None] = mapped_column(sa.Text)
     tracking_pushed_at: Mapped[datetime | None]
     request: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Following the parcel to the door (app/shipping/tracking.py is the one writer):
+    # our status (base.TRACKING_STATUSES), when the courier was last asked, when to ask next
+    # (None once the status is final), and when it was delivered.
+    tracking_status: Mapped[str | None] = mapped_column(sa.String(20))
+    tracking_checked_at: Mapped[datetime | None]
+    next_track_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+
+class ShipmentEvent(ShopOwned, db.Model):  # type: ignore[name-defined]
+    """One scan of a shipment's history as the courier reported it; stored once."""
+
+    __tablename__ = "shipment_events"
+    __table_args__ = (sa.UniqueConstraint("shipment_id", "courier_status", "happened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("shipments.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(20))
+    courier_status: Mapped[str] = mapped_column(sa.String(255))
+    # The courier's own timestamp text ("" when it gave none): couriers write local times in
+    # their own formats; the row's order of arrival is ``id``.
+    happened_at: Mapped[str] = mapped_column(sa.String(40), default="")
+    location: Mapped[str] = mapped_column(sa.String(255), default="")
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LabelBatch(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
+    """One bulk print asked for on the label page: its orders, progress and the file made.
+
+    Written by app/shipping/batches.py only: the page creates it and queues the work; jobs
+    create the missing shipments and assemble ``content`` from shipments already created.
+    """
+
+    __tablename__ = "label_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default="working")  # working|ready
+    layout: Mapped[str] = mapped_column(sa.String(10), default="a6")
+    start_offset: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(sa.String(4), default="pdf")  # pdf|zpl
+    order_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    printed: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    failures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    finished_at: Mapped[datetime | None]

@@ -8,6 +8,8 @@ from app.connectors.woocommerce.reconcile import reconcile_stores
 from app.insights.idle import daily_customer_scan
 from app.insights.recommendation_model import nightly_recommendations
 from app.pipeline.periodic import minute_tick
+from app.shipping.digest import daily_tracking_digest
+from app.shipping.tracking import PLAN_EVERY, plan_tracking
 
 # Every minute: what Redis may have lost (stuck deliveries) and flow steps that are due.
 cron.register(minute_tick, queue_name="events", interval=60, job_timeout=55)
@@ -19,3 +21,12 @@ cron.register(nightly_catalog_reconcile, queue_name="sync", cron="45 2 * * *", j
 # Recommendations relearned nightly; the daily scan scores RFM and finds idle customers.
 cron.register(nightly_recommendations, queue_name="sync", cron="0 2 * * *", job_timeout=300)
 cron.register(daily_customer_scan, queue_name="sync", cron="30 3 * * *", job_timeout=300)
+# Shipments followed to the door: due tracking checks, at each courier's pace.
+cron.register(
+    plan_tracking,
+    queue_name="labels",
+    interval=int(PLAN_EVERY.total_seconds()),
+    job_timeout=120,
+)
+# The merchant's morning digest of yesterday's delivery problems and returns.
+cron.register(daily_tracking_digest, queue_name="labels", cron="0 6 * * *", job_timeout=120)

@@ -1,7 +1,8 @@
 """Bulk print: many orders → one PDF (or one ZPL file); failures listed per order.
 
-Orders without a shipment get one first. Nothing is silently skipped: each order either has a
-label in the output or a line in ``failures`` saying why not.
+Orders without a shipment get one first (``create_missing``; the label page's batches create
+them in their own jobs and then assemble with ``create_missing=False``). Nothing is silently
+skipped: each order either has a label in the output or a line in ``failures`` saying why not.
 """
 
 from __future__ import annotations
@@ -42,10 +43,14 @@ def printable_orders(shop_id: int) -> list[int]:
     return list(db.session.scalars(stmt.with_only_columns(Order.id)))
 
 
-def _shipment_for(shop: Shop, order: Order) -> Shipment:
-    existing = ShopScope(shop.id).first(
-        Shipment, Shipment.order_id == order.id, Shipment.status == "created"
-    )
+def _shipment_for(shop: Shop, order: Order, create_missing: bool) -> Shipment:
+    scope = ShopScope(shop.id)
+    existing = scope.first(Shipment, Shipment.order_id == order.id, Shipment.status == "created")
+    if existing is None and not create_missing:
+        found = scope.first(Shipment, Shipment.order_id == order.id)
+        if found is None:
+            raise CourierError("no shipment yet")
+        existing = found
     shipment = existing or ship_order(shop.id, order.id)
     if shipment.status != "created":
         raise CourierError(f"{shipment.status}: {shipment.error or 'no label'}")
@@ -62,7 +67,12 @@ class _Printable:
 
 
 def bulk_print(
-    shop_id: int, order_ids: list[int], layout: str = "a6", offset: int = 0
+    shop_id: int,
+    order_ids: list[int],
+    layout: str = "a6",
+    offset: int = 0,
+    *,
+    create_missing: bool = True,
 ) -> BulkResult:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
@@ -74,7 +84,7 @@ def bulk_print(
         order = by_id.get(order_id)
         reference = (order.order_number or order.platform_order_id) if order else f"id {order_id}"
         try:
-            printables.append(_printable(shop, order))
+            printables.append(_printable(shop, order, create_missing))
         except (CourierError, LookupError) as exc:
             result.failures[reference] = str(exc)
             continue
@@ -103,12 +113,12 @@ def _pdf_parts(printables: list[_Printable]) -> list[bytes]:
     return parts
 
 
-def _printable(shop: Shop, order: Order | None) -> _Printable:
+def _printable(shop: Shop, order: Order | None, create_missing: bool) -> _Printable:
     if order is None:
         raise LookupError("no such order in this shop")
     if order.cancelled:
         raise LookupError("order is cancelled")
-    shipment = _shipment_for(shop, order)
+    shipment = _shipment_for(shop, order, create_missing)
     if shipment.courier == "own" and shipment.label_format != "ZPL" and shipment.tracking_number:
         content = content_from_request(shipment.request, shipment.tracking_number)
         return _Printable(shipment.label_format, own=content)

@@ -11,7 +11,10 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from app.connectors.couriers.names import carrier_name
 from app.models import Order, Shipment, Shop, ShopScope, db
+from app.shipping import pickup, texts
+from app.shipping.tracking import ATTENTION
 
 MAX_AGE = 7 * 24 * 3600
 
@@ -50,4 +53,26 @@ def label_page(shop: Shop, token: str) -> dict[str, Any]:
     scope = ShopScope(shop.id)
     orders = {o.id: o for o in scope.all(Order)}
     shipments = scope.session.scalars(scope.select(Shipment).order_by(Shipment.id.desc())).all()
-    return {"shop": shop, "token": token, "shipments": shipments, "orders": orders}
+    locale = texts.locale_of(shop.locale)
+    return {
+        "shop": shop,
+        "token": token,
+        "shipments": shipments,
+        "orders": orders,
+        # Where each parcel is, in the merchant's language; trouble (exception, return) first.
+        "tracking_names": texts.STATUS_NAMES[locale],
+        "tracking_text": texts.PAGE[locale],
+        "text": texts.LABELS[locale],
+        "label_states": texts.LABEL_STATES[locale],
+        "locale": locale,
+        "carrier_names": {s.id: carrier_name(shop, s) for s in shipments},
+        "attention": [s for s in shipments if s.tracking_status in ATTENTION],
+        "needs_attention": ATTENTION,
+        "pickup_button": texts.PICKUP[locale]["button"] if pickup.can_order_pickup(shop) else "",
+        "pickup_outcome": _pickup_outcome(shop, locale),
+    }
+
+
+def _pickup_outcome(shop: Shop, locale: str) -> str:
+    ordered = pickup.ordered_today(shop)
+    return texts.pickup_outcome(ordered.details, locale) if ordered is not None else ""

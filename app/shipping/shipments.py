@@ -17,18 +17,22 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
+
 from app.connectors import couriers
 from app.connectors.couriers.base import (
+    AddressMismatch,
     Courier,
     CourierError,
     CourierUnavailable,
     ShipmentRequest,
     ShipmentResult,
 )
+from app.connectors.couriers.names import CARRIER_NAMES
 from app.logs import fields as log_fields
 from app.models import Order, Shipment, Shop, ShopScope, db, utcnow
 from app.models.sql import insert_ignoring_conflict
-from app.shipping import addresses
+from app.shipping import addresses, texts, tokens
 from app.shipping.settings import LabelSettings, courier_credentials, load
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,8 @@ RETRYABLE = ("pending", "failed")  # nothing exists at the courier: safe to ask 
 IN_DOUBT = ("requested", "unknown")  # the courier may hold it: look it up first
 # Longer than a courier call can take (connect + read timeouts, ShipX confirmation polling).
 IN_FLIGHT_SECONDS = 120
+# Couriers scan a parcel when they pick it up, hours after the label: ask no sooner.
+FIRST_TRACK_AFTER = timedelta(hours=2)
 
 
 def adapter_for(shop: Shop, settings: LabelSettings, courier: str | None = None) -> Courier:
@@ -43,12 +49,18 @@ def adapter_for(shop: Shop, settings: LabelSettings, courier: str | None = None)
     key = courier or settings.courier
     values = settings.as_values()
     values["tracking_url"] = _tracking_url(shop.id)
-    return couriers.build(key, values, courier_credentials(shop, key))
+    values["fan_courier_url"] = current_app.config["FAN_COURIER_URL"]
+    values["cargus_url"] = current_app.config["CARGUS_URL"]
+    credentials = courier_credentials(shop, key)
+    token = tokens.cached(shop.id, key)
+    if token:
+        credentials["token"] = token
+    adapter = couriers.build(key, values, credentials)
+    tokens.remember(shop.id, key, adapter)
+    return adapter
 
 
 def _tracking_url(shop_id: int) -> str:
-    from flask import current_app
-
     return f"{current_app.config['PUBLIC_URL']}/track/{shop_id}/{{number}}"
 
 
@@ -164,6 +176,8 @@ def _ask_courier(
     except CourierUnavailable as exc:
         _finish(shipment, "unknown", str(exc))
         raise
+    except AddressMismatch as exc:  # checked before any AWB: nothing exists at the courier
+        return _finish(shipment, "failed", _in_merchants_words(shipment, exc))
     except CourierError as exc:
         return _finish(shipment, "failed", str(exc))
     _store(shipment, result)
@@ -172,6 +186,12 @@ def _ask_courier(
     db.session.commit()
     log.info("shipment created", extra=log_fields(shop=shipment.shop_id, shipment=shipment.id))
     return shipment
+
+
+def _in_merchants_words(shipment: Shipment, error: AddressMismatch) -> str:
+    shop = db.session.get(Shop, shipment.shop_id)
+    name = CARRIER_NAMES.get(error.courier, error.courier)
+    return texts.address_mismatch(error, name, shop.locale if shop else "en")
 
 
 def _with_label(
@@ -198,6 +218,10 @@ def _store(shipment: Shipment, result: ShipmentResult) -> None:
     shipment.label = result.label
     shipment.label_format = result.label_format
     shipment.status, shipment.error = "created", None
+    # Our own labels have no courier to ask; the others are followed to the door from here.
+    if shipment.courier != "own" and result.tracking_number:
+        shipment.tracking_status = "created"
+        shipment.next_track_at = utcnow() + FIRST_TRACK_AFTER
 
 
 def _finish(shipment: Shipment, status: str, error: str) -> Shipment:

@@ -16,7 +16,7 @@ def test_demo_label_page_pays_a_demo_order_that_gets_a_label(client, run_jobs, a
     shop = seed()
     token = _token(shop)
     page = client.get(f"/demo/labels/{token}").get_data(as_text=True)
-    assert "Pay a demo order" in page and "No shipments yet." in page
+    assert "Pay a demo order" in page and "Nie ma jeszcze przesyłek." in page
 
     answer = client.post(f"/demo/labels/{token}/paid-order", data={"cod": "1"})
     assert run_jobs() > 0
@@ -31,7 +31,7 @@ def test_demo_label_page_pays_a_demo_order_that_gets_a_label(client, run_jobs, a
 def test_the_merchant_label_page_has_no_demo_buttons(client):
     shop = seed()
     page = client.get(f"/labels/shop/{_token(shop)}").get_data(as_text=True)
-    assert "No shipments yet." in page and "Pay a demo order" not in page
+    assert "Nie ma jeszcze przesyłek." in page and "Pay a demo order" not in page
 
 
 def test_only_the_demo_shop_can_pay_demo_orders(client, labelled_shop):

@@ -35,9 +35,11 @@ from app.models import (
     Customer,
     Discount,
     FlowRun,
+    LabelBatch,
     Message,
     Order,
     Shipment,
+    ShipmentEvent,
     ShopScope,
     Suppression,
     WebhookDelivery,
@@ -77,6 +79,8 @@ PLANTED = {
     "messages": {"recipient", "subject", "error", "meta"},
     "orders": {"email", "shipping_address"},
     "shipments": {"label", "error", "request"},
+    "shipment_events": {"courier_status", "location"},
+    "label_batches": {"failures", "content"},
     "suppressions": {"address"},
     "webhook_deliveries": {"body", "last_error"},
 }
@@ -122,6 +126,14 @@ NOT_PERSONAL = {
     "flow_runs.state": "a run state",
     "flow_runs.end_reason": "a fixed reason",
     "shipments.courier": "a courier name",
+    "shipments.tracking_status": "one of our tracking states",
+    "shipment_events.status": "one of our shipment states",
+    "shipment_events.happened_at": "the courier's timestamp text",
+    "label_batches.status": "a print job state",
+    "label_batches.layout": "a page layout name",
+    "label_batches.kind": "pdf or zpl",
+    "label_batches.order_ids": "our order ids",
+    "label_batches.printed": "order references that printed",
     "shipments.status": "a shipment state",
     "shipments.idempotency_key": "built from ids",
     "shipments.carrier_shipment_id": "the courier's id",
@@ -372,6 +384,23 @@ def plant_everywhere(shop, deliver) -> None:
             },
             label=f"%PDF-1.4 {FIRST} {LAST} {STREET} {PHONE}".encode(),
             error=f"courier refused {STREET}",
+        )
+    )
+    db.session.flush()
+    scope.add(
+        ShipmentEvent(
+            shipment_id=scope.first(Shipment, Shipment.order_id == placed.id).id,
+            status="delivered",
+            courier_status=f"Delivered, signed by {FIRST} {LAST}",
+            happened_at="2026-11-21 10:00",
+            location=STREET,
+        )
+    )
+    scope.add(
+        LabelBatch(
+            order_ids=[placed.id],
+            failures={"#1001": f"courier refused {STREET}"},
+            content=f"%PDF-1.4 {FIRST} {LAST} {STREET}".encode(),
         )
     )
     scope.add(Suppression(channel="email", address=EMAIL.lower(), reason="unsubscribe"))

@@ -24,7 +24,7 @@ def test_public_tracking_page_shows_status_without_personal_data(
 
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert shipment.tracking_number in text and "created" in text
+    assert shipment.tracking_number in text and "Etykieta utworzona" in text  # the shop's pl
     assert "Nowak" not in text and "Długa" not in text
 
 
@@ -64,14 +64,26 @@ def test_forged_or_other_shops_links_get_nothing(client, labelled_shop, make_ord
     assert client.get(f"/labels/shop/{other_token}/shipments/{shipment.id}").status_code == 404
 
 
-def test_bulk_download_prints_all_paid_orders_and_lists_failures(
-    client, labelled_shop, make_orders
+def test_bulk_print_is_queued_and_its_file_is_made_by_the_jobs(
+    client, labelled_shop, make_orders, run_jobs
 ):
     make_orders(3)
     make_orders(1, shipping_address={})
+    token = shop_token(labelled_shop)
 
-    response = client.get(f"/labels/shop/{shop_token(labelled_shop)}/bulk?layout=a4x4&offset=1")
+    asked = client.post(f"/labels/shop/{token}/bulk", data={"layout": "a4x4", "offset": "1"})
 
+    assert asked.status_code == 303
+    assert ShopScope(labelled_shop.id).all(Shipment) == []  # nothing made inside the request
+    page = client.get(asked.headers["Location"]).get_data(as_text=True)
+    assert "gotowe 0 z 4 zamówień" in page  # the shop's pl, still working
+    assert client.get(f"{asked.headers['Location']}/file").status_code == 409
+
+    run_jobs("labels")
+
+    page = client.get(asked.headers["Location"]).get_data(as_text=True)
+    assert "Gotowe: etykiet 3." in page and "#7003" in page
+    response = client.get(f"{asked.headers['Location']}/file")
     assert response.status_code == 200
     assert len(PdfReader(io.BytesIO(response.data)).pages) == 1  # 3 labels from slot 2 of 4
     assert json.loads(response.headers["X-Label-Failures"]) == {
@@ -79,9 +91,10 @@ def test_bulk_download_prints_all_paid_orders_and_lists_failures(
     }
 
 
-def test_bulk_download_with_a_bad_offset_says_why(client, labelled_shop, make_orders):
+def test_bulk_print_with_a_bad_offset_says_why(client, labelled_shop, make_orders):
     make_orders(1)
-    response = client.get(f"/labels/shop/{shop_token(labelled_shop)}/bulk?layout=a4x4&offset=7")
+    token = shop_token(labelled_shop)
+    response = client.post(f"/labels/shop/{token}/bulk", data={"layout": "a4x4", "offset": "7"})
     assert response.status_code == 400
     assert "offset" in response.get_data(as_text=True)
 
@@ -91,4 +104,4 @@ def test_the_printed_shop_link_opens_the_label_page(client, labelled_shop):
     assert url.startswith("http://storeflow.test/labels/shop/")
     page = client.get(url.removeprefix("http://storeflow.test"))
     assert page.status_code == 200
-    assert "No shipments yet." in page.get_data(as_text=True)
+    assert "Nie ma jeszcze przesyłek." in page.get_data(as_text=True)  # the shop's pl

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from app.connectors.couriers import cargus, fancourier
 from app.connectors.couriers.base import Courier, CourierError
 from app.connectors.couriers.inpost import InPost
 from app.connectors.couriers.own import OwnLabels
@@ -42,6 +43,37 @@ def _sameday(settings: Mapping[str, Any], credentials: Mapping[str, Any]) -> Cou
         password=_required(credentials, "password", "sameday"),
         account=account,
         sandbox=bool(credentials.get("sandbox", False)),
+        token=credentials.get("token"),
+    )
+
+
+def _fan_courier(settings: Mapping[str, Any], credentials: Mapping[str, Any]) -> Courier:
+    account = fancourier.mapping.Account(
+        client_id=int(_required(credentials, "client_id", "fan_courier")),
+        bank=str(credentials.get("bank") or ""),
+        iban=str(credentials.get("iban") or ""),
+    )
+    return fancourier.FanCourier(
+        username=_required(credentials, "username", "fan_courier"),
+        password=_required(credentials, "password", "fan_courier"),
+        account=account,
+        token=credentials.get("token"),
+        api=settings.get("fan_courier_url") or fancourier.API,
+    )
+
+
+def _cargus(settings: Mapping[str, Any], credentials: Mapping[str, Any]) -> Courier:
+    account = cargus.mapping.Account(
+        pickup_location_id=int(_required(credentials, "pickup_location_id", "cargus")),
+        price_table_id=int(credentials.get("price_table_id") or 0),
+    )
+    return cargus.Cargus(
+        subscription_key=_required(credentials, "subscription_key", "cargus"),
+        username=_required(credentials, "username", "cargus"),
+        password=_required(credentials, "password", "cargus"),
+        account=account,
+        token=credentials.get("token"),
+        api=settings.get("cargus_url") or cargus.API,
     )
 
 
@@ -56,6 +88,8 @@ COURIERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Courier]] =
     "own": _own,
     "inpost": _inpost,
     "sameday": _sameday,
+    "fan_courier": _fan_courier,
+    "cargus": _cargus,
 }
 
 

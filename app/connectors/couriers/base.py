@@ -7,15 +7,18 @@ is a thin HTTP client around them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 LabelFormat = Literal["PDF_A6", "PDF_A4", "ZPL"]
 LABEL_FORMATS: tuple[LabelFormat, ...] = ("PDF_A6", "PDF_A4", "ZPL")
 # Normalised tracking statuses every adapter maps its courier's statuses onto.
 TRACKING_STATUSES = (
     "created",
+    "picked_up",
     "in_transit",
     "out_for_delivery",
     "ready_for_pickup",
@@ -37,6 +40,22 @@ class CourierError(Exception):
 
 class CourierUnavailable(CourierError):
     """No answer we can trust (timeout, 5xx): the shipment may or may not exist there."""
+
+
+class AddressMismatch(CourierError):
+    """The recipient's county or locality is not in the courier's list: nothing was sent.
+
+    Carries the parts so the merchant's page can say it in the merchant's language.
+    """
+
+    def __init__(self, courier: str, county: str, locality: str, *, county_known: bool) -> None:
+        what = "locality" if county_known else "county"
+        super().__init__(
+            f"{courier}: {what} not in the courier's list "
+            f"(county {county!r}, locality {locality!r})"
+        )
+        self.courier, self.county, self.locality = courier, county, locality
+        self.county_known = county_known
 
 
 @dataclass(frozen=True)
@@ -106,11 +125,27 @@ class ShipmentResult:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+# Statuses after which a shipment's tracking no longer changes: the poll stops there.
+FINAL_STATUSES = ("delivered", "returned", "cancelled")
+
+
+@dataclass(frozen=True)
+class TrackingEvent:
+    """One scan in the courier's history, mapped onto our status."""
+
+    status: str  # one of TRACKING_STATUSES
+    courier_status: str  # the courier's own words (or code and words)
+    at: str | None = None  # the courier's timestamp, as it wrote it
+    location: str = ""
+
+
 @dataclass(frozen=True)
 class TrackingStatus:
     status: str  # one of TRACKING_STATUSES
     courier_status: str
     at: str | None = None
+    # Oldest first; couriers that only report the latest status leave it empty.
+    history: tuple[TrackingEvent, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +154,19 @@ class Capabilities:
 
     # Can a shipment be found by our reference after a lost answer (timeout)?
     lookup_by_reference: bool = False
+    # Can the merchant order a courier to collect the day's parcels (``PickupOrdering``)?
+    pickup_orders: bool = False
+
+
+@dataclass(frozen=True)
+class PickupRequest:
+    """Collect the day's parcels from the shop's pickup address between two local times."""
+
+    day: date
+    parcels: int
+    weight_kg: Decimal
+    ready_from: str = "10:00"  # HH:MM
+    ready_until: str = "17:00"
 
 
 class Courier(Protocol):
@@ -136,3 +184,20 @@ class Courier(Protocol):
     def track(self, tracking_number: str) -> TrackingStatus: ...
 
     def cancel(self, carrier_shipment_id: str) -> None: ...
+
+
+class PickupOrdering(Protocol):
+    """Couriers whose capabilities say ``pickup_orders`` also provide this."""
+
+    def order_pickup(self, request: PickupRequest) -> str:
+        """Ask for a collection; the courier's order reference (or its answer, in words)."""
+        ...
+
+
+@runtime_checkable
+class LogsIn(Protocol):
+    """Couriers that trade a password for a token that lasts (Sameday, FAN Courier, Cargus):
+    the caller may hand in a token kept from an earlier job and hear of each new one."""
+
+    token: str | None
+    on_login: Callable[[str], None] | None

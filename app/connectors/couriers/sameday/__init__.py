@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -39,6 +40,7 @@ class Sameday:
         self.username, self.password = username, password
         self.account = account
         self.token = token
+        self.on_login: Callable[[str], None] | None = None
         self.session = requests.Session()
 
     def _login(self) -> str:
@@ -52,6 +54,8 @@ class Sameday:
         if response.status_code >= 400:
             raise CourierError("Sameday login refused: check the username and password")
         self.token = mapping.parse_token(response.json())
+        if self.on_login is not None:
+            self.on_login(self.token)
         return self.token
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:

@@ -1,0 +1,106 @@
+"""No courier call inside a web request: bulk print and label downloads leave it to jobs."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import responses
+from pypdf import PdfReader, PdfWriter
+
+from app.connectors.couriers.cargus import API as CARGUS
+from app.models import LabelBatch, Shipment, ShopScope, db
+from app.shipping import links
+from app.shipping import settings as label_settings
+from tests.shipping.test_listener import SENDER
+from tests.support.couriers import fixture_json
+
+CREDENTIALS = {
+    "subscription_key": "sub",
+    "username": "u",
+    "password": "p",
+    "pickup_location_id": 201165677,
+}
+PITESTI = {
+    "name": "Ion Popescu",
+    "address1": "Street Name 5",
+    "city": "Pitesti",
+    "province": "Arges",
+    "zip": "110001",
+    "country_code": "RO",
+}
+
+
+def one_page_pdf() -> str:
+    writer = PdfWriter()
+    writer.add_blank_page(width=298, height=420)
+    out = io.BytesIO()
+    writer.write(out)
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def cargus(shop) -> str:
+    settings = label_settings.LabelSettings(
+        enabled=True, courier="cargus", trigger="manual", sender=SENDER
+    )
+    label_settings.save(shop.id, settings, CREDENTIALS)
+    db.session.commit()
+    responses.post(f"{CARGUS}/LoginUser", json="tok")
+    responses.get(f"{CARGUS}/Counties", json=fixture_json("cargus/counties_response.json"))
+    responses.get(f"{CARGUS}/Localities", json=fixture_json("cargus/localities_response.json"))
+    return links.sign("shop", {"shop": shop.id})
+
+
+@responses.activate
+def test_bulk_print_of_courier_labels_makes_no_outbound_call_in_the_request(
+    client, shop, make_orders, run_jobs
+):
+    token = cargus(shop)
+    responses.post(f"{CARGUS}/Awbs", json=1041234567)
+    responses.get(f"{CARGUS}/AwbDocuments", json=one_page_pdf())
+    make_orders(3, shipping_address=PITESTI)
+
+    asked = client.post(f"/labels/shop/{token}/bulk", data={"layout": "a6"})
+    page = client.get(asked.headers["Location"])
+
+    assert asked.status_code == 303 and page.status_code == 200
+    assert len(responses.calls) == 0
+
+    run_jobs("labels")
+
+    assert len(responses.calls) > 0
+    [batch] = ShopScope(shop.id).all(LabelBatch)
+    assert batch.status == "ready" and batch.failures == {}
+    assert len(PdfReader(io.BytesIO(batch.content or b"")).pages) == 3
+
+
+@responses.activate
+def test_a_label_the_courier_had_not_issued_is_fetched_by_a_job_not_the_request(
+    client, shop, make_orders, run_jobs
+):
+    token = cargus(shop)
+    [order_id] = make_orders(1, shipping_address=PITESTI)
+    shipment = ShopScope(shop.id).add(
+        Shipment(
+            order_id=order_id,
+            courier="cargus",
+            status="created",
+            idempotency_key="k",
+            carrier_shipment_id="1041234567",
+            tracking_number="1041234567",
+            request={},
+        )
+    )
+    db.session.commit()
+    label = responses.get(f"{CARGUS}/AwbDocuments", json=one_page_pdf())
+    url = f"/labels/shop/{token}/shipments/{shipment.id}"
+
+    first = client.get(url)
+
+    assert first.status_code == 409
+    assert "Kurier nie wystawił jeszcze tej etykiety" in first.get_data(as_text=True)
+    assert len(responses.calls) == 0
+    run_jobs("labels")
+    assert label.call_count == 1
+    second = client.get(url)
+    assert second.status_code == 200 and second.data.startswith(b"%PDF")
