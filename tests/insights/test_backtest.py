@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 import sqlalchemy as sa
 
 from app.insights import recs_choice
@@ -235,3 +236,32 @@ def test_eval_of_an_unknown_shop_says_so(app):
 
     assert result.exit_code == 2
     assert "no shop with id 999" in result.output
+
+
+@pytest.mark.parametrize(
+    ("locale", "heading", "sentence"),
+    [
+        ("en", "Product suggestions in emails", "bought 12 % more often than bestsellers"),
+        ("pl", "Polecane produkty w e-mailach", "kupowane o 12 % częściej niż bestsellery"),
+        ("ro", "Produse recomandate în e-mailuri", "cumpărate cu 12 % mai des decât"),
+    ],
+)
+def test_the_merchant_page_says_which_suggestions_are_served_and_why(
+    merchant, make_shop, locale, heading, sentence
+):
+    shop = make_shop(locale=locale)
+    shop.recommendation_evidence = RecommendationEvidence(
+        method="co_purchase",
+        cases=812,
+        model_hit_permille=476,
+        baseline_hit_permille=425,
+        test_days=60,
+        decided_at=NOW.isoformat(),
+    )
+    db.session.commit()
+
+    page = merchant(shop).get("/embedded/").get_data(as_text=True)
+
+    assert f'<section id="suggestions" lang="{locale}">' in page
+    assert heading in page and sentence in page
+    assert 'data-serves="co_purchase"' in page
