@@ -196,6 +196,23 @@ def _learned(shop_id: int, seeds: list[int]) -> list[_Candidate]:
     ]
 
 
+def repurchase_intervals(shop_id: int) -> dict[int, int]:
+    """Product id -> the median days between two purchases of it, for the staples the orders
+    taught (what a replenishment reminder waits); the merchant's one-time categories are out."""
+    settings = ModelSettings.for_shop(db.session.get(Shop, shop_id))
+    rows = ShopScope(shop_id).all(Recommendation, Recommendation.source == "repurchase")
+    products = {
+        p.id: p
+        for p in ShopScope(shop_id).all(Product, Product.id.in_([r.product_id for r in rows]))
+    }
+    return {
+        r.recommended_product_id: r.rank
+        for r in rows
+        if r.product_id in products
+        and products[r.product_id].category not in settings.one_time_categories
+    }
+
+
 def _staples(shop_id: int) -> dict[int, _Candidate]:
     """Products the orders show customers buy again, by product."""
     rows = ShopScope(shop_id).all(Recommendation, Recommendation.source == "repurchase")

@@ -10,7 +10,11 @@ from app.flows import cross_sell
 from app.flows.engine.settings import settings_for
 from app.insights.history import DAY, Lines, bestsellers, repurchase
 from app.insights.recommendation_model import refresh_recommendations
-from app.insights.recommendations import recommend_for_customer, recommend_for_order
+from app.insights.recommendations import (
+    recommend_for_customer,
+    recommend_for_order,
+    repurchase_intervals,
+)
 from app.models import Order, Recommendation, Shop, ShopScope, db
 from app.models.shop_settings import RecommendationKnobs
 from tests.support.shopping import NOW, add_product, buy, catalog
@@ -114,6 +118,7 @@ def test_staples_come_back_to_the_customer_who_buys_them(shop):
     refresh_recommendations(shop.id, now=NOW)
     coffee = ShopScope(shop.id).first(Recommendation, Recommendation.source == "repurchase")
     assert (coffee.support, coffee.rank) == (5, 30)  # five regulars, every 30 days
+    assert repurchase_intervals(shop.id) == {coffee.product_id: 30}
 
     suggested = recommend_for_order(shop.id, order_id)
 
@@ -133,6 +138,7 @@ def test_the_merchant_can_keep_a_learned_staple_from_coming_back(shop):
     refresh_recommendations(shop.id, now=NOW)
 
     assert [s.product_id for s in recommend_for_order(shop.id, order_id)] == [ids["2"]]
+    assert repurchase_intervals(shop.id) == {}
 
 
 def test_refresh_after_a_bulk_load_analyzes_the_imported_tables(shop):

@@ -235,7 +235,7 @@ def test_nightly_job_relearns_every_active_shop_through_the_worker(shop, make_sh
     assert len(ShopScope(shop.id).all(Recommendation, Recommendation.source == "co_purchase")) == 2
 
 
-def test_only_a_large_sync_relearns_at_once_and_only_after_commit(shop, redis_conn):
+def test_only_a_large_sync_relearns_at_once_after_commit_and_analyzes_first(shop, redis_conn):
     from app.insights.recommendation_model import LARGE_SYNC_ORDERS, refresh_after_sync
     from app.pipeline import queues
 
@@ -244,3 +244,5 @@ def test_only_a_large_sync_relearns_at_once_and_only_after_commit(shop, redis_co
     assert queues.queue("sync").count == 0
     db.session.commit()
     assert queues.queue("sync").job_ids == [f"recs-refresh-{shop.id}"]
+    job = queues.queue("sync").fetch_job(f"recs-refresh-{shop.id}")
+    assert job.args == (shop.id, None, True)  # analyze=True: fresh statistics after the import
