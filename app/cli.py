@@ -11,8 +11,10 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.emails.commands import preview_email_command, send_test_email_command
+from app.insights import idle_eval
+from app.insights.idle import merchant_idle_days
 from app.insights.recommendation_model import refresh_recommendations
-from app.insights.recs_eval import evaluate_shop, format_table
+from app.insights.recs_eval import TEST_DAYS, VARIANTS, evaluate_shop, format_table
 from app.models import Shop, db
 from app.pipeline.periodic import minute_tick
 from app.shipping import cli as shipping_commands
@@ -29,22 +31,31 @@ def tick() -> None:
 
 @click.command("eval-recs")
 @click.option("--shop", "shop_id", type=int, required=True, help="Shop id to evaluate.")
-def eval_recs(shop_id: int) -> None:
-    """Hit rate@5 and coverage of recommendations vs bestsellers (last order held out)."""
-    try:
-        results = evaluate_shop(shop_id)
-    except LookupError as exc:
-        raise click.BadParameter(str(exc), param_hint="--shop") from None
-    click.echo(format_table(results))
+@click.option("--days", type=int, default=TEST_DAYS, show_default=True, help="Test window.")
+def eval_recs(shop_id: int, days: int) -> None:
+    """Backtest on the shop's orders: each email's suggestions against bestsellers and an
+    item-kNN (time split: learn before the last DAYS days, test on them); then the idle rules."""
+    for variant in VARIANTS:
+        try:
+            result = evaluate_shop(shop_id, variant, days)
+        except LookupError as exc:
+            raise click.BadParameter(str(exc), param_hint="--shop") from None
+        click.echo(format_table(result))
+        click.echo()
+    customers, at = idle_eval.order_times(shop_id)
+    click.echo(
+        idle_eval.format_table(idle_eval.idle_backtest(customers, at, merchant_idle_days(shop_id)))
+    )
 
 
 @click.command("refresh-recs")
 @click.option("--shop", "shop_id", type=int, required=True, help="Shop id to relearn.")
-def refresh_recs(shop_id: int) -> None:
+@click.option("--analyze", is_flag=True, help="ANALYZE the order tables first (after a bulk load).")
+def refresh_recs(shop_id: int, analyze: bool) -> None:
     """Relearn a shop's recommendations now (what the nightly job does)."""
     if db.session.get(Shop, shop_id) is None:
         raise click.BadParameter(f"no shop with id {shop_id}", param_hint="--shop")
-    click.echo(refresh_recommendations(shop_id))
+    click.echo(refresh_recommendations(shop_id, analyze=analyze))
 
 
 COMMANDS = (

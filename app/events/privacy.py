@@ -311,13 +311,16 @@ def erase_person(shop_id: int, person: Person, reason: str) -> dict[str, int]:
     shipment_match: list[sa.ColumnElement[bool]] = [_text_holds(Shipment.request, search)]
     if person.order_ids:
         shipment_match.append(Shipment.order_id.in_(sorted(person.order_ids)))
-    # The courier's tracking history can name who signed for a parcel and where: it goes.
+    # The courier's tracking history can say where and to whom a parcel went: the scans stay
+    # (the order's delivery is still the merchant's to see) as our bare states.
     erased_shipments = scope.select(Shipment).where(sa.or_(*shipment_match))
     db.session.execute(
-        scope.delete(
+        scope.update(
             ShipmentEvent,
             ShipmentEvent.shipment_id.in_(erased_shipments.with_only_columns(Shipment.id)),
         )
+        .values(location="", courier_status=ShipmentEvent.status)
+        .execution_options(synchronize_session=False)
     )
     db.session.execute(
         scope.update(Shipment, sa.or_(*shipment_match))

@@ -1,8 +1,10 @@
-"""Idle detection: customers whose last order is older than their own rhythm.
+"""Idle detection: customers whose last order is older than the shop's idle rule.
 
-A customer is idle when their last order is older than max(the shop's idle days, default 90;
-twice their median gap between orders when they have 3+ orders): someone who buys every
-two months is idle after 90 days, someone who buys twice a year only after a year.
+The rule is chosen per shop by the nightly backtest of its own history (``idle_eval``): a
+fixed window (60, 90 or 120 days; the merchant's saved ``idle_days`` always wins) or the
+customer's own rhythm — max(the window, twice their median gap between orders when they have
+3+ orders): someone who buys every two months is idle after 90 days, someone who buys twice
+a year only after a year. Until the backtest has decided, the window is 90 days with rhythm.
 Never a customer who never bought, and never the same customer twice within the cooldown
 (default 180 days), which ``idle_emissions`` records.
 
@@ -27,6 +29,7 @@ from app.insights.segments import score_customers
 from app.logs import fields as log_fields
 from app.models import Customer, FlowSetting, IdleEmission, Order, Shop, ShopScope, db, utcnow
 from app.models.base import UTCDateTime
+from app.models.shop_settings import IdleRule, ShopSettingsError
 from app.models.sql import allow_large_sorts, epoch_seconds
 from app.pipeline import queues
 
@@ -39,19 +42,39 @@ DAY = 86400.0
 class IdleSettings:
     idle_days: int = 90
     cooldown_days: int = 180
+    rhythm: bool = True
 
     @classmethod
     def for_shop(cls, shop_id: int) -> IdleSettings:
-        setting = ShopScope(shop_id).first(FlowSetting, FlowSetting.flow_key == FLOW_KEY)
-        values: dict[str, Any] = setting.values if setting else {}
+        values = _saved_values(shop_id)
+        shop = db.session.get(Shop, shop_id)
+        try:
+            rule = shop.idle_rule if shop else IdleRule()
+        except ShopSettingsError:
+            rule = IdleRule()
         try:
             return cls(
-                idle_days=max(1, int(values.get("idle_days", cls.idle_days))),
+                idle_days=max(1, int(values.get("idle_days", rule.days))),
                 cooldown_days=max(0, int(values.get("cooldown_days", cls.cooldown_days))),
+                rhythm=rule.rhythm,
             )
         except (TypeError, ValueError):
             log.warning("bad reactivation settings; using defaults", extra=log_fields(shop=shop_id))
             return cls()
+
+
+def _saved_values(shop_id: int) -> dict[str, Any]:
+    setting = ShopScope(shop_id).first(FlowSetting, FlowSetting.flow_key == FLOW_KEY)
+    return dict(setting.values) if setting else {}
+
+
+def merchant_idle_days(shop_id: int) -> int | None:
+    """The idle window the merchant saved, which the evidence never overrides."""
+    try:
+        days = _saved_values(shop_id).get("idle_days")
+        return max(1, int(days)) if days is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _median_percentile_cont(gaps: sa.Subquery) -> sa.Select[Any]:
@@ -98,6 +121,14 @@ def idle_query(shop_id: int, now: datetime, settings: IdleSettings, dialect: str
         .with_only_columns(Customer.id, Customer.last_order_at, Customer.order_count)
         .cte("candidates")
     )
+    columns = (
+        sa.literal(shop_id).label("shop_id"),
+        candidates.c.id,
+        candidates.c.last_order_at,
+        sa.literal(now, UTCDateTime()).label("emitted_at"),
+    )
+    if not settings.rhythm:  # every candidate is past the fixed window
+        return sa.select(*columns).select_from(candidates)
     placed = epoch_seconds(Order.placed_at)
     gaps = (
         scope.select(Order, Order.cancelled.is_(False))
@@ -116,12 +147,7 @@ def idle_query(shop_id: int, now: datetime, settings: IdleSettings, dialect: str
     rhythm = 2 * sa.func.coalesce(medians.c.median_gap, 0)
     allowed = sa.case((rhythm > threshold, rhythm), else_=threshold)
     return (
-        sa.select(
-            sa.literal(shop_id).label("shop_id"),
-            candidates.c.id,
-            candidates.c.last_order_at,
-            sa.literal(now, UTCDateTime()).label("emitted_at"),
-        )
+        sa.select(*columns)
         .select_from(candidates)
         .outerjoin(medians, medians.c.customer_id == candidates.c.id)
         .where(epoch_seconds(candidates.c.last_order_at) < now.timestamp() - allowed)

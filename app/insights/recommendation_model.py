@@ -1,108 +1,52 @@
 """The job that learns a shop's recommendations from its orders and stores them.
 
 Runs nightly (``app/pipeline/cron.py``) and after large order syncs (``refresh_after_sync``).
-Reads the shop's order lines in one set-based query, fits the co-purchase model with
-NumPy/SciPy, adds the last 30 days' bestsellers, and replaces the shop's stored rows in one
-transaction.
+Reads the shop's order lines once (``history.load_lines``), learns from them the co-purchase
+pairs, the bestsellers of the shop's last order days and the products customers buy again,
+runs the backtest of each email to choose what to serve (``recs_choice``) and the idle
+backtest to choose the scan's rule (``idle_eval``), and replaces the shop's stored rows and
+choices in one transaction.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from rq import Retry
 
-from app.insights import copurchase
+from app.insights import copurchase, idle_eval, recs_choice, recs_eval
+from app.insights.history import (
+    Lines,
+    analyze_imported_tables,
+    bestsellers,
+    load_lines,
+    repurchase,
+)
+from app.insights.idle import merchant_idle_days
+from app.insights.knobs import ModelSettings
 from app.logs import fields as log_fields
-from app.models import Order, OrderLine, Product, Recommendation, Shop, ShopScope, db, utcnow
-from app.models.shop_settings import RecommendationKnobs, ShopSettingsError
+from app.models import Recommendation, Shop, ShopScope, db, utcnow
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
 
-BESTSELLER_DAYS = 30
-BESTSELLERS_KEPT = 50
 # An order sync importing at least this many orders changes the model enough to relearn now.
 LARGE_SYNC_ORDERS = 500
+SOURCES = ("co_purchase", "bestseller", "repurchase")
 
 
-@dataclass(frozen=True)
-class ModelSettings:
-    """Per-shop knobs, read from ``shop.recommendation_knobs`` and kept within bounds."""
-
-    min_support: int = 3
-    per_product: int = 20
-    consumable_categories: tuple[str, ...] = ()
-
-    @classmethod
-    def for_shop(cls, shop: Shop | None) -> ModelSettings:
-        try:
-            knobs = shop.recommendation_knobs if shop else RecommendationKnobs()
-        except ShopSettingsError:
-            log.warning(
-                "bad recommendation settings; using defaults",
-                extra=log_fields(shop=shop and shop.id),
-            )
-            return cls()
-        return cls(
-            min_support=max(1, knobs.min_support),
-            per_product=max(1, knobs.per_product),
-            consumable_categories=knobs.consumable_categories,
-        )
-
-
-def basket_column() -> sa.ColumnElement[int]:
-    """A customer's orders form one basket; a guest order is a basket of its own."""
-    return sa.case((Order.customer_id.is_(None), -Order.id), else_=Order.customer_id)
-
-
-def purchases(
-    shop_id: int, since: datetime | None = None
-) -> sa.Select[int, int, datetime, int, int]:
-    """(basket, product id, placed_at, quantity, order id) of the shop's live order lines."""
-    stmt = (
-        ShopScope(shop_id)
-        .select(OrderLine)
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(
-            Product,
-            sa.and_(
-                Product.shop_id == OrderLine.shop_id,
-                Product.platform_product_id == OrderLine.platform_product_id,
-            ),
-        )
-        .where(Order.cancelled.is_(False))
-        .with_only_columns(
-            basket_column().label("basket"),
-            Product.id.label("product_id"),
-            OrderLine.placed_at,
-            OrderLine.quantity,
-            OrderLine.order_id,
-        )
-    )
-    return stmt if since is None else stmt.where(OrderLine.placed_at >= since)
-
-
-def _copurchase_rows(shop_id: int, settings: ModelSettings) -> list[dict[str, Any]]:
-    pairs_stmt = purchases(shop_id).subquery()
-    rows = db.session.execute(
-        sa.select(pairs_stmt.c.basket, pairs_stmt.c.product_id).distinct()
-    ).all()
-    if not rows:
-        return []
-    data = np.array(rows, dtype=np.int64)
-    product_ids, product_index = np.unique(data[:, 1], return_inverse=True)
+def copurchase_rows(lines: Lines, settings: ModelSettings) -> list[dict[str, Any]]:
     pairs = copurchase.fit(
-        data[:, 0],
-        product_index,
+        lines.basket,
+        lines.product,
         min_support=settings.min_support,
         per_product=settings.per_product,
     )
+    ids = lines.product_ids
     return [
         {
             "product_id": int(pid),
@@ -113,8 +57,8 @@ def _copurchase_rows(shop_id: int, settings: ModelSettings) -> list[dict[str, An
             "rank": int(rank),
         }
         for pid, rid, score, support, rank in zip(
-            product_ids[pairs.product].tolist(),
-            product_ids[pairs.partner].tolist(),
+            ids[pairs.product].tolist(),
+            ids[pairs.partner].tolist(),
             pairs.score.tolist(),
             pairs.support.tolist(),
             pairs.rank.tolist(),
@@ -123,60 +67,118 @@ def _copurchase_rows(shop_id: int, settings: ModelSettings) -> list[dict[str, An
     ]
 
 
-def bestseller_rows(shop_id: int, now: datetime) -> list[dict[str, Any]]:
-    """The last 30 days' bestsellers by units sold; support counts their buyers."""
-    recent = purchases(shop_id, since=now - timedelta(days=BESTSELLER_DAYS)).subquery()
-    units = sa.func.sum(recent.c.quantity)
-    stmt = (
-        sa.select(recent.c.product_id, units, sa.func.count(sa.distinct(recent.c.basket)))
-        .group_by(recent.c.product_id)
-        .order_by(units.desc(), recent.c.product_id)
-        .limit(BESTSELLERS_KEPT)
-    )
+def bestseller_rows(lines: Lines) -> list[dict[str, Any]]:
+    """Bestsellers of the shop's last order days by units sold; support counts their buyers."""
+    best = bestsellers(lines)
     return [
         {
             "product_id": None,
-            "recommended_product_id": product_id,
+            "recommended_product_id": int(lines.product_ids[p]),
             "source": "bestseller",
-            "score": float(sold),
+            "score": float(units),
             "support": int(buyers),
             "rank": rank,
         }
-        for rank, (product_id, sold, buyers) in enumerate(db.session.execute(stmt), start=1)
+        for rank, (p, units, buyers) in enumerate(
+            zip(best.product.tolist(), best.units.tolist(), best.buyers.tolist(), strict=True),
+            start=1,
+        )
+    ]
+
+
+def repurchase_rows(lines: Lines) -> list[dict[str, Any]]:
+    """The staples: a row per product customers come back for (``product_id`` is itself),
+    scored by the share of its buyers who bought it again; ``rank`` is the median number of
+    days between two purchases of it (what the replenishment flow waits)."""
+    rep = repurchase(lines)
+    return [
+        {
+            "product_id": int(lines.product_ids[p]),
+            "recommended_product_id": int(lines.product_ids[p]),
+            "source": "repurchase",
+            "score": float(rep.share[p]),
+            "support": int(rep.repeaters[p]),
+            "rank": max(1, round(rep.interval_days[p])),
+        }
+        for p in np.flatnonzero(rep.staple).tolist()
     ]
 
 
 @queues.job("sync", timeout=1800, retry=Retry(max=2, interval=[60, 600]))
-def refresh_recommendations(shop_id: int, now: datetime | None = None) -> dict[str, int]:
-    """Relearn and replace the shop's stored recommendations. Safe to run twice."""
+def refresh_recommendations(
+    shop_id: int, now: datetime | None = None, analyze: bool = False
+) -> dict[str, int]:
+    """Relearn and replace the shop's stored recommendations and choices. Safe to run twice.
+
+    ``analyze``: a bulk import or backfill just loaded the shop's history; refresh the
+    planner's statistics before reading it.
+    """
     now = now or utcnow()
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status not in ("active", "installing"):
-        return {"co_purchase": 0, "bestseller": 0}
+        return dict.fromkeys(SOURCES, 0)
+    if analyze:
+        analyze_imported_tables()
     settings = ModelSettings.for_shop(shop)
-    rows = _copurchase_rows(shop_id, settings) + bestseller_rows(shop_id, now)
+    lines = load_lines(shop_id)
+    rows = copurchase_rows(lines, settings) + bestseller_rows(lines) + repurchase_rows(lines)
+    evidence = _evidence(shop_id, lines, settings, now)
+    idle_rule = _idle_rule(shop_id, now)
     # The shop row lock keeps two refreshes of one shop from interleaving delete and insert.
-    db.session.get(Shop, shop_id, with_for_update=True)
+    shop = db.session.get(Shop, shop_id, with_for_update=True, populate_existing=True)
+    assert shop is not None
     db.session.execute(ShopScope(shop_id).delete(Recommendation))
     if rows:
         db.session.execute(
             sa.insert(Recommendation), [{**r, "shop_id": shop_id, "computed_at": now} for r in rows]
         )
+    shop.recommendation_evidence = evidence
+    shop.idle_rule = idle_rule
     db.session.commit()
-    counts = {
-        "co_purchase": sum(r["source"] == "co_purchase" for r in rows),
-        "bestseller": sum(r["source"] == "bestseller" for r in rows),
-    }
-    log.info("recommendations refreshed", extra=log_fields({"shop": shop_id, **counts}))
+    counts = {s: sum(r["source"] == s for r in rows) for s in SOURCES}
+    log.info(
+        "recommendations refreshed",
+        extra=log_fields(
+            {
+                "shop": shop_id,
+                **counts,
+                "serves": evidence.method,
+                "test_cases": evidence.cases,
+                "idle_days": idle_rule.days,
+                "idle_rhythm": idle_rule.rhythm,
+            }
+        ),
+    )
     return counts
 
 
+def _evidence(shop_id: int, lines: Lines, settings: ModelSettings, now: datetime) -> Any:
+    categories = recs_eval.categories(shop_id, lines)
+    cross_sell = recs_eval.backtest(lines, settings, categories, "order")
+    win_back = recs_eval.backtest(lines, settings, categories, "customer")
+    return recs_choice.decide(cross_sell, win_back, now)
+
+
+def _idle_rule(shop_id: int, now: datetime) -> Any:
+    merchant_days = merchant_idle_days(shop_id)
+    customers, at = idle_eval.order_times(shop_id)
+    return idle_eval.choose(
+        idle_eval.idle_backtest(customers, at, merchant_days), now, merchant_days
+    )
+
+
 def refresh_after_sync(shop_id: int, orders_imported: int) -> bool:
-    """Call from an order sync before its commit: relearn now if the sync was large."""
+    """Call from an order sync or history import before its commit: relearn now (refreshing
+    the planner's statistics first) if the sync was large."""
     if orders_imported < LARGE_SYNC_ORDERS:
         return False
     queues.enqueue_after_commit(
-        db.session(), refresh_recommendations, shop_id, job_id=f"recs-refresh-{shop_id}"
+        db.session(),
+        refresh_recommendations,
+        shop_id,
+        None,  # now
+        True,  # analyze
+        job_id=f"recs-refresh-{shop_id}",
     )
     return True
 

@@ -1,32 +1,43 @@
-"""What to suggest next: the merchant's picks, then what the same customers bought, then
-bestsellers — never what cannot or should not be bought.
+"""What to suggest next: the merchant's picks, then what the same customers bought, then the
+customer's own staples, then bestsellers — never what cannot or should not be bought.
 
 Sources are mixed by priority, not by blending scores: every merchant pick comes before any
-learned pair, and every learned pair before any bestseller, because the merchant's choice is a
-business decision and bestsellers are what everyone gets. Learned rows come from the nightly
-job (``recommendation_model.py``); merchant picks are read live so an edit shows at once.
+learned pair, every learned pair before any staple, every staple before any bestseller, because
+the merchant's choice is a business decision and bestsellers are what everyone gets. Learned
+rows come from the nightly job (``recommendation_model.py``); merchant picks are read live so an
+edit shows at once. Learned pairs are served only where the nightly backtest of that email on
+the shop's own orders showed they beat bestsellers (``recs_choice``); the backtest ranks with
+the same tiers (``recs_eval.rank_keys``), so it measures what this module sends.
 
 Never suggested: a product of the order/basket itself, one the customer already bought (unless
-its category is consumable by setting), out of stock, unpublished or deleted. Suggestions are
+the orders show customers buy it again, or the merchant calls its category consumable; never
+when the merchant calls it one-time), out of stock, unpublished or deleted. Suggestions are
 whole products, so another variant of something bought is excluded with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
-from app.insights.recommendation_model import ModelSettings, purchases
+from app.insights.history import bestsellers, load_lines, purchases
+from app.insights.knobs import ModelSettings
 from app.models import Customer, Order, Product, Recommendation, Shop, ShopScope, db
+from app.models.shop_settings import RecommendationEvidence, ShopSettingsError
+
+# A shop the nightly job has not learned yet gets bestsellers from its newest order lines.
+LIVE_BESTSELLER_LINES = 20_000
 
 REASONS = {
     "merchant": "picked by the shop to go with it",
     "co_purchase": "bought together by {support} customers",
-    "bestseller": "a bestseller: {support} customers bought it in the last 30 days",
+    "repurchase": "bought again by {support} of its customers",
+    "bestseller": "a bestseller: {support} customers bought it lately",
     "upsell": "a step up in {category}",
 }
 # Shopify's complementary products (Search & Discovery) as the connector copies them into
@@ -80,7 +91,7 @@ def recommend_for_order(shop_id: int, order_id: int, limit: int = 4) -> list[Sug
         raise LookupError(f"order {order_id} is not an order of shop {shop_id}")
     in_order = _product_ids(shop_id, [str(i["product_id"]) for i in order.items])
     bought = customer_products(shop_id, order.customer_id) if order.customer_id else []
-    return _recommend(shop_id, seeds=in_order, never=set(in_order), owned=set(bought), limit=limit)
+    return _recommend(shop_id, in_order, set(in_order), set(bought), limit, email="order")
 
 
 def recommend_for_customer(shop_id: int, customer_id: int, limit: int = 4) -> list[Suggestion]:
@@ -88,7 +99,7 @@ def recommend_for_customer(shop_id: int, customer_id: int, limit: int = 4) -> li
     if ShopScope(shop_id).get(Customer, customer_id) is None:
         raise LookupError(f"customer {customer_id} is not a customer of shop {shop_id}")
     bought = customer_products(shop_id, customer_id)
-    return _recommend(shop_id, seeds=bought, never=set(), owned=set(bought), limit=limit)
+    return _recommend(shop_id, bought, set(), set(bought), limit, email="customer")
 
 
 def upsell_for(shop_id: int, product_ids: Sequence[int], limit: int = 2) -> list[Suggestion]:
@@ -130,13 +141,28 @@ def customer_products(shop_id: int, customer_id: int) -> list[int]:
 
 
 def _recommend(
-    shop_id: int, seeds: list[int], never: set[int], owned: set[int], limit: int
+    shop_id: int, seeds: list[int], never: set[int], owned: set[int], limit: int, email: str
 ) -> list[Suggestion]:
-    settings = ModelSettings.for_shop(db.session.get(Shop, shop_id))
-    candidates = _merchant_picks(shop_id, seeds) + _learned(shop_id, seeds) + _bestsellers(shop_id)
-    return _finish(
-        shop_id, candidates, never, owned, limit, consumable=settings.consumable_categories
+    shop = db.session.get(Shop, shop_id)
+    settings = ModelSettings.for_shop(shop)
+    learned = _learned(shop_id, seeds) if served_method(shop, email) == "co_purchase" else []
+    staples = _staples(shop_id)
+    candidates = (
+        _merchant_picks(shop_id, seeds)
+        + learned
+        + [staples[p] for p in sorted(owned & staples.keys(), key=lambda p: (-staples[p].score, p))]
+        + _bestsellers(shop_id)
     )
+    return _finish(shop_id, candidates, never, owned, limit, settings, set(staples))
+
+
+def served_method(shop: Shop | None, email: str) -> str:
+    """What the shop's evidence says this email serves: ``co_purchase`` or ``bestsellers``."""
+    try:
+        evidence = shop.recommendation_evidence if shop else RecommendationEvidence()
+    except ShopSettingsError:
+        evidence = RecommendationEvidence()
+    return evidence.method if email == "order" else evidence.winback_method
 
 
 def _merchant_picks(shop_id: int, seeds: list[int]) -> list[_Candidate]:
@@ -170,10 +196,51 @@ def _learned(shop_id: int, seeds: list[int]) -> list[_Candidate]:
     ]
 
 
+def repurchase_intervals(shop_id: int) -> dict[int, int]:
+    """Product id -> the median days between two purchases of it, for the staples the orders
+    taught (what a replenishment reminder waits); the merchant's one-time categories are out."""
+    settings = ModelSettings.for_shop(db.session.get(Shop, shop_id))
+    rows = ShopScope(shop_id).all(Recommendation, Recommendation.source == "repurchase")
+    products = {
+        p.id: p
+        for p in ShopScope(shop_id).all(Product, Product.id.in_([r.product_id for r in rows]))
+    }
+    return {
+        r.recommended_product_id: r.rank
+        for r in rows
+        if r.product_id in products
+        and products[r.product_id].category not in settings.one_time_categories
+    }
+
+
+def _staples(shop_id: int) -> dict[int, _Candidate]:
+    """Products the orders show customers buy again, by product."""
+    rows = ShopScope(shop_id).all(Recommendation, Recommendation.source == "repurchase")
+    return {
+        r.recommended_product_id: _Candidate(
+            r.recommended_product_id, "repurchase", r.score, r.support
+        )
+        for r in rows
+    }
+
+
 def _bestsellers(shop_id: int) -> list[_Candidate]:
     rows = ShopScope(shop_id).all(Recommendation, Recommendation.source == "bestseller")
+    if not rows:
+        return _live_bestsellers(shop_id)
     rows.sort(key=lambda r: r.rank)
     return [_Candidate(r.recommended_product_id, "bestseller", r.score, r.support) for r in rows]
+
+
+def _live_bestsellers(shop_id: int) -> list[_Candidate]:
+    """Bestsellers of a shop not learned yet (a fresh install, an import not yet relearned),
+    from its newest order lines, by the same rule as the nightly job."""
+    lines = load_lines(shop_id, newest=LIVE_BESTSELLER_LINES)
+    best = bestsellers(lines)
+    return [
+        _Candidate(int(lines.product_ids[p]), "bestseller", float(units), int(buyers))
+        for p, units, buyers in zip(best.product, best.units, best.buyers, strict=True)
+    ]
 
 
 def _finish(
@@ -182,27 +249,38 @@ def _finish(
     never: set[int],
     owned: set[int],
     limit: int,
-    consumable: Iterable[str] = (),
+    settings: ModelSettings | None = None,
+    staples: set[int] | None = None,
 ) -> list[Suggestion]:
     """Drop what must not be suggested, keep each product's best source, stop at ``limit``.
 
     ``never``: the products at hand (this order, the product being up-sold). ``owned``: what
-    the customer bought before, suggested again only when its category is consumable.
+    the customer bought before, suggested again only when ``settings.may_suggest_again``.
     """
     ids = {c.product_id for c in candidates}
     products = {p.id: p for p in ShopScope(shop_id).all(Product, Product.id.in_(ids), _available())}
-    rebuy = set(consumable)
+    again = _may_suggest_again(products, owned, settings or ModelSettings(), staples or set())
     chosen: dict[int, Suggestion] = {}
     for c in candidates:
         product = products.get(c.product_id)
         if product is None or c.product_id in chosen:
             continue
-        if c.product_id in never or (c.product_id in owned and product.category not in rebuy):
+        if c.product_id in never or (c.product_id in owned and c.product_id not in again):
             continue
         chosen[c.product_id] = _suggestion(product, c)
         if len(chosen) == limit:
             break
     return list(chosen.values())
+
+
+def _may_suggest_again(
+    products: dict[int, Product], owned: set[int], settings: ModelSettings, staples: set[int]
+) -> set[int]:
+    ids = sorted(owned & products.keys())
+    allowed = settings.may_suggest_again(
+        [products[p].category for p in ids], np.array([p in staples for p in ids], dtype=bool)
+    )
+    return {p for p, ok in zip(ids, allowed.tolist(), strict=True) if ok}
 
 
 def _suggestion(product: Product, c: _Candidate) -> Suggestion:

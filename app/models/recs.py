@@ -42,7 +42,9 @@ class Recommendation(ShopOwned, db.Model):  # type: ignore[name-defined]
     recommended_product_id: Mapped[int] = mapped_column(
         sa.ForeignKey("products.id", ondelete="CASCADE")
     )
-    source: Mapped[str] = mapped_column(sa.String(20))  # co_purchase | bestseller
+    # co_purchase | bestseller | repurchase (a staple: product_id = recommended_product_id,
+    # score = share of its buyers who rebuy, rank = median days between two purchases)
+    source: Mapped[str] = mapped_column(sa.String(20))
     score: Mapped[float] = mapped_column(sa.Float)
     # How many customers bought both (co_purchase) or the product (bestseller).
     support: Mapped[int]

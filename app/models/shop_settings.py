@@ -280,7 +280,40 @@ class RecommendationKnobs(Section):
     NESTED_UNDER: ClassVar[str | None] = "recommendations"
     min_support: int = 3
     per_product: int = 20
+    # The merchant's word on repurchase, above what the orders teach: categories always
+    # suggested again, and categories never suggested again (even when customers rebuy them).
     consumable_categories: tuple[str, ...] = ()
+    one_time_categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecommendationEvidence(Section):
+    """What the nightly backtest found on the shop's own orders and which method it serves.
+
+    Written only by the nightly refresh (``app/insights/recs_choice.py``). Rates are per mille
+    so the stored JSON holds whole numbers.
+    """
+
+    NESTED_UNDER: ClassVar[str | None] = "recommendation_evidence"
+    method: str = "bestsellers"  # what cross-sell serves: co_purchase | bestsellers
+    winback_method: str = "bestsellers"  # what win-back serves
+    cases: int = 0
+    model_hit_permille: int = 0
+    baseline_hit_permille: int = 0
+    diff_low_permille: int = 0  # 95 % interval of the paired difference in hit rate
+    diff_high_permille: int = 0
+    test_days: int = 0
+    decided_at: str | None = None
+
+
+@dataclass(frozen=True)
+class IdleRule(Section):
+    """The idle rule the daily scan uses, chosen by the nightly backtest of the shop's orders."""
+
+    NESTED_UNDER: ClassVar[str | None] = "idle_rule"
+    days: int = 90
+    rhythm: bool = True
+    decided_at: str | None = None
 
 
 class Stored(Generic[S]):
@@ -304,8 +337,10 @@ class Stored(Generic[S]):
 
 __all__ = [
     "Branding",
+    "IdleRule",
     "LegalAddress",
     "MerchantContact",
+    "RecommendationEvidence",
     "RecommendationKnobs",
     "ReconcileState",
     "Sender",

@@ -13,8 +13,10 @@ from app.models.base import ShopOwned, Timestamps, db, utcnow
 from app.models.shop_settings import (
     Attention,
     Branding,
+    IdleRule,
     LegalAddress,
     MerchantContact,
+    RecommendationEvidence,
     RecommendationKnobs,
     ReconcileState,
     Sender,
@@ -58,6 +60,8 @@ class Shop(Timestamps, db.Model):  # type: ignore[name-defined]
     reconcile_state = Stored(ReconcileState)
     attention = Stored(Attention)
     recommendation_knobs = Stored(RecommendationKnobs)
+    recommendation_evidence = Stored(RecommendationEvidence)
+    idle_rule = Stored(IdleRule)
 
     @property
     def display_name(self) -> str:

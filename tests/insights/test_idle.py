@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 
 from app.events import types as ev
 from app.events.apply import apply
-from app.flows import dispatch
 from app.insights.idle import scan_customers
 from app.insights.segments import rfm_at_least, rfm_scores
 from app.models import Customer, FlowSetting, IdleEmission, ShopScope, db, utcnow
@@ -47,18 +45,6 @@ def emitted_before(shop_id: int, customer_id: int, days_ago: int) -> None:
             emitted_at=NOW - timedelta(days=days_ago),
         )
     )
-
-
-@pytest.fixture()
-def idle_events(monkeypatch):
-    seen: list[ev.CustomerIdle] = []
-
-    def listener(event: ev.Event) -> None:
-        if isinstance(event, ev.CustomerIdle):
-            seen.append(event)
-
-    monkeypatch.setattr(dispatch, "LISTENERS", (*dispatch.LISTENERS, listener))
-    return seen
 
 
 def test_idle_scan_picks_exactly_the_customers_past_their_own_rhythm(shop, idle_events):

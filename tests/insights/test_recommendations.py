@@ -13,13 +13,21 @@ from app.events.apply import apply
 from app.insights import copurchase
 from app.insights.recommendation_model import refresh_recommendations
 from app.insights.recommendations import recommend_for_customer, recommend_for_order, upsell_for
-from app.models import Order, OrderLine, Product, Recommendation, ShopScope, db
+from app.models import Order, OrderLine, Product, Recommendation, Shop, ShopScope, db
+from app.models.shop_settings import RecommendationEvidence
 from tests.support.shopping import NOW, add_product, buy, catalog
 
 
 def learn(shop_id: int) -> None:
+    """Relearn, then serve the learned pairs as if the backtest had chosen them: these tests
+    are about how suggestions are ranked and filtered (the choice is tested in test_backtest)."""
     db.session.commit()
     refresh_recommendations(shop_id, now=NOW)
+    shop = db.session.get(Shop, shop_id)
+    shop.recommendation_evidence = RecommendationEvidence(
+        method="co_purchase", winback_method="co_purchase", decided_at=NOW.isoformat()
+    )
+    db.session.commit()
 
 
 def test_planted_co_purchase_pair_ranks_first_on_generated_history(shop):
@@ -69,15 +77,15 @@ def test_another_variant_of_a_product_the_customer_owns_is_not_suggested(shop):
     assert [s.product_id for s in recommend_for_order(shop.id, bob_order)] == [ids["2"]]
 
 
-def test_bestsellers_of_the_last_30_days_fill_in_when_there_is_no_history(shop):
+def test_bestsellers_of_the_last_30_order_days_fill_in_when_there_is_no_history(shop):
     ids = catalog(shop.id, 5)
-    for n in range(3):
-        buy(shop.id, f"a{n}", ["2"], days_ago=5)
+    for day in range(2, 32):  # 2 sells every day for a month: 30 order days (2..31 days ago)
+        buy(shop.id, f"a{day}", ["2"], days_ago=day)
     for n in range(2):
         buy(shop.id, f"b{n}", ["3"], days_ago=5)
-    for n in range(9):  # sold a lot, but long ago: not a bestseller now
+    for n in range(40):  # sold a lot, but before the shop's last 30 order days
         buy(shop.id, f"c{n}", ["4"], days_ago=45)
-    order_id = buy(shop.id, "solo", ["1"], days_ago=1)
+    order_id = buy(shop.id, "solo", ["1"], days_ago=1)  # day 31 ago drops out of the window
     learn(shop.id)
 
     suggested = recommend_for_order(shop.id, order_id)
@@ -86,7 +94,7 @@ def test_bestsellers_of_the_last_30_days_fill_in_when_there_is_no_history(shop):
         (ids["2"], "bestseller"),
         (ids["3"], "bestseller"),
     ]
-    assert suggested[0].reason == "a bestseller: 3 customers bought it in the last 30 days"
+    assert suggested[0].reason == "a bestseller: 29 customers bought it lately"
 
 
 def test_merchant_picks_come_before_learned_pairs(shop):
@@ -227,7 +235,7 @@ def test_nightly_job_relearns_every_active_shop_through_the_worker(shop, make_sh
     assert len(ShopScope(shop.id).all(Recommendation, Recommendation.source == "co_purchase")) == 2
 
 
-def test_only_a_large_sync_relearns_at_once_and_only_after_commit(shop, redis_conn):
+def test_only_a_large_sync_relearns_at_once_after_commit_and_analyzes_first(shop, redis_conn):
     from app.insights.recommendation_model import LARGE_SYNC_ORDERS, refresh_after_sync
     from app.pipeline import queues
 
@@ -236,3 +244,5 @@ def test_only_a_large_sync_relearns_at_once_and_only_after_commit(shop, redis_co
     assert queues.queue("sync").count == 0
     db.session.commit()
     assert queues.queue("sync").job_ids == [f"recs-refresh-{shop.id}"]
+    job = queues.queue("sync").fetch_job(f"recs-refresh-{shop.id}")
+    assert job.args == (shop.id, None, True)  # analyze=True: fresh statistics after the import

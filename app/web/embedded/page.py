@@ -7,6 +7,7 @@ from typing import Any
 from app.emails.i18n import resolve_locale
 from app.flows.engine.settings import is_enabled, settings_for
 from app.flows.registry import FLOWS, flow_for
+from app.insights.recs_choice import merchant_summary
 from app.models import Shop, utcnow
 from app.shipping import settings as labels
 from app.web.embedded.forms import TestSendForm, declared_form, settings_form
@@ -45,6 +46,7 @@ def page_context(
         "shipping_form": bound_forms.get(labels.STORAGE_KEY) or _shipping_form(shop.id),
         "sync": shop.sync_state.shown(),
         "segments": segment_counts(shop.id),
+        "suggestions": merchant_summary(shop, resolve_locale(shop.locale)),
         "test_form": TestSendForm(formdata=None, data={"to": shop.merchant_contact.email}),
     }
 
