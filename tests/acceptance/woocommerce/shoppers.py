@@ -1,0 +1,82 @@
+"""Shoppers in a real Chromium (Debian's, never a downloaded one): the classic checkout with the
+plugin's own JavaScript, exactly as a guest meets it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.acceptance.woocommerce.store import Acceptance
+
+
+@dataclass(frozen=True)
+class Guest:
+    email: str
+    first_name: str
+    last_name: str = "Kowalska"
+    street: str = "ul. Morska 5"
+    postcode: str = "81-300"
+    city: str = "Gdynia"
+    phone: str = "+48 501 234 567"
+
+
+@contextmanager
+def browser(acc: Acceptance) -> Iterator[Browser]:
+    with sync_playwright() as play:
+        chromium = play.chromium.launch(executable_path=acc.chromium, args=["--no-sandbox"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _checkout_with_cart(chromium: Browser, acc: Acceptance, product_id: int) -> Page:
+    context = chromium.new_context(ignore_https_errors=True, locale="pl-PL")
+    page = context.new_page()
+    page.goto(f"{acc.store_url}/?add-to-cart={product_id}")
+    page.goto(f"{acc.store_url}/checkout/")
+    page.wait_for_selector("#billing_email")
+    return page
+
+
+def _type_contact(page: Page, guest: Guest) -> None:
+    page.fill("#billing_first_name", guest.first_name)
+    page.fill("#billing_last_name", guest.last_name)
+    page.fill("#billing_email", guest.email)
+    consent = page.locator("#storeflow_consent")
+    if consent.count():
+        consent.check()
+    page.locator("#billing_phone").focus()  # leave the email field: the plugin sends it
+    page.wait_for_timeout(2500)
+
+
+def abandon_cart(acc: Acceptance, product_id: int, guest: Guest) -> None:
+    """Put a product in the cart, type an email (consent ticked) at checkout, and leave."""
+    with browser(acc) as chromium:
+        page = _checkout_with_cart(chromium, acc, product_id)
+        _type_contact(page, guest)
+        page.goto(f"{acc.store_url}/")  # pagehide flushes whatever is left
+        page.wait_for_timeout(1000)
+
+
+def place_cod_order(acc: Acceptance, product_id: int, guest: Guest) -> int:
+    """A guest's cash-on-delivery order through the classic checkout; the order's id."""
+    with browser(acc) as chromium:
+        page = _checkout_with_cart(chromium, acc, product_id)
+        _type_contact(page, guest)
+        page.fill("#billing_address_1", guest.street)
+        page.fill("#billing_postcode", guest.postcode)
+        page.fill("#billing_city", guest.city)
+        page.fill("#billing_phone", guest.phone)
+        page.wait_for_selector("#payment_method_cod", state="attached")
+        page.wait_for_timeout(1500)  # the order review refreshes after the address
+        page.locator("#payment_method_cod").check(force=True)
+        page.click("#place_order")
+        page.wait_for_url(re.compile(r"order-received/\d+"), timeout=60_000)
+        found = re.search(r"order-received/(\d+)", page.url)
+        assert found, page.url
+        return int(found.group(1))
