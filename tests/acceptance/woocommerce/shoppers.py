@@ -74,7 +74,7 @@ def place_cod_order(acc: Acceptance, product_id: int, guest: Guest) -> int:
         page.fill("#billing_phone", guest.phone)
         page.wait_for_selector("#payment_method_cod", state="attached")
         page.wait_for_timeout(1500)  # the order review refreshes after the address
-        page.locator("#payment_method_cod").check(force=True)
+        page.click("label[for=payment_method_cod]")
         page.click("#place_order")
         page.wait_for_url(re.compile(r"order-received/\d+"), timeout=60_000)
         found = re.search(r"order-received/(\d+)", page.url)

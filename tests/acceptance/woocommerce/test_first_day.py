@@ -74,36 +74,50 @@ def test_connect_is_approved_and_the_catalog_is_synced_within_a_minute(
 ) -> None:
     if 'value="storeflow_disconnect"' in admin.settings_page():
         admin.disconnect()  # a connection left by an earlier run
+    domain = _store_domain(acc)
+    before = service_db.one(
+        "SELECT settings->>'connected_at' AS at FROM shops "
+        "WHERE platform = 'woocommerce' AND domain = :d",
+        d=domain,
+    )
     landed = admin.connect()
     approved = time.monotonic()
     assert "storeflow_notice=connected" in landed or "Storeflow is connected" in landed
 
-    def active_shop() -> dict[str, Any] | None:
-        return service_db.one(
+    def connected_now() -> dict[str, Any] | None:
+        shop = service_db.one(
             "SELECT * FROM shops WHERE platform = 'woocommerce' AND domain = :d "
             "AND status = 'active'",
-            d=_store_domain(acc),
+            d=domain,
         )
+        fresh = shop and shop["settings"].get("connected_at") != (before or {}).get("at")
+        return shop if fresh else None
 
-    shop = wait_for("the shop active in Storeflow", active_shop, timeout=60, every=2)
+    shop = wait_for("the shop connected anew in Storeflow", connected_now, timeout=60, every=2)
     journey["shop_id"] = shop["id"]
     store_products = admin.rest("GET", "wc/v3/products", params={"per_page": 100})
     published = {str(p["id"]) for p in store_products if p["status"] == "publish"}
 
     def synced() -> bool:
+        row = service_db.one("SELECT settings FROM shops WHERE id = :s", s=shop["id"])
+        sync = row["settings"].get("sync") or {} if row else {}
+        finished = sync.get("finished_at") or ""
         rows = service_db.rows(
             "SELECT platform_product_id FROM products WHERE shop_id = :s", s=shop["id"]
         )
-        return published <= {r["platform_product_id"] for r in rows}
+        return finished > shop["settings"]["connected_at"] and published <= {
+            r["platform_product_id"] for r in rows
+        }
 
-    wait_for("every published product in Storeflow", synced, timeout=60, every=2)
+    wait_for("a catalog sync after this connect", synced, timeout=60, every=2)
     assert time.monotonic() - approved < 60
-    hooks = [
-        h
-        for h in admin.rest("GET", "wc/v3/webhooks", params={"per_page": 100})
-        if h["delivery_url"].startswith(acc.service_url)
-    ]
-    assert hooks and all(h["status"] == "active" for h in hooks), hooks
+
+    def our_webhooks() -> list[dict[str, Any]]:
+        hooks = admin.rest("GET", "wc/v3/webhooks", params={"per_page": 100})
+        return [h for h in hooks if h["delivery_url"].startswith(acc.service_url)]
+
+    hooks = wait_for("the store's webhooks to us", our_webhooks, timeout=60, every=2)
+    assert all(h["status"] == "active" for h in hooks), hooks
     journey["webhook_ids"] = [h["id"] for h in hooks]
     assert any("Storeflow" in row for row in admin.api_key_rows())
 
