@@ -267,3 +267,24 @@ def test_reconnecting_a_live_store_with_keys_it_issued_rotates_the_secret_not_it
     assert shop.credentials["consumer_key"] == "ck_" + "a" * 40
     # Orders from the last 30 days are still news: the store has been with us all along.
     assert shop.installed_at == connected_since
+
+
+def test_a_start_between_the_stores_callback_and_the_key_check_cannot_plant_its_secret(
+    client, woo_shop, fake_store, run_jobs
+):
+    """Seen while driving a real store (issue 11): the keys the store's admin approved are
+    proven in a job; a stranger's start in between must not decide which secret goes live."""
+    user_id = authorize_query(start(client))["user_id"]
+    assert client.post("/connect/woocommerce/callback", json=keys(user_id)).status_code == 200
+    assert start(client, shared_secret=ATTACKER_SECRET).status_code == 200
+    assert run_jobs("sync") >= 1
+
+    shop = the_shop()
+    assert shop.credentials["consumer_key"] == "ck_" + "a" * 40
+    assert shop.credentials["shared_secret"] == NEW_SECRET
+    assert ATTACKER_SECRET not in shop.credentials.values()
+    assert {h["secret"] for h in fake_store.webhooks} == {NEW_SECRET}
+    token = sign_token(
+        ATTACKER_SECRET, {"store": STORE_URL, "user": 1, "exp": int(time.time()) + 60}
+    )
+    assert client.get(f"/embedded/woocommerce?wp_token={token}").status_code == 403
