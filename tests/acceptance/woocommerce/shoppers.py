@@ -80,3 +80,41 @@ def place_cod_order(acc: Acceptance, product_id: int, guest: Guest) -> int:
         found = re.search(r"order-received/(\d+)", page.url)
         assert found, page.url
         return int(found.group(1))
+
+
+def _coupons_shown(page: Page) -> list[str]:
+    """Codes in the checkout's order review (WooCommerce marks each row ``coupon-<code>``)."""
+    page.wait_for_selector(".woocommerce-checkout-review-order-table", timeout=30_000)
+    page.wait_for_timeout(1500)  # the review table refreshes once after load
+    classes = page.eval_on_selector_all("tr.cart-discount", "rows => rows.map(r => r.className)")
+    return [c.split("coupon-", 1)[1].split()[0] for c in classes if "coupon-" in c]
+
+
+def follow_link(acc: Acceptance, link: str) -> tuple[str, list[str]]:
+    """Open a reminder's link; where it lands and the codes the checkout then shows."""
+    with browser(acc) as chromium:
+        page = chromium.new_context(ignore_https_errors=True, locale="pl-PL").new_page()
+        page.goto(link)
+        return page.url, _coupons_shown(page) if "/checkout" in page.url else []
+
+
+def order_through_link(acc: Acceptance, link: str, guest: Guest) -> tuple[int, list[str]]:
+    """Open a reminder's link and place the (cash on delivery) order it restores; the order's
+    id and the codes the checkout showed."""
+    with browser(acc) as chromium:
+        page = chromium.new_context(ignore_https_errors=True, locale="pl-PL").new_page()
+        page.goto(link)
+        page.wait_for_selector("#billing_email")
+        codes = _coupons_shown(page)
+        _type_contact(page, guest)
+        page.fill("#billing_address_1", guest.street)
+        page.fill("#billing_postcode", guest.postcode)
+        page.fill("#billing_city", guest.city)
+        page.fill("#billing_phone", guest.phone)
+        page.wait_for_timeout(1500)
+        page.click("label[for=payment_method_cod]")
+        page.click("#place_order")
+        page.wait_for_url(re.compile(r"order-received/\d+"), timeout=60_000)
+        found = re.search(r"order-received/(\d+)", page.url)
+        assert found, page.url
+        return int(found.group(1)), codes

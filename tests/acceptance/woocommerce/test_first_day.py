@@ -12,11 +12,14 @@ and the service up is in this folder's README.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import secrets
 import subprocess
 import time
 import uuid
+import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,7 +27,13 @@ import pytest
 
 from app.connectors.woocommerce.signing import sign_token
 from tests.acceptance.woocommerce.conftest import ACCEPTANCE, NOT_CONFIGURED
-from tests.acceptance.woocommerce.shoppers import Guest, abandon_cart, place_cod_order
+from tests.acceptance.woocommerce.shoppers import (
+    Guest,
+    abandon_cart,
+    follow_link,
+    order_through_link,
+    place_cod_order,
+)
 from tests.acceptance.woocommerce.store import (
     Acceptance,
     Http,
@@ -306,6 +315,36 @@ def test_the_ignoring_guest_gets_three_localised_reminders_and_the_code_expires_
     now = datetime.now(UTC)
     assert now < in_store <= now + timedelta(hours=FLOW["discount_valid_hours"], minutes=5)
     assert coupons[0]["usage_limit"] == 1
+    journey["code"], journey["third_mail"] = code["code"], third
+
+
+def _link_to(text: str, path: str) -> str:
+    """The tracked link in a mail whose destination contains ``path`` (the signed payload is
+    URL-safe base64 JSON, zlib-compressed when it starts with a dot)."""
+    for link in re.findall(r"https?://\S+/t/c/\S+", text):
+        token = link.rsplit("/t/c/", 1)[1]
+        compressed = token.startswith(".")
+        payload = token.lstrip(".").split(".", 1)[0]
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        target = json.loads(zlib.decompress(raw) if compressed else raw)[-1]
+        if path in str(target):
+            return link
+    raise AssertionError(f"no link to {path} in the mail")
+
+
+def test_the_third_reminders_link_restores_the_cart_with_its_code_which_works_once(
+    acc: Acceptance, admin: WpAdmin, journey: dict[str, Any]
+) -> None:
+    _needs(journey, "code")
+    link = _link_to(journey["third_mail"], "/r/")
+    order_id, codes = order_through_link(acc, link, journey["ignoring"])
+    assert codes == [journey["code"]]
+    order = admin.rest("GET", f"wc/v3/orders/{order_id}")
+    assert [line["code"] for line in order["coupon_lines"]] == [journey["code"]]
+    assert [item["product_id"] for item in order["line_items"]] == [journey["product_id"]]
+    # The same link again: the cart comes back, the spent code does not.
+    _landed, again = follow_link(acc, link)
+    assert again == []
 
 
 def test_the_labels_tracking_number_lands_in_the_order(
