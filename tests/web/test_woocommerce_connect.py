@@ -324,3 +324,24 @@ def test_behind_a_trusted_proxy_each_caller_has_its_own_limit_and_spoofing_is_ig
     direct = app.test_client()
     assert {post(direct, f"192.0.2.{n}") for n in range(30)} == {400}
     assert post(direct, "192.0.2.200") == 429
+
+
+def test_a_start_between_the_stores_callback_and_the_key_check_cannot_plant_its_secret(
+    client, woo_shop, fake_store, run_jobs
+):
+    """Seen while driving a real store (issue 11): the keys the store's admin approved are
+    proven in a job; a stranger's start in between must not decide which secret goes live."""
+    user_id = authorize_query(start(client))["user_id"]
+    assert client.post("/connect/woocommerce/callback", json=keys(user_id)).status_code == 200
+    assert start(client, shared_secret=ATTACKER_SECRET).status_code == 200
+    assert run_jobs("sync") >= 1
+
+    shop = the_shop()
+    assert shop.credentials["consumer_key"] == "ck_" + "a" * 40
+    assert shop.credentials["shared_secret"] == NEW_SECRET
+    assert ATTACKER_SECRET not in shop.credentials.values()
+    assert {h["secret"] for h in fake_store.webhooks} == {NEW_SECRET}
+    token = sign_token(
+        ATTACKER_SECRET, {"store": STORE_URL, "user": 1, "exp": int(time.time()) + 60}
+    )
+    assert client.get(f"/embedded/woocommerce?wp_token={token}").status_code == 401

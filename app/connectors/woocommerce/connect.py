@@ -118,15 +118,21 @@ def shop_for_nonce(user_id: str) -> Shop:
 
 def connect(shop: Shop, credentials: dict[str, Any]) -> None:
     """The REST keys (``consumer_key``, ``consumer_secret``, ``key_id``) the callback brought:
-    held as pending (the nonce is spent) until ``finish_connect`` proves them on the store."""
+    held as pending (the nonce is spent) until ``finish_connect`` proves them on the store.
+
+    The secret proposed with this nonce travels with the keys: a later ``start`` (anyone may
+    call it) replaces only the pending secret of a request not yet approved."""
+    held = shop.credentials
     pending_keys = {
         "consumer_key": credentials["consumer_key"],
         "consumer_secret": credentials["consumer_secret"],
         "key_id": credentials.get("key_id"),
+        "shared_secret": held["pending_shared_secret"],
         # When they came: the 15-minute cron re-finds keys whose proving job was lost.
         "received_at": utcnow().isoformat(),
     }
-    shop.credentials = {**shop.credentials, "pending_keys": pending_keys}
+    rest = {k: v for k, v in held.items() if k != "pending_shared_secret"}
+    shop.credentials = {**rest, "pending_keys": pending_keys}
     shop.store_connection = replace(shop.store_connection, pending=None)
     queues.enqueue_after_commit(
         db.session(), finish_connect, shop.id, job_id=f"woo-connect-{shop.id}"
@@ -158,17 +164,20 @@ def _settle(shop: Shop, answer: _StoreAnswer) -> bool:
     keys it refused are dropped and change nothing else. Runs under the shop's row lock."""
     held = shop.credentials
     if answer.refused is not None:
-        rest = {k: v for k, v in held.items() if k not in ("pending_keys", "pending_shared_secret")}
-        shop.credentials = rest
+        # A pending secret still held belongs to a newer start, not to these keys: keep it.
+        shop.credentials = {k: v for k, v in held.items() if k != "pending_keys"}
         details = {"status": answer.refused.status, "code": answer.refused.code}
         db.session.add(
             AuditLog(shop_id=shop.id, actor="system", action="connect_refused", details=details)
         )
         log.warning("woocommerce keys refused by the store", extra=log_fields(shop=shop.id))
         return False
+    keys = {k: v for k, v in held["pending_keys"].items() if k != "received_at"}
     shop.credentials = {
-        **held["pending_keys"],
-        "shared_secret": held["pending_shared_secret"],
+        # The keys and the secret proposed with their nonce (keys held before this release
+        # carry none: theirs is still the pending one).
+        "shared_secret": held.get("pending_shared_secret"),
+        **keys,
         # Deliveries already queued by the store may still carry the old signature.
         "previous_shared_secret": held.get("shared_secret"),
     }
