@@ -19,7 +19,7 @@ from email.message import Message
 from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urljoin, urlparse
 
 import requests
 import sqlalchemy as sa
@@ -177,13 +177,18 @@ class WpAdmin:
     def merchant_session(self) -> Http:
         """Open the plugin's dashboard page and follow its iframe into the service."""
         page = self.http.get(self.url(self.DASHBOARD_PAGE)).text
-        frame = re.search(r'<iframe src="([^"]+)"', page)
+        frame = re.search(r'<iframe\b[^>]*\ssrc="([^"]+)"', page)
         assert frame, "the Storeflow dashboard shows no frame (not connected?)"
+        src = html.unescape(frame.group(1))
         merchant = Http(self.acc.ca_bundle)
-        answer = merchant.get(html.unescape(frame.group(1)))
+        answer = merchant.get(src)
         assert answer.status_code == 200 and "/embedded/" in answer.url, (
             f"merchant sign-in: HTTP {answer.status_code} {answer.url}"
         )
+        # No cookie signs the page in: every later request carries the store's token, the way
+        # the page's own script sends it.
+        token = parse_qs(urlparse(src).query)["wp_token"][0]
+        merchant.session.headers["Authorization"] = f"WordPress {token}"
         return merchant
 
     # --- the store's REST API, as this admin (cookie + wp_rest nonce) ---
