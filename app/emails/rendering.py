@@ -17,11 +17,19 @@ from functools import cache
 from typing import Any
 
 from babel.numbers import format_decimal
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
-from markupsafe import Markup
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    UndefinedError,
+    select_autoescape,
+)
+from markupsafe import Markup, escape
 from mjml import mjml2html
 
-from app.emails import i18n
+from app.emails import i18n, merchant_copy
+from app.models.emails import EDITABLE_FIELDS
 
 TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), "templates")
 TRANSACTIONAL = frozenset({"shipping_notice"})
@@ -65,9 +73,16 @@ class TemplateContextError(ValueError):
     """The context lacks what the email needs (or the law asks for); nothing was rendered."""
 
 
-def render_email(template: str, context: Mapping[str, Any], locale: str) -> EmailContent:
-    """Render ``template`` for one recipient in ``locale`` (``pl``, ``ro`` or ``en``)."""
-    source, copy, text = _compose(template, context, locale)
+def render_email(
+    template: str,
+    context: Mapping[str, Any],
+    locale: str,
+    copy: Mapping[str, str] | None = None,
+) -> EmailContent:
+    """Render ``template`` for one recipient in ``locale`` (``pl``, ``ro`` or ``en``);
+    ``copy`` holds the merchant's own text of some copy blocks (``merchant_copy``), which
+    replaces ours."""
+    source, copy, text = _compose(template, context, locale, copy)
     return EmailContent(subject=copy["subject"], html=mjml2html(source), text=text)
 
 
@@ -96,7 +111,10 @@ def render_mjml(template: str, context: Mapping[str, Any], locale: str) -> str:
 
 
 def _compose(
-    template: str, context: Mapping[str, Any], locale: str
+    template: str,
+    context: Mapping[str, Any],
+    locale: str,
+    merchant: Mapping[str, str] | None = None,
 ) -> tuple[str, dict[str, str], str]:
     """(MJML source, copy blocks, plain-text part) for one recipient."""
     if template not in TEMPLATES:
@@ -108,6 +126,9 @@ def _compose(
     env = _environment(locale)
     page = env.get_template(f"{template}.mjml")
     copy = _copy(page, data)
+    if merchant:
+        values = merchant_copy.values_from(data, locale)
+        copy.update(merchant_copy.render_copy(merchant, values))
     copy["subject"] = " ".join(copy["subject"].split())
     text = env.get_template("layout.txt").render(data, copy=copy)
     return page.render(data, copy=copy), copy, _tidy(text)
@@ -126,6 +147,59 @@ def _copy(page: Template, data: dict[str, Any]) -> dict[str, str]:
         name: Markup("".join(page.blocks[name](ctx))).unescape().strip()
         for name in COPY_BLOCKS
         if name in page.blocks
+    }
+
+
+def default_copy(template: str, locale: str) -> dict[str, str]:
+    """Our translated copy blocks as the merchant edits them: the text with its variables
+    written ``{{ first_name }}``, and ``{% if first_name %}...{% else %}...{% endif %}`` where
+    our template says something else without a name (or without a code)."""
+    locale = i18n.resolve_locale(locale)
+    page = _environment(locale).get_template(f"{template}.mjml")
+    full = _marked_copy(page, first_name=True, discount=True)
+    variants = (
+        ("first_name", _marked_copy(page, first_name=False, discount=True)),
+        ("discount_code", _marked_copy(page, first_name=True, discount=False)),
+    )
+    result = {}
+    for field, text in full.items():
+        for name, variant in variants:
+            if variant is not None and variant[field] != text:
+                text = f"{{% if {name} %}}{text}{{% else %}}{variant[field]}{{% endif %}}"
+                break
+        result[field] = text
+    return result
+
+
+_MARK = re.compile(r"\x01(\w+)\x02")
+
+
+def _marked_copy(page: Template, *, first_name: bool, discount: bool) -> dict[str, str] | None:
+    """The copy blocks rendered with a marker for each variable (None when the template
+    cannot do without what was left out)."""
+
+    def mark(name: str) -> str:
+        return f"\x01{name}\x02"
+
+    data = {
+        "customer": {"first_name": mark("first_name") if first_name else ""},
+        "shop": {"name": mark("shop_name")},
+        "discount": {"percentage": mark("discount_percent"), "code": mark("discount_code")}
+        if discount
+        else None,
+        "total_price": mark("cart_total"),
+        "restore_url": "",
+        "shop_url": "",
+        "tracking": {"company": "", "url": "", "number": ""},
+    }
+    try:
+        copy = _copy(page, data)
+    except UndefinedError:
+        return None
+    return {
+        field: _MARK.sub(r"{{ \1 }}", " ".join(copy[field].split()))
+        for field in EDITABLE_FIELDS
+        if field in copy
     }
 
 
@@ -249,7 +323,13 @@ def _environment(locale: str) -> Environment:
     # tenth of the render time); autoescape still escapes the whole translated sentence.
     env.install_gettext_translations(i18n.translations(locale), newstyle=False)  # type: ignore[attr-defined]
     env.filters["when"] = _when_filter(locale)
+    env.filters["lines"] = _lines
     return env
+
+
+def _lines(text: str) -> Markup:
+    """A text's own line breaks kept in HTML (the merchant's body text), escaped."""
+    return Markup("<br />").join(escape(text).split("\n"))
 
 
 def _when_filter(locale: str) -> Callable[[datetime | str, str], str]:
