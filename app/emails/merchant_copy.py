@@ -89,7 +89,7 @@ class CopyError(ValueError):
 def variables_for(template: str) -> tuple[str, ...]:
     """The variables an email has: every one its name and the shop's, a cart email the total,
     an email with a code the code, its percentage and its expiry."""
-    names = BASE_VARIABLES
+    names: tuple[str, ...] = BASE_VARIABLES
     if template in SHOWS_CART:
         names += CART_VARIABLES
     if template in DISCOUNTED:

@@ -157,6 +157,8 @@ def default_copy(template: str, locale: str) -> dict[str, str]:
     locale = i18n.resolve_locale(locale)
     page = _environment(locale).get_template(f"{template}.mjml")
     full = _marked_copy(page, first_name=True, discount=True)
+    if full is None:
+        raise TemplateContextError(f"{template} has copy blocks needing more than its variables")
     variants = (
         ("first_name", _marked_copy(page, first_name=False, discount=True)),
         ("discount_code", _marked_copy(page, first_name=True, discount=False)),
