@@ -85,7 +85,7 @@ NOT_PERSONAL = {
     "shops": "the merchant's shop: names, settings and its encrypted credentials",
     "support_users": "our support staff",
     "flow_settings": "the merchant's flow settings",
-    "email_overrides": "the merchant's own email text per flow step (templates with variables, never a shopper's values)",
+    "email_overrides": "the merchant's own email text (templates, no shopper's values)",
     "products": "the catalog",
     "variants": "the catalog",
     "recommendations": "product pairs computed from anonymous order lines",
