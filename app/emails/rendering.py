@@ -67,6 +67,7 @@ class EmailContent:
     subject: str
     html: str
     text: str
+    preheader: str = ""  # the inbox's line after the subject (also hidden in the HTML)
 
 
 class TemplateContextError(ValueError):
@@ -83,7 +84,12 @@ def render_email(
     ``copy`` holds the merchant's own text of some copy blocks (``merchant_copy``), which
     replaces ours."""
     source, copy, text = _compose(template, context, locale, copy)
-    return EmailContent(subject=copy["subject"], html=mjml2html(source), text=text)
+    return EmailContent(
+        subject=copy["subject"],
+        html=mjml2html(source),
+        text=text,
+        preheader=copy.get("preheader", ""),
+    )
 
 
 def render_sms(template: str, context: Mapping[str, Any], locale: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, abort, render_template, request
 from wtforms import StringField
@@ -190,7 +191,12 @@ def preview_draft(key: str) -> Response:
         return Response(reasons, 422, mimetype="text/plain")
     except TemplateContextError as exc:
         return Response(_missing(_ui(), exc), 422, mimetype="text/plain")
-    return Response(content.html, mimetype="text/html")
+    # The inbox line above the preview (headers are Latin-1: the words go percent-encoded).
+    headers = {
+        "X-Email-Subject": quote(content.subject),
+        "X-Email-Preheader": quote(content.preheader),
+    }
+    return Response(content.html, mimetype="text/html", headers=headers)
 
 
 @bp.post("/flows/<key>/emails/brand")

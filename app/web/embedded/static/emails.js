@@ -36,6 +36,8 @@
         });
         problem.hidden = true;
         problem.textContent = "";
+        inbox("inbox-subject", response.headers.get("X-Email-Subject"));
+        inbox("inbox-preheader", response.headers.get("X-Email-Preheader"));
       } else {
         problem.textContent = text;
         problem.hidden = false;
@@ -46,6 +48,11 @@
         problem.hidden = false;
       }
     }
+  }
+
+  function inbox(id, encoded) {
+    var place = document.getElementById(id);
+    if (place) place.textContent = decodeURIComponent(encoded || "");
   }
 
   function later() {
