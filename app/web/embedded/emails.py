@@ -137,7 +137,7 @@ def save_email(key: str) -> str | tuple[str, int]:
         )
     except CopyRefused as refused:
         db.session.rollback()
-        return _render(shop, editing, texts, _refusals(editing, refused)), 400
+        return _render(shop, editing, texts, _refusals(editing, refused), refused=refused), 400
     _audit(shop, editing, "email_copy", {field: stored.get(field) for field in EDITABLE_FIELDS})
     db.session.commit()
     log.info("merchant email text saved", extra=log_fields(shop=shop.id, flow=key))
@@ -153,7 +153,7 @@ def _test(shop: Shop, editing: Editing, texts: dict[str, str]) -> str | tuple[st
     try:
         checked = check_copy(editing.step.template, texts)
     except CopyRefused as refused:
-        return _render(shop, editing, texts, _refusals(editing, refused)), 400
+        return _render(shop, editing, texts, _refusals(editing, refused), refused=refused), 400
     if not form.validate():
         problem = _("Test not sent: %(reason)s", reason=_("not an email address"))
         return _render(shop, editing, texts, (("error", problem),)), 400
@@ -266,8 +266,10 @@ def _render(
     texts: dict[str, str] | None = None,
     notices: tuple[tuple[str, str], ...] = (),
     brand: BrandForm | None = None,
+    refused: CopyRefused | None = None,
 ) -> str:
-    """The page: the texts as typed when refused, else as stored (or our default)."""
+    """The page: the texts as typed when refused (the refused fields marked), else as stored
+    (or our default)."""
     ui_locale = resolve_locale(shop.locale)
     key, index = editing.flow.key, editing.index
     if texts is None:
@@ -287,6 +289,7 @@ def _render(
         steps=_email_steps(editing.flow),
         languages=LANGUAGES,
         fields=[(field, _(FIELD_LABELS[field]), texts.get(field, "")) for field in EDITABLE_FIELDS],
+        invalid={error.field for error in refused.errors} if refused else set(),
         variables=[
             (name, _(VARIABLE_LABELS[name])) for name in variables_for(editing.step.template)
         ],

@@ -91,6 +91,8 @@ def test_unknown_variable_is_refused_with_line_and_column_and_nothing_is_stored(
     assert "Temat, wiersz 1, kolumna 10" in page and "imie" in page
     assert ShopScope(polish_shop.id).all(EmailOverride) == []
     assert "Cześć {{ imie }}" in page  # what was typed stays in the field
+    assert re.search(r'name="subject"[^>]*aria-invalid="true"', page)
+    assert not re.search(r'name="headline"[^>]*aria-invalid', page)
 
 
 def test_broken_syntax_and_unsafe_constructs_are_refused_with_their_place(merchant, polish_shop):
@@ -195,3 +197,19 @@ def test_unknown_flow_or_step_is_not_found(merchant, polish_shop):
     assert browser.get("/embedded/flows/nope/emails").status_code == 404
     assert browser.get(f"{URL}?step=1").status_code == 404  # step 1 is the SMS
     assert browser.get(f"{URL}?step=x").status_code == 404
+
+
+def test_the_flow_pages_own_preview_and_test_send_show_the_merchants_saved_text(
+    merchant, polish_shop, run_jobs, outbox
+):
+    browser = merchant(polish_shop)
+    browser.post(URL, data=_form(headline="Witamy ponownie, {{ first_name }}"))
+
+    preview = browser.get("/embedded/flows/abandoned_cart/steps/0/preview")
+    browser.post("/embedded/flows/abandoned_cart/steps/0/test", data={"to": "a@sklep.example"})
+
+    assert "Witamy ponownie, Anna" in preview.get_data(as_text=True)
+    assert run_jobs("flows") == 1
+    (mail,) = [message_from_bytes(p.read_bytes()) for p in outbox.iterdir() if p.is_file()]
+    html = mail.get_payload()[1].get_payload(decode=True).decode()
+    assert "Witamy ponownie, Anna" in html
