@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 
 from app.emails import i18n, merchant_copy
-from app.emails.rendering import default_copy
+from app.emails.merchant_defaults import default_copy
 from app.models import EDITABLE_FIELDS, EmailOverride, FlowRun, ShopScope
 
 

@@ -22,14 +22,12 @@ from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
     Template,
-    UndefinedError,
     select_autoescape,
 )
 from markupsafe import Markup, escape
 from mjml import mjml2html
 
 from app.emails import i18n, merchant_copy
-from app.models.emails import EDITABLE_FIELDS
 
 TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), "templates")
 TRANSACTIONAL = frozenset({"shipping_notice"})
@@ -156,59 +154,10 @@ def _copy(page: Template, data: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def default_copy(template: str, locale: str) -> dict[str, str]:
-    """Our translated copy blocks as the merchant edits them: the text with its variables
-    written ``{{ first_name }}``, and ``{% if first_name %}...{% else %}...{% endif %}`` where
-    our template says something else without a name (or without a code)."""
-    locale = i18n.resolve_locale(locale)
-    page = _environment(locale).get_template(f"{template}.mjml")
-    full = _marked_copy(page, first_name=True, discount=True)
-    if full is None:
-        raise TemplateContextError(f"{template} has copy blocks needing more than its variables")
-    variants = (
-        ("first_name", _marked_copy(page, first_name=False, discount=True)),
-        ("discount_code", _marked_copy(page, first_name=True, discount=False)),
-    )
-    result = {}
-    for field, text in full.items():
-        for name, variant in variants:
-            if variant is not None and variant[field] != text:
-                text = f"{{% if {name} %}}{text}{{% else %}}{variant[field]}{{% endif %}}"
-                break
-        result[field] = text
-    return result
-
-
-_MARK = re.compile(r"\x01(\w+)\x02")
-
-
-def _marked_copy(page: Template, *, first_name: bool, discount: bool) -> dict[str, str] | None:
-    """The copy blocks rendered with a marker for each variable (None when the template
-    cannot do without what was left out)."""
-
-    def mark(name: str) -> str:
-        return f"\x01{name}\x02"
-
-    data = {
-        "customer": {"first_name": mark("first_name") if first_name else ""},
-        "shop": {"name": mark("shop_name")},
-        "discount": {"percentage": mark("discount_percent"), "code": mark("discount_code")}
-        if discount
-        else None,
-        "total_price": mark("cart_total"),
-        "restore_url": "",
-        "shop_url": "",
-        "tracking": {"company": "", "url": "", "number": ""},
-    }
-    try:
-        copy = _copy(page, data)
-    except UndefinedError:
-        return None
-    return {
-        field: _MARK.sub(r"{{ \1 }}", " ".join(copy[field].split()))
-        for field in EDITABLE_FIELDS
-        if field in copy
-    }
+def copy_blocks(template: str, locale: str, data: Mapping[str, Any]) -> dict[str, str]:
+    """A template's copy blocks rendered with ``data`` alone (``merchant_defaults``)."""
+    page = _environment(i18n.resolve_locale(locale)).get_template(f"{template}.mjml")
+    return _copy(page, dict(data))
 
 
 CONTEXT_DEFAULTS: dict[str, Any] = {

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from app.emails.merchant_copy import CopyError, check, render_copy, variables_for
-from app.emails.rendering import default_copy, render_email
+from app.emails.merchant_defaults import default_copy
+from app.emails.rendering import render_email
 from app.models import EDITABLE_FIELDS
 
 EDITABLE_TEMPLATES = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+from app.emails.merchant_defaults import default_copy
 from app.emails.overrides import save_copy
-from app.emails.rendering import default_copy
 from app.models import Message, ShopScope, db
 from tests.support.flows import cart_payload
 
