@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -9,6 +10,7 @@ from typing import Any
 
 from app.emails.compose import compose_one_off
 from app.emails.context import cart_context, product_cards, shop_branding, shop_url
+from app.emails.merchant_copy import DISCOUNTED
 from app.emails.rendering import EmailContent, render_email
 from app.emails.senders import get_sender
 from app.emails.tracking import unsubscribe_url
@@ -80,7 +82,7 @@ def preview_context(
         unsubscribe_url=unsubscribe_url(shop.id, recipient or "preview@example.com", locale),
     )
     # Each sample shows only what its template is for.
-    if template not in ("abandoned_cart_3", "reactivation_2"):
+    if template not in DISCOUNTED:
         context["discount"] = None
     if template not in RECOMMENDING:
         context["recommendations"] = []
@@ -92,15 +94,24 @@ def preview_context(
 
 
 def preview_email(
-    shop_id: int, template: str, locale: str, cart_id: int | None = None
+    shop_id: int,
+    template: str,
+    locale: str,
+    cart_id: int | None = None,
+    copy: Mapping[str, str] | None = None,
 ) -> EmailContent:
+    """The email as a shopper would get it; in the merchant's own words when ``copy`` holds
+    them (checked by ``merchant_copy.check`` first)."""
     shop = _shop(shop_id)
-    return render_email(template, preview_context(shop, template, locale, cart_id), locale)
+    context = preview_context(shop, template, locale, cart_id)
+    return render_email(template, context, locale, copy)
 
 
-def send_test_email(shop_id: int, template: str, to: str, locale: str) -> str:
+def send_test_email(
+    shop_id: int, template: str, to: str, locale: str, copy: Mapping[str, str] | None = None
+) -> str:
     """Send the preview to ``to`` (the merchant) through the configured sender."""
     shop = _shop(shop_id)
     context = preview_context(shop, template, locale, recipient=to)
-    email, content = compose_one_off(shop, template, context, locale, to=to)
+    email, content = compose_one_off(shop, template, context, locale, to=to, copy=copy)
     return get_sender().send(replace(email, subject=f"[TEST] {content.subject}"))

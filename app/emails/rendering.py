@@ -17,11 +17,17 @@ from functools import cache
 from typing import Any
 
 from babel.numbers import format_decimal
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
-from markupsafe import Markup
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    select_autoescape,
+)
+from markupsafe import Markup, escape
 from mjml import mjml2html
 
-from app.emails import i18n
+from app.emails import i18n, merchant_copy
 
 TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), "templates")
 TRANSACTIONAL = frozenset({"shipping_notice"})
@@ -59,16 +65,29 @@ class EmailContent:
     subject: str
     html: str
     text: str
+    preheader: str = ""  # the inbox's line after the subject (also hidden in the HTML)
 
 
 class TemplateContextError(ValueError):
     """The context lacks what the email needs (or the law asks for); nothing was rendered."""
 
 
-def render_email(template: str, context: Mapping[str, Any], locale: str) -> EmailContent:
-    """Render ``template`` for one recipient in ``locale`` (``pl``, ``ro`` or ``en``)."""
-    source, copy, text = _compose(template, context, locale)
-    return EmailContent(subject=copy["subject"], html=mjml2html(source), text=text)
+def render_email(
+    template: str,
+    context: Mapping[str, Any],
+    locale: str,
+    copy: Mapping[str, str] | None = None,
+) -> EmailContent:
+    """Render ``template`` for one recipient in ``locale`` (``pl``, ``ro`` or ``en``);
+    ``copy`` holds the merchant's own text of some copy blocks (``merchant_copy``), which
+    replaces ours."""
+    source, copy, text = _compose(template, context, locale, copy)
+    return EmailContent(
+        subject=copy["subject"],
+        html=mjml2html(source),
+        text=text,
+        preheader=copy.get("preheader", ""),
+    )
 
 
 def render_sms(template: str, context: Mapping[str, Any], locale: str) -> str:
@@ -96,7 +115,10 @@ def render_mjml(template: str, context: Mapping[str, Any], locale: str) -> str:
 
 
 def _compose(
-    template: str, context: Mapping[str, Any], locale: str
+    template: str,
+    context: Mapping[str, Any],
+    locale: str,
+    merchant: Mapping[str, str] | None = None,
 ) -> tuple[str, dict[str, str], str]:
     """(MJML source, copy blocks, plain-text part) for one recipient."""
     if template not in TEMPLATES:
@@ -108,6 +130,9 @@ def _compose(
     env = _environment(locale)
     page = env.get_template(f"{template}.mjml")
     copy = _copy(page, data)
+    if merchant:
+        values = merchant_copy.values_from(data, locale)
+        copy.update(merchant_copy.render_copy(merchant, values))
     copy["subject"] = " ".join(copy["subject"].split())
     text = env.get_template("layout.txt").render(data, copy=copy)
     return page.render(data, copy=copy), copy, _tidy(text)
@@ -127,6 +152,12 @@ def _copy(page: Template, data: dict[str, Any]) -> dict[str, str]:
         for name in COPY_BLOCKS
         if name in page.blocks
     }
+
+
+def copy_blocks(template: str, locale: str, data: Mapping[str, Any]) -> dict[str, str]:
+    """A template's copy blocks rendered with ``data`` alone (``merchant_defaults``)."""
+    page = _environment(i18n.resolve_locale(locale)).get_template(f"{template}.mjml")
+    return _copy(page, dict(data))
 
 
 CONTEXT_DEFAULTS: dict[str, Any] = {
@@ -249,7 +280,13 @@ def _environment(locale: str) -> Environment:
     # tenth of the render time); autoescape still escapes the whole translated sentence.
     env.install_gettext_translations(i18n.translations(locale), newstyle=False)  # type: ignore[attr-defined]
     env.filters["when"] = _when_filter(locale)
+    env.filters["lines"] = _lines
     return env
+
+
+def _lines(text: str) -> Markup:
+    """A text's own line breaks kept in HTML (the merchant's body text), escaped."""
+    return Markup("<br />").join(escape(text).split("\n"))
 
 
 def _when_filter(locale: str) -> Callable[[datetime | str, str], str]:

@@ -42,3 +42,6 @@ __all__ += ["CustomerScore", "IdleEmission", "OrderLine", "Recommendation"]
 from app.models.support import SUPPORT_ROLES, SupportUser  # noqa: E402
 
 __all__ += ["SUPPORT_ROLES", "SupportUser"]
+from app.models.emails import EDITABLE_FIELDS, EmailOverride  # noqa: E402
+
+__all__ += ["EDITABLE_FIELDS", "EmailOverride"]

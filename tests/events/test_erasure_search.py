@@ -89,6 +89,7 @@ NOT_PERSONAL = {
     "shops": "the merchant's shop: names, settings and its encrypted credentials",
     "support_users": "our support staff",
     "flow_settings": "the merchant's flow settings",
+    "email_overrides": "the merchant's own email text (templates, no shopper's values)",
     "products": "the catalog",
     "variants": "the catalog",
     "recommendations": "product pairs computed from anonymous order lines",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.web.embedded.views import bp
+# The page's blueprint, with the email editor's routes (app.web.embedded.emails) added to it.
+from app.web.embedded.emails import bp
 
 
 def init_app(app: Flask) -> None:

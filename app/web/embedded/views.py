@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.emails import TemplateContextError
+from app.emails.overrides import stored_copy
 from app.emails.preview import preview_email
 from app.flows.engine.definition import Flow, SettingError, Step
 from app.flows.engine.settings import (
@@ -187,6 +188,12 @@ def _email_step(flow: Flow, index: int) -> Step:
     return flow.steps[index]
 
 
+def _own(key: str, index: int) -> dict[str, str]:
+    """The merchant's own text of this step in the page's language (the email editor's)."""
+    shop = auth.current_shop()
+    return stored_copy(shop.id, key, index, _locale(shop.locale))
+
+
 def _locale(shop_locale: str) -> str:
     return shop_locale if shop_locale in LOCALES else "en"
 
@@ -196,7 +203,7 @@ def _locale(shop_locale: str) -> str:
 def preview(key: str, index: int) -> Response:
     shop, step = auth.current_shop(), _email_step(_flow(key), index)
     try:
-        content = preview_email(shop.id, step.template, _locale(shop.locale))
+        content = preview_email(shop.id, step.template, _locale(shop.locale), copy=_own(key, index))
     except TemplateContextError as exc:
         # e.g. no postal address yet: say what is missing instead of a broken frame.
         return Response(f"This email cannot be shown yet: {exc}", 422, mimetype="text/plain")
@@ -217,8 +224,9 @@ def test_send(key: str, index: int) -> str | tuple[str, int]:
         return _page(shop, notices=(("error", f"Test not sent: {exc}"),)), 400
     to = form.to.data.strip()
     shop.merchant_contact = MerchantContact(email=to)  # remembered for the next test
+    locale = _locale(shop.locale)
     queues.enqueue_after_commit(
-        db.session(), send_test_email_job, shop.id, step.template, to, _locale(shop.locale)
+        db.session(), send_test_email_job, shop.id, step.template, to, locale, _own(key, index)
     )
     db.session.commit()
     return _page(shop, notices=(("notice", f"A test of {step.template} is on its way to {to}"),))

@@ -153,6 +153,9 @@
     });
   });
 
+  // Other scripts of the page (the email editor's live preview) send through here too.
+  window.storeflowPage = { send: send };
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", loadPreviews);
   } else {
