@@ -1,7 +1,7 @@
 """email_overrides: the merchant's own subject, preheader, heading, body and button per flow step and language
 
-Revision ID: 0004_editor
-Revises: 0005_orders
+Revision ID: 0007_editor
+Revises: 0006_couriers
 Create Date: 2026-11-29 22:20:00
 
 Chained after the newest migration on main when this branch started (0005_orders); the lead
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0004_editor'
-down_revision = '0005_orders'
+revision = '0007_editor'
+down_revision = '0006_couriers'
 branch_labels = None
 depends_on = None
 
