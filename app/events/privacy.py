@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from app.events import types as ev
 from app.models import (
     AuditLog,
+    BrowseEmission,
     Cart,
     Customer,
     FlowRun,
@@ -22,6 +23,8 @@ from app.models import (
     Order,
     Shop,
     ShopScope,
+    StorefrontEvent,
+    StorefrontVisitor,
     Suppression,
     WebhookDelivery,
     cancel_runs,
@@ -73,6 +76,7 @@ def apply_customer_redact(event: ev.CustomerRedact) -> None:
         db.session.execute(scope.delete(Suppression, Suppression.address.in_(emails)))
     if customer is not None:
         db.session.execute(scope.delete(Cart, Cart.customer_id == customer.id))
+        _erase_browsing(scope, customer.id)
     scope.add(
         AuditLog(
             actor="system",
@@ -80,6 +84,23 @@ def apply_customer_redact(event: ev.CustomerRedact) -> None:
             subject=f"customer:{customer.id if customer else '?'}",
         )
     )
+
+
+def _erase_browsing(scope: ShopScope, customer_id: int) -> None:
+    """What they looked at, including as an anonymous visitor whose id was later linked."""
+    visitors = scope.select(StorefrontVisitor, StorefrontVisitor.customer_id == customer_id)
+    visitor_ids = visitors.with_only_columns(StorefrontVisitor.visitor_id)
+    db.session.execute(
+        scope.delete(
+            StorefrontEvent,
+            sa.or_(
+                StorefrontEvent.customer_id == customer_id,
+                StorefrontEvent.visitor_id.in_(visitor_ids.scalar_subquery()),
+            ),
+        )
+    )
+    for model in (StorefrontVisitor, BrowseEmission):
+        db.session.execute(scope.delete(model, model.customer_id == customer_id))
 
 
 def apply_shop_redact(event: ev.ShopRedact) -> None:
@@ -91,7 +112,7 @@ def apply_shop_redact(event: ev.ShopRedact) -> None:
         scope.update(Order).values(email=None, shipping_address={}, customer_id=None)
     )
     db.session.execute(scope.update(Message).values(recipient="redacted"))
-    for model in (Cart, Suppression, Customer):
+    for model in (StorefrontEvent, StorefrontVisitor, BrowseEmission, Cart, Suppression, Customer):
         db.session.execute(scope.delete(model))
     db.session.execute(scope.update(WebhookDelivery).values(body=b"", headers={}))
     shop = db.session.get(Shop, event.shop_id)

@@ -40,3 +40,11 @@ __all__ += ["CustomerScore", "IdleEmission", "OrderLine", "Recommendation"]
 from app.models.support import SUPPORT_ROLES, SupportUser  # noqa: E402
 
 __all__ += ["SUPPORT_ROLES", "SupportUser"]
+from app.models.tracking import (  # noqa: E402
+    EVENT_KINDS,
+    BrowseEmission,
+    StorefrontEvent,
+    StorefrontVisitor,
+)
+
+__all__ += ["EVENT_KINDS", "BrowseEmission", "StorefrontEvent", "StorefrontVisitor"]

@@ -283,6 +283,26 @@ class RecommendationKnobs(Section):
     consumable_categories: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class StorefrontTracking(Section):
+    """The storefront collector's key and rules for this shop.
+
+    ``collect_key`` is public (it sits in the shop's pages and pixel settings): it names the
+    shop, and the browser's ``Origin`` must be one of the shop's storefronts (``origins`` adds
+    custom domains to the connected URL). ``retention_days``: views older than this are deleted.
+    """
+
+    NESTED_UNDER: ClassVar[str | None] = "tracking"
+    collect_key: str = ""
+    origins: tuple[str, ...] = ()
+    retention_days: int = 90
+
+    def problem(self) -> str | None:
+        if not 1 <= self.retention_days <= 730:
+            return "tracking.retention_days must be between 1 and 730"
+        return None
+
+
 class Stored(Generic[S]):
     """``shop.branding`` and friends: read the typed section, assign a new one to save it."""
 

@@ -21,6 +21,7 @@ from app.models.shop_settings import (
     SmsChannel,
     StoreConnection,
     Stored,
+    StorefrontTracking,
     SyncState,
 )
 
@@ -58,6 +59,7 @@ class Shop(Timestamps, db.Model):  # type: ignore[name-defined]
     reconcile_state = Stored(ReconcileState)
     attention = Stored(Attention)
     recommendation_knobs = Stored(RecommendationKnobs)
+    storefront_tracking = Stored(StorefrontTracking)
 
     @property
     def display_name(self) -> str:

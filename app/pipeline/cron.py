@@ -8,6 +8,7 @@ from app.connectors.woocommerce.reconcile import reconcile_stores
 from app.insights.idle import daily_customer_scan
 from app.insights.recommendation_model import nightly_recommendations
 from app.pipeline.periodic import minute_tick
+from app.pipeline.storefront import forget_old_events
 
 # Every minute: what Redis may have lost (stuck deliveries) and flow steps that are due.
 cron.register(minute_tick, queue_name="events", interval=60, job_timeout=55)
@@ -19,3 +20,5 @@ cron.register(nightly_catalog_reconcile, queue_name="sync", cron="45 2 * * *", j
 # Recommendations relearned nightly; the daily scan scores RFM and finds idle customers.
 cron.register(nightly_recommendations, queue_name="sync", cron="0 2 * * *", job_timeout=300)
 cron.register(daily_customer_scan, queue_name="sync", cron="30 3 * * *", job_timeout=300)
+# Storefront events are kept for each shop's retention (90 days by default), then deleted.
+cron.register(forget_old_events, queue_name="sync", cron="15 4 * * *", job_timeout=1800)
