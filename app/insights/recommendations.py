@@ -91,6 +91,16 @@ def recommend_for_customer(shop_id: int, customer_id: int, limit: int = 4) -> li
     return _recommend(shop_id, seeds=bought, never=set(), owned=set(bought), limit=limit)
 
 
+def recommend_for_products(
+    shop_id: int, platform_ids: Sequence[str], customer_id: int | None = None, limit: int = 4
+) -> list[Suggestion]:
+    """What goes with these products (e.g. the ones a shopper looked at), never them again
+    nor what the customer already bought."""
+    seeds = _product_ids(shop_id, list(platform_ids))
+    bought = customer_products(shop_id, customer_id) if customer_id else []
+    return _recommend(shop_id, seeds=seeds, never=set(seeds), owned=set(bought), limit=limit)
+
+
 def upsell_for(shop_id: int, product_ids: Sequence[int], limit: int = 2) -> list[Suggestion]:
     """Pricier products of the same category: the merchant's up-sells first, then the gentlest
     step up in price."""

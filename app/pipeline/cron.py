@@ -5,6 +5,7 @@ from rq import cron
 from app.connectors.shopify.catalog import nightly_catalog_reconcile
 from app.connectors.shopify.reconcile import daily_reconcile
 from app.connectors.woocommerce.reconcile import reconcile_stores
+from app.insights.browsing import browse_scan
 from app.insights.idle import daily_customer_scan
 from app.insights.recommendation_model import nightly_recommendations
 from app.pipeline.periodic import minute_tick
@@ -22,3 +23,5 @@ cron.register(nightly_recommendations, queue_name="sync", cron="0 2 * * *", job_
 cron.register(daily_customer_scan, queue_name="sync", cron="30 3 * * *", job_timeout=300)
 # Storefront events are kept for each shop's retention (90 days by default), then deleted.
 cron.register(forget_old_events, queue_name="sync", cron="15 4 * * *", job_timeout=1800)
+# Shoppers who looked at a product again and again: found every 10 minutes.
+cron.register(browse_scan, queue_name="sync", interval=600, job_timeout=300)

@@ -187,7 +187,8 @@ def store_batch(shop: Shop, batch: Batch) -> int:
         }
         for row in batch.rows
     ]
-    db.session.execute(sa.insert(StorefrontEvent), rows)
+    if rows:  # a sign-in alone links the visitor and stores nothing
+        db.session.execute(sa.insert(StorefrontEvent), rows)
     return len(rows)
 
 
