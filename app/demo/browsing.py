@@ -18,7 +18,7 @@ import requests
 from flask import current_app
 
 from app.demo.deliveries import post
-from app.demo.flows import lapsed_order, wait_for_order
+from app.demo.flows import ensure_recommendations, lapsed_order, wait_for_order
 from app.demo.shops import boutique
 from app.flows import browse_abandonment
 from app.flows.engine.settings import save_settings
@@ -42,6 +42,8 @@ def _known_shopper(shop: Shop, email: str) -> None:
     if ShopScope(shop.id).first(Customer, Customer.email == email.lower()) is not None:
         return
     payload = lapsed_order(email, days_ago=60)
+    name = email.split("@", 1)[0].split("-", 1)[0].capitalize()
+    payload["customer"] = {**payload["customer"], "first_name": name}
     post(shop, "order/created", payload)
     wait_for_order(shop.id, payload["id"], 30)
 
@@ -71,6 +73,7 @@ def view_product(shop: Shop, email: str, product_id: str, visitor: str) -> list[
 def browse(email: str, product_id: str) -> tuple[list[int], int]:
     """(the collector's answers, customers the scan found)."""
     shop = boutique()
+    ensure_recommendations(shop)  # "picked for you" needs something learned
     ensure_collect_key(shop)
     save_settings(shop.id, browse_abandonment.FLOW, BROWSE_FAST, enabled=True)
     db.session.commit()
