@@ -121,12 +121,14 @@ def read_batch(body: Any, now: datetime | None = None) -> Batch:
         raise BatchError("the body must be a JSON object")
     visitor = _text(body.get("visitor"), "visitor", _VISITOR)
     events = body.get("events")
-    if not isinstance(events, list) or not events:
-        raise BatchError("events must be a non-empty list")
+    identity = _identity(body.get("customer"))
+    # A sign-in or a checkout email alone may come with no view: it links the visitor.
+    if not isinstance(events, list) or (not events and identity is None):
+        raise BatchError("events must be a non-empty list (or empty with a customer)")
     if len(events) > MAX_EVENTS:
         raise BatchError(f"at most {MAX_EVENTS} events per request")
     rows = tuple(_row(i, event, now) for i, event in enumerate(events))
-    return Batch(visitor, _identity(body.get("customer")), rows)
+    return Batch(visitor, identity, rows)
 
 
 def _known_customer(shop_id: int, identity: Identity) -> int | None:

@@ -197,3 +197,12 @@ def test_preflight_allows_post_from_the_page(client: FlaskClient, tracked_shop: 
 
 def test_unknown_platform_is_404(client: FlaskClient, tracked_shop: Shop):
     assert client.post("/collect/nope", json=batch(tracked_shop)).status_code == 404
+
+
+def test_sign_in_alone_links_the_visitor_and_stores_no_event(
+    client: FlaskClient, tracked_shop: Shop, customer: Customer
+):
+    assert post(client, batch(tracked_shop, view("101"))).status_code == 204
+    sign_in = {**batch(tracked_shop), "events": [], "customer": {"email": "ola@example.com"}}
+    assert post(client, sign_in).status_code == 204
+    assert [(r.product_id, r.customer_id) for r in stored()] == [("101", customer.id)]
