@@ -8,6 +8,8 @@ later. Old rows go by the shop's retention setting (``forget_old_events``, daily
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 import secrets
@@ -192,6 +194,17 @@ def store_batch(shop: Shop, batch: Batch) -> int:
     if rows:  # a sign-in alone links the visitor and stores nothing
         db.session.execute(sa.insert(StorefrontEvent), rows)
     return len(rows)
+
+
+def expected_collect_key(shop: Shop) -> str:
+    """The key the shop's pages carry. A WooCommerce store derives it from the connection's
+    shared secret, as the plugin does (HMAC: public, and no new exchange at connect); other
+    shops have one made for them (``ensure_collect_key``). '' when there is none yet."""
+    secret = shop.credentials.get("shared_secret") if shop.platform == "woocommerce" else None
+    if secret:
+        digest = hmac.new(str(secret).encode(), b"storeflow collect key", hashlib.sha256)
+        return digest.hexdigest()[:32]
+    return shop.storefront_tracking.collect_key
 
 
 def ensure_collect_key(shop: Shop) -> str:

@@ -7,6 +7,9 @@ opens the page, so a signature would prove nothing. The key says which shop; the
 keeps other sites' pages from posting into it; the rate limits (per visitor, per shop) bound
 what a script that forges both can do, and it can only add views, never read or send.
 
+A WooCommerce store's key is derived from its connection's shared secret (the plugin and we
+both compute it); other shops get one made at set-up.
+
 The request checks, appends the batch in one INSERT, commits and answers 204. No flow runs
 here: the browse scan reads the table later.
 """
@@ -21,10 +24,11 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
+from app.connectors.woocommerce.client import StoreAddressError, store_domain
 from app.logs import fields as log_fields
 from app.models import Shop, db
 from app.pipeline.ingest import find_shop
-from app.pipeline.storefront import BatchError, read_batch, store_batch
+from app.pipeline.storefront import BatchError, expected_collect_key, read_batch, store_batch
 from app.web.rate_limit import over_limit
 
 bp = Blueprint("collect", __name__)
@@ -48,6 +52,16 @@ def _cors(response: Response, origin: str | None) -> Response:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
     return response
+
+
+def _shop_domain(platform: str, given: str) -> str:
+    """How the shop is named in ``shops.domain``: a WooCommerce store by its URL's domain."""
+    if platform != "woocommerce":
+        return given
+    try:
+        return store_domain(given)
+    except StoreAddressError:
+        return ""
 
 
 def _origin(url: str) -> str:
@@ -95,8 +109,8 @@ def collect(platform: str) -> Response:
 
 
 def _collect(platform: str, body: dict[str, object], origin: str | None) -> Response:
-    shop = find_shop(platform, str(body.get("shop") or ""))
-    key = shop.storefront_tracking.collect_key if shop is not None else ""
+    shop = find_shop(platform, _shop_domain(platform, str(body.get("shop") or "")))
+    key = expected_collect_key(shop) if shop is not None else ""
     given = str(body.get("key") or "")
     if shop is None or not key or not hmac.compare_digest(key.encode(), given.encode()):
         log.warning("collect: unknown shop or key", extra=log_fields(platform=platform))

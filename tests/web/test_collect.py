@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from datetime import timedelta
 from typing import Any
@@ -206,3 +208,31 @@ def test_sign_in_alone_links_the_visitor_and_stores_no_event(
     sign_in = {**batch(tracked_shop), "events": [], "customer": {"email": "ola@example.com"}}
     assert post(client, sign_in).status_code == 204
     assert [(r.product_id, r.customer_id) for r in stored()] == [("101", customer.id)]
+
+
+def test_woocommerce_store_is_known_by_its_url_and_the_key_derived_from_its_secret(
+    client: FlaskClient, make_shop
+):
+    secret = "ab" * 32
+    store = make_shop(
+        platform="woocommerce",
+        domain="sklep.example/shop",
+        credentials={"shared_secret": secret},
+        settings={"store_url": "https://sklep.example/shop"},
+    )
+    # What the plugin's ProductViews::collect_key() computes in PHP.
+    key = hmac.new(secret.encode(), b"storeflow collect key", hashlib.sha256).hexdigest()[:32]
+    body = {
+        "shop": "https://sklep.example/shop",
+        "key": key,
+        "visitor": VISITOR,
+        "events": [view("12")],
+    }
+    origin = "https://sklep.example"
+    response = client.post("/collect/woocommerce", json=body, headers={"Origin": origin})
+    assert response.status_code == 204
+    assert [(r.shop_id, r.product_id) for r in stored()] == [(store.id, "12")]
+    wrong = client.post(
+        "/collect/woocommerce", json={**body, "key": "0" * 32}, headers={"Origin": origin}
+    )
+    assert wrong.status_code == 401
