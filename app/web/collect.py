@@ -91,10 +91,12 @@ def collect(platform: str) -> Response:
     origin = request.headers.get("Origin")
     if platform not in PLATFORMS:
         return _answer(404, "unknown platform")
-    if (request.content_length or 0) > MAX_BODY:
+    # Read at most one byte past the limit: a chunked body states no length up front.
+    raw = request.stream.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY or (request.content_length or 0) > MAX_BODY:
         return _answer(413, f"body larger than {MAX_BODY} bytes", origin)
     try:
-        body = json.loads(request.get_data(cache=False) or b"null")
+        body = json.loads(raw or b"null")
     except ValueError:
         log.warning("collect: body is not JSON", extra=log_fields(platform=platform))
         return _answer(400, "body must be JSON", origin)

@@ -236,3 +236,9 @@ def test_woocommerce_store_is_known_by_its_url_and_the_key_derived_from_its_secr
         "/collect/woocommerce", json={**body, "key": "0" * 32}, headers={"Origin": origin}
     )
     assert wrong.status_code == 401
+
+
+def test_an_oversized_body_is_413_and_nothing_stored(client: FlaskClient, tracked_shop: Shop):
+    body = batch(tracked_shop, view(), padding="x" * (collect.MAX_BODY + 1))
+    assert post(client, body).status_code == 413
+    assert stored() == []
