@@ -192,7 +192,8 @@ def store_batch(shop: Shop, batch: Batch) -> int:
         for row in batch.rows
     ]
     if rows:  # a sign-in alone links the visitor and stores nothing
-        db.session.execute(sa.insert(StorefrontEvent), rows)
+        # Core, not ORM: one multi-row INSERT without the unit of work's bookkeeping.
+        db.session.execute(StorefrontEvent.__table__.insert(), rows)
     return len(rows)
 
 
