@@ -60,6 +60,17 @@ def _kind_name(hint: Any) -> str:
     return names.get(hint, "an object")
 
 
+# Resolving string annotations is costly and the same for every instance of a section (the
+# storefront collector reads two sections per request): once per class.
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(section: type) -> dict[str, Any]:
+    if section not in _HINTS:
+        _HINTS[section] = get_type_hints(section)
+    return _HINTS[section]
+
+
 class Section:
     """Base of every typed section: checks kinds on creation, maps to and from the JSON."""
 
@@ -69,7 +80,7 @@ class Section:
     STORED_AS: ClassVar[dict[str, str]] = {}
 
     def __post_init__(self) -> None:
-        hints = get_type_hints(type(self))
+        hints = _hints(type(self))
         for item in fields(self):  # type: ignore[arg-type]
             value = getattr(self, item.name)
             if not _kind_ok(hints[item.name], value):

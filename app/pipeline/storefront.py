@@ -192,8 +192,9 @@ def store_batch(shop: Shop, batch: Batch) -> int:
         for row in batch.rows
     ]
     if rows:  # a sign-in alone links the visitor and stores nothing
-        # Core, not ORM: one multi-row INSERT without the unit of work's bookkeeping.
-        db.session.execute(StorefrontEvent.__table__.insert(), rows)
+        # One INSERT ... VALUES (...), (...) statement: not one INSERT per event, and none of
+        # the ORM's bookkeeping.
+        db.session.execute(sa.insert(StorefrontEvent.__table__).values(rows))
     return len(rows)
 
 
