@@ -51,6 +51,7 @@ class BatchError(ValueError):
 class Identity:
     platform_customer_id: str | None = None
     email: str | None = None
+    signature: str | None = None  # the plugin's HMAC of the customer id (WooCommerce)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,11 @@ def _identity(value: Any) -> Identity | None:
         raise BatchError("customer must be an object with id or email")
     customer_id, email = value.get("id"), value.get("email")
     if customer_id not in (None, ""):
-        return Identity(platform_customer_id=_text(customer_id, "customer id", _ID))
+        signature = value.get("sig")
+        return Identity(
+            platform_customer_id=_text(customer_id, "customer id", _ID),
+            signature=signature if isinstance(signature, str) else None,
+        )
     if isinstance(email, str) and "@" in email and len(email) <= 320:
         return Identity(email=email.strip().lower())
     raise BatchError("customer must carry an id or an email")
@@ -174,8 +179,9 @@ def _linked_customer(shop_id: int, visitor_id: str) -> int | None:
 def store_batch(shop: Shop, batch: Batch) -> int:
     """Append the batch in one multi-row INSERT; the caller commits. Returns the rows stored."""
     customer_id = None
-    if batch.identity is not None:
-        customer_id = _known_customer(shop.id, batch.identity)
+    identity = trusted_identity(shop, batch.identity)
+    if identity is not None:
+        customer_id = _known_customer(shop.id, identity)
         if customer_id is not None:
             link_visitor(shop.id, batch.visitor_id, customer_id)
     if customer_id is None:
@@ -228,11 +234,30 @@ def expected_collect_key(shop: Shop) -> str:
     """The key the shop's pages carry. A WooCommerce store derives it from the connection's
     shared secret, as the plugin does (HMAC: public, and no new exchange at connect); other
     shops have one made for them (``ensure_collect_key``). '' when there is none yet."""
-    secret = shop.credentials.get("shared_secret") if shop.platform == "woocommerce" else None
+    secret = _woocommerce_secret(shop)
     if secret:
-        digest = hmac.new(str(secret).encode(), b"storeflow collect key", hashlib.sha256)
+        digest = hmac.new(secret.encode(), b"storeflow collect key", hashlib.sha256)
         return digest.hexdigest()[:32]
     return shop.storefront_tracking.collect_key
+
+
+def _woocommerce_secret(shop: Shop) -> str | None:
+    secret = shop.credentials.get("shared_secret") if shop.platform == "woocommerce" else None
+    return str(secret) if secret else None
+
+
+def trusted_identity(shop: Shop, identity: Identity | None) -> Identity | None:
+    """The identity when we can believe it. A WooCommerce store signs its signed-in customer's
+    id with the shared secret (the page cannot forge it); an unsigned or badly signed one is
+    dropped, and the views are kept as the anonymous visitor's."""
+    secret = _woocommerce_secret(shop)
+    if identity is None or secret is None:
+        return identity
+    if identity.platform_customer_id is None or identity.signature is None:
+        return None
+    message = f"customer:{identity.platform_customer_id}".encode()
+    expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return identity if hmac.compare_digest(expected, identity.signature) else None
 
 
 def ensure_collect_key(shop: Shop) -> str:

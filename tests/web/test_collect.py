@@ -242,3 +242,39 @@ def test_an_oversized_body_is_413_and_nothing_stored(client: FlaskClient, tracke
     body = batch(tracked_shop, view(), padding="x" * (collect.MAX_BODY + 1))
     assert post(client, body).status_code == 413
     assert stored() == []
+
+
+def test_woocommerce_customer_is_believed_only_with_the_plugins_signature(
+    client: FlaskClient, make_shop, make_customer
+):
+    secret = "cd" * 32
+    store = make_shop(
+        platform="woocommerce",
+        domain="sklep.example",
+        credentials={"shared_secret": secret},
+        settings={"store_url": "https://sklep.example"},
+    )
+    ola = make_customer(store, platform_customer_id="41")
+    key = hmac.new(secret.encode(), b"storeflow collect key", hashlib.sha256).hexdigest()[:32]
+    # What the plugin's ProductViews::config() signs in PHP.
+    sig = hmac.new(secret.encode(), b"customer:41", hashlib.sha256).hexdigest()
+
+    def send(visitor: str, customer: dict[str, str]) -> int:
+        body = {
+            "shop": "https://sklep.example",
+            "key": key,
+            "visitor": visitor,
+            "customer": customer,
+            "events": [view("12")],
+        }
+        headers = {"Origin": "https://sklep.example"}
+        return client.post("/collect/woocommerce", json=body, headers=headers).status_code
+
+    assert send("v-forged-00000001", {"id": "41", "sig": "0" * 64}) == 204
+    assert send("v-unsigned-000001", {"id": "41"}) == 204
+    assert send("v-signed-00000001", {"id": "41", "sig": sig}) == 204
+    assert [(r.visitor_id, r.customer_id) for r in stored()] == [
+        ("v-forged-00000001", None),
+        ("v-unsigned-000001", None),
+        ("v-signed-00000001", ola.id),
+    ]

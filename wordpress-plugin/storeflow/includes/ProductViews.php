@@ -62,7 +62,11 @@ final class ProductViews {
 		$user_id = get_current_user_id();
 		if ( $user_id > 0 ) {
 			// A signed-in shopper is a WooCommerce customer: their views join their history.
-			$config['customer'] = array( 'id' => (string) $user_id );
+			// Signed, so a script on any page cannot claim to be someone else.
+			$config['customer'] = array(
+				'id'  => (string) $user_id,
+				'sig' => hash_hmac( 'sha256', 'customer:' . $user_id, Settings::secret() ),
+			);
 		}
 		return $config;
 	}

@@ -38,13 +38,16 @@ final class ProductViewsTest extends StoreflowTestCase {
 		$this->assertStringNotContainsString( self::SECRET, wp_json_encode_for_test( $script['data'] ) );
 	}
 
-	public function test_signed_in_shopper_is_named_by_their_customer_id(): void {
+	public function test_signed_in_shopper_is_named_by_their_customer_id_signed_with_the_shared_secret(): void {
 		StoreflowTestWorld::$queried_product = 12;
 		StoreflowTestWorld::$user_id         = 41;
 
 		ProductViews::enqueue_script();
 
-		$this->assertSame( array( 'id' => '41' ), StoreflowTestWorld::$scripts[ ProductViews::HANDLE ]['data']['storeflowViews']['customer'] );
+		$this->assertSame(
+			array( 'id' => '41', 'sig' => hash_hmac( 'sha256', 'customer:41', self::SECRET ) ),
+			StoreflowTestWorld::$scripts[ ProductViews::HANDLE ]['data']['storeflowViews']['customer']
+		);
 	}
 
 	public function test_other_pages_get_no_script(): void {
