@@ -14,3 +14,10 @@ done < <(find . -name '*.php' -print0)
 echo "php -l: $(find . -name '*.php' | wc -l) files OK"
 
 phpunit --configuration phpunit.xml
+
+# The storefront scripts under Node's test runner (a fake page), where Node is installed.
+if command -v node >/dev/null; then
+  node --test tests/js/
+else
+  echo "node not found: tests/js skipped"
+fi

@@ -18,6 +18,7 @@ from app.cli import add_commands
 from app.demo import couriers, shoppers, views
 from app.demo import flows as demo_flows
 from app.demo import seed as demo
+from app.demo.browsing import browse as demo_browse_run
 from app.demo.deliveries import post
 from app.demo.history import seed_history
 from app.demo.labels import paid_order
@@ -108,6 +109,24 @@ def demo_winback(email: str | None) -> None:
     click.echo("win-back emails now and 2 minutes later")
 
 
+@click.command("demo-browse")
+@click.option("--email", default=None, help="shopper's email (default: a new one)")
+@click.option("--product", "product_id", default="1008", show_default=True, help="product id")
+def demo_browse(email: str | None, product_id: str) -> None:
+    """A known shopper views a product three times: a browse-abandonment email ~1 min later."""
+    # A new shopper each time: the same product is never emailed about twice in 30 days.
+    email = email or f"kasia-{uuid.uuid4().hex[:6]}@example.com"
+    with _running_service():
+        try:
+            statuses, found = demo_browse_run(email, product_id)
+        except TimeoutError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"3 views of product {product_id} by {email}: HTTP {statuses}")
+    click.echo(
+        f"browse scan: {found} shopper(s) found; the email goes to the outbox within a minute"
+    )
+
+
 @click.command("demo-pay-order")
 @click.option("--number", default=None, help="Order number (default: the next free one).")
 @click.option("--cod", is_flag=True, help="Cash on delivery.")
@@ -128,6 +147,7 @@ COMMANDS = (
     demo_cart,
     demo_cross_sell,
     demo_winback,
+    demo_browse,
     demo_pay_order,
 )
 

@@ -81,11 +81,11 @@ def go_idle(email: str, wait_seconds: float = 30) -> tuple[Shop, requests.Respon
     db.session.commit()
     payload = lapsed_order(email)
     response = post(shop, "order/created", payload)
-    _wait_for_order(shop.id, payload["id"], wait_seconds)
+    wait_for_order(shop.id, payload["id"], wait_seconds)
     return shop, response, scan_customers(shop.id)["idle"]
 
 
-def _wait_for_order(shop_id: int, order_id: str, seconds: float) -> None:
+def wait_for_order(shop_id: int, order_id: str, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while ShopScope(shop_id).first(Order, Order.platform_order_id == order_id) is None:
         if time.monotonic() > deadline:

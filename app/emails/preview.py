@@ -43,6 +43,21 @@ SAMPLE_ITEMS: list[dict[str, Any]] = [
 RECOMMENDING = frozenset({"cross_sell", "reactivation_1", "reactivation_2"})
 
 
+# Templates that show one-to-one product blocks (what the shopper viewed, bought...).
+BLOCKS_SAMPLE = frozenset({"browse_abandonment"})
+
+
+def _sample_blocks(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The blocks as a shopper would get them: the sample cart's products as "viewed"."""
+    viewed = context["items"]
+    on_sale = [p for p in viewed if p.get("compare_at_price")]
+    return [
+        {"kind": "last_viewed", "products": viewed},
+        {"kind": "recommended", "products": context["recommendations"][:3]},
+        {"kind": "discounted", "products": on_sale},
+    ]
+
+
 def _shop(shop_id: int) -> Shop:
     shop = db.session.get(Shop, shop_id)
     if shop is None:
@@ -90,6 +105,9 @@ def preview_context(
         context["items"] = []  # these flows show suggestions, not a cart
     if template != "shipping_notice":
         context["tracking"] = None
+    if template in BLOCKS_SAMPLE:
+        context["blocks"] = _sample_blocks(context)
+        context["items"] = context["recommendations"] = []
     return context
 
 

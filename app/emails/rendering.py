@@ -36,6 +36,7 @@ TEMPLATES = frozenset(
         "abandoned_cart_1",
         "abandoned_cart_2",
         "abandoned_cart_3",
+        "browse_abandonment",
         "cross_sell",
         "reactivation_1",
         "reactivation_2",
@@ -44,7 +45,10 @@ TEMPLATES = frozenset(
 )
 SMS_TEMPLATES = frozenset({"abandoned_cart_sms"})
 # Templates whose products are the message: their button comes after the products.
-RECOMMENDATIONS_LEAD = frozenset({"cross_sell"})
+RECOMMENDATIONS_LEAD = frozenset({"cross_sell", "browse_abandonment"})
+# One-to-one product blocks a flow may give (``app/flows/product_blocks.py`` fills them); the
+# layout gives each its heading.
+BLOCK_KINDS = ("last_viewed", "ever_viewed", "bought", "recommended", "discounted")
 COPY_BLOCKS = ("subject", "preheader", "headline", "intro", "cta", "cta_url")
 DEFAULT_COLOR = "#1f2937"
 # A long cart is cut here ("and 12 more items"): Gmail clips HTML past 102 KB, and with it the
@@ -163,6 +167,7 @@ def copy_blocks(template: str, locale: str, data: Mapping[str, Any]) -> dict[str
 CONTEXT_DEFAULTS: dict[str, Any] = {
     "recommendations": [],
     "upsell": [],
+    "blocks": [],
     "items": [],
     "discount": None,
     "tracking": None,
@@ -202,6 +207,7 @@ def _prepare(template: str, context: Mapping[str, Any], locale: str) -> dict[str
         more_items=max(0, len(data["items"]) - MAX_ITEMS_SHOWN),
         recommendations=[_product(p, "recommendations", money) for p in data["recommendations"]],
         upsell=[_product(p, "upsell", money) for p in data["upsell"]],
+        blocks=_blocks(data["blocks"], money),
         total_price=None if data["total"] is None else money(data["total"]),
         discount=_discount(data["discount"], locale) if data["discount"] else None,
     )
@@ -224,6 +230,18 @@ def _shop(given: Mapping[str, Any]) -> dict[str, Any]:
     shop.setdefault("logo_url", None)
     shop["sender_name"] = shop.get("sender_name") or shop["name"]
     return shop
+
+
+def _blocks(given: Any, money: Callable[[Any], str]) -> list[dict[str, Any]]:
+    """One-to-one product blocks (``{"kind", "products"}``); an empty one is left out."""
+    blocks = []
+    for block in given or []:
+        if block.get("kind") not in BLOCK_KINDS:
+            raise TemplateContextError(f"unknown product block {block.get('kind')!r}")
+        products = [_product(p, f"blocks.{block['kind']}", money) for p in block["products"]]
+        if products:
+            blocks.append({"kind": block["kind"], "products": products})
+    return blocks
 
 
 def _product(item: Mapping[str, Any], where: str, money: Callable[[Any], str]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from app.events import types as ev
 from app.logs import fields as log_fields
 from app.models import (
     AuditLog,
+    BrowseEmission,
     Cart,
     Customer,
     CustomerScore,
@@ -46,6 +47,8 @@ from app.models import (
     ShipmentEvent,
     Shop,
     ShopScope,
+    StorefrontEvent,
+    StorefrontVisitor,
     Suppression,
     WebhookDelivery,
     cancel_runs,
@@ -335,6 +338,8 @@ def erase_person(shop_id: int, person: Person, reason: str) -> dict[str, int]:
                 batch.content, batch.failures = None, {}
     if person.cart_ids:
         db.session.execute(scope.delete(Cart, Cart.id.in_(sorted(person.cart_ids))))
+    for customer_id in sorted(person.customer_ids):
+        _erase_browsing(scope, customer_id)
     if person.contacts:
         db.session.execute(
             scope.delete(Suppression, Suppression.address.in_(sorted(person.contacts)))
@@ -385,6 +390,23 @@ def apply_customer_deleted(event: ev.CustomerDeleted) -> None:
     _erase_and_audit(event, "customer_deleted")
 
 
+def _erase_browsing(scope: ShopScope, customer_id: int) -> None:
+    """What they looked at, including as an anonymous visitor whose id was later linked."""
+    visitors = scope.select(StorefrontVisitor, StorefrontVisitor.customer_id == customer_id)
+    visitor_ids = visitors.with_only_columns(StorefrontVisitor.visitor_id)
+    db.session.execute(
+        scope.delete(
+            StorefrontEvent,
+            sa.or_(
+                StorefrontEvent.customer_id == customer_id,
+                StorefrontEvent.visitor_id.in_(visitor_ids.scalar_subquery()),
+            ),
+        )
+    )
+    for model in (StorefrontVisitor, BrowseEmission):
+        db.session.execute(scope.delete(model, model.customer_id == customer_id))
+
+
 def apply_shop_redact(event: ev.ShopRedact) -> None:
     """Erase all personal data of a shop that left 48 h ago; anonymous totals remain."""
     scope = ShopScope(event.shop_id)
@@ -417,7 +439,16 @@ def apply_shop_redact(event: ev.ShopRedact) -> None:
         db.session.execute(
             scope.update(model).values(**values).execution_options(synchronize_session=False)
         )
-    for model in (Cart, Suppression, CustomerScore, IdleEmission, Customer):
+    for model in (
+        StorefrontEvent,
+        StorefrontVisitor,
+        BrowseEmission,
+        Cart,
+        Suppression,
+        CustomerScore,
+        IdleEmission,
+        Customer,
+    ):
         db.session.execute(scope.delete(model))
     shop = db.session.get(Shop, event.shop_id)
     if shop is not None:
@@ -490,6 +521,14 @@ def customer_export(shop_id: int, person: Person, requested: tuple[str, ...]) ->
         "flow_runs": [_row(r) for r in scope.all(FlowRun, _runs_of(person))],
         "suppressions": [
             _row(s) for s in scope.all(Suppression, Suppression.address.in_(list(person.contacts)))
+        ],
+        "storefront_events": [
+            _row(e)
+            for e in scope.all(StorefrontEvent, StorefrontEvent.customer_id.in_(customer_ids))
+        ],
+        "storefront_visitors": [
+            _row(v)
+            for v in scope.all(StorefrontVisitor, StorefrontVisitor.customer_id.in_(customer_ids))
         ],
         "customer_scores": [
             _row(s) for s in scope.all(CustomerScore, CustomerScore.customer_id.in_(customer_ids))

@@ -171,6 +171,17 @@ class CustomerIdle(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ProductsBrowsed(Event):
+    """A known customer looked at products again and again and went no further (no cart, no
+    order); emitted by the browse scan (``app/insights/browsing.py``), not by a platform."""
+
+    customer_id: int
+    product_ids: tuple[str, ...]  # the platform's ids, most viewed first
+    first_viewed_at: datetime
+    last_viewed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class Offer:
     """Price and stock as the shop states them for something it sells. Both platforms say the
     same three things about stock, so one rule (``sellable``) reads them all."""

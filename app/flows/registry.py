@@ -6,11 +6,18 @@ only for display; the frequency cap ranks flows by ``Flow.rank``.
 
 from __future__ import annotations
 
-from app.flows import abandoned_cart, cross_sell, reactivation, shipping_notice
+from app.flows import (
+    abandoned_cart,
+    browse_abandonment,
+    cross_sell,
+    reactivation,
+    shipping_notice,
+)
 from app.flows.engine.definition import Flow
 
 FLOWS: tuple[Flow, ...] = (
     abandoned_cart.FLOW,
+    browse_abandonment.FLOW,
     cross_sell.FLOW,
     reactivation.FLOW,
     shipping_notice.FLOW,

@@ -102,6 +102,19 @@ def recommend_for_customer(shop_id: int, customer_id: int, limit: int = 4) -> li
     return _recommend(shop_id, bought, set(), set(bought), limit, email="customer")
 
 
+def recommend_for_products(
+    shop_id: int, platform_ids: Sequence[str], customer_id: int | None = None, limit: int = 4
+) -> list[Suggestion]:
+    """What goes with these products (e.g. the ones a shopper looked at), never them again
+    nor what the customer already bought."""
+    seeds = _product_ids(shop_id, list(platform_ids))
+    bought = customer_products(shop_id, customer_id) if customer_id else []
+    # Products to go with products: served like cross-sell's (the "order" evidence).
+    return _recommend(
+        shop_id, seeds=seeds, never=set(seeds), owned=set(bought), limit=limit, email="order"
+    )
+
+
 def upsell_for(shop_id: int, product_ids: Sequence[int], limit: int = 2) -> list[Suggestion]:
     """Pricier products of the same category: the merchant's up-sells first, then the gentlest
     step up in price."""

@@ -45,3 +45,12 @@ __all__ += ["SUPPORT_ROLES", "SupportUser"]
 from app.models.emails import EDITABLE_FIELDS, EmailOverride  # noqa: E402
 
 __all__ += ["EDITABLE_FIELDS", "EmailOverride"]
+
+from app.models.tracking import (  # noqa: E402
+    EVENT_KINDS,
+    BrowseEmission,
+    StorefrontEvent,
+    StorefrontVisitor,
+)
+
+__all__ += ["EVENT_KINDS", "BrowseEmission", "StorefrontEvent", "StorefrontVisitor"]

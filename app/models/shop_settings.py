@@ -60,6 +60,17 @@ def _kind_name(hint: Any) -> str:
     return names.get(hint, "an object")
 
 
+# Resolving string annotations is costly and the same for every instance of a section (the
+# storefront collector reads two sections per request): once per class.
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(section: type) -> dict[str, Any]:
+    if section not in _HINTS:
+        _HINTS[section] = get_type_hints(section)
+    return _HINTS[section]
+
+
 class Section:
     """Base of every typed section: checks kinds on creation, maps to and from the JSON."""
 
@@ -69,7 +80,7 @@ class Section:
     STORED_AS: ClassVar[dict[str, str]] = {}
 
     def __post_init__(self) -> None:
-        hints = get_type_hints(type(self))
+        hints = _hints(type(self))
         for item in fields(self):  # type: ignore[arg-type]
             value = getattr(self, item.name)
             if not _kind_ok(hints[item.name], value):
@@ -314,6 +325,26 @@ class IdleRule(Section):
     days: int = 90
     rhythm: bool = True
     decided_at: str | None = None
+
+
+@dataclass(frozen=True)
+class StorefrontTracking(Section):
+    """The storefront collector's key and rules for this shop.
+
+    ``collect_key`` is public (it sits in the shop's pages and pixel settings): it names the
+    shop, and the browser's ``Origin`` must be one of the shop's storefronts (``origins`` adds
+    custom domains to the connected URL). ``retention_days``: views older than this are deleted.
+    """
+
+    NESTED_UNDER: ClassVar[str | None] = "tracking"
+    collect_key: str = ""
+    origins: tuple[str, ...] = ()
+    retention_days: int = 90
+
+    def problem(self) -> str | None:
+        if not 1 <= self.retention_days <= 730:
+            return "tracking.retention_days must be between 1 and 730"
+        return None
 
 
 class Stored(Generic[S]):

@@ -23,6 +23,7 @@ from app.models.shop_settings import (
     SmsChannel,
     StoreConnection,
     Stored,
+    StorefrontTracking,
     SyncState,
 )
 
@@ -62,6 +63,7 @@ class Shop(Timestamps, db.Model):  # type: ignore[name-defined]
     recommendation_knobs = Stored(RecommendationKnobs)
     recommendation_evidence = Stored(RecommendationEvidence)
     idle_rule = Stored(IdleRule)
+    storefront_tracking = Stored(StorefrontTracking)
 
     @property
     def display_name(self) -> str:

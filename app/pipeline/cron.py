@@ -5,9 +5,11 @@ from rq import cron
 from app.connectors.shopify.catalog import nightly_catalog_reconcile
 from app.connectors.shopify.reconcile import daily_reconcile
 from app.connectors.woocommerce.reconcile import reconcile_stores
+from app.insights.browsing import browse_scan
 from app.insights.idle import daily_customer_scan
 from app.insights.recommendation_model import nightly_recommendations
 from app.pipeline.periodic import minute_tick
+from app.pipeline.storefront import forget_old_events
 from app.shipping.digest import daily_tracking_digest
 from app.shipping.tracking import PLAN_EVERY, plan_tracking
 
@@ -30,3 +32,7 @@ cron.register(
 )
 # The merchant's morning digest of yesterday's delivery problems and returns.
 cron.register(daily_tracking_digest, queue_name="labels", cron="0 6 * * *", job_timeout=120)
+# Storefront events are kept for each shop's retention (90 days by default), then deleted.
+cron.register(forget_old_events, queue_name="sync", cron="15 4 * * *", job_timeout=1800)
+# Shoppers who looked at a product again and again: found every 10 minutes.
+cron.register(browse_scan, queue_name="sync", interval=600, job_timeout=300)

@@ -7,6 +7,7 @@ from flask import Flask
 
 from app.web import (
     admin,
+    collect,
     email_links,
     embedded,
     health,
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     for blueprint in (
         health.bp,
         webhooks.bp,
+        collect.bp,
         woocommerce_connect.bp,
         shopify_app.bp,
         email_links.bp,

@@ -63,3 +63,20 @@ def test_idle_demo_customer_gets_both_win_back_emails_the_second_with_a_code(
     assert "HELLO-" in _text(second)
     templates = sorted(m.meta["template"] for m in ShopScope(shop.id).all(Message))
     assert templates == ["reactivation_1", "reactivation_2"]
+
+
+def test_known_demo_shopper_viewing_a_product_three_times_gets_a_browse_email(
+    app, sim_clock, outbox, demo_cli, tick, running_service
+):
+    shop = demo.seed()
+    sim_clock.current = utcnow()
+    output = demo_cli("demo-browse", "--email", "kasia@example.com", "--product", "1008")
+    assert "HTTP [204, 204, 204]" in output and "1 shopper(s) found" in output
+    assert any(url.endswith("/collect/demo") for url in running_service.called)
+    tick(minutes=1)
+
+    (mail,) = outbox_mails(outbox)
+    assert mail["To"] == "kasia@example.com"
+    text = _text(mail)
+    assert "Denim jacket" in text.split("\n\n", 3)[2]  # the first block: what they looked at
+    assert _templates(shop.id) == ["browse_abandonment"]

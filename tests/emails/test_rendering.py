@@ -249,3 +249,28 @@ def test_polish_plural_forms_for_the_rest_of_the_cart(
     items = [{"title": f"Item {n}", "unit_price": 10} for n in range(8 + extra)]
     email = render_email("abandoned_cart_1", email_context(items=items), "pl")
     assert expected in email.text
+
+
+def test_product_blocks_show_their_headings_and_an_empty_block_is_left_out(
+    email_context: Context,
+) -> None:
+    viewed = {**email_context()["items"][0], "title": "Denim jacket"}
+    blocks = [
+        {"kind": "last_viewed", "products": [viewed]},
+        {"kind": "discounted", "products": []},
+        {"kind": "bought", "products": [{**viewed, "title": "Wool scarf"}]},
+    ]
+    context = email_context(items=[], blocks=blocks, shop_url="https://d.example")
+    email = render_email("browse_abandonment", context, "pl")
+
+    assert "Oglądane przez Ciebie" in email.html and "Denim jacket" in email.html
+    assert "Twoje zakupy" in email.html and "Wool scarf" in email.text
+    assert "Teraz taniej" not in email.html and "Teraz taniej" not in email.text
+    assert email.subject == "Ola, wciąż o tym myślisz?"
+
+
+def test_an_unknown_product_block_is_refused(email_context: Context) -> None:
+    with pytest.raises(TemplateContextError, match="unknown product block"):
+        render_email(
+            "browse_abandonment", email_context(blocks=[{"kind": "x", "products": []}]), "en"
+        )

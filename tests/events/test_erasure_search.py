@@ -41,6 +41,7 @@ from app.models import (
     Shipment,
     ShipmentEvent,
     ShopScope,
+    StorefrontEvent,
     Suppression,
     WebhookDelivery,
     db,
@@ -81,6 +82,7 @@ PLANTED = {
     "shipments": {"label", "error", "request"},
     "shipment_events": {"courier_status", "location"},
     "label_batches": {"failures", "content"},
+    "storefront_events": {"detail"},
     "suppressions": {"address"},
     "webhook_deliveries": {"body", "last_error"},
 }
@@ -128,6 +130,12 @@ NOT_PERSONAL = {
     "flow_runs.end_reason": "a fixed reason",
     "shipments.courier": "a courier name",
     "shipments.tracking_status": "one of our tracking states",
+    "storefront_events.visitor_id": "a random id the browser made (rows go with the person)",
+    "storefront_events.kind": "an event kind",
+    "storefront_events.product_id": "the platform's product id",
+    "storefront_events.variant_id": "the platform's variant id",
+    "storefront_visitors": "random browser ids linked to a customer id (rows go with the person)",
+    "browse_emissions.product_id": "the platform's product id",
     "shipment_events.status": "one of our shipment states",
     "shipment_events.happened_at": "the courier's timestamp text",
     "label_batches.status": "a print job state",
@@ -402,6 +410,16 @@ def plant_everywhere(shop, deliver) -> None:
             order_ids=[placed.id],
             failures={"#1001": f"courier refused {STREET}"},
             content=f"%PDF-1.4 {FIRST} {LAST} {STREET}".encode(),
+        )
+    )
+    # A search on the storefront for their own name, while signed in.
+    scope.add(
+        StorefrontEvent(
+            visitor_id="v-erasure",
+            customer_id=placed.customer_id,
+            kind="search_submitted",
+            detail=f"{FIRST} {LAST}",
+            occurred_at=utcnow(),
         )
     )
     scope.add(Suppression(channel="email", address=EMAIL.lower(), reason="unsubscribe"))

@@ -80,3 +80,11 @@ def test_every_email_step_of_every_flow_previews(merchant, shop_with_address):
             if step.channel == "email":
                 response = browser.get(f"/embedded/flows/{key}/steps/{index}/preview")
                 assert response.status_code == 200, (key, index, response.get_data(as_text=True))
+
+
+def test_browse_abandonment_preview_shows_the_viewed_products_block(merchant, shop_with_address):
+    response = merchant(shop_with_address).get("/embedded/flows/browse_abandonment/steps/0/preview")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "You were looking at" in html and "Linen shirt" in html
+    assert "Now at a lower price" in html  # the sample shirt's compare-at price is higher

@@ -44,6 +44,7 @@ final class Plugin {
 		CartCapture::register();
 		CheckoutContact::register();
 		CartRestore::register();
+		ProductViews::register();
 		if ( is_admin() ) {
 			Admin\SettingsPage::register();
 			Admin\Connection::register();

@@ -120,3 +120,13 @@ function submit_button( $text = null, $type = 'primary', $name = 'submit', $wrap
 function checked( $checked, $current = true, $echo = true ) { return (string) $checked === (string) $current ? ' checked=\'checked\'' : ''; }
 function wp_nonce_field( $action = -1 ) { echo '<input type="hidden" name="_wpnonce" value="' . esc_attr( wp_create_nonce( $action ) ) . '">'; }
 function wp_date( $format, $timestamp = null ) { return gmdate( (string) $format, (int) $timestamp ); }
+function is_product() { return StoreflowTestWorld::$queried_product > 0; }
+function get_queried_object_id() { return StoreflowTestWorld::$queried_product; }
+function plugins_url( $path = '', $plugin = '' ) { return 'https://shop.example/wp-content/plugins/storeflow/' . ltrim( $path, '/' ); }
+function wp_enqueue_script( $handle, $src = '', $deps = array(), $ver = false, $args = array() ) {
+	StoreflowTestWorld::$scripts[ $handle ] = array( 'src' => $src, 'args' => $args, 'data' => array() );
+}
+function wp_localize_script( $handle, $name, $data ) {
+	StoreflowTestWorld::$scripts[ $handle ]['data'][ $name ] = $data;
+	return true;
+}

@@ -42,6 +42,10 @@ final class StoreflowTestWorld {
 	public static array $deactivated = array();
 	/** @var array<string, string> text domain => languages path given to load_plugin_textdomain */
 	public static array $text_domains = array();
+	/** Product id of the single product page being shown (0: not a product page). */
+	public static int $queried_product = 0;
+	/** @var array<string, array{src:string, args:mixed, data:array<string, mixed>}> enqueued scripts */
+	public static array $scripts = array();
 
 	public static function reset(): void {
 		self::$options         = array();
@@ -63,6 +67,8 @@ final class StoreflowTestWorld {
 		self::$async_dispatches = 0;
 		self::$deactivated     = array();
 		self::$text_domains    = array();
+		self::$queried_product = 0;
+		self::$scripts         = array();
 		$GLOBALS['wpdb']       = new StoreflowFakeWpdb();
 		$_GET                  = array();
 		$_POST                 = array();

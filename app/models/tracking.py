@@ -1,0 +1,74 @@
+"""What shoppers look at on the storefront, and who the anonymous visitors turn out to be.
+
+``StorefrontEvent`` is append-only: the collector writes it in bulk, the browse scan and the
+product blocks read "this customer's views in the last N days" through its customer index, and
+the retention job drops rows older than the shop's setting. ``StorefrontVisitor`` links a
+visitor id (a first-party cookie set only with consent) to the customer it turned out to be.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import ShopOwned, db, utcnow
+
+EVENT_KINDS = ("product_viewed", "collection_viewed", "search_submitted")
+# SQLite only auto-numbers an INTEGER primary key; PostgreSQL gets the 64-bit one it needs.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class StorefrontEvent(ShopOwned, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "storefront_events"
+    __table_args__ = (
+        # "this customer's views in the last N days" (scan, product blocks, erasure)
+        sa.Index("ix_storefront_events_customer", "shop_id", "customer_id", "occurred_at"),
+        # the browse scan's window and the retention sweep
+        sa.Index("ix_storefront_events_recent", "shop_id", "occurred_at"),
+        # stitching a visitor's earlier views to the customer
+        sa.Index("ix_storefront_events_visitor", "shop_id", "visitor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(sa.String(64))
+    customer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("customers.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(sa.String(24))
+    product_id: Mapped[str | None] = mapped_column(sa.String(64))  # the platform's id
+    variant_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # A collection's id, or the search terms (cut to the column), by kind.
+    detail: Mapped[str | None] = mapped_column(sa.String(200))
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StorefrontVisitor(ShopOwned, db.Model):  # type: ignore[name-defined]
+    """A visitor id that became a known customer (login, checkout contact, our email link)."""
+
+    __tablename__ = "storefront_visitors"
+    __table_args__ = (sa.UniqueConstraint("shop_id", "visitor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(sa.String(64))
+    customer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BrowseEmission(ShopOwned, db.Model):  # type: ignore[name-defined]
+    """A product the browse scan reported for a customer: never the same one again within the
+    flow's cooldown (30 days by default), whatever the flow then did with it."""
+
+    __tablename__ = "browse_emissions"
+    __table_args__ = (
+        sa.Index("ix_browse_emissions_lookup", "shop_id", "customer_id", "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(sa.String(64))
+    emitted_at: Mapped[datetime]

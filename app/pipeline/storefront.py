@@ -1,0 +1,293 @@
+"""Storefront events from the collector: read a batch strictly, append it in bulk, link visitors.
+
+A batch is all or nothing: one bad event and the whole request is refused with a message
+saying which and why, so a broken pixel shows up at once instead of as quietly missing data.
+Nothing here reaches the flows: the browse scan (``app/insights/browsing.py``) reads the table
+later. Old rows go by the shop's retention setting (``forget_old_events``, daily).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from rq import Retry
+
+from app.logs import fields as log_fields
+from app.models import (
+    EVENT_KINDS,
+    Customer,
+    Shop,
+    ShopScope,
+    StorefrontEvent,
+    StorefrontVisitor,
+    db,
+    utcnow,
+)
+from app.models.sql import insert_ignoring_conflict
+from app.pipeline import queues
+
+log = logging.getLogger(__name__)
+MAX_EVENTS = 50
+_VISITOR = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+_ID = re.compile(r"^[A-Za-z0-9_./:-]{1,64}$")
+# A browser's clock may be off; an event far outside "now" is a bug or a forgery.
+_SKEW = timedelta(hours=24)
+
+
+class BatchError(ValueError):
+    """The batch cannot be stored; the message says which event and why."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    platform_customer_id: str | None = None
+    email: str | None = None
+    signature: str | None = None  # the plugin's HMAC of the customer id (WooCommerce)
+
+
+@dataclass(frozen=True)
+class Batch:
+    visitor_id: str
+    identity: Identity | None
+    rows: tuple[dict[str, Any], ...]
+
+
+def _text(value: Any, what: str, pattern: re.Pattern[str]) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not pattern.match(value):
+        raise BatchError(f"{what} is missing or not an id")
+    return value
+
+
+def _time(value: Any, what: str, now: datetime) -> datetime:
+    try:
+        at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise BatchError(f"{what}: 'at' is not an ISO 8601 time") from None
+    if at.tzinfo is None:
+        raise BatchError(f"{what}: 'at' has no time zone")
+    if abs(at - now) > _SKEW:
+        raise BatchError(f"{what}: 'at' is more than 24 hours from now")
+    return at.astimezone(UTC)
+
+
+def _row(index: int, event: Any, now: datetime) -> dict[str, Any]:
+    what = f"event {index}"
+    if not isinstance(event, Mapping):
+        raise BatchError(f"{what} is not an object")
+    kind = event.get("type")
+    if kind not in EVENT_KINDS:
+        raise BatchError(f"{what}: type must be one of {', '.join(EVENT_KINDS)}")
+    row: dict[str, Any] = {"kind": kind, "occurred_at": _time(event.get("at"), what, now)}
+    row["product_id"] = row["variant_id"] = row["detail"] = None
+    if kind == "product_viewed":
+        row["product_id"] = _text(event.get("product_id"), f"{what}: product_id", _ID)
+        if event.get("variant_id") not in (None, ""):
+            row["variant_id"] = _text(event.get("variant_id"), f"{what}: variant_id", _ID)
+    elif kind == "collection_viewed":
+        row["detail"] = _text(event.get("collection_id"), f"{what}: collection_id", _ID)
+    else:
+        query = event.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise BatchError(f"{what}: query must be the search terms")
+        row["detail"] = query.strip()[:200]
+    return row
+
+
+def _identity(value: Any) -> Identity | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise BatchError("customer must be an object with id or email")
+    customer_id, email = value.get("id"), value.get("email")
+    if customer_id not in (None, ""):
+        signature = value.get("sig")
+        return Identity(
+            platform_customer_id=_text(customer_id, "customer id", _ID),
+            signature=signature if isinstance(signature, str) else None,
+        )
+    if isinstance(email, str) and "@" in email and len(email) <= 320:
+        return Identity(email=email.strip().lower())
+    raise BatchError("customer must carry an id or an email")
+
+
+def read_batch(body: Any, now: datetime | None = None) -> Batch:
+    """The batch as rows to insert, or BatchError naming the first problem."""
+    now = now or utcnow()
+    if not isinstance(body, Mapping):
+        raise BatchError("the body must be a JSON object")
+    visitor = _text(body.get("visitor"), "visitor", _VISITOR)
+    events = body.get("events")
+    identity = _identity(body.get("customer"))
+    # A sign-in or a checkout email alone may come with no view: it links the visitor.
+    if not isinstance(events, list) or (not events and identity is None):
+        raise BatchError("events must be a non-empty list (or empty with a customer)")
+    if len(events) > MAX_EVENTS:
+        raise BatchError(f"at most {MAX_EVENTS} events per request")
+    rows = tuple(_row(i, event, now) for i, event in enumerate(events))
+    return Batch(visitor, identity, rows)
+
+
+def _known_customer(shop_id: int, identity: Identity) -> int | None:
+    """Only a customer the shop already told us about: the collector creates nobody."""
+    scope = ShopScope(shop_id)
+    if identity.platform_customer_id:
+        match = Customer.platform_customer_id == identity.platform_customer_id
+    else:
+        match = Customer.email == identity.email
+    customer = scope.first(Customer, match, Customer.redacted_at.is_(None))
+    return customer.id if customer is not None else None
+
+
+def link_visitor(shop_id: int, visitor_id: str, customer_id: int) -> None:
+    """The visitor is this customer: link them, and their earlier views join the customer's."""
+    scope = ShopScope(shop_id)
+    new = insert_ignoring_conflict(
+        StorefrontVisitor,
+        {"shop_id": shop_id, "visitor_id": visitor_id, "customer_id": customer_id},
+    )
+    if new is None:  # linked before: relink when the same browser now signs in as someone else
+        db.session.execute(
+            scope.update(StorefrontVisitor, StorefrontVisitor.visitor_id == visitor_id).values(
+                customer_id=customer_id, linked_at=utcnow()
+            )
+        )
+    db.session.execute(
+        scope.update(
+            StorefrontEvent,
+            StorefrontEvent.visitor_id == visitor_id,
+            StorefrontEvent.customer_id.is_(None),
+        ).values(customer_id=customer_id)
+    )
+
+
+def _linked_customer(shop_id: int, visitor_id: str) -> int | None:
+    link = ShopScope(shop_id).first(StorefrontVisitor, StorefrontVisitor.visitor_id == visitor_id)
+    return link.customer_id if link is not None else None
+
+
+def store_batch(shop: Shop, batch: Batch) -> int:
+    """Append the batch in one multi-row INSERT; the caller commits. Returns the rows stored."""
+    customer_id = None
+    identity = trusted_identity(shop, batch.identity)
+    if identity is not None:
+        customer_id = _known_customer(shop.id, identity)
+        if customer_id is not None:
+            link_visitor(shop.id, batch.visitor_id, customer_id)
+    if customer_id is None:
+        customer_id = _linked_customer(shop.id, batch.visitor_id)
+    now = utcnow()
+    rows = [
+        {
+            **row,
+            "shop_id": shop.id,
+            "visitor_id": batch.visitor_id,
+            "customer_id": customer_id,
+            "received_at": now,
+        }
+        for row in batch.rows
+    ]
+    if rows:  # a sign-in alone links the visitor and stores nothing
+        _append(rows)
+    return len(rows)
+
+
+_COLUMNS = (
+    "shop_id",
+    "visitor_id",
+    "customer_id",
+    "kind",
+    "product_id",
+    "variant_id",
+    "detail",
+    "occurred_at",
+    "received_at",
+)
+
+
+def _append(rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: COPY in the session's transaction (no statement to compile, one round
+    trip). Elsewhere (``make run``'s SQLite): one executemany INSERT."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(sa.insert(StorefrontEvent.__table__), rows)
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    statement = f"COPY storefront_events ({', '.join(_COLUMNS)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in _COLUMNS])
+
+
+def expected_collect_key(shop: Shop) -> str:
+    """The key the shop's pages carry. A WooCommerce store derives it from the connection's
+    shared secret, as the plugin does (HMAC: public, and no new exchange at connect); other
+    shops have one made for them (``ensure_collect_key``). '' when there is none yet."""
+    secret = _woocommerce_secret(shop)
+    if secret:
+        digest = hmac.new(secret.encode(), b"storeflow collect key", hashlib.sha256)
+        return digest.hexdigest()[:32]
+    return shop.storefront_tracking.collect_key
+
+
+def _woocommerce_secret(shop: Shop) -> str | None:
+    secret = shop.credentials.get("shared_secret") if shop.platform == "woocommerce" else None
+    return str(secret) if secret else None
+
+
+def trusted_identity(shop: Shop, identity: Identity | None) -> Identity | None:
+    """The identity when we can believe it. A WooCommerce store signs its signed-in customer's
+    id with the shared secret (the page cannot forge it); an unsigned or badly signed one is
+    dropped, and the views are kept as the anonymous visitor's."""
+    secret = _woocommerce_secret(shop)
+    if identity is None or secret is None:
+        return identity
+    if identity.platform_customer_id is None or identity.signature is None:
+        return None
+    message = f"customer:{identity.platform_customer_id}".encode()
+    expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return identity if hmac.compare_digest(expected, identity.signature) else None
+
+
+def ensure_collect_key(shop: Shop) -> str:
+    """The shop's public collect key, made on first need (the caller commits)."""
+    tracking = shop.storefront_tracking
+    if not tracking.collect_key:
+        tracking = replace(tracking, collect_key=secrets.token_urlsafe(24))
+        shop.storefront_tracking = tracking
+    return tracking.collect_key
+
+
+def forget_shop_events(shop_id: int, now: datetime) -> int:
+    """Delete the shop's events older than its retention setting."""
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        return 0
+    cutoff = now - timedelta(days=shop.storefront_tracking.retention_days)
+    result = db.session.execute(
+        ShopScope(shop_id).delete(StorefrontEvent, StorefrontEvent.occurred_at < cutoff)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@queues.job("sync", timeout=1800, retry=Retry(max=2, interval=[300, 1800]))
+def forget_old_events(now: datetime | None = None) -> int:
+    """Daily (``rq cron``): every shop's storefront events past its retention. Safe to rerun."""
+    now = now or utcnow()
+    forgotten = 0
+    for shop_id in db.session.scalars(sa.select(Shop.id)).all():
+        forgotten += forget_shop_events(shop_id, now)
+        db.session.commit()
+    log.info("storefront events forgotten", extra=log_fields(rows=forgotten))
+    return forgotten

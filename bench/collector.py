@@ -1,0 +1,174 @@
+"""Collector throughput: events/s accepted by ONE gunicorn sync worker with batches of 10
+events, next to a bare Flask endpoint under the same settings (parse the body, answer 204).
+
+Goal: at least half the bare endpoint's rate, and at least 5,000 events/s stored per core (the
+server process's own CPU time). The load comes from two client processes on this machine (so
+it shares the 2 cores with the server: compare the two rows, not the absolute numbers alone).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+import sqlalchemy as sa
+from scratch import SERVER, scratch_app, table
+
+from app.models import Shop, StorefrontEvent, db
+from app.pipeline.storefront import ensure_collect_key
+
+SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
+CLIENTS, THREADS, BATCH = 2, 4, 10
+DB = "storeflow_bench_collect"
+ORIGIN = "https://bench.example"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _body(key: str, visitor: int) -> bytes:
+    at = datetime.now(UTC).isoformat()
+    events = [
+        {"type": "product_viewed", "product_id": str(100 + n), "at": at} for n in range(BATCH)
+    ]
+    batch = {"shop": "bench.example", "key": key, "visitor": f"visitor-{visitor:08d}"}
+    return json.dumps({**batch, "events": events}).encode()
+
+
+def _client(port: int, key: str, seconds: float, seed: int, out: multiprocessing.Queue) -> None:
+    counts = [0] * THREADS
+
+    def run(index: int) -> None:
+        end = time.monotonic() + seconds
+        visitor = seed * 1_000_000 + index * 100_000
+        while time.monotonic() < end:
+            visitor += 1
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            headers = {"Content-Type": "text/plain", "Origin": ORIGIN}
+            conn.request("POST", "/collect/demo", _body(key, visitor), headers)
+            if conn.getresponse().status == 204:
+                counts[index] += BATCH
+            conn.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.put(sum(counts))
+
+
+def _serve(factory: str, port: int) -> tuple[int, float]:
+    """(events accepted, server CPU seconds) for one gunicorn worker serving ``factory``."""
+    env = {**os.environ, "STOREFLOW_BENCH_COLLECT_DB": f"{SERVER}/{DB}", "PYTHONPATH": _path()}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [
+            str(gunicorn),
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            f"collector_apps:{factory}()",
+        ],
+        env=env,
+        cwd=Path(__file__).parent,
+    )
+    try:
+        _wait_for(port)
+        key = _key()
+        processes = psutil.Process(server.pid)
+        before = _cpu(processes)
+        out: multiprocessing.Queue = multiprocessing.Queue()
+        clients = [
+            multiprocessing.Process(target=_client, args=(port, key, SECONDS, n, out))
+            for n in range(CLIENTS)
+        ]
+        for client in clients:
+            client.start()
+        accepted = sum(out.get() for _ in clients)
+        for client in clients:
+            client.join()
+        return accepted, _cpu(processes) - before
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _cpu(master: psutil.Process) -> float:
+    total = 0.0
+    for process in [master, *master.children(recursive=True)]:
+        times = process.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def _path() -> str:
+    here = Path(__file__).resolve().parent
+    return os.pathsep.join([str(here.parent), str(here)])
+
+
+def _wait_for(port: int) -> None:
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def _key() -> str:
+    shop = db.session.scalars(sa.select(Shop)).one()
+    return shop.storefront_tracking.collect_key
+
+
+def main() -> None:
+    with scratch_app(DB):
+        shop = Shop(platform="demo", domain="bench.example", status="active", name="Bench")
+        db.session.add(shop)
+        db.session.flush()
+        ensure_collect_key(shop)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+        bare, bare_cpu = _serve("bare", _free_port())
+        ours, ours_cpu = _serve("storeflow", _free_port())
+        stored = db.session.scalar(sa.select(sa.func.count()).select_from(StorefrontEvent)) or 0
+        rows = [("endpoint", "events accepted", "events/s", "server CPU s", "events/s per core")]
+        for name, events, cpu in (("bare Flask", bare, bare_cpu), ("collector", ours, ours_cpu)):
+            rows.append(
+                (
+                    name,
+                    f"{events:,}",
+                    f"{events / SECONDS:,.0f}",
+                    f"{cpu:.1f}",
+                    f"{events / cpu:,.0f}" if cpu else "-",
+                )
+            )
+        print(table(rows))
+        ratio = ours / bare if bare else 0.0
+        per_core = ours / ours_cpu if ours_cpu else 0.0
+        print(f"\nstored rows: {stored:,} (accepted {ours:,})")
+        print(f"collector / bare: {ratio:.2f} (goal >= 0.50: {'yes' if ratio >= 0.5 else 'NO'})")
+        met = "yes" if per_core >= 5000 else "NO"
+        print(f"stored per core: {per_core:,.0f}/s (goal >= 5,000: {met})")
+
+
+if __name__ == "__main__":
+    main()
