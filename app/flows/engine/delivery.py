@@ -119,6 +119,7 @@ def _wait_for_the_merchant(
     message.error = error
     if run.state == "active":
         run.next_step_at, run.lease_until = now + DISCOUNT_RECHECK, None
+        run.context = {**run.context, "deferred": "discount_refused"}
     db.session.commit()
     log.warning("discount refused by the shop; step waits", extra=log_fields(run=run.id))
     return "waiting: discount refused"
