@@ -25,6 +25,7 @@ from app.flows.engine.settings import (
     save_settings,
     settings_for,
 )
+from app.flows.registry import flow_for
 from app.models import AuditLog, Shop, ShopScope, db
 from app.models.shop_settings import MerchantContact, ShopSettingsError
 from app.pipeline import queues
@@ -239,6 +240,14 @@ def _audit(
     )
 
 
+def _any_flow(key: str) -> Flow:
+    """Any flow's emails may be previewed and tested (the shipping notice's too)."""
+    flow = flow_for(key)
+    if flow is None:
+        abort(404)
+    return flow
+
+
 def _email_step(flow: Flow, index: int) -> Step:
     if not 0 <= index < len(flow.steps) or flow.steps[index].channel != "email":
         abort(404)
@@ -253,7 +262,7 @@ def _locale(shop_locale: str) -> str:
 @bp.get("/flows/<key>/steps/<int:index>/preview")
 @auth.login_required
 def preview(key: str, index: int) -> Response:
-    shop, step = auth.current_shop(), _email_step(_flow(key), index)
+    shop, step = auth.current_shop(), _email_step(_any_flow(key), index)
     try:
         content = preview_email(shop.id, step.template, _locale(shop.locale))
     except TemplateContextError as exc:
@@ -266,7 +275,7 @@ def preview(key: str, index: int) -> Response:
 @bp.post("/flows/<key>/steps/<int:index>/test")
 @auth.login_required
 def test_send(key: str, index: int) -> str | tuple[str, int]:
-    shop, flow = auth.current_shop(), _flow(key)
+    shop, flow = auth.current_shop(), _any_flow(key)
     step = _email_step(flow, index)
     words = words_for(shop)
     form = TestSendForm()
