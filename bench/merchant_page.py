@@ -72,7 +72,7 @@ GENERATE = [
              WHEN r % 7 = 0 THEN 'order_placed' ELSE 'sequence_finished' END,
         CASE WHEN r % 25 = 0 THEN (c - 1) * :each + 1 END,
         :now, :now
-    FROM (SELECT r, 1 + (r * 7919) % :customers AS c,
+    FROM (SELECT r, (1 + (r::bigint * 7919) % :customers)::int AS c,
                  (r::bigint * 525600 / :runs)::int AS age
           FROM generate_series(1, :runs) AS r) AS g
     """,
