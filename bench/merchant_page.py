@@ -146,9 +146,16 @@ def timings(client: Any, url: str, headers: dict[str, str]) -> list[float]:
 
 def main() -> None:
     with scratch_app("storeflow_bench_page") as app:
-        shop = Shop(platform="demo", domain="bench.example", name="Bench", status="active",
-                    currency="PLN", locale="pl", timezone="Europe/Warsaw",
-                    settings={"address": "ul. Prosta 1, 00-001 Warszawa"})
+        shop = Shop(
+            platform="demo",
+            domain="bench.example",
+            name="Bench",
+            status="active",
+            currency="PLN",
+            locale="pl",
+            timezone="Europe/Warsaw",
+            settings={"address": "ul. Prosta 1, 00-001 Warszawa"},
+        )
         db.session.add(shop)
         db.session.commit()
         _, setup = timed(lambda: generate(shop.id))
@@ -163,8 +170,18 @@ def main() -> None:
             found = scans(statements_of(client, url, headers))
             p95 = statistics.quantiles(times, n=20)[-1]
             ok = "yes" if p95 < LIMIT_MS and not found else "NO"
-            rows.append((name, str(ROUNDS), f"{statistics.median(times):.0f}", f"{p95:.0f}",
-                         f"{max(times):.0f}", f"{LIMIT_MS:.0f}", str(len(found)), ok))
+            rows.append(
+                (
+                    name,
+                    str(ROUNDS),
+                    f"{statistics.median(times):.0f}",
+                    f"{p95:.0f}",
+                    f"{max(times):.0f}",
+                    f"{LIMIT_MS:.0f}",
+                    str(len(found)),
+                    ok,
+                )
+            )
             sizes.append((name, len(client.get(url, headers=headers).data)))
             for scan in found:
                 print(f"  sequential scan on {scan}")

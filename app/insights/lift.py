@@ -2,7 +2,7 @@
 and how sure we can be of it.
 
 The messaged group converted ``c1`` of ``n1`` runs, the holdout (no messages) ``c0`` of ``n0``.
-Extra orders = c1 − n1·(c0/n0). Confidence from a two-proportion z-test on the difference of
+Extra orders = c1 - n1*(c0/n0). Confidence from a two-proportion z-test on the difference of
 the rates (pooled standard error), two-sided: p < 0.01 "very sure", p < 0.05 "fairly sure",
 otherwise "too early to tell" (also while either group is too small for the normal
 approximation: fewer than ``MIN_GROUP`` runs, or fewer than 5 conversions in all).

@@ -20,11 +20,10 @@ import pytest
 from app.connectors.woocommerce.signing import sign_token
 from app.flows.engine.settings import is_enabled
 from app.models import Shop, db
+from tests.browser.conftest import CHROMIUM
 from tests.conftest import SHOP_ADDRESS
 from tests.support.shopify import DOMAIN, id_token
 from tests.support.woocommerce import SECRET, STORE_URL
-
-from tests.browser.conftest import CHROMIUM
 
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 STUB_TOKEN_URL = "https://cdn.shopify.com/stub/id-token"
@@ -132,7 +131,10 @@ def test_shopify_merchant_saves_settings_with_cookies_blocked_using_session_toke
     assert sent_auth[0] != sent_auth[1] or len(set(minted)) < len(minted)
     assert all(a.removeprefix("Bearer ") in minted for a in sent_auth)
     # The link to the flow's page was followed by a fetch with a fresh token too.
-    assert navigations[-1].startswith("Bearer ey") and navigations[-1].removeprefix("Bearer ") in minted
+    assert (
+        navigations[-1].startswith("Bearer ey")
+        and navigations[-1].removeprefix("Bearer ") in minted
+    )
     # The previews came by fetch with a token too, now that the shop has its address.
     _wait_for_first_preview_showing(page, ADDRESS)
     assert context.cookies() == []

@@ -74,7 +74,9 @@ def test_switching_a_flow_off_on_its_card_stops_its_runs_and_its_page_says_why(
     rows = page.locator("table.sf-runs tbody tr")
     assert rows.count() == 2
     assert "anna1@example.pl" in rows.nth(0).inner_text()
-    assert "zatrzymany" in rows.nth(0).inner_text() and "wyłączono proces" in rows.nth(0).inner_text()
+    assert (
+        "zatrzymany" in rows.nth(0).inner_text() and "wyłączono proces" in rows.nth(0).inner_text()
+    )
     # Back goes home again, through the history page.js keeps.
     page.go_back()
     page.wait_for_selector("h1:has-text('Storeflow dla')")
@@ -125,7 +127,9 @@ def test_setup_checklist_keeps_a_flow_off_until_the_postal_address_is_filled_in(
     page.fill("textarea[name='details-address']", SHOP_ADDRESS)
     page.click("#shop-details button[type=submit]")
     page.wait_for_selector("p.notice:has-text('Dane sklepu zapisane')")
-    assert "done" in (page.locator("#setup li[data-step='legal_address']").get_attribute("class") or "")
+    assert "done" in (
+        page.locator("#setup li[data-step='legal_address']").get_attribute("class") or ""
+    )
     page.click("#flow-abandoned_cart .sf-switch")
     page.wait_for_selector(f"p.notice:has-text('{NAME}: włączone')")
     db.session.expire_all()

@@ -42,7 +42,7 @@ class Chart:
 
 
 def _top(value: Decimal) -> Decimal:
-    """A round number at or above ``value`` (1, 2, 5 × 10^n)."""
+    """A round number at or above ``value`` (1, 2 or 5 times a power of ten)."""
     if value <= 0:
         return Decimal(100)
     magnitude = Decimal(10) ** (len(str(int(value))) - 1)
@@ -52,9 +52,7 @@ def _top(value: Decimal) -> Decimal:
     return 10 * magnitude
 
 
-def revenue_chart(
-    flows: list[tuple[str, dict[date, Decimal]]], today: date, words: Words
-) -> Chart:
+def revenue_chart(flows: list[tuple[str, dict[date, Decimal]]], today: date, words: Words) -> Chart:
     days = [today - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
     peak = max((v for _, by_day in flows for v in by_day.values()), default=Decimal(0))
     top = _top(peak)

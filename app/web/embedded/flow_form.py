@@ -104,9 +104,7 @@ def _is_advanced(setting: Setting) -> bool:
     return _words(setting).advanced
 
 
-def flow_form(
-    flow: Flow, stored: Mapping[str, Any], enabled: bool, words: Words
-) -> FlowForm:
+def flow_form(flow: Flow, stored: Mapping[str, Any], enabled: bool, words: Words) -> FlowForm:
     views = [(_is_advanced(s), _view(flow.key, s, stored[s.key], words)) for s in flow.settings]
     return FlowForm(
         flow.key,
@@ -178,7 +176,9 @@ def _parse_number(setting: Setting, typed: str, words: Words) -> tuple[str, int]
                 low=words.number(low or 0),
                 high=words.number(high or 0),
                 unit=unit_text,
-            ).strip().replace(" .", "."),
+            )
+            .strip()
+            .replace(" .", "."),
             0,
         )
     return "", stored

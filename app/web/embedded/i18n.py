@@ -97,7 +97,9 @@ class Words:
     def when(self, value: datetime | None) -> str:
         if value is None:
             return ""
-        return format_datetime(value, "d MMM y, HH:mm", tzinfo=_zone(self.timezone), locale=self.locale)
+        return format_datetime(
+            value, "d MMM y, HH:mm", tzinfo=_zone(self.timezone), locale=self.locale
+        )
 
     def day(self, value: date) -> str:
         return format_date(value, "d MMM", locale=self.locale)

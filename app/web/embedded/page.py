@@ -4,8 +4,6 @@ customers)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from app.flows.engine.definition import Flow
@@ -14,7 +12,7 @@ from app.flows.registry import FLOWS, flow_for
 from app.insights.lift import lift
 from app.models import Shop, missing_for_marketing, utcnow
 from app.shipping import settings as labels
-from app.web.embedded.chart import Chart, revenue_chart
+from app.web.embedded.chart import revenue_chart
 from app.web.embedded.flow_form import FlowForm, flow_form
 from app.web.embedded.forms import TestSendForm, declared_form
 from app.web.embedded.i18n import Words
@@ -56,8 +54,10 @@ def lift_sentence(name: str, r: FlowResults, words: Words) -> str:
             "too close.",
             flow=name,
         )
-    sure = words._("we are very sure") if found.verdict == "very_sure" else words._(
-        "we are fairly sure"
+    sure = (
+        words._("we are very sure")
+        if found.verdict == "very_sure"
+        else words._("we are fairly sure")
     )
     if found.extra_orders >= 0:
         said = words.ngettext(
@@ -121,9 +121,7 @@ def home_context(shop: Shop, words: Words, details_form: Any = None) -> dict[str
     steps = checklist(shop, words, any(c["enabled"] for c in cards))
     by_day = revenue_by_day(shop.id, keys, now, words.zone)
     today = now.astimezone(words.zone).date()
-    chart = revenue_chart(
-        [(words._(flow_name(k)), by_day[k]) for k in keys], today, words
-    )
+    chart = revenue_chart([(words._(flow_name(k)), by_day[k]) for k in keys], today, words)
     return {
         "view": "home",
         "cards": cards,
@@ -169,7 +167,8 @@ def flow_context(
         "flow": flow,
         "name": name,
         "description": words._(FLOW_DESCRIPTIONS.get(flow.key, "")),
-        "form": form or flow_form(flow, settings_for(shop.id, flow), is_enabled(shop.id, flow.key), words),
+        "form": form
+        or flow_form(flow, settings_for(shop.id, flow), is_enabled(shop.id, flow.key), words),
         "results": r,
         "lift": lift_sentence(name, r, words),
         "runs": run_rows(shop, flow, words),
@@ -200,5 +199,3 @@ def _shipping_form(shop_id: int) -> Any:
 
 def known_flow(key: str) -> Flow | None:
     return flow_for(key) if key in page_flows() else None
-
-

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from app.insights.attribution import converted_by_live_order, join_converted, revenue_of
-from app.models.sql import local_day
 from app.models import Customer, CustomerScore, FlowRun, Message, Order, ShopScope, db
+from app.models.sql import local_day
 
 WINDOW = timedelta(days=30)
 

@@ -57,7 +57,9 @@ def _frame_policy(response: Response) -> Response:
     return response
 
 
-def _render(shop: Shop, words: Words, template: str, context: dict[str, Any], notices: Notices = ()) -> str:
+def _render(
+    shop: Shop, words: Words, template: str, context: dict[str, Any], notices: Notices = ()
+) -> str:
     """A page, carrying the token (and language) the next request must send: no cookie does."""
     visit = auth.current_visit()
     return render_template(
@@ -184,7 +186,9 @@ def switch_flow(key: str) -> str | tuple[str, int]:
     refused = _commit(lambda: _store_flow(shop, flow, {}, enabled), words)
     if refused is not None:
         return _home(shop, (("error", f"{name}: {refused}"),)), 400
-    said = words._("%(flow)s is on", flow=name) if enabled else words._("%(flow)s is off", flow=name)
+    said = (
+        words._("%(flow)s is on", flow=name) if enabled else words._("%(flow)s is off", flow=name)
+    )
     return _home(shop, (("notice", said),))
 
 

@@ -63,18 +63,21 @@ SETTINGS: dict[str, SettingWords] = {
     "products": SettingWords(N_("Products shown in the email")),
     "upsell": SettingWords(N_("Also show pricier products of the same kind")),
     "idle_days": SettingWords(
-        N_("A customer is quiet after"), N_("without an order (or longer than their usual gap)"),
+        N_("A customer is quiet after"),
+        N_("without an order (or longer than their usual gap)"),
         "days",
     ),
-    "cooldown_days": SettingWords(N_("Do not write to the same customer again for"), "", "days", True),
+    "cooldown_days": SettingWords(
+        N_("Do not write to the same customer again for"), "", "days", True
+    ),
     "min_recency_score": SettingWords(
-        N_("Only customers who bought at least this recently (score 1–5)"), "", "", True
+        N_("Only customers who bought at least this recently (score 1 to 5)"), "", "", True
     ),
     "min_frequency_score": SettingWords(
-        N_("Only customers who buy at least this often (score 1–5)"), "", "", True
+        N_("Only customers who buy at least this often (score 1 to 5)"), "", "", True
     ),
     "min_monetary_score": SettingWords(
-        N_("Only customers who spend at least this much (score 1–5)"), "", "", True
+        N_("Only customers who spend at least this much (score 1 to 5)"), "", "", True
     ),
     "daily_enrollment_cap": SettingWords(N_("At most this many customers a day"), "", "", True),
     "holdout_percent": SettingWords(
@@ -92,9 +95,7 @@ SETTINGS: dict[str, SettingWords] = {
     "attribution_click_days": SettingWords(
         N_("Count an order for the email when the customer clicked it within"), "", "days", True
     ),
-    "attribution_receive_hours": SettingWords(
-        N_("or received it within"), "", "hours", True
-    ),
+    "attribution_receive_hours": SettingWords(N_("or received it within"), "", "hours", True),
 }
 
 CHOICES: dict[str, str] = {
@@ -149,6 +150,7 @@ DEFER_REASONS: dict[str, str] = {
 
 def flow_name(key: str) -> str:
     return FLOW_NAMES.get(key, key.replace("_", " ").capitalize())
+
 
 # The flows' own cross-setting rules (``Flow.consistency``), translated part by part.
 RULES: tuple[str, ...] = (

@@ -116,22 +116,30 @@ def test_the_flow_page_lists_recent_runs_with_whom_when_next_and_why(
     start = utcnow() - timedelta(hours=3)
     scope.add(
         FlowRun(
-            flow_key="abandoned_cart", subject_key="cart:1", customer_id=ola.id, state="active",
-            started_at=start, next_step_at=datetime(2030, 1, 1, 6, 0, tzinfo=UTC),
+            flow_key="abandoned_cart",
+            subject_key="cart:1",
+            customer_id=ola.id,
+            state="active",
+            started_at=start,
+            next_step_at=datetime(2030, 1, 1, 6, 0, tzinfo=UTC),
             context={"deferred": "quiet_hours", "deferrals": 1},
         )
     )
     scope.add(
         FlowRun(
-            flow_key="abandoned_cart", subject_key="cart:2", state="cancelled",
-            started_at=start - timedelta(hours=1), ended_at=start, end_reason="order_placed",
+            flow_key="abandoned_cart",
+            subject_key="cart:2",
+            state="cancelled",
+            started_at=start - timedelta(hours=1),
+            ended_at=start,
+            end_reason="order_placed",
             context={"email": "jan@example.pl"},
         )
     )
     scope.add(FlowRun(flow_key="cross_sell", subject_key="order:9", started_at=start))
     db.session.commit()
     page = merchant(ready_shop).get("/embedded/flows/abandoned_cart").get_data(as_text=True)
-    rows = page.split('<tbody>')[1].split("</tbody>")[0].split("<tr")[1:]
+    rows = page.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
     assert len(rows) == 2  # the cross-sell run is not this flow's
     assert "ola@example.pl" in rows[0] and "czeka na następny e-mail" in rows[0]
     assert "1 sty 2030, 07:00" in rows[0]  # next email in the shop's time (Warsaw, UTC+1)
@@ -150,8 +158,11 @@ def test_the_chart_shows_each_flows_revenue_by_the_shops_day(merchant, make_shop
     db.session.flush()
     scope.add(
         FlowRun(
-            flow_key="abandoned_cart", subject_key="cart:1", state="converted",
-            started_at=today - timedelta(hours=2), converted_order_id=order.id,
+            flow_key="abandoned_cart",
+            subject_key="cart:1",
+            state="converted",
+            started_at=today - timedelta(hours=2),
+            converted_order_id=order.id,
         )
     )
     db.session.commit()
