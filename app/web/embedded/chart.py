@@ -14,7 +14,7 @@ from decimal import Decimal
 from app.web.embedded.i18n import Words
 
 WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 64, 8, 10, 24
+LEFT, RIGHT, TOP, BOTTOM = 92, 8, 10, 24
 DAYS = 30
 # Colours with at least 3:1 contrast on white (WCAG non-text contrast).
 COLOURS = ("#2c6ecb", "#b54708", "#067647", "#7a2e8e", "#b42318")

@@ -142,7 +142,7 @@ def run_rows(shop: Shop, flow: Flow, words: Words) -> list[dict[str, Any]]:
             why = words._(DEFER_REASONS.get(run.deferred, run.deferred))
         state = words._(RUN_STATES.get(run.state, run.state))
         if run.held_out:
-            state = f"{state} · {words._('test group, no emails')}"
+            state = words._("%(state)s (test group, no emails)", state=state)
         rows.append(
             {
                 "who": run.who,
