@@ -78,10 +78,10 @@ GENERATE = [
     """,
     "SELECT setval('flow_runs_id_seq', :runs)",
     """
-    INSERT INTO messages (shop_id, run_id, step, channel, kind, customer_id, recipient, subject,
-        status, idempotency_key, attempts, sent_at, opened_at, clicked_at, meta,
+    INSERT INTO messages (shop_id, run_id, flow_key, step, channel, kind, customer_id,
+        recipient, subject, status, idempotency_key, attempts, sent_at, opened_at, clicked_at, meta,
         created_at, updated_at)
-    SELECT :shop, r.id, 0, 'email', 'marketing', r.customer_id, 'c@example.com', 'Hej',
+    SELECT :shop, r.id, r.flow_key, 0, 'email', 'marketing', r.customer_id, 'c@example.com', 'Hej',
         'sent', 'bench-' || r.id, 1, r.started_at + interval '1 hour',
         CASE WHEN r.id % 3 = 0 THEN r.started_at + interval '2 hours' END,
         CASE WHEN r.id % 9 = 0 THEN r.started_at + interval '3 hours' END, '{}', :now, :now

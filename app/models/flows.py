@@ -43,9 +43,15 @@ class FlowRun(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
             "ix_flow_runs_shop_started",
             "shop_id",
             "started_at",
-            postgresql_include=["flow_key", "held_out", "converted_order_id"],
+            postgresql_include=["flow_key", "held_out", "converted_order_id", "id"],
         ),
-        sa.Index("ix_flow_runs_shop_flow_started", "shop_id", "flow_key", "started_at"),
+        sa.Index(
+            "ix_flow_runs_shop_flow_started",
+            "shop_id",
+            "flow_key",
+            "started_at",
+            postgresql_include=["held_out", "converted_order_id", "id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -42,6 +42,7 @@ def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
         {
             "shop_id": shop.id,
             "run_id": run.id,
+            "flow_key": run.flow_key,
             "step": run.step,
             "channel": step.channel,
             "kind": "marketing" if flow.marketing else "transactional",

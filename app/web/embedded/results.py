@@ -1,7 +1,8 @@
 """What each flow did for the shop over the last 30 days, and how its customers segment.
 
 Two grouped queries for all flows at once (runs by flow and group; sent messages by flow),
-never a query per run or per message.
+never a query per run or per message; each reads one shop's slice of an index
+(``ix_flow_runs_shop_started``, ``ix_messages_shop_sent``, migration 0004_page).
 """
 
 from __future__ import annotations
@@ -57,7 +58,10 @@ def flow_results(shop_id: int, flow_keys: list[str], now: datetime) -> dict[str,
     scope = ShopScope(shop_id)
     # Revenue from the converting orders as they stand now: paid, net of refunds, and nothing
     # for a cancelled one (which is no conversion either).
-    runs = scope.select(FlowRun, FlowRun.started_at >= since).with_only_columns(
+    # One flow (its page) reads its own index range; all flows (home) the shop's runs of the
+    # window from the index that carries the flow key, unfiltered (the set is every flow).
+    one_flow = [FlowRun.flow_key == flow_keys[0]] if len(flow_keys) == 1 else []
+    runs = scope.select(FlowRun, FlowRun.started_at >= since, *one_flow).with_only_columns(
         FlowRun.flow_key,
         FlowRun.held_out,
         sa.func.count(FlowRun.id),
@@ -73,18 +77,22 @@ def flow_results(shop_id: int, flow_keys: list[str], now: datetime) -> dict[str,
         else:
             row.enrolled, row.conversions, row.revenue = enrolled, converted, Decimal(str(revenue))
     sent = (
-        scope.select(Message, Message.status == "sent", Message.sent_at >= since)
+        scope.select(
+            Message,
+            Message.status == "sent",
+            Message.sent_at >= since,
+            Message.flow_key.in_(flow_keys),
+        )
         .with_only_columns(
-            FlowRun.flow_key,
-            sa.func.count(Message.id),
+            Message.flow_key,
+            sa.func.count(),
             sa.func.count(Message.opened_at),
             sa.func.count(Message.clicked_at),
         )
-        .join_from(Message, FlowRun, FlowRun.id == Message.run_id)
-        .group_by(FlowRun.flow_key)
+        .group_by(Message.flow_key)
     )
     for key, count, opened, clicked in db.session.execute(sent):
-        row = results.setdefault(key, FlowResults())
+        row = results.setdefault(str(key), FlowResults())
         row.sent, row.opened, row.clicked = count, opened, clicked
     return results
 

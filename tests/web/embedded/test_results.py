@@ -42,6 +42,7 @@ def _message(scope: ShopScope, run: FlowRun, step: int, days_ago: int, status="s
     scope.add(
         Message(
             run_id=run.id,
+            flow_key=run.flow_key,  # as delivery stores it
             step=step,
             channel="email",
             recipient=f"r{run.id}@example.com",
