@@ -9,7 +9,8 @@ is requested through the app (Flask's test client, the development token in the 
 page.js sends it): the time from request to rendered HTML, warm, over ``ROUNDS`` requests.
 
 Every SELECT a page runs is then EXPLAINed: a sequential scan of customers, orders,
-flow_runs or messages would fail the "indexed aggregates, not scans" rule and is printed.
+flow_runs or messages would fail the "indexed aggregates, not scans" rule and is printed
+(except under an EXISTS probe, which stops at the first matching row).
 """
 
 from __future__ import annotations
@@ -127,8 +128,11 @@ def scans(statements: list[tuple[str, Any]]) -> list[str]:
             cursor = conn.connection.driver_connection.cursor()
             cursor.execute("EXPLAIN " + statement, parameters)
             plan = "\n".join(row[0] for row in cursor.fetchall())
+            # An EXISTS probe (a Result over an InitPlan) stops at the first matching row: the
+            # planner may rightly walk the table for it when most rows match.
+            probe = plan.startswith("Result") and "InitPlan" in plan
             for table_name in BIG_TABLES:
-                if re.search(rf"Seq Scan on {table_name}\b", plan):
+                if re.search(rf"Seq Scan on {table_name}\b", plan) and not probe:
                     found.append(f"{table_name}: {statement.split('FROM', 1)[-1][:80]}")
     return found
 
