@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from app import MIGRATIONS_DIR, create_app
@@ -25,6 +26,7 @@ from app.demo import seed as demo
 from app.demo.labels import demo_labels_url
 from app.demo.service import RunningService, database_label, remove_run_file, write_run_file
 from app.demo.staff import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
+from app.models import Shop, db
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTANCE = ROOT / "instance"
@@ -94,6 +96,10 @@ def _prepare(env: dict[str, str]) -> RunningService:
         labels_url = demo_labels_url(shop)
         support = seed_demo_user()
         database = database_label(app.config["SQLALCHEMY_DATABASE_URI"])
+        merchant_pages = [
+            (s.id, s.name or s.domain, s.locale)
+            for s in db.session.scalars(sa.select(Shop).where(Shop.status == "active"))
+        ]
     base = env["STOREFLOW_PUBLIC_URL"]
     print(
         f"\nStoreflow is starting\n  database: {env['STOREFLOW_DATABASE_URL']}"
@@ -103,6 +109,10 @@ def _prepare(env: dict[str, str]) -> RunningService:
         flush=True,
     )
     print(f"  labels    {labels_url}  (pay a demo order there, print labels)\n", flush=True)
+    for shop_id, name, locale in merchant_pages:
+        # The development sign-in: a short token the page then carries on every request.
+        print(f"  merchant  {base}/embedded/dev-login/{shop_id}  ('{name}', {locale})", flush=True)
+    print(flush=True)
     login = f"  (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD})" if support else ""
     print(f"  support   {base}/admin/{login}\n", flush=True)
     return RunningService(base, env["STOREFLOW_REDIS_URL"], database, pid=os.getpid())

@@ -19,6 +19,8 @@ class Customer(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "platform_customer_id"),
         sa.UniqueConstraint("shop_id", "email"),
+        # The setup checklist: has any customer agreed to email yet?
+        sa.Index("ix_customers_shop_consent", "shop_id", "email_consent"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

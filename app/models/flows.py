@@ -38,6 +38,20 @@ class FlowRun(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
             sqlite_where=sa.text("state = 'active'"),
         ),
         sa.Index("ix_flow_runs_due", "state", "next_step_at"),
+        # The merchant page: 30-day results and chart, and a flow's newest runs.
+        sa.Index(
+            "ix_flow_runs_shop_started",
+            "shop_id",
+            "started_at",
+            postgresql_include=["flow_key", "held_out", "converted_order_id", "id"],
+        ),
+        sa.Index(
+            "ix_flow_runs_shop_flow_started",
+            "shop_id",
+            "flow_key",
+            "started_at",
+            postgresql_include=["held_out", "converted_order_id", "id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,10 +18,21 @@ MESSAGE_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 class Message(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "messages"
     # Exactly once: one message per step of a run, enforced by the database.
-    __table_args__ = (sa.UniqueConstraint("run_id", "step"),)
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "step"),
+        # The merchant page's 30-day counts of sent, opened and clicked emails.
+        sa.Index(
+            "ix_messages_shop_sent",
+            "shop_id",
+            "sent_at",
+            postgresql_include=["flow_key", "status", "opened_at", "clicked_at"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("flow_runs.id", ondelete="CASCADE"))
+    # The run's flow, copied so the merchant page counts a flow's emails from one index.
+    flow_key: Mapped[str | None] = mapped_column(sa.String(40))
     step: Mapped[int]
     channel: Mapped[str] = mapped_column(sa.String(10))  # email | sms
     kind: Mapped[str] = mapped_column(sa.String(15), default="marketing")  # or transactional

@@ -3,7 +3,9 @@ one INSERT with ON CONFLICT every writer uses."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,6 +32,30 @@ def _epoch_pg(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
 def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
     # SQLite stores our timestamps as UTC text; julianday parses it (2440587.5 = 1970-01-01).
     return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+class local_day(FunctionElement[Any]):
+    """The calendar day of a timestamp in a timezone (``local_day(col, "Europe/Warsaw")``).
+
+    SQLite (development only) has no timezone database: it shifts by the zone's offset now."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "local_day"
+
+
+@compiles(local_day, "postgresql")
+def _local_day_pg(element: local_day, compiler: Any, **kw: Any) -> str:
+    column, zone = list(element.clauses)
+    return f"date(timezone({compiler.process(zone, **kw)}, {compiler.process(column, **kw)}))"
+
+
+@compiles(local_day, "sqlite")
+def _local_day_sqlite(element: local_day, compiler: Any, **kw: Any) -> str:
+    column, zone = list(element.clauses)
+    offset = datetime.now(ZoneInfo(zone.effective_value)).utcoffset() or timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    return f"date({compiler.process(column, **kw)}, '{minutes:+d} minutes')"
 
 
 def allow_large_sorts(megabytes: int = 128) -> None:

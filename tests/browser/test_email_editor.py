@@ -18,19 +18,15 @@ import pytest
 from app.connectors.woocommerce.signing import sign_token
 from app.models import EmailOverride, ShopScope, db
 from app.web.embedded.session import issue_dev_token
+from tests.browser.conftest import CHROMIUM
 from tests.browser.test_merchant_page_without_cookies import (
     APP_BRIDGE,
-    CHROMIUM,
     STUB_APP_BRIDGE,
     STUB_TOKEN_URL,
-    cookieless_browser,
-    live_url,
 )
 from tests.conftest import SHOP_ADDRESS
 from tests.support.shopify import DOMAIN, id_token
 from tests.support.woocommerce import SECRET, STORE_URL
-
-__all__ = ["cookieless_browser", "live_url"]  # the fixtures of the page's browser tests
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium missing")

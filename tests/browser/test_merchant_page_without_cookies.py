@@ -11,26 +11,20 @@ on every call, minted by the test).
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 from app.connectors.woocommerce.signing import sign_token
 from app.flows.engine.settings import is_enabled
 from app.models import Shop, db
+from tests.browser.conftest import CHROMIUM
 from tests.conftest import SHOP_ADDRESS
 from tests.support.shopify import DOMAIN, id_token
 from tests.support.woocommerce import SECRET, STORE_URL
 
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-LOCAL_NETWORK_CHECKS = "LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests"
 APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 STUB_TOKEN_URL = "https://cdn.shopify.com/stub/id-token"
 ADDRESS = "ul. Prosta 1, 00-001 Warszawa"
@@ -47,37 +41,18 @@ window.shopify = {{
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium missing")
 
 
-@pytest.fixture()
-def live_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture()
-def cookieless_browser(tmp_path: Path) -> Iterator[Any]:
-    """A Chromium profile whose cookie setting is "block" (chrome://settings/cookies)."""
-    profile = tmp_path / "profile"
-    (profile / "Default").mkdir(parents=True)
-    prefs = {"profile": {"default_content_setting_values": {"cookies": 2}}}
-    (profile / "Default" / "Preferences").write_text(json.dumps(prefs))
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=CHROMIUM,
-            headless=True,
-            # Our test server is on 127.0.0.1 while the "WordPress admin" framing it is a
-            # public https origin: Chromium's local-network-access checks would block the
-            # frame, which a real deployment (a public service) never meets.
-            args=[f"--disable-features={LOCAL_NETWORK_CHECKS}"],
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+def _navigations_of(page: Any, live_url: str) -> list[str]:
+    """The Authorization header of each GET of a flow's page (a link followed by page.js)."""
+    seen: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            r.method == "GET"
+            and r.url == f"{live_url}/embedded/flows/abandoned_cart"
+            and seen.append(r.headers.get("authorization", ""))
+        ),
+    )
+    return seen
 
 
 def _cookies_are_blocked(page: Any) -> bool:
@@ -89,19 +64,21 @@ def _fill_shop_details_and_switch_the_flow_on(page: Any, saved: str) -> None:
     page.fill("input[name='details-sender_name']", "Sklep Testowy")
     page.click("#shop-details button[type=submit]")
     page.wait_for_selector(f"p.notice:has-text('{saved}')")
-    page.check("input[name='abandoned_cart-enabled']")
-    page.click("#flow-abandoned_cart form button[type=submit] >> nth=0")
-    page.wait_for_selector("p.notice:has-text('Abandoned cart: saved')")
+    page.click("#flow-abandoned_cart .sf-switch")
+    page.wait_for_selector("p.notice:has-text('Abandoned cart reminders is on')")
+    # The previews are on the flow's page, reached by its link (carrying the token).
+    page.click("#flow-abandoned_cart a.button")
+    page.wait_for_selector("h1:has-text('Abandoned cart reminders')")
 
 
 def _wait_for_first_preview_showing(page: Any, text: str) -> None:
     """The preview is fetched with the token and written into the frame (``srcdoc``)."""
     page.wait_for_function(
-        "text => document.querySelector('#flow-abandoned_cart iframe').srcdoc.includes(text)",
+        "text => document.querySelector('#emails iframe').srcdoc.includes(text)",
         arg=text,
         timeout=10_000,
     )
-    frame = page.frame_locator("#flow-abandoned_cart iframe >> nth=0")
+    frame = page.frame_locator("#emails iframe >> nth=0")
     assert text in frame.locator("body").inner_text()
 
 
@@ -137,6 +114,7 @@ def test_shopify_merchant_saves_settings_with_cookies_blocked_using_session_toke
         "request",
         lambda r: r.method == "POST" and sent_auth.append(r.headers.get("authorization", "")),
     )
+    navigations = _navigations_of(page, live_url)
 
     page.goto(f"{live_url}/embedded/?embedded=1&shop={DOMAIN}&id_token={id_token(app)}")
     assert page.locator("h1").inner_text() == "Storeflow for Test shop"
@@ -152,6 +130,11 @@ def test_shopify_merchant_saves_settings_with_cookies_blocked_using_session_toke
     assert len(sent_auth) == 2 and all(a.startswith("Bearer ey") for a in sent_auth)
     assert sent_auth[0] != sent_auth[1] or len(set(minted)) < len(minted)
     assert all(a.removeprefix("Bearer ") in minted for a in sent_auth)
+    # The link to the flow's page was followed by a fetch with a fresh token too.
+    assert (
+        navigations[-1].startswith("Bearer ey")
+        and navigations[-1].removeprefix("Bearer ") in minted
+    )
     # The previews came by fetch with a token too, now that the shop has its address.
     _wait_for_first_preview_showing(page, ADDRESS)
     assert context.cookies() == []
@@ -170,6 +153,8 @@ def test_wordpress_merchant_saves_settings_with_cookies_blocked_using_the_wp_tok
         lambda r: r.method == "POST" and sent_auth.append(r.headers.get("authorization", "")),
     )
 
+    navigations = _navigations_of(page, live_url)
+
     page.goto(f"{live_url}/embedded/woocommerce?wp_token={token}")
     assert page.locator("h1").inner_text().startswith("Storeflow for")
     assert _cookies_are_blocked(page)
@@ -177,6 +162,7 @@ def test_wordpress_merchant_saves_settings_with_cookies_blocked_using_the_wp_tok
     _fill_shop_details_and_switch_the_flow_on(page, "Shop details saved")
 
     assert sent_auth == [f"WordPress {token}", f"WordPress {token}"]
+    assert navigations == [f"WordPress {token}"]  # the flow page's link carried it too
     assert is_enabled(woo_shop.id, "abandoned_cart")
     _wait_for_first_preview_showing(page, ADDRESS)
     assert cookieless_browser.cookies() == []
@@ -241,9 +227,8 @@ def test_wordpress_token_about_to_expire_is_renewed_by_the_plugins_admin_page(
 
     page.goto(WP_ADMIN)
     frame = page.frame_locator("#storeflow-frame")
-    frame.locator("input[name='abandoned_cart-enabled']").check()
-    frame.locator("#flow-abandoned_cart form button[type=submit] >> nth=0").click()
-    frame.locator("p.notice:has-text('Abandoned cart: saved')").wait_for()
+    frame.locator("#flow-abandoned_cart .sf-switch").click()
+    frame.locator("p.notice:has-text('Abandoned cart reminders is on')").wait_for()
 
     assert sent_auth == [f"WordPress {fresh}"]
     assert asked and 'name="action"\r\n\r\nstoreflow_embedded_token' in asked[0]

@@ -149,6 +149,7 @@ NOT_PERSONAL = {
     "shipments.tracking_number": "the courier's number",
     "shipments.tracking_url": "the courier's tracking page",
     "shipments.label_format": "a format name",
+    "messages.flow_key": "a flow name, copied from its run",
     "messages.channel": "email or sms",
     "messages.kind": "marketing or transactional",
     "messages.status": "a message state",

@@ -129,6 +129,8 @@ class Verdict:
 
     stop: str | None = None
     defer_until: datetime | None = None
+    # Why a step is deferred, kept on the run for the merchant page (``words.DEFER_REASONS``).
+    reason: str | None = None
 
 
 Settings = Mapping[str, Any]

@@ -42,6 +42,7 @@ def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
         {
             "shop_id": shop.id,
             "run_id": run.id,
+            "flow_key": run.flow_key,
             "step": run.step,
             "channel": step.channel,
             "kind": "marketing" if flow.marketing else "transactional",
@@ -119,6 +120,7 @@ def _wait_for_the_merchant(
     message.error = error
     if run.state == "active":
         run.next_step_at, run.lease_until = now + DISCOUNT_RECHECK, None
+        run.context = {**run.context, "deferred": "discount_refused"}
     db.session.commit()
     log.warning("discount refused by the shop; step waits", extra=log_fields(run=run.id))
     return "waiting: discount refused"

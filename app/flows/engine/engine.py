@@ -186,7 +186,8 @@ def _step(shop: Shop, flow: Flow, run: FlowRun, now: datetime) -> str:
             outcome = "stopped:" + verdict.stop
         else:
             run.next_step_at, run.lease_until = verdict.defer_until, None
-            run.context = {**run.context, "deferrals": int(run.context.get("deferrals", 0)) + 1}
+            deferrals = int(run.context.get("deferrals", 0)) + 1
+            run.context = {**run.context, "deferrals": deferrals, "deferred": verdict.reason}
             outcome = "deferred"
     db.session.commit()
     return outcome

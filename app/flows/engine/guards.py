@@ -183,7 +183,7 @@ def check(
     if flow.marketing and missing_for_marketing(shop):
         # The law wants the sender named with a postal address: wait (the merchant page says
         # what is missing) rather than send without them or give the shopper up.
-        return Verdict(defer_until=now + SHOP_DETAILS_RECHECK)
+        return Verdict(defer_until=now + SHOP_DETAILS_RECHECK, reason="shop_details")
     for flow_check in flow.checks:
         verdict = flow_check(shop, run, settings, now)
         if verdict is not None:
@@ -191,14 +191,15 @@ def check(
     if not flow.marketing:
         return None
     later = [
-        t
-        for t in (
-            frequency_cap(shop, flow, run, settings, now, ranks),
-            quiet_hours_end(shop, settings, now),
+        (t, reason)
+        for t, reason in (
+            (frequency_cap(shop, flow, run, settings, now, ranks), "frequency_cap"),
+            (quiet_hours_end(shop, settings, now), "quiet_hours"),
         )
         if t is not None
     ]
     if later:
-        return Verdict(defer_until=max(later))
+        until, reason = max(later)
+        return Verdict(defer_until=until, reason=reason)
     # Last, so the platform is asked only about a step that would otherwise go out now.
     return platform_orders.verdict(shop, run, orders_count_from(run), now)

@@ -55,5 +55,5 @@ def verdict(shop: Shop, run: FlowRun, since: datetime, now: datetime) -> Verdict
             extra=log_fields(shop=shop.id, run=run.id),
             exc_info=True,
         )
-        return Verdict(defer_until=now + RETRY_AFTER)
+        return Verdict(defer_until=now + RETRY_AFTER, reason="platform_unreachable")
     return Verdict(stop="order_placed") if bought else None

@@ -40,6 +40,8 @@ def advance(run: FlowRun, flow: Flow, settings: Settings, now: datetime) -> str:
     """Schedule the next enabled step after the current one, or complete the run."""
     following = first_enabled_step(flow, run.step + 1, settings)
     run.lease_until = None
+    if "deferred" in run.context:  # the step went: why it had waited is no longer news
+        run.context = {k: v for k, v in run.context.items() if k != "deferred"}
     if following is None:
         end_run(run, "completed", "sequence_finished", now)
         return "completed"

@@ -2,7 +2,7 @@
 
 English is the source; Polish and Romanian come from ``translations/<locale>/LC_MESSAGES/
 editor.po`` (compiled ``.mo`` committed). Refreshing them, from the project root:
-    pybabel extract -F app/web/embedded/babel.cfg --no-location --omit-header \\
+    pybabel extract -F app/web/embedded/babel-editor.cfg --no-location --omit-header \\
         -o app/web/embedded/translations/editor.pot app/web
     pybabel update -D editor -i app/web/embedded/translations/editor.pot \\
         -d app/web/embedded/translations -w 100

@@ -268,7 +268,7 @@ def test_opening_the_app_lands_signed_in_on_the_merchant_page(
     assert "frame-ancestors" in page.headers["Content-Security-Policy"]
     html = page.get_data(as_text=True)
     assert f"Storeflow for {shopify_shop.name or shopify_shop.domain}" in html
-    assert "<h2>Abandoned cart</h2>" in html
+    assert "Abandoned cart reminders" in html
 
 
 def test_expired_refresh_token_is_replaced_by_a_token_exchange_when_the_merchant_opens_the_app(

@@ -139,6 +139,7 @@ def test_frequency_cap_defers_a_second_cart_of_the_same_shopper(
     second = ShopScope(flow_shop.id).first(FlowRun, FlowRun.subject_key == "cart:c-2")
     assert second.next_step_at == first_sent + timedelta(hours=24)
     assert second.context["deferrals"] == 1
+    assert second.context["deferred"] == "frequency_cap"  # the merchant page says why
 
 
 def test_frequency_cap_of_zero_lets_every_reminder_through(
@@ -196,12 +197,15 @@ def test_marketing_step_waits_while_the_shop_has_no_postal_address_then_sends_on
     run = _only(flow_shop.id, FlowRun)
     assert (run.state, run.step, run.end_reason) == ("active", 0, None)
     assert run.context["deferrals"] >= 2
+    assert run.context["deferred"] == "shop_details"
     flow_shop.legal_address = LegalAddress("ul. Mokotowska 1, 00-640 Warszawa")
     db.session.commit()
     tick(minutes=15)
     assert len(mailbox.received) == 1
     assert _only(flow_shop.id, Message).status == "sent"
-    assert _only(flow_shop.id, FlowRun).step == 2  # on to the 24 h reminder
+    run = _only(flow_shop.id, FlowRun)
+    assert run.step == 2  # on to the 24 h reminder
+    assert "deferred" not in run.context  # sent: why it had waited is no longer shown
 
 
 def test_marketing_step_waits_for_a_sender_name_when_the_shop_has_none(

@@ -209,6 +209,7 @@ def test_failed_platform_check_defers_the_step_and_sends_once_the_platform_answe
     run, messages = outcome(shop)
     assert messages == []
     assert run.state == "active" and run.context["deferrals"] == 1
+    assert run.context["deferred"] == "platform_unreachable"
     assert run.next_step_at == sim_clock.now() + RETRY_AFTER
 
     rsps.reset()

@@ -31,7 +31,7 @@ def test_editor_catalogs_are_complete_and_compiled(locale):
 
 
 def test_every_string_of_the_editor_is_in_the_catalog_template():
-    """A new or changed string must be extracted (see app/web/embedded/babel.cfg)."""
+    """A new or changed string must be extracted (see app/web/embedded/babel-editor.cfg)."""
     method_map = [
         ("**/embedded/emails.py", "python"),
         ("**/embedded/emails_text.py", "python"),

@@ -12,12 +12,19 @@ from tests.conftest import SHOP_ADDRESS
 FLOW = abandoned_cart.FLOW
 
 
+def _typed(key: str, value: object) -> str:
+    """A stored default as the page shows it: a delay in minutes is typed in hours."""
+    if key.endswith("_minutes"):
+        return f"{int(value) / 60:g}"  # type: ignore[call-overload]
+    return str(value)
+
+
 def form_of(flow_key: str, **values) -> dict[str, str]:
-    """The settings form as the browser posts it: defaults, with the given changes."""
-    data = {
-        f"{flow_key}-{k}": str(v) for k, v in FLOW.defaults().items() if not isinstance(v, bool)
-    }
-    data.update({f"{flow_key}-{k}": "y" for k, v in FLOW.defaults().items() if v is True})
+    """The settings form as the browser posts it: the defaults as shown (delays in hours),
+    with the given changes, typed as the merchant types them."""
+    defaults = FLOW.defaults()
+    data = {f"{flow_key}-{k}": _typed(k, v) for k, v in defaults.items() if not isinstance(v, bool)}
+    data.update({f"{flow_key}-{k}": "y" for k, v in defaults.items() if v is True})
     for key, value in values.items():
         if value is False:
             data.pop(f"{flow_key}-{key}", None)
@@ -34,7 +41,7 @@ def test_merchant_turns_a_flow_on_and_changes_a_setting(merchant, ready_shop):
         data=form_of("abandoned_cart", enabled=True, discount_percent=15),
     )
     assert response.status_code == 200
-    assert "Abandoned cart: saved" in response.get_data(as_text=True)
+    assert "Przypomnienia o porzuconym koszyku: zapisano" in response.get_data(as_text=True)
     assert is_enabled(shop.id, "abandoned_cart")
     assert settings_for(shop.id, FLOW)["discount_percent"] == 15
     entry = ShopScope(shop.id).first(AuditLog, AuditLog.action == "flow_settings")
@@ -45,7 +52,7 @@ def test_merchant_turns_a_flow_on_and_changes_a_setting(merchant, ready_shop):
     ]
 
 
-def test_out_of_bounds_value_is_refused_with_the_validators_message_and_nothing_stored(
+def test_out_of_bounds_value_is_refused_beside_its_field_in_merchant_words_and_nothing_stored(
     merchant, shop
 ):
     browser = merchant(shop)
@@ -54,7 +61,9 @@ def test_out_of_bounds_value_is_refused_with_the_validators_message_and_nothing_
         data=form_of("abandoned_cart", enabled=True, discount_percent=90),
     )
     assert response.status_code == 400
-    assert "discount_percent must be at most 50, got 90" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert 'id="abandoned_cart-discount_percent-error">Wpisz liczbę od 1 do 50 %.' in page
+    assert 'value="90"' in page
     db.session.expire_all()
     assert ShopScope(shop.id).first(FlowSetting) is None
     assert ShopScope(shop.id).first(AuditLog) is None
@@ -64,9 +73,10 @@ def test_steps_out_of_order_are_refused_with_the_flows_own_rule(merchant, shop):
     browser = merchant(shop)
     response = browser.post(
         "/embedded/flows/abandoned_cart",
-        data=form_of("abandoned_cart", email_1_delay_minutes=3000, email_2_delay_minutes=2000),
+        data=form_of("abandoned_cart", email_1_delay_minutes=50, email_2_delay_minutes="33,5"),
     )
     assert response.status_code == 400
+    assert "przypomnienia muszą iść po kolei" in response.get_data(as_text=True)
     assert ShopScope(shop.id).first(FlowSetting) is None
 
 
@@ -75,7 +85,7 @@ def test_text_in_a_number_field_is_refused_and_shown_back(merchant, shop):
         "/embedded/flows/abandoned_cart", data=form_of("abandoned_cart", discount_percent="ten")
     )
     assert response.status_code == 400
-    assert "Not a valid integer value" in response.get_data(as_text=True)
+    assert "Wpisz liczbę." in response.get_data(as_text=True)
     assert 'value="ten"' in response.get_data(as_text=True)
     assert ShopScope(shop.id).first(FlowSetting) is None
 
@@ -105,7 +115,7 @@ def test_one_shops_session_cannot_read_or_change_another_shops_flows(merchant, m
     save_settings(shop_b.id, FLOW, {"discount_percent": 37}, enabled=True)
     db.session.commit()
     browser = merchant(shop_a)
-    page = browser.get("/embedded/").get_data(as_text=True)
+    page = browser.get("/embedded/flows/abandoned_cart").get_data(as_text=True)
     assert 'value="37"' not in page
     # Whatever the form says, the change lands on the signed-in shop only.
     data = {**form_of("abandoned_cart", discount_percent=12), "shop_id": str(shop_b.id)}

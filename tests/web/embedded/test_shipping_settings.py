@@ -32,7 +32,7 @@ def test_merchant_turns_labels_on_with_a_courier_and_sender_and_it_is_audited(me
         ),
     )
     assert response.status_code == 200
-    assert "Courier labels: saved" in response.get_data(as_text=True)
+    assert "Etykiety kurierskie: zapisano" in response.get_data(as_text=True)
     stored = labels.load(shop.id)
     assert (stored.enabled, stored.courier) == (True, "inpost")
     assert stored.sender == {"name": "Sklep", "city": "Kraków"}
@@ -40,7 +40,7 @@ def test_merchant_turns_labels_on_with_a_courier_and_sender_and_it_is_audited(me
     assert stored.shipping_email is True
     entry = ShopScope(shop.id).first(AuditLog, AuditLog.action == "shipping_settings")
     assert entry is not None and entry.details["courier"] == ["own", "inpost"]
-    assert 'value="Kraków"' in browser.get("/embedded/").get_data(as_text=True)
+    assert 'value="Kraków"' in browser.get("/embedded/store").get_data(as_text=True)
 
 
 def test_a_courier_nobody_declared_is_refused_and_nothing_stored(merchant, shop):

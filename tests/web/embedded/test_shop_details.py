@@ -27,7 +27,8 @@ def test_page_lists_what_marketing_waits_for_in_the_shops_language(
     page = response.get_data(as_text=True)
     assert waiting in page
     assert address_item in page
-    assert page.count("<li>") == 2  # the address and the sender name
+    waiting_box = page.split('<div class="waiting" role="status">')[1].split("</div>")[0]
+    assert waiting_box.count("<li>") == 2  # the address and the sender name
 
 
 def test_a_shop_with_its_details_sees_no_waiting_notice(merchant, make_shop):

@@ -73,7 +73,9 @@ def test_every_request_with_a_fresh_session_token_works_and_a_cookie_alone_shows
     saved = client.post(
         FLOW_FORM, data=form_of("abandoned_cart", enabled=True), headers=_bearer(id_token(app))
     )
-    assert saved.status_code == 200 and "Abandoned cart: saved" in saved.get_data(as_text=True)
+    assert saved.status_code == 200 and "Abandoned cart reminders: saved" in saved.get_data(
+        as_text=True
+    )
     assert is_enabled(shopify_shop.id, "abandoned_cart")
     assert client.get("/embedded/", headers=_bearer(id_token(app))).status_code == 200
     preview = client.get(

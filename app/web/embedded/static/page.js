@@ -2,9 +2,10 @@
 //
 // Inside Shopify admin the proof is a fresh session token from App Bridge
 // (shopify.idToken()) as "Authorization: Bearer"; in WordPress and in development it is
-// the token the page was opened with (<meta name="storeflow-page-auth">). Form posts and
-// email previews are sent by fetch with that header; a post answers with the whole page,
-// whose body replaces ours. The WordPress token lives five minutes: shortly before it runs
+// the token the page was opened with (<meta name="storeflow-page-auth">). Form posts, links
+// between our pages and email previews are sent by fetch with that header (and the admin's
+// language, <meta name="storeflow-locale">, as X-Storeflow-Locale); the answer is a whole
+// page, whose body replaces ours (a link also goes into the history, so Back works). The WordPress token lives five minutes: shortly before it runs
 // out the page asks the plugin's admin page around it (postMessage, answered by the plugin's
 // assets/js/embedded-page.js) for a fresh one. See app/web/embedded/session.py.
 (function () {
@@ -73,6 +74,8 @@
     // Shopify asks for one retry with a fresh token when it marks a 401 so.
     for (var attempt = 0; ; attempt++) {
       var headers = Object.assign({}, options.headers || {});
+      var locale = (meta("storeflow-locale") || {}).content;
+      if (locale) headers["X-Storeflow-Locale"] = locale;
       var auth = await authorization();
       if (auth) headers["Authorization"] = auth;
       var response = await fetch(url, Object.assign({}, options, {
@@ -131,12 +134,66 @@
       showProblem(text || response.statusText);
       return;
     }
-    var page = new DOMParser().parseFromString(text, "text/html");
-    document.body.innerHTML = page.body.innerHTML;
+    showPage(text);
     var said = document.querySelector(".notice, .error");
     if (said) said.scrollIntoView();
+  }
+
+  function showPage(text) {
+    var page = new DOMParser().parseFromString(text, "text/html");
+    document.body.className = page.body.className;
+    document.body.innerHTML = page.body.innerHTML;
+    if (page.title) document.title = page.title;
     loadPreviews();
   }
+
+  function ours(href) {
+    // Our pages only (not a hash on this page, not another site): /embedded/...
+    if (!href || href.charAt(0) === "#") return null;
+    var url = new URL(href, location.href);
+    if (url.origin !== location.origin || url.pathname.indexOf("/embedded/") !== 0) return null;
+    if (url.pathname.indexOf("/embedded/static/") === 0) return null;
+    return url;
+  }
+
+  async function navigate(url, push) {
+    var response = await send(url.pathname + url.search, { method: "GET" });
+    var text = await response.text();
+    if ((response.headers.get("Content-Type") || "").indexOf("text/html") !== 0) {
+      showProblem(text || response.statusText);
+      return;
+    }
+    if (push) history.pushState({ storeflow: true }, "", url.pathname + url.search + url.hash);
+    showPage(text);
+    var target = url.hash && document.getElementById(url.hash.slice(1));
+    (target || document.body).scrollIntoView();
+    var heading = document.querySelector("h1");
+    if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus({ preventScroll: true }); }
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    var link = event.target instanceof Element ? event.target.closest("a[href]") : null;
+    if (!link || link.target || link.hasAttribute("download")) return;
+    var url = ours(link.getAttribute("href"));
+    if (!url) return;
+    event.preventDefault();
+    navigate(url, true).catch(function (err) { showProblem(String(err)); });
+  });
+
+  // App Bridge's navigation (the admin's sidebar, <ui-nav-menu>) asks the app to route.
+  document.addEventListener("shopify:navigate", function (event) {
+    var url = ours(event.target && event.target.getAttribute && event.target.getAttribute("href"));
+    if (!url) return;
+    event.preventDefault();
+    navigate(url, true).catch(function (err) { showProblem(String(err)); });
+  });
+
+  window.addEventListener("popstate", function () {
+    var url = ours(location.pathname + location.search);
+    if (url) navigate(url, false).catch(function (err) { showProblem(String(err)); });
+  });
 
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -53,7 +53,10 @@ final class EmbeddedPage {
 		if ( null === $token ) {
 			return null;
 		}
-		return Settings::service_url() . '/embedded/woocommerce?wp_token=' . rawurlencode( $token );
+		$url = Settings::service_url() . '/embedded/woocommerce?wp_token=' . rawurlencode( $token );
+		// The page speaks the admin user's language (pl_PL, ro_RO...), else the store's.
+		$locale = function_exists( 'get_user_locale' ) ? (string) get_user_locale( $user_id ) : '';
+		return '' === $locale ? $url : $url . '&locale=' . rawurlencode( $locale );
 	}
 
 	/**

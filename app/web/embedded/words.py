@@ -1,0 +1,224 @@
+"""The merchant's words for what the engine calls by key: flows, settings, units, run states
+and the reasons a run stopped or waits. English here; translated where shown (``page``
+catalog). A key without words here is shown by its key, which the tests forbid for settings
+and flows on the page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.web.embedded.i18n import N_
+
+FLOW_NAMES: dict[str, str] = {
+    "abandoned_cart": N_("Abandoned cart reminders"),
+    "cross_sell": N_("After-purchase suggestions"),
+    "reactivation": N_("Win back quiet customers"),
+    "shipping_notice": N_("Shipping notice"),
+    "browse_abandonment": N_("Looked but did not buy"),
+}
+FLOW_DESCRIPTIONS: dict[str, str] = {
+    "abandoned_cart": N_(
+        "Reminds shoppers who left items in their cart, with a discount in the last email."
+    ),
+    "cross_sell": N_("Suggests products that go well with what a customer has just bought."),
+    "reactivation": N_("Writes to customers who have not bought for a long time."),
+    "shipping_notice": N_("Tells the customer their parcel is on its way."),
+    "browse_abandonment": N_(
+        "Writes to shoppers who looked at a product several times but did not buy it."
+    ),
+}
+
+# How a number is shown and typed: a stored value in minutes is typed in hours or days.
+MINUTES_IN = {"hours": 60, "days": 1440}
+
+
+@dataclass(frozen=True)
+class SettingWords:
+    label: str
+    hint: str = ""
+    unit: str = ""  # "hours", "days", "percent", "hour_of_day", "" (a count)
+    advanced: bool = False
+
+
+SETTINGS: dict[str, SettingWords] = {
+    "inactivity_minutes": SettingWords(
+        N_("A cart counts as abandoned after"), N_("without any activity in it"), "hours", True
+    ),
+    "email_1_delay_minutes": SettingWords(N_("First email after"), "", "hours"),
+    "email_2_delay_minutes": SettingWords(N_("Second email after"), "", "hours"),
+    "email_3_delay_minutes": SettingWords(
+        N_("Third email (with a discount code) after"), "", "hours"
+    ),
+    "email_delay_minutes": SettingWords(N_("Email after"), "", "days"),
+    "sms": SettingWords(
+        N_("Also send the first reminder by text message"),
+        N_("only to customers who agreed to text messages"),
+    ),
+    "discount": SettingWords(N_("Offer a discount code in the second email")),
+    "discount_percent": SettingWords(N_("Discount"), "", "percent"),
+    "discount_valid_hours": SettingWords(N_("The discount code works for"), "", "hours"),
+    "restore_link_valid_days": SettingWords(
+        N_("The link back to the cart works for"), "", "days", True
+    ),
+    "repeat_after_days": SettingWords(
+        N_("Do not remind the same shopper again for"), "", "days", True
+    ),
+    "starts_after": SettingWords(N_("Count the waiting time from when the order is")),
+    "products": SettingWords(N_("Products shown in the email")),
+    "min_views": SettingWords(N_("Views of one product that show interest")),
+    "wait_minutes": SettingWords(N_("Email once the shopper has been away for"), "", "hours"),
+    "lookback_hours": SettingWords(N_("Count the views of the last"), "", "hours", True),
+    "product_cooldown_days": SettingWords(
+        N_("Never suggest the same product to the same shopper again for"), "", "days", True
+    ),
+    "upsell": SettingWords(N_("Also show pricier products of the same kind")),
+    "idle_days": SettingWords(
+        N_("A customer is quiet after"),
+        N_("without an order (or longer than their usual gap)"),
+        "days",
+    ),
+    "cooldown_days": SettingWords(
+        N_("Do not write to the same customer again for"), "", "days", True
+    ),
+    "min_recency_score": SettingWords(
+        N_("Only customers who bought at least this recently (score 1 to 5)"), "", "", True
+    ),
+    "min_frequency_score": SettingWords(
+        N_("Only customers who buy at least this often (score 1 to 5)"), "", "", True
+    ),
+    "min_monetary_score": SettingWords(
+        N_("Only customers who spend at least this much (score 1 to 5)"), "", "", True
+    ),
+    "daily_enrollment_cap": SettingWords(N_("At most this many customers a day"), "", "", True),
+    "holdout_percent": SettingWords(
+        N_("Test group that gets no emails"),
+        N_("lets us measure what the emails really bring"),
+        "percent",
+        True,
+    ),
+    "frequency_cap_hours": SettingWords(
+        N_("At most one marketing email to a person per"), "", "hours", True
+    ),
+    "quiet_hours_enabled": SettingWords(N_("Do not send at night"), "", "", True),
+    "quiet_hours_start": SettingWords(N_("Night starts at"), "", "hour_of_day", True),
+    "quiet_hours_end": SettingWords(N_("Night ends at"), "", "hour_of_day", True),
+    "attribution_click_days": SettingWords(
+        N_("Count an order for the email when the customer clicked it within"), "", "days", True
+    ),
+    "attribution_receive_hours": SettingWords(N_("or received it within"), "", "hours", True),
+}
+
+CHOICES: dict[str, str] = {
+    "placed": N_("placed"),
+    "paid": N_("paid"),
+    "fulfilled": N_("sent"),
+    "delivered": N_("delivered"),
+}
+
+UNITS: dict[str, str] = {
+    "hours": N_("hours"),
+    "days": N_("days"),
+    "percent": "%",
+    "hour_of_day": N_("o'clock"),
+}
+
+RUN_STATES: dict[str, str] = {
+    "active": N_("waiting for the next email"),
+    "completed": N_("finished"),
+    "converted": N_("bought"),
+    "cancelled": N_("stopped"),
+    "failed": N_("failed"),
+}
+
+END_REASONS: dict[str, str] = {
+    "sequence_finished": N_("all emails were sent"),
+    "order_placed": N_("the customer placed an order"),
+    "flow_disabled": N_("you switched the flow off"),
+    "consent_missing": N_("the customer has not agreed to marketing emails"),
+    "consent_withdrawn": N_("the customer withdrew their consent"),
+    "unsubscribed": N_("the customer unsubscribed"),
+    "no_contact": N_("we have no email address for the customer"),
+    "cart_emptied": N_("the cart was emptied"),
+    "cart_started": N_("the shopper put something in the cart"),
+    "nothing_to_show": N_("the products are no longer on sale"),
+    "cart_deleted": N_("the cart was deleted"),
+    "order_cancelled": N_("the order was cancelled"),
+    "shop_uninstalled": N_("the app was uninstalled"),
+    "shop_redacted": N_("the shop's data was erased"),
+    "channel_unavailable": N_("this kind of message is not set up"),
+    "delivery_failed": N_("the email could not be delivered"),
+    "nothing_to_recommend": N_("there was nothing to recommend"),
+    "flow_unknown": N_("the flow no longer exists"),
+    "customer_erased": N_("the customer's data was erased"),
+}
+
+DEFER_REASONS: dict[str, str] = {
+    "shop_details": N_("waiting for your shop's postal address or sender name"),
+    "frequency_cap": N_("postponed: the customer got another email recently"),
+    "quiet_hours": N_("postponed until morning (night-time)"),
+    "platform_unreachable": N_("postponed: your store did not answer"),
+    "discount_refused": N_("waiting: your store refused the discount code"),
+}
+
+
+def flow_name(key: str) -> str:
+    return FLOW_NAMES.get(key, key.replace("_", " ").capitalize())
+
+
+# The flows' own cross-setting rules (``Flow.consistency``), translated part by part.
+RULES: tuple[str, ...] = (
+    N_("the reminders must come in order: email 1 before email 2 before email 3"),
+    N_("the first reminder cannot come before the cart counts as abandoned"),
+    N_("the second email must come after the first"),
+)
+
+SEGMENT_NAMES: dict[str, str] = {
+    "champions": N_("Champions"),
+    "loyal": N_("Loyal"),
+    "new": N_("New"),
+    "at_risk": N_("At risk"),
+    "hibernating": N_("Hibernating"),
+    "others": N_("Others"),
+}
+
+# The courier settings' labels and help, as ``forms.declared_form`` writes them (from the
+# declaration's keys and help), translated where shown.
+SHIPPING_WORDS: tuple[str, ...] = (
+    N_("On"),
+    N_("Courier"),
+    N_("Service"),
+    N_("Trigger"),
+    N_("Label format"),
+    N_("Sender"),
+    N_("Parcel"),
+    N_("Insure"),
+    N_("Tracking prefix"),
+    N_("Sending method"),
+    N_("Shipping email"),
+    N_("Name"),
+    N_("Street"),
+    N_("City"),
+    N_("Postal code"),
+    N_("Country code"),
+    N_("Company"),
+    N_("Building number"),
+    N_("Flat number"),
+    N_("County"),
+    N_("Phone"),
+    N_("Email"),
+    N_("Weight kg"),
+    N_("Length cm"),
+    N_("Width cm"),
+    N_("Height cm"),
+    N_("Template"),
+    N_("who carries the parcels"),
+    N_("the courier's service code, when it has several"),
+    N_("when a shipment is created by itself"),
+    N_("label paper"),
+    N_("the address parcels are sent from"),
+    N_("the usual parcel (kg, cm)"),
+    N_("insure parcels for the order's value"),
+    N_("start of our own tracking numbers"),
+    N_("how InPost parcels are handed over"),
+    N_("email the customer the tracking link"),
+)
