@@ -145,3 +145,24 @@ def test_delivery_id_longer_than_we_store_is_400_and_not_stored(post_demo_webhoo
     assert response.status_code == 400
     assert "delivery id" in response.get_json()["message"]
     assert deliveries() == []
+
+
+def test_a_valid_delivery_reads_the_shop_once_not_again_after_its_commit(post_demo_webhook, shop):
+    statements: list[str] = []
+    assert shop.domain  # loaded here: the signing fixture reads it, not the request
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        response = post_demo_webhook("cart/updated", CART)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+
+    assert response.status_code == 200
+    assert len(deliveries()) == 1
+    shop_reads = [
+        s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM shops" in s
+    ]
+    assert len(shop_reads) == 1, statements
