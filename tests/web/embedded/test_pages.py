@@ -5,8 +5,9 @@ hours and days, recent runs and why they stopped or wait), the store page; their
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
@@ -152,8 +153,11 @@ def test_the_flow_page_lists_recent_runs_with_whom_when_next_and_why(
 def test_the_chart_shows_each_flows_revenue_by_the_shops_day(merchant, make_shop):
     shop = make_shop(locale="en", timezone="Europe/Warsaw")
     scope = ShopScope(shop.id)
-    # 23:30 UTC yesterday is already today in Warsaw.
-    today = utcnow().replace(hour=23, minute=30, second=0, microsecond=0) - timedelta(days=1)
+    # Half past midnight today in Warsaw: still the day before in UTC (whatever the hour now).
+    warsaw = ZoneInfo("Europe/Warsaw")
+    midnight = datetime.combine(datetime.now(warsaw).date(), time(0, 30), warsaw)
+    today = midnight.astimezone(UTC)
+    assert today.date() < midnight.date()
     order = scope.add(
         Order(platform_order_id="1", total=Decimal("120.00"), placed_at=today, paid_at=today)
     )
