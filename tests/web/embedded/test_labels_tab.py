@@ -9,6 +9,7 @@ tests/fixtures/cargus/README.md).
 from __future__ import annotations
 
 import io
+import json
 
 import responses
 from pypdf import PdfReader
@@ -118,3 +119,27 @@ def test_downloads_need_the_token_and_stay_in_their_shop(
         assert anonymous.get(url).status_code == 401
         assert other.get(url).status_code == 404
     assert "#7000" not in other.get("/embedded/labels").get_data(as_text=True)
+
+
+def test_bulk_print_from_the_second_a4_place_lists_the_orders_that_got_no_label(
+    merchant, labelled_shop, make_orders, run_jobs
+):
+    make_orders(3)
+    make_orders(1, shipping_address={})
+    browser = merchant(labelled_shop)
+
+    asked = browser.post("/embedded/labels/bulk", data={"layout": "a4x4", "offset": "1"})
+
+    assert asked.status_code == 200
+    assert ShopScope(labelled_shop.id).all(Shipment) == []  # nothing made inside the request
+    assert "gotowe 0 z 4 zamówień" in asked.get_data(as_text=True)  # the shop's pl
+    run_jobs("labels")
+    [batch] = ShopScope(labelled_shop.id).all(LabelBatch)
+    page = browser.get(f"/embedded/labels/batches/{batch.id}").get_data(as_text=True)
+    assert "Wydrukowano 3 etykiety." in page and "#7003" in page
+    response = browser.get(f"/embedded/labels/batches/{batch.id}/file")
+    assert response.status_code == 200
+    assert len(PdfReader(io.BytesIO(response.data)).pages) == 1  # 3 labels from slot 2 of 4
+    assert json.loads(response.headers["X-Label-Failures"]) == {
+        "#7003": "failed: shipping address incomplete: name, street, city, postal_code missing"
+    }
