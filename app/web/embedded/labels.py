@@ -20,7 +20,6 @@ from app.connectors.couriers.names import carrier_name
 from app.models import LabelBatch, Order, Shipment, Shop, ShopScope, db
 from app.shipping import batches, pickup, sheets, texts
 from app.shipping import settings as label_settings
-from app.shipping.bulk import printable_orders
 from app.shipping.tracking import ATTENTION
 from app.web.embedded import session as auth
 from app.web.embedded.i18n import N_, Words, words_for
@@ -28,21 +27,28 @@ from app.web.embedded.shop_details import details_context
 from app.web.embedded.views import Notices, _render, bp
 
 RECENT_SHIPMENTS = 50
+WAITING_LIMIT = 200
 MIME = {"zpl": "text/plain; charset=utf-8", "pdf": "application/pdf"}
 LAYOUTS = {"a6": N_("One label per A6 page"), "a4x4": N_("Four labels per A4 page")}
 
 
 def waiting_orders(shop_id: int) -> list[Order]:
-    """Paid (or cash-on-delivery) open orders without a created label, oldest first."""
-    scope = ShopScope(shop_id)
+    """Paid (or cash-on-delivery) open orders not yet sent and without a created label, oldest
+    first, at most ``WAITING_LIMIT`` (one bulk print's worth; the next print takes the rest)."""
     labelled = sa.select(Shipment.order_id).where(
         Shipment.shop_id == shop_id, Shipment.status == "created"
     )
-    ids = printable_orders(shop_id)
-    if not ids:
-        return []
-    stmt = scope.select(Order, Order.id.in_(ids), Order.id.not_in(labelled)).order_by(
-        Order.placed_at, Order.id
+    stmt = (
+        ShopScope(shop_id)
+        .select(
+            Order,
+            sa.or_(Order.paid_at.is_not(None), Order.is_cod.is_(True)),
+            Order.cancelled.is_(False),
+            Order.fulfilled_at.is_(None),
+            Order.id.not_in(labelled),
+        )
+        .order_by(Order.placed_at, Order.id)
+        .limit(WAITING_LIMIT)
     )
     return list(db.session.scalars(stmt))
 

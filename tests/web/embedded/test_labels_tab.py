@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 
 import responses
 from pypdf import PdfReader
@@ -143,3 +144,19 @@ def test_bulk_print_from_the_second_a4_place_lists_the_orders_that_got_no_label(
     assert json.loads(response.headers["X-Label-Failures"]) == {
         "#7003": "failed: shipping address incomplete: name, street, city, postal_code missing"
     }
+
+
+def test_orders_already_sent_or_cancelled_are_not_waiting_for_a_label(
+    merchant, labelled_shop, make_orders
+):
+    make_orders(1)
+    make_orders(1, fulfilled_at=datetime(2026, 11, 2, tzinfo=UTC))
+    make_orders(1, cancelled=True)
+    make_orders(1, paid_at=None)
+
+    page = merchant(labelled_shop).get("/embedded/labels").get_data(as_text=True)
+
+    waiting = page.split('class="widefat striped sf-waiting"')[1].split("</table>")[0]
+    assert "#7000" in waiting
+    assert not any(f"#700{n}" in waiting for n in (1, 2, 3))
+    assert "Drukuj 1 etykietę" in page
