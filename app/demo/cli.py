@@ -21,11 +21,10 @@ from app.demo import seed as demo
 from app.demo.browsing import browse as demo_browse_run
 from app.demo.deliveries import post
 from app.demo.history import seed_history
-from app.demo.labels import paid_order
+from app.demo.labels import demo_labels_url, paid_order
 from app.demo.service import RunningService, ServiceNotRunning, find_service, pointed_at
 from app.demo.shops import boutique
 from app.insights.recommendation_model import refresh_recommendations
-from app.shipping import links
 
 
 @contextmanager
@@ -136,7 +135,7 @@ def demo_pay_order(number: str | None, cod: bool) -> None:
         shop = boutique()
         payload = paid_order(shop, number, cod)
         response = post(shop, "order/paid", payload)
-        labels = links.shop_page_url(shop.id)
+        labels = demo_labels_url(shop)
     click.echo(f"order/paid {payload['number']} -> HTTP {response.status_code}")
     click.echo(f"labels: {labels}")
 

@@ -1,18 +1,21 @@
-"""The demo boutique's label page with "Pay a demo order" buttons, at ``/demo/labels/<token>``.
+"""The demo boutique's page with "Pay a demo order" buttons, at ``/demo/labels/<token>``.
 
-The merchant's label page (``app/web/labels.py``) knows nothing of the demo: this page extends
-its template and adds the buttons. Registered only when the demo connector is enabled.
+It shows the demo parcels as they go; the merchant's own labels (bulk print, downloads,
+pickup) are in the merchant page's Labels tab, which it links to through the development
+sign-in. Registered only when the demo connector is enabled.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
+from app.connectors.couriers.names import carrier_name
 from app.demo.deliveries import deliver_here
 from app.demo.labels import DEMO_COURIERS, paid_order, switch_courier, track_now
 from app.demo.shops import DEMO_DOMAIN
-from app.models import Shop, db
-from app.shipping.links import label_page, shop_for
+from app.models import Order, Shipment, Shop, ShopScope, db
+from app.shipping import texts
+from app.shipping.links import shop_for
 
 bp = Blueprint("demo", __name__, template_folder="templates")
 
@@ -27,8 +30,21 @@ def _demo_shop_from(token: str) -> Shop:
 @bp.get("/demo/labels/<token>")
 def labels_page(token: str) -> str:
     shop = _demo_shop_from(token)
+    scope = ShopScope(shop.id)
+    shipments = scope.session.scalars(scope.select(Shipment).order_by(Shipment.id.desc())).all()
+    locale = texts.locale_of(shop.locale)
     return render_template(
-        "demo/labels.html", **label_page(shop, token), demo_couriers=tuple(DEMO_COURIERS)
+        "demo/labels.html",
+        shop=shop,
+        token=token,
+        shipments=shipments,
+        orders={o.id: o for o in scope.all(Order)},
+        text=texts.LABELS[locale],
+        label_states=texts.LABEL_STATES[locale],
+        tracking_names=texts.STATUS_NAMES[locale],
+        carrier_names={s.id: carrier_name(shop, s) for s in shipments},
+        locale=locale,
+        demo_couriers=tuple(DEMO_COURIERS),
     )
 
 

@@ -63,7 +63,7 @@ class ShipmentEvent(ShopOwned, db.Model):  # type: ignore[name-defined]
 
 
 class LabelBatch(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
-    """One bulk print asked for on the label page: its orders, progress and the file made.
+    """One bulk print asked for in the Labels tab: its orders, progress and the file made.
 
     Written by app/shipping/batches.py only: the page creates it and queues the work; jobs
     create the missing shipments and assemble ``content`` from shipments already created.

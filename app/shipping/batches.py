@@ -1,4 +1,4 @@
-"""Bulk printing off the web request: the label page asks, jobs do the work, the page watches.
+"""Bulk printing off the web request: the Labels tab asks, jobs do the work, the page watches.
 
 ``start_batch`` stores a ``LabelBatch`` and queues, after the commit, one
 ``create_order_shipment`` per order that has no shipment yet (workers create them side by

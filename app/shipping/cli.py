@@ -110,8 +110,12 @@ def label_settings_command(domain: str, **options: Any) -> None:
 @click.command("label-links")
 @click.option("--shop", "domain", required=True, help="The shop's domain.")
 def label_links(domain: str) -> None:
-    """Print the (signed, expiring) link to a shop's label page."""
-    click.echo(links.shop_page_url(_shop(domain).id))
+    """Print where the shop's merchant finds their labels: the merchant page in the shop's
+    admin (its Labels tab). No signed link opens the labels any more."""
+    url = links.merchant_page_url(_shop(domain))
+    if url is None:
+        raise click.ClickException("this shop's admin does not show the merchant page")
+    click.echo(url)
 
 
 COMMANDS = (print_labels, label_settings_command, label_links)

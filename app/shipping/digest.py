@@ -35,17 +35,17 @@ DIGEST: dict[str, dict[str, str]] = {
     "en": {
         "subject": "{count} parcels need your attention · {shop}",
         "intro": "These parcels reported a delivery problem or a return since yesterday:",
-        "page": "Label page",
+        "page": "See them in Storeflow, on the Labels tab, in your shop's admin",
     },
     "pl": {
         "subject": "Przesyłki wymagające uwagi: {count} · {shop}",
         "intro": "Te przesyłki zgłosiły od wczoraj problem z doręczeniem lub zwrot:",
-        "page": "Strona etykiet",
+        "page": "Zobacz je w Storeflow, w zakładce Etykiety, w panelu sklepu",
     },
     "ro": {
         "subject": "{count} colete necesită atenția dvs. · {shop}",
         "intro": "Aceste colete au raportat de ieri o problemă la livrare sau un retur:",
-        "page": "Pagina de etichete",
+        "page": "Le vedeți în Storeflow, în fila Etichete, în panoul magazinului",
     },
 }
 
@@ -133,12 +133,16 @@ def trouble(shop: Shop, day: date) -> list[str]:
 
 def compose(shop: Shop, to: str, lines: list[str]) -> OutgoingEmail:
     words = DIGEST[texts.locale_of(shop.locale)]
-    page = links.shop_page_url(shop.id)
-    text = "\n".join([words["intro"], "", *lines, "", f"{words['page']}: {page}"])
+    # The merchant page in the shop's admin, which signs the merchant in: no link of ours
+    # opens the labels by itself.
+    page = links.merchant_page_url(shop)
+    where = f"{words['page']}: {page}" if page else words["page"]
+    text = "\n".join([words["intro"], "", *lines, "", where])
     items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    link = f'<a href="{html.escape(page)}">{html.escape(words["page"])}</a>' if page else ""
     body = (
         f"<p>{html.escape(words['intro'])}</p><ul>{items}</ul>"
-        f'<p><a href="{html.escape(page)}">{html.escape(words["page"])}</a></p>'
+        f"<p>{link or html.escape(words['page'])}</p>"
     )
     return OutgoingEmail(
         to=to,

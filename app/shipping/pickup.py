@@ -1,4 +1,4 @@
-"""Ordering a courier to collect the day's parcels, from the merchant's label page.
+"""Ordering a courier to collect the day's parcels, from the merchant page's Labels tab.
 
 The page only queues ``order_pickup`` (no courier call inside a web request); the job counts
 the day's created shipments of the shop's courier, asks the courier once per shop, courier and

@@ -1,5 +1,5 @@
-"""What shipping says to people, in pl, ro and en: the merchant's label page (why an AWB was
-not asked for, what happened to a parcel) and the customer's tracking page.
+"""What shipping says to people, in pl, ro and en: the merchant page's Labels tab (why an AWB
+was not asked for, what happened to a parcel) and the customer's tracking page.
 
 Plain tables like the merchant page's shop details: these are short, fixed sentences, and a
 missing key fails the test that walks every locale.
@@ -180,39 +180,6 @@ PICKUP: dict[str, dict[str, str]] = {
         "nothing_to_collect": "Niciun colet tipărit azi: nu s-a comandat ridicarea.",
         "refused": "Curierul a refuzat comanda de ridicare: {answer}",
         "not_offered": "Acest curier nu primește de la noi comenzi de ridicare.",
-    },
-}
-
-BULK: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Printing labels",
-        "working": "Preparing labels: {done} of {total} orders ready.",
-        "ready": "Ready: {printed} labels.",
-        "download": "Download",
-        "failures": "Not printed",
-        "back": "Back to labels",
-        "label_pending": "The courier has not issued this label yet; it is being fetched. "
-        "Try again in a minute.",
-    },
-    "pl": {
-        "title": "Drukowanie etykiet",
-        "working": "Przygotowuję etykiety: gotowe {done} z {total} zamówień.",
-        "ready": "Gotowe: etykiet {printed}.",
-        "download": "Pobierz",
-        "failures": "Niewydrukowane",
-        "back": "Wróć do etykiet",
-        "label_pending": "Kurier nie wystawił jeszcze tej etykiety; pobieramy ją. "
-        "Spróbuj ponownie za minutę.",
-    },
-    "ro": {
-        "title": "Tipărire etichete",
-        "working": "Pregătim etichetele: {done} din {total} comenzi gata.",
-        "ready": "Gata: {printed} etichete.",
-        "download": "Descarcă",
-        "failures": "Netipărite",
-        "back": "Înapoi la etichete",
-        "label_pending": "Curierul nu a emis încă această etichetă; o descărcăm. "
-        "Încercați din nou peste un minut.",
     },
 }
 

@@ -1,5 +1,6 @@
-"""The demo boutique's paid orders: from its label page's button and from the command, both
-through a signed delivery the worker turns into a label and a shipping email."""
+"""The demo boutique's paid orders: from its demo page's button and from the command, both
+through a signed delivery the worker turns into a label and a shipping email. The labels
+themselves are printed in the merchant page's Labels tab."""
 
 from __future__ import annotations
 
@@ -25,13 +26,13 @@ def test_demo_label_page_pays_a_demo_order_that_gets_a_label(client, run_jobs, a
     [shipment] = ShopScope(shop.id).all(Shipment)
     assert shipment.status == "created" and shipment.request["cod_amount"] == "189.00"
     page = client.get(f"/demo/labels/{token}").get_data(as_text=True)
-    assert f"/labels/shop/{token}/shipments/{shipment.id}" in page
+    assert shipment.tracking_number in page
+    assert f'href="/embedded/dev-login/{shop.id}"' in page  # labels are printed there
 
 
-def test_the_merchant_label_page_has_no_demo_buttons(client):
+def test_the_signed_merchant_label_page_is_gone(client):
     shop = seed()
-    page = client.get(f"/labels/shop/{_token(shop)}").get_data(as_text=True)
-    assert "Nie ma jeszcze przesyłek." in page and "Pay a demo order" not in page
+    assert client.get(f"/labels/shop/{_token(shop)}").status_code == 404
 
 
 def test_only_the_demo_shop_can_pay_demo_orders(client, labelled_shop):
@@ -49,7 +50,7 @@ def test_demo_paying_an_order_gives_a_label_and_a_shipping_email(
     paid = demo_cli("demo-pay-order", "--number", "1001")
 
     assert "order/paid 1001 -> HTTP 200" in paid
-    assert "labels: http://storeflow.test/labels/shop/" in paid
+    assert "labels: http://storeflow.test/demo/labels/" in paid
     assert running_service.called[-1] == "http://storeflow.test/webhooks/demo"
     [shipment] = ShopScope(shop.id).all(Shipment)
     assert shipment.status == "created" and shipment.tracking_number.startswith("DB")

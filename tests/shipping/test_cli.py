@@ -88,7 +88,21 @@ def test_label_settings_refuse_malformed_values(app, shop):
     assert "invalid parcel defaults" in result.output
 
 
-def test_label_links_prints_the_signed_link_to_the_shop_label_page(app, labelled_shop):
-    result = app.test_cli_runner().invoke(label_links, ["--shop", labelled_shop.domain])
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith("http://storeflow.test/labels/shop/")
+def test_label_links_prints_the_merchant_page_in_the_shops_admin(app, make_shop, labelled_shop):
+    woo = make_shop(n=3, platform="woocommerce", domain="sklep.example")
+    shopify = make_shop(n=4, platform="shopify", domain="sklep-ani.myshopify.com")
+    runner = app.test_cli_runner()
+
+    for shop, expected in (
+        (woo, "https://sklep.example/wp-admin/admin.php?page=storeflow-dashboard"),
+        (
+            shopify,
+            f"https://admin.shopify.com/store/sklep-ani/apps/{app.config['SHOPIFY_API_KEY']}",
+        ),
+    ):
+        result = runner.invoke(label_links, ["--shop", shop.domain])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == expected
+    # A shop whose admin frames no merchant page gets no link (no signed label link any more).
+    refused = runner.invoke(label_links, ["--shop", labelled_shop.domain])
+    assert refused.exit_code != 0 and "labels/shop" not in refused.output

@@ -50,7 +50,8 @@ def test_yesterdays_exception_reaches_the_merchant_once_in_their_language(
     assert mail["Subject"].startswith("Przesyłki wymagające uwagi: 1")  # the shop's pl
     body = mail.get_body(("plain",)).get_content()
     assert "#7000 · FAN Courier 2347300120337: Problem z doręczeniem" in body
-    assert "/labels/shop/" in body
+    assert "Zobacz je w Storeflow, w zakładce Etykiety, w panelu sklepu" in body
+    assert "/labels/shop/" not in body  # no signed link opens the labels any more
     assert len(ShopScope(shop.id).all(AuditLog, AuditLog.action == "tracking_digest")) == 1
 
 

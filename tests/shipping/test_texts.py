@@ -13,7 +13,6 @@ TABLES = {
     "STATUS_NAMES": texts.STATUS_NAMES,
     "PAGE": texts.PAGE,
     "PICKUP": texts.PICKUP,
-    "BULK": texts.BULK,
     "LABELS": texts.LABELS,
     "LABEL_STATES": texts.LABEL_STATES,
     "ADDRESS_MISMATCH": texts.ADDRESS_MISMATCH,

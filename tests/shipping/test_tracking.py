@@ -19,8 +19,8 @@ from app.flows import cross_sell
 from app.flows.engine.settings import save_settings
 from app.models import FlowRun, Order, Shipment, ShipmentEvent, Shop, ShopScope, db, utcnow
 from app.models.shop_settings import LegalAddress
-from app.shipping import links, tracking
 from app.shipping import settings as label_settings
+from app.shipping import tracking
 from app.shipping.listener import create_order_shipment
 from tests.conftest import SHOP_ADDRESS
 from tests.shipping.test_listener import SENDER, order_payload, shipments
@@ -225,21 +225,20 @@ def labelled_shipment(shop, make_orders) -> Shipment:
 
 
 def test_exception_and_return_are_shown_to_the_merchant_in_their_language(
-    client, shop, labelled_shipment
+    merchant, shop, labelled_shipment
 ):
     answer = TrackingStatus("exception", "S6 Refuz primire", "2026-11-22 11:00:00")
     tracking.record(labelled_shipment, answer, utcnow())
-    token = links.sign("shop", {"shop": shop.id})
 
-    page = client.get(f"/labels/shop/{token}").get_data(as_text=True)
+    page = merchant(shop).get("/embedded/labels").get_data(as_text=True)
 
     assert 'id="attention"' in page
-    assert "Wymaga Twojej uwagi" in page and "Problem z doręczeniem" in page  # the shop's pl
+    assert "Te paczki wymagają Twojej uwagi" in page and "Problem z doręczeniem" in page  # pl
 
 
-def test_labels_page_has_no_attention_block_when_all_is_well(client, shop, labelled_shipment):
+def test_labels_tab_has_no_attention_block_when_all_is_well(merchant, shop, labelled_shipment):
     tracking.record(labelled_shipment, TrackingStatus("in_transit", "H4", None), utcnow())
-    page = client.get(f"/labels/shop/{links.sign('shop', {'shop': shop.id})}")
+    page = merchant(shop).get("/embedded/labels")
     assert 'id="attention"' not in page.get_data(as_text=True)
     assert "W drodze" in page.get_data(as_text=True)
 

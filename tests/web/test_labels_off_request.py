@@ -1,4 +1,5 @@
-"""No courier call inside a web request: bulk print and label downloads leave it to jobs."""
+"""No courier call inside a web request: the Labels tab's bulk print and label downloads leave
+it to jobs (the merchant page, with its token)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pypdf import PdfReader, PdfWriter
 
 from app.connectors.couriers.cargus import API as CARGUS
 from app.models import LabelBatch, Shipment, ShopScope, db
-from app.shipping import links
 from app.shipping import settings as label_settings
 from tests.shipping.test_listener import SENDER
 from tests.support.couriers import fixture_json
@@ -39,7 +39,7 @@ def one_page_pdf() -> str:
     return base64.b64encode(out.getvalue()).decode()
 
 
-def cargus(shop) -> str:
+def cargus(shop) -> None:
     settings = label_settings.LabelSettings(
         enabled=True, courier="cargus", trigger="manual", sender=SENDER
     )
@@ -48,37 +48,39 @@ def cargus(shop) -> str:
     responses.post(f"{CARGUS}/LoginUser", json="tok")
     responses.get(f"{CARGUS}/Counties", json=fixture_json("cargus/counties_response.json"))
     responses.get(f"{CARGUS}/Localities", json=fixture_json("cargus/localities_response.json"))
-    return links.sign("shop", {"shop": shop.id})
 
 
 @responses.activate
 def test_bulk_print_of_courier_labels_makes_no_outbound_call_in_the_request(
-    client, shop, make_orders, run_jobs
+    merchant, shop, make_orders, run_jobs
 ):
-    token = cargus(shop)
+    cargus(shop)
     responses.post(f"{CARGUS}/Awbs", json=1041234567)
     responses.get(f"{CARGUS}/AwbDocuments", json=one_page_pdf())
     make_orders(3, shipping_address=PITESTI)
 
-    asked = client.post(f"/labels/shop/{token}/bulk", data={"layout": "a6"})
-    page = client.get(asked.headers["Location"])
+    browser = merchant(shop)
+    asked = browser.post("/embedded/labels/bulk", data={"layout": "a6"})
+    [batch] = ShopScope(shop.id).all(LabelBatch)
+    status = browser.get(f"/embedded/labels/batches/{batch.id}/status")
 
-    assert asked.status_code == 303 and page.status_code == 200
+    assert asked.status_code == 200 and status.status_code == 200
     assert len(responses.calls) == 0
 
     run_jobs("labels")
 
     assert len(responses.calls) > 0
-    [batch] = ShopScope(shop.id).all(LabelBatch)
+    db.session.refresh(batch)
     assert batch.status == "ready" and batch.failures == {}
     assert len(PdfReader(io.BytesIO(batch.content or b"")).pages) == 3
 
 
 @responses.activate
 def test_a_label_the_courier_had_not_issued_is_fetched_by_a_job_not_the_request(
-    client, shop, make_orders, run_jobs
+    merchant, shop, make_orders, run_jobs
 ):
-    token = cargus(shop)
+    cargus(shop)
+    browser = merchant(shop)
     [order_id] = make_orders(1, shipping_address=PITESTI)
     shipment = ShopScope(shop.id).add(
         Shipment(
@@ -93,14 +95,14 @@ def test_a_label_the_courier_had_not_issued_is_fetched_by_a_job_not_the_request(
     )
     db.session.commit()
     label = responses.get(f"{CARGUS}/AwbDocuments", json=one_page_pdf())
-    url = f"/labels/shop/{token}/shipments/{shipment.id}"
+    url = f"/embedded/labels/shipments/{shipment.id}/file"
 
-    first = client.get(url)
+    first = browser.get(url)
 
     assert first.status_code == 409
     assert "Kurier nie wystawił jeszcze tej etykiety" in first.get_data(as_text=True)
     assert len(responses.calls) == 0
     run_jobs("labels")
     assert label.call_count == 1
-    second = client.get(url)
+    second = browser.get(url)
     assert second.status_code == 200 and second.data.startswith(b"%PDF")

@@ -12,6 +12,9 @@ from flask import Flask
 
 # The page's blueprint, with the email editor's routes (app.web.embedded.emails) added to it.
 from app.web.embedded.emails import bp
+from app.web.embedded.labels import labels_page
+
+__all__ = ["bp", "labels_page"]  # labels_page: the Labels tab's routes join the blueprint
 
 
 def init_app(app: Flask) -> None:

@@ -69,6 +69,7 @@ def _render(
         shop=shop,
         w=words,
         _=words._,
+        ngettext=words.ngettext,
         notices=notices,
         page_auth=visit.carried or "",
         renewal_origin=auth.renewal_origin(visit),

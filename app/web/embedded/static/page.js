@@ -3,7 +3,7 @@
 // Inside Shopify admin the proof is a fresh session token from App Bridge
 // (shopify.idToken()) as "Authorization: Bearer"; in WordPress and in development it is
 // the token the page was opened with (<meta name="storeflow-page-auth">). Form posts, links
-// between our pages and email previews are sent by fetch with that header (and the admin's
+// between our pages, email previews and file downloads (a[data-download], saved as a blob) are sent by fetch with that header (and the admin's
 // language, <meta name="storeflow-locale">, as X-Storeflow-Locale); the answer is a whole
 // page, whose body replaces ours (a link also goes into the history, so Back works). The WordPress token lives five minutes: shortly before it runs
 // out the page asks the plugin's admin page around it (postMessage, answered by the plugin's
@@ -145,6 +145,51 @@
     document.body.innerHTML = page.body.innerHTML;
     if (page.title) document.title = page.title;
     loadPreviews();
+    watchBatch();
+  }
+
+  // A file (a label, a bulk print) is fetched with the token like everything else and saved
+  // from memory: no address that opens it without the token ever leaves the page.
+  async function download(link) {
+    var response = await send(link.getAttribute("href"), { method: "GET" });
+    if (!response.ok) {
+      showProblem((await response.text()) || response.statusText);
+      return;
+    }
+    var blob = await response.blob();
+    var named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+    var save = document.createElement("a");
+    save.href = URL.createObjectURL(blob);
+    save.download = named ? named[1] : "labels";
+    document.body.appendChild(save);
+    save.click();
+    save.remove();
+    setTimeout(function () { URL.revokeObjectURL(save.href); }, 60000);
+  }
+
+  // A bulk print being prepared: ask how far it is every two seconds, then show the page
+  // that offers the file.
+  var batchRound = 0;
+
+  async function watchBatch() {
+    var round = ++batchRound;
+    var box = document.querySelector("[data-batch-status]");
+    while (box && round === batchRound) {
+      await new Promise(function (resolve) { setTimeout(resolve, 2000); });
+      if (round !== batchRound || !document.body.contains(box)) return;
+      var response = await send(box.getAttribute("data-batch-status"), { method: "GET" });
+      if (!response.ok) { showProblem((await response.text()) || response.statusText); return; }
+      var state = await response.json();
+      if (state.status === "ready") {
+        var url = new URL(box.getAttribute("data-batch-page"), location.href);
+        await navigate(url, false);
+        return;
+      }
+      box.textContent = box.getAttribute("data-working")
+        .replace("{done}", state.done).replace("{total}", state.total);
+      var bar = document.querySelector("progress");
+      if (bar) { bar.max = state.total || 1; bar.value = state.done; }
+    }
   }
 
   function ours(href) {
@@ -175,6 +220,11 @@
     if (event.defaultPrevented || event.button !== 0) return;
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     var link = event.target instanceof Element ? event.target.closest("a[href]") : null;
+    if (link && link.hasAttribute("data-download") && ours(link.getAttribute("href"))) {
+      event.preventDefault();
+      download(link).catch(function (err) { showProblem(String(err)); });
+      return;
+    }
     if (!link || link.target || link.hasAttribute("download")) return;
     var url = ours(link.getAttribute("href"));
     if (!url) return;
@@ -213,9 +263,14 @@
   // Other scripts of the page (the email editor's live preview) send through here too.
   window.storeflowPage = { send: send };
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", loadPreviews);
-  } else {
+  function started() {
     loadPreviews();
+    watchBatch();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", started);
+  } else {
+    started();
   }
 })();
