@@ -12,7 +12,8 @@ from app.emails import opt_in, tracking
 from app.emails.rendering import render_page
 from app.events import types as ev
 from app.flows.dispatch import dispatch
-from app.models import Customer, Shop, db, utcnow
+from app.flows.engine import clock
+from app.models import Customer, Shop, db
 
 bp = Blueprint("email_tracking", __name__)
 # The smallest transparent GIF; mail clients fetch it when the message is shown.
@@ -68,7 +69,7 @@ def unsubscribe(token: str) -> Response:
 def confirm_subscription(token: str) -> Response:
     """Double opt-in. GET shows the button (scanners follow GETs and must not sign anyone up);
     POST records the consent with its time, IP and source, and the welcome series starts."""
-    now = utcnow()
+    now = clock.now()
     try:
         link = opt_in.read_confirmation(token, now)
         customer = opt_in.pending_customer(link)
