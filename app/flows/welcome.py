@@ -34,7 +34,7 @@ from app.models.newsletter import DOUBLE_OPT_IN_CHOICES
 
 KEY = WELCOME_FLOW_KEY
 CONFIRMATION_KEY = "welcome_confirmation"
-_DELAYS = ("email_1_delay_minutes", "email_2_delay_minutes", "email_3_delay_minutes")
+_DELAYS = ("welcome_delay_minutes", "story_delay_minutes", "bestsellers_delay_minutes")
 
 
 def signed_up(event: ev.Event) -> Customer | None:
@@ -107,7 +107,7 @@ def still_waiting(shop: Shop, run: FlowRun, settings: Settings, now: datetime) -
 def _steps_in_order(settings: Settings) -> str | None:
     delays = [int(settings[k]) for k in _DELAYS]
     if delays != sorted(set(delays)):
-        return "the emails must come in order: email 1 before email 2 before email 3"
+        return "the welcome emails must come in order: welcome, story, bestsellers"
     return None
 
 
@@ -163,17 +163,17 @@ FLOW = Flow(
         ev.CustomerUpdated: ("consent_withdrawn", consent_withdrawn),
     },
     steps=(
-        Step("email_1_delay_minutes", "email", "welcome_1", discount=True),
-        Step("email_2_delay_minutes", "email", "welcome_2"),
-        Step("email_3_delay_minutes", "email", "welcome_3"),
+        Step("welcome_delay_minutes", "email", "welcome_1", discount=True),
+        Step("story_delay_minutes", "email", "welcome_2"),
+        Step("bestsellers_delay_minutes", "email", "welcome_3"),
     ),
     settings=(
         Setting("double_opt_in", "country", help="confirm sign-ups", choices=DOUBLE_OPT_IN_CHOICES),
         Setting("confirm_link_valid_days", 7, 1, 30, "how long the confirmation link works"),
         Setting("signup_window_hours", 48, 1, 720, "consent this recent counts as a sign-up"),
-        Setting("email_1_delay_minutes", 0, 0, 1440, "welcome email after the sign-up"),
-        Setting("email_2_delay_minutes", 2880, 1, 20160, "the shop's story"),
-        Setting("email_3_delay_minutes", 7200, 2, 43200, "bestsellers"),
+        Setting("welcome_delay_minutes", 0, 0, 1440, "welcome email after the sign-up"),
+        Setting("story_delay_minutes", 2880, 1, 20160, "the shop's story"),
+        Setting("bestsellers_delay_minutes", 7200, 2, 43200, "bestsellers"),
         Setting("first_order_code", True, help="a first-order code in the welcome email"),
         Setting("discount_percent", 10, 1, 50, "the first-order discount"),
         Setting("discount_valid_hours", 168, 1, 720, "how long the code works"),
