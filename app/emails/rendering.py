@@ -49,7 +49,7 @@ TEMPLATES = frozenset(
 )
 SMS_TEMPLATES = frozenset({"abandoned_cart_sms"})
 # Templates whose products are the message: their button comes after the products.
-RECOMMENDATIONS_LEAD = frozenset({"cross_sell", "browse_abandonment"})
+RECOMMENDATIONS_LEAD = frozenset({"cross_sell", "browse_abandonment", "welcome_3"})
 # One-to-one product blocks a flow may give (``app/flows/product_blocks.py`` fills them); the
 # layout gives each its heading.
 BLOCK_KINDS = (

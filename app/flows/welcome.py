@@ -37,11 +37,19 @@ CONFIRMATION_KEY = "welcome_confirmation"
 _DELAYS = ("welcome_delay_minutes", "story_delay_minutes", "bestsellers_delay_minutes")
 
 
+# Where a sign-up shows: Shopify's customer updates; WooCommerce's checkout box and plugin
+# sign-ups, which arrive with the contact of a cart or checkout (consent ticked).
+SIGNUP_EVENTS = (ev.CustomerUpdated, ev.CartUpdated, ev.CheckoutContact)
+
+
 def signed_up(event: ev.Event) -> Customer | None:
-    """The stored customer a customer update names (the stored state decides, not the event)."""
-    assert isinstance(event, ev.CustomerUpdated)
-    scope = ShopScope(event.shop_id)
+    """The stored customer whose consent the event speaks of (the stored state decides, not
+    the event); None for a cart or checkout that says nothing about consent."""
+    assert isinstance(event, SIGNUP_EVENTS)
     contact = event.customer
+    if not isinstance(event, ev.CustomerUpdated) and contact.email_consent is not True:
+        return None
+    scope = ShopScope(event.shop_id)
     if contact.platform_customer_id:
         found = scope.first(Customer, Customer.platform_customer_id == contact.platform_customer_id)
         if found is not None:
@@ -156,7 +164,7 @@ FLOW = Flow(
     key=KEY,
     rank=2,  # below carts and browsing in the frequency cap: a newcomer's cart comes first
     marketing=True,
-    triggers={ev.CustomerUpdated: _on_signup},
+    triggers={kind: _on_signup for kind in SIGNUP_EVENTS},
     stop_rules={
         ev.OrderCreated: ("order_placed", customer_runs_before(KEY)),
         ev.OrderPaid: ("order_placed", customer_runs_before(KEY)),
@@ -193,7 +201,7 @@ CONFIRMATION = Flow(
     key=CONFIRMATION_KEY,
     rank=0,  # transactional: asked for by the shopper, never capped nor held out
     marketing=False,
-    triggers={ev.CustomerUpdated: _on_pending},
+    triggers={kind: _on_pending for kind in SIGNUP_EVENTS},
     stop_rules={ev.CustomerUpdated: ("no_longer_pending", _confirmed_elsewhere)},
     steps=(Step("email_delay_minutes", "email", "welcome_confirm"),),
     settings=(Setting("email_delay_minutes", 0, 0, 0, "the confirmation goes at once"),),

@@ -21,6 +21,7 @@ from app.models.newsletter import shop_country
 from tests.support.flows import START
 from tests.support.shopify import load
 from tests.support.shopping import add_product, buy
+from tests.support.woocommerce import load as wc_load
 
 BOB = "bob@biller.com"
 BOB_ID = 706405506930370084
@@ -252,3 +253,25 @@ def test_no_welcome_for_a_customer_who_has_already_ordered(welcome_shop, sign_up
     tick(minutes=1)
     assert mailbox.received == [] and _runs(welcome_shop) == []
     assert ShopScope(welcome_shop.id).all(Message) == []
+
+
+def test_woocommerce_checkout_box_sign_up_gets_the_confirmation_email_in_polish(
+    woo_shop, post_plugin_event, run_jobs, sim_clock, tick, mailbox
+):
+    """The plugin's ``checkout.contact`` event (``tests/fixtures/woocommerce/cart_updated.json``,
+    the plugin contract's body) with the consent box ticked is the shopper's first consent."""
+    woo_shop.settings = {**woo_shop.settings, "address": "ul. Prosta 1, Warszawa"}
+    woo_shop.settings = {**woo_shop.settings, "sender_email": "hello@shop.example"}
+    db.session.commit()
+    switch(woo_shop, double_opt_in="on")
+    payload = wc_load("cart_updated.json")
+    payload["updated_at"] = clock.now().isoformat()
+    assert post_plugin_event("checkout.contact", payload).status_code == 200
+    run_jobs("events")
+    tick(minutes=1)
+
+    (confirmation,) = mailbox.received
+    assert confirmation["To"] == "ana@example.pl"
+    assert confirmation["Subject"] == "Potwierdź subskrypcję newslettera Test shop"
+    ana = ShopScope(woo_shop.id).first(Customer, Customer.email == "ana@example.pl")
+    assert ana is not None and ana.email_consent == "pending"
