@@ -44,11 +44,15 @@ RECOMMENDING = frozenset({"cross_sell", "reactivation_1", "reactivation_2"})
 
 
 # Templates that show one-to-one product blocks (what the shopper viewed, bought...).
-BLOCKS_SAMPLE = frozenset({"browse_abandonment"})
+BLOCKS_SAMPLE = frozenset({"browse_abandonment", "welcome_3"})
+# Templates about the shopper, not a cart: no cart in their sample.
+NO_CART = frozenset({"welcome_1", "welcome_2", "welcome_confirm"})
 
 
-def _sample_blocks(context: dict[str, Any]) -> list[dict[str, Any]]:
+def _sample_blocks(template: str, context: dict[str, Any]) -> list[dict[str, Any]]:
     """The blocks as a shopper would get them: the sample cart's products as "viewed"."""
+    if template == "welcome_3":
+        return [{"kind": "bestsellers", "products": context["recommendations"][:3]}]
     viewed = context["items"]
     on_sale = [p for p in viewed if p.get("compare_at_price")]
     return [
@@ -105,8 +109,12 @@ def preview_context(
         context["items"] = []  # these flows show suggestions, not a cart
     if template != "shipping_notice":
         context["tracking"] = None
+    if template in NO_CART:
+        context["items"] = []
+    if template == "welcome_confirm":
+        context["confirm_url"] = shop_url(shop)  # a sample: a real link names a customer
     if template in BLOCKS_SAMPLE:
-        context["blocks"] = _sample_blocks(context)
+        context["blocks"] = _sample_blocks(template, context)
         context["items"] = context["recommendations"] = []
     return context
 

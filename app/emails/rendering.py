@@ -30,7 +30,8 @@ from mjml import mjml2html
 from app.emails import i18n, merchant_copy
 
 TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), "templates")
-TRANSACTIONAL = frozenset({"shipping_notice"})
+# Asked for by the shopper (the double opt-in confirmation) or owed to them: no consent needed.
+TRANSACTIONAL = frozenset({"shipping_notice", "welcome_confirm"})
 TEMPLATES = frozenset(
     {
         "abandoned_cart_1",
@@ -40,15 +41,25 @@ TEMPLATES = frozenset(
         "cross_sell",
         "reactivation_1",
         "reactivation_2",
+        "welcome_1",
+        "welcome_2",
+        "welcome_3",
         *TRANSACTIONAL,
     }
 )
 SMS_TEMPLATES = frozenset({"abandoned_cart_sms"})
 # Templates whose products are the message: their button comes after the products.
-RECOMMENDATIONS_LEAD = frozenset({"cross_sell", "browse_abandonment"})
+RECOMMENDATIONS_LEAD = frozenset({"cross_sell", "browse_abandonment", "welcome_3"})
 # One-to-one product blocks a flow may give (``app/flows/product_blocks.py`` fills them); the
 # layout gives each its heading.
-BLOCK_KINDS = ("last_viewed", "ever_viewed", "bought", "recommended", "discounted")
+BLOCK_KINDS = (
+    "last_viewed",
+    "ever_viewed",
+    "bought",
+    "recommended",
+    "discounted",
+    "bestsellers",
+)
 COPY_BLOCKS = ("subject", "preheader", "headline", "intro", "cta", "cta_url")
 DEFAULT_COLOR = "#1f2937"
 # A long cart is cut here ("and 12 more items"): Gmail clips HTML past 102 KB, and with it the
@@ -176,11 +187,13 @@ CONTEXT_DEFAULTS: dict[str, Any] = {
     "open_pixel_url": None,
     "unsubscribe_url": None,
     "shop_url": None,
+    "confirm_url": None,
 }
 # What a template cannot do without: (template, context key, message).
 REQUIRED = (
     ("abandoned_cart_3", "discount", "abandoned_cart_3 needs a discount {code, percentage, ...}"),
     ("shipping_notice", "tracking", "shipping_notice needs tracking {number, url, company}"),
+    ("welcome_confirm", "confirm_url", "welcome_confirm needs the signed confirm_url"),
 )
 
 

@@ -30,6 +30,7 @@ from app.models import (
     ShopScope,
     cancel_runs,
     db,
+    double_opt_in_required,
     utcnow,
 )
 from app.models.base import UTCDateTime
@@ -85,6 +86,14 @@ def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer
     return customer
 
 
+def _granted_state(customer: Customer, channel: str) -> str:
+    """What a "yes" from the platform makes of the customer's consent: a new email sign-up in
+    a shop with double opt-in waits ("pending") for the shopper's own confirmation click."""
+    if channel != "email" or customer.email_consent == "granted":
+        return "granted"
+    return "pending" if double_opt_in_required(customer.shop_id) else "granted"
+
+
 def _apply_consent(customer: Customer, contact: ev.Contact, at: datetime) -> None:
     when = contact.consent_updated_at or at
     for channel, given in (("email", contact.email_consent), ("sms", contact.sms_consent)):
@@ -94,7 +103,8 @@ def _apply_consent(customer: Customer, contact: ev.Contact, at: datetime) -> Non
         if not _is_newer(when, stored_at):
             continue
         state = getattr(customer, f"{channel}_consent")
-        new_state = "granted" if given else ("withdrawn" if state == "granted" else "denied")
+        refused = "withdrawn" if state == "granted" else "denied"
+        new_state = _granted_state(customer, channel) if given else refused
         if new_state != state:
             setattr(customer, f"{channel}_consent", new_state)
             setattr(customer, f"{channel}_consent_at", when)

@@ -367,6 +367,7 @@ def _anonymise(customer: Customer) -> None:
     customer.first_name = customer.last_name = ""
     customer.address = {}
     customer.email_consent_source = customer.sms_consent_source = None
+    customer.email_consent_ip = None
     customer.redacted_at = utcnow()
 
 

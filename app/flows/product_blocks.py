@@ -16,7 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.emails.rendering import BLOCK_KINDS
-from app.insights.recommendations import customer_products, recommend_for_products
+from app.insights.recommendations import (
+    bestseller_ids,
+    customer_products,
+    recommend_for_products,
+)
 from app.models import Cart, Product, ShopScope, StorefrontEvent, db
 
 # Views this close before the latest one belong to the same visit.
@@ -106,6 +110,8 @@ def blocks_for(
         "ever_viewed": [pid for pid, _at in viewed if pid not in last_visit],
         "bought": bought,
     }
+    if "bestsellers" in kinds:
+        ids["bestsellers"] = [p for p in bestseller_ids(shop_id, per_block + 8) if p not in bought]
     if "discounted" in kinds:
         candidates = [pid for pid, _at in viewed] + _carted(shop_id, customer_id)
         ids["discounted"] = [

@@ -12,6 +12,7 @@ from app.flows import (
     cross_sell,
     reactivation,
     shipping_notice,
+    welcome,
 )
 from app.flows.engine.definition import Flow
 
@@ -21,6 +22,8 @@ FLOWS: tuple[Flow, ...] = (
     cross_sell.FLOW,
     reactivation.FLOW,
     shipping_notice.FLOW,
+    welcome.FLOW,
+    welcome.CONFIRMATION,
 )
 
 _BY_KEY = {flow.key: flow for flow in FLOWS}

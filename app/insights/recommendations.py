@@ -237,6 +237,15 @@ def _staples(shop_id: int) -> dict[int, _Candidate]:
     }
 
 
+def bestseller_ids(shop_id: int, limit: int = 8) -> list[str]:
+    """The platform ids of the shop's bestsellers, best first (learned nightly, else from its
+    newest orders): what a newcomer who has bought nothing yet is shown."""
+    ids = [c.product_id for c in _bestsellers(shop_id)][:limit]
+    products = ShopScope(shop_id).all(Product, Product.id.in_(ids)) if ids else []
+    by_id = {p.id: p.platform_product_id for p in products}
+    return [by_id[i] for i in ids if i in by_id]
+
+
 def _bestsellers(shop_id: int) -> list[_Candidate]:
     rows = ShopScope(shop_id).all(Recommendation, Recommendation.source == "bestseller")
     if not rows:

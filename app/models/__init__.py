@@ -54,3 +54,10 @@ from app.models.tracking import (  # noqa: E402
 )
 
 __all__ += ["EVENT_KINDS", "BrowseEmission", "StorefrontEvent", "StorefrontVisitor"]
+
+from app.models.newsletter import (  # noqa: E402
+    WELCOME_FLOW_KEY,
+    double_opt_in_required,
+)
+
+__all__ += ["WELCOME_FLOW_KEY", "double_opt_in_required"]

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Money, ShopOwned, Timestamps, db, utcnow
 
-CONSENT_STATES = ("unknown", "granted", "denied", "withdrawn")
+# "pending": the shopper signed up but has not yet clicked the double opt-in confirmation;
+# no marketing goes to them until they do (``is_marketing_allowed`` wants "granted").
+CONSENT_STATES = ("unknown", "pending", "granted", "denied", "withdrawn")
 
 
 class Customer(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
@@ -35,6 +37,8 @@ class Customer(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     email_consent: Mapped[str] = mapped_column(sa.String(12), default="unknown")
     email_consent_at: Mapped[datetime | None]
     email_consent_source: Mapped[str | None] = mapped_column(sa.String(64))
+    # The proof a double opt-in leaves: the address the confirmation click came from.
+    email_consent_ip: Mapped[str | None] = mapped_column(sa.String(45))
     sms_consent: Mapped[str] = mapped_column(sa.String(12), default="unknown")
     sms_consent_at: Mapped[datetime | None]
     sms_consent_source: Mapped[str | None] = mapped_column(sa.String(64))

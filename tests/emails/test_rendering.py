@@ -133,6 +133,7 @@ def test_every_template_renders_in_every_locale(template: str, email_context: Co
         discount=DISCOUNT,
         tracking={"number": "1", "url": "https://t.example/1", "company": "DPD"},
         shop_url="https://d.example",
+        confirm_url="https://sf.example/n/token",
     )
     for locale in ("en", "pl", "ro"):
         email = render_email(template, context, locale)

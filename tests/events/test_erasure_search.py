@@ -105,6 +105,7 @@ NOT_PERSONAL = {
     "customers.sms_consent": "a consent state",
     "customers.email_consent_source": "where consent came from (platform, checkout)",
     "customers.sms_consent_source": "where consent came from (platform, checkout)",
+    "customers.email_consent_ip": "a double opt-in click's IP, nulled on erasure (_anonymise)",
     "suppressions.channel": "email or sms",
     "suppressions.reason": "unsubscribe, bounce, complaint",
     "webhook_deliveries.platform": "shopify or woocommerce",

@@ -15,6 +15,8 @@ FLOW_NAMES: dict[str, str] = {
     "reactivation": N_("Win back quiet customers"),
     "shipping_notice": N_("Shipping notice"),
     "browse_abandonment": N_("Looked but did not buy"),
+    "welcome": N_("Welcome new subscribers"),
+    "welcome_confirmation": N_("Subscription confirmation"),
 }
 FLOW_DESCRIPTIONS: dict[str, str] = {
     "abandoned_cart": N_(
@@ -25,6 +27,13 @@ FLOW_DESCRIPTIONS: dict[str, str] = {
     "shipping_notice": N_("Tells the customer their parcel is on its way."),
     "browse_abandonment": N_(
         "Writes to shoppers who looked at a product several times but did not buy it."
+    ),
+    "welcome": N_(
+        "Greets new newsletter subscribers with three emails: a welcome (with a first-order "
+        "code if you like), your shop's story and your bestsellers. Stops at their first order."
+    ),
+    "welcome_confirmation": N_(
+        "Asks a new subscriber to confirm their sign-up (double opt-in) before any marketing."
     ),
 }
 
@@ -90,6 +99,20 @@ SETTINGS: dict[str, SettingWords] = {
         N_("Only customers who spend at least this much (score 1 to 5)"), "", "", True
     ),
     "daily_enrollment_cap": SettingWords(N_("At most this many customers a day"), "", "", True),
+    "double_opt_in": SettingWords(
+        N_("Ask new subscribers to confirm by email (double opt-in)"),
+        N_("no marketing email until they click; the click is kept as proof of consent"),
+    ),
+    "confirm_link_valid_days": SettingWords(
+        N_("The confirmation link works for"), "", "days", True
+    ),
+    "signup_window_hours": SettingWords(
+        N_("Count as a new subscriber who agreed within the last"), "", "hours", True
+    ),
+    "welcome_delay_minutes": SettingWords(N_("Welcome email after the sign-up"), "", "hours"),
+    "story_delay_minutes": SettingWords(N_("Email with your shop's story after"), "", "days"),
+    "bestsellers_delay_minutes": SettingWords(N_("Email with your bestsellers after"), "", "days"),
+    "first_order_code": SettingWords(N_("Offer a first-order code in the welcome email")),
     "holdout_percent": SettingWords(
         N_("Test group that gets no emails"),
         N_("lets us measure what the emails really bring"),
@@ -113,6 +136,9 @@ CHOICES: dict[str, str] = {
     "paid": N_("paid"),
     "fulfilled": N_("sent"),
     "delivered": N_("delivered"),
+    "country": N_("by the shop's country (on in Germany and Austria)"),
+    "on": N_("always"),
+    "off": N_("never"),
 }
 
 UNITS: dict[str, str] = {
@@ -150,6 +176,7 @@ END_REASONS: dict[str, str] = {
     "nothing_to_recommend": N_("there was nothing to recommend"),
     "flow_unknown": N_("the flow no longer exists"),
     "customer_erased": N_("the customer's data was erased"),
+    "no_longer_pending": N_("the subscriber confirmed or declined"),
 }
 
 DEFER_REASONS: dict[str, str] = {
@@ -170,6 +197,7 @@ RULES: tuple[str, ...] = (
     N_("the reminders must come in order: email 1 before email 2 before email 3"),
     N_("the first reminder cannot come before the cart counts as abandoned"),
     N_("the second email must come after the first"),
+    N_("the welcome emails must come in order: welcome, story, bestsellers"),
 )
 
 SEGMENT_NAMES: dict[str, str] = {
