@@ -21,7 +21,6 @@ import json
 import logging
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
 from app.connectors.woocommerce.client import StoreAddressError, store_domain
@@ -29,6 +28,7 @@ from app.logs import fields as log_fields
 from app.models import Shop, db
 from app.pipeline.ingest import find_shop
 from app.pipeline.storefront import BatchError, expected_collect_key, read_batch, store_batch
+from app.web.errors import DATABASE_DOWN, database_unavailable
 from app.web.rate_limit import over_limit
 
 bp = Blueprint("collect", __name__)
@@ -104,10 +104,8 @@ def collect(platform: str) -> Response:
         return _answer(400, "the body must be a JSON object", origin)
     try:
         return _collect(platform, body, origin)
-    except sa.exc.OperationalError:
-        db.session.rollback()
-        log.error("collect: database unavailable", extra=log_fields(platform=platform))
-        return _answer(503, "try again later", origin)
+    except DATABASE_DOWN as exc:
+        return _cors(database_unavailable(exc), origin)
 
 
 def _collect(platform: str, body: dict[str, object], origin: str | None) -> Response:
