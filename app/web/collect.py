@@ -17,12 +17,12 @@ here: the browse scan reads the table later.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
+from app import safe_json
 from app.connectors.woocommerce.client import StoreAddressError, store_domain
 from app.logs import fields as log_fields
 from app.models import Shop, db
@@ -96,8 +96,8 @@ def collect(platform: str) -> Response:
     if len(raw) > MAX_BODY or (request.content_length or 0) > MAX_BODY:
         return _answer(413, f"body larger than {MAX_BODY} bytes", origin)
     try:
-        body = json.loads(raw or b"null")
-    except ValueError:
+        body = safe_json.loads(raw or b"null")
+    except safe_json.MalformedJSON:
         log.warning("collect: body is not JSON", extra=log_fields(platform=platform))
         return _answer(400, "body must be JSON", origin)
     if not isinstance(body, dict):
