@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -12,7 +11,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq import Retry
 
-from app import connectors
+from app import connectors, safe_json
 from app.connectors.base import Envelope, Platform, ShopRef
 from app.events import types as ev
 from app.events.apply import apply
@@ -68,8 +67,8 @@ def store_delivery(
 def classify(platform: Platform, topic: str, body: bytes) -> tuple[str, str | None]:
     """The status a new delivery starts in, and why when it is not 'received'."""
     try:
-        json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        safe_json.loads(body)
+    except safe_json.MalformedJSON as exc:
         return "failed", f"malformed JSON: {exc}"
     if topic not in platform.topics:
         return "ignored", f"no handler for topic {topic!r}"
@@ -104,7 +103,7 @@ def process_delivery(delivery_id: int) -> str:
         db.session.commit()
         return row.status
     try:
-        payload: Any = json.loads(row.body)
+        payload: Any = safe_json.loads(row.body)
         # normalize sees plain values only: the shop's secrets stay out of mapping.
         events = platform.normalize(ShopRef.of(shop), row.topic, payload, row.headers)
         if shop.status in CLOSED_STATUSES:

@@ -132,5 +132,16 @@ def job_is_pending(job_id: str) -> bool:
     return job_.get_status(refresh=False) in {"queued", "started", "scheduled", "deferred"}
 
 
+def missing_jobs(job_ids: list[str]) -> set[str]:
+    """The ids Redis holds no job for at all (never enqueued, or lost in a flush); one round
+    trip for the lot. A finished or failed job still exists until its TTL runs out."""
+    if not job_ids:
+        return set()
+    pipe = redis_connection().pipeline(transaction=False)
+    for job_id in job_ids:
+        pipe.exists(Job.key_for(job_id))
+    return {job_id for job_id, found in zip(job_ids, pipe.execute(), strict=True) if not found}
+
+
 def _exists(job_id: str) -> bool:
     return bool(Job.exists(job_id, connection=redis_connection()))

@@ -10,6 +10,7 @@ from app.web import (
     collect,
     email_links,
     embedded,
+    errors,
     health,
     labels,
     restore,
@@ -32,4 +33,5 @@ def init_app(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     embedded.init_app(app)
+    errors.init_app(app)
     admin.init_app(app)

@@ -17,18 +17,18 @@ here: the browse scan reads the table later.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 
+from app import safe_json
 from app.connectors.woocommerce.client import StoreAddressError, store_domain
 from app.logs import fields as log_fields
 from app.models import Shop, db
 from app.pipeline.ingest import find_shop
 from app.pipeline.storefront import BatchError, expected_collect_key, read_batch, store_batch
+from app.web.errors import DATABASE_DOWN, database_unavailable
 from app.web.rate_limit import over_limit
 
 bp = Blueprint("collect", __name__)
@@ -96,18 +96,16 @@ def collect(platform: str) -> Response:
     if len(raw) > MAX_BODY or (request.content_length or 0) > MAX_BODY:
         return _answer(413, f"body larger than {MAX_BODY} bytes", origin)
     try:
-        body = json.loads(raw or b"null")
-    except ValueError:
+        body = safe_json.loads(raw or b"null")
+    except safe_json.MalformedJSON:
         log.warning("collect: body is not JSON", extra=log_fields(platform=platform))
         return _answer(400, "body must be JSON", origin)
     if not isinstance(body, dict):
         return _answer(400, "the body must be a JSON object", origin)
     try:
         return _collect(platform, body, origin)
-    except sa.exc.OperationalError:
-        db.session.rollback()
-        log.error("collect: database unavailable", extra=log_fields(platform=platform))
-        return _answer(503, "try again later", origin)
+    except DATABASE_DOWN as exc:
+        return _cors(database_unavailable(exc), origin)
 
 
 def _collect(platform: str, body: dict[str, object], origin: str | None) -> Response:

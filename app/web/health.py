@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template
 from redis.exceptions import RedisError
 
 from app.models import Shop, db
@@ -35,12 +35,22 @@ def healthz() -> tuple[Response, int]:
     return jsonify({"healthy": healthy, **status}), 200 if healthy else 503
 
 
+def lists_shops() -> bool:
+    """The landing page lists every tenant's shop only where that is no secret: a development
+    machine or a demo (never production, even with the demo switched on there)."""
+    config = current_app.config
+    return config["STOREFLOW_ENV"] != "production" and (
+        config["STOREFLOW_ENV"] == "development" or bool(config["ENABLE_DEMO_CONNECTOR"])
+    )
+
+
 @bp.get("/")
 def home() -> str:
     status = check()
+    listed = lists_shops()
     shops = (
         db.session.scalars(sa.select(Shop).order_by(Shop.id)).all()
-        if status["database"] == "ok"
+        if listed and status["database"] == "ok"
         else []
     )
-    return render_template("home.html", status=status, shops=shops)
+    return render_template("home.html", status=status, shops=shops, lists_shops=listed)

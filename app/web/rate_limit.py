@@ -32,3 +32,19 @@ def over_limit(name: str, key: str, *, limit: int, window: int) -> int | None:
         log.warning("rate limit unavailable", extra=log_fields(limit_name=name))
         return None
     return max(int(ttl), 1) if int(hits) > limit else None
+
+
+def blocked_for(name: str, key: str, *, limit: int) -> int | None:
+    """Seconds until the window ends when ``limit`` hits are already counted, without counting
+    this one: for limits that count only failures (wrong passwords)."""
+    redis_key = f"storeflow:limit:{name}:{key}"
+    try:
+        conn = queues.redis_connection()
+        pipe = conn.pipeline()
+        pipe.get(redis_key)
+        pipe.ttl(redis_key)
+        hits, ttl = pipe.execute()
+    except RedisError:
+        log.warning("rate limit unavailable", extra=log_fields(limit_name=name))
+        return None
+    return max(int(ttl), 1) if hits is not None and int(hits) >= limit else None

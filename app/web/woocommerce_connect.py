@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from app import safe_json
 from app.connectors.woocommerce import PLATFORM as WOOCOMMERCE
 from app.connectors.woocommerce import connect
 from app.connectors.woocommerce.client import StoreAddressError, store_domain
@@ -43,7 +44,10 @@ def _limited(name: str, key: str, limit: int) -> int | None:
 
 
 def _json_body() -> dict[str, Any]:
-    data = request.get_json(force=True, silent=True)
+    try:
+        data = safe_json.loads(request.get_data(cache=True))
+    except safe_json.MalformedJSON:
+        data = None
     if not isinstance(data, dict):
         raise ConnectError("body must be a JSON object")
     return data

@@ -22,10 +22,28 @@ from app.flows.engine import platform_orders
 from app.flows.engine.channels import CHANNELS
 from app.flows.engine.definition import Flow, Settings, Verdict
 from app.flows.engine.settings import is_switched_on
-from app.models import Customer, FlowRun, Message, Order, Shop, ShopScope, db, missing_for_marketing
+from app.models import (
+    Customer,
+    FlowRun,
+    Message,
+    Order,
+    Shop,
+    ShopScope,
+    WebhookDelivery,
+    db,
+    missing_for_marketing,
+)
 
 # How often a marketing step waiting for the shop's postal address or sender looks again.
 SHOP_DETAILS_RECHECK = timedelta(minutes=15)
+# A step held back by an order delivery that is stored but not yet applied looks again this
+# much later (by then a worker has normally applied it, and the order stops the run).
+PENDING_ORDER_RECHECK = timedelta(minutes=1)
+# More unapplied order deliveries than this (since the run's anchor) and we do not read their
+# bodies: the workers are behind, and a reminder can wait for them.
+PENDING_ORDER_SCAN = 100
+# Our clock (when a delivery was stored) against the platform's (the cart's last activity).
+PENDING_ORDER_SKEW = timedelta(minutes=5)
 STOP_CHECKS: list[Callable[[Shop, Flow, FlowRun, str], str | None]] = []
 
 
@@ -99,6 +117,36 @@ def order_since(shop_id: int, run: FlowRun) -> Order | None:
         # The order a run is about (the purchase a cross-sell follows up) is not a new one.
         criteria.append(Order.id != int(run.context["order_id"]))
     return ShopScope(shop_id).first(Order, *criteria)
+
+
+def order_pending(shop_id: int, run: FlowRun) -> bool:
+    """An order delivery of this shop that we answered 200 and stored but a worker has not
+    applied yet, naming this run's cart key or email: ``order_since`` cannot see it yet.
+
+    One query on the (few) unapplied order deliveries of this shop since the run's anchor; the
+    bodies are searched as bytes, case-folded, for the cart key and the email. A false match
+    (a key that appears in another order) costs one minute's wait, never a mail."""
+    needles = [
+        str(value).lower().encode()
+        for value in (run.context.get("cart_key"), run.context.get("email"))
+        if value
+    ]
+    if not needles:
+        return False
+    bodies = db.session.scalars(
+        ShopScope(shop_id)
+        .select(
+            WebhookDelivery,
+            WebhookDelivery.status == "received",
+            WebhookDelivery.topic.ilike("%order%"),
+            WebhookDelivery.received_at >= orders_count_from(run) - PENDING_ORDER_SKEW,
+        )
+        .with_only_columns(WebhookDelivery.body)
+        .limit(PENDING_ORDER_SCAN + 1)
+    ).all()
+    if len(bodies) > PENDING_ORDER_SCAN:
+        return True
+    return any(needle in bytes(body).lower() for body in bodies for needle in needles)
 
 
 def orders_count_from(run: FlowRun) -> datetime:
@@ -180,6 +228,9 @@ def check(
         reason = stop(shop, flow, run, channel)
         if reason:
             return Verdict(stop=reason)
+    if flow.marketing and order_pending(shop.id, run):
+        # The order may be this shopper's purchase: apply it first (a worker has it queued).
+        return Verdict(defer_until=now + PENDING_ORDER_RECHECK, reason="order_pending")
     if flow.marketing and missing_for_marketing(shop):
         # The law wants the sender named with a postal address: wait (the merchant page says
         # what is missing) rather than send without them or give the shopper up.

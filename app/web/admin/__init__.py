@@ -11,17 +11,19 @@ from flask_admin import Admin
 from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 
-from app.web.admin import auth, views
+from app.web.admin import auth, security, views
 
 
 def init_app(app: Flask) -> None:
     auth.init_app(app)
+    security.init_app(app)
     # A new Admin and new views per app: Flask-Admin views cannot be shared between apps.
     admin = Admin(
         name="Storeflow support",
         url="/admin",
         index_view=views.StaffIndexView(url="/admin"),
         theme=Bootstrap4Theme(),
+        csp_nonce_generator=security.csp_nonce,
     )
     for view in views.all_views():
         admin.add_view(view)

@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, Length, Regexp
 
 from app.flows.engine.definition import TEXT_MAX, Flow, Setting
 
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_EMAIL = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$"
 
 
 class PageForm(FlaskForm):
