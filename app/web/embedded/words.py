@@ -185,6 +185,7 @@ DEFER_REASONS: dict[str, str] = {
     "quiet_hours": N_("postponed until morning (night-time)"),
     "platform_unreachable": N_("postponed: your store did not answer"),
     "discount_refused": N_("waiting: your store refused the discount code"),
+    "order_pending": N_("postponed a minute: an order of this customer is being recorded"),
 }
 
 
