@@ -269,7 +269,7 @@ def form_values(page: str, action: str) -> dict[str, str]:
         else:
             values[name] = html.unescape(attrs.get("value", ""))
     for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
-        chosen = re.search(r'<option selected value="([^"]*)"', options) or re.search(
+        chosen = re.search(r'<option value="([^"]*)" selected', options) or re.search(
             r'<option value="([^"]*)"', options
         )
         values[name] = html.unescape(chosen.group(1)) if chosen else ""
@@ -278,9 +278,16 @@ def form_values(page: str, action: str) -> dict[str, str]:
     return values
 
 
-def submit(merchant: Http, base: str, action: str, changes: dict[str, str | bool]) -> str:
-    """Submit a merchant-page form with ``changes`` (``False`` unticks a box); the page after."""
-    page = merchant.get(base + "/embedded/").text
+def submit(
+    merchant: Http,
+    base: str,
+    action: str,
+    changes: dict[str, str | bool],
+    page_path: str = "/embedded/",
+) -> str:
+    """Submit the form posting to ``action`` on the merchant page at ``page_path`` with
+    ``changes`` (``False`` unticks a box); the page after."""
+    page = merchant.get(base + page_path).text
     values = form_values(page, action)
     for name, value in changes.items():
         if value is False:
