@@ -420,4 +420,9 @@ def test_disconnect_revokes_the_key_and_the_webhooks(
 
     wait_for("the store's webhooks to us deleted", webhooks_gone, timeout=120)
     assert not [row for row in admin.api_key_rows() if "Storeflow" in row]
-    assert _shop(service_db, journey)["status"] != "active"
+    # The plugin's signed "store.disconnected" is applied by a worker, moments later.
+    wait_for(
+        "the shop uninstalled in the service",
+        lambda: _shop(service_db, journey)["status"] == "uninstalled",
+        timeout=60,
+    )
