@@ -127,6 +127,10 @@ def push_tracking(shop_id: int, shipment_id: int) -> str:
     if shipment is None or shop is None or shipment.tracking_pushed_at is not None:
         db.session.commit()
         return "skipped"
+    if shop.status != "active":
+        # Disconnected: its keys are revoked, so every retry would only be refused (401).
+        db.session.commit()
+        return "shop not active"
     order = scope.get(Order, shipment.order_id)
     platform = connectors.get(shop.platform)
     if order is None or platform is None:

@@ -13,7 +13,7 @@ from app.connectors.couriers.inpost import PRODUCTION as INPOST
 from app.connectors.couriers.sameday import PRODUCTION as SAMEDAY
 from app.models import AuditLog, Order, Product, Shipment, Shop, ShopScope, Variant, db
 from app.shipping import settings as label_settings
-from app.shipping.listener import create_order_shipment
+from app.shipping.listener import create_order_shipment, push_tracking
 from tests.support.couriers import fixture_json
 from tests.support.shipping import ADDRESS
 
@@ -109,6 +109,21 @@ def test_paying_an_order_creates_a_label_and_pushes_tracking_to_the_shop(shop, c
     assert shipment.tracking_pushed_at is not None
     pushed = ShopScope(shop.id).all(AuditLog, AuditLog.action == "tracking_pushed")
     assert [p.details["tracking_number"] for p in pushed] == [shipment.tracking_number]
+
+
+def test_a_tracking_push_for_a_disconnected_shop_stops_instead_of_retrying(shop, configure, pay):
+    configure()
+    pay()
+    [shipment] = shipments(shop)
+    shipment.tracking_pushed_at = None  # as if the push was still queued
+    shop.status = "uninstalled"
+    db.session.commit()
+
+    assert push_tracking(shop.id, shipment.id) == "shop not active"
+    assert ShopScope(shop.id).get(Shipment, shipment.id).tracking_pushed_at is None
+    shop.status = "active"
+    db.session.commit()
+    assert push_tracking(shop.id, shipment.id) == "pushed"
 
 
 def test_the_same_order_paid_twice_gets_one_shipment(shop, configure, pay):
