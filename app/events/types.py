@@ -71,6 +71,9 @@ class CartUpdated(Event):
     # Shopify's ``cart_token``, kept so that ``checkouts/delete`` (which names nothing else we
     # hold) finds the cart.
     platform_cart_token: str | None = None
+    # The storefront visitor id the shopper's browser carries (WooCommerce plugin events), so
+    # the views they made before anyone knew them join the customer.
+    visitor_id: str | None = None
     updated_at: datetime
 
     @property
@@ -82,6 +85,7 @@ class CartUpdated(Event):
 class CheckoutContact(Event):
     cart_key: str | None
     customer: Contact
+    visitor_id: str | None = None
     updated_at: datetime
 
 
