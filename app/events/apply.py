@@ -87,10 +87,13 @@ def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer
     return customer
 
 
-def _granted_state(customer: Customer, channel: str) -> str:
+def _granted_state(customer: Customer, channel: str, contact: ev.Contact) -> str:
     """What a "yes" from the platform makes of the customer's consent: a new email sign-up in
-    a shop with double opt-in waits ("pending") for the shopper's own confirmation click."""
+    a shop with double opt-in waits ("pending") for the shopper's own confirmation click,
+    unless the platform already had the shopper confirm it."""
     if channel != "email" or customer.email_consent == "granted":
+        return "granted"
+    if contact.email_opt_in_confirmed:
         return "granted"
     return "pending" if double_opt_in_required(customer.shop_id) else "granted"
 
@@ -105,7 +108,7 @@ def _apply_consent(customer: Customer, contact: ev.Contact, at: datetime) -> Non
             continue
         state = getattr(customer, f"{channel}_consent")
         refused = "withdrawn" if state == "granted" else "denied"
-        new_state = _granted_state(customer, channel) if given else refused
+        new_state = _granted_state(customer, channel, contact) if given else refused
         if new_state != state:
             setattr(customer, f"{channel}_consent", new_state)
             setattr(customer, f"{channel}_consent_at", when)

@@ -25,6 +25,9 @@ class Contact:
     sms_consent: bool | None = None
     consent_updated_at: datetime | None = None
     consent_source: str | None = None
+    # The platform itself confirmed the email sign-up with the shopper (Shopify's
+    # ``opt_in_level: confirmed_opt_in``): our own double opt-in would only ask again.
+    email_opt_in_confirmed: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
