@@ -248,7 +248,7 @@ def test_pickup_order_matches_the_documented_body():
 @responses.activate
 def test_pickup_order_is_posted_with_the_token(fan):
     fan.token = "t"
-    order = responses.post(f"{API}/order", json={"status": "success", "data": {"id": 991}})
+    order = responses.post(f"{API}/order", json=fixture_json("fancourier/order_response.json"))
     request = PickupRequest(day=date(2024, 3, 5), parcels=1, weight_kg=Decimal("1"))
     assert fan.order_pickup(request) == "991"
     assert order.calls[0].request.headers["Authorization"] == "Bearer t"
