@@ -93,5 +93,5 @@ class StaffAlert(ShopOwned, db.Model):  # type: ignore[name-defined]
     # What the rule saw: a score, a cart's total, a product id. No name, no address.
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    emailed_at: Mapped[datetime | None]
+    notified_at: Mapped[datetime | None]
     webhook_at: Mapped[datetime | None]
