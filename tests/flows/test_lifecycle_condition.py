@@ -42,9 +42,7 @@ def test_the_stage_condition_holds_one_customer_back_and_lets_the_other_go(
     switch(shop, lifecycle_stages=condition)
 
     assert scan(shop)["idle"] == 2
-    stages = {
-        row.customer_id: row.stage for row in ShopScope(shop.id).all(CustomerEngagement)
-    }
+    stages = {row.customer_id: row.stage for row in ShopScope(shop.id).all(CustomerEngagement)}
     assert sorted(stages.values()) == ["at_risk", "lapsed"]
     tick(minutes=1)
 
