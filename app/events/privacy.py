@@ -4,8 +4,9 @@ Orders stay, anonymised, so the shop's totals and the flows' revenue remain true
 that names a person is erased wherever we keep a copy of it:
 
 - customers (anonymised), carts and suppressions (deleted), RFM and engagement scores, stage
-  moves, idle emissions and the staff alerts that name them (deleted), orders (email and shipping address), shipments (the courier request and the
-  label, which print the address), messages (recipient, subject, meta, error), discounts (the
+  moves, idle emissions and the staff alerts that name them (deleted), orders (email and
+  shipping address), shipments (the courier request and the label, which print the address),
+  messages (recipient, subject, meta, error), discounts (the
   recipient), flow runs (the email and phone in their context);
 - the raw webhook deliveries that carry the person (body, headers, last error) and the audit
   rows that quote them (a data-request export included);
