@@ -284,3 +284,28 @@ def stage_condition_holds(condition: str, stage: str) -> bool:
     if condition.startswith("not_"):
         return stage != condition.removeprefix("not_")
     return True
+
+
+def stage_counts(shop_id: int) -> dict[str, int]:
+    """How many customers are in each stage now (every stage listed, zeros included)."""
+    rows = db.session.execute(
+        ShopScope(shop_id)
+        .select(CustomerEngagement)
+        .with_only_columns(CustomerEngagement.stage, sa.func.count())
+        .group_by(CustomerEngagement.stage)
+    ).all()
+    return {**dict.fromkeys(STAGES, 0), **{stage: int(n) for stage, n in rows}}
+
+
+def stage_moves(shop_id: int, since: datetime) -> list[tuple[str | None, str, int]]:
+    """(from stage, to stage, customers) of the moves since ``since``, most first; a from
+    stage of None is a customer scored for the first time."""
+    move = EngagementStageChange
+    rows = db.session.execute(
+        ShopScope(shop_id)
+        .select(move, move.changed_at >= since)
+        .with_only_columns(move.from_stage, move.to_stage, sa.func.count())
+        .group_by(move.from_stage, move.to_stage)
+        .order_by(sa.func.count().desc(), move.from_stage, move.to_stage)
+    ).all()
+    return [(from_stage, to_stage, int(n)) for from_stage, to_stage, n in rows]
