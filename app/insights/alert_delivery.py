@@ -22,8 +22,6 @@ private, loopback, link-local or reserved (``app/outbound.py``); redirects are n
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import secrets
@@ -35,6 +33,7 @@ import sqlalchemy as sa
 from flask import current_app
 from rq import Retry
 
+from app.connectors.base import hmac_sha256
 from app.emails import staff_alert
 from app.emails.senders import get_sender
 from app.logs import fields as log_fields
@@ -65,7 +64,7 @@ def webhook_secret(shop: Shop, *, create: bool = False) -> str:
 
 
 def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac_sha256(secret, body).hex()
 
 
 def allows_private_webhooks() -> bool:

@@ -9,7 +9,6 @@ Every form answers with the page (notice or error included), like the other tabs
 from __future__ import annotations
 
 from datetime import datetime, time
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +19,7 @@ from app.insights.alert_rules import RuleError, add_rule, remove_rule, save_dest
 from app.insights.engagement import stage_counts, stage_moves, weights_for
 from app.models import ALERT_KINDS, STAGES, AlertRule, Shop, ShopScope, StaffAlert, db, utcnow
 from app.web.embedded import session as auth
+from app.web.embedded.flow_form import typed_number
 from app.web.embedded.i18n import Words, words_for
 from app.web.embedded.shop_details import details_context
 from app.web.embedded.views import Notices, _audit, _render, bp
@@ -141,27 +141,19 @@ def save_alert_destinations() -> str | tuple[str, int]:
     return _page(shop, (("notice", words_for(shop)._("Alert addresses saved")),))
 
 
-def _amount(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text.strip().replace(" ", "").replace(",", "."))
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
 @bp.post("/customers/rules")
 @auth.login_required
 def add_alert_rule() -> str | tuple[str, int]:
     shop = auth.current_shop()
     typed = {k: request.form.get(k, "") for k in ("kind", "threshold", "target", "period_days")}
-    period = _amount(typed["period_days"] or "7")
+    period = typed_number(typed["period_days"] or "7")
     try:
         if period is None or period != int(period):
             raise RuleError("period")
         rule = add_rule(
             shop.id,
             typed["kind"],
-            threshold=_amount(typed["threshold"]),
+            threshold=typed_number(typed["threshold"]),
             target=typed["target"],
             period_days=int(period),
         )
