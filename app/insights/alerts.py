@@ -122,7 +122,7 @@ def _vip_overdue(rule: AlertRule, now: datetime) -> Query:
             idle_days > sa.case((gap_days < VIP_MIN_GAP_DAYS, VIP_MIN_GAP_DAYS), else_=gap_days),
         )
         .join(CustomerScore, CustomerScore.customer_id == c.id)
-        .with_only_columns(c.id, sa.func.round(gap_days), sa.func.floor(idle_days))
+        .with_only_columns(c.id, sa.func.round(gap_days), sa.cast(idle_days, sa.Integer))
     )
 
 

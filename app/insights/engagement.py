@@ -166,6 +166,7 @@ def score_query(shop_id: int, now: datetime, with_views: bool) -> sa.Select[Any]
         )
         .subquery("scored")
     )
+    # WHERE true: without a WHERE, SQLite reads the upsert's "ON CONFLICT" as a join's ON.
     return sa.select(
         sa.literal(shop_id).label("shop_id"),
         scored.c.id,
@@ -173,7 +174,7 @@ def score_query(shop_id: int, now: datetime, with_views: bool) -> sa.Select[Any]
         stage_of(scored.c.score, scored.c.is_new == 1, scored.c.slipping == 1).label("stage"),
         sa.literal(now, UTCDateTime()).label("scored_at"),
         sa.literal(now, UTCDateTime()).label("stage_since"),
-    )
+    ).where(sa.true())
 
 
 def _is_new(now: datetime) -> sa.ColumnElement[int]:
