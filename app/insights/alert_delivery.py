@@ -94,8 +94,8 @@ def _pending(shop_id: int) -> list[StaffAlert]:
 def notify_staff(shop_id: int) -> int:
     """Email the shop's staff about its new alerts and queue the webhook; how many alerts."""
     shop = db.session.get(Shop, shop_id)
-    if shop is None:
-        return 0
+    if shop is None or shop.status != "active":
+        return 0  # an uninstalled shop's staff hear nothing more from us
     where = shop.staff_alerts
     if not (where.emails or where.webhook_url):
         # Nowhere to send yet: the alerts wait and the Customers page says so.

@@ -25,6 +25,7 @@ from app.models import (
     Customer,
     CustomerEngagement,
     CustomerScore,
+    EngagementStageChange,
     ShopScope,
     StaffAlert,
     StorefrontEvent,
@@ -344,9 +345,25 @@ def test_erasing_a_customer_erases_the_alerts_that_name_them(staff):
     scan_alerts(staff.id, now=NOW)
     assert len(alerts(staff)) == 2
 
+    scan_customers(staff.id, now=NOW)  # scores and stage moves for both
     apply(ev.CustomerRedact(shop_id=staff.id, customer=ev.Contact(email="buyer0@example.com")))
     db.session.commit()
 
     (left,) = alerts(staff)
     erased = ShopScope(staff.id).first(Customer, Customer.email.is_(None))
     assert erased is not None and left.customer_id != erased.id
+    for model in (CustomerEngagement, EngagementStageChange):
+        kept = {row.customer_id for row in ShopScope(staff.id).all(model)}
+        assert kept == {left.customer_id}
+
+
+def test_staff_of_an_uninstalled_shop_hear_nothing_more(staff, mailbox, run_jobs):
+    _cart_alerts(staff, 1)
+    raise_alerts(staff.id, NOW, ("cart_abandoned",))
+    staff.status = "uninstalled"
+    db.session.commit()
+
+    run_jobs("flows")
+
+    assert mailbox.received == []
+    assert notify_staff(staff.id) == 0
