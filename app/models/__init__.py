@@ -61,3 +61,21 @@ from app.models.newsletter import (  # noqa: E402
 )
 
 __all__ += ["WELCOME_FLOW_KEY", "double_opt_in_required"]
+
+from app.models.engagement import (  # noqa: E402
+    ALERT_KINDS,
+    STAGES,
+    AlertRule,
+    CustomerEngagement,
+    EngagementStageChange,
+    StaffAlert,
+)
+
+__all__ += [
+    "ALERT_KINDS",
+    "STAGES",
+    "AlertRule",
+    "CustomerEngagement",
+    "EngagementStageChange",
+    "StaffAlert",
+]

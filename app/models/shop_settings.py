@@ -347,6 +347,25 @@ class StorefrontTracking(Section):
         return None
 
 
+@dataclass(frozen=True)
+class StaffAlertSettings(Section):
+    """Where staff alerts go: the staff's email addresses and, optionally, a webhook URL the
+    merchant gave (its signing secret is in the shop's encrypted credentials). The URL is
+    checked to be public when saved and again before each delivery (``app/outbound.py``)."""
+
+    NESTED_UNDER: ClassVar[str | None] = "staff_alerts"
+    emails: tuple[str, ...] = ()
+    webhook_url: str = ""
+
+    def problem(self) -> str | None:
+        bad = [e for e in self.emails if not _EMAIL.match(e)]
+        if bad:
+            return f"staff_alerts.emails: not an email address: {', '.join(bad)}"
+        if self.webhook_url and not self.webhook_url.startswith(("https://", "http://")):
+            return f"staff_alerts.webhook_url must be an http(s) address, got {self.webhook_url!r}"
+        return None
+
+
 class Stored(Generic[S]):
     """``shop.branding`` and friends: read the typed section, assign a new one to save it."""
 
@@ -377,6 +396,7 @@ __all__ = [
     "Sender",
     "ShopSettingsError",
     "SmsChannel",
+    "StaffAlertSettings",
     "StoreConnection",
     "Stored",
     "SyncState",

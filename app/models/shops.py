@@ -21,6 +21,7 @@ from app.models.shop_settings import (
     ReconcileState,
     Sender,
     SmsChannel,
+    StaffAlertSettings,
     StoreConnection,
     Stored,
     StorefrontTracking,
@@ -64,6 +65,7 @@ class Shop(Timestamps, db.Model):  # type: ignore[name-defined]
     recommendation_evidence = Stored(RecommendationEvidence)
     idle_rule = Stored(IdleRule)
     storefront_tracking = Stored(StorefrontTracking)
+    staff_alerts = Stored(StaffAlertSettings)
 
     @property
     def display_name(self) -> str:

@@ -137,6 +137,13 @@ NOT_PERSONAL = {
     "storefront_events.variant_id": "the platform's variant id",
     "storefront_visitors": "random browser ids linked to a customer id (rows go with the person)",
     "browse_emissions.product_id": "the platform's product id",
+    "customer_engagement.stage": "a lifecycle stage name (the row goes with the person)",
+    "customer_engagement.previous_stage": "a lifecycle stage name (the row goes with the person)",
+    "engagement_stage_changes.from_stage": "a lifecycle stage name (rows go with the person)",
+    "engagement_stage_changes.to_stage": "a lifecycle stage name (rows go with the person)",
+    "alert_rules": "the merchant's alert rules: a kind, a level, a product page they named",
+    "staff_alerts.detail": "what a rule saw: a score, a cart total, a product id (rows go with "
+    "the person, tests/insights/test_alerts.py)",
     "shipment_events.status": "one of our shipment states",
     "shipment_events.happened_at": "the courier's timestamp text",
     "label_batches.status": "a print job state",

@@ -22,6 +22,7 @@ from app.flows.engine import platform_orders
 from app.flows.engine.channels import CHANNELS
 from app.flows.engine.definition import Flow, Settings, Verdict
 from app.flows.engine.settings import is_switched_on
+from app.insights.engagement import stage_condition_holds, stage_of_customer
 from app.models import (
     Customer,
     FlowRun,
@@ -214,6 +215,15 @@ def quiet_hours_end(shop: Shop, settings: Settings, now: datetime) -> datetime |
     return datetime.combine(day, time(end), tzinfo=zone).astimezone(now.tzinfo)
 
 
+def lifecycle_stage_allowed(shop: Shop, flow: Flow, run: FlowRun, settings: Settings) -> bool:
+    """The flow's lifecycle condition ("only at-risk customers", "not lapsed"), on the stage
+    the daily score gave the customer last; a marketing flow's only."""
+    condition = str(settings.get("lifecycle_stages", "all"))
+    if not flow.marketing or condition == "all":
+        return True
+    return stage_condition_holds(condition, stage_of_customer(shop.id, run.customer_id))
+
+
 def check(
     shop: Shop,
     flow: Flow,
@@ -228,6 +238,8 @@ def check(
         reason = stop(shop, flow, run, channel)
         if reason:
             return Verdict(stop=reason)
+    if not lifecycle_stage_allowed(shop, flow, run, settings):
+        return Verdict(stop="lifecycle_stage")
     if flow.marketing and order_pending(shop.id, run):
         # The order may be this shopper's purchase: apply it first (a worker has it queued).
         return Verdict(defer_until=now + PENDING_ORDER_RECHECK, reason="order_pending")

@@ -115,7 +115,8 @@ def flow_form(flow: Flow, stored: Mapping[str, Any], enabled: bool, words: Words
     )
 
 
-def _number(text: str) -> Decimal | None:
+def typed_number(text: str) -> Decimal | None:
+    """A number as a merchant types it (a comma or a dot, spaces between thousands)."""
     try:
         value = Decimal(text.strip().replace(" ", "").replace(",", "."))
     except InvalidOperation:
@@ -160,7 +161,7 @@ def posted_form(flow: Flow, posted: Mapping[str, str], words: Words) -> FlowForm
 def _parse_number(setting: Setting, typed: str, words: Words) -> tuple[str, int]:
     unit, per = _unit_of(setting)
     unit_text = words._(UNITS[unit]) if unit else ""
-    number = _number(typed)
+    number = typed_number(typed)
     if number is None:
         return words._("Enter a number."), 0
     stored = int((number * per).to_integral_value())
