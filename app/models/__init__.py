@@ -61,3 +61,11 @@ from app.models.newsletter import (  # noqa: E402
 )
 
 __all__ += ["WELCOME_FLOW_KEY", "double_opt_in_required"]
+
+from app.models.lifecycle import (  # noqa: E402
+    BIRTHDAY_FLOW_KEY,
+    LifecycleEmission,
+    birthday_metafield,
+)
+
+__all__ += ["BIRTHDAY_FLOW_KEY", "LifecycleEmission", "birthday_metafield"]

@@ -5,9 +5,11 @@ from rq import cron
 from app.connectors.shopify.catalog import nightly_catalog_reconcile
 from app.connectors.shopify.reconcile import daily_reconcile
 from app.connectors.woocommerce.reconcile import reconcile_stores
+from app.insights.birthdays import birthday_scan
 from app.insights.browsing import browse_scan
 from app.insights.idle import daily_customer_scan
 from app.insights.recommendation_model import nightly_recommendations
+from app.insights.replenishment import replenishment_scan
 from app.pipeline.periodic import minute_tick
 from app.pipeline.storefront import forget_old_events
 from app.shipping.digest import daily_tracking_digest
@@ -36,3 +38,7 @@ cron.register(daily_tracking_digest, queue_name="labels", cron="0 6 * * *", job_
 cron.register(forget_old_events, queue_name="sync", cron="15 4 * * *", job_timeout=1800)
 # Shoppers who looked at a product again and again: found every 10 minutes.
 cron.register(browse_scan, queue_name="sync", interval=600, job_timeout=300)
+# Birthdays near, in each shop's own calendar: hourly, so every timezone's day is seen.
+cron.register(birthday_scan, queue_name="sync", interval=3600, job_timeout=300)
+# Customers due to buy a product again: daily, after the nightly model learned the gaps.
+cron.register(replenishment_scan, queue_name="sync", cron="0 4 * * *", job_timeout=300)
