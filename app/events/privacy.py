@@ -41,6 +41,7 @@ from app.models import (
     FlowRun,
     IdleEmission,
     LabelBatch,
+    LifecycleEmission,
     Message,
     Order,
     Shipment,
@@ -345,7 +346,7 @@ def erase_person(shop_id: int, person: Person, reason: str) -> dict[str, int]:
             scope.delete(Suppression, Suppression.address.in_(sorted(person.contacts)))
         )
     if person.customer_ids:
-        for model in (CustomerScore, IdleEmission):
+        for model in (CustomerScore, IdleEmission, LifecycleEmission):
             db.session.execute(
                 scope.delete(model, model.customer_id.in_(sorted(person.customer_ids)))
             )
@@ -448,6 +449,7 @@ def apply_shop_redact(event: ev.ShopRedact) -> None:
         Suppression,
         CustomerScore,
         IdleEmission,
+        LifecycleEmission,
         Customer,
     ):
         db.session.execute(scope.delete(model))
@@ -536,6 +538,10 @@ def customer_export(shop_id: int, person: Person, requested: tuple[str, ...]) ->
         ],
         "idle_emissions": [
             _row(s) for s in scope.all(IdleEmission, IdleEmission.customer_id.in_(customer_ids))
+        ],
+        "lifecycle_emissions": [
+            _row(s)
+            for s in scope.all(LifecycleEmission, LifecycleEmission.customer_id.in_(customer_ids))
         ],
         "audit_log": [
             _row(a)

@@ -137,6 +137,8 @@ NOT_PERSONAL = {
     "storefront_events.variant_id": "the platform's variant id",
     "storefront_visitors": "random browser ids linked to a customer id (rows go with the person)",
     "browse_emissions.product_id": "the platform's product id",
+    "lifecycle_emissions.kind": "birthday or replenishment",
+    "lifecycle_emissions.key": "a year, or a product id and purchase time (rows go with them)",
     "shipment_events.status": "one of our shipment states",
     "shipment_events.happened_at": "the courier's timestamp text",
     "label_batches.status": "a print job state",

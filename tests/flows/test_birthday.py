@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from app.events import types as ev
+from app.events.apply import apply
 from app.flows import birthday
 from app.flows.engine import clock
 from app.flows.engine.definition import SettingError
@@ -273,3 +275,19 @@ def test_settings_refuse_a_metafield_that_is_not_namespace_dot_key(birthday_shop
     with pytest.raises(SettingError, match="days_before must be at most 30"):
         save_settings(birthday_shop.id, birthday.FLOW, {"days_before": 31})
     save_settings(birthday_shop.id, birthday.FLOW, {"birthday_metafield": "custom.born_on"})
+
+
+def test_erasure_forgets_the_birthday_and_what_the_scan_found(birthday_shop, profile):
+    profile()
+    assert scan(birthday_shop) == 1
+    apply(ev.CustomerRedact(shop_id=birthday_shop.id, customer=ev.Contact(email=SHOPPER)))
+    db.session.commit()
+
+    (customer,) = ShopScope(birthday_shop.id).all(Customer)
+    assert (customer.birthday, customer.email, customer.redacted_at is not None) == (
+        None,
+        None,
+        True,
+    )
+    assert ShopScope(birthday_shop.id).all(LifecycleEmission) == []
+    assert scan(birthday_shop) == 0
