@@ -93,7 +93,7 @@ FLOW = Flow(
     steps=(
         # The run's anchor is the sending time the scan chose (send_hour, shop's timezone).
         Step("", "email", "birthday", discount=True),
-        Step("", "sms", "birthday", enabled_setting="sms"),
+        Step("", "sms", "birthday", enabled_setting="birthday_sms"),
     ),
     settings=(
         Setting("days_before", 3, 0, 30, "days before the birthday the email goes"),
@@ -101,7 +101,7 @@ FLOW = Flow(
         Setting("gift_code", True, help="a single-use birthday code in the email"),
         Setting("discount_percent", 15, 1, 50, "the birthday discount"),
         Setting("discount_valid_days", 14, 1, 60, "how long the code works"),
-        Setting("sms", False, help="text the wish too (SMS consent + gateway)"),
+        Setting("birthday_sms", False, help="text the wish too (SMS consent + gateway)"),
         Setting(
             "birthday_metafield",
             DEFAULT_BIRTHDAY_METAFIELD,

@@ -255,7 +255,7 @@ def test_the_birthday_text_goes_to_those_who_agreed_to_texts(
 ):
     app_outbox = Path(app.instance_path) / "outbox"
     birthday_shop.sms_channel = SmsChannel(gateway="outbox")
-    switch(birthday_shop, sms=True)
+    switch(birthday_shop, birthday_sms=True)
     profile(phone="+48600100200", accepts_sms=True)
     scan(birthday_shop)
     tick(hours=10)
