@@ -184,3 +184,33 @@ def test_the_product_table_is_validated(refill_shop):
     with pytest.raises(SettingError, match="whole number"):
         save_settings(refill_shop.id, replenishment.FLOW, {"product_days": {COFFEE: "x"}})
     save_settings(refill_shop.id, replenishment.FLOW, {"product_days": {COFFEE: 30}})
+
+
+def test_who_unsubscribed_from_a_reminder_gets_none_for_the_next_purchase(
+    refill_shop, bought, tick, mailbox, client
+):
+    switch(refill_shop, product_days={COFFEE: 30})
+    bought(days_ago=31)
+    scan(refill_shop)
+    tick(minutes=1)
+    (mail,) = mailbox.received
+    url = mail["List-Unsubscribe"].strip("<>").removeprefix("http://storeflow.test")
+    assert client.post(url, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+
+    bought(days_ago=0)  # they bought it again anyway
+    tick(days=31)
+    assert scan(refill_shop) == 0
+    tick(minutes=1)
+    assert len(mailbox.received) == 1
+
+
+def test_the_holdout_group_gets_no_reminder(refill_shop, bought, tick, mailbox):
+    switch(refill_shop, product_days={COFFEE: 30}, holdout_percent=50)
+    customers = [f"c{n}" for n in range(12)]
+    for who in customers:
+        bought(days_ago=31, who=who)
+    assert scan(refill_shop) == len(customers)
+    tick(minutes=1)
+    held = [r for r in _runs(refill_shop.id) if r.held_out]
+    assert 0 < len(held) < len(customers)
+    assert len(mailbox.received) == len(customers) - len(held)
