@@ -44,6 +44,7 @@ from app.models import (
     FlowRun,
     IdleEmission,
     LabelBatch,
+    LifecycleEmission,
     Message,
     Order,
     Shipment,
@@ -76,6 +77,7 @@ PER_CUSTOMER: tuple[Any, ...] = (
     CustomerEngagement,
     EngagementStageChange,
     StaffAlert,
+    LifecycleEmission,
 )
 # The format of a data-request export (``AuditLog.details`` of a ``customer_data_request``).
 EXPORT_FORMAT = "storeflow.customer_export.v1"
@@ -553,7 +555,7 @@ def customer_export(shop_id: int, person: Person, requested: tuple[str, ...]) ->
             model.__tablename__: [
                 _row(r) for r in scope.all(model, model.customer_id.in_(customer_ids))
             ]
-            for model in (CustomerEngagement, EngagementStageChange, StaffAlert)
+            for model in (CustomerEngagement, EngagementStageChange, StaffAlert, LifecycleEmission)
         },
         "audit_log": [
             _row(a)

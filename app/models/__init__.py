@@ -79,3 +79,10 @@ __all__ += [
     "EngagementStageChange",
     "StaffAlert",
 ]
+from app.models.lifecycle import (  # noqa: E402
+    BIRTHDAY_FLOW_KEY,
+    LifecycleEmission,
+    birthday_metafield,
+)
+
+__all__ += ["BIRTHDAY_FLOW_KEY", "LifecycleEmission", "birthday_metafield"]

@@ -6,9 +6,11 @@ from app.connectors.shopify.catalog import nightly_catalog_reconcile
 from app.connectors.shopify.reconcile import daily_reconcile
 from app.connectors.woocommerce.reconcile import reconcile_stores
 from app.insights.alerts import alert_scan
+from app.insights.birthdays import birthday_scan
 from app.insights.browsing import browse_scan
 from app.insights.idle import daily_customer_scan
 from app.insights.recommendation_model import nightly_recommendations
+from app.insights.replenishment import replenishment_scan
 from app.pipeline.periodic import minute_tick
 from app.pipeline.storefront import forget_old_events
 from app.shipping.digest import daily_tracking_digest
@@ -39,3 +41,7 @@ cron.register(forget_old_events, queue_name="sync", cron="15 4 * * *", job_timeo
 cron.register(browse_scan, queue_name="sync", interval=600, job_timeout=300)
 # Staff alerts on abandoned carts and watched product pages (the others follow the daily scan).
 cron.register(alert_scan, queue_name="flows", interval=300, job_timeout=120)
+# Birthdays near, in each shop's own calendar: hourly, so every timezone's day is seen.
+cron.register(birthday_scan, queue_name="sync", interval=3600, job_timeout=300)
+# Customers due to buy a product again: daily, after the nightly model learned the gaps.
+cron.register(replenishment_scan, queue_name="sync", cron="0 4 * * *", job_timeout=300)

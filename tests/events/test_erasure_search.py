@@ -144,6 +144,8 @@ NOT_PERSONAL = {
     "alert_rules": "the merchant's alert rules: a kind, a level, a product page they named",
     "staff_alerts.detail": "what a rule saw: a score, a cart total, a product id (rows go with "
     "the person, tests/insights/test_alerts.py)",
+    "lifecycle_emissions.kind": "birthday or replenishment",
+    "lifecycle_emissions.key": "a year, or a product id and purchase time (rows go with them)",
     "shipment_events.status": "one of our shipment states",
     "shipment_events.happened_at": "the courier's timestamp text",
     "label_batches.status": "a print job state",

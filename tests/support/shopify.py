@@ -203,11 +203,20 @@ class FakeShopify:
                 "id": f"gid://shopify/WebhookSubscription/{len(self.subscriptions) + 1}",
                 "topic": variables["topic"],
                 "uri": variables["sub"]["uri"],
+                "metafieldNamespaces": variables["sub"].get("metafieldNamespaces") or [],
             }
             self.subscriptions.append(node)
             return {
                 "data": {
                     "webhookSubscriptionCreate": {"webhookSubscription": node, "userErrors": []}
+                }
+            }
+        if operation == "UpdateSubscription":
+            (node,) = [n for n in self.subscriptions if n["id"] == variables["id"]]
+            node.update(variables["sub"])
+            return {
+                "data": {
+                    "webhookSubscriptionUpdate": {"webhookSubscription": node, "userErrors": []}
                 }
             }
         if operation == "RunBulk":

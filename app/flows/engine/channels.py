@@ -58,7 +58,8 @@ class EmailChannel:
 
 
 class SmsChannel:
-    """A short text: the step's email subject line (already localised) and the cart link."""
+    """A short text: the step's email subject line (already localised) and its link: the
+    cart's restore link, else the shop's address (a birthday wish)."""
 
     def is_ready(self, shop: Shop) -> bool:
         return get_sms_sender(shop) is not None
@@ -68,7 +69,8 @@ class SmsChannel:
     ) -> Prepared:
         # The text reuses the email's localised subject line; the email itself is not sent.
         _email, content = compose_email(shop, message, template, context, locale)
-        body = f"{shop_branding(shop)['name']}: {content.subject} {context['restore_url']}"
+        link = context.get("restore_url") or context["shop_url"]
+        body = f"{shop_branding(shop)['name']}: {content.subject} {link}"
         text = SmsMessage(to=message.recipient, body=body, idempotency_key=message.idempotency_key)
         return Prepared(subject=content.subject, payload=text)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
@@ -201,10 +200,7 @@ def quiet_hours_end(shop: Shop, settings: Settings, now: datetime) -> datetime |
     start, end = int(settings["quiet_hours_start"]), int(settings["quiet_hours_end"])
     if not settings["quiet_hours_enabled"] or start == end:
         return None
-    try:
-        zone = ZoneInfo(shop.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
+    zone = shop.zone
     local = now.astimezone(zone)
     hour = local.hour
     inside = (start <= hour or hour < end) if start > end else (start <= hour < end)

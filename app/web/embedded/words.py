@@ -17,6 +17,8 @@ FLOW_NAMES: dict[str, str] = {
     "browse_abandonment": N_("Looked but did not buy"),
     "welcome": N_("Welcome new subscribers"),
     "welcome_confirmation": N_("Subscription confirmation"),
+    "birthday": N_("Birthday wishes"),
+    "replenishment": N_("Time to buy again"),
 }
 FLOW_DESCRIPTIONS: dict[str, str] = {
     "abandoned_cart": N_(
@@ -34,6 +36,14 @@ FLOW_DESCRIPTIONS: dict[str, str] = {
     ),
     "welcome_confirmation": N_(
         "Asks a new subscriber to confirm their sign-up (double opt-in) before any marketing."
+    ),
+    "birthday": N_(
+        "Wishes customers a happy birthday a few days ahead, with a birthday gift code if you "
+        "like. Once a year, only to customers who agreed to marketing emails."
+    ),
+    "replenishment": N_(
+        "Reminds a customer to buy a product again when their time since buying it passes the "
+        "product's usual gap between two purchases. Once per purchase."
     ),
 }
 
@@ -113,6 +123,30 @@ SETTINGS: dict[str, SettingWords] = {
     "story_delay_minutes": SettingWords(N_("Email with your shop's story after"), "", "days"),
     "bestsellers_delay_minutes": SettingWords(N_("Email with your bestsellers after"), "", "days"),
     "first_order_code": SettingWords(N_("Offer a first-order code in the welcome email")),
+    "days_before": SettingWords(
+        N_("Send the birthday email this long before the birthday"), "", "days"
+    ),
+    "send_hour": SettingWords(N_("Send it at"), N_("in your shop's time zone"), "hour_of_day"),
+    "gift_code": SettingWords(N_("Give a single-use birthday discount code")),
+    "discount_valid_days": SettingWords(N_("The birthday code works for"), "", "days"),
+    "birthday_sms": SettingWords(
+        N_("Also send the birthday wish by text message"),
+        N_("only to customers who agreed to text messages"),
+    ),
+    "birthday_metafield": SettingWords(
+        N_("Shopify: the customer metafield with the birth date"),
+        N_('namespace.key; Shopify\'s own "Birth date" field is facts.birth_date'),
+        "",
+        True,
+    ),
+    "product_days": SettingWords(
+        N_("Your own gap between two purchases, per product"),
+        N_(
+            "one product per line: its ID in your store, = and the number of days; products "
+            "not listed use the gap learned from your orders"
+        ),
+        "days",
+    ),
     "holdout_percent": SettingWords(
         N_("Test group that gets no emails"),
         N_("lets us measure what the emails really bring"),
@@ -213,6 +247,7 @@ RULES: tuple[str, ...] = (
     N_("the first reminder cannot come before the cart counts as abandoned"),
     N_("the second email must come after the first"),
     N_("the welcome emails must come in order: welcome, story, bestsellers"),
+    N_("the birthday metafield must be namespace.key, e.g. facts.birth_date"),
 )
 
 SEGMENT_NAMES: dict[str, str] = {
