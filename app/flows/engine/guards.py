@@ -189,7 +189,7 @@ def frequency_cap(
             FlowRun.flow_key.in_(peers),
             sa.or_(*same_person),
         )
-        .join(FlowRun, FlowRun.id == Message.run_id)
+        .join(FlowRun, sa.and_(FlowRun.shop_id == Message.shop_id, FlowRun.id == Message.run_id))
         .with_only_columns(sa.func.max(when))
     )
     return last + window if last is not None else None
