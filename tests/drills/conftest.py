@@ -223,6 +223,25 @@ def processes(
         started.stop_all()
 
 
+@pytest.fixture(scope="module")
+def steady_worker(
+    _app: Any,
+    backends: Backends,
+    _drill_mail_server: DrillMail,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Processes]:
+    """One worker for a module's drills that kill no process: booting one costs seconds.
+    Each drill still gets an empty database and Redis; the worker simply goes on polling."""
+    if not backends.is_postgres:
+        pytest.skip("drills run worker processes against a shared PostgreSQL")
+    started = Processes(backends, _drill_mail_server.url, tmp_path_factory.mktemp("steady"))
+    started.worker()
+    try:
+        yield started
+    finally:
+        started.stop_all()
+
+
 def wait_for(
     what: str, done: Callable[[], bool], processes: Processes, timeout: float = 60.0
 ) -> None:
