@@ -114,6 +114,7 @@ def idle_query(shop_id: int, now: datetime, settings: IdleSettings, dialect: str
     scope = ShopScope(shop_id)
     threshold = settings.idle_days * DAY
     cooling = sa.exists().where(
+        IdleEmission.shop_id == Customer.shop_id,
         IdleEmission.customer_id == Customer.id,
         IdleEmission.emitted_at > now - timedelta(days=settings.cooldown_days),
     )

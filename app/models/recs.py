@@ -56,10 +56,9 @@ class CustomerScore(ShopOwned, db.Model):  # type: ignore[name-defined]
     """RFM quintiles (1 = lowest, 5 = best) of a customer who has ordered."""
 
     __tablename__ = "customer_scores"
+    __table_args__ = (sa.PrimaryKeyConstraint("shop_id", "customer_id"),)
 
-    customer_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
-    )
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
     recency: Mapped[int] = mapped_column(sa.SmallInteger)
     frequency: Mapped[int] = mapped_column(sa.SmallInteger)
     monetary: Mapped[int] = mapped_column(sa.SmallInteger)

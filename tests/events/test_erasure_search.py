@@ -163,6 +163,7 @@ NOT_PERSONAL = {
     "messages.channel": "email or sms",
     "messages.kind": "marketing or transactional",
     "messages.status": "a message state",
+    "messages.send_stage": "how far the hand-over to the mail server got",
     "messages.idempotency_key": "built from ids",
     "messages.provider_id": "the provider's message id",
     "discounts.code": "a generated code",

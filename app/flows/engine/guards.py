@@ -176,20 +176,21 @@ def frequency_cap(
     same_person = [Message.recipient == recipient(run, "email")]
     if run.customer_id:
         same_person.append(Message.customer_id == run.customer_id)
-    # A message another worker is handing to the provider right now counts too ("sending").
+    # A message another worker is handing to the provider right now counts too ("sending"),
+    # and one that perhaps reached the shopper ("uncertain").
     when = sa.func.coalesce(Message.sent_at, Message.updated_at)
     last = db.session.scalar(
         ShopScope(shop.id)
         .select(
             Message,
             Message.kind == "marketing",
-            Message.status.in_(("sent", "sending")),
+            Message.status.in_(("sent", "sending", "uncertain")),
             when > now - window,
             Message.run_id != run.id,
             FlowRun.flow_key.in_(peers),
             sa.or_(*same_person),
         )
-        .join(FlowRun, FlowRun.id == Message.run_id)
+        .join(FlowRun, sa.and_(FlowRun.shop_id == Message.shop_id, FlowRun.id == Message.run_id))
         .with_only_columns(sa.func.max(when))
     )
     return last + window if last is not None else None
