@@ -4,6 +4,32 @@ A batch is all or nothing: one bad event and the whole request is refused with a
 saying which and why, so a broken pixel shows up at once instead of as quietly missing data.
 Nothing here reaches the flows: the browse scan (``app/insights/browsing.py``) reads the table
 later. Old rows go by the shop's retention setting (``forget_old_events``, daily).
+
+Who a visitor is. The batch's ``customer`` is what the page claims, and the page is the
+shopper's browser: anyone can post to the collector with the shop's public key and an Origin
+header of their choosing (curl sets any Origin). If a bare customer id or email were believed,
+an attacker could (a) pour views into someone else's history under their id or address, so the
+shop mails that person browse-abandonment emails and "picked for you" blocks about products the
+attacker chose (harassment through the shop's own mail, and polluted recommendations), and
+(b) link their own visitor id to that person, so every later view from the attacker's browser
+joins the victim's profile; with a victim's visitor id (a cookie seen once on a shared
+computer) they could even pull the victim's anonymous views into an account of their own and
+get them back in "you were looking at" emails. So a claim links the visitor only when it comes
+with something we or the platform issued to that browser alone (``believed_customer``):
+
+- ``{"token": ...}``: our identity token from a click on our email link (``emails.tracking``:
+  signed, bound to the shop, expiring); the Shopify pixel and the WordPress plugin keep it in
+  a first-party cookie, only with the visitor's consent;
+- ``{"id": ..., "sig": ...}``: a WooCommerce signed-in customer, signed by the plugin with the
+  connection's shared secret on the server (the page gets the signature, never the secret);
+- ``{"checkout": ...}``: the platform's checkout token (Shopify's pixel has it once the shopper
+  typed their contact at checkout), believed when a checkout the shop sent us under that key
+  names the customer: the token is known to that browser and the shop, not to an attacker.
+
+Anything else (a bare ``id`` or ``email``) is not believed: the views are kept as the
+anonymous visitor's. A Shopify signed-in customer's id cannot be proved from the pixel (its
+settings are the same for every visitor, so nothing in them can vouch for one customer): such a
+shopper is linked at checkout or by a click on our email instead.
 """
 
 from __future__ import annotations
@@ -17,13 +43,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from rq import Retry
 
+from app.emails.tracking import IDENTITY_PARAM, InvalidToken, identity_token, read_identity_token
 from app.logs import fields as log_fields
 from app.models import (
     EVENT_KINDS,
+    Cart,
     Customer,
     Shop,
     ShopScope,
@@ -39,6 +68,7 @@ log = logging.getLogger(__name__)
 MAX_EVENTS = 50
 _VISITOR = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 _ID = re.compile(r"^[A-Za-z0-9_./:-]{1,64}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_.:=-]{8,512}$")
 # A browser's clock may be off; an event far outside "now" is a bug or a forgery.
 _SKEW = timedelta(hours=24)
 
@@ -49,9 +79,14 @@ class BatchError(ValueError):
 
 @dataclass(frozen=True)
 class Identity:
+    """What the page says about who the visitor is; see the module's docstring for what of it
+    is believed."""
+
     platform_customer_id: str | None = None
     email: str | None = None
     signature: str | None = None  # the plugin's HMAC of the customer id (WooCommerce)
+    token: str | None = None  # our identity token, from a click on our email link
+    checkout: str | None = None  # the platform's checkout token (Shopify pixel)
 
 
 @dataclass(frozen=True)
@@ -108,7 +143,11 @@ def _identity(value: Any) -> Identity | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise BatchError("customer must be an object with id or email")
+        raise BatchError("customer must be an object with token, checkout, id or email")
+    if value.get("token") not in (None, ""):
+        return Identity(token=_text(value.get("token"), "customer token", _TOKEN))
+    if value.get("checkout") not in (None, ""):
+        return Identity(checkout=_text(value.get("checkout"), "customer checkout", _ID))
     customer_id, email = value.get("id"), value.get("email")
     if customer_id not in (None, ""):
         signature = value.get("sig")
@@ -118,7 +157,7 @@ def _identity(value: Any) -> Identity | None:
         )
     if isinstance(email, str) and "@" in email and len(email) <= 320:
         return Identity(email=email.strip().lower())
-    raise BatchError("customer must carry an id or an email")
+    raise BatchError("customer must carry a token, a checkout, an id or an email")
 
 
 def read_batch(body: Any, now: datetime | None = None) -> Batch:
@@ -138,15 +177,32 @@ def read_batch(body: Any, now: datetime | None = None) -> Batch:
     return Batch(visitor, identity, rows)
 
 
-def _known_customer(shop_id: int, identity: Identity) -> int | None:
+def _live_customer(shop_id: int, *match: Any) -> int | None:
     """Only a customer the shop already told us about: the collector creates nobody."""
-    scope = ShopScope(shop_id)
-    if identity.platform_customer_id:
-        match = Customer.platform_customer_id == identity.platform_customer_id
-    else:
-        match = Customer.email == identity.email
-    customer = scope.first(Customer, match, Customer.redacted_at.is_(None))
+    customer = ShopScope(shop_id).first(Customer, *match, Customer.redacted_at.is_(None))
     return customer.id if customer is not None else None
+
+
+def believed_customer(shop: Shop, identity: Identity | None) -> int | None:
+    """The customer the claim proves, or None (the views stay the anonymous visitor's)."""
+    if identity is None:
+        return None
+    if identity.token is not None:
+        try:
+            customer_id = read_identity_token(identity.token, shop.id)
+        except InvalidToken:
+            return None
+        return _live_customer(shop.id, Customer.id == customer_id)
+    if identity.checkout is not None:
+        cart = ShopScope(shop.id).first(Cart, Cart.cart_key == identity.checkout)
+        if cart is None or cart.customer_id is None:
+            return None  # the shop has not sent us this checkout (yet): nothing proves whose
+        return _live_customer(shop.id, Customer.id == cart.customer_id)
+    if _signed_by_plugin(shop, identity):
+        match = Customer.platform_customer_id == identity.platform_customer_id
+        return _live_customer(shop.id, match)
+    log.info("collect: identity claim without proof ignored", extra=log_fields(shop=shop.id))
+    return None
 
 
 def link_visitor(shop_id: int, visitor_id: str, customer_id: int) -> None:
@@ -178,13 +234,10 @@ def _linked_customer(shop_id: int, visitor_id: str) -> int | None:
 
 def store_batch(shop: Shop, batch: Batch) -> int:
     """Append the batch in one multi-row INSERT; the caller commits. Returns the rows stored."""
-    customer_id = None
-    identity = trusted_identity(shop, batch.identity)
-    if identity is not None:
-        customer_id = _known_customer(shop.id, identity)
-        if customer_id is not None:
-            link_visitor(shop.id, batch.visitor_id, customer_id)
-    if customer_id is None:
+    customer_id = believed_customer(shop, batch.identity)
+    if customer_id is not None:
+        link_visitor(shop.id, batch.visitor_id, customer_id)
+    else:
         customer_id = _linked_customer(shop.id, batch.visitor_id)
     now = utcnow()
     rows = [
@@ -246,18 +299,48 @@ def _woocommerce_secret(shop: Shop) -> str | None:
     return str(secret) if secret else None
 
 
-def trusted_identity(shop: Shop, identity: Identity | None) -> Identity | None:
-    """The identity when we can believe it. A WooCommerce store signs its signed-in customer's
-    id with the shared secret (the page cannot forge it); an unsigned or badly signed one is
-    dropped, and the views are kept as the anonymous visitor's."""
+def _signed_by_plugin(shop: Shop, identity: Identity) -> bool:
+    """A WooCommerce store signs its signed-in customer's id with the shared secret, on the
+    server: the page carries the signature and cannot make one for anybody else."""
     secret = _woocommerce_secret(shop)
-    if identity is None or secret is None:
-        return identity
-    if identity.platform_customer_id is None or identity.signature is None:
-        return None
+    if secret is None or identity.platform_customer_id is None or identity.signature is None:
+        return False
     message = f"customer:{identity.platform_customer_id}".encode()
     expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-    return identity if hmac.compare_digest(expected, identity.signature) else None
+    return hmac.compare_digest(expected, identity.signature)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def allowed_origins(shop: Shop) -> set[str]:
+    """The shop's storefronts: the connected URL, its own domain, the custom ones it listed."""
+    urls = (shop.store_url, f"https://{shop.domain}", *shop.storefront_tracking.origins)
+    return {origin for origin in map(_origin, urls) if origin}
+
+
+def is_storefront_origin(shop: Shop, url: str | None) -> bool:
+    return bool(url) and _origin(str(url)) in allowed_origins(shop)
+
+
+def identified_landing(shop: Shop, customer_id: int | None, target: str) -> str:
+    """The email link's target with the customer's identity token added, when the target is
+    one of the shop's own storefronts (never handed to another site) and the customer is
+    still one of the shop's. Whether the browser keeps it is the storefront script's call,
+    made on the visitor's consent."""
+    if customer_id is None or not is_storefront_origin(shop, target):
+        return target
+    # Views feed marketing email: a customer who never agreed to it, or withdrew, is not linked.
+    consenting = Customer.email_consent == "granted"
+    if _live_customer(shop.id, Customer.id == customer_id, consenting) is None:
+        return target
+    parts = urlsplit(target)
+    # Appended to the query as it is: re-encoding it could break a link the shop signed.
+    added = f"{IDENTITY_PARAM}={identity_token(shop.id, customer_id)}"
+    query = f"{parts.query}&{added}" if parts.query else added
+    return urlunsplit(parts._replace(query=query))
 
 
 def ensure_collect_key(shop: Shop) -> str:
