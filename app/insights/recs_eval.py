@@ -51,7 +51,7 @@ VARIANTS = ("order", "customer")
 METHODS = ("co_purchase", "views_aware", "item_knn", "bestsellers")
 LABELS = {
     "co_purchase": "co-purchase",
-    "views_aware": "co-purchase + views",
+    "views_aware": "views-aware",  # co-purchase, plus what the customer looked at
     "item_knn": "item-kNN (implicit)",
     "bestsellers": "bestsellers",
 }
@@ -375,7 +375,7 @@ def format_table(result: Backtest) -> str:
         )
     if result.cases:
         views = _interval(result.versus("views_aware", "co_purchase"))
-        lines.append(f"co-purchase + views vs co-purchase alone (95% CI):{views}")
+        lines.append(f"views-aware vs co-purchase alone (95% CI):{views}")
     return "\n".join(lines)
 
 
