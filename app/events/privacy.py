@@ -35,6 +35,7 @@ from app.models import (
     AuditLog,
     BrowseEmission,
     Cart,
+    CheckoutClaim,
     Customer,
     CustomerScore,
     Discount,
@@ -443,6 +444,7 @@ def apply_shop_redact(event: ev.ShopRedact) -> None:
     for model in (
         StorefrontEvent,
         StorefrontVisitor,
+        CheckoutClaim,
         BrowseEmission,
         Cart,
         Suppression,

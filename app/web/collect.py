@@ -13,7 +13,7 @@ both compute it); other shops get one made at set-up.
 Who the visitor is counts only with proof (a token we issued, the plugin's signature, or a
 checkout the shop told us about): a bare customer id or email in the batch is ignored, because
 anyone can post here. What an attacker could do otherwise, and what each proof is:
-``app/pipeline/storefront.py``.
+``app/pipeline/visitors.py``.
 
 The request checks, appends the batch in one INSERT, commits and answers 204. No flow runs
 here: the browse scan reads the table later.
@@ -31,13 +31,8 @@ from app.connectors.woocommerce.client import StoreAddressError, store_domain
 from app.logs import fields as log_fields
 from app.models import db
 from app.pipeline.ingest import find_shop
-from app.pipeline.storefront import (
-    BatchError,
-    expected_collect_key,
-    is_storefront_origin,
-    read_batch,
-    store_batch,
-)
+from app.pipeline.storefront import BatchError, expected_collect_key, read_batch, store_batch
+from app.pipeline.visitors import is_storefront_origin
 from app.web.errors import DATABASE_DOWN, database_unavailable
 from app.web.rate_limit import over_limit
 

@@ -14,7 +14,7 @@ from app.events import types as ev
 from app.flows.dispatch import dispatch
 from app.flows.engine import clock
 from app.models import Customer, Shop, db
-from app.pipeline.storefront import identified_landing
+from app.pipeline.visitors import identified_landing
 
 bp = Blueprint("email_tracking", __name__)
 # The smallest transparent GIF; mail clients fetch it when the message is shown.

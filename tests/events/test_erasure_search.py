@@ -136,6 +136,7 @@ NOT_PERSONAL = {
     "storefront_events.product_id": "the platform's product id",
     "storefront_events.variant_id": "the platform's variant id",
     "storefront_visitors": "random browser ids linked to a customer id (rows go with the person)",
+    "storefront_checkout_claims": "a checkout token and a random browser id, kept a day at most",
     "browse_emissions.product_id": "the platform's product id",
     "shipment_events.status": "one of our shipment states",
     "shipment_events.happened_at": "the courier's timestamp text",

@@ -11,6 +11,7 @@ from app.events import types as ev
 from app.events.apply import apply
 from app.models import (
     BrowseEmission,
+    CheckoutClaim,
     Customer,
     Shop,
     StorefrontEvent,
@@ -85,10 +86,12 @@ def test_shop_redact_erases_every_view_of_the_shop(shop: Shop, customer: Custome
     _views(shop, "visitor-ola-1", 0, identity=Identity(token=identity_token(shop.id, customer.id)))
     _views(shop, "visitor-anon", 0)
     _views(other, "visitor-else", 0)
+    _views(shop, "visitor-anon", identity=Identity(checkout="checkout-not-yet-known"))
+    assert _count(CheckoutClaim) == 1
     apply(ev.ShopRedact(shop_id=shop.id))
     db.session.commit()
     assert [e.shop_id for e in db.session.scalars(sa.select(StorefrontEvent))] == [other.id]
-    assert _count(StorefrontVisitor) == 0
+    assert _count(StorefrontVisitor) == 0 and _count(CheckoutClaim) == 0
 
 
 def test_read_batch_keeps_the_identity_it_was_given():

@@ -2,13 +2,14 @@
 
 Anyone can post to the collector (the key is public, curl sets any Origin), so a bare customer
 id or email is ignored; our email link's identity token, the plugin's signature and a checkout
-the shop told us about are believed (``app/pipeline/storefront.py`` says why, and what an
+the shop told us about are believed (``app/pipeline/visitors.py`` says why, and what an
 attacker could do otherwise).
 """
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,8 +20,18 @@ from itsdangerous import TimestampSigner
 
 from app.emails import tracking
 from app.emails.tracking import IDENTITY_PARAM, identity_token
-from app.models import Customer, Message, Shop, StorefrontEvent, StorefrontVisitor, db
+from app.models import (
+    CheckoutClaim,
+    Customer,
+    Message,
+    Shop,
+    StorefrontEvent,
+    StorefrontVisitor,
+    db,
+    utcnow,
+)
 from app.pipeline.storefront import ensure_collect_key
+from app.pipeline.visitors import CLAIM_LIFETIME, link_claimed_checkouts
 from tests.web.test_collect import ORIGIN, VISITOR, batch, post, stored, view
 
 ATTACKER = "v-attacker-000001"
@@ -111,6 +122,37 @@ def test_checkout_token_links_only_once_the_shop_sent_that_checkout(
         ("101", customer.id),
         ("102", customer.id),
     ]
+
+
+def test_checkout_claimed_before_the_shops_webhook_is_linked_once_it_comes(
+    client: FlaskClient, tracked_shop: Shop, customer: Customer, make_cart
+):
+    checkout = {"checkout": "b1946ac92492d2347c6235b4d2611184"}
+    assert _send(client, tracked_shop, VISITOR, None, "101") == 204
+    assert _send(client, tracked_shop, VISITOR, checkout, "102") == 204  # the pixel was quicker
+    assert link_claimed_checkouts() == 0  # still nothing says whose it is
+    assert _links() == []
+
+    make_cart(customer, cart_key="b1946ac92492d2347c6235b4d2611184")  # checkouts/update
+    assert link_claimed_checkouts() == 1
+
+    assert _links() == [(VISITOR, customer.id)]
+    assert [(r.product_id, r.customer_id) for r in stored()] == [
+        ("101", customer.id),
+        ("102", customer.id),
+    ]
+    assert db.session.scalars(sa.select(CheckoutClaim)).all() == []
+
+
+def test_a_claim_the_shop_never_answers_is_dropped_after_a_day(
+    client: FlaskClient, tracked_shop: Shop, customer: Customer, make_cart
+):
+    assert _send(client, tracked_shop, ATTACKER, {"checkout": "guessed-checkout-1"}) == 204
+    assert len(db.session.scalars(sa.select(CheckoutClaim)).all()) == 1
+    link_claimed_checkouts(now=utcnow() + CLAIM_LIFETIME + timedelta(minutes=1))
+    assert db.session.scalars(sa.select(CheckoutClaim)).all() == []
+    make_cart(customer, cart_key="guessed-checkout-1")
+    assert link_claimed_checkouts() == 0 and _links() == []
 
 
 def _click(client: FlaskClient, message: Message, target: str) -> str:
