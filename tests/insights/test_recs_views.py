@@ -10,14 +10,17 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from app.insights import recs_choice
+from app.insights.history import load_lines
 from app.insights.knobs import ModelSettings
 from app.insights.recommendation_model import refresh_recommendations
-from app.insights.recommendations import recommend_for_customer
-from app.insights.recs_eval import backtest, format_table
-from app.insights.viewing import Views
-from app.models import Customer, Recommendation, Shop, ShopScope, StorefrontEvent, db
+from app.insights.recommendations import recommend_for_customer, recommend_for_order
+from app.insights.recs_eval import backtest, cases, categories, format_table, learn, ranked
+from app.insights.viewing import Views, load_views
+from app.models import Customer, Order, Recommendation, Shop, ShopScope, StorefrontEvent, db
+from app.models.shop_settings import RecommendationEvidence
 from tests.insights.test_backtest import History, no_categories, planted
 from tests.support.shopping import NOW, add_product, buy, catalog
 
@@ -214,3 +217,35 @@ def test_eval_command_prints_the_views_aware_model_beside_the_order_only_one(sho
     assert result.exit_code == 0, result.output
     assert "\nviews-aware " in result.output
     assert result.output.count("views-aware vs co-purchase alone (95% CI):") == 2
+
+
+def test_the_views_aware_backtest_ranks_exactly_as_the_emails_serve_it(shop):
+    _shop_that_learns_from_views(shop.id, random.Random(19))
+    refresh_recommendations(shop.id, now=NOW)
+    shop.recommendation_evidence = RecommendationEvidence(
+        method="views_aware", winback_method="views_aware", decided_at=NOW.isoformat()
+    )
+    db.session.commit()
+    lines = load_lines(shop.id)
+    views = load_views(shop.id, lines)
+    learned = learn(lines, ModelSettings(), categories(shop.id, lines), views)
+    last_orders = dict(
+        db.session.execute(
+            ShopScope(shop.id)
+            .select(Order)
+            .with_only_columns(Order.customer_id, sa.func.max(Order.id))
+            .group_by(Order.customer_id)
+        ).all()
+    )
+    customers = np.array(sorted(last_orders), dtype=np.int64)[::4]  # a quarter is plenty
+
+    for variant, live in (
+        ("order", lambda c: recommend_for_order(shop.id, last_orders[c], limit=5)),
+        ("customer", lambda c: recommend_for_customer(shop.id, c, limit=5)),
+    ):
+        found = cases(lines, customers, variant, views)
+        for part, top, valid in ranked(learned, found, "views_aware"):
+            for customer, picks, shown in zip(customers[part], top, valid, strict=True):
+                expected = lines.product_ids[picks[shown]].tolist()
+                assert [s.product_id for s in live(int(customer))] == expected, (variant, customer)
+    assert learned.view_pairs.nnz > 0 and found.viewed.nnz > 0
