@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
 import sqlalchemy as sa
 
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError
-from app.connectors.shopify.install import setup_shop
+from app.connectors.shopify.install import authorize_url, setup_shop
 from app.connectors.shopify.pixel import ensure_web_pixel
 from app.models import Shop, StorefrontEvent, db, utcnow
 from tests.support.shopify import DOMAIN, TOKEN_URL, FakeShopify, id_token, load
@@ -119,3 +120,10 @@ def test_setup_finishes_webhooks_and_sync_when_the_pixel_is_refused(
         assert setup_shop(shopify_shop.id) == "done"
     assert "CreateSubscription" in fake.operations() and "RunBulk" in fake.operations()
     assert "shopify web pixel not activated" in caplog.text
+
+
+def test_install_asks_for_the_pixel_scopes(app):
+    with app.test_request_context():
+        url = authorize_url(DOMAIN, "state-1")
+    scopes = parse_qs(urlsplit(url).query)["scope"][0].split(",")
+    assert {"write_pixels", "read_customer_events"} <= set(scopes)
