@@ -101,16 +101,16 @@ export function createPixel(api, options = {}) {
     setCookie('', 0);
   }
 
-  const remembered =
-    trackingAllowed(privacy) && !landingToken && browser && browser.cookie
-      ? browser.cookie.get(IDENTITY_COOKIE)
-      : null;
-  if (remembered && remembered.then) {
-    remembered.then((token) => {
+  // Who they are: this landing's token, else the one an earlier page kept (read only with
+  // consent, so a visitor who has not allowed tracking is not recognised either).
+  function recall() {
+    if (landingToken) return keepLandingToken();
+    if (customer || !trackingAllowed(privacy) || !browser || !browser.cookie) return null;
+    return Promise.resolve(browser.cookie.get(IDENTITY_COOKIE)).then((token) => {
       if (token && !customer && trackingAllowed(privacy)) customer = {token: String(token)};
     });
   }
-  keepLandingToken();
+  recall();
 
   // identify: send even with no view waiting, so earlier views join the customer now.
   function flush(identify = false) {
@@ -140,7 +140,7 @@ export function createPixel(api, options = {}) {
     customerPrivacy.subscribe('visitorConsentCollected', (event) => {
       privacy = event.customerPrivacy || {};
       if (trackingAllowed(privacy)) {
-        keepLandingToken();
+        recall();
       } else {
         queue = []; // withdrawn: what waits is not sent, and who they are is forgotten
         forgetIdentity();

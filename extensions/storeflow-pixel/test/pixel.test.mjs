@@ -150,3 +150,14 @@ test('events the collector does not take are dropped, not sent half-filled', () 
   assert.equal(toCollectorEvent({...FIXTURES.search_submitted, data: {searchResult: {}}}), null);
   assert.equal(toCollectorEvent({name: 'page_viewed', timestamp: 'x', data: {}}), null);
 });
+
+test('a cookie kept on an earlier visit is read once consent is given, not before', async () => {
+  const shopify = fakeShopify({customer: null, privacy: {}, cookies: {[IDENTITY_COOKIE]: 'kept-token-456'}});
+  createPixel(shopify.api, shopify.options);
+  await Promise.resolve();
+  shopify.consent({analyticsProcessingAllowed: true, marketingAllowed: true});
+  await new Promise((resolve) => setImmediate(resolve));
+  shopify.publish('product_viewed');
+  shopify.runTimers();
+  assert.deepEqual(shopify.sent[0].body.customer, {token: 'kept-token-456'});
+});
