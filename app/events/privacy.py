@@ -36,6 +36,7 @@ from app.models import (
     AuditLog,
     BrowseEmission,
     Cart,
+    CheckoutClaim,
     Customer,
     CustomerEngagement,
     CustomerScore,
@@ -458,6 +459,7 @@ def apply_shop_redact(event: ev.ShopRedact) -> None:
     for model in (
         StorefrontEvent,
         StorefrontVisitor,
+        CheckoutClaim,
         BrowseEmission,
         Cart,
         Suppression,

@@ -42,7 +42,8 @@ class Recommendation(ShopOwned, db.Model):  # type: ignore[name-defined]
     recommended_product_id: Mapped[int] = mapped_column(
         sa.ForeignKey("products.id", ondelete="CASCADE")
     )
-    # co_purchase | bestseller | repurchase (a staple: product_id = recommended_product_id,
+    # co_purchase | view_purchase (product_id was viewed by customers who bought the other) |
+    # bestseller | repurchase (a staple: product_id = recommended_product_id,
     # score = share of its buyers who rebuy, rank = median days between two purchases)
     source: Mapped[str] = mapped_column(sa.String(20))
     score: Mapped[float] = mapped_column(sa.Float)

@@ -306,7 +306,8 @@ class RecommendationEvidence(Section):
     """
 
     NESTED_UNDER: ClassVar[str | None] = "recommendation_evidence"
-    method: str = "bestsellers"  # what cross-sell serves: co_purchase | bestsellers
+    # what cross-sell serves: views_aware | co_purchase | bestsellers
+    method: str = "bestsellers"
     winback_method: str = "bestsellers"  # what win-back serves
     cases: int = 0
     model_hit_permille: int = 0
@@ -315,6 +316,11 @@ class RecommendationEvidence(Section):
     diff_high_permille: int = 0
     test_days: int = 0
     decided_at: str | None = None
+    # The views-aware pairs (co-purchase plus what customers looked at) on the same cases, and
+    # the 95 % interval of their paired difference from the order-only pairs.
+    views_hit_permille: int = 0
+    views_diff_low_permille: int = 0
+    views_diff_high_permille: int = 0
 
 
 @dataclass(frozen=True)

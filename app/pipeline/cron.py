@@ -13,6 +13,7 @@ from app.insights.recommendation_model import nightly_recommendations
 from app.insights.replenishment import replenishment_scan
 from app.pipeline.periodic import minute_tick
 from app.pipeline.storefront import forget_old_events
+from app.pipeline.visitors import link_claimed_checkouts
 from app.shipping.digest import daily_tracking_digest
 from app.shipping.tracking import PLAN_EVERY, plan_tracking
 
@@ -37,6 +38,8 @@ cron.register(
 cron.register(daily_tracking_digest, queue_name="labels", cron="0 6 * * *", job_timeout=120)
 # Storefront events are kept for each shop's retention (90 days by default), then deleted.
 cron.register(forget_old_events, queue_name="sync", cron="15 4 * * *", job_timeout=1800)
+# Checkouts a storefront claimed before the shop's webhook said whose: checked again.
+cron.register(link_claimed_checkouts, queue_name="sync", interval=300, job_timeout=120)
 # Shoppers who looked at a product again and again: found every 10 minutes.
 cron.register(browse_scan, queue_name="sync", interval=600, job_timeout=300)
 # Staff alerts on abandoned carts and watched product pages (the others follow the daily scan).

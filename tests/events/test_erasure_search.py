@@ -136,6 +136,7 @@ NOT_PERSONAL = {
     "storefront_events.product_id": "the platform's product id",
     "storefront_events.variant_id": "the platform's variant id",
     "storefront_visitors": "random browser ids linked to a customer id (rows go with the person)",
+    "storefront_checkout_claims": "a checkout token and a random browser id, kept a day at most",
     "browse_emissions.product_id": "the platform's product id",
     "customer_engagement.stage": "a lifecycle stage name (the row goes with the person)",
     "customer_engagement.previous_stage": "a lifecycle stage name (the row goes with the person)",
