@@ -43,6 +43,7 @@ from app.models import (
     LabelBatch,
     Message,
     Order,
+    PreferredHour,
     Shipment,
     ShipmentEvent,
     Shop,
@@ -345,7 +346,7 @@ def erase_person(shop_id: int, person: Person, reason: str) -> dict[str, int]:
             scope.delete(Suppression, Suppression.address.in_(sorted(person.contacts)))
         )
     if person.customer_ids:
-        for model in (CustomerScore, IdleEmission):
+        for model in (CustomerScore, IdleEmission, PreferredHour):
             db.session.execute(
                 scope.delete(model, model.customer_id.in_(sorted(person.customer_ids)))
             )
@@ -448,6 +449,7 @@ def apply_shop_redact(event: ev.ShopRedact) -> None:
         Suppression,
         CustomerScore,
         IdleEmission,
+        PreferredHour,
         Customer,
     ):
         db.session.execute(scope.delete(model))
@@ -536,6 +538,9 @@ def customer_export(shop_id: int, person: Person, requested: tuple[str, ...]) ->
         ],
         "idle_emissions": [
             _row(s) for s in scope.all(IdleEmission, IdleEmission.customer_id.in_(customer_ids))
+        ],
+        "preferred_hours": [
+            _row(s) for s in scope.all(PreferredHour, PreferredHour.customer_id.in_(customer_ids))
         ],
         "audit_log": [
             _row(a)

@@ -61,3 +61,7 @@ from app.models.newsletter import (  # noqa: E402
 )
 
 __all__ += ["WELCOME_FLOW_KEY", "double_opt_in_required"]
+
+from app.models.send_times import PreferredHour  # noqa: E402
+
+__all__ += ["PreferredHour"]
