@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from app.events import types as ev
+from app.events.apply import apply
 from app.insights.send_time import (
     K,
     learn_send_times,
@@ -17,7 +19,7 @@ from app.insights.send_time import (
     preferred_hour,
     preferred_hours,
 )
-from app.models import Order, PreferredHour, ShopScope, db
+from app.models import AuditLog, Order, PreferredHour, ShopScope, db
 from tests.conftest import ts
 from tests.support.send_times import plant_emails
 
@@ -177,3 +179,27 @@ def test_next_hour_keeps_the_local_hour_across_a_dst_change():
     assert next_in_hour(spring, 2, WARSAW) == ts("2026-03-30T00:00:00")  # 02:00 CEST
     # Inside the hour already: at once.
     assert next_in_hour(ts("2026-11-20T19:30:00"), 20, WARSAW) == ts("2026-11-20T19:30:00")
+
+
+def test_a_customers_hour_is_in_their_data_export_and_goes_with_their_erasure(shop, make_customer):
+    ola = make_customer(shop, email="ola@example.com")
+    ana = make_customer(shop, email="ana@example.com")
+    for who in (ola, ana):
+        plant_emails(who, [(ts("2026-11-03T08:00:00"), ts("2026-11-03T19:00:00"), None)])
+    learn_send_times(shop.id, now=NOW)
+
+    apply(
+        ev.CustomerDataRequest(
+            shop_id=shop.id, request_id="r-1", customer=ev.Contact(email="ola@example.com")
+        )
+    )
+    db.session.commit()
+    export = ShopScope(shop.id).first(AuditLog, AuditLog.action == "customer_data_request")
+    assert export is not None
+    exported = export.details["tables"]["preferred_hours"]
+    assert [(r["customer_id"], r["hour"]) for r in exported] == [(ola.id, 20)]
+
+    apply(ev.CustomerRedact(shop_id=shop.id, customer=ev.Contact(email="ola@example.com")))
+    db.session.commit()
+
+    assert _hours(shop.id) == {ana.id: (20, 1)}
