@@ -2,9 +2,10 @@
 
 Learned nightly from what the customer did and when: the emails they opened, the links they
 clicked (a click also stamps an open, so clicks weigh twice) and the orders they placed, over
-the last year. One statement per shop counts them by customer and local hour (PostgreSQL's
-``timezone()``, so summer and winter time each count on their own date's offset); the blend
-below picks each customer's hour, and the shop's rows are replaced in one transaction.
+the last year, by hour in the shop's timezone (PostgreSQL's ``timezone()``, so summer and
+winter time each count on their own date's offset). Two statements per shop: the shop's
+histogram of hours (24 rows), then one INSERT ... SELECT that counts each customer's hours,
+blends them with the shop's and replaces the shop's rows, in one transaction.
 
 The blend, per customer: their own counts, topped up to ``K`` events with the shop's hour
 histogram as a prior (Dirichlet-style pseudo-counts: ``max(K - n, 0)`` events spread as the
@@ -24,7 +25,6 @@ hour is the customer's (a day without that hour, at a DST change, is skipped).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,8 +36,9 @@ from rq import Retry
 
 from app.logs import fields as log_fields
 from app.models import Message, Order, PreferredHour, Shop, ShopScope, db, utcnow
+from app.models.base import UTCDateTime
 from app.models.shop_settings import SendTimePrior
-from app.models.sql import local_hour
+from app.models.sql import allow_large_sorts, local_hour
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -51,13 +52,18 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
-def activity_times(shop_id: int, since: datetime) -> sa.CompoundSelect:
+def activity_times(
+    shop_id: int, since: datetime, until: datetime | None = None
+) -> sa.CompoundSelect:
     """(customer id, time, message id or NULL for an order) of every open, click and order of
-    the shop's customers since ``since``: the evidence of when each one is about."""
+    the shop's customers from ``since`` (to ``until``): the evidence of when each one is about."""
     scope = ShopScope(shop_id)
-    known = Message.customer_id.is_not(None)
+
+    def between(column: Any) -> list[sa.ColumnElement[bool]]:
+        return [column >= since] + ([column < until] if until is not None else [])
+
     parts = [
-        scope.select(Message, known, column.is_not(None), column >= since).with_only_columns(
+        scope.select(Message, Message.customer_id.is_not(None), *between(column)).with_only_columns(
             Message.customer_id.label("customer_id"),
             column.label("at"),
             Message.id.label("message_id"),
@@ -65,7 +71,7 @@ def activity_times(shop_id: int, since: datetime) -> sa.CompoundSelect:
         for column in (Message.opened_at, Message.clicked_at)
     ]
     orders = scope.select(
-        Order, Order.customer_id.is_not(None), Order.placed_at >= since
+        Order, Order.customer_id.is_not(None), *between(Order.placed_at)
     ).with_only_columns(
         Order.customer_id.label("customer_id"),
         Order.placed_at.label("at"),
@@ -74,48 +80,109 @@ def activity_times(shop_id: int, since: datetime) -> sa.CompoundSelect:
     return sa.union_all(*parts, orders)
 
 
-def hour_counts(shop_id: int, zone: str, since: datetime) -> sa.Select[Any]:
-    """(customer id, local hour, events) for the shop's customers: one statement."""
-    events = activity_times(shop_id, since).subquery("activity")
-    hour = local_hour(events.c.at, sa.literal(zone)).label("hour")
-    return (
-        sa.select(events.c.customer_id, hour, sa.func.count().label("events"))
-        .group_by(events.c.customer_id, hour)
-        .order_by(events.c.customer_id)
+def _local_hours(
+    shop_id: int, zone: str, since: datetime, until: datetime | None
+) -> tuple[sa.Subquery, sa.ColumnElement[int]]:
+    events = activity_times(shop_id, since, until).subquery("activity")
+    return events, local_hour(events.c.at, sa.literal(zone)).label("hour")
+
+
+def hour_counts(
+    shop_id: int, zone: str, since: datetime, until: datetime | None = None
+) -> sa.Select[Any]:
+    """(customer id, local hour, events) for the shop's customers."""
+    events, hour = _local_hours(shop_id, zone, since, until)
+    return sa.select(events.c.customer_id, hour, sa.func.count().label("events")).group_by(
+        events.c.customer_id, hour
     )
 
 
-def count_matrix(rows: Sequence[tuple[int, int, int]]) -> tuple[IntArray, IntArray]:
-    """(customer ids ascending, one row of 24 hour counts per customer)."""
-    if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, HOURS), dtype=np.int64)
-    data = np.asarray(rows, dtype=np.int64)
-    customers, row = np.unique(data[:, 0], return_inverse=True)
-    counts = np.zeros((customers.size, HOURS), dtype=np.int64)
-    np.add.at(counts, (row, data[:, 1] % HOURS), data[:, 2])
-    return customers, counts
+def shop_histogram(
+    shop_id: int, zone: str, since: datetime, until: datetime | None = None
+) -> IntArray:
+    """The shop's events per local hour (24 counts): the prior."""
+    _, hour = _local_hours(shop_id, zone, since, until)
+    rows = db.session.execute(sa.select(hour, sa.func.count()).group_by(hour)).all()
+    histogram = np.zeros(HOURS, dtype=np.int64)
+    for h, n in rows:
+        histogram[int(h) % HOURS] += int(n)
+    return histogram
 
 
-def _near(counts: npt.NDArray[Any]) -> FloatArray:
+def near(counts: npt.NDArray[Any]) -> FloatArray:
     """Each hour with its neighbours at half weight (midnight wraps round)."""
     c = counts.astype(np.float64)
     return 2 * c + np.roll(c, 1, axis=-1) + np.roll(c, -1, axis=-1)
 
 
-def preferred_hours(counts: IntArray, prior: IntArray, k: int = K) -> IntArray:
-    """Each customer's hour: their counts topped up to ``k`` events with the shop's shares;
-    ties go to the earlier hour."""
-    if counts.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64)
-    total = prior.sum()
-    share = prior / total if total else np.zeros(HOURS)
-    pseudo = np.maximum(k - counts.sum(axis=1), 0)[:, None] * share[None, :]
-    return np.asarray(_near(counts + pseudo).argmax(axis=1), dtype=np.int64)
-
-
 def shop_hour(prior: IntArray) -> int | None:
     """The shop's own hour (what a customer with no events gets); None with no activity."""
-    return int(_near(prior).argmax()) if prior.sum() else None
+    return int(near(prior).argmax()) if prior.sum() else None
+
+
+# ``near`` in SQL: each count also lands on the hours either side, at half the weight.
+_NEIGHBOURS = ((-1, 1), (0, 2), (1, 1))
+
+
+def preferred_hours_query(
+    shop_id: int,
+    zone: str,
+    prior: IntArray,
+    since: datetime,
+    until: datetime | None = None,
+    k: int = K,
+) -> sa.Select[Any]:
+    """(customer id, hour, events) of each customer with activity: one statement.
+
+    Score of hour h = their near-count at h + max(k - their events, 0) x the shop's near-share
+    at h, the best score (earlier hour on a tie) wins. Only hours next to their own events and
+    the shop's hour can win (elsewhere the score is the prior's alone, never above the shop's
+    hour), so those are the only candidates scored."""
+    counts = hour_counts(shop_id, zone, since, until).cte("counts")
+    offsets = sa.union_all(
+        *(sa.select(sa.literal(d).label("d"), sa.literal(w).label("w")) for d, w in _NEIGHBOURS)
+    ).subquery("neighbours")
+    target = ((counts.c.hour + offsets.c.d + HOURS) % HOURS).label("hour")
+    parts: list[sa.Select[Any]] = [
+        sa.select(counts.c.customer_id, target, (counts.c.events * offsets.c.w).label("near"))
+        .select_from(counts)
+        .join(offsets, sa.true())
+    ]
+    best = shop_hour(prior)
+    if best is not None:
+        parts.append(
+            sa.select(
+                counts.c.customer_id, sa.literal(best).label("hour"), sa.literal(0).label("near")
+            ).distinct()
+        )
+    candidates = sa.union_all(*parts).subquery("candidates")
+    totals = (
+        sa.select(counts.c.customer_id, sa.func.sum(counts.c.events).label("events"))
+        .group_by(counts.c.customer_id)
+        .subquery("totals")
+    )
+    total = int(prior.sum())
+    shares = near(prior) / total if total else np.zeros(HOURS)
+    whens = {h: float(v) for h, v in enumerate(shares) if v}
+    prior_near: sa.ColumnElement[Any] = (
+        sa.case(whens, value=candidates.c.hour, else_=sa.literal(0.0)) if whens else sa.literal(0.0)
+    )
+    pseudo = sa.case((totals.c.events < k, k - totals.c.events), else_=0)
+    score = sa.func.sum(candidates.c.near) + pseudo * prior_near
+    ranked = (
+        sa.select(
+            candidates.c.customer_id,
+            candidates.c.hour,
+            totals.c.events,
+            sa.func.row_number()
+            .over(partition_by=candidates.c.customer_id, order_by=(score.desc(), candidates.c.hour))
+            .label("rank"),
+        )
+        .join(totals, totals.c.customer_id == candidates.c.customer_id)
+        .group_by(candidates.c.customer_id, candidates.c.hour, totals.c.events)
+        .subquery("ranked")
+    )
+    return sa.select(ranked.c.customer_id, ranked.c.hour, ranked.c.events).where(ranked.c.rank == 1)
 
 
 def next_in_hour(earliest: datetime, hour: int, zone: ZoneInfo) -> datetime:
@@ -139,29 +206,35 @@ def learn_send_times(shop_id: int, now: datetime | None = None) -> dict[str, int
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status != "active":
         return {"customers": 0, "events": 0}
-    rows = db.session.execute(hour_counts(shop_id, shop.zone.key, now - LOOKBACK)).all()
-    customers, counts = count_matrix([tuple(r) for r in rows])
-    prior = counts.sum(axis=0)
-    hours = preferred_hours(counts, prior)
+    zone, since = shop.zone.key, now - LOOKBACK
+    allow_large_sorts()  # the customer x hour groups of a large shop, kept in memory
+    prior = shop_histogram(shop_id, zone, since)
+    best = preferred_hours_query(shop_id, zone, prior, since).subquery("best")
     # The shop row lock keeps two runs for one shop from interleaving delete and insert.
     shop = db.session.get(Shop, shop_id, with_for_update=True, populate_existing=True)
     assert shop is not None
     db.session.execute(ShopScope(shop_id).delete(PreferredHour))
-    if customers.size:
-        db.session.execute(
-            sa.insert(PreferredHour),
-            [
-                {"shop_id": shop_id, "customer_id": c, "hour": h, "events": n, "learned_at": now}
-                for c, h, n in zip(
-                    customers.tolist(), hours.tolist(), counts.sum(axis=1).tolist(), strict=True
-                )
-            ],
+    db.session.execute(
+        sa.insert(PreferredHour.__table__).from_select(
+            ["shop_id", "customer_id", "hour", "events", "learned_at"],
+            sa.select(
+                sa.literal(shop_id),
+                best.c.customer_id,
+                best.c.hour,
+                best.c.events,
+                sa.literal(now, UTCDateTime()),
+            ),
         )
+    )
+    # (psycopg reports no row count for an INSERT that starts WITH: count what is stored.)
+    learned = db.session.scalar(
+        ShopScope(shop_id).select(PreferredHour).with_only_columns(sa.func.count())
+    )
     shop.send_time_prior = SendTimePrior(
         hour=shop_hour(prior), events=int(prior.sum()), learned_at=now.isoformat()
     )
     db.session.commit()
-    result = {"customers": int(customers.size), "events": int(prior.sum())}
+    result = {"customers": int(learned or 0), "events": int(prior.sum())}
     log.info("send times learned", extra=log_fields({"shop": shop_id, **result}))
     return result
 

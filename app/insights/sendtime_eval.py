@@ -2,9 +2,9 @@
 within an hour of the best-time send more often than within an hour of the fixed-delay one?
 
 An honest time split: the cutoff is ``test_days`` before the shop's newest sent email.
-Preferred hours are learned from the opens, clicks and orders before it, with the very blend
-the nightly job serves (``send_time.preferred_hours``, the shop's hour for a customer with
-nothing before the cutoff). Each marketing email sent after the cutoff to a known customer is
+Preferred hours are learned from the opens, clicks and orders before it, with the very statement
+the nightly job runs (``send_time.preferred_hours_query``; the shop's hour for a customer
+with nothing before the cutoff). Each marketing email sent after the cutoff to a known customer is
 a test case:
 
 - fixed delay: when it was actually sent (``sent_at``);
@@ -25,8 +25,6 @@ frequency cap are left out: this measures the hour chosen, on sends that already
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -37,12 +35,12 @@ from app.insights.recs_eval import FloatArray, Paired, paired
 from app.insights.send_time import (
     LOOKBACK,
     activity_times,
-    count_matrix,
     next_in_hour,
-    preferred_hours,
+    preferred_hours_query,
+    shop_histogram,
     shop_hour,
 )
-from app.models import Message, Shop, ShopScope, db, utcnow
+from app.models import Message, Shop, ShopScope, db
 
 TEST_DAYS = 30
 WINDOW_HOURS = 24  # the flows' default ``best_time_window_hours``
@@ -95,42 +93,51 @@ def evaluate_shop(
     ).all()
     emails = [(int(m), int(c), at) for m, c, at in sent if c is not None and at is not None]
     if not emails:
-        return backtest([], [], utcnow(), shop.zone, test_days, window_hours)
+        return backtest([], [], {}, None, shop.zone, test_days, window_hours)
     cutoff: datetime = max(at for _, _, at in emails) - timedelta(days=test_days)
-    rows = db.session.execute(activity_times(shop_id, cutoff - LOOKBACK)).all()
-    activity = [Activity(int(c), at, m) for c, at, m in rows]
-    return backtest(emails, activity, cutoff, shop.zone, test_days, window_hours)
+    # Learned from before the cutoff only, by the very statement the nightly job runs.
+    zone, since = shop.zone.key, cutoff - LOOKBACK
+    prior = shop_histogram(shop_id, zone, since, cutoff)
+    learned = db.session.execute(preferred_hours_query(shop_id, zone, prior, since, cutoff)).all()
+    hours = {int(customer_id): int(hour) for customer_id, hour, _ in learned}
+    later = [
+        Activity(int(c), at, int(m))
+        for c, at, m in db.session.execute(activity_times(shop_id, cutoff)).all()
+        if m is not None
+    ]
+    tested = [e for e in emails if e[2] >= cutoff]
+    return backtest(tested, later, hours, shop_hour(prior), shop.zone, test_days, window_hours)
 
 
 def backtest(
     emails: list[tuple[int, int, datetime]],
-    activity: list[Activity],
-    cutoff: datetime,
+    later: list[Activity],
+    hours: dict[int, int],
+    fallback: int | None,
     zone: ZoneInfo,
     test_days: int,
     window_hours: int,
 ) -> SendTimeBacktest:
-    learned = [a for a in activity if a.at < cutoff]
-    hour_of = _learn(learned, zone)
-    later: dict[int, list[Activity]] = {}
-    for a in activity:
-        if a.at >= cutoff and a.message_id is not None:
-            later.setdefault(a.customer_id, []).append(a)
+    """``emails`` (id, customer, sent) after the cutoff, the opens and clicks after it, each
+    customer's learned hour and the shop's (for customers with none)."""
+    by_customer: dict[int, list[Activity]] = {}
+    for a in later:
+        by_customer.setdefault(a.customer_id, []).append(a)
     window = timedelta(hours=window_hours)
     shares: dict[str, list[float]] = {s: [] for s in SENDS}
     within = dict.fromkeys(SENDS, 0)
     events = moved = left_out = 0
     customers = set()
     for message_id, customer_id, fixed in emails:
-        if fixed < cutoff:
-            continue
         others = [
-            _minute(a.at, zone) for a in later.get(customer_id, ()) if a.message_id != message_id
+            _minute(a.at, zone)
+            for a in by_customer.get(customer_id, ())
+            if a.message_id != message_id
         ]
         if not others:
             left_out += 1
             continue
-        best = _best(fixed, hour_of(customer_id), zone, window)
+        best = _best(fixed, hours.get(customer_id, fallback), zone, window)
         moved += best != fixed
         customers.add(customer_id)
         events += len(others)
@@ -148,16 +155,6 @@ def backtest(
         within,
         {s: np.asarray(v, dtype=np.float64) for s, v in shares.items()},
     )
-
-
-def _learn(learned: list[Activity], zone: ZoneInfo) -> Callable[[int], int | None]:
-    """Each customer's hour from the activity before the cutoff, as the nightly job learns it."""
-    counted = Counter((a.customer_id, a.at.astimezone(zone).hour) for a in learned)
-    customers, counts = count_matrix([(c, h, n) for (c, h), n in counted.items()])
-    prior = counts.sum(axis=0)
-    hours = dict(zip(customers.tolist(), preferred_hours(counts, prior).tolist(), strict=True))
-    fallback = shop_hour(prior)
-    return lambda customer_id: hours.get(customer_id, fallback)
 
 
 def _best(fixed: datetime, hour: int | None, zone: ZoneInfo, window: timedelta) -> datetime:
