@@ -5,7 +5,8 @@ An honest time split: the cutoff is ``test_days`` before the shop's newest sent 
 Preferred hours are learned from the opens, clicks and orders before it, with the very statement
 the nightly job runs (``send_time.preferred_hours_query``; the shop's hour for a customer
 with nothing before the cutoff). Each marketing email sent after the cutoff to a known customer is
-a test case:
+a test case, unless the engine already sent it at the customer's hour (``meta.best_time``:
+its fixed time is not known; its opens still count as the customer's activity):
 
 - fixed delay: when it was actually sent (``sent_at``);
 - best time: the next start of the customer's hour at or after that (``send_time.next_in_hour``,
@@ -30,6 +31,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import sqlalchemy as sa
 
 from app.insights.recs_eval import FloatArray, Paired, paired
 from app.insights.send_time import (
@@ -88,6 +90,8 @@ def evaluate_shop(
             Message.channel == "email",
             Message.customer_id.is_not(None),
             Message.sent_at.is_not(None),
+            # An email already sent at its customer's hour is no fixed-delay send to compare.
+            sa.func.coalesce(Message.meta["best_time"].as_boolean(), False).is_(False),
         )
         .with_only_columns(Message.id, Message.customer_id, Message.sent_at)
     ).all()

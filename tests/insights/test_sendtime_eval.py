@@ -82,6 +82,19 @@ def test_backtest_counts_per_email(shop, make_customer):
     assert sorted(result.shares["best"] - result.shares["fixed"]) == [0, 0, 1, 1, 1, 1, 1, 1]
 
 
+def test_emails_already_sent_at_the_customers_hour_are_not_compared(shop, make_customer):
+    """Their fixed-delay time is not known: they are no case (here a customer whose two emails
+    after the split both went at her hour adds nothing, not even a left-out one)."""
+    plant_history(shop, make_customer)
+    already = make_customer(shop, email="already@example.com")
+    plant_emails(already, _emails(TEST_DAYS, "19:00:00"), best_time=True)
+
+    result = sendtime_eval.evaluate_shop(shop.id, test_days=10)
+
+    assert (result.cases, result.left_out, result.customers) == (8, 1, 4)
+    assert result.within == {"fixed": 2, "best": 11}
+
+
 def test_a_window_too_short_for_the_hour_keeps_the_fixed_time(shop, make_customer):
     """20:00 is ten hours after a 10:00 send: a 6-hour window never reaches it."""
     plant_history(shop, make_customer)

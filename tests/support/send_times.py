@@ -17,9 +17,11 @@ def plant_emails(
     emails: Iterable[tuple[datetime, datetime | None, datetime | None]],
     *,
     flow_key: str = "cross_sell",
+    best_time: bool = False,
 ) -> list[Message]:
     """One finished run per customer and flow, one sent marketing email per (sent, opened,
-    clicked) with the times given (None: never opened / clicked)."""
+    clicked) with the times given (None: never opened / clicked); ``best_time``: sent at the
+    customer's hour, as the engine marks such emails."""
     scope = ShopScope(customer.shop_id)
     planted = list(emails)
     run = scope.add(
@@ -49,6 +51,7 @@ def plant_emails(
                 sent_at=sent,
                 opened_at=opened,
                 clicked_at=clicked,
+                meta={"template": flow_key, **({"best_time": True} if best_time else {})},
             )
         )
         for step, (sent, opened, clicked) in enumerate(planted)

@@ -59,11 +59,15 @@ def start_winback(shop) -> FlowRun:
     return run
 
 
-def sent_at(shop_id: int, step: int) -> datetime | None:
+def winback_email(shop_id: int, step: int) -> Message | None:
     db.session.expire_all()
-    message = ShopScope(shop_id).first(
+    return ShopScope(shop_id).first(
         Message, Message.flow_key == reactivation.KEY, Message.step == step
     )
+
+
+def sent_at(shop_id: int, step: int) -> datetime | None:
+    message = winback_email(shop_id, step)
     return message.sent_at if message is not None else None
 
 
@@ -84,6 +88,8 @@ def test_customer_who_opens_at_eight_pm_gets_each_email_at_eight_pm_local(
     tick(minutes=1)
     assert len(mailbox.received) == 1
     assert sent_at(winback_shop.id, 0) == ts("2026-11-20T19:00:00")
+    first = winback_email(winback_shop.id, 0)
+    assert first is not None and first.meta["best_time"] is True  # no fixed-delay send
 
     # The second email is due a week after the first's delay (27 Nov, 11:00 local): 20:00 too.
     tick(days=6, hours=15, minutes=1)
@@ -102,6 +108,8 @@ def test_switched_off_the_email_goes_at_its_usual_time(winback_shop, ola, sim_cl
 
     assert len(mailbox.received) == 1
     assert sent_at(winback_shop.id, 0) == START + timedelta(minutes=1)
+    sent = winback_email(winback_shop.id, 0)
+    assert sent is not None and "best_time" not in sent.meta
 
 
 def test_customer_with_few_events_gets_the_shops_hour(
