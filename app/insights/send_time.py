@@ -139,36 +139,14 @@ def preferred_hours_query(
     the shop's hour can win (elsewhere the score is the prior's alone, never above the shop's
     hour), so those are the only candidates scored."""
     counts = hour_counts(shop_id, zone, since, until).cte("counts")
-    offsets = sa.union_all(
-        *(sa.select(sa.literal(d).label("d"), sa.literal(w).label("w")) for d, w in _NEIGHBOURS)
-    ).subquery("neighbours")
-    target = ((counts.c.hour + offsets.c.d + HOURS) % HOURS).label("hour")
-    parts: list[sa.Select[Any]] = [
-        sa.select(counts.c.customer_id, target, (counts.c.events * offsets.c.w).label("near"))
-        .select_from(counts)
-        .join(offsets, sa.true())
-    ]
-    best = shop_hour(prior)
-    if best is not None:
-        parts.append(
-            sa.select(
-                counts.c.customer_id, sa.literal(best).label("hour"), sa.literal(0).label("near")
-            ).distinct()
-        )
-    candidates = sa.union_all(*parts).subquery("candidates")
+    candidates = _candidates(counts, shop_hour(prior))
     totals = (
         sa.select(counts.c.customer_id, sa.func.sum(counts.c.events).label("events"))
         .group_by(counts.c.customer_id)
         .subquery("totals")
     )
-    total = int(prior.sum())
-    shares = near(prior) / total if total else np.zeros(HOURS)
-    whens = {h: float(v) for h, v in enumerate(shares) if v}
-    prior_near: sa.ColumnElement[Any] = (
-        sa.case(whens, value=candidates.c.hour, else_=sa.literal(0.0)) if whens else sa.literal(0.0)
-    )
     pseudo = sa.case((totals.c.events < k, k - totals.c.events), else_=0)
-    score = sa.func.sum(candidates.c.near) + pseudo * prior_near
+    score = sa.func.sum(candidates.c.near) + pseudo * _prior_near(candidates.c.hour, prior)
     ranked = (
         sa.select(
             candidates.c.customer_id,
@@ -183,6 +161,35 @@ def preferred_hours_query(
         .subquery("ranked")
     )
     return sa.select(ranked.c.customer_id, ranked.c.hour, ranked.c.events).where(ranked.c.rank == 1)
+
+
+def _candidates(counts: sa.CTE, best: int | None) -> sa.Subquery:
+    """(customer id, hour, weighted count) for each hour a customer's events reach (their own
+    hour at weight 2, either side at 1), and the shop's hour at 0 for every customer."""
+    offsets = sa.union_all(
+        *(sa.select(sa.literal(d).label("d"), sa.literal(w).label("w")) for d, w in _NEIGHBOURS)
+    ).subquery("neighbours")
+    target = ((counts.c.hour + offsets.c.d + HOURS) % HOURS).label("hour")
+    parts: list[sa.Select[Any]] = [
+        sa.select(counts.c.customer_id, target, (counts.c.events * offsets.c.w).label("near"))
+        .select_from(counts)
+        .join(offsets, sa.true())
+    ]
+    if best is not None:
+        parts.append(
+            sa.select(
+                counts.c.customer_id, sa.literal(best).label("hour"), sa.literal(0).label("near")
+            ).distinct()
+        )
+    return sa.union_all(*parts).subquery("candidates")
+
+
+def _prior_near(hour: sa.ColumnElement[Any], prior: IntArray) -> sa.ColumnElement[Any]:
+    """The shop's near-share of ``hour`` (bound values, 24 at most)."""
+    total = int(prior.sum())
+    shares = near(prior) / total if total else np.zeros(HOURS)
+    whens = {h: float(v) for h, v in enumerate(shares) if v}
+    return sa.case(whens, value=hour, else_=sa.literal(0.0)) if whens else sa.literal(0.0)
 
 
 def next_in_hour(earliest: datetime, hour: int, zone: ZoneInfo) -> datetime:
