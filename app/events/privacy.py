@@ -48,6 +48,7 @@ from app.models import (
     LifecycleEmission,
     Message,
     Order,
+    PreferredHour,
     Shipment,
     ShipmentEvent,
     Shop,
@@ -79,6 +80,7 @@ PER_CUSTOMER: tuple[Any, ...] = (
     EngagementStageChange,
     StaffAlert,
     LifecycleEmission,
+    PreferredHour,
 )
 # The format of a data-request export (``AuditLog.details`` of a ``customer_data_request``).
 EXPORT_FORMAT = "storeflow.customer_export.v1"
@@ -557,7 +559,13 @@ def customer_export(shop_id: int, person: Person, requested: tuple[str, ...]) ->
             model.__tablename__: [
                 _row(r) for r in scope.all(model, model.customer_id.in_(customer_ids))
             ]
-            for model in (CustomerEngagement, EngagementStageChange, StaffAlert, LifecycleEmission)
+            for model in (
+                CustomerEngagement,
+                EngagementStageChange,
+                StaffAlert,
+                LifecycleEmission,
+                PreferredHour,
+            )
         },
         "audit_log": [
             _row(a)

@@ -100,7 +100,8 @@ class Backtest:
         return paired(self.results[method].hits, self.results[baseline].hits)
 
 
-def paired(a: BoolArray, b: BoolArray) -> Paired:
+def paired(a: BoolArray | FloatArray, b: BoolArray | FloatArray) -> Paired:
+    """Mean of the per-case differences a - b (hits, or shares), with its 95 % interval."""
     d = a.astype(np.float64) - b.astype(np.float64)
     if d.size < 2:
         return Paired(float(d.mean()) if d.size else 0.0, -1.0, 1.0)

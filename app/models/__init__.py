@@ -93,3 +93,6 @@ from app.models.lifecycle import (  # noqa: E402
 )
 
 __all__ += ["BIRTHDAY_FLOW_KEY", "LifecycleEmission", "birthday_metafield"]
+from app.models.send_times import PreferredHour  # noqa: E402
+
+__all__ += ["PreferredHour"]

@@ -334,6 +334,23 @@ class IdleRule(Section):
 
 
 @dataclass(frozen=True)
+class SendTimePrior(Section):
+    """The hour (shop's timezone) the shop's customers are most active at, learned nightly with
+    each customer's own (``app/insights/send_time.py``): the best time of a customer we know
+    little of leans on it. ``hour`` is None until the shop has any activity to learn from."""
+
+    NESTED_UNDER: ClassVar[str | None] = "send_time"
+    hour: int | None = None
+    events: int = 0
+    learned_at: str | None = None
+
+    def problem(self) -> str | None:
+        if self.hour is not None and not 0 <= self.hour <= 23:
+            return "send_time.hour must be between 0 and 23"
+        return None
+
+
+@dataclass(frozen=True)
 class StorefrontTracking(Section):
     """The storefront collector's key and rules for this shop.
 
@@ -399,6 +416,7 @@ __all__ = [
     "RecommendationEvidence",
     "RecommendationKnobs",
     "ReconcileState",
+    "SendTimePrior",
     "Sender",
     "ShopSettingsError",
     "SmsChannel",

@@ -11,6 +11,7 @@ from app.insights.browsing import browse_scan
 from app.insights.idle import daily_customer_scan
 from app.insights.recommendation_model import nightly_recommendations
 from app.insights.replenishment import replenishment_scan
+from app.insights.send_time import nightly_send_times
 from app.pipeline.periodic import minute_tick
 from app.pipeline.storefront import forget_old_events
 from app.pipeline.visitors import link_claimed_checkouts
@@ -27,6 +28,8 @@ cron.register(nightly_catalog_reconcile, queue_name="sync", cron="45 2 * * *", j
 # Recommendations relearned nightly; the daily scan scores RFM and finds idle customers.
 cron.register(nightly_recommendations, queue_name="sync", cron="0 2 * * *", job_timeout=300)
 cron.register(daily_customer_scan, queue_name="sync", cron="30 3 * * *", job_timeout=300)
+# Each customer's best hour for "best time" steps, relearned from opens, clicks and orders.
+cron.register(nightly_send_times, queue_name="sync", cron="45 3 * * *", job_timeout=300)
 # Shipments followed to the door: due tracking checks, at each courier's pace.
 cron.register(
     plan_tracking,

@@ -130,6 +130,9 @@ class Step:
     discount: bool = False
     # A step that only runs when this boolean setting is on (e.g. the optional SMS).
     enabled_setting: str | None = None
+    # A boolean setting that, when on, sends the step at the customer's best hour after its
+    # delay (``engine/best_time.py``); None where minutes matter (a cart's first reminder).
+    best_time_setting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,10 @@ class Flow:
     def step_delay_minutes(self, index: int, settings: Settings) -> int:
         key = self.steps[index].delay_setting
         return int(settings[key]) if key else 0
+
+    def step_at_best_time(self, index: int, settings: Settings) -> bool:
+        flag = self.steps[index].best_time_setting
+        return flag is not None and bool(settings[flag])
 
     def step_is_enabled(self, index: int, settings: Settings) -> bool:
         flag = self.steps[index].enabled_setting

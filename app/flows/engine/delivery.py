@@ -51,7 +51,12 @@ _MAYBE_HELD = SEND_STAGES.index("final_dot")
 DISCOUNT_RECHECK = timedelta(hours=1)
 
 
-def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
+def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step, settings: Settings) -> Message:
+    meta: dict[str, object] = {"template": step.template}
+    if flow.step_at_best_time(run.step, settings):
+        # Sent at the customer's hour, not after the fixed delay: the send-time backtest
+        # (app/insights/sendtime_eval.py) compares only fixed-delay sends.
+        meta["best_time"] = True
     insert_ignoring_conflict(
         Message,
         {
@@ -66,7 +71,7 @@ def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
             "status": "pending",
             # The Message-ID itself: SMSAPI takes it as its idx, and it is unique by design.
             "idempotency_key": message_id_for(shop.id, run.id, run.step),
-            "meta": {"template": step.template},
+            "meta": meta,
         },
     )
     return db.session.scalars(
@@ -79,7 +84,7 @@ def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
 def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datetime) -> str:
     """Send the run's current step once, then schedule the next; commits."""
     step = flow.steps[run.step]
-    message = _message(shop, flow, run, step)
+    message = _message(shop, flow, run, step, settings)
     if message.status in _DONE:
         outcome = runs.advance(run, flow, settings, now)
         db.session.commit()

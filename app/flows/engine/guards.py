@@ -17,7 +17,8 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 
 from app.emails.tracking import is_suppressed
-from app.flows.engine import platform_orders
+from app.flows.engine import best_time, platform_orders
+from app.flows.engine.best_time import in_quiet_hours
 from app.flows.engine.channels import CHANNELS
 from app.flows.engine.definition import Flow, Settings, Verdict
 from app.flows.engine.settings import is_switched_on
@@ -198,17 +199,13 @@ def frequency_cap(
 
 def quiet_hours_end(shop: Shop, settings: Settings, now: datetime) -> datetime | None:
     """The end of the shop's quiet hours if ``now`` falls inside them (shop's own timezone)."""
-    start, end = int(settings["quiet_hours_start"]), int(settings["quiet_hours_end"])
-    if not settings["quiet_hours_enabled"] or start == end:
-        return None
     zone = shop.zone
     local = now.astimezone(zone)
-    hour = local.hour
-    inside = (start <= hour or hour < end) if start > end else (start <= hour < end)
-    if not inside:
+    if not in_quiet_hours(local.hour, settings):
         return None
+    start, end = int(settings["quiet_hours_start"]), int(settings["quiet_hours_end"])
     # Quiet hours that span midnight and began this evening end tomorrow morning.
-    day = local.date() + timedelta(days=1) if start > end and hour >= start else local.date()
+    day = local.date() + timedelta(days=1) if start > end and local.hour >= start else local.date()
     return datetime.combine(day, time(end), tzinfo=zone).astimezone(now.tzinfo)
 
 
@@ -258,8 +255,12 @@ def check(
         )
         if t is not None
     ]
-    if later:
-        until, reason = max(later)
+    until, reason = max(later) if later else (now, None)
+    # A step set to "best time" waits on from there for the customer's hour (inside its window).
+    best = best_time.aim(shop, flow, run, settings, until)
+    if best is not None and best > until:
+        until, reason = best, "best_time"
+    if until > now:
         return Verdict(defer_until=until, reason=reason)
     # Last, so the platform is asked only about a step that would otherwise go out now.
     return platform_orders.verdict(shop, run, orders_count_from(run), now)

@@ -31,6 +31,11 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
+# What a flow offering "best time" on a step adds beside the steps' own switches.
+BEST_TIME_WINDOW = Setting(
+    "best_time_window_hours", 24, 1, 72, "a best-time step waits at most this long after its delay"
+)
+
 
 def _row(shop_id: int, flow_key: str) -> FlowSetting | None:
     return ShopScope(shop_id).first(FlowSetting, FlowSetting.flow_key == flow_key)
@@ -93,6 +98,7 @@ def save_settings(
 
 
 __all__ = [
+    "BEST_TIME_WINDOW",
     "COMMON_SETTINGS",
     "SettingError",
     "ShopDetailsMissing",

@@ -59,6 +59,8 @@ class SettingWords:
     advanced: bool = False
 
 
+BEST_HOUR_HINT = N_("the hour they usually open emails, click or order; learned every night")
+
 SETTINGS: dict[str, SettingWords] = {
     "inactivity_minutes": SettingWords(
         N_("A cart counts as abandoned after"), N_("without any activity in it"), "hours", True
@@ -147,6 +149,27 @@ SETTINGS: dict[str, SettingWords] = {
         ),
         "days",
     ),
+    "email_1_best_time": SettingWords(
+        N_("Send the first email at each customer's best hour"), BEST_HOUR_HINT
+    ),
+    "email_2_best_time": SettingWords(
+        N_("Send the second email at each customer's best hour"), BEST_HOUR_HINT
+    ),
+    "email_best_time": SettingWords(
+        N_("Send the email at each customer's best hour"), BEST_HOUR_HINT
+    ),
+    "story_best_time": SettingWords(
+        N_("Send the email with your shop's story at each customer's best hour"), BEST_HOUR_HINT
+    ),
+    "bestsellers_best_time": SettingWords(
+        N_("Send the email with your bestsellers at each customer's best hour"), BEST_HOUR_HINT
+    ),
+    "best_time_window_hours": SettingWords(
+        N_("Wait at most this long for a customer's best hour"),
+        N_("if their hour does not come by then, the email goes at its usual time"),
+        "hours",
+        True,
+    ),
     "holdout_percent": SettingWords(
         N_("Test group that gets no emails"),
         N_("lets us measure what the emails really bring"),
@@ -234,6 +257,7 @@ DEFER_REASONS: dict[str, str] = {
     "platform_unreachable": N_("postponed: your store did not answer"),
     "discount_refused": N_("waiting: your store refused the discount code"),
     "order_pending": N_("postponed a minute: an order of this customer is being recorded"),
+    "best_time": N_("waiting for the hour this customer usually reads email"),
 }
 
 
