@@ -49,11 +49,20 @@ __all__ += ["EDITABLE_FIELDS", "EmailOverride"]
 from app.models.tracking import (  # noqa: E402
     EVENT_KINDS,
     BrowseEmission,
+    CatalogChange,
+    ProductAlert,
     StorefrontEvent,
     StorefrontVisitor,
 )
 
-__all__ += ["EVENT_KINDS", "BrowseEmission", "StorefrontEvent", "StorefrontVisitor"]
+__all__ += [
+    "EVENT_KINDS",
+    "BrowseEmission",
+    "CatalogChange",
+    "ProductAlert",
+    "StorefrontEvent",
+    "StorefrontVisitor",
+]
 
 from app.models.newsletter import (  # noqa: E402
     WELCOME_FLOW_KEY,
