@@ -44,7 +44,7 @@ RECOMMENDING = frozenset({"cross_sell", "reactivation_1", "reactivation_2"})
 
 
 # Templates that show one-to-one product blocks (what the shopper viewed, bought...).
-BLOCKS_SAMPLE = frozenset({"browse_abandonment", "welcome_3"})
+BLOCKS_SAMPLE = frozenset({"browse_abandonment", "welcome_3", "price_drop", "back_in_stock"})
 # Templates about the shopper, not a cart: no cart in their sample.
 NO_CART = frozenset({"welcome_1", "welcome_2", "welcome_confirm"})
 
@@ -54,6 +54,16 @@ def _sample_blocks(template: str, context: dict[str, Any]) -> list[dict[str, Any
     if template == "welcome_3":
         return [{"kind": "bestsellers", "products": context["recommendations"][:3]}]
     viewed = context["items"]
+    if template in ("price_drop", "back_in_stock"):
+        # The first sample product, as the shopper saw it (a drop: 20 % dearer than now).
+        shown = dict(viewed[0])
+        if template == "price_drop":
+            price = Decimal(str(shown["unit_price"]))
+            shown["compare_at_price"] = (price * Decimal("1.25")).quantize(Decimal("0.01"))
+        return [
+            {"kind": template, "products": [shown]},
+            {"kind": "recommended", "products": context["recommendations"][:3]},
+        ]
     on_sale = [p for p in viewed if p.get("compare_at_price")]
     return [
         {"kind": "last_viewed", "products": viewed},

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from app.flows import (
     abandoned_cart,
+    back_in_stock,
     browse_abandonment,
     cross_sell,
+    price_drop,
     reactivation,
     shipping_notice,
     welcome,
@@ -19,6 +21,8 @@ from app.flows.engine.definition import Flow
 FLOWS: tuple[Flow, ...] = (
     abandoned_cart.FLOW,
     browse_abandonment.FLOW,
+    price_drop.FLOW,
+    back_in_stock.FLOW,
     cross_sell.FLOW,
     reactivation.FLOW,
     shipping_notice.FLOW,

@@ -5,6 +5,7 @@ from rq import cron
 from app.connectors.shopify.catalog import nightly_catalog_reconcile
 from app.connectors.shopify.reconcile import daily_reconcile
 from app.connectors.woocommerce.reconcile import reconcile_stores
+from app.flows.watchers import sweep_catalog_changes
 from app.insights.browsing import browse_scan
 from app.insights.idle import daily_customer_scan
 from app.insights.recommendation_model import nightly_recommendations
@@ -36,3 +37,5 @@ cron.register(daily_tracking_digest, queue_name="labels", cron="0 6 * * *", job_
 cron.register(forget_old_events, queue_name="sync", cron="15 4 * * *", job_timeout=1800)
 # Shoppers who looked at a product again and again: found every 10 minutes.
 cron.register(browse_scan, queue_name="sync", interval=600, job_timeout=300)
+# Price drops and restocks whose watcher job Redis lost: looked for again every 10 minutes.
+cron.register(sweep_catalog_changes, queue_name="flows", interval=600, job_timeout=120)
