@@ -28,6 +28,7 @@ from rq import Retry
 from app.events import types as ev
 from app.events.apply import apply
 from app.flows import back_in_stock, price_drop
+from app.flows.engine import clock
 from app.flows.engine.definition import Flow
 from app.flows.engine.settings import is_switched_on, settings_for
 from app.logs import fields as log_fields
@@ -253,7 +254,7 @@ def _tell(
 def find_watchers(shop_id: int, now: datetime | None = None) -> int:
     """Tell the watchers of the shop's waiting catalog news; safe to run twice. Returns how
     many shoppers were told."""
-    now = now or utcnow()
+    now = now or clock.now()
     shop = db.session.get(Shop, shop_id, with_for_update=True)
     if shop is None or shop.status != "active":
         db.session.rollback()
