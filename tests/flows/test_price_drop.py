@@ -14,6 +14,7 @@ from app.events import types as ev
 from app.events.apply import apply
 from app.events.catalog import upsert_products
 from app.flows import abandoned_cart, price_drop
+from app.flows.watchers import sweep_catalog_changes
 from app.flows.engine import clock
 from app.flows.engine.settings import save_settings
 from app.models import (
@@ -363,3 +364,18 @@ def test_switching_the_flow_off_cancels_waiting_alerts(
     assert mailbox.received == []
     (run,) = _runs(drop_shop.id)
     assert run.end_reason == "flow_disabled"
+
+
+def test_news_whose_job_redis_lost_is_found_again_by_the_sweep(
+    drop_shop, sim_clock, redis_conn, run_jobs, tick, mailbox
+):
+    views(drop_shop, "2001", 3)
+    drop_to(drop_shop, "150.00")
+    redis_conn.flushdb()  # the queued find_watchers is gone
+    assert run_watchers(run_jobs) == 0
+    assert sweep_catalog_changes(utcnow()) == 0  # too fresh: its job may still be on its way
+    assert sweep_catalog_changes(utcnow() + timedelta(minutes=6)) == 1
+    assert run_watchers(run_jobs) == 1
+    tick(minutes=1)
+    (mail,) = mailbox.received
+    assert "Linen shirt · PLN200.00 → PLN150.00" in text_of(mail)
