@@ -39,8 +39,11 @@ def heard(monkeypatch) -> list[ev.Event]:
 def test_a_batch_with_cheaper_and_restocked_products_is_one_catalog_change(shop, heard):
     upsert_products(
         shop.id,
-        [product(shop.id, "1", "100.00"), product(shop.id, "2", "50.00", in_stock=False)]
-        + [product(shop.id, "3", "70.00")],
+        [
+            product(shop.id, "1", "100.00"),
+            product(shop.id, "2", "50.00", in_stock=False),
+            product(shop.id, "3", "70.00"),
+        ],
     )
     assert heard == []  # new products: nobody can have watched them
     later = T0 + timedelta(hours=1)
