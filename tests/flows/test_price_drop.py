@@ -14,9 +14,9 @@ from app.events import types as ev
 from app.events.apply import apply
 from app.events.catalog import upsert_products
 from app.flows import abandoned_cart, price_drop
-from app.flows.watchers import sweep_catalog_changes
 from app.flows.engine import clock
 from app.flows.engine.settings import save_settings
+from app.flows.watchers import sweep_catalog_changes
 from app.models import (
     CatalogChange,
     FlowRun,
