@@ -100,7 +100,7 @@ def test_price_drop_preview_shows_the_price_seen_beside_todays(merchant, shop_wi
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Cheaper than when you saw it" in html and "Linen shirt" in html
-    assert "236.25" in html and "189.00" in html  # the price seen: 189.00 × 1.25
+    assert "236.25" in html and "189.00" in html  # the price seen: 189.00 times 1.25
 
 
 def test_each_flows_preview_shows_its_product_blocks(merchant, shop_with_address):
