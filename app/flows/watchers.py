@@ -190,8 +190,12 @@ def watchers_query(
 def _waiting(shop_id: int) -> dict[str, dict[str, tuple[Decimal | None, Decimal | None]]]:
     """kind -> product -> (first old price, last new price) of the shop's waiting changes; the
     rows are marked handled (the caller's transaction)."""
-    rows = ShopScope(shop_id).all(CatalogChange, CatalogChange.handled_at.is_(None))
-    rows = sorted(rows, key=lambda r: r.id)[:BATCH]
+    rows = db.session.scalars(
+        ShopScope(shop_id)
+        .select(CatalogChange, CatalogChange.handled_at.is_(None))
+        .order_by(CatalogChange.id)
+        .limit(BATCH)
+    ).all()
     found: dict[str, dict[str, tuple[Decimal | None, Decimal | None]]] = defaultdict(dict)
     now = utcnow()
     for row in rows:

@@ -34,6 +34,10 @@ FLOW_NAMES = {
     "abandoned_cart": N_("Abandoned cart reminders"),
     "cross_sell": N_("Products that go with an order"),
     "reactivation": N_("Win back customers who stopped buying"),
+    "browse_abandonment": N_("Looked but did not buy"),
+    "welcome": N_("Welcome new subscribers"),
+    "price_drop": N_("Price drop alerts"),
+    "back_in_stock": N_("Back-in-stock alerts"),
 }
 FIELD_LABELS = {
     "subject": N_("Subject"),
