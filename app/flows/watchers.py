@@ -161,6 +161,7 @@ def watchers_query(
         OrderLine.shop_id == shop_id,
         OrderLine.platform_product_id == latest.c.product_id,
         OrderLine.placed_at >= latest.c.at,
+        Order.shop_id == shop_id,
         Order.id == OrderLine.order_id,
         Order.customer_id == latest.c.customer_id,
         Order.cancelled.is_(False),
