@@ -10,8 +10,10 @@ the commit: a sync of thousands of products does one INSERT per batch and nothin
 second job waits and then finds nothing) and asks ONE query per kind: the consenting, not
 unsubscribed shoppers who viewed one of the products within ``viewed_within_days`` or have it
 in a cart, with the price they last saw it at, who have not bought it since and were not told
-of it within ``product_cooldown_days``. What it tells is recorded in ``product_alerts``, then
-each shopper's news goes to the flows as one ``PriceDropped`` / ``BackInStock``.
+of it within ``product_cooldown_days``. Whom it tells is recorded in ``product_alerts`` at once;
+runs are then started from those rows, ``ENROLL_BATCH`` at a time (each shopper's news goes to
+the flows as one ``PriceDropped`` / ``BackInStock``), the rest in a follow-up job, so a product
+thousands watched never runs a job into its timeout.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import sqlalchemy as sa
 from rq import Retry
@@ -53,7 +56,8 @@ log = logging.getLogger(__name__)
 FLOWS: dict[str, Flow] = {price_drop.KEY: price_drop.FLOW, back_in_stock.KEY: back_in_stock.FLOW}
 # A waiting change older than this with no job to show for it is queued again by the sweep.
 SWEEP_AFTER = timedelta(minutes=5)
-BATCH = 2000
+BATCH = 2000  # catalog changes a job takes
+ENROLL_BATCH = 5000  # recorded alerts a job starts runs for (a few ms each)
 
 
 def on_catalog_changed(event: ev.Event) -> None:
@@ -211,14 +215,13 @@ def _tell(
     kind: str,
     changes: dict[str, tuple[Decimal | None, Decimal | None]],
     now: datetime,
-) -> list[ev.Event]:
-    """Record whom to tell of which products, and the news per shopper as events."""
+) -> int:
+    """Record whom to tell of which products (``product_alerts``, not yet enrolled)."""
     flow = FLOWS[kind]
     if not is_switched_on(shop_id, flow):
-        return []
+        return 0
     settings = settings_for(shop_id, flow)
     rows = db.session.execute(watchers_query(shop_id, kind, sorted(changes), now, settings)).all()
-    told: dict[int, list[ev.PriceChange]] = defaultdict(list)
     alerts = []
     for customer_id, pid, seen in rows:
         old, new = changes[pid]
@@ -229,9 +232,6 @@ def _tell(
             if not _dropped_enough(was, new, int(settings["min_drop_percent"])):
                 continue
             old = was
-        told[customer_id].append(
-            ev.PriceChange(product_id=pid, old_price=old or Decimal(0), new_price=new or Decimal(0))
-        )
         alerts.append(
             {
                 "shop_id": shop_id,
@@ -245,14 +245,52 @@ def _tell(
         )
     if alerts:
         db.session.execute(sa.insert(ProductAlert), alerts)
-    if kind == price_drop.KEY:
-        return [
-            ev.PriceDropped(shop_id=shop_id, customer_id=c, drops=tuple(d)) for c, d in told.items()
-        ]
-    return [
-        ev.BackInStock(shop_id=shop_id, customer_id=c, product_ids=tuple(d.product_id for d in ds))
-        for c, ds in told.items()
-    ]
+    return len(alerts)
+
+
+def _news(alerts: list[ProductAlert]) -> list[ev.Event]:
+    """Each shopper's news of these alerts, one event per shopper and kind."""
+    grouped: dict[tuple[int, str], list[ProductAlert]] = defaultdict(list)
+    for alert in alerts:
+        grouped[(alert.customer_id, alert.kind)].append(alert)
+    found: list[ev.Event] = []
+    for (customer_id, kind), rows in grouped.items():
+        if kind == price_drop.KEY:
+            drops = tuple(
+                ev.PriceChange(
+                    product_id=a.product_id,
+                    old_price=Decimal(a.old_price or 0),
+                    new_price=Decimal(a.new_price or 0),
+                )
+                for a in rows
+            )
+            found.append(
+                ev.PriceDropped(shop_id=rows[0].shop_id, customer_id=customer_id, drops=drops)
+            )
+        else:
+            ids = tuple(a.product_id for a in rows)
+            found.append(
+                ev.BackInStock(shop_id=rows[0].shop_id, customer_id=customer_id, product_ids=ids)
+            )
+    return found
+
+
+def _enroll(shop_id: int, now: datetime) -> tuple[int, bool]:
+    """Start the runs of up to ``ENROLL_BATCH`` recorded alerts; (shoppers, more waiting)."""
+    alerts = db.session.scalars(
+        ShopScope(shop_id)
+        .select(ProductAlert, ProductAlert.enrolled_at.is_(None))
+        .order_by(ProductAlert.id)
+        .limit(ENROLL_BATCH + 1)
+    ).all()
+    more = len(alerts) > ENROLL_BATCH
+    alerts = alerts[:ENROLL_BATCH]
+    for alert in alerts:
+        alert.enrolled_at = now
+    found = _news(list(alerts))
+    for event in found:
+        apply(event)
+    return len(found), more
 
 
 @queues.job("flows", timeout=600, retry=Retry(max=3, interval=[30, 120, 600]))
@@ -265,30 +303,33 @@ def find_watchers(shop_id: int, now: datetime | None = None) -> int:
         db.session.rollback()
         return 0
     waiting = _waiting(shop_id)
-    found = [
-        event for kind, changes in waiting.items() for event in _tell(shop_id, kind, changes, now)
-    ]
-    for event in found:
-        apply(event)
+    for kind, changes in waiting.items():
+        _tell(shop_id, kind, changes, now)
+    told, more_shoppers = _enroll(shop_id, now)
     more = ShopScope(shop_id).first(CatalogChange, CatalogChange.handled_at.is_(None))
-    if more is not None:  # a huge sync: the rest in a job of its own
+    if more is not None or more_shoppers:
+        # A huge sync or a product thousands watched: the rest in a job of its own, so no
+        # job runs into its timeout (each shopper's run costs a few queries).
         queues.enqueue_after_commit(
-            db.session(), find_watchers, shop_id, job_id=f"watchers-{shop_id}-{more.id}"
+            db.session(), find_watchers, shop_id, job_id=f"watchers-{shop_id}-{uuid4().hex[:12]}"
         )
     db.session.commit()
-    log.info("alert watchers", extra=log_fields(shop=shop_id, customers=len(found)))
-    return len(found)
+    log.info("alert watchers", extra=log_fields(shop=shop_id, customers=told))
+    return told
 
 
 @queues.job("flows", timeout=120, retry=Retry(max=1, interval=60))
 def sweep_catalog_changes(now: datetime | None = None) -> int:
-    """Queue ``find_watchers`` again for shops whose news waited too long (a job Redis lost)."""
+    """Queue ``find_watchers`` again for shops whose news or shoppers waited too long (a job
+    Redis lost)."""
     now = now or utcnow()
-    shop_ids = db.session.scalars(
-        sa.select(CatalogChange.shop_id)
-        .where(CatalogChange.handled_at.is_(None), CatalogChange.changed_at < now - SWEEP_AFTER)
-        .distinct()
-    ).all()
+    waiting = sa.select(CatalogChange.shop_id).where(
+        CatalogChange.handled_at.is_(None), CatalogChange.changed_at < now - SWEEP_AFTER
+    )
+    unenrolled = sa.select(ProductAlert.shop_id).where(
+        ProductAlert.enrolled_at.is_(None), ProductAlert.emitted_at < now - SWEEP_AFTER
+    )
+    shop_ids = sorted(set(db.session.scalars(sa.union(waiting, unenrolled)).all()))
     slot = now.strftime("%Y%m%d%H%M")
     for shop_id in shop_ids:
         queues.enqueue(find_watchers, shop_id, job_id=f"watchers-sweep-{shop_id}-{slot}")

@@ -87,6 +87,7 @@ class ProductAlert(ShopOwned, db.Model):  # type: ignore[name-defined]
     __tablename__ = "product_alerts"
     __table_args__ = (
         sa.Index("ix_product_alerts_lookup", "shop_id", "customer_id", "product_id", "kind"),
+        sa.Index("ix_product_alerts_waiting", "shop_id", "enrolled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,6 +98,8 @@ class ProductAlert(ShopOwned, db.Model):  # type: ignore[name-defined]
     old_price: Mapped[Decimal | None] = mapped_column(Money)
     new_price: Mapped[Decimal | None] = mapped_column(Money)
     emitted_at: Mapped[datetime]
+    # When the shopper's run was started (None: waiting for the alert job's next batch).
+    enrolled_at: Mapped[datetime | None]
 
 
 class CatalogChange(ShopOwned, db.Model):  # type: ignore[name-defined]

@@ -33,6 +33,7 @@ def upgrade():
     sa.Column('old_price', sa.Numeric(12, 2), nullable=True),
     sa.Column('new_price', sa.Numeric(12, 2), nullable=True),
     sa.Column('emitted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('enrolled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('shop_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_product_alerts_customer_id_customers'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_product_alerts_shop_id_shops'), ondelete='CASCADE'),
@@ -40,6 +41,7 @@ def upgrade():
     )
     with op.batch_alter_table('product_alerts', schema=None) as batch_op:
         batch_op.create_index('ix_product_alerts_lookup', ['shop_id', 'customer_id', 'product_id', 'kind'], unique=False)
+        batch_op.create_index('ix_product_alerts_waiting', ['shop_id', 'enrolled_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_product_alerts_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('catalog_changes',

@@ -13,7 +13,7 @@ import pytest
 from app.events import types as ev
 from app.events.apply import apply
 from app.events.catalog import upsert_products
-from app.flows import abandoned_cart, price_drop
+from app.flows import abandoned_cart, price_drop, watchers
 from app.flows.engine import clock
 from app.flows.engine.settings import save_settings
 from app.flows.watchers import sweep_catalog_changes
@@ -379,3 +379,19 @@ def test_news_whose_job_redis_lost_is_found_again_by_the_sweep(
     tick(minutes=1)
     (mail,) = mailbox.received
     assert "Linen shirt · PLN200.00 → PLN150.00" in text_of(mail)
+
+
+def test_a_product_many_watched_starts_their_runs_a_batch_per_job(
+    drop_shop, sim_clock, make_customer, run_jobs, tick, mailbox, monkeypatch
+):
+    monkeypatch.setattr(watchers, "ENROLL_BATCH", 3)
+    for n in range(8):
+        who = f"s{n}@example.com"
+        make_customer(drop_shop, email=who)
+        views(drop_shop, "2001", 3, who=who)
+    drop_to(drop_shop, "150.00")
+    assert run_watchers(run_jobs) == 3  # 3 + 3 + 2 shoppers: three jobs, one after another
+    assert len(_runs(drop_shop.id)) == 8
+    assert all(a.enrolled_at is not None for a in ShopScope(drop_shop.id).all(ProductAlert))
+    tick(minutes=1)
+    assert len(mailbox.received) == 8
