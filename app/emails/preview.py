@@ -48,6 +48,7 @@ BLOCKS_SAMPLE = frozenset(
     {
         "browse_abandonment",
         "welcome_3",
+        "replenishment",
         "price_drop",
         "back_in_stock",
         "reactivation_1",
@@ -57,7 +58,7 @@ BLOCKS_SAMPLE = frozenset(
 # Cart reminders: the cart, then what goes with it.
 CART_BLOCKS = frozenset({"abandoned_cart_1", "abandoned_cart_2", "abandoned_cart_3"})
 # Templates about the shopper, not a cart: no cart in their sample.
-NO_CART = frozenset({"welcome_1", "welcome_2", "welcome_confirm"})
+NO_CART = frozenset({"welcome_1", "welcome_2", "welcome_confirm", "birthday"})
 
 
 def _sample_blocks(
@@ -69,6 +70,8 @@ def _sample_blocks(
         return [{"kind": "bestsellers", "products": picks[:3]}]
     if template in CART_BLOCKS:
         return [{"kind": "recommended", "products": picks[:3]}]
+    if template == "replenishment":
+        return [{"kind": "buy_again", "products": context["items"]}]
     viewed = context["items"]
     on_sale = [p for p in viewed if p.get("compare_at_price")]
     if template.startswith("reactivation"):

@@ -46,13 +46,22 @@ TEMPLATES = frozenset(
         "welcome_1",
         "welcome_2",
         "welcome_3",
+        "birthday",
+        "replenishment",
         *TRANSACTIONAL,
     }
 )
 SMS_TEMPLATES = frozenset({"abandoned_cart_sms"})
 # Templates whose products are the message: their button comes after the products.
 RECOMMENDATIONS_LEAD = frozenset(
-    {"cross_sell", "browse_abandonment", "welcome_3", "price_drop", "back_in_stock"}
+    {
+        "cross_sell",
+        "browse_abandonment",
+        "welcome_3",
+        "replenishment",
+        "price_drop",
+        "back_in_stock",
+    }
 )
 # One-to-one product blocks a flow may give (``app/flows/product_blocks.py`` fills them); the
 # layout gives each its heading.
@@ -63,6 +72,7 @@ BLOCK_KINDS = (
     "recommended",
     "discounted",
     "bestsellers",
+    "buy_again",
 )
 # The products an alert is about (given by the alert flows themselves), headed like a block.
 ALERT_BLOCK_KINDS = ("price_drop", "back_in_stock")

@@ -25,6 +25,9 @@ class Contact:
     sms_consent: bool | None = None
     consent_updated_at: datetime | None = None
     consent_source: str | None = None
+    # The platform itself confirmed the email sign-up with the shopper (Shopify's
+    # ``opt_in_level: confirmed_opt_in``): our own double opt-in would only ask again.
+    email_opt_in_confirmed: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +74,9 @@ class CartUpdated(Event):
     # Shopify's ``cart_token``, kept so that ``checkouts/delete`` (which names nothing else we
     # hold) finds the cart.
     platform_cart_token: str | None = None
+    # The storefront visitor id the shopper's browser carries (WooCommerce plugin events), so
+    # the views they made before anyone knew them join the customer.
+    visitor_id: str | None = None
     updated_at: datetime
 
     @property
@@ -82,6 +88,7 @@ class CartUpdated(Event):
 class CheckoutContact(Event):
     cart_key: str | None
     customer: Contact
+    visitor_id: str | None = None
     updated_at: datetime
 
 
@@ -332,3 +339,24 @@ class CustomerDataRequest(Event):
     customer: Contact
     request_id: str | None = None
     order_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BirthdayComing(Event):
+    """A consenting customer's birthday is near; emitted by the birthday scan
+    (``app/insights/birthdays.py``) once a year per customer, not by a platform."""
+
+    customer_id: int
+    birthday: date  # the day it is celebrated this time (28 February for a 29 February)
+    send_at: datetime  # the shop's chosen hour, in the shop's timezone, on the day found
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplenishmentDue(Event):
+    """A consenting customer's own gap since buying these products passed the products' usual
+    gap between two purchases; emitted by the replenishment scan
+    (``app/insights/replenishment.py``) once per purchase cycle, not by a platform."""
+
+    customer_id: int
+    product_ids: tuple[str, ...]  # the platform's ids, longest overdue first
+    last_bought_at: datetime  # the newest of their last purchases of them

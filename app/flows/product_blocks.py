@@ -39,6 +39,7 @@ __all__ = [
     "blocks_for",
     "chosen",
     "live_products",
+    "named_block",
     "product_card",
     "seen_prices",
     "viewed_products",
@@ -217,3 +218,12 @@ def blocks_for(
         if cards:
             blocks.append({"kind": kind, "products": cards})
     return blocks
+
+
+def named_block(
+    shop_id: int, kind: str, platform_ids: Sequence[str], per_block: int = 3
+) -> list[dict[str, Any]]:
+    """One block of exactly these products (those still live, in the order given), or no
+    block when none is: the products an email is about (what to buy again)."""
+    cards = [product_card(p) for p in live_products(shop_id, platform_ids)[:per_block]]
+    return [{"kind": kind, "products": cards}] if cards and kind in BLOCK_KINDS else []

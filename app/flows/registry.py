@@ -9,10 +9,12 @@ from __future__ import annotations
 from app.flows import (
     abandoned_cart,
     back_in_stock,
+    birthday,
     browse_abandonment,
     cross_sell,
     price_drop,
     reactivation,
+    replenishment,
     shipping_notice,
     welcome,
 )
@@ -28,6 +30,8 @@ FLOWS: tuple[Flow, ...] = (
     shipping_notice.FLOW,
     welcome.FLOW,
     welcome.CONFIRMATION,
+    birthday.FLOW,
+    replenishment.FLOW,
 )
 
 _BY_KEY = {flow.key: flow for flow in FLOWS}

@@ -50,6 +50,7 @@ from app.models.tracking import (  # noqa: E402
     EVENT_KINDS,
     BrowseEmission,
     CatalogChange,
+    CheckoutClaim,
     ProductAlert,
     StorefrontEvent,
     StorefrontVisitor,
@@ -59,6 +60,7 @@ __all__ += [
     "EVENT_KINDS",
     "BrowseEmission",
     "CatalogChange",
+    "CheckoutClaim",
     "ProductAlert",
     "StorefrontEvent",
     "StorefrontVisitor",
@@ -70,3 +72,28 @@ from app.models.newsletter import (  # noqa: E402
 )
 
 __all__ += ["WELCOME_FLOW_KEY", "double_opt_in_required"]
+
+from app.models.engagement import (  # noqa: E402
+    ALERT_KINDS,
+    STAGES,
+    AlertRule,
+    CustomerEngagement,
+    EngagementStageChange,
+    StaffAlert,
+)
+
+__all__ += [
+    "ALERT_KINDS",
+    "STAGES",
+    "AlertRule",
+    "CustomerEngagement",
+    "EngagementStageChange",
+    "StaffAlert",
+]
+from app.models.lifecycle import (  # noqa: E402
+    BIRTHDAY_FLOW_KEY,
+    LifecycleEmission,
+    birthday_metafield,
+)
+
+__all__ += ["BIRTHDAY_FLOW_KEY", "LifecycleEmission", "birthday_metafield"]

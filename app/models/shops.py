@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,6 +22,7 @@ from app.models.shop_settings import (
     ReconcileState,
     Sender,
     SmsChannel,
+    StaffAlertSettings,
     StoreConnection,
     Stored,
     StorefrontTracking,
@@ -64,6 +66,15 @@ class Shop(Timestamps, db.Model):  # type: ignore[name-defined]
     recommendation_evidence = Stored(RecommendationEvidence)
     idle_rule = Stored(IdleRule)
     storefront_tracking = Stored(StorefrontTracking)
+    staff_alerts = Stored(StaffAlertSettings)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The shop's timezone (UTC when it names none we know)."""
+        try:
+            return ZoneInfo(self.timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
 
     @property
     def display_name(self) -> str:

@@ -4,6 +4,14 @@ Cart and contact bodies: ``{cart_key, customer_id, session_id, email, phone, fir
 last_name, locale, consent, items[{product_id, variation_id, quantity, line_total, name, image,
 permalink}], coupons, totals{subtotal, total}, currency, updated_at}``.
 
+``newsletter.signup`` (the plugin's ``[storeflow_signup]`` form or block): ``{email,
+first_name, customer_id, locale, consent, birthday, source, updated_at}``, sent only when the
+shopper ticked the consent box; ``birthday`` is ``YYYY-MM-DD`` or null. A sign-up like the
+checkout box's: the welcome series starts (after a confirmation click with double opt-in).
+
+The birthday the plugin asks for (classic checkout, My Account) also reaches us as the meta
+``storeflow_birthday`` of WooCommerce's REST customers and orders (``mapping.py``).
+
 ``customer.erase`` (the plugin's WordPress personal-data eraser, Tools > Erase Personal Data,
 forwarding the request): ``{email, customer_id, order_ids}`` with ``email`` required,
 ``customer_id`` the WordPress user id (0 or absent for a guest) and ``order_ids`` the
@@ -13,6 +21,7 @@ WooCommerce order ids of that email (optional). It goes through the same erasure
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -27,8 +36,19 @@ from app.connectors.fields import (
     require,
 )
 from app.events import types as ev
+from app.events.visitors import VISITOR_ID
 
 CONSENT_SOURCE = "woocommerce_checkout"
+SIGNUP_SOURCE = "woocommerce_signup"
+BIRTHDAY_META = "storeflow_birthday"
+
+
+def birth_date(value: Any) -> date | None:
+    """A ``YYYY-MM-DD`` the plugin sent (it checked the date; a bad one counts as none)."""
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _plugin_contact(p: dict[str, Any]) -> ev.Contact:
@@ -75,8 +95,15 @@ def _plugin_cart(shop: ShopRef, p: dict[str, Any]) -> ev.CartUpdated:
         items=_plugin_items(p.get("items") or []),
         total=money((p.get("totals") or {}).get("total"), "totals.total"),
         currency=currency(shop, p.get("currency")),
+        visitor_id=_visitor(p.get("visitor_id")),
         updated_at=gmt_time(require(p, "updated_at")),
     )
+
+
+def _visitor(value: Any) -> str | None:
+    """The visitor cookie's id when it has the form our scripts give it; anything else is
+    dropped (it only ever joins views, so a bad one must not fail the cart)."""
+    return value if isinstance(value, str) and VISITOR_ID.match(value) else None
 
 
 def parse_cart_updated(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
@@ -91,10 +118,34 @@ def parse_cart_emptied(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
 def parse_checkout_contact(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     cart = _plugin_cart(shop, p)
     contact = ev.CheckoutContact(
-        shop_id=shop.id, cart_key=cart.cart_key, customer=cart.customer, updated_at=cart.updated_at
+        shop_id=shop.id,
+        cart_key=cart.cart_key,
+        customer=cart.customer,
+        visitor_id=cart.visitor_id,
+        updated_at=cart.updated_at,
     )
     # An empty item list here says nothing about the cart; only a full one updates it.
     return [cart, contact] if cart.items else [contact]
+
+
+def parse_newsletter_signup(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    """A sign-up form: consent given by the ticked box (the plugin sends nothing without it)."""
+    consent = True if p.get("consent") is True else None
+    return [
+        ev.CustomerUpdated(
+            shop_id=shop.id,
+            customer=ev.Contact(
+                email=str(require(p, "email")).strip() or None,
+                first_name=p.get("first_name") or "",
+                locale=p.get("locale") or None,
+                platform_customer_id=optional_id(p.get("customer_id")),
+                email_consent=consent,
+                consent_source=SIGNUP_SOURCE if consent else None,
+            ),
+            birthday=birth_date(p.get("birthday")),
+            updated_at=gmt_time(require(p, "updated_at")),
+        )
+    ]
 
 
 def parse_customer_erase(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
@@ -123,4 +174,5 @@ PLUGIN_HANDLERS: dict[str, Mapper] = {
     "checkout.contact": parse_checkout_contact,
     "store.disconnected": parse_store_disconnected,
     "customer.erase": parse_customer_erase,
+    "newsletter.signup": parse_newsletter_signup,
 }

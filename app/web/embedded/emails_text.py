@@ -38,6 +38,8 @@ FLOW_NAMES = {
     "welcome": N_("Welcome new subscribers"),
     "price_drop": N_("Price drop alerts"),
     "back_in_stock": N_("Back-in-stock alerts"),
+    "birthday": N_("Birthday wishes"),
+    "replenishment": N_("Time to buy again"),
 }
 FIELD_LABELS = {
     "subject": N_("Subject"),
