@@ -1,7 +1,7 @@
 """price-drop and back-in-stock alerts
 
-Revision ID: 0014_alerts
-Revises: 0013_keys
+Revision ID: 0015_alerts
+Revises: 0014_views
 Create Date: 2026-11-30 01:00:00
 
 ``storefront_events.price_seen`` keeps the catalog's price of a viewed product when the view
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_alerts'
-down_revision = '0013_keys'
+revision = '0015_alerts'
+down_revision = '0014_views'
 branch_labels = None
 depends_on = None
 
