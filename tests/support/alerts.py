@@ -8,9 +8,10 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
+from app.emails.tracking import identity_token
 from app.flows.engine import clock
 from app.flows.engine.settings import save_settings
-from app.models import Shop, db
+from app.models import Customer, Shop, ShopScope, db
 from app.pipeline.storefront import Batch, Identity, store_batch
 from tests.support.shopping import add_product
 
@@ -22,8 +23,15 @@ def switch(shop: Shop, flow: Any, **settings: Any) -> None:
     db.session.commit()
 
 
+def signed_in(shop: Shop, email: str) -> Identity:
+    """The visitor proved to be this customer (our email link's identity token)."""
+    customer = ShopScope(shop.id).first(Customer, Customer.email == email)
+    assert customer is not None
+    return Identity(token=identity_token(shop.id, customer.id))
+
+
 def views(shop: Shop, product_id: str, *hours_ago: float, who: str = SHOPPER) -> None:
-    """Views by a visitor signed in as ``who``, stored as the collector stores them."""
+    """Views by a visitor known to be ``who``, stored as the collector stores them."""
     rows = tuple(
         {
             "kind": "product_viewed",
@@ -34,7 +42,7 @@ def views(shop: Shop, product_id: str, *hours_ago: float, who: str = SHOPPER) ->
         }
         for h in hours_ago
     )
-    store_batch(shop, Batch(f"visitor-{who}", Identity(email=who), rows))
+    store_batch(shop, Batch(f"visitor-{who}", signed_in(shop, who), rows))
     db.session.commit()
 
 
