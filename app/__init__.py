@@ -13,7 +13,7 @@ from app import cli, connectors, logs, web
 from app import config as settings
 from app.demo import cli as demo_cli
 from app.demo.platform import PLATFORM as DEMO_PLATFORM
-from app.events.apply import react_with
+from app.events.reactions import react_with
 from app.flows.dispatch import dispatch
 from app.models import db
 

@@ -39,7 +39,7 @@ BROWSE_FAST = {
 VIEWS_MINUTES_AGO = (3.0, 2.0, 1.2)
 
 
-def _known_shopper(shop: Shop, email: str) -> None:
+def known_shopper(shop: Shop, email: str) -> None:
     """A customer who agreed to marketing, made the way a shop makes them: an order."""
     if ShopScope(shop.id).first(Customer, Customer.email == email.lower()) is not None:
         return
@@ -82,7 +82,7 @@ def browse(email: str, product_id: str) -> tuple[list[int], int]:
     ensure_collect_key(shop)
     save_settings(shop.id, browse_abandonment.FLOW, BROWSE_FAST, enabled=True)
     db.session.commit()
-    _known_shopper(shop, email)
+    known_shopper(shop, email)
     statuses = view_product(shop, email, product_id, f"demo-visitor-{uuid.uuid4().hex[:12]}")
     db.session.rollback()  # a fresh snapshot: the service stored the views
     return statuses, scan_browsing(shop.id)

@@ -18,6 +18,7 @@ from app.cli import add_commands
 from app.demo import couriers, shoppers, views
 from app.demo import flows as demo_flows
 from app.demo import seed as demo
+from app.demo.alerts import drop_price
 from app.demo.browsing import browse as demo_browse_run
 from app.demo.deliveries import post
 from app.demo.history import seed_history
@@ -126,6 +127,24 @@ def demo_browse(email: str | None, product_id: str) -> None:
     )
 
 
+@click.command("demo-price-drop")
+@click.option("--email", default=None, help="shopper's email (default: a new one)")
+@click.option("--product", "product_id", default="1006", show_default=True, help="product id")
+@click.option("--percent", type=click.IntRange(1, 90), default=20, show_default=True)
+def demo_price_drop(email: str | None, product_id: str, percent: int) -> None:
+    """A known shopper views a product, then its price drops: a price-drop email ~1 min later."""
+    # A new shopper each time: nobody hears of the same product twice within 30 days.
+    email = email or f"zosia-{uuid.uuid4().hex[:6]}@example.com"
+    with _running_service():
+        try:
+            statuses, old, new, response = drop_price(email, product_id, percent)
+        except TimeoutError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"views of product {product_id} by {email}: HTTP {statuses}")
+    click.echo(f"product/updated {old} -> {new}: HTTP {response.status_code}")
+    click.echo("the price-drop email goes to the outbox within a minute")
+
+
 @click.command("demo-birthday")
 @click.option("--email", default=None, help="shopper's email (default: a new one)")
 def demo_birthday(email: str | None) -> None:
@@ -165,6 +184,7 @@ COMMANDS = (
     demo_cross_sell,
     demo_winback,
     demo_browse,
+    demo_price_drop,
     demo_birthday,
     demo_pay_order,
 )

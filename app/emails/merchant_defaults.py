@@ -56,6 +56,7 @@ def _marked_copy(
         "total_price": _mark("cart_total"),
         "restore_url": "",
         "shop_url": "",
+        "product_url": "",
         "tracking": {"company": "", "url": "", "number": ""},
     }
     try:

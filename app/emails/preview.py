@@ -40,26 +40,59 @@ SAMPLE_ITEMS: list[dict[str, Any]] = [
 
 
 # Templates whose flows fill ``recommendations`` (and show no cart).
-RECOMMENDING = frozenset({"cross_sell", "reactivation_1", "reactivation_2"})
+RECOMMENDING = frozenset({"cross_sell"})
 
 
-# Templates that show one-to-one product blocks (what the shopper viewed, bought...).
-BLOCKS_SAMPLE = frozenset({"browse_abandonment", "welcome_3", "replenishment"})
+# Templates that show one-to-one product blocks (what the shopper viewed, bought...) and no cart.
+BLOCKS_SAMPLE = frozenset(
+    {
+        "browse_abandonment",
+        "welcome_3",
+        "replenishment",
+        "price_drop",
+        "back_in_stock",
+        "reactivation_1",
+        "reactivation_2",
+    }
+)
+# Cart reminders: the cart, then what goes with it.
+CART_BLOCKS = frozenset({"abandoned_cart_1", "abandoned_cart_2", "abandoned_cart_3"})
 # Templates about the shopper, not a cart: no cart in their sample.
 NO_CART = frozenset({"welcome_1", "welcome_2", "welcome_confirm", "birthday"})
 
 
-def _sample_blocks(template: str, context: dict[str, Any]) -> list[dict[str, Any]]:
-    """The blocks as a shopper would get them: the sample cart's products as "viewed"."""
+def _sample_blocks(
+    template: str, context: dict[str, Any], picks: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The blocks as a shopper would get them: the sample cart's products as "viewed" (or
+    bought), the shop's other products as picks."""
     if template == "welcome_3":
-        return [{"kind": "bestsellers", "products": context["recommendations"][:3]}]
+        return [{"kind": "bestsellers", "products": picks[:3]}]
+    if template in CART_BLOCKS:
+        return [{"kind": "recommended", "products": picks[:3]}]
     if template == "replenishment":
         return [{"kind": "buy_again", "products": context["items"]}]
     viewed = context["items"]
     on_sale = [p for p in viewed if p.get("compare_at_price")]
+    if template.startswith("reactivation"):
+        return [
+            {"kind": "bought", "products": viewed[:1]},
+            {"kind": "discounted", "products": on_sale},
+            {"kind": "recommended", "products": picks[:3]},
+        ]
+    if template in ("price_drop", "back_in_stock"):
+        # The first sample product as the shopper saw it (a drop: today's price 20 % below).
+        shown = dict(viewed[0])
+        if template == "price_drop":
+            price = Decimal(str(shown["unit_price"]))
+            shown["compare_at_price"] = (price * Decimal("1.25")).quantize(Decimal("0.01"))
+        return [
+            {"kind": template, "products": [shown]},
+            {"kind": "recommended", "products": picks[:3]},
+        ]
     return [
         {"kind": "last_viewed", "products": viewed},
-        {"kind": "recommended", "products": context["recommendations"][:3]},
+        {"kind": "recommended", "products": picks[:3]},
         {"kind": "discounted", "products": on_sale},
     ]
 
@@ -103,6 +136,7 @@ def preview_context(
         unsubscribe_url=unsubscribe_url(shop.id, recipient or "preview@example.com", locale),
     )
     # Each sample shows only what its template is for.
+    picks = context["recommendations"]
     if template not in DISCOUNTED:
         context["discount"] = None
     if template not in RECOMMENDING:
@@ -115,8 +149,9 @@ def preview_context(
         context["items"] = []
     if template == "welcome_confirm":
         context["confirm_url"] = shop_url(shop)  # a sample: a real link names a customer
+    if template in BLOCKS_SAMPLE | CART_BLOCKS:
+        context["blocks"] = _sample_blocks(template, context, picks)
     if template in BLOCKS_SAMPLE:
-        context["blocks"] = _sample_blocks(template, context)
         context["items"] = context["recommendations"] = []
     return context
 

@@ -37,8 +37,10 @@ TEMPLATES = frozenset(
         "abandoned_cart_1",
         "abandoned_cart_2",
         "abandoned_cart_3",
+        "back_in_stock",
         "browse_abandonment",
         "cross_sell",
+        "price_drop",
         "reactivation_1",
         "reactivation_2",
         "welcome_1",
@@ -51,7 +53,16 @@ TEMPLATES = frozenset(
 )
 SMS_TEMPLATES = frozenset({"abandoned_cart_sms"})
 # Templates whose products are the message: their button comes after the products.
-RECOMMENDATIONS_LEAD = frozenset({"cross_sell", "browse_abandonment", "welcome_3", "replenishment"})
+RECOMMENDATIONS_LEAD = frozenset(
+    {
+        "cross_sell",
+        "browse_abandonment",
+        "welcome_3",
+        "replenishment",
+        "price_drop",
+        "back_in_stock",
+    }
+)
 # One-to-one product blocks a flow may give (``app/flows/product_blocks.py`` fills them); the
 # layout gives each its heading.
 BLOCK_KINDS = (
@@ -63,6 +74,8 @@ BLOCK_KINDS = (
     "bestsellers",
     "buy_again",
 )
+# The products an alert is about (given by the alert flows themselves), headed like a block.
+ALERT_BLOCK_KINDS = ("price_drop", "back_in_stock")
 COPY_BLOCKS = ("subject", "preheader", "headline", "intro", "cta", "cta_url")
 DEFAULT_COLOR = "#1f2937"
 # A long cart is cut here ("and 12 more items"): Gmail clips HTML past 102 KB, and with it the
@@ -186,6 +199,7 @@ CONTEXT_DEFAULTS: dict[str, Any] = {
     "discount": None,
     "tracking": None,
     "restore_url": None,
+    "product_url": None,
     "total": None,
     "open_pixel_url": None,
     "unsubscribe_url": None,
@@ -252,7 +266,7 @@ def _blocks(given: Any, money: Callable[[Any], str]) -> list[dict[str, Any]]:
     """One-to-one product blocks (``{"kind", "products"}``); an empty one is left out."""
     blocks = []
     for block in given or []:
-        if block.get("kind") not in BLOCK_KINDS:
+        if block.get("kind") not in BLOCK_KINDS + ALERT_BLOCK_KINDS:
             raise TemplateContextError(f"unknown product block {block.get('kind')!r}")
         products = [_product(p, f"blocks.{block['kind']}", money) for p in block["products"]]
         if products:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from app.events import privacy
 from app.events import types as ev
 from app.events.catalog import upsert_products
+from app.events.reactions import react, require_reactor
 from app.events.visitors import link_visitor
 from app.models import (
     Cart,
@@ -378,28 +379,13 @@ APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {
 }
 
 
-# What reacts to an event once it is stored: the flows (``app.flows.dispatch.dispatch``), wired in
-# by ``create_app``. Events sit below flows (flows read events, never the other way round), so
-# the reaction is handed in rather than imported.
-_REACTORS: list[Callable[[ev.Event], None]] = []
-
-
-def react_with(reactor: Callable[[ev.Event], None]) -> None:
-    """Have ``reactor`` see every applied event (once, however often this is called)."""
-    if reactor not in _REACTORS:
-        _REACTORS.append(reactor)
-
-
 def apply(event: ev.Event) -> None:
     """Store what the event says, then let the flows react to it.
 
     Runs inside the caller's transaction; the caller commits.
     """
-    if not _REACTORS:
-        # An event stored with nobody reacting would silently start no flow: refuse instead.
-        raise RuntimeError("no reactor wired for events: build the app with create_app()")
+    require_reactor()
     applier = APPLIERS.get(type(event))
     if applier is not None:
         applier(event)
-    for reactor in _REACTORS:
-        reactor(event)
+    react(event)

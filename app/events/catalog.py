@@ -5,6 +5,11 @@ One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` per batch and table. A pr
 updated by data at least as new as what we hold (the platform's ``updated_at``), so an export
 that started before a webhook cannot undo it, whichever arrives last. Stock and price come from
 the event's own rule (``ProductChanged.in_stock``/``price``), the same for every path.
+
+What shoppers may want to hear of (a product now cheaper than we held it, or back in stock
+after being out) is read from the rows as they were, locked in the same fixed order, and
+handed to the flows as one ``CatalogChanged`` per batch: the listener only notes it, and a job
+finds who watched those products, so a sync of thousands of products does no per-product work.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.events.types import ProductChanged
+from app.events.reactions import react
+from app.events.types import CatalogChanged, PriceChange, ProductChanged
 from app.models.base import db, utcnow
 from app.models.catalog import Product, Variant
 from app.models.scope import ShopScope
@@ -39,6 +45,7 @@ def upsert_products(shop_id: int, events: list[ProductChanged]) -> dict[str, int
     if not newest:
         return {}
     now = utcnow()
+    before = _held(shop_id, sorted(newest))
     # Rows in a fixed order, so two batches touching the same products lock them alike.
     rows = [_product_row(newest[key], now) for key in sorted(newest)]
     stmt = dialect_insert(Product).values(rows)
@@ -54,7 +61,46 @@ def upsert_products(shop_id: int, events: list[ProductChanged]) -> dict[str, int
     # RETURNING names only the rows written: a product kept for being newer keeps its variants.
     written = {str(key): int(row_id) for key, row_id in db.session.execute(stmt).all()}
     _upsert_variants(shop_id, [newest[key] for key in written], written, now)
+    changed = _news(shop_id, before, [newest[key] for key in sorted(written)])
+    if changed is not None:
+        react(changed)
     return written
+
+
+def _held(shop_id: int, keys: list[str]) -> dict[str, tuple[Any, bool, str]]:
+    """(price, in stock, status) of the products we already hold, locked until commit."""
+    rows = db.session.execute(
+        ShopScope(shop_id)
+        .select(Product, Product.platform_product_id.in_(keys))
+        .with_only_columns(
+            Product.platform_product_id, Product.price, Product.in_stock, Product.status
+        )
+        .order_by(Product.platform_product_id)
+        .with_for_update()
+    ).all()
+    return {str(key): (price, bool(stock), str(status)) for key, price, stock, status in rows}
+
+
+def _news(
+    shop_id: int, before: dict[str, tuple[Any, bool, str]], written: list[ProductChanged]
+) -> CatalogChanged | None:
+    """Products now cheaper than we held them, and products back in stock; None if neither.
+    A product new to us is neither: nobody could have watched it."""
+    drops, restocked = [], []
+    for event in written:
+        held = before.get(event.product_id)
+        if held is None or event.status != "active" or not event.in_stock:
+            continue
+        old_price, was_in_stock, old_status = held
+        if not was_in_stock and old_status == "active":
+            restocked.append(event.product_id)
+        if old_price is not None and event.price is not None and event.price < old_price:
+            drops.append(
+                PriceChange(product_id=event.product_id, old_price=old_price, new_price=event.price)
+            )
+    if not drops and not restocked:
+        return None
+    return CatalogChanged(shop_id=shop_id, price_drops=tuple(drops), restocked=tuple(restocked))
 
 
 # Set on insert only: the row's identity, when we first saw it, and our own notes.

@@ -265,6 +265,42 @@ class ProductDeleted(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PriceChange:
+    """One product's price, before and after (the platform's id)."""
+
+    product_id: str
+    old_price: Decimal
+    new_price: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class CatalogChanged(Event):
+    """What a catalog write changed that shoppers may want to hear of: products now cheaper
+    than we held them, and products back on sale after being out of stock. Emitted by the
+    catalog writer (``app/events/catalog.py``) once per batch, whichever path wrote it."""
+
+    price_drops: tuple[PriceChange, ...] = ()
+    restocked: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PriceDropped(Event):
+    """Products a customer viewed or carted are cheaper than when they saw them; emitted by
+    the alert job (``app/flows/watchers.py``), ``old_price`` being the price they saw."""
+
+    customer_id: int
+    drops: tuple[PriceChange, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackInStock(Event):
+    """Products a customer viewed or carted while out of stock can be bought again."""
+
+    customer_id: int
+    product_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class DiscountRedeemed(Event):
     """A discount code the shop reports as used (ours are single-use: once is enough)."""
 

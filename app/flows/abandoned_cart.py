@@ -4,6 +4,9 @@ A cart with items and a known, consenting contact that has been inactive for 60 
 abandoned. Reminders go out 1 h, 24 h and 72 h after the last activity (the third with a
 single-use 10 % code, created through the shop's connector when the mail is sent), plus an
 optional SMS with the first when the shopper agreed to SMS and the shop has a gateway.
+
+Below the cart each reminder shows what goes with the cart's products and what the shopper
+last looked at (product blocks the merchant can switch off; never a product of the cart).
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ from app.events import types as ev
 from app.flows.discounts import discount_code, discount_context, discount_for
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
 from app.flows.engine.settings import COMMON_SETTINGS
+from app.flows.product_blocks import block_settings, blocks_for, chosen
 from app.flows.stop_rules import withdrawn_customer
 from app.models import Cart, Customer, Discount, FlowRun, Message, Shop, ShopScope
 
 log = logging.getLogger(__name__)
 KEY = "abandoned_cart"
 _DELAYS = ("email_1_delay_minutes", "email_2_delay_minutes", "email_3_delay_minutes")
+# Product blocks below the cart, in this order: what goes with it, what they last looked at.
+BLOCKS = ("recommended", "last_viewed")
+BLOCK_PRODUCTS = 3
 
 
 def _cart_enrollment(
@@ -143,7 +150,19 @@ def compose(
         **cart_context(shop, cart),
         "restore_url": restore_link(shop, cart, code, (now + valid).timestamp()),
         "discount": discount_context(discount),
+        "blocks": _blocks(shop.id, run, cart, settings),
     }
+
+
+def _blocks(shop_id: int, run: FlowRun, cart: Cart, settings: Settings) -> list[dict[str, Any]]:
+    """The chosen blocks, seeded by the cart's products and never repeating one of them."""
+    if run.customer_id is None:
+        return []
+    in_cart = [str(item.get("product_id")) for item in cart.items]
+    kinds = chosen(settings, BLOCKS)
+    return blocks_for(
+        shop_id, run.customer_id, kinds, BLOCK_PRODUCTS, seeds=in_cart, exclude=in_cart
+    )
 
 
 FLOW = Flow(
@@ -173,6 +192,7 @@ FLOW = Flow(
         Setting("discount_valid_hours", 48, 1, 720, "how long the code works"),
         Setting("restore_link_valid_days", 7, 1, 30, "how long the cart link works"),
         Setting("repeat_after_days", 14, 0, 365, "a finished cart is not reminded again sooner"),
+        *block_settings({"recommended": True, "last_viewed": True}),
         *COMMON_SETTINGS,
     ),
     checks=(cart_still_abandoned,),

@@ -24,14 +24,16 @@ from app.events import types as ev
 from app.flows.engine import clock
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
 from app.flows.engine.settings import COMMON_SETTINGS
-from app.flows.product_blocks import blocks_for
+from app.flows.product_blocks import block_settings, blocks_for, chosen
 from app.flows.stop_rules import consent_withdrawn, customer_runs_before
 from app.insights.browsing import FLOW_KEY, cart_time
 from app.models import Cart, Customer, FlowRun, Message, Order, Shop, ShopScope
 
 KEY = FLOW_KEY
-# What the email shows, in this order; the first block is the one the email is about.
+# What the email shows, in this order; the first block is the one the email is about (always
+# shown), the others the merchant may switch off.
 BLOCKS = ("last_viewed", "recommended", "discounted")
+OPTIONAL_BLOCKS = BLOCKS[1:]
 
 
 def _on_browsed(event: ev.Event, settings: Settings) -> list[Enrollment]:
@@ -87,7 +89,8 @@ def still_browsing_only(
 def _blocks(shop_id: int, run: FlowRun, settings: Settings) -> list[dict[str, Any]]:
     focus = [str(p) for p in run.context.get("product_ids", [])]
     assert run.customer_id is not None
-    blocks = blocks_for(shop_id, run.customer_id, BLOCKS, int(settings["products"]), focus)
+    kinds = [BLOCKS[0], *chosen(settings, OPTIONAL_BLOCKS)]
+    blocks = blocks_for(shop_id, run.customer_id, kinds, int(settings["products"]), focus)
     # The email is about what they looked at: without it the other blocks have no reason.
     return blocks if blocks and blocks[0]["kind"] == "last_viewed" else []
 
@@ -124,6 +127,7 @@ FLOW = Flow(
         Setting("product_cooldown_days", 30, 1, 365, "never the same product again sooner"),
         Setting("email_delay_minutes", 0, 0, 10080, "email after the scan finds them"),
         Setting("products", 3, 1, 4, "products per block"),
+        *block_settings({"recommended": True, "discounted": True}),
         *COMMON_SETTINGS,
     ),
     checks=(still_browsing_only,),

@@ -8,6 +8,10 @@ with what was bought (``recommendations.recommend_for_order``: the merchant's pi
 other customers bought together, then bestsellers; never what they own, out of stock or
 unpublished), with an optional up-sell block of pricier products of the same category.
 
+The suggestions are the "recommended for what they bought" block of this email; the merchant
+may add what the customer last looked at and what they saw that is cheaper now (product
+blocks, off by default; an empty one is left out).
+
 The run stops when the customer orders again before the send (a new run follows that order),
 when the order is cancelled, or when consent goes; frequency cap, quiet hours, holdout and
 attribution are the engine's.
@@ -24,6 +28,7 @@ from app.emails.context import shop_branding, shop_url
 from app.events import types as ev
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
 from app.flows.engine.settings import BEST_TIME_WINDOW, COMMON_SETTINGS
+from app.flows.product_blocks import block_settings, blocks_for, chosen
 from app.flows.stop_rules import consent_withdrawn, customer_runs_before, order_customer
 from app.insights.recommendations import Suggestion, recommend_for_order, upsell_for
 from app.models import Customer, FlowRun, Message, Order, Product, Shop, ShopScope
@@ -31,6 +36,8 @@ from app.models.commerce import ORDER_MILESTONES
 
 KEY = "cross_sell"
 UPSELL_COUNT = 2
+# Blocks the merchant may add below the suggestions.
+BLOCKS = ("last_viewed", "discounted")
 
 
 # When the email's delay starts: an order milestone, or the courier's delivery.
@@ -132,6 +139,18 @@ def compose(
     customer = scope.get(Customer, run.customer_id) if run.customer_id else None
     shown = suggestions(shop.id, order, settings)
     upsell = _upsells(shop.id, order, shown) if settings["upsell"] else []
+    in_order = [str(item["product_id"]) for item in order.items]
+    blocks = (
+        blocks_for(
+            shop.id,
+            customer.id,
+            chosen(settings, BLOCKS),
+            int(settings["products"]),
+            exclude=in_order + [s.platform_product_id for s in shown + upsell],
+        )
+        if customer
+        else []
+    )
     return {
         "shop": shop_branding(shop),
         "shop_url": shop_url(shop),
@@ -139,6 +158,7 @@ def compose(
         "currency": order.currency,
         "recommendations": [s.card() for s in shown],
         "upsell": [s.card() for s in upsell],
+        "blocks": blocks,
     }
 
 
@@ -173,6 +193,7 @@ FLOW = Flow(
         BEST_TIME_WINDOW,
         Setting("products", 4, 1, 4, "how many suggested products the email shows"),
         Setting("upsell", False, help="add a block of pricier products of the same kind"),
+        *block_settings({"last_viewed": False, "discounted": False}),
         *COMMON_SETTINGS,
     ),
     checks=(order_still_worth_it,),

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from app.events.types import ORDER_EVENTS, Event
 from app.flows.engine import engine
+from app.flows.watchers import on_catalog_changed
 from app.insights.attribution import attribute_order
 from app.logs import fields as log_fields
 from app.models import Order, Shop, ShopScope, db
@@ -41,6 +42,7 @@ LISTENERS: tuple[Callable[[Event], None], ...] = (
     attribute_order,
     on_order_event,
     erase_redacted_shipments,
+    on_catalog_changed,
 )
 
 

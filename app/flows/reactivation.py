@@ -4,8 +4,9 @@ The daily customer scan (``idle.py``) emits ``CustomerIdle`` for customers whose
 older than their own rhythm. A customer who agreed to marketing email, and who reaches the
 shop's optional RFM floor (e.g. ``min_monetary_score`` 3: only the better spenders), gets:
 
-1. a personal "do you remember us?" email that asks rather than pushes, with products picked
-   for them from what they bought (``recommend_for_customer``);
+1. a personal "do you remember us?" email that asks rather than pushes, with product blocks:
+   what they bought, what they looked at that is cheaper now, and what goes with what they
+   bought (each can be switched off; an empty one is left out);
 2. seven days later (setting) a last hello, with a single-use discount only when the merchant
    turned ``discount`` on (off by default).
 
@@ -32,13 +33,14 @@ from app.flows.discounts import discount_context, discount_for
 from app.flows.engine import clock
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step
 from app.flows.engine.settings import BEST_TIME_WINDOW, COMMON_SETTINGS
+from app.flows.product_blocks import block_settings, blocks_for, chosen
 from app.flows.stop_rules import consent_withdrawn, customer_runs_before
-from app.insights.recommendations import recommend_for_customer
 from app.insights.segments import rfm_at_least
 from app.models import Customer, FlowRun, Message, Shop, ShopScope, db
 
 KEY = "reactivation"
 _SEATS = "reactivation_seats"  # session.info key: {shop id: (day, customers enrolled on it)}
+BLOCKS = ("bought", "discounted", "recommended")
 _RFM_FLOOR = {
     "recency": "min_recency_score",
     "frequency": "min_frequency_score",
@@ -137,7 +139,7 @@ def compose(
 ) -> dict[str, Any]:
     customer = ShopScope(shop.id).get(Customer, run.customer_id) if run.customer_id else None
     assert customer is not None  # the consent guard stopped the run otherwise
-    picks = recommend_for_customer(shop.id, customer.id, limit=int(settings["products"]) + 4)
+    blocks = blocks_for(shop.id, customer.id, chosen(settings, BLOCKS), int(settings["products"]))
     offer = step.discount and bool(settings["discount"])
     discount = (
         discount_for(shop, message, settings, now, title="Storeflow win-back", prefix="HELLO")
@@ -148,9 +150,7 @@ def compose(
         "shop": shop_branding(shop),
         "shop_url": shop_url(shop),
         "customer": {"first_name": customer.first_name},
-        "recommendations": [s.card() for s in picks if s.price is not None][
-            : int(settings["products"])
-        ],
+        "blocks": blocks,
         "discount": discount_context(discount),
     }
 
@@ -194,7 +194,7 @@ FLOW = Flow(
         Setting("email_1_best_time", False, help="first email at the customer's best hour"),
         Setting("email_2_best_time", False, help="second email at the customer's best hour"),
         BEST_TIME_WINDOW,
-        Setting("products", 3, 0, 4, "how many products picked for them the emails show"),
+        Setting("products", 3, 0, 4, "how many products each block of the emails shows"),
         Setting("discount", False, help="offer a single-use code in the second email"),
         Setting("discount_percent", 10, 1, 50, "the second email's discount"),
         Setting("discount_valid_hours", 168, 1, 720, "how long the code works"),
@@ -202,6 +202,7 @@ FLOW = Flow(
         Setting("min_frequency_score", 1, 1, 5, "only customers with at least this F score"),
         Setting("min_monetary_score", 1, 1, 5, "only customers with at least this M score"),
         Setting("daily_enrollment_cap", 200, 1, 100_000, "most customers started per day"),
+        *block_settings({"bought": True, "discounted": True, "recommended": True}),
         *COMMON_SETTINGS,
     ),
     compose=compose,

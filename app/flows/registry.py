@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from app.flows import (
     abandoned_cart,
+    back_in_stock,
     birthday,
     browse_abandonment,
     cross_sell,
+    price_drop,
     reactivation,
     replenishment,
     shipping_notice,
@@ -21,6 +23,8 @@ from app.flows.engine.definition import Flow
 FLOWS: tuple[Flow, ...] = (
     abandoned_cart.FLOW,
     browse_abandonment.FLOW,
+    price_drop.FLOW,
+    back_in_stock.FLOW,
     cross_sell.FLOW,
     reactivation.FLOW,
     shipping_notice.FLOW,

@@ -27,7 +27,7 @@ from app.flows.discounts import discount_context, discount_for
 from app.flows.engine import clock
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
 from app.flows.engine.settings import BEST_TIME_WINDOW, COMMON_SETTINGS, settings_for
-from app.flows.product_blocks import blocks_for
+from app.flows.product_blocks import block_settings, blocks_for, chosen
 from app.flows.stop_rules import consent_withdrawn, customer_runs_before
 from app.models import WELCOME_FLOW_KEY, Customer, FlowRun, Message, Shop, ShopScope
 from app.models.newsletter import DOUBLE_OPT_IN_CHOICES
@@ -35,6 +35,8 @@ from app.models.newsletter import DOUBLE_OPT_IN_CHOICES
 KEY = WELCOME_FLOW_KEY
 CONFIRMATION_KEY = "welcome_confirmation"
 _DELAYS = ("welcome_delay_minutes", "story_delay_minutes", "bestsellers_delay_minutes")
+# The third email's blocks: what they looked at (when they did), then the bestsellers.
+BLOCKS = ("last_viewed", "bestsellers")
 
 
 # Where a sign-up shows: Shopify's customer updates; WooCommerce's checkout box and plugin
@@ -131,7 +133,7 @@ def compose(
         else None
     )
     blocks = (
-        blocks_for(shop.id, customer.id, ("bestsellers",), int(settings["products"]))
+        blocks_for(shop.id, customer.id, chosen(settings, BLOCKS), int(settings["products"]))
         if step.template == "welcome_3"
         else []
     )
@@ -193,7 +195,8 @@ FLOW = Flow(
         Setting("first_order_code", True, help="a first-order code in the welcome email"),
         Setting("discount_percent", 10, 1, 50, "the first-order discount"),
         Setting("discount_valid_hours", 168, 1, 720, "how long the code works"),
-        Setting("products", 3, 1, 4, "bestsellers shown"),
+        Setting("products", 3, 1, 4, "products per block of the third email"),
+        *block_settings({"last_viewed": True, "bestsellers": True}),
         *COMMON_SETTINGS,
     ),
     compose=compose,

@@ -49,7 +49,9 @@ __all__ += ["EDITABLE_FIELDS", "EmailOverride"]
 from app.models.tracking import (  # noqa: E402
     EVENT_KINDS,
     BrowseEmission,
+    CatalogChange,
     CheckoutClaim,
+    ProductAlert,
     StorefrontEvent,
     StorefrontVisitor,
 )
@@ -57,7 +59,9 @@ from app.models.tracking import (  # noqa: E402
 __all__ += [
     "EVENT_KINDS",
     "BrowseEmission",
+    "CatalogChange",
     "CheckoutClaim",
+    "ProductAlert",
     "StorefrontEvent",
     "StorefrontVisitor",
 ]

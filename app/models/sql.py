@@ -135,3 +135,14 @@ def _bytes_contain_pg(element: bytes_contain, compiler: Any, **kw: Any) -> str:
 def _bytes_contain_sqlite(element: bytes_contain, compiler: Any, **kw: Any) -> str:
     column, needle = list(element.clauses)
     return f"(instr({compiler.process(column, **kw)}, {compiler.process(needle, **kw)}) > 0)"
+
+
+def json_lines(column: Any) -> tuple[Any, Any]:
+    """A JSON array column's elements as a table to join (a cart's lines), and a function from
+    a key to that element's text value. PostgreSQL lets a function in FROM read the row before
+    it (implicitly LATERAL); SQLite's ``json_each`` does the same."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        lines = sa.func.json_array_elements(column).table_valued("value", joins_implicitly=True)
+        return lines, lambda key: lines.c.value.op("->>")(sa.literal_column(f"'{key}'"))
+    lines = sa.func.json_each(column).table_valued("value", joins_implicitly=True)
+    return lines, lambda key: sa.func.json_extract(lines.c.value, f"$.{key}")

@@ -9,11 +9,12 @@ visitor id (a first-party cookie set only with consent) to the customer it turne
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import ShopOwned, db, utcnow
+from app.models.base import Money, ShopOwned, db, utcnow
 
 EVENT_KINDS = ("product_viewed", "collection_viewed", "search_submitted")
 # SQLite only auto-numbers an INTEGER primary key; PostgreSQL gets the 64-bit one it needs.
@@ -41,6 +42,10 @@ class StorefrontEvent(ShopOwned, db.Model):  # type: ignore[name-defined]
     variant_id: Mapped[str | None] = mapped_column(sa.String(64))
     # A collection's id, or the search terms (cut to the column), by kind.
     detail: Mapped[str | None] = mapped_column(sa.String(200))
+    # The product's price in our catalog when the view was stored: what the page showed (the
+    # catalog follows the shop by webhooks), so "cheaper now" compares with what they saw.
+    # Not the browser's word for it: a price sent by the pixel could be anything.
+    price_seen: Mapped[Decimal | None] = mapped_column(Money)
     occurred_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -85,3 +90,43 @@ class CheckoutClaim(ShopOwned, db.Model):  # type: ignore[name-defined]
     checkout_key: Mapped[str] = mapped_column(sa.String(255))  # the cart's ``cart_key``
     visitor_id: Mapped[str] = mapped_column(sa.String(64))
     claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProductAlert(ShopOwned, db.Model):  # type: ignore[name-defined]
+    """A shopper told (or about to be told) that a product they viewed or carted is cheaper
+    (``price_drop``) or back (``back_in_stock``): never the same product and kind again within
+    30 days, whatever the flow then did with it (held out, stopped)."""
+
+    __tablename__ = "product_alerts"
+    __table_args__ = (
+        sa.Index("ix_product_alerts_lookup", "shop_id", "customer_id", "product_id", "kind"),
+        sa.Index("ix_product_alerts_waiting", "shop_id", "enrolled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(sa.String(64))  # the platform's id
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    # The price the shopper last saw and the price now (a price drop; None for a restock).
+    old_price: Mapped[Decimal | None] = mapped_column(Money)
+    new_price: Mapped[Decimal | None] = mapped_column(Money)
+    emitted_at: Mapped[datetime]
+    # When the shopper's run was started (None: waiting for the alert job's next batch).
+    enrolled_at: Mapped[datetime | None]
+
+
+class CatalogChange(ShopOwned, db.Model):  # type: ignore[name-defined]
+    """A price drop or a restock the catalog writer reported, waiting for the alert job to find
+    who watched the product. Kept in the database (not only in the job's arguments) so that a
+    lost job is found again by the sweep."""
+
+    __tablename__ = "catalog_changes"
+    __table_args__ = (sa.Index("ix_catalog_changes_waiting", "shop_id", "handled_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[str] = mapped_column(sa.String(64))  # the platform's id
+    kind: Mapped[str] = mapped_column(sa.String(16))  # price_drop | back_in_stock
+    old_price: Mapped[Decimal | None] = mapped_column(Money)
+    new_price: Mapped[Decimal | None] = mapped_column(Money)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None]

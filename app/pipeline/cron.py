@@ -5,6 +5,7 @@ from rq import cron
 from app.connectors.shopify.catalog import nightly_catalog_reconcile
 from app.connectors.shopify.reconcile import daily_reconcile
 from app.connectors.woocommerce.reconcile import reconcile_stores
+from app.flows.watchers import sweep_catalog_changes
 from app.insights.alerts import alert_scan
 from app.insights.birthdays import birthday_scan
 from app.insights.browsing import browse_scan
@@ -51,3 +52,5 @@ cron.register(alert_scan, queue_name="flows", interval=300, job_timeout=120)
 cron.register(birthday_scan, queue_name="sync", interval=3600, job_timeout=300)
 # Customers due to buy a product again: daily, after the nightly model learned the gaps.
 cron.register(replenishment_scan, queue_name="sync", cron="0 4 * * *", job_timeout=300)
+# Price drops and restocks whose watcher job Redis lost: looked for again every 10 minutes.
+cron.register(sweep_catalog_changes, queue_name="flows", interval=600, job_timeout=120)

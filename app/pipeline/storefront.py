@@ -27,6 +27,7 @@ from app.events.visitors import VISITOR_ID
 from app.logs import fields as log_fields
 from app.models import (
     EVENT_KINDS,
+    Product,
     Shop,
     ShopScope,
     StorefrontEvent,
@@ -152,12 +153,14 @@ def store_batch(shop: Shop, batch: Batch) -> int:
         remember_claim(shop.id, batch.identity, batch.visitor_id)
         customer_id = linked_customer(shop.id, batch.visitor_id)
     now = utcnow()
+    prices = _prices_now(shop.id, batch.rows)
     rows = [
         {
             **row,
             "shop_id": shop.id,
             "visitor_id": batch.visitor_id,
             "customer_id": customer_id,
+            "price_seen": prices.get(row["product_id"]),
             "received_at": now,
         }
         for row in batch.rows
@@ -165,6 +168,20 @@ def store_batch(shop: Shop, batch: Batch) -> int:
     if rows:  # a sign-in alone links the visitor and stores nothing
         _append(rows)
     return len(rows)
+
+
+def _prices_now(shop_id: int, rows: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """The catalog's price of each viewed product: what the page showed when it was viewed
+    (the catalog follows the shop's own webhooks). One query per batch, on the catalog's key."""
+    ids = {row["product_id"] for row in rows if row["product_id"]}
+    if not ids:
+        return {}
+    found = db.session.execute(
+        ShopScope(shop_id)
+        .select(Product, Product.platform_product_id.in_(sorted(ids)))
+        .with_only_columns(Product.platform_product_id, Product.price)
+    ).all()
+    return {str(pid): price for pid, price in found}
 
 
 _COLUMNS = (
@@ -175,6 +192,7 @@ _COLUMNS = (
     "product_id",
     "variant_id",
     "detail",
+    "price_seen",
     "occurred_at",
     "received_at",
 )

@@ -82,6 +82,23 @@ def test_known_demo_shopper_viewing_a_product_three_times_gets_a_browse_email(
     assert _templates(shop.id) == ["browse_abandonment"]
 
 
+def test_demo_price_drop_puts_an_email_with_both_prices_in_the_outbox(
+    app, sim_clock, outbox, demo_cli, tick, running_service
+):
+    shop = demo.seed()
+    sim_clock.current = utcnow()
+    output = demo_cli("demo-price-drop", "--email", "zosia@example.com", "--product", "1006")
+    assert "HTTP [204, 204, 204]" in output
+    assert "product/updated 319.00 -> 255.20: HTTP 200" in output
+    tick(minutes=1)
+
+    (mail,) = outbox_mails(outbox)
+    assert mail["To"] == "zosia@example.com"
+    text = _text(mail).replace("\r\n", "\n")
+    assert "Merino sweater · 319,00\xa0zł → 255,20\xa0zł" in text  # the boutique speaks Polish
+    assert _templates(shop.id) == ["price_drop"]
+
+
 def test_demo_birthday_puts_a_birthday_email_with_its_gift_code_in_the_outbox(
     app, sim_clock, outbox, demo_cli, tick
 ):

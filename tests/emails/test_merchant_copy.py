@@ -21,6 +21,8 @@ EDITABLE_TEMPLATES = (
     "cross_sell",
     "reactivation_1",
     "reactivation_2",
+    "price_drop",
+    "back_in_stock",
 )
 DISCOUNT = {
     "code": "WRACAJ-7Q2K",

@@ -104,16 +104,39 @@ def test_shopper_who_viewed_a_product_three_times_gets_one_email_with_it(
     assert scan(browse_shop) == 0  # reported once
 
 
-def test_a_viewed_product_now_on_sale_gets_the_lower_price_block(
+def test_a_viewed_product_cheaper_now_than_when_seen_gets_the_lower_price_block(
     browse_shop, sim_clock, tick, mailbox
 ):
-    views(browse_shop, "2008", 6, 5)
+    add_product(browse_shop.id, "2009", title="Wool coat", price="300.00")
+    views(browse_shop, "2009", 6, 5)  # seen at 300.00
     views(browse_shop, "2001", 7)  # once: not what the email is about, but seen
+    add_product(browse_shop.id, "2009", title="Wool coat", price="240.00", updated_at=clock.now())
+    assert scan(browse_shop) == 1
+    tick(minutes=1)
+    text = _text(mailbox.received[0])
+    assert "You were looking at:\n- Wool coat · PLN240.00" in text
+    assert "Now at a lower price:\n- Wool coat · PLN300.00 → PLN240.00" in text
+
+
+def test_a_product_already_on_sale_when_viewed_is_not_called_cheaper_now(
+    browse_shop, sim_clock, tick, mailbox
+):
+    views(browse_shop, "2008", 6, 5)  # the jacket was 80.00 (on sale from 120.00) when seen
     assert scan(browse_shop) == 1
     tick(minutes=1)
     text = _text(mailbox.received[0])
     assert "You were looking at:\n- Denim jacket · PLN120.00 → PLN80.00" in text
-    assert "Now at a lower price:\n- Denim jacket" in text
+    assert "Now at a lower price" not in text  # they saw it at this price
+
+
+def test_merchant_can_leave_out_the_optional_blocks(browse_shop, sim_clock, tick, mailbox):
+    switch(browse_shop, block_recommended=False)
+    views(browse_shop, "2001", 6, 5)
+    assert scan(browse_shop) == 1
+    tick(minutes=1)
+    text = _text(mailbox.received[0])
+    assert "You were looking at:\n- Linen shirt" in text
+    assert "Picked for you" not in text and "Cotton socks" not in text
 
 
 def test_one_view_or_views_still_going_on_are_not_browse_abandonment(

@@ -36,6 +36,8 @@ FLOW_NAMES = {
     "reactivation": N_("Win back customers who stopped buying"),
     "browse_abandonment": N_("Looked but did not buy"),
     "welcome": N_("Welcome new subscribers"),
+    "price_drop": N_("Price drop alerts"),
+    "back_in_stock": N_("Back-in-stock alerts"),
     "birthday": N_("Birthday wishes"),
     "replenishment": N_("Time to buy again"),
 }

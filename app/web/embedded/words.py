@@ -15,6 +15,8 @@ FLOW_NAMES: dict[str, str] = {
     "reactivation": N_("Win back quiet customers"),
     "shipping_notice": N_("Shipping notice"),
     "browse_abandonment": N_("Looked but did not buy"),
+    "price_drop": N_("Price drop alerts"),
+    "back_in_stock": N_("Back-in-stock alerts"),
     "welcome": N_("Welcome new subscribers"),
     "welcome_confirmation": N_("Subscription confirmation"),
     "birthday": N_("Birthday wishes"),
@@ -29,6 +31,14 @@ FLOW_DESCRIPTIONS: dict[str, str] = {
     "shipping_notice": N_("Tells the customer their parcel is on its way."),
     "browse_abandonment": N_(
         "Writes to shoppers who looked at a product several times but did not buy it."
+    ),
+    "price_drop": N_(
+        "Tells shoppers when a product they looked at or put in their cart gets cheaper, "
+        "showing the price they saw and today's."
+    ),
+    "back_in_stock": N_(
+        "Tells shoppers when a sold-out product they looked at or put in their cart can be "
+        "bought again."
     ),
     "welcome": N_(
         "Greets new newsletter subscribers with three emails: a welcome (with a first-order "
@@ -93,6 +103,23 @@ SETTINGS: dict[str, SettingWords] = {
         N_("Never suggest the same product to the same shopper again for"), "", "days", True
     ),
     "upsell": SettingWords(N_("Also show pricier products of the same kind")),
+    "min_drop_percent": SettingWords(N_("Only when the price falls by at least"), "", "percent"),
+    "viewed_within_days": SettingWords(
+        N_("Shoppers who looked at the product or have it in their cart, within the last"),
+        "",
+        "days",
+    ),
+    "block_last_viewed": SettingWords(N_("Show the products they looked at last")),
+    "block_ever_viewed": SettingWords(N_("Show the products they looked at before")),
+    "block_bought": SettingWords(N_("Show the products they bought")),
+    "block_recommended": SettingWords(
+        N_("Show products picked for them"), N_("what goes with the products of the email")
+    ),
+    "block_discounted": SettingWords(
+        N_("Show what they looked at that is cheaper now"),
+        N_("cheaper than the price they saw"),
+    ),
+    "block_bestsellers": SettingWords(N_("Show your bestsellers")),
     "idle_days": SettingWords(
         N_("A customer is quiet after"),
         N_("without an order (or longer than their usual gap)"),

@@ -233,3 +233,23 @@ def test_the_flow_pages_own_preview_and_test_send_show_the_merchants_saved_text(
     (mail,) = [message_from_bytes(p.read_bytes()) for p in outbox.iterdir() if p.is_file()]
     html = mail.get_payload()[1].get_payload(decode=True).decode()
     assert "Witamy ponownie, Anna" in html
+
+
+@pytest.mark.parametrize(
+    ("key", "name", "subject"),
+    [
+        ("price_drop", "Powiadomienia o obniżce ceny", "{{ first_name }}, cena spadła"),
+        ("back_in_stock", "Powiadomienia o ponownej dostępności", "znów jest dostępne"),
+        ("browse_abandonment", "Oglądali, ale nie kupili", "wciąż o tym myślisz?"),
+        ("welcome", "Powitanie nowych subskrybentów", "Witamy w {{ shop_name }}"),
+    ],
+)
+def test_every_flow_page_links_to_an_editor_that_opens(merchant, polish_shop, key, name, subject):
+    browser = merchant(polish_shop)
+    assert f"/embedded/flows/{key}/emails" in browser.get(f"/embedded/flows/{key}").get_data(
+        as_text=True
+    )
+    response = browser.get(f"/embedded/flows/{key}/emails")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert name in page and subject in _fields(page)["subject"]

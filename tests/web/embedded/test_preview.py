@@ -93,3 +93,26 @@ def test_browse_abandonment_preview_shows_the_viewed_products_block(merchant, sh
     assert response.status_code == 200
     assert "You were looking at" in html and "Linen shirt" in html
     assert "Now at a lower price" in html  # the sample shirt's compare-at price is higher
+
+
+def test_price_drop_preview_shows_the_price_seen_beside_todays(merchant, shop_with_address):
+    response = merchant(shop_with_address).get("/embedded/flows/price_drop/steps/0/preview")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Cheaper than when you saw it" in html and "Linen shirt" in html
+    assert "236.25" in html and "189.00" in html  # the price seen: 189.00 times 1.25
+
+
+def test_each_flows_preview_shows_its_product_blocks(merchant, shop_with_address):
+    browser = merchant(shop_with_address)
+    expected = {
+        "reactivation": ("You bought", "Picked for you"),
+        "abandoned_cart": ("Picked for you",),
+        "browse_abandonment": ("You were looking at", "Picked for you"),
+        "welcome": ("Our bestsellers",),
+    }
+    for key, headings in expected.items():
+        step = 2 if key == "welcome" else 0
+        html = browser.get(f"/embedded/flows/{key}/steps/{step}/preview").get_data(as_text=True)
+        for heading in headings:
+            assert heading in html, (key, heading)

@@ -1,0 +1,79 @@
+"""The catalog writer tells the flows what changed that shoppers may want to hear of: products
+now cheaper than we held them and products back in stock, once per batch, whichever path
+wrote them; nothing for new products, unchanged ones or data older than what we hold."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from app.events import reactions
+from app.events import types as ev
+from app.events.catalog import upsert_products
+from app.models import db, utcnow
+
+T0 = utcnow() - timedelta(days=1)
+
+
+def product(shop_id: int, pid: str, price: str, *, in_stock: bool = True, at=T0, status="active"):
+    return ev.ProductChanged(
+        shop_id=shop_id,
+        product_id=pid,
+        title=f"Product {pid}",
+        status=status,
+        offer=ev.Offer(price=Decimal(price), stock=None if in_stock else 0),
+        updated_at=at,
+    )
+
+
+@pytest.fixture()
+def heard(monkeypatch) -> list[ev.Event]:
+    """Every event the catalog writer hands on (besides the flows, which still see it)."""
+    seen: list[ev.Event] = []
+    monkeypatch.setattr(reactions, "_REACTORS", [*reactions._REACTORS, seen.append])
+    return seen
+
+
+def test_a_batch_with_cheaper_and_restocked_products_is_one_catalog_change(shop, heard):
+    upsert_products(
+        shop.id,
+        [
+            product(shop.id, "1", "100.00"),
+            product(shop.id, "2", "50.00", in_stock=False),
+            product(shop.id, "3", "70.00"),
+        ],
+    )
+    assert heard == []  # new products: nobody can have watched them
+    later = T0 + timedelta(hours=1)
+    upsert_products(
+        shop.id,
+        [
+            product(shop.id, "1", "80.00", at=later),
+            product(shop.id, "2", "50.00", at=later),
+            product(shop.id, "3", "75.00", at=later),  # dearer: no news
+        ],
+    )
+    db.session.commit()
+    (change,) = heard
+    assert isinstance(change, ev.CatalogChanged)
+    assert change.price_drops == (
+        ev.PriceChange(product_id="1", old_price=Decimal("100.00"), new_price=Decimal("80.00")),
+    )
+    assert change.restocked == ("2",)
+
+
+def test_older_data_or_a_product_still_out_of_stock_is_no_news(shop, heard):
+    upsert_products(shop.id, [product(shop.id, "1", "100.00", in_stock=False)])
+    upsert_products(shop.id, [product(shop.id, "1", "60.00", at=T0 - timedelta(hours=1))])
+    upsert_products(
+        shop.id, [product(shop.id, "1", "60.00", in_stock=False, at=T0 + timedelta(hours=1))]
+    )
+    assert heard == []  # the older update was not written; the cheaper one cannot be bought
+
+
+def test_a_draft_coming_back_is_not_a_restock(shop, heard):
+    upsert_products(shop.id, [product(shop.id, "1", "100.00", in_stock=False, status="draft")])
+    upsert_products(shop.id, [product(shop.id, "1", "100.00", at=T0 + timedelta(hours=1))])
+    assert heard == []
