@@ -33,6 +33,7 @@ from app.models import (
     db,
     utcnow,
 )
+from app.models.sql import run_committed
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -154,9 +155,17 @@ def _linked_customer(shop_id: int, visitor_id: str) -> int | None:
 
 
 def store_batch(shop: Shop, batch: Batch) -> int:
-    """Append the batch in one multi-row INSERT; the caller commits. Returns the rows stored."""
+    """Append the batch; the caller commits. Returns the rows stored.
+
+    Most batches name no customer: on PostgreSQL those go in with one statement that is its
+    own transaction (committed on return, nothing left for the caller to commit), reading the
+    visitor's link to a customer in the same statement. A batch that names a customer links
+    the visitor first, in the caller's transaction."""
     customer_id = None
     identity = trusted_identity(shop, batch.identity)
+    if identity is None and batch.rows and db.engine.dialect.name == "postgresql":
+        run_committed(lambda conn: _append_anonymous(conn, shop.id, batch, utcnow()))
+        return len(batch.rows)
     if identity is not None:
         customer_id = _known_customer(shop.id, identity)
         if customer_id is not None:
@@ -205,6 +214,38 @@ def _append(rows: list[dict[str, Any]]) -> None:
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([row[column] for column in _COLUMNS])
+
+
+# The visitor's customer, if linked, read in the statement itself (an InitPlan: once).
+_APPEND_ANONYMOUS = """
+INSERT INTO storefront_events
+    (shop_id, visitor_id, customer_id, kind, product_id, variant_id, detail, occurred_at,
+     received_at)
+SELECT %(shop_id)s::integer, %(visitor_id)s::text,
+    (SELECT customer_id FROM storefront_visitors
+     WHERE shop_id = %(shop_id)s::integer AND visitor_id = %(visitor_id)s::text),
+    e.kind, e.product_id, e.variant_id, e.detail, e.occurred_at, %(received_at)s::timestamptz
+FROM unnest(%(kinds)s::text[], %(products)s::text[], %(variants)s::text[],
+            %(details)s::text[], %(times)s::timestamptz[])
+    AS e (kind, product_id, variant_id, detail, occurred_at)
+"""
+
+
+def _append_anonymous(conn: sa.Connection, shop_id: int, batch: Batch, now: datetime) -> None:
+    rows = batch.rows
+    conn.exec_driver_sql(
+        _APPEND_ANONYMOUS,
+        {
+            "shop_id": shop_id,
+            "visitor_id": batch.visitor_id,
+            "received_at": now,
+            "kinds": [row["kind"] for row in rows],
+            "products": [row["product_id"] for row in rows],
+            "variants": [row["variant_id"] for row in rows],
+            "details": [row["detail"] for row in rows],
+            "times": [row["occurred_at"] for row in rows],
+        },
+    )
 
 
 def expected_collect_key(shop: Shop) -> str:
