@@ -3,6 +3,7 @@ one INSERT with ON CONFLICT every writer uses."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -87,14 +88,21 @@ def insert_ignoring_conflict(
     By default in the session's transaction (the caller commits); with ``committed``, alone in
     a transaction of its own (``run_committed``), durable when this returns.
     """
-    table = model.__table__
-    stmt = dialect_insert(model).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    stmt = _insert_ignoring(model.__table__, db.session.get_bind().dialect.name)
     # RETURNING yields no row when the conflict stopped the insert (rowcount is unreliable).
     if committed:
-        new_id = run_committed(lambda conn: conn.execute(stmt).scalar())
+        new_id = run_committed(lambda conn: conn.execute(stmt, values).scalar())
     else:
-        new_id = db.session.connection().execute(stmt).scalar()
+        new_id = db.session.connection().execute(stmt, values).scalar()
     return int(new_id) if new_id is not None else None
+
+
+@functools.cache
+def _insert_ignoring(table: sa.Table, dialect_name: str) -> Any:
+    """Built once per table: the values come as parameters, so SQLAlchemy finds the compiled
+    statement in its cache without building and hashing a new one per row."""
+    module: Any = postgresql if dialect_name == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def run_committed(work: Callable[[sa.Connection], T]) -> T:
