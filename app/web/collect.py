@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import weakref
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
@@ -78,6 +79,19 @@ def allowed_origins(shop: Shop) -> set[str]:
     """The shop's storefronts: the connected URL, its own domain, the custom ones it listed."""
     urls = (shop.store_url, f"https://{shop.domain}", *shop.storefront_tracking.origins)
     return {origin for origin in map(_origin, urls) if origin}
+
+
+# The key and storefronts of a shop as ``known_shops`` remembers it, worked out once per loaded
+# shop: otherwise each batch parsed its settings three times (and decrypted a WooCommerce
+# secret). A reloaded shop is a new object, so it gets its own.
+_GATES: weakref.WeakKeyDictionary[Shop, tuple[str, frozenset[str]]] = weakref.WeakKeyDictionary()
+
+
+def _gate(shop: Shop) -> tuple[str, frozenset[str]]:
+    gate = _GATES.get(shop)
+    if gate is None:
+        gate = _GATES[shop] = (expected_collect_key(shop), frozenset(allowed_origins(shop)))
+    return gate
 
 
 @bp.route("/collect/<platform>", methods=["OPTIONS"])
@@ -140,19 +154,20 @@ def _collect(platform: str, body: dict[str, object], origin: str | None) -> Resp
         response.headers["Retry-After"] = str(wait)
         return response
     store_batch(shop, batch)
-    db.session.commit()  # a batch naming a customer; an anonymous one is already committed
+    if db.session().in_transaction():  # a batch naming a customer; an anonymous one is committed
+        db.session.commit()
     return _cors(Response(status=204), origin)
 
 
 def _refusal(platform: str, shop: Shop | None, given: str, origin: str | None) -> Response | None:
     """Why this shop's page may not post this (an answer to send), or None when it may."""
-    key = expected_collect_key(shop) if shop is not None else ""
+    key, origins = _gate(shop) if shop is not None else ("", frozenset[str]())
     if shop is None or not key or not hmac.compare_digest(key.encode(), given.encode()):
         log.warning("collect: unknown shop or key", extra=log_fields(platform=platform))
         return _answer(401, "unknown shop or collect key", origin)
     if shop.status != "active":
         return _answer(403, "shop not active", origin)
-    if not origin or _origin(origin) not in allowed_origins(shop):
+    if not origin or _origin(origin) not in origins:
         log.warning("collect: foreign origin", extra=log_fields(shop=shop.id, origin=origin))
         return _answer(403, "origin is not this shop's storefront")
     return None
