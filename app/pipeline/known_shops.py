@@ -69,8 +69,10 @@ def reload(platform: str, domain: str) -> Shop | None:
         remembered.pop((platform, domain), None)
         return None
     if len(remembered) >= MAX_SHOPS:
-        for key in sorted(remembered, key=lambda k: remembered[k][0])[: MAX_SHOPS // 2]:
-            del remembered[key]
+        # A snapshot, and pop: safe even if another thread of this process changes the dict.
+        oldest = sorted(list(remembered.items()), key=lambda item: item[1][0])
+        for key, _ in oldest[: MAX_SHOPS // 2]:
+            remembered.pop(key, None)
     remembered[(platform, domain)] = (time.monotonic() + TTL, shop)
     return shop
 

@@ -161,3 +161,16 @@ def _counting(func: Callable[..., Any], calls: list[Any]) -> Callable[..., Any]:
         return func(*args)
 
     return counted
+
+
+def test_past_the_limit_the_oldest_shops_are_forgotten_and_read_again_when_needed(
+    app, make_shop, monkeypatch
+):
+    monkeypatch.setattr(known_shops, "MAX_SHOPS", 2)
+    shops = [make_shop(n=n) for n in range(3)]
+    for shop in shops:
+        known_shops.find("demo", shop.domain)
+
+    assert len(app.extensions["storeflow_known_shops"]) <= 2
+    found, fresh = known_shops.find("demo", shops[0].domain)
+    assert fresh and found is not None and found.id == shops[0].id
