@@ -183,7 +183,11 @@ def load(
         raise ConfigError(f"{PREFIX}PUBLIC_URL must be an https:// URL in production")
     config["TESTING"] = environment == "test"
     config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(config["DATABASE_URL"])
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    # No ping before each checkout: it was a round trip on every request (issue 18). A
+    # connection dropped by the server fails its statement instead: PostgreSQL down answers
+    # 503 with Retry-After (web/errors.py) and the pool then reconnects; the webhook insert
+    # retries once at once. Recycling keeps connections from outliving server-side timeouts.
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": False, "pool_recycle": 1800}
     # Largest request body we read (webhooks included); Flask answers 413 beyond it.
     config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     return config

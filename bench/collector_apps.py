@@ -1,8 +1,13 @@
-"""The two WSGI apps ``collector.py`` serves with gunicorn: Storeflow itself, and a bare Flask
-endpoint that reads the same JSON body and answers 204 without checking or storing anything.
+"""The WSGI apps the ingest benchmarks serve with gunicorn.
 
-``STOREFLOW_BENCH_COLLECT_DB`` names the scratch database. The rate limits are lifted for the
-run (it measures throughput, not the limits): one shop receives everything.
+``bare()``: the baseline, a Flask app that does the least each endpoint must do and nothing of
+ours: ``POST /webhooks/<platform>`` reads the raw body and answers 200 with the same JSON shape
+as ours; ``POST /collect/<platform>`` parses the JSON body and answers 204.
+
+``storeflow()``: Storeflow's collector with its rate limits lifted, for ``collector.py``'s
+one-worker run (it measures throughput, not the limits). ``bench/ingest.py`` serves the real
+``app:create_app()`` instead, exactly as the Procfile does. ``STOREFLOW_BENCH_COLLECT_DB`` and
+``STOREFLOW_BENCH_REDIS_URL`` name the scratch database and Redis.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 
-from flask import Flask, Response, request
+from flask import Flask, Response, jsonify, request
 
 from app import create_app
 from app.config import config_for_tests
@@ -19,17 +24,21 @@ from app.web import collect
 
 def storeflow() -> Flask:
     collect.VISITOR_LIMIT = collect.SHOP_LIMIT = 10**9
-    return create_app(
-        config_for_tests(os.environ["STOREFLOW_BENCH_COLLECT_DB"], "redis://127.0.0.1:6379/14")
-    )
+    redis_url = os.environ.get("STOREFLOW_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    return create_app(config_for_tests(os.environ["STOREFLOW_BENCH_COLLECT_DB"], redis_url))
 
 
 def bare() -> Flask:
     app = Flask("bare")
 
     @app.post("/collect/<platform>")
-    def receive(platform: str) -> Response:
+    def collect_events(platform: str) -> Response:
         json.loads(request.get_data())
         return Response(status=204)
+
+    @app.post("/webhooks/<platform>")
+    def receive(platform: str) -> tuple[Response, int]:
+        request.get_data()
+        return jsonify({"status": 200, "message": "received"}), 200
 
     return app

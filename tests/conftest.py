@@ -27,7 +27,7 @@ from app import MIGRATIONS_DIR, create_app
 from app.config import config_for_tests
 from app.connectors.base import hmac_sha256
 from app.models import Cart, Customer, Shop, db, utcnow
-from app.pipeline import queues
+from app.pipeline import known_shops, queues
 from tests.backends import Backends, detect
 
 _BACKENDS = detect()
@@ -107,6 +107,7 @@ def app(_app: Flask, tmp_path: Path) -> Iterator[Flask]:
     with _app.app_context():
         _truncate_all()
         queues.redis_connection().flushdb()
+        known_shops.forget_all()  # the truncated shops; the next test makes its own
         yield _app
         db.session.rollback()
         db.session.remove()

@@ -3,8 +3,10 @@ one INSERT with ON CONFLICT every writer uses."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -13,6 +15,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from app.models.base import db
+
+T = TypeVar("T")
 
 
 class epoch_seconds(FunctionElement[float]):
@@ -107,13 +111,50 @@ def dialect_insert(model: Any) -> Any:
     return module.insert(getattr(model, "__table__", model))
 
 
-def insert_ignoring_conflict(model: type[Any], values: dict[str, Any]) -> int | None:
-    """INSERT the row unless a unique constraint says it exists; the new row's id, or None."""
-    table = model.__table__
-    stmt = dialect_insert(model).values(**values).on_conflict_do_nothing().returning(table.c.id)
+def insert_ignoring_conflict(
+    model: type[Any], values: dict[str, Any], *, committed: bool = False
+) -> int | None:
+    """INSERT the row unless a unique constraint says it exists; the new row's id, or None.
+
+    By default in the session's transaction (the caller commits); with ``committed``, alone in
+    a transaction of its own (``run_committed``), durable when this returns.
+    """
+    stmt = _insert_ignoring(model.__table__, db.session.get_bind().dialect.name)
     # RETURNING yields no row when the conflict stopped the insert (rowcount is unreliable).
-    new_id = db.session.connection().execute(stmt).scalar()
+    if committed:
+        new_id = run_committed(lambda conn: conn.execute(stmt, values).scalar())
+    else:
+        new_id = db.session.connection().execute(stmt, values).scalar()
     return int(new_id) if new_id is not None else None
+
+
+@functools.cache
+def _insert_ignoring(table: sa.Table, dialect_name: str) -> Any:
+    """Built once per table: the values come as parameters, so SQLAlchemy finds the compiled
+    statement in its cache without building and hashing a new one per row."""
+    module: Any = postgresql if dialect_name == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def run_committed(work: Callable[[sa.Connection], T]) -> T:
+    """Run one statement (``work``) on a connection of its own in autocommit: it is its own
+    transaction, committed when this returns, in one round trip (no BEGIN, no COMMIT, and the
+    request's session is left alone: nothing to roll back at teardown).
+
+    The pool does not ping a connection before lending it (``config.py``), so one found dead
+    (the server restarted since) is replaced and ``work`` runs once more. Only a connection
+    lost after the server committed but before its answer could run it twice: keep ``work``
+    to statements that are harmless twice (an insert a unique constraint guards, a view).
+    """
+    for attempt in (1, 2):
+        try:
+            with db.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                return work(conn)
+        except sa.exc.DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
 
 
 class bytes_contain(FunctionElement[bool]):

@@ -46,8 +46,14 @@ def store_delivery(
     body: bytes,
     status: str,
     error: str | None = None,
+    *,
+    committed: bool = False,
 ) -> int | None:
-    """Insert the raw delivery once per (shop, delivery id); the new row's id, or None."""
+    """Insert the raw delivery once per (shop, delivery id); the new row's id, or None.
+
+    ``committed``: durable on return, in one round trip of its own (the webhook view, which
+    then has nothing to commit). A connection lost after the commit but before the answer
+    reads as a duplicate: the delivery is stored, and the minute tick enqueues it."""
     return insert_ignoring_conflict(
         WebhookDelivery,
         {
@@ -61,6 +67,7 @@ def store_delivery(
             "last_error": error,
             "received_at": utcnow(),
         },
+        committed=committed,
     )
 
 

@@ -81,17 +81,26 @@ def job(
 
 
 def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None, **kwargs: Any) -> Job:
-    """Enqueue a declared job now. Call only after the rows it reads are committed."""
+    """Enqueue a declared job now. Call only after the rows it reads are committed.
+
+    One round trip to Redis: RQ sends the queue's registration and the job (its hash, its
+    place in the queue) in two transactions unless handed a pipeline, which it fills instead.
+    """
     options = func.job_options  # type: ignore[attr-defined]
-    return queue(options["queue"]).enqueue(
-        func,
-        *args,
-        job_id=job_id,
-        job_timeout=options["timeout"],
-        retry=options["retry"],
-        failure_ttl=7 * 24 * 3600,
-        **kwargs,
-    )
+    target = queue(options["queue"])
+    with target.connection.pipeline() as pipe:
+        job_ = target.enqueue(
+            func,
+            *args,
+            job_id=job_id,
+            job_timeout=options["timeout"],
+            retry=options["retry"],
+            failure_ttl=7 * 24 * 3600,
+            pipeline=pipe,
+            **kwargs,
+        )
+        pipe.execute()
+    return job_
 
 
 def enqueue_after_commit(

@@ -132,7 +132,8 @@ def _signed_by_plugin(shop: Shop, identity: Identity) -> bool:
     return hmac.compare_digest(expected, identity.signature)
 
 
-def _origin(url: str) -> str:
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL or an Origin header, lower-cased; "" when it has none."""
     parts = urlsplit(url.strip())
     return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
 
@@ -140,11 +141,11 @@ def _origin(url: str) -> str:
 def allowed_origins(shop: Shop) -> set[str]:
     """The shop's storefronts: the connected URL, its own domain, the custom ones it listed."""
     urls = (shop.store_url, f"https://{shop.domain}", *shop.storefront_tracking.origins)
-    return {origin for origin in map(_origin, urls) if origin}
+    return {origin for origin in map(origin_of, urls) if origin}
 
 
 def is_storefront_origin(shop: Shop, url: str | None) -> bool:
-    return bool(url) and _origin(str(url)) in allowed_origins(shop)
+    return bool(url) and origin_of(str(url)) in allowed_origins(shop)
 
 
 def identified_landing(shop: Shop, customer_id: int | None, target: str) -> str:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import socket
 
+import psycopg
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from app import create_app
 from app.config import config_for_tests
+from app.models import WebhookDelivery, db
 from tests.conftest import sign
 
 
@@ -94,3 +97,25 @@ def test_same_routes_answer_normally_with_the_database_up(client, shop, post_dem
     """The positive path: the handler changes nothing while PostgreSQL answers."""
     assert post_demo_webhook("cart/updated", {"cart_key": "c-1"}).status_code == 200
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced_and_the_delivery_stored(
+    post_demo_webhook, backends
+):
+    """No ping before each checkout (a round trip per request): a connection the server
+    closed since (a restart, an idle timeout) fails its statement, and the delivery's insert
+    is sent once more on a new connection instead of answering 503."""
+    assert post_demo_webhook("order/created", {"id": 1}, delivery_id="d-1").status_code == 200
+    pooled = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]
+    pids = [conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() for conn in pooled]
+    for conn in pooled:
+        conn.close()
+    with psycopg.connect(backends.database_url, autocommit=True) as admin:
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    response = post_demo_webhook("order/created", {"id": 2}, delivery_id="d-2")
+
+    assert response.status_code == 200, response.get_json()
+    ids = db.session.scalars(sa.select(WebhookDelivery.delivery_id).order_by("id")).all()
+    assert ids == ["d-1", "d-2"]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import psycopg
 import sqlalchemy as sa
 from redis import Redis
+from redis.connection import AbstractConnection
 from rq import Queue
 
 from app.models import Cart, WebhookDelivery, db
@@ -166,3 +170,40 @@ def test_a_valid_delivery_reads_the_shop_once_not_again_after_its_commit(post_de
         s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM shops" in s
     ]
     assert len(shop_reads) == 1, statements
+
+
+def test_a_delivery_for_a_remembered_shop_is_one_round_trip_to_postgresql_and_one_to_redis(
+    post_demo_webhook, run_jobs, monkeypatch
+):
+    assert post_demo_webhook("cart/updated", CART, delivery_id="d-1").status_code == 200
+    sql: list[str] = []
+    redis_sends: list[int] = []
+    # Counted where the bytes leave: a statement (psycopg's cursor), a transaction command
+    # (BEGIN, COMMIT, ROLLBACK: psycopg's connection) and a Redis write (one per pipeline).
+    monkeypatch.setattr(psycopg.Cursor, "execute", _counting(psycopg.Cursor.execute, sql))
+    monkeypatch.setattr(
+        psycopg.Connection, "_exec_command", _counting(psycopg.Connection._exec_command, sql)
+    )
+    monkeypatch.setattr(
+        AbstractConnection,
+        "send_packed_command",
+        _counting(AbstractConnection.send_packed_command, redis_sends),
+    )
+
+    response = post_demo_webhook("cart/updated", CART, delivery_id="d-2")
+
+    monkeypatch.undo()
+    assert response.status_code == 200
+    assert len(sql) == 1, sql
+    assert "INSERT INTO webhook_deliveries" in str(sql[0]) and "ON CONFLICT" in str(sql[0])
+    assert len(redis_sends) == 1
+    assert [d.delivery_id for d in deliveries()] == ["d-1", "d-2"]
+    assert run_jobs("events") == 2
+
+
+def _counting(func: Any, calls: list[Any]) -> Any:
+    def counted(self: Any, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(statement)
+        return func(self, statement, *args, **kwargs)
+
+    return counted
