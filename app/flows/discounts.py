@@ -23,9 +23,15 @@ from app.models import Discount, Message, Shop, ShopScope
 
 
 def discount_code(shop: Shop, message: Message, prefix: str = "BACK") -> str:
-    """Unique and stable per message, so a retried step offers the code it already made."""
+    """Unique and stable per message, so a retried step offers the code it already made.
+
+    The message's creation time is part of it: ids alone come back after a database restore
+    (or a fresh database against a store that kept its coupons), and the store would then
+    answer "code exists" with a coupon made for someone else (seen on a real store)."""
     key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, f"discount:{shop.id}:{message.id}".encode(), hashlib.sha256).digest()
+    made = message.created_at.isoformat() if message.created_at is not None else ""
+    subject = f"discount:{shop.id}:{message.id}:{made}"
+    digest = hmac.new(key, subject.encode(), hashlib.sha256).digest()
     return f"{prefix}-" + base64.b32encode(digest).decode()[:10]
 
 

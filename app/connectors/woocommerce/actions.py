@@ -44,6 +44,18 @@ class CouponExpiryError(DiscountRefused):
     """The store kept the coupon without the expiry we asked for: it must not be mailed."""
 
 
+class CouponCollisionError(DiscountRefused):
+    """The store holds a coupon under our code that is not the one this message asked for
+    (another recipient, or already used): mailing it would hand out someone else's code."""
+
+
+def _is_ours(coupon: dict[str, Any], spec: DiscountSpec) -> bool:
+    """Whether a coupon found under our code is the one a retried job made for this message."""
+    emails = [str(e).lower() for e in coupon.get("email_restrictions") or []]
+    wanted = [spec.recipient_email.lower()] if spec.recipient_email else []
+    return emails == wanted and not int(coupon.get("usage_count") or 0)
+
+
 # The store keeps whole seconds; anything beyond a minute off is not the date we promise.
 _EXPIRY_TOLERANCE = timedelta(minutes=1)
 
@@ -71,6 +83,10 @@ def create_discount(shop: Shop, spec: DiscountSpec) -> DiscountResult:
         if not existing:
             raise
         created = existing[0]
+        if not _is_ours(created, spec):
+            raise CouponCollisionError(
+                f"{shop.domain} already has coupon {spec.code} for someone else"
+            ) from exc
     if not _expiry_sticks(created, spec):
         repair = {"date_expires": _iso_with_offset(spec.expires_at)}
         created = client.call("PUT", f"coupons/{created['id']}", repair)

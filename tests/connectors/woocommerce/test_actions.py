@@ -9,7 +9,11 @@ import pytest
 
 from app.connectors.base import DiscountSpec
 from app.connectors.woocommerce import PLATFORM
-from app.connectors.woocommerce.actions import CouponExpiryError, coupon_body
+from app.connectors.woocommerce.actions import (
+    CouponCollisionError,
+    CouponExpiryError,
+    coupon_body,
+)
 from app.connectors.woocommerce.client import StoreApiError
 from app.models import Order, Shipment, ShopScope, db
 
@@ -62,6 +66,22 @@ def test_retried_discount_reuses_the_coupon_already_made(woo_shop, fake_store):
     second = PLATFORM.create_discount(woo_shop, SPEC)
     assert first == second
     assert len(fake_store.coupons) == 1
+
+
+def test_a_code_the_store_holds_for_someone_else_is_refused_not_mailed(woo_shop, fake_store):
+    # E.g. a database restored from a backup against a store that kept its later coupons.
+    PLATFORM.create_discount(woo_shop, SPEC)
+    other = DiscountSpec(**{**SPEC.__dict__, "recipient_email": "ewa@example.pl"})
+    with pytest.raises(CouponCollisionError, match="for someone else"):
+        PLATFORM.create_discount(woo_shop, other)
+    assert [c["email_restrictions"] for c in fake_store.coupons] == [["ana@example.pl"]]
+
+
+def test_a_code_already_used_in_the_store_is_not_handed_out_again(woo_shop, fake_store):
+    PLATFORM.create_discount(woo_shop, SPEC)
+    fake_store.coupons[0]["usage_count"] = 1
+    with pytest.raises(CouponCollisionError):
+        PLATFORM.create_discount(woo_shop, SPEC)
 
 
 @pytest.fixture()
