@@ -163,6 +163,25 @@ def demo_birthday(email: str | None) -> None:
     )
 
 
+@click.command("demo-signup")
+@click.option("--email", default=None, help="subscriber's email (default: a new one)")
+@click.option("--confirm", is_flag=True, help="double opt-in: the confirmation email first")
+def demo_signup(email: str | None, confirm: bool) -> None:
+    """A new newsletter subscriber: the welcome series (three emails, minutes apart here)."""
+    # A new subscriber each time: the series goes once per person.
+    email = email or f"kasia-{uuid.uuid4().hex[:6]}@example.com"
+    with _running_service():
+        try:
+            _shop, response = demo_flows.sign_up(email, confirm)
+        except TimeoutError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"customer/updated (subscribed) for {email}: HTTP {response.status_code}")
+    if confirm:
+        click.echo("the confirmation email goes to the outbox; open its link and press the button")
+    else:
+        click.echo("the welcome email goes to the outbox within a minute, the next two after it")
+
+
 @click.command("demo-pay-order")
 @click.option("--number", default=None, help="Order number (default: the next free one).")
 @click.option("--cod", is_flag=True, help="Cash on delivery.")
@@ -186,6 +205,7 @@ COMMANDS = (
     demo_browse,
     demo_price_drop,
     demo_birthday,
+    demo_signup,
     demo_pay_order,
 )
 

@@ -22,7 +22,7 @@ from app.demo.deliveries import post
 from app.demo.history import seed_history
 from app.demo.shoppers import order_payload
 from app.demo.shops import boutique
-from app.flows import birthday, cross_sell, reactivation
+from app.flows import birthday, cross_sell, reactivation, welcome
 from app.flows.engine.settings import save_settings
 from app.insights.birthdays import scan_birthdays
 from app.insights.idle import scan_customers
@@ -136,3 +136,38 @@ def _wait_for_birthday(shop_id: int, email: str, seconds: float) -> None:
             raise TimeoutError(f"the worker did not store {email}'s birthday: is `make run` up?")
         db.session.rollback()  # a fresh snapshot on the next look
         time.sleep(0.5)
+
+
+# The welcome series in minutes, not days: the story after 1, the bestsellers after 2.
+WELCOME_FAST = {
+    "welcome_delay_minutes": 0,
+    "story_delay_minutes": 1,
+    "bestsellers_delay_minutes": 2,
+    **_NO_WAITING,
+}
+
+
+def sign_up(email: str, confirm: bool, wait_seconds: float = 30) -> tuple[Shop, requests.Response]:
+    """A new newsletter subscriber: the shop sends their profile with marketing consent, as a
+    sign-up form would. With ``confirm``, double opt-in is on: the confirmation email goes
+    first and the series waits for the click."""
+    shop = boutique()
+    values = {**WELCOME_FAST, "double_opt_in": "on" if confirm else "off"}
+    save_settings(shop.id, welcome.FLOW, values, enabled=True)
+    db.session.commit()
+    payload = {
+        "id": f"demo-{uuid.uuid4().hex[:8]}",
+        "email": email,
+        "first_name": "Kasia",
+        "locale": shop.locale,
+        "accepts_marketing": True,
+        "updated_at": utcnow().isoformat(),
+    }
+    response = post(shop, "customer/updated", payload)
+    deadline = time.monotonic() + wait_seconds
+    while ShopScope(shop.id).first(Customer, Customer.email == email.lower()) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the worker did not store {email}: is `make run` up?")
+        db.session.rollback()
+        time.sleep(0.5)
+    return shop, response

@@ -115,3 +115,34 @@ def test_demo_birthday_puts_a_birthday_email_with_its_gift_code_in_the_outbox(
     assert [m.meta["template"] for m in ShopScope(shop.id).all(Message)] == ["birthday"]
     # A year's wish is once: the same shopper again finds nobody new.
     assert "birthday scan: 0 found" in demo_cli("demo-birthday", "--email", "ola@example.com")
+
+
+def test_demo_signup_puts_the_three_welcome_emails_in_the_outbox(
+    app, sim_clock, outbox, demo_cli, tick
+):
+    shop = demo.seed()
+    sim_clock.current = utcnow()
+    output = demo_cli("demo-signup", "--email", "kasia@example.com")
+    assert "HTTP 200" in output
+    tick(minutes=1)
+    tick(minutes=1)
+    tick(minutes=1)
+
+    mails = outbox_mails(outbox)
+    assert [m["To"] for m in mails] == ["kasia@example.com"] * 3
+    templates = [m.meta["template"] for m in ShopScope(shop.id).all(Message)]
+    assert sorted(templates) == ["welcome_1", "welcome_2", "welcome_3"]
+
+
+def test_demo_signup_with_confirm_sends_only_the_confirmation_until_the_click(
+    app, sim_clock, outbox, demo_cli, tick
+):
+    shop = demo.seed()
+    sim_clock.current = utcnow()
+    assert "HTTP 200" in demo_cli("demo-signup", "--email", "kasia@example.com", "--confirm")
+    tick(minutes=1)
+    tick(minutes=3)
+
+    (mail,) = outbox_mails(outbox)
+    assert "/n/" in _text(mail)
+    assert [m.meta["template"] for m in ShopScope(shop.id).all(Message)] == ["welcome_confirm"]
