@@ -118,7 +118,7 @@ def _paid_orders(shop_id: int, address: dict[str, str] | None = None) -> list[in
             Order(
                 platform_order_id=str(n),
                 order_number=str(n),
-                paid=True,
+                paid_at=start + timedelta(seconds=n),
                 total=Decimal("99"),
                 shipping_address=address,
                 placed_at=start + timedelta(seconds=n),
@@ -295,7 +295,7 @@ def _open_shipments(shop_id: int) -> None:
     from app.models import Order, Shipment, ShopScope, db, utcnow
 
     order = ShopScope(shop_id).add(
-        Order(platform_order_id="bulk", paid=True, total=Decimal("1"), placed_at=utcnow())
+        Order(platform_order_id="bulk", paid_at=utcnow(), total=Decimal("1"), placed_at=utcnow())
     )
     db.session.flush()
     couriers = ("inpost", "sameday", "fan_courier", "cargus")

@@ -98,10 +98,11 @@ def _ensure_row(shop_id: int, order: Order, parcel_index: int, settings: LabelSe
     new_id = insert_ignoring_conflict(Shipment, values)
     scope = ShopScope(shop_id)
     if new_id is not None:
-        row = scope.get(Shipment, new_id)
-        assert row is not None
         # Our reference at the courier: readable, unique, and stable across retries.
-        row.idempotency_key = f"{order.order_number or order.platform_order_id}#{new_id}"
+        reference = f"{order.order_number or order.platform_order_id}#{new_id}"
+        db.session.execute(
+            scope.update(Shipment, Shipment.id == new_id).values(idempotency_key=reference)
+        )
         db.session.commit()
         return new_id
     existing = scope.first(
