@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ run: $(STAMP)
 ## Run the tests (PostgreSQL and Redis on 127.0.0.1 when reachable, else SQLite + embedded Redis).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Every benchmark, then one table of the goals (BENCH_SCALE=small for a smoke run; the
+## database server and Redis from STOREFLOW_BENCH_DATABASE_URL / STOREFLOW_BENCH_REDIS_URL).
+bench: $(STAMP)
+	BENCH_SCALE=$${BENCH_SCALE:-full} PYTHONPATH=.:bench $(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench
