@@ -346,7 +346,9 @@ def _bench_app(**overrides: object) -> Iterator[Flask]:
 
 def main() -> None:
     rows = []
+    cpu = time.process_time()
     elapsed, peak, pdf = measure(draw_and_merge)
+    draw_cpu = time.process_time() - cpu
     rows.append(("draw + merge (no database)", elapsed, peak, pdf))
     e2e, peak, pdf, e2e_cpu = end_to_end()
     rows.append(("end to end (orders → shipments → PDF)", e2e, peak, pdf))
@@ -361,13 +363,16 @@ def main() -> None:
             f"{peak_mib:>8.1f} | {len(content) / 2**20:>7.1f} |"
         )
     print("\npeak MiB: growth of the process's resident memory while the row ran")
+    print(f"draw + merge: {draw_cpu:.2f} CPU seconds of this process")
     print(f"end to end: {e2e_cpu:.2f} CPU seconds of this process")
-    per_second = COUNT / rows[0][1]
+    # Per core, as the render goal: CPU seconds, which other load on the machine cannot inflate.
+    per_cpu_second = COUNT / draw_cpu
     report(
         f"labels: own A6 labels/s into one PDF ({COUNT})",
-        f"{per_second:,.0f}/s",
+        f"{per_cpu_second:,.0f}/s per core",
         ">= 200/s",
-        per_second >= 200,
+        per_cpu_second >= 200,
+        f"wall {COUNT / rows[0][1]:,.0f}/s",
     )
     report(
         f"labels: {COUNT} paid orders → one PDF",
