@@ -20,6 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 from reportlab.lib.pagesizes import A6
 from reportlab.pdfgen.canvas import Canvas
 
+from app.connectors.couriers.cargus.mapping import EVENT_DELIVERED
 from app.flows.engine import clock
 
 bp = Blueprint("demo_couriers", __name__, url_prefix="/demo/couriers")
@@ -150,7 +151,7 @@ def cargus_trace() -> Response:
         events = [
             {
                 "Date": f"{at:%Y-%m-%dT%H:%M:%S}",
-                "EventId": n,
+                "EventId": EVENT_DELIVERED if n == len(SCRIPT) else n,
                 "Description": words,
                 "LocalityName": "Bucuresti",
             }

@@ -80,6 +80,8 @@ def _paid_order(shop: Shop, number: str, cod: bool, now: str) -> dict[str, objec
             "email": f"{first.lower()}@example.com",
             "first_name": first,
             "last_name": last,
+            # As the demo's other shoppers: the cross-sell a delivery starts can be shown.
+            "accepts_marketing": True,
         },
         "items": [{"product_id": "1001", "quantity": 1, "price": "189.00", "title": "Linen shirt"}],
         "total": "189.00",

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from app.events import privacy
 from app.events import types as ev
 from app.events.catalog import upsert_products
+from app.events.visitors import link_visitor
 from app.models import (
     Cart,
     Customer,
@@ -86,10 +87,13 @@ def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer
     return customer
 
 
-def _granted_state(customer: Customer, channel: str) -> str:
+def _granted_state(customer: Customer, channel: str, contact: ev.Contact) -> str:
     """What a "yes" from the platform makes of the customer's consent: a new email sign-up in
-    a shop with double opt-in waits ("pending") for the shopper's own confirmation click."""
+    a shop with double opt-in waits ("pending") for the shopper's own confirmation click,
+    unless the platform already had the shopper confirm it."""
     if channel != "email" or customer.email_consent == "granted":
+        return "granted"
+    if contact.email_opt_in_confirmed:
         return "granted"
     return "pending" if double_opt_in_required(customer.shop_id) else "granted"
 
@@ -104,7 +108,7 @@ def _apply_consent(customer: Customer, contact: ev.Contact, at: datetime) -> Non
             continue
         state = getattr(customer, f"{channel}_consent")
         refused = "withdrawn" if state == "granted" else "denied"
-        new_state = _granted_state(customer, channel) if given else refused
+        new_state = _granted_state(customer, channel, contact) if given else refused
         if new_state != state:
             setattr(customer, f"{channel}_consent", new_state)
             setattr(customer, f"{channel}_consent_at", when)
@@ -113,6 +117,7 @@ def _apply_consent(customer: Customer, contact: ev.Contact, at: datetime) -> Non
 
 def apply_cart_updated(event: ev.CartUpdated) -> None:
     customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
+    _link_browser(event.shop_id, event.visitor_id, customer)
     cart = _lock_or_create(
         Cart,
         {"shop_id": event.shop_id, "cart_key": event.cart_key},
@@ -147,6 +152,7 @@ def _ordered(shop_id: int, cart_key: str) -> bool:
 
 def apply_checkout_contact(event: ev.CheckoutContact) -> None:
     customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
+    _link_browser(event.shop_id, event.visitor_id, customer)
     if event.cart_key is None:
         return
     cart = _lock_or_create(Cart, {"shop_id": event.shop_id, "cart_key": event.cart_key}, {})
@@ -158,6 +164,12 @@ def apply_checkout_contact(event: ev.CheckoutContact) -> None:
         cart.customer_id = customer.id
     if cart.status == "active" and _ordered(event.shop_id, cart.cart_key):
         cart.status = "converted"
+
+
+def _link_browser(shop_id: int, visitor_id: str | None, customer: Customer | None) -> None:
+    """The browser that carried this cart belongs to this customer: its views join theirs."""
+    if visitor_id is not None and customer is not None and customer.redacted_at is None:
+        link_visitor(shop_id, visitor_id, customer.id)
 
 
 def apply_cart_deleted(event: ev.CartDeleted) -> None:

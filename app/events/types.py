@@ -25,6 +25,9 @@ class Contact:
     sms_consent: bool | None = None
     consent_updated_at: datetime | None = None
     consent_source: str | None = None
+    # The platform itself confirmed the email sign-up with the shopper (Shopify's
+    # ``opt_in_level: confirmed_opt_in``): our own double opt-in would only ask again.
+    email_opt_in_confirmed: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +74,9 @@ class CartUpdated(Event):
     # Shopify's ``cart_token``, kept so that ``checkouts/delete`` (which names nothing else we
     # hold) finds the cart.
     platform_cart_token: str | None = None
+    # The storefront visitor id the shopper's browser carries (WooCommerce plugin events), so
+    # the views they made before anyone knew them join the customer.
+    visitor_id: str | None = None
     updated_at: datetime
 
     @property
@@ -82,6 +88,7 @@ class CartUpdated(Event):
 class CheckoutContact(Event):
     cart_key: str | None
     customer: Contact
+    visitor_id: str | None = None
     updated_at: datetime
 
 

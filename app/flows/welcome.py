@@ -26,7 +26,7 @@ from app.events import types as ev
 from app.flows.discounts import discount_context, discount_for
 from app.flows.engine import clock
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
-from app.flows.engine.settings import COMMON_SETTINGS, is_enabled, settings_for
+from app.flows.engine.settings import COMMON_SETTINGS, settings_for
 from app.flows.product_blocks import blocks_for
 from app.flows.stop_rules import consent_withdrawn, customer_runs_before
 from app.models import WELCOME_FLOW_KEY, Customer, FlowRun, Message, Shop, ShopScope
@@ -193,8 +193,11 @@ FLOW = Flow(
 )
 
 
-def _welcome_on(shop_id: int) -> bool:
-    return is_enabled(shop_id, KEY)
+def _asked_for(shop_id: int) -> bool:
+    """The confirmation is the shopper's own request: a sign-up left pending gets it even after
+    the merchant switches the welcome series off (else it would wait, unasked, for ever). Only
+    pending customers are enrolled, and only a shop asking for double opt-in makes them."""
+    return True
 
 
 CONFIRMATION = Flow(
@@ -207,7 +210,7 @@ CONFIRMATION = Flow(
     settings=(Setting("email_delay_minutes", 0, 0, 0, "the confirmation goes at once"),),
     checks=(still_waiting,),
     compose=compose_confirmation,
-    switch=_welcome_on,  # the welcome flow's switch: its setting asks for the confirmation
+    switch=_asked_for,
 )
 
 __all__ = ["CONFIRMATION", "CONFIRMATION_KEY", "FLOW", "KEY", "compose", "signed_up"]

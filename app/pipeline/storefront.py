@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from rq import Retry
 
+from app.events.visitors import VISITOR_ID, link_visitor
 from app.logs import fields as log_fields
 from app.models import (
     EVENT_KINDS,
@@ -32,12 +33,10 @@ from app.models import (
     db,
     utcnow,
 )
-from app.models.sql import insert_ignoring_conflict
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
 MAX_EVENTS = 50
-_VISITOR = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 _ID = re.compile(r"^[A-Za-z0-9_./:-]{1,64}$")
 # A browser's clock may be off; an event far outside "now" is a bug or a forgery.
 _SKEW = timedelta(hours=24)
@@ -126,7 +125,7 @@ def read_batch(body: Any, now: datetime | None = None) -> Batch:
     now = now or utcnow()
     if not isinstance(body, Mapping):
         raise BatchError("the body must be a JSON object")
-    visitor = _text(body.get("visitor"), "visitor", _VISITOR)
+    visitor = _text(body.get("visitor"), "visitor", VISITOR_ID)
     events = body.get("events")
     identity = _identity(body.get("customer"))
     # A sign-in or a checkout email alone may come with no view: it links the visitor.
@@ -147,28 +146,6 @@ def _known_customer(shop_id: int, identity: Identity) -> int | None:
         match = Customer.email == identity.email
     customer = scope.first(Customer, match, Customer.redacted_at.is_(None))
     return customer.id if customer is not None else None
-
-
-def link_visitor(shop_id: int, visitor_id: str, customer_id: int) -> None:
-    """The visitor is this customer: link them, and their earlier views join the customer's."""
-    scope = ShopScope(shop_id)
-    new = insert_ignoring_conflict(
-        StorefrontVisitor,
-        {"shop_id": shop_id, "visitor_id": visitor_id, "customer_id": customer_id},
-    )
-    if new is None:  # linked before: relink when the same browser now signs in as someone else
-        db.session.execute(
-            scope.update(StorefrontVisitor, StorefrontVisitor.visitor_id == visitor_id).values(
-                customer_id=customer_id, linked_at=utcnow()
-            )
-        )
-    db.session.execute(
-        scope.update(
-            StorefrontEvent,
-            StorefrontEvent.visitor_id == visitor_id,
-            StorefrontEvent.customer_id.is_(None),
-        ).values(customer_id=customer_id)
-    )
 
 
 def _linked_customer(shop_id: int, visitor_id: str) -> int | None:

@@ -12,8 +12,10 @@ import pytest
 import responses
 
 from app.demo.seed import seed
+from app.flows import cross_sell
 from app.flows.engine import clock
-from app.models import Shipment, ShopScope, db, utcnow
+from app.flows.engine.settings import save_settings
+from app.models import FlowRun, Shipment, ShopScope, db, utcnow
 from app.shipping import links
 from app.shipping.tracking import history
 
@@ -41,10 +43,13 @@ def fakes(app, client) -> Iterator[None]:
 
 
 @pytest.mark.parametrize(("courier", "name"), [("fan_courier", "FAN"), ("cargus", "Cargus")])
-def test_demo_shop_ships_with_a_romanian_courier_and_sees_it_delivered(
+def test_demo_shop_ships_with_a_romanian_courier_and_its_delivery_starts_the_cross_sell(
     client, run_jobs, fakes, monkeypatch, courier, name
 ):
     shop = seed()
+    settings = {"starts_after": "delivered", "holdout_percent": 0}
+    save_settings(shop.id, cross_sell.FLOW, settings, enabled=True)
+    db.session.commit()
     token = links.sign("shop", {"shop": shop.id})
 
     assert (
@@ -58,6 +63,8 @@ def test_demo_shop_ships_with_a_romanian_courier_and_sees_it_delivered(
     assert (shipment.courier, shipment.status) == (courier, "created")
     assert shipment.label and shipment.label.startswith(b"%PDF")
     assert shipment.request["recipient"]["country_code"] == "RO"
+    runs = ShopScope(shop.id).all(FlowRun, FlowRun.flow_key == cross_sell.KEY)
+    assert runs == []  # counted from delivery: not on payment
 
     later = utcnow() + timedelta(minutes=5)
     monkeypatch.setattr(clock, "now", lambda: later)
@@ -73,5 +80,8 @@ def test_demo_shop_ships_with_a_romanian_courier_and_sees_it_delivered(
         "out_for_delivery",
         "delivered",
     ]
+    [run] = ShopScope(shop.id).all(FlowRun, FlowRun.flow_key == cross_sell.KEY)
+    assert run.subject_key == f"order:{shipment.order_id}" and run.state == "active"
+    assert shipment.delivered_at is not None and run.next_step_at > shipment.delivered_at
     page = client.get(f"/track/{shop.id}/{shipment.tracking_number}").get_data(as_text=True)
     assert "Doręczona" in page and name in page

@@ -55,12 +55,14 @@ def switch(shop: Shop, **values: Any) -> None:
 def sign_up(post_shopify_webhook, run_jobs, sim_clock):
     """Shopify tells us a customer was created who subscribed to email marketing."""
 
-    def post(locale: str = "pl", webhook_id: str = "w-signup") -> None:
+    def post(
+        locale: str = "pl", webhook_id: str = "w-signup", opt_in_level: str = "single_opt_in"
+    ) -> None:
         at = clock.now().isoformat()
         payload = load("customers_create", updated_at=at, created_at=at, locale=locale)
         payload["email_marketing_consent"] = {
             "state": "subscribed",
-            "opt_in_level": "single_opt_in",
+            "opt_in_level": opt_in_level,
             "consent_updated_at": at,
         }
         assert (
@@ -195,6 +197,38 @@ def test_double_opt_in_sends_only_the_confirmation_until_the_click_which_records
     assert client.post(path).status_code == 200  # a second click changes nothing
     assert _bob(welcome_shop).email_consent_ip == "203.0.113.7"
     assert len(_runs(welcome_shop)) == 1
+
+
+def test_a_sign_up_shopify_already_confirmed_is_not_asked_to_confirm_again(
+    welcome_shop, sign_up, tick, mailbox
+):
+    switch(welcome_shop, double_opt_in="on")
+    sign_up(locale="en", opt_in_level="confirmed_opt_in")
+    bob = _bob(welcome_shop)
+    assert bob.email_consent == "granted" and bob.is_marketing_allowed("email")
+    tick(minutes=1)
+    (welcome_mail,) = mailbox.received  # the welcome itself, no confirmation email
+    assert welcome_mail["Subject"] == "Welcome to Test shop"
+    assert _runs(welcome_shop, welcome.CONFIRMATION.key) == []
+    assert len(_runs(welcome_shop)) == 1
+
+
+def test_a_pending_sign_up_still_gets_its_confirmation_after_the_welcome_series_is_switched_off(
+    welcome_shop, sign_up, tick, mailbox, client
+):
+    switch(welcome_shop, double_opt_in="on")
+    sign_up(locale="pl")
+    assert _bob(welcome_shop).email_consent == "pending"
+    save_settings(welcome_shop.id, welcome.FLOW, {}, enabled=False)
+    db.session.commit()
+    tick(minutes=1)
+    (confirmation,) = mailbox.received
+    assert confirmation["Subject"] == "Potwierdź subskrypcję newslettera Test shop"
+    assert client.post(_confirm_path(confirmation)).status_code == 200
+    assert _bob(welcome_shop).email_consent == "granted"
+    tick(days=3)
+    assert len(mailbox.received) == 1  # the series itself stays off
+    assert _runs(welcome_shop) == []
 
 
 def test_a_forged_or_expired_confirmation_link_is_refused(

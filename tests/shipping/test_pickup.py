@@ -75,3 +75,29 @@ def test_no_pickup_is_ordered_for_a_day_without_parcels(shop, make_orders):
 def test_own_labels_offer_no_pickup_button(merchant, labelled_shop):
     page = merchant(labelled_shop).get("/embedded/labels").get_data(as_text=True)
     assert 'id="waiting"' in page and 'id="pickup"' not in page
+
+
+@responses.activate
+def test_sameday_offers_no_pickup_order_and_a_queued_one_asks_nothing(merchant, shop, make_orders):
+    # Sameday publishes no courier-order call (tests/fixtures/couriers/README.md): its courier
+    # collects from the pickup point the AWB names, so there is nothing to order.
+    settings = label_settings.LabelSettings(enabled=True, courier="sameday", sender=SENDER)
+    credentials = {"username": "shop", "password": "secret", "pickup_point_id": 11}
+    label_settings.save(shop.id, settings, credentials)
+    [order_id] = make_orders(1)
+    ShopScope(shop.id).add(
+        Shipment(
+            order_id=order_id,
+            courier="sameday",
+            status="created",
+            idempotency_key="k0",
+            tracking_number="1SDY1",
+            request={},
+        )
+    )
+    db.session.commit()
+
+    page = merchant(shop).get("/embedded/labels").get_data(as_text=True)
+    assert 'id="waiting"' in page and 'id="pickup"' not in page
+    assert order_pickup(shop.id, shop_day(shop).isoformat()) == "not_offered"
+    assert len(responses.calls) == 0

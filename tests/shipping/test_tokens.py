@@ -14,7 +14,7 @@ from app.shipping.tracking import track_shipment
 from tests.shipping.test_listener import SENDER
 from tests.support.couriers import fixture_json
 
-TOKEN = "1811783|P28BQMrSipEdRfPujLKpqKJjoYLyxT8RsW0MxMQ7"  # the documented login answer's
+TOKEN = "1811783|P28BQMrSipEdRfPujLKpqKJjoYLyxT8RsW0MxMQ7"  # the login fixture's
 
 
 @pytest.fixture()

@@ -26,10 +26,14 @@ def verify_consent(customer: dict[str, Any]) -> dict[str, Any]:
     updated = parse_time(email.get("consent_updated_at")) or parse_time(
         sms.get("consent_updated_at")
     )
+    email_state = _CONSENT_STATES.get(str(email.get("state", "")).lower())
     return {
-        "email_consent": _CONSENT_STATES.get(str(email.get("state", "")).lower()),
+        "email_consent": email_state,
         "sms_consent": _CONSENT_STATES.get(str(sms.get("state", "")).lower()),
         "consent_updated_at": updated,
+        # The shop's own double opt-in (Shopify's setting) already had the shopper confirm.
+        "email_opt_in_confirmed": email_state is True
+        and str(email.get("opt_in_level", "")).lower() == "confirmed_opt_in",
     }
 
 

@@ -27,6 +27,7 @@ from app.connectors.fields import (
     require,
 )
 from app.events import types as ev
+from app.events.visitors import VISITOR_ID
 
 CONSENT_SOURCE = "woocommerce_checkout"
 
@@ -75,8 +76,15 @@ def _plugin_cart(shop: ShopRef, p: dict[str, Any]) -> ev.CartUpdated:
         items=_plugin_items(p.get("items") or []),
         total=money((p.get("totals") or {}).get("total"), "totals.total"),
         currency=currency(shop, p.get("currency")),
+        visitor_id=_visitor(p.get("visitor_id")),
         updated_at=gmt_time(require(p, "updated_at")),
     )
+
+
+def _visitor(value: Any) -> str | None:
+    """The visitor cookie's id when it has the form our scripts give it; anything else is
+    dropped (it only ever joins views, so a bad one must not fail the cart)."""
+    return value if isinstance(value, str) and VISITOR_ID.match(value) else None
 
 
 def parse_cart_updated(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
@@ -91,7 +99,11 @@ def parse_cart_emptied(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
 def parse_checkout_contact(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     cart = _plugin_cart(shop, p)
     contact = ev.CheckoutContact(
-        shop_id=shop.id, cart_key=cart.cart_key, customer=cart.customer, updated_at=cart.updated_at
+        shop_id=shop.id,
+        cart_key=cart.cart_key,
+        customer=cart.customer,
+        visitor_id=cart.visitor_id,
+        updated_at=cart.updated_at,
     )
     # An empty item list here says nothing about the cart; only a full one updates it.
     return [cart, contact] if cart.items else [contact]

@@ -82,6 +82,39 @@ def place_cod_order(acc: Acceptance, product_id: int, guest: Guest) -> int:
         return int(found.group(1))
 
 
+def browse_then_order(
+    acc: Acceptance, product_urls: list[str], product_id: int, guest: Guest
+) -> tuple[str, int]:
+    """A guest looks at product pages (the plugin's script sends each view to the collector),
+    then orders as a known shopper in the same browser; the visitor cookie and the order id."""
+    with browser(acc) as chromium:
+        context = chromium.new_context(ignore_https_errors=True, locale="pl-PL")
+        page = context.new_page()
+        for url in product_urls:
+            page.goto(url)
+            page.wait_for_load_state("load")
+            page.wait_for_timeout(1500)  # sendBeacon leaves after load; give it a moment
+        cookies = {c["name"]: c["value"] for c in context.cookies()}
+        visitor = cookies.get("storeflow_vid", "")
+        assert visitor, f"the product page set no visitor cookie: {sorted(cookies)}"
+        page.goto(f"{acc.store_url}/?add-to-cart={product_id}")
+        page.goto(f"{acc.store_url}/checkout/")
+        page.wait_for_selector("#billing_email")
+        _type_contact(page, guest)
+        page.fill("#billing_address_1", guest.street)
+        page.fill("#billing_postcode", guest.postcode)
+        page.fill("#billing_city", guest.city)
+        page.fill("#billing_phone", guest.phone)
+        page.wait_for_selector("#payment_method_cod", state="attached")
+        page.wait_for_timeout(1500)
+        page.click("label[for=payment_method_cod]")
+        page.click("#place_order")
+        page.wait_for_url(re.compile(r"order-received/\d+"), timeout=60_000)
+        found = re.search(r"order-received/(\d+)", page.url)
+        assert found, page.url
+        return visitor, int(found.group(1))
+
+
 def _coupons_shown(page: Page) -> list[str]:
     """Codes in the checkout's order review (WooCommerce marks each row ``coupon-<code>``)."""
     page.wait_for_selector(".woocommerce-checkout-review-order-table", timeout=30_000)

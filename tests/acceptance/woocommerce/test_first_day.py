@@ -30,6 +30,7 @@ from tests.acceptance.woocommerce.conftest import ACCEPTANCE, NOT_CONFIGURED
 from tests.acceptance.woocommerce.shoppers import (
     Guest,
     abandon_cart,
+    browse_then_order,
     follow_link,
     order_through_link,
     place_cod_order,
@@ -405,6 +406,41 @@ def test_orders_placed_while_storeflow_is_down_come_back_with_the_next_reconcile
         )
 
     wait_for(f"order {missed} recovered by the reconcile", recovered, timeout=20 * 60, every=15)
+
+
+def test_a_guests_product_page_views_reach_the_collector_and_join_her_at_checkout(
+    acc: Acceptance, admin: WpAdmin, service_db: ServiceDb, journey: dict[str, Any]
+) -> None:
+    _needs(journey, "shop_id", "product_id")
+    products = [p for p in admin.rest("GET", "wc/v3/products") if p["type"] == "simple"][:2]
+    guest = Guest(email=f"views.{RUN_ID}@klient.test", first_name="Marta")
+    visitor, order_id = browse_then_order(
+        acc, [p["permalink"] for p in products], journey["product_id"], guest
+    )
+
+    def views() -> list[dict[str, Any]]:
+        return service_db.rows(
+            "SELECT product_id, customer_id FROM storefront_events "
+            "WHERE shop_id = :s AND visitor_id = :v AND kind = 'product_viewed' ORDER BY id",
+            s=journey["shop_id"],
+            v=visitor,
+        )
+
+    # The beacons go straight from the browser to the collector (cross-origin, no WP-Cron).
+    seen = wait_for("both product views stored", lambda: len(views()) == 2, timeout=60)
+    assert seen
+    assert [v["product_id"] for v in views()] == [str(p["id"]) for p in products]
+
+    def joined() -> bool:
+        customer = service_db.one(
+            "SELECT id FROM customers WHERE shop_id = :s AND email = :e",
+            s=journey["shop_id"],
+            e=guest.email,
+        )
+        return customer is not None and {v["customer_id"] for v in views()} == {customer["id"]}
+
+    # The checkout email travels in the plugin's signed event, which WP-Cron sends.
+    wait_for(f"the views joined to {guest.email} (order {order_id})", joined, timeout=180)
 
 
 def test_disconnect_revokes_the_key_and_the_webhooks(

@@ -116,6 +116,11 @@ def test_cargus_words_for_trouble_map_to_exception_or_returned(description, ours
     assert event_status(description) == ours
 
 
+def test_event_21_is_delivered_whatever_its_words():
+    assert event_status("Predat", 21) == "delivered"
+    assert event_status("Predat", 3) == "in_transit"
+
+
 @pytest.fixture()
 def cargus() -> Cargus:
     return Cargus(subscription_key="sub", username="u", password="p", account=ACCOUNT)

@@ -31,7 +31,7 @@ from app.connectors.couriers.fancourier.mapping import (
 from tests.support.couriers import fixture_json, make_request
 
 ACCOUNT = Account(client_id=7032158, bank="BCR", iban="RO00BCR0000000000000000")
-# The documented example's recipient (AwbInternTest in the README's source).
+# The fixture's recipient (AwbInternTest in the README's source).
 RECIPIENT = Address(
     name="Ion Popescu",
     company="COM S.R.L.",
@@ -53,39 +53,39 @@ def request(**overrides: Any):
     return make_request(**values)
 
 
-def assert_documented(ours: Any, documented: Any, path: str = "") -> None:
-    """Every key we send exists in the documented body, with the documented JSON type."""
+def assert_fits_fixture(ours: Any, fixture: Any, path: str = "") -> None:
+    """Every key we send exists in the fixture body, with its JSON type."""
     if isinstance(ours, dict):
-        assert isinstance(documented, dict), path
+        assert isinstance(fixture, dict), path
         for key, value in ours.items():
-            assert key in documented, f"{path}.{key} is not a documented field"
-            assert_documented(value, documented[key], f"{path}.{key}")
+            assert key in fixture, f"{path}.{key} is not a field of the fixture"
+            assert_fits_fixture(value, fixture[key], f"{path}.{key}")
     elif isinstance(ours, list):
-        assert isinstance(documented, list), path
+        assert isinstance(fixture, list), path
         for item in ours:
-            assert_documented(item, documented[0], f"{path}[]")
+            assert_fits_fixture(item, fixture[0], f"{path}[]")
     elif isinstance(ours, int | float) and not isinstance(ours, bool):
-        assert isinstance(documented, int | float) and not isinstance(documented, bool), path
+        assert isinstance(fixture, int | float) and not isinstance(fixture, bool), path
     else:
-        assert type(ours) is type(documented), f"{path}: {ours!r} vs {documented!r}"
+        assert type(ours) is type(fixture), f"{path}: {ours!r} vs {fixture!r}"
 
 
-def test_cod_awb_matches_the_documented_body_field_by_field():
-    documented = fixture_json("fancourier/intern_awb_request.json")
+def test_cod_awb_matches_the_fixture_body_field_by_field():
+    fixture = fixture_json("fancourier/intern_awb_request.json")
     body = build_awb(request(cod_amount=Decimal("100"), insured_value=Decimal("250")), ACCOUNT)
 
-    assert_documented(body, documented)
+    assert_fits_fixture(body, fixture)
     info, to = body["shipments"][0]["info"], body["shipments"][0]["recipient"]
-    doc_info, doc_to = documented["shipments"][0]["info"], documented["shipments"][0]["recipient"]
-    assert body["clientId"] == documented["clientId"]
+    fix_info, fix_to = fixture["shipments"][0]["info"], fixture["shipments"][0]["recipient"]
+    assert body["clientId"] == fixture["clientId"]
     for key in ("service", "bank", "bankAccount"):
-        assert info[key] == doc_info[key], key
+        assert info[key] == fix_info[key], key
     assert info["cod"] == 100 and info["declaredValue"] == 250
     assert info["payment"] == "expeditor"  # the shop pays the AWB, not the customer
     for key in ("name", "contactPerson", "phone", "email"):
-        assert to[key] == doc_to[key], key
+        assert to[key] == fix_to[key], key
     for key in ("county", "locality", "street", "streetNo", "zipCode", "apartment"):
-        assert to["address"][key] == doc_to["address"][key], key
+        assert to["address"][key] == fix_to["address"][key], key
     assert info["costCenter"] == "Test"  # our reference travels with the AWB
 
 
@@ -116,7 +116,7 @@ def test_awb_refused_per_shipment_carries_fans_errors():
         parse_awb({"response": [{"awbNumber": None, "errors": {"locality": ["invalid"]}}]})
 
 
-def test_tracking_maps_the_documented_pickup_event_with_its_history():
+def test_tracking_maps_the_fixtures_pickup_event_with_its_history():
     status = parse_tracking(fixture_json("fancourier/tracking_response.json"), "2347300120337")
     assert status.status == "picked_up"
     assert status.courier_status == "C0 Expeditie ridicata"
@@ -235,20 +235,20 @@ def test_zpl_labels_and_cancel_name_the_awb(fan):
     assert "awb=2347300120337" in delete.calls[0].request.url
 
 
-def test_pickup_order_matches_the_documented_body():
-    documented = fixture_json("fancourier/order_request.json")
+def test_pickup_order_matches_the_fixture_body():
+    fixture = fixture_json("fancourier/order_request.json")
     body = build_pickup(
         PickupRequest(day=date(2024, 3, 5), parcels=2, weight_kg=Decimal("3")), ACCOUNT
     )
-    assert_documented(body, documented)
+    assert_fits_fixture(body, fixture)
     for key in ("packages", "orderType", "pickupDate", "pickupHours", "weight"):
-        assert body["info"][key] == documented["info"][key], key
+        assert body["info"][key] == fixture["info"][key], key
 
 
 @responses.activate
 def test_pickup_order_is_posted_with_the_token(fan):
     fan.token = "t"
-    order = responses.post(f"{API}/order", json={"status": "success", "data": {"id": 991}})
+    order = responses.post(f"{API}/order", json=fixture_json("fancourier/order_response.json"))
     request = PickupRequest(day=date(2024, 3, 5), parcels=1, weight_kg=Decimal("1"))
     assert fan.order_pickup(request) == "991"
     assert order.calls[0].request.headers["Authorization"] == "Bearer t"

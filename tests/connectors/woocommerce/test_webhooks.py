@@ -15,7 +15,19 @@ from app.connectors.woocommerce.disconnect import revoke_store_access
 from app.connectors.woocommerce.signing import read_token
 from app.connectors.woocommerce.webhooks import WEBHOOK_TOPICS, ensure_webhooks
 from app.emails.restore_links import restore_link
-from app.models import AuditLog, Cart, Customer, Order, Shop, ShopScope, WebhookDelivery, db
+from app.models import (
+    AuditLog,
+    Cart,
+    Customer,
+    Order,
+    Shop,
+    ShopScope,
+    StorefrontEvent,
+    StorefrontVisitor,
+    WebhookDelivery,
+    db,
+    utcnow,
+)
 from app.pipeline import queues
 from tests.support.woocommerce import SECRET, STORE_URL, load, plugin_headers
 
@@ -250,3 +262,59 @@ def test_an_order_with_the_consent_box_unticked_keeps_consent_given_before(
     db.session.expire_all()
     customer = db.session.scalars(sa.select(Customer)).one()
     assert customer.email_consent == "granted"
+
+
+BROWSER = "6f1c2a9e-4b7d-4c1e-9a55-0d3b8e2f7a10"
+
+
+def _anonymous_views(shop: Shop, *product_ids: str) -> None:
+    for product_id in product_ids:
+        db.session.add(
+            StorefrontEvent(
+                shop_id=shop.id,
+                visitor_id=BROWSER,
+                kind="product_viewed",
+                product_id=product_id,
+                occurred_at=utcnow(),
+            )
+        )
+    db.session.commit()
+
+
+def test_checkout_email_from_a_browser_that_viewed_products_joins_those_views_to_the_customer(
+    woo_shop, post_plugin_event, run_jobs
+):
+    _anonymous_views(woo_shop, "12", "30")
+    body = {**load("cart_updated.json"), "visitor_id": BROWSER}
+    assert post_plugin_event("checkout.contact", body).status_code == 200
+    assert run_jobs("events") == 1
+    customer = db.session.scalars(sa.select(Customer).filter_by(email="ana@example.pl")).one()
+    views = db.session.scalars(sa.select(StorefrontEvent)).all()
+    assert [(v.product_id, v.customer_id) for v in views] == [
+        ("12", customer.id),
+        ("30", customer.id),
+    ]
+    link = db.session.scalars(sa.select(StorefrontVisitor)).one()
+    assert (link.shop_id, link.visitor_id, link.customer_id) == (woo_shop.id, BROWSER, customer.id)
+
+
+def test_cart_event_without_a_visitor_cookie_leaves_anonymous_views_alone(
+    woo_shop, post_plugin_event, run_jobs
+):
+    _anonymous_views(woo_shop, "12")
+    assert post_plugin_event("cart.updated", load("cart_updated.json")).status_code == 200
+    assert run_jobs("events") == 1
+    assert db.session.scalars(sa.select(Cart)).one().email == "ana@example.pl"
+    assert db.session.scalars(sa.select(StorefrontEvent)).one().customer_id is None
+    assert db.session.scalars(sa.select(StorefrontVisitor)).all() == []
+
+
+def test_a_malformed_visitor_id_is_dropped_and_the_cart_still_stored(
+    woo_shop, post_plugin_event, run_jobs
+):
+    _anonymous_views(woo_shop, "12")
+    body = {**load("cart_updated.json"), "visitor_id": "<script>"}
+    assert post_plugin_event("cart.updated", body).status_code == 200
+    assert run_jobs("events") == 1
+    assert db.session.scalars(sa.select(Cart)).one().cart_key == "9f2c1e7a4b5d"
+    assert db.session.scalars(sa.select(StorefrontVisitor)).all() == []

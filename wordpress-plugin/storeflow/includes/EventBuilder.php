@@ -45,6 +45,7 @@ final class EventBuilder {
 			),
 			'currency'    => get_woocommerce_currency(),
 			'updated_at'  => gmdate( 'Y-m-d\TH:i:s+00:00', $now ),
+			'visitor_id'  => ProductViews::visitor_id(),
 		);
 	}
 

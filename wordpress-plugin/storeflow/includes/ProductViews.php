@@ -72,6 +72,17 @@ final class ProductViews {
 	}
 
 	/**
+	 * This browser's anonymous visitor id, when the product-page script set one (which it does
+	 * only where tracking is allowed). Sent with the shopper's cart and contact so that the
+	 * service joins the views made before checkout to the customer the email names.
+	 */
+	public static function visitor_id(): ?string {
+		// phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- checked against the pattern below.
+		$raw = isset( $_COOKIE[ self::COOKIE ] ) && is_string( $_COOKIE[ self::COOKIE ] ) ? wp_unslash( $_COOKIE[ self::COOKIE ] ) : '';
+		return 1 === preg_match( '/^[A-Za-z0-9_.:-]{8,64}$/', $raw ) ? $raw : null;
+	}
+
+	/**
 	 * Load the script on single product pages only, while the store is connected.
 	 */
 	public static function enqueue_script(): void {

@@ -57,6 +57,7 @@ final class EventBuilderTest extends StoreflowTestCase {
 				'totals'      => array( 'subtotal' => '39.98', 'total' => '49.98' ),
 				'currency'    => 'PLN',
 				'updated_at'  => '2026-11-20T10:00:00+00:00',
+				'visitor_id'  => null,
 			),
 			$body
 		);
@@ -74,6 +75,23 @@ final class EventBuilderTest extends StoreflowTestCase {
 		$this->assertNull( $body['phone'] );
 		$this->assertNull( $body['consent'] );
 		$this->assertNull( $body['items'][0]['image'] );
+	}
+
+	public function test_visitor_cookie_set_by_the_product_page_script_is_sent_to_join_earlier_views(): void {
+		$wc                  = $this->connected_store();
+		$_COOKIE['storeflow_vid'] = '6f1c2a9e-4b7d-4c1e-9a55-0d3b8e2f7a10';
+
+		$body = EventBuilder::build( $wc->cart, new Shopper( $wc->session, 0 ), self::NOW );
+
+		$this->assertSame( '6f1c2a9e-4b7d-4c1e-9a55-0d3b8e2f7a10', $body['visitor_id'] );
+	}
+
+	public function test_a_malformed_visitor_cookie_is_not_sent(): void {
+		$wc = $this->connected_store();
+		foreach ( array( 'short', str_repeat( 'a', 65 ), "abc<script>def", array( 'x' ) ) as $bad ) {
+			$_COOKIE['storeflow_vid'] = $bad;
+			$this->assertNull( EventBuilder::build( $wc->cart, new Shopper( $wc->session, 0 ), self::NOW )['visitor_id'] );
+		}
 	}
 
 	public function test_logged_in_customer_id_is_sent(): void {

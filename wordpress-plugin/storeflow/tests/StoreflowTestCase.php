@@ -16,6 +16,7 @@ abstract class StoreflowTestCase extends TestCase {
 
 	protected function setUp(): void {
 		StoreflowTestWorld::reset();
+		$_COOKIE = array();
 		Storeflow\Outbox::install(); // As activation does.
 	}
 

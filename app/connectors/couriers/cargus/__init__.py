@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -21,16 +20,17 @@ from app.connectors.couriers.base import (
     TrackingStatus,
 )
 from app.connectors.couriers.cargus import mapping
-from app.connectors.couriers.http import check, send
+from app.connectors.couriers.http import TokenClient, send
 
 API = "https://urgentcargus.azure-api.net/api"
 
 
-class Cargus:
+class Cargus(TokenClient):
     key = "cargus"
     # No lookup by our reference in the documented API: a lost answer holds the shipment for a
     # person (our reference is the AWB's CustomString), never a second AWB.
     capabilities = Capabilities(pickup_orders=True)
+    login_refused = "Cargus login refused: check the subscription key, user, password"
 
     def __init__(
         self,
@@ -42,13 +42,11 @@ class Cargus:
         token: str | None = None,
         api: str = API,
     ) -> None:
+        super().__init__(token)
         self.api = api
         self.subscription_key = subscription_key
         self.username, self.password = username, password
         self.account = account
-        self.token = token
-        self.on_login: Callable[[str], None] | None = None
-        self.session = requests.Session()
         self._counties: dict[str, int] | None = None
         self._localities: dict[str, list[tuple[str, str]]] = {}
 
@@ -58,29 +56,23 @@ class Cargus:
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
-    def _login(self) -> str:
-        response = send(
+    def _login_response(self) -> requests.Response:
+        return send(
             self.session,
             "POST",
             f"{self.api}/LoginUser",
             headers=self._headers(None),
             json={"UserName": self.username, "Password": self.password},
         )
-        if response.status_code >= 400:
-            raise CourierError("Cargus login refused: check the subscription key, user, password")
-        self.token = mapping.parse_token(response.json())
-        if self.on_login is not None:
-            self.on_login(self.token)
-        return self.token
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        token = self.token or self._login()
-        url = f"{self.api}/{path}"
-        response = send(self.session, method, url, headers=self._headers(token), **kwargs)
-        if response.status_code == 401:
-            token = self._login()
-            response = send(self.session, method, url, headers=self._headers(token), **kwargs)
-        return check(response, mapping.parse_error)
+    def _parse_token(self, data: Any) -> str:
+        return mapping.parse_token(data)
+
+    def _parse_error(self, data: Any) -> str:
+        return mapping.parse_error(data)
+
+    def _url(self, path: str) -> str:
+        return f"{self.api}/{path}"
 
     def check_address(self, request: ShipmentRequest) -> None:
         """AddressMismatch unless Cargus knows the recipient's county and locality."""
@@ -103,20 +95,7 @@ class Cargus:
         self.check_address(request)
         result = mapping.parse_awb(self._call("POST", "Awbs", json=body).json())
         label_format: LabelFormat = "PDF_A4" if request.label_format == "PDF_A4" else "PDF_A6"
-        try:
-            label: bytes | None = self.get_labels([result.carrier_shipment_id], label_format)
-        except CourierError:
-            label = None  # the AWB exists: keep its number, fetch the label later
-        return ShipmentResult(
-            carrier_shipment_id=result.carrier_shipment_id,
-            tracking_number=result.tracking_number,
-            tracking_url=result.tracking_url,
-            label=label,
-            label_format=label_format,
-        )
-
-    def find_shipment(self, request: ShipmentRequest) -> ShipmentResult | None:
-        return None
+        return self._with_label(result, label_format)
 
     def get_labels(self, ids: list[str], label_format: LabelFormat) -> bytes:
         if label_format not in mapping.LABEL_FORMATS:

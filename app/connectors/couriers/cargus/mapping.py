@@ -28,6 +28,9 @@ PARCEL = 1
 ROMANIA = 1  # Cargus's CountryId for Romania
 LABEL_FORMATS = {"PDF_A4": 0, "PDF_A6": 1}  # AwbDocuments format: 0 = A4, 1 = label 10x14
 TRACKING_URL = "https://www.cargus.ro/personal/urmareste-coletul/?tracking_number={number}"
+# Cargus publishes no list of AwbTrace event ids; 21 is "delivered" in every public client that
+# reads them (see tests/fixtures/couriers/README.md). Other events are read by their words.
+EVENT_DELIVERED = 21
 # Words of a Cargus event description and what they mean for us, checked in this order.
 EVENT_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("returned", ("retur", "returned")),
@@ -144,7 +147,9 @@ def parse_error(data: Any) -> str:
     return str(data)[:500]
 
 
-def event_status(description: str) -> str:
+def event_status(description: str, event_id: Any = None) -> str:
+    if event_id == EVENT_DELIVERED:
+        return "delivered"
     text = description.lower()
     for status, words in EVENT_WORDS:
         if any(word in text for word in words):
@@ -162,7 +167,7 @@ def parse_tracking(data: Any, number: str) -> TrackingStatus:
     events.sort(key=lambda e: str(e.get("Date") or ""))
     history = tuple(
         TrackingEvent(
-            status=event_status(str(e.get("Description") or "")),
+            status=event_status(str(e.get("Description") or ""), e.get("EventId")),
             courier_status=str(e.get("Description") or ""),
             at=e.get("Date"),
             location=str(e.get("LocalityName") or ""),

@@ -3,7 +3,6 @@ the recipient's locality checked against FAN's list before an AWB is asked for."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -11,7 +10,6 @@ import requests
 from app.connectors.couriers import localities
 from app.connectors.couriers.base import (
     Capabilities,
-    CourierError,
     LabelFormat,
     PickupRequest,
     ShipmentRequest,
@@ -19,16 +17,17 @@ from app.connectors.couriers.base import (
     TrackingStatus,
 )
 from app.connectors.couriers.fancourier import mapping
-from app.connectors.couriers.http import check, send
+from app.connectors.couriers.http import TokenClient, send
 
 API = "https://api.fancourier.ro"
 
 
-class FanCourier:
+class FanCourier(TokenClient):
     key = "fan_courier"
     # FAN has no lookup by our reference: after a lost answer the shipment is held for a
     # person (our reference is the AWB's cost centre), never sent a second time.
     capabilities = Capabilities(pickup_orders=True)
+    login_refused = "FAN Courier login refused: check the username and password"
 
     def __init__(
         self,
@@ -39,41 +38,27 @@ class FanCourier:
         token: str | None = None,
         api: str = API,
     ) -> None:
+        super().__init__(token)
         self.api = api
         self.username, self.password = username, password
         self.account = account
-        self.token = token
-        self.on_login: Callable[[str], None] | None = None
-        self.session = requests.Session()
         self._localities: dict[str, list[tuple[str, str]]] = {}
 
-    def _login(self) -> str:
-        response = send(
-            self.session,
-            "POST",
-            f"{self.api}/login",
-            data={"username": self.username, "password": self.password},
-        )
-        if response.status_code >= 400:
-            raise CourierError("FAN Courier login refused: check the username and password")
-        self.token = mapping.parse_token(response.json())
-        if self.on_login is not None:
-            self.on_login(self.token)
-        return self.token
+    def _login_response(self) -> requests.Response:
+        credentials = {"username": self.username, "password": self.password}
+        return send(self.session, "POST", f"{self.api}/login", data=credentials)
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Send with the token; on 401 (the token expired) log in again and retry once."""
-        token = self.token or self._login()
-        url = f"{self.api}{path}"
-        response = send(
-            self.session, method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs
-        )
-        if response.status_code == 401:
-            token = self._login()
-            response = send(
-                self.session, method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs
-            )
-        return check(response, mapping.parse_error)
+    def _parse_token(self, data: Any) -> str:
+        return mapping.parse_token(data)
+
+    def _parse_error(self, data: Any) -> str:
+        return mapping.parse_error(data)
+
+    def _headers(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    def _url(self, path: str) -> str:
+        return f"{self.api}{path}"
 
     def check_address(self, request: ShipmentRequest) -> None:
         """AddressMismatch unless FAN knows the recipient's county and locality."""
@@ -87,22 +72,7 @@ class FanCourier:
         body = mapping.build_awb(request, self.account)  # refuses a missing county first
         self.check_address(request)
         result = mapping.parse_awb(self._call("POST", "/intern-awb", json=body).json())
-        try:
-            label: bytes | None = self.get_labels(
-                [result.carrier_shipment_id], request.label_format
-            )
-        except CourierError:
-            label = None  # the AWB exists: keep its number, fetch the label later
-        return ShipmentResult(
-            carrier_shipment_id=result.carrier_shipment_id,
-            tracking_number=result.tracking_number,
-            tracking_url=result.tracking_url,
-            label=label,
-            label_format=request.label_format,
-        )
-
-    def find_shipment(self, request: ShipmentRequest) -> ShipmentResult | None:
-        return None
+        return self._with_label(result, request.label_format)
 
     def get_labels(self, ids: list[str], label_format: LabelFormat) -> bytes:
         params: dict[str, Any] = {"clientId": self.account.client_id, "awbs[]": ids}

@@ -1,7 +1,8 @@
 """FAN Courier (Romania), API v2.0: pure request building and response parsing.
 
 ``POST /intern-awb`` takes ``{"clientId", "shipments": [{"info": {...}, "recipient": {...}}]}``;
-field names as in FAN Courier's API documentation v2.0, section "AWB Intern". Tracking events
+field names as public clients of FAN Courier's API v2.0 send them (its PDF documentation was not
+readable here: tests/fixtures/couriers/README.md says what was checked). Tracking events
 carry FAN's codes (``C0`` picked up, ``H..`` hub scans, ``S..`` delivery attempts, ``S2``
 delivered); the mapping onto our statuses is ``EVENT_STATUSES`` plus a rule per prefix.
 """
