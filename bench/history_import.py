@@ -25,7 +25,7 @@ from app.connectors.base import ShopRef
 from app.events.apply import apply
 from app.models import FlowRun, Order, Shop, db, utcnow
 
-ORDERS = int(sys.argv[1]) if len(sys.argv) > 1 else sized(3_000, 50)
+ORDERS = int(sys.argv[1]) if len(sys.argv) > 1 else sized(2_000, 50)
 GOAL_ORDERS, GOAL_SECONDS = 200_000, 120.0
 COMMIT_EVERY = 100
 

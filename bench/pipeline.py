@@ -33,7 +33,7 @@ from app.connectors.base import Envelope
 from app.models import FlowRun, Shop, WebhookDelivery, db, utcnow
 from app.pipeline.ingest import enqueue_delivery, store_delivery
 
-SHOPPERS = int(sys.argv[1]) if len(sys.argv) > 1 else sized(2_000, 60)
+SHOPPERS = int(sys.argv[1]) if len(sys.argv) > 1 else sized(1_000, 60)
 SHOPS = sized(100, 10)
 GOAL_PER_SECOND = 300.0
 

@@ -143,6 +143,10 @@ def create_shipment(
         return _finish(shipment, "failed", str(exc))
     shipment.courier, shipment.label_format = courier, settings.label_format
     shipment.request = _plain(request)
+    if adapter.capabilities.local:
+        # Nothing is sent anywhere: the label is made in this transaction, under the row
+        # lock, and a crash leaves the row as it was (pending), safe to retry.
+        return _ask_courier(shipment, adapter, request, previous, on_created)
     shipment.status = "requested"
     # Set even when nothing else changed (a stale "requested" row re-claimed): _in_flight
     # reads it, and an unchanged row would get no UPDATE and keep its old time.
