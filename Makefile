@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install clean bench
+.PHONY: run test drills bench lint install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ run: $(STAMP)
 ## Run the tests (PostgreSQL and Redis on 127.0.0.1 when reachable, else SQLite + embedded Redis).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The drills (tests/drills) at full size: real worker and cron processes, hundreds of mails.
+## `make test` runs them too, at a small size.
+drills: $(STAMP)
+	STOREFLOW_DRILL_SIZE=full $(BIN)/python -m pytest tests/drills $(PYTEST_ARGS)
 
 ## Every benchmark, then one table of the goals (BENCH_SCALE=small for a smoke run; the
 ## database server and Redis from STOREFLOW_BENCH_DATABASE_URL / STOREFLOW_BENCH_REDIS_URL).

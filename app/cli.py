@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.emails.commands import preview_email_command, send_test_email_command
-from app.insights import idle_eval
+from app.insights import idle_eval, sendtime_eval
 from app.insights.idle import merchant_idle_days
 from app.insights.recommendation_model import refresh_recommendations
 from app.insights.recs_eval import TEST_DAYS, VARIANTS, evaluate_shop, format_table
@@ -48,6 +48,28 @@ def eval_recs(shop_id: int, days: int) -> None:
     )
 
 
+@click.command("eval-sendtime")
+@click.option("--shop", "shop_id", type=int, required=True, help="Shop id to evaluate.")
+@click.option(
+    "--days", type=int, default=sendtime_eval.TEST_DAYS, show_default=True, help="Test window."
+)
+@click.option(
+    "--window-hours",
+    type=click.IntRange(1, 72),
+    default=sendtime_eval.WINDOW_HOURS,
+    show_default=True,
+    help="How long a best-time email may wait for the customer's hour.",
+)
+def eval_sendtime(shop_id: int, days: int, window_hours: int) -> None:
+    """Backtest of best send time on the shop's history (learn before the last DAYS days, test
+    on them): opens and clicks within an hour of the best-time send against the fixed delay."""
+    try:
+        result = sendtime_eval.evaluate_shop(shop_id, days, window_hours)
+    except LookupError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shop") from None
+    click.echo(sendtime_eval.format_table(result))
+
+
 @click.command("refresh-recs")
 @click.option("--shop", "shop_id", type=int, required=True, help="Shop id to relearn.")
 @click.option("--analyze", is_flag=True, help="ANALYZE the order tables first (after a bulk load).")
@@ -61,6 +83,7 @@ def refresh_recs(shop_id: int, analyze: bool) -> None:
 COMMANDS = (
     tick,
     eval_recs,
+    eval_sendtime,
     refresh_recs,
     preview_email_command,
     send_test_email_command,

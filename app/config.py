@@ -140,6 +140,9 @@ SETTINGS += (
             # fulfillments/create|update (the cross-sell's "after fulfilment" clock)
             "read_fulfillments",
             "write_merchant_managed_fulfillment_orders",
+            # the storefront web pixel: webPixelCreate/Update, and the events it receives
+            "write_pixels",
+            "read_customer_events",
         ],
     ),
 )

@@ -43,6 +43,8 @@ BENCHMARKS: list[tuple[str, tuple[str, ...]]] = [
     ("collector", ("collector: events/s", "collector: stored")),
     ("browse_scan", ("browse scan",)),
     ("recs", ("recs:",)),
+    ("send_times", ("send times:",)),
+    ("engagement", ("engagement scores",)),
 ]
 
 

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from app.models.lifecycle import DEFAULT_BIRTHDAY_METAFIELD, birthday_metafield
+
 if TYPE_CHECKING:
     from datetime import datetime
     from decimal import Decimal
@@ -60,10 +62,18 @@ class ShopRef:
     currency: str  # a payload that names no currency is in the shop's own
     # The storefront's base URL shoppers see (a Shopify catalog sync reads the primary domain).
     storefront_url: str | None = None
+    # Shopify: the customer metafield (namespace.key) holding the birth date (birthday flow).
+    birthday_metafield: str = DEFAULT_BIRTHDAY_METAFIELD
 
     @classmethod
     def of(cls, shop: Shop) -> ShopRef:
-        return cls(shop.id, shop.domain, shop.currency, shop.store_connection.store_url)
+        return cls(
+            shop.id,
+            shop.domain,
+            shop.currency,
+            shop.store_connection.store_url,
+            birthday_metafield(shop.id),
+        )
 
     def product_page(self, handle: str | None, online_store_url: str | None = None) -> str | None:
         """The page shoppers see: the platform's own product URL when the payload has it (a

@@ -3,7 +3,8 @@
 A known shopper (their one order, long ago, makes them a customer who agreed to marketing)
 looks at a product three times over the last few minutes: three batches posted to the running
 service's ``/collect/demo`` exactly as the storefront script posts them (the shop's public key,
-the storefront's Origin, the visitor id, the signed-in customer's email). The browse scan then
+the storefront's Origin, the visitor id, and the identity token our email link gave the
+shopper's browser: a bare email would not be believed). The browse scan then
 runs here, as the 10-minute cron job would; with the fast clock the email goes to the outbox
 at the next minute tick.
 """
@@ -20,6 +21,7 @@ from flask import current_app
 from app.demo.deliveries import post
 from app.demo.flows import ensure_recommendations, lapsed_order, wait_for_order
 from app.demo.shops import boutique
+from app.emails.tracking import identity_token
 from app.flows import browse_abandonment
 from app.flows.engine.settings import save_settings
 from app.insights.browsing import scan_browsing
@@ -50,6 +52,9 @@ def _known_shopper(shop: Shop, email: str) -> None:
 
 def view_product(shop: Shop, email: str, product_id: str, visitor: str) -> list[int]:
     """Post the three views to the collector; the HTTP status of each."""
+    customer = ShopScope(shop.id).first(Customer, Customer.email == email.lower())
+    # The shopper came in through our email's link, which left this token in their browser.
+    identity = {"token": identity_token(shop.id, customer.id)} if customer else {"email": email}
     statuses = []
     for minutes in VIEWS_MINUTES_AGO:
         at = (utcnow() - timedelta(minutes=minutes)).isoformat()
@@ -57,7 +62,7 @@ def view_product(shop: Shop, email: str, product_id: str, visitor: str) -> list[
             "shop": shop.domain,
             "key": shop.storefront_tracking.collect_key,
             "visitor": visitor,
-            "customer": {"email": email},
+            "customer": identity,
             "events": [{"type": "product_viewed", "product_id": product_id, "at": at}],
         }
         response = requests.post(

@@ -126,6 +126,24 @@ def demo_browse(email: str | None, product_id: str) -> None:
     )
 
 
+@click.command("demo-birthday")
+@click.option("--email", default=None, help="shopper's email (default: a new one)")
+def demo_birthday(email: str | None) -> None:
+    """A shopper whose birthday is in three days: the birthday email within a minute."""
+    # A new shopper each time: a customer gets one birthday wish a year.
+    email = email or f"ola-{uuid.uuid4().hex[:6]}@example.com"
+    with _running_service():
+        try:
+            _shop, response, found = demo_flows.birthday_soon(email)
+        except TimeoutError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"customer/updated (birthday in 3 days) for {email}: HTTP {response.status_code}")
+    click.echo(
+        f"birthday scan: {found} found; the wish with its gift code goes to the outbox "
+        "within a minute"
+    )
+
+
 @click.command("demo-pay-order")
 @click.option("--number", default=None, help="Order number (default: the next free one).")
 @click.option("--cod", is_flag=True, help="Cash on delivery.")
@@ -147,6 +165,7 @@ COMMANDS = (
     demo_cross_sell,
     demo_winback,
     demo_browse,
+    demo_birthday,
     demo_pay_order,
 )
 

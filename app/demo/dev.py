@@ -26,7 +26,9 @@ from app.demo import seed as demo
 from app.demo.labels import demo_labels_url
 from app.demo.service import RunningService, database_label, remove_run_file, write_run_file
 from app.demo.staff import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_user
-from app.models import Shop, db
+from app.insights.engagement import score_engagement
+from app.insights.segments import score_customers
+from app.models import Shop, db, utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTANCE = ROOT / "instance"
@@ -100,6 +102,11 @@ def _prepare(env: dict[str, str]) -> RunningService:
             (s.id, s.name or s.domain, s.locale)
             for s in db.session.scalars(sa.select(Shop).where(Shop.status == "active"))
         ]
+        # What the nightly scan would find, at once: the Customers tab shows stages today.
+        for shop_id, _name, _locale in merchant_pages:
+            score_customers(shop_id, utcnow())
+            score_engagement(shop_id, utcnow())
+        db.session.commit()
     base = env["STOREFLOW_PUBLIC_URL"]
     print(
         f"\nStoreflow is starting\n  database: {env['STOREFLOW_DATABASE_URL']}"

@@ -28,7 +28,7 @@ REQUIRED_FIELDS = frozenset({"subject", "headline", "cta"})
 MAX_LENGTH = {"subject": 200, "preheader": 250, "headline": 200, "intro": 3000, "cta": 60}
 # Which emails show a cart (its total) and which carry a discount code.
 SHOWS_CART = frozenset({"abandoned_cart_1", "abandoned_cart_2", "abandoned_cart_3"})
-DISCOUNTED = frozenset({"abandoned_cart_3", "reactivation_2", "welcome_1"})
+DISCOUNTED = frozenset({"abandoned_cart_3", "reactivation_2", "welcome_1", "birthday"})
 BASE_VARIABLES = ("first_name", "shop_name")
 CART_VARIABLES = ("cart_total",)
 DISCOUNT_VARIABLES = ("discount_code", "discount_percent", "discount_expiry")

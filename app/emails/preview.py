@@ -44,15 +44,17 @@ RECOMMENDING = frozenset({"cross_sell", "reactivation_1", "reactivation_2"})
 
 
 # Templates that show one-to-one product blocks (what the shopper viewed, bought...).
-BLOCKS_SAMPLE = frozenset({"browse_abandonment", "welcome_3"})
+BLOCKS_SAMPLE = frozenset({"browse_abandonment", "welcome_3", "replenishment"})
 # Templates about the shopper, not a cart: no cart in their sample.
-NO_CART = frozenset({"welcome_1", "welcome_2", "welcome_confirm"})
+NO_CART = frozenset({"welcome_1", "welcome_2", "welcome_confirm", "birthday"})
 
 
 def _sample_blocks(template: str, context: dict[str, Any]) -> list[dict[str, Any]]:
     """The blocks as a shopper would get them: the sample cart's products as "viewed"."""
     if template == "welcome_3":
         return [{"kind": "bestsellers", "products": context["recommendations"][:3]}]
+    if template == "replenishment":
+        return [{"kind": "buy_again", "products": context["items"]}]
     viewed = context["items"]
     on_sale = [p for p in viewed if p.get("compare_at_price")]
     return [

@@ -44,12 +44,14 @@ TEMPLATES = frozenset(
         "welcome_1",
         "welcome_2",
         "welcome_3",
+        "birthday",
+        "replenishment",
         *TRANSACTIONAL,
     }
 )
 SMS_TEMPLATES = frozenset({"abandoned_cart_sms"})
 # Templates whose products are the message: their button comes after the products.
-RECOMMENDATIONS_LEAD = frozenset({"cross_sell", "browse_abandonment", "welcome_3"})
+RECOMMENDATIONS_LEAD = frozenset({"cross_sell", "browse_abandonment", "welcome_3", "replenishment"})
 # One-to-one product blocks a flow may give (``app/flows/product_blocks.py`` fills them); the
 # layout gives each its heading.
 BLOCK_KINDS = (
@@ -59,6 +61,7 @@ BLOCK_KINDS = (
     "recommended",
     "discounted",
     "bestsellers",
+    "buy_again",
 )
 COPY_BLOCKS = ("subject", "preheader", "headline", "intro", "cta", "cta_url")
 DEFAULT_COLOR = "#1f2937"

@@ -4,6 +4,10 @@ A sender either returns the provider's id for the accepted message or raises
 ``TemporaryFailure`` (try again later: 4xx, connection trouble) or ``PermanentFailure``
 (never retry: 5xx). The caller gives a stable ``Message-ID``; a retry after a crash between
 "accepted" and our commit sends the same id, which the receiving side can de-duplicate on.
+
+The SMTP sender tells the caller how far the dialogue got (``SEND_STAGES``) as it goes, so a
+worker killed mid-dialogue leaves behind whether the server can hold the message: not before
+the final dot of DATA went out; certainly once it answered 250; perhaps in between.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import email.policy
 import hashlib
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -21,6 +26,16 @@ from typing import Protocol
 from urllib.parse import ParseResult, parse_qs, unquote, urlparse
 
 from app.models import utcnow
+
+# How far handing one message over got, in order. "final_dot" is reported *before* the dot
+# that ends DATA is written: up to it the server cannot hold the message, from it until
+# "accepted" (its 250) nobody can tell.
+SEND_STAGES = ("connecting", "mail_from", "data", "final_dot", "accepted")
+Progress = Callable[[str], None]
+
+
+def _unreported(stage: str) -> None:
+    """The progress of a caller that does not ask for it."""
 
 
 @dataclass(frozen=True)
@@ -44,8 +59,9 @@ class PermanentFailure(Exception):
 
 
 class Sender(Protocol):
-    def send(self, msg: OutgoingEmail) -> str:
-        """Hand the message over; returns the provider's id for it."""
+    def send(self, msg: OutgoingEmail, progress: Progress | None = None) -> str:
+        """Hand the message over; returns the provider's id for it. ``progress`` hears each
+        of ``SEND_STAGES`` the sender can tell apart, as it reaches it."""
         ...
 
 
@@ -79,11 +95,11 @@ class SmtpSender:
     timeout: float = 20.0
     ssl_context: ssl.SSLContext | None = None
 
-    def send(self, msg: OutgoingEmail) -> str:
+    def send(self, msg: OutgoingEmail, progress: Progress | None = None) -> str:
         mime = to_mime(msg)
         try:
             with self._connect() as smtp:
-                refused = smtp.send_message(mime)
+                _hand_over(smtp, msg, mime, progress or _unreported)
         except smtplib.SMTPRecipientsRefused as exc:
             raise _classify(min(code for code, _ in exc.recipients.values()), exc) from exc
         except smtplib.SMTPResponseException as exc:
@@ -95,9 +111,6 @@ class SmtpSender:
             raise PermanentFailure(f"SMTP {self.host}:{self.port}: {exc}") from exc
         except OSError as exc:  # refused, timed out, TLS handshake failed
             raise TemporaryFailure(f"SMTP {self.host}:{self.port} unreachable: {exc}") from exc
-        if refused:  # only one recipient, so any refusal is that recipient's
-            code, reason = next(iter(refused.values()))
-            raise _classify(code, smtplib.SMTPResponseException(code, reason))
         return msg.message_id
 
     def _connect(self) -> smtplib.SMTP:
@@ -118,6 +131,40 @@ class SmtpSender:
         return smtp
 
 
+def _hand_over(
+    smtp: smtplib.SMTP, msg: OutgoingEmail, mime: EmailMessage, report: Progress
+) -> None:
+    """``smtplib``'s ``send_message`` for our one recipient, telling each stage as it is
+    reached (``send_message`` does the whole dialogue in one call: a caller learns nothing)."""
+    smtp.ehlo_or_helo_if_needed()
+    options: list[str] = []
+    policy = _POLICY
+    if not f"{msg.from_addr}{msg.to}".isascii():
+        if not smtp.has_extn("smtputf8"):
+            raise smtplib.SMTPNotSupportedError("the server cannot take non-ASCII addresses")
+        options, policy = ["SMTPUTF8", "BODY=8BITMIME"], policy.clone(utf8=True)
+    body = mime.as_bytes(policy=policy.clone(linesep="\r\n"))
+    code, reply = smtp.mail(msg.from_addr, options)
+    if code != 250:
+        raise smtplib.SMTPSenderRefused(code, reply, msg.from_addr)
+    report("mail_from")
+    code, reply = smtp.rcpt(msg.to)
+    if code not in (250, 251):
+        raise smtplib.SMTPRecipientsRefused({msg.to: (code, reply)})
+    code, reply = smtp.docmd("DATA")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    report("data")
+    body = re.sub(rb"(?m)^\.", b"..", body)  # RFC 5321 4.5.2: a line's leading dot doubled
+    smtp.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+    report("final_dot")  # before the dot: a kill from here on leaves the outcome unknown
+    smtp.send(b".\r\n")
+    code, reply = smtp.getreply()
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
+    report("accepted")
+
+
 def _classify(code: int, exc: BaseException) -> Exception:
     text = f"SMTP {code}: {exc}"
     return TemporaryFailure(text) if 400 <= code < 500 else PermanentFailure(text)
@@ -127,12 +174,13 @@ def _classify(code: int, exc: BaseException) -> Exception:
 class FileOutboxSender:
     """Writes each message as an .eml file; the demo's outbox, readable with any mail client.
 
-    The file name comes from the Message-ID, so sending the same message twice leaves one file.
+    The file name comes from the Message-ID, so sending the same message twice leaves one file;
+    it tells no stages: ``was_accepted`` answers for it.
     """
 
     directory: str
 
-    def send(self, msg: OutgoingEmail) -> str:
+    def send(self, msg: OutgoingEmail, progress: Progress | None = None) -> str:
         os.makedirs(self.directory, exist_ok=True)
         path = self._path(msg.message_id)
         tmp = f"{path}.tmp"

@@ -3,6 +3,14 @@
 Tokens are signed with the app's SECRET_KEY (itsdangerous), one salt per purpose, so a pixel
 token cannot be replayed as an unsubscribe. They do not expire: an unsubscribe link must work
 for as long as the email exists, and an old click still deserves its redirect.
+
+The one token that does expire is the shopper's identity token (``identity_token``): a click
+on our link to the shop's own storefront carries it to the landing page (``IDENTITY_PARAM``),
+where the storefront script keeps it in a first-party cookie (only with the visitor's consent)
+and sends it with its views, so the collector can link that browser to the customer who got
+the email. It names the customer by our id (no address in URLs), is bound to the shop, and
+lasts ``IDENTITY_MAX_AGE``: whoever holds a forwarded link can at most add views to that
+customer for that long, never read anything.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from flask import current_app
-from itsdangerous import BadSignature
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.emails.signing import link_signer
 from app.events.apply import cancel_runs
@@ -26,6 +34,9 @@ log = logging.getLogger(__name__)
 # Runs of these flows send transactional mail (shipping notices): an unsubscribe leaves them be.
 TRANSACTIONAL_FLOWS = frozenset({"shipping_notice"})
 OPEN_PATH, CLICK_PATH, UNSUBSCRIBE_PATH = "/t/o/{}.gif", "/t/c/{}", "/u/{}"
+# The landing page's query parameter that carries the identity token, and how long it counts.
+IDENTITY_PARAM = "sf_id"
+IDENTITY_MAX_AGE = 30 * 24 * 3600
 
 
 class InvalidToken(ValueError):
@@ -106,15 +117,51 @@ def record_open(token: str) -> None:
     _stamp_once(shop_id, message_id, "opened_at")
 
 
-def record_click(token: str) -> str:
-    """Record the click and return the signed target (never anything the request supplies)."""
+@dataclass(frozen=True)
+class Click:
+    shop_id: int
+    message_id: int
+    target: str
+
+
+def record_click(token: str) -> Click:
+    """Record the click; the signed target (never anything the request supplies)."""
     shop_id, message_id, target = _load("click", token)
     if not _is_web_url(target):
         raise InvalidToken("click target is not a web address")
     _stamp_once(shop_id, message_id, "clicked_at")
     # A click proves an open, even when the client blocked the pixel.
     _stamp_once(shop_id, message_id, "opened_at")
-    return str(target)
+    return Click(int(shop_id), int(message_id), str(target))
+
+
+def _identity_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="storeflow.identity")
+
+
+def identity_token(shop_id: int, customer_id: int) -> str:
+    """A signed, expiring "this browser is customer N of shop S" for the storefront script."""
+    return str(_identity_serializer().dumps([shop_id, customer_id]))
+
+
+def read_identity_token(token: str, shop_id: int) -> int:
+    """The customer id the token names in this shop; InvalidToken when forged, expired, or
+    issued for another shop."""
+    try:
+        payload = _identity_serializer().loads(token, max_age=IDENTITY_MAX_AGE)
+    except SignatureExpired:
+        raise InvalidToken("expired identity token") from None
+    except BadSignature:
+        raise InvalidToken("bad identity token") from None
+    if not isinstance(payload, list) or len(payload) != 2 or payload[0] != shop_id:
+        raise InvalidToken("identity token of another shop")
+    return int(payload[1])
+
+
+def message_customer(shop_id: int, message_id: int) -> int | None:
+    """The customer a message went to (None for one sent to an address only)."""
+    message = ShopScope(shop_id).get(Message, message_id)
+    return message.customer_id if message is not None else None
 
 
 def _stamp_once(shop_id: int, message_id: int, column: str) -> None:

@@ -3,9 +3,10 @@
 Orders stay, anonymised, so the shop's totals and the flows' revenue remain true; everything
 that names a person is erased wherever we keep a copy of it:
 
-- customers (anonymised), carts and suppressions (deleted), RFM scores and idle emissions
-  (deleted), orders (email and shipping address), shipments (the courier request and the
-  label, which print the address), messages (recipient, subject, meta, error), discounts (the
+- customers (anonymised), carts and suppressions (deleted), RFM and engagement scores, stage
+  moves, idle emissions and the staff alerts that name them (deleted), orders (email and
+  shipping address), shipments (the courier request and the label, which print the address),
+  messages (recipient, subject, meta, error), discounts (the
   recipient), flow runs (the email and phone in their context);
 - the raw webhook deliveries that carry the person (body, headers, last error) and the audit
   rows that quote them (a data-request export included);
@@ -35,18 +36,24 @@ from app.models import (
     AuditLog,
     BrowseEmission,
     Cart,
+    CheckoutClaim,
     Customer,
+    CustomerEngagement,
     CustomerScore,
     Discount,
+    EngagementStageChange,
     FlowRun,
     IdleEmission,
     LabelBatch,
+    LifecycleEmission,
     Message,
     Order,
+    PreferredHour,
     Shipment,
     ShipmentEvent,
     Shop,
     ShopScope,
+    StaffAlert,
     StorefrontEvent,
     StorefrontVisitor,
     Suppression,
@@ -64,6 +71,17 @@ REDACTED = "redacted"
 ERASED_IDENTIFIERS = "storeflow_erased_identifiers"
 # An identifier shorter than this (a one-letter name) would match unrelated text.
 _MIN_NEEDLE = 4
+# Rows about one customer computed by our jobs (scores, stages, alerts to staff that name
+# them): deleted with the person, and all of a shop's with the shop.
+PER_CUSTOMER: tuple[Any, ...] = (
+    CustomerScore,
+    IdleEmission,
+    CustomerEngagement,
+    EngagementStageChange,
+    StaffAlert,
+    LifecycleEmission,
+    PreferredHour,
+)
 # The format of a data-request export (``AuditLog.details`` of a ``customer_data_request``).
 EXPORT_FORMAT = "storeflow.customer_export.v1"
 
@@ -345,7 +363,7 @@ def erase_person(shop_id: int, person: Person, reason: str) -> dict[str, int]:
             scope.delete(Suppression, Suppression.address.in_(sorted(person.contacts)))
         )
     if person.customer_ids:
-        for model in (CustomerScore, IdleEmission):
+        for model in PER_CUSTOMER:
             db.session.execute(
                 scope.delete(model, model.customer_id.in_(sorted(person.customer_ids)))
             )
@@ -443,11 +461,11 @@ def apply_shop_redact(event: ev.ShopRedact) -> None:
     for model in (
         StorefrontEvent,
         StorefrontVisitor,
+        CheckoutClaim,
         BrowseEmission,
         Cart,
         Suppression,
-        CustomerScore,
-        IdleEmission,
+        *PER_CUSTOMER,
         Customer,
     ):
         db.session.execute(scope.delete(model))
@@ -537,6 +555,18 @@ def customer_export(shop_id: int, person: Person, requested: tuple[str, ...]) ->
         "idle_emissions": [
             _row(s) for s in scope.all(IdleEmission, IdleEmission.customer_id.in_(customer_ids))
         ],
+        **{
+            model.__tablename__: [
+                _row(r) for r in scope.all(model, model.customer_id.in_(customer_ids))
+            ]
+            for model in (
+                CustomerEngagement,
+                EngagementStageChange,
+                StaffAlert,
+                LifecycleEmission,
+                PreferredHour,
+            )
+        },
         "audit_log": [
             _row(a)
             for a in scope.all(

@@ -303,3 +303,24 @@ class CustomerDataRequest(Event):
     customer: Contact
     request_id: str | None = None
     order_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BirthdayComing(Event):
+    """A consenting customer's birthday is near; emitted by the birthday scan
+    (``app/insights/birthdays.py``) once a year per customer, not by a platform."""
+
+    customer_id: int
+    birthday: date  # the day it is celebrated this time (28 February for a 29 February)
+    send_at: datetime  # the shop's chosen hour, in the shop's timezone, on the day found
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplenishmentDue(Event):
+    """A consenting customer's own gap since buying these products passed the products' usual
+    gap between two purchases; emitted by the replenishment scan
+    (``app/insights/replenishment.py``) once per purchase cycle, not by a platform."""
+
+    customer_id: int
+    product_ids: tuple[str, ...]  # the platform's ids, longest overdue first
+    last_bought_at: datetime  # the newest of their last purchases of them

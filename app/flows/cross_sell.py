@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from app.emails.context import shop_branding, shop_url
 from app.events import types as ev
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
-from app.flows.engine.settings import COMMON_SETTINGS
+from app.flows.engine.settings import BEST_TIME_WINDOW, COMMON_SETTINGS
 from app.flows.stop_rules import consent_withdrawn, customer_runs_before, order_customer
 from app.insights.recommendations import Suggestion, recommend_for_order, upsell_for
 from app.models import Customer, FlowRun, Message, Order, Product, Shop, ShopScope
@@ -157,7 +157,9 @@ FLOW = Flow(
         ev.OrderCancelled: ("order_cancelled", _cancelled),
         ev.CustomerUpdated: ("consent_withdrawn", consent_withdrawn),
     },
-    steps=(Step("email_delay_minutes", "email", "cross_sell"),),
+    steps=(
+        Step("email_delay_minutes", "email", "cross_sell", best_time_setting="email_best_time"),
+    ),
     settings=(
         Setting(
             "starts_after",
@@ -167,6 +169,8 @@ FLOW = Flow(
             choices=STARTS_AFTER,
         ),
         Setting("email_delay_minutes", 7 * 1440, 1, 60 * 1440, "email after that step"),
+        Setting("email_best_time", False, help="the email at the customer's best hour"),
+        BEST_TIME_WINDOW,
         Setting("products", 4, 1, 4, "how many suggested products the email shows"),
         Setting("upsell", False, help="add a block of pricier products of the same kind"),
         *COMMON_SETTINGS,

@@ -26,7 +26,7 @@ from app.models import Cart, Product, ShopScope, StorefrontEvent, db
 # Views this close before the latest one belong to the same visit.
 VISIT = timedelta(hours=2)
 
-__all__ = ["BLOCK_KINDS", "blocks_for", "viewed_products"]
+__all__ = ["BLOCK_KINDS", "blocks_for", "named_block", "viewed_products"]
 
 
 def _card(product: Product) -> dict[str, Any]:
@@ -133,3 +133,12 @@ def blocks_for(
         if cards:
             blocks.append({"kind": kind, "products": cards})
     return blocks
+
+
+def named_block(
+    shop_id: int, kind: str, platform_ids: Sequence[str], per_block: int = 3
+) -> list[dict[str, Any]]:
+    """One block of exactly these products (those still live, in the order given), or no
+    block when none is: the products an email is about (what to buy again)."""
+    cards = [_card(p) for p in _live(shop_id, platform_ids)[:per_block]]
+    return [{"kind": kind, "products": cards}] if cards and kind in BLOCK_KINDS else []

@@ -31,7 +31,7 @@ from app.events import types as ev
 from app.flows.discounts import discount_context, discount_for
 from app.flows.engine import clock
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step
-from app.flows.engine.settings import COMMON_SETTINGS
+from app.flows.engine.settings import BEST_TIME_WINDOW, COMMON_SETTINGS
 from app.flows.stop_rules import consent_withdrawn, customer_runs_before
 from app.insights.recommendations import recommend_for_customer
 from app.insights.segments import rfm_at_least
@@ -172,14 +172,28 @@ FLOW = Flow(
         ev.CustomerUpdated: ("consent_withdrawn", consent_withdrawn),
     },
     steps=(
-        Step("email_1_delay_minutes", "email", "reactivation_1"),
-        Step("email_2_delay_minutes", "email", "reactivation_2", discount=True),
+        Step(
+            "email_1_delay_minutes",
+            "email",
+            "reactivation_1",
+            best_time_setting="email_1_best_time",
+        ),
+        Step(
+            "email_2_delay_minutes",
+            "email",
+            "reactivation_2",
+            discount=True,
+            best_time_setting="email_2_best_time",
+        ),
     ),
     settings=(
         Setting("idle_days", 90, 14, 3650, "idle after this many days (or their rhythm)"),
         Setting("cooldown_days", 180, 30, 3650, "never the same customer again sooner"),
         Setting("email_1_delay_minutes", 0, 0, 10080, "first email after the scan"),
         Setting("email_2_delay_minutes", 7 * 1440, 1, 60 * 1440, "second email"),
+        Setting("email_1_best_time", False, help="first email at the customer's best hour"),
+        Setting("email_2_best_time", False, help="second email at the customer's best hour"),
+        BEST_TIME_WINDOW,
         Setting("products", 3, 0, 4, "how many products picked for them the emails show"),
         Setting("discount", False, help="offer a single-use code in the second email"),
         Setting("discount_percent", 10, 1, 50, "the second email's discount"),

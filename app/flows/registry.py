@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from app.flows import (
     abandoned_cart,
+    birthday,
     browse_abandonment,
     cross_sell,
     reactivation,
+    replenishment,
     shipping_notice,
     welcome,
 )
@@ -24,6 +26,8 @@ FLOWS: tuple[Flow, ...] = (
     shipping_notice.FLOW,
     welcome.FLOW,
     welcome.CONFIRMATION,
+    birthday.FLOW,
+    replenishment.FLOW,
 )
 
 _BY_KEY = {flow.key: flow for flow in FLOWS}

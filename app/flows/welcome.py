@@ -26,7 +26,7 @@ from app.events import types as ev
 from app.flows.discounts import discount_context, discount_for
 from app.flows.engine import clock
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
-from app.flows.engine.settings import COMMON_SETTINGS, settings_for
+from app.flows.engine.settings import BEST_TIME_WINDOW, COMMON_SETTINGS, settings_for
 from app.flows.product_blocks import blocks_for
 from app.flows.stop_rules import consent_withdrawn, customer_runs_before
 from app.models import WELCOME_FLOW_KEY, Customer, FlowRun, Message, Shop, ShopScope
@@ -172,8 +172,13 @@ FLOW = Flow(
     },
     steps=(
         Step("welcome_delay_minutes", "email", "welcome_1", discount=True),
-        Step("story_delay_minutes", "email", "welcome_2"),
-        Step("bestsellers_delay_minutes", "email", "welcome_3"),
+        Step("story_delay_minutes", "email", "welcome_2", best_time_setting="story_best_time"),
+        Step(
+            "bestsellers_delay_minutes",
+            "email",
+            "welcome_3",
+            best_time_setting="bestsellers_best_time",
+        ),
     ),
     settings=(
         Setting("double_opt_in", "country", help="confirm sign-ups", choices=DOUBLE_OPT_IN_CHOICES),
@@ -182,6 +187,9 @@ FLOW = Flow(
         Setting("welcome_delay_minutes", 0, 0, 1440, "welcome email after the sign-up"),
         Setting("story_delay_minutes", 2880, 1, 20160, "the shop's story"),
         Setting("bestsellers_delay_minutes", 7200, 2, 43200, "bestsellers"),
+        Setting("story_best_time", False, help="the story at the customer's best hour"),
+        Setting("bestsellers_best_time", False, help="bestsellers at the customer's best hour"),
+        BEST_TIME_WINDOW,
         Setting("first_order_code", True, help="a first-order code in the welcome email"),
         Setting("discount_percent", 10, 1, 50, "the first-order discount"),
         Setting("discount_valid_hours", 168, 1, 720, "how long the code works"),

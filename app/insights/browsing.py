@@ -117,7 +117,7 @@ def browse_query(shop_id: int, now: datetime, settings: BrowseSettings) -> sa.Se
             sa.literal(now, UTCDateTime()).label("emitted_at"),
         )
         .select_from(viewed)
-        .join(Customer, Customer.id == viewed.c.customer_id)
+        .join(Customer, sa.and_(Customer.shop_id == shop_id, Customer.id == viewed.c.customer_id))
         .where(
             Customer.email_consent == "granted",
             Customer.email.is_not(None),

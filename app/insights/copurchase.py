@@ -89,3 +89,34 @@ def as_matrix(pairs: Pairs, n_products: int) -> sparse.csr_matrix:
     return sparse.csr_matrix(
         (pairs.score, (pairs.product, pairs.partner)), shape=(n_products, n_products)
     )
+
+
+def fit_view_purchase(
+    view_customers: IntArray,
+    view_products: IntArray,
+    buy_customers: IntArray,
+    buy_products: IntArray,
+    n_products: int,
+    *,
+    min_support: int,
+    per_product: int,
+) -> Pairs:
+    """Learn, for each viewed product, the products its viewers bought: a pair (p, q) counts the
+    customers who looked at p and bought q, scored by cosine between p's viewers and q's buyers.
+
+    A product with its own buyers is no pair (looking at it and buying it is the product blocks'
+    "you looked at" business, not a suggestion of something else)."""
+    if view_products.size == 0 or buy_products.size == 0:
+        return fit(view_products[:0], view_products[:0], min_support=1, per_product=1)
+    people, rows = np.unique(np.concatenate([view_customers, buy_customers]), return_inverse=True)
+    shape = (people.size, n_products)
+    viewed = binary_matrix(rows[: view_customers.size], view_products, shape)
+    bought = binary_matrix(rows[view_customers.size :], buy_products, shape)
+    counts = (viewed.T @ bought).tocoo()
+    keep = (counts.row != counts.col) & (counts.data >= min_support)
+    rows_, cols, shared = counts.row[keep], counts.col[keep], counts.data[keep]
+    viewers = np.asarray(viewed.sum(axis=0)).ravel()
+    buyers = np.asarray(bought.sum(axis=0)).ravel()
+    scores = shared / np.sqrt(viewers[rows_] * buyers[cols])
+    sim = sparse.coo_matrix((scores, (rows_, cols)), shape=(n_products, n_products))
+    return top_partners(sim, shared.astype(np.int64), per_product)

@@ -44,7 +44,7 @@ def purchases(shop_id: int) -> sa.Select[int, int, datetime, int, int]:
     return (
         ShopScope(shop_id)
         .select(OrderLine)
-        .join(Order, Order.id == OrderLine.order_id)
+        .join(Order, sa.and_(Order.shop_id == OrderLine.shop_id, Order.id == OrderLine.order_id))
         .join(
             Product,
             sa.and_(

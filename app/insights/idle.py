@@ -25,6 +25,8 @@ from rq import Retry
 
 from app.events import types as events
 from app.events.apply import apply
+from app.insights.alerts import DAILY_KINDS, raise_alerts
+from app.insights.engagement import score_engagement
 from app.insights.segments import score_customers
 from app.logs import fields as log_fields
 from app.models import Customer, FlowSetting, IdleEmission, Order, Shop, ShopScope, db, utcnow
@@ -112,6 +114,7 @@ def idle_query(shop_id: int, now: datetime, settings: IdleSettings, dialect: str
     scope = ShopScope(shop_id)
     threshold = settings.idle_days * DAY
     cooling = sa.exists().where(
+        IdleEmission.shop_id == Customer.shop_id,
         IdleEmission.customer_id == Customer.id,
         IdleEmission.emitted_at > now - timedelta(days=settings.cooldown_days),
     )
@@ -182,7 +185,8 @@ def find_idle_customers(shop_id: int, now: datetime) -> list[events.CustomerIdle
 
 @queues.job("sync", timeout=1800, retry=Retry(max=2, interval=[300, 1800]))
 def scan_customers(shop_id: int, now: datetime | None = None) -> dict[str, int]:
-    """The daily customer scan of one shop: RFM scores, then idle customers. Safe to rerun."""
+    """The daily customer scan of one shop: RFM scores, engagement scores and stages, the
+    staff alerts that read them, then idle customers. Safe to rerun."""
     now = now or utcnow()
     # Locking the shop row makes a second scan of the shop wait, then find nobody new.
     shop = db.session.get(Shop, shop_id, with_for_update=True)
@@ -191,11 +195,13 @@ def scan_customers(shop_id: int, now: datetime | None = None) -> dict[str, int]:
         return {"scored": 0, "idle": 0}
     allow_large_sorts()
     scored = score_customers(shop_id, now)
+    engagement = score_engagement(shop_id, now)
+    alerts = raise_alerts(shop_id, now, DAILY_KINDS)
     idle = find_idle_customers(shop_id, now)
     for event in idle:
         apply(event)
     db.session.commit()
-    result = {"scored": scored, "idle": len(idle)}
+    result = {"scored": scored, "idle": len(idle), **engagement, "alerts": alerts}
     log.info("customer scan", extra=log_fields({"shop": shop_id, **result}))
     return result
 

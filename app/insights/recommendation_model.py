@@ -1,11 +1,12 @@
 """The job that learns a shop's recommendations from its orders and stores them.
 
 Runs nightly (``app/pipeline/cron.py``) and after large order syncs (``refresh_after_sync``).
-Reads the shop's order lines once (``history.load_lines``), learns from them the co-purchase
-pairs, the bestsellers of the shop's last order days and the products customers buy again,
-runs the backtest of each email to choose what to serve (``recs_choice``) and the idle
-backtest to choose the scan's rule (``idle_eval``), and replaces the shop's stored rows and
-choices in one transaction.
+Reads the shop's order lines once (``history.load_lines``) and its known customers' product
+views (``viewing.load_views``), learns from them the co-purchase pairs, the view -> purchase
+pairs (stored as ``view_purchase``, served only where the backtest says so), the bestsellers
+of the shop's last order days and the products customers buy again, runs the backtest of each
+email to choose what to serve (``recs_choice``) and the idle backtest to choose the scan's rule
+(``idle_eval``), and replaces the shop's stored rows and choices in one transaction.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from app.insights.history import (
 )
 from app.insights.idle import merchant_idle_days
 from app.insights.knobs import ModelSettings
+from app.insights.viewing import Views, load_views
 from app.logs import fields as log_fields
 from app.models import Recommendation, Shop, ShopScope, db, utcnow
 from app.pipeline import queues
@@ -36,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # An order sync importing at least this many orders changes the model enough to relearn now.
 LARGE_SYNC_ORDERS = 500
-SOURCES = ("co_purchase", "bestseller", "repurchase")
+SOURCES = ("co_purchase", "view_purchase", "bestseller", "repurchase")
 
 
 def copurchase_rows(lines: Lines, settings: ModelSettings) -> list[dict[str, Any]]:
@@ -46,12 +48,31 @@ def copurchase_rows(lines: Lines, settings: ModelSettings) -> list[dict[str, Any
         min_support=settings.min_support,
         per_product=settings.per_product,
     )
+    return pair_rows(lines, pairs, "co_purchase")
+
+
+def view_purchase_rows(lines: Lines, views: Views, settings: ModelSettings) -> list[dict[str, Any]]:
+    """What the viewers of each product bought (``product_id`` is the viewed product)."""
+    known = lines.where(lines.basket > 0)
+    pairs = copurchase.fit_view_purchase(
+        views.customer,
+        views.product,
+        known.basket,
+        known.product,
+        lines.n_products,
+        min_support=settings.min_support,
+        per_product=settings.per_product,
+    )
+    return pair_rows(lines, pairs, "view_purchase")
+
+
+def pair_rows(lines: Lines, pairs: copurchase.Pairs, source: str) -> list[dict[str, Any]]:
     ids = lines.product_ids
     return [
         {
             "product_id": int(pid),
             "recommended_product_id": int(rid),
-            "source": "co_purchase",
+            "source": source,
             "score": float(score),
             "support": int(support),
             "rank": int(rank),
@@ -121,8 +142,14 @@ def refresh_recommendations(
         analyze_imported_tables()
     settings = ModelSettings.for_shop(shop)
     lines = load_lines(shop_id)
-    rows = copurchase_rows(lines, settings) + bestseller_rows(lines) + repurchase_rows(lines)
-    evidence = _evidence(shop_id, lines, settings, now)
+    views = load_views(shop_id, lines)
+    rows = (
+        copurchase_rows(lines, settings)
+        + view_purchase_rows(lines, views, settings)
+        + bestseller_rows(lines)
+        + repurchase_rows(lines)
+    )
+    evidence = _evidence(shop_id, lines, views, settings, now)
     idle_rule = _idle_rule(shop_id, now)
     # The shop row lock keeps two refreshes of one shop from interleaving delete and insert.
     shop = db.session.get(Shop, shop_id, with_for_update=True, populate_existing=True)
@@ -152,10 +179,13 @@ def refresh_recommendations(
     return counts
 
 
-def _evidence(shop_id: int, lines: Lines, settings: ModelSettings, now: datetime) -> Any:
+def _evidence(
+    shop_id: int, lines: Lines, views: Views, settings: ModelSettings, now: datetime
+) -> Any:
     categories = recs_eval.categories(shop_id, lines)
-    cross_sell = recs_eval.backtest(lines, settings, categories, "order")
-    win_back = recs_eval.backtest(lines, settings, categories, "customer")
+    days = recs_eval.TEST_DAYS
+    cross_sell = recs_eval.backtest(lines, settings, categories, "order", days, views)
+    win_back = recs_eval.backtest(lines, settings, categories, "customer", days, views)
     return recs_choice.decide(cross_sell, win_back, now)
 
 

@@ -7,7 +7,10 @@ the merchant's choice is a business decision and bestsellers are what everyone g
 rows come from the nightly job (``recommendation_model.py``); merchant picks are read live so an
 edit shows at once. Learned pairs are served only where the nightly backtest of that email on
 the shop's own orders showed they beat bestsellers (``recs_choice``); the backtest ranks with
-the same tiers (``recs_eval.rank_keys``), so it measures what this module sends.
+the same tiers (``recs_eval.rank_keys``), so it measures what this module sends. Where it
+showed that the views-aware pairs beat the order-only ones, a known customer's learned tier also
+takes what they looked at through the view -> purchase pairs, scores added as the backtest adds
+them.
 
 Never suggested: a product of the order/basket itself, one the customer already bought (unless
 the orders show customers buy it again, or the merchant calls its category consumable; never
@@ -27,6 +30,7 @@ import sqlalchemy as sa
 
 from app.insights.history import bestsellers, load_lines, purchases
 from app.insights.knobs import ModelSettings
+from app.insights.viewing import viewed_products
 from app.models import Customer, Order, Product, Recommendation, Shop, ShopScope, db
 from app.models.shop_settings import RecommendationEvidence, ShopSettingsError
 
@@ -36,6 +40,7 @@ LIVE_BESTSELLER_LINES = 20_000
 REASONS = {
     "merchant": "picked by the shop to go with it",
     "co_purchase": "bought together by {support} customers",
+    "view_purchase": "bought by {support} customers who looked at the same",
     "repurchase": "bought again by {support} of its customers",
     "bestseller": "a bestseller: {support} customers bought it lately",
     "upsell": "a step up in {category}",
@@ -91,7 +96,9 @@ def recommend_for_order(shop_id: int, order_id: int, limit: int = 4) -> list[Sug
         raise LookupError(f"order {order_id} is not an order of shop {shop_id}")
     in_order = _product_ids(shop_id, [str(i["product_id"]) for i in order.items])
     bought = customer_products(shop_id, order.customer_id) if order.customer_id else []
-    return _recommend(shop_id, in_order, set(in_order), set(bought), limit, email="order")
+    return _recommend(
+        shop_id, in_order, set(in_order), set(bought), limit, "order", order.customer_id
+    )
 
 
 def recommend_for_customer(shop_id: int, customer_id: int, limit: int = 4) -> list[Suggestion]:
@@ -99,7 +106,7 @@ def recommend_for_customer(shop_id: int, customer_id: int, limit: int = 4) -> li
     if ShopScope(shop_id).get(Customer, customer_id) is None:
         raise LookupError(f"customer {customer_id} is not a customer of shop {shop_id}")
     bought = customer_products(shop_id, customer_id)
-    return _recommend(shop_id, bought, set(), set(bought), limit, email="customer")
+    return _recommend(shop_id, bought, set(), set(bought), limit, "customer", customer_id)
 
 
 def recommend_for_products(
@@ -111,7 +118,13 @@ def recommend_for_products(
     bought = customer_products(shop_id, customer_id) if customer_id else []
     # Products to go with products: served like cross-sell's (the "order" evidence).
     return _recommend(
-        shop_id, seeds=seeds, never=set(seeds), owned=set(bought), limit=limit, email="order"
+        shop_id,
+        seeds=seeds,
+        never=set(seeds),
+        owned=set(bought),
+        limit=limit,
+        email="order",
+        customer_id=customer_id,
     )
 
 
@@ -154,11 +167,21 @@ def customer_products(shop_id: int, customer_id: int) -> list[int]:
 
 
 def _recommend(
-    shop_id: int, seeds: list[int], never: set[int], owned: set[int], limit: int, email: str
+    shop_id: int,
+    seeds: list[int],
+    never: set[int],
+    owned: set[int],
+    limit: int,
+    email: str,
+    customer_id: int | None = None,
 ) -> list[Suggestion]:
     shop = db.session.get(Shop, shop_id)
     settings = ModelSettings.for_shop(shop)
-    learned = _learned(shop_id, seeds) if served_method(shop, email) == "co_purchase" else []
+    method = served_method(shop, email)
+    learned = _learned(shop_id, seeds) if method in ("co_purchase", "views_aware") else []
+    if method == "views_aware" and customer_id is not None:
+        viewed = viewed_products(shop_id, customer_id)
+        learned = _added(learned, _learned(shop_id, viewed, "view_purchase"))
     staples = _staples(shop_id)
     candidates = (
         _merchant_picks(shop_id, seeds)
@@ -170,7 +193,8 @@ def _recommend(
 
 
 def served_method(shop: Shop | None, email: str) -> str:
-    """What the shop's evidence says this email serves: ``co_purchase`` or ``bestsellers``."""
+    """What the shop's evidence says this email serves: ``views_aware``, ``co_purchase`` or
+    ``bestsellers``."""
     try:
         evidence = shop.recommendation_evidence if shop else RecommendationEvidence()
     except ShopSettingsError:
@@ -189,7 +213,7 @@ def _merchant_picks(shop_id: int, seeds: list[int]) -> list[_Candidate]:
     return [_Candidate(pid, "merchant", 1.0, 0) for pid in _product_ids(shop_id, wanted)]
 
 
-def _learned(shop_id: int, seeds: list[int]) -> list[_Candidate]:
+def _learned(shop_id: int, seeds: list[int], source: str = "co_purchase") -> list[_Candidate]:
     """Partners of all the seeds; a product that goes with several of them scores higher."""
     if not seeds:
         return []
@@ -197,16 +221,27 @@ def _learned(shop_id: int, seeds: list[int]) -> list[_Candidate]:
     stmt = (
         ShopScope(shop_id)
         .select(Recommendation, Recommendation.product_id.in_(seeds))
-        .where(Recommendation.source == "co_purchase")
+        .where(Recommendation.source == source)
         .with_only_columns(
             Recommendation.recommended_product_id, score, sa.func.max(Recommendation.support)
         )
         .group_by(Recommendation.recommended_product_id)
         .order_by(score.desc(), Recommendation.recommended_product_id)
     )
-    return [
-        _Candidate(pid, "co_purchase", float(s), int(n)) for pid, s, n in db.session.execute(stmt)
-    ]
+    return [_Candidate(pid, source, float(s), int(n)) for pid, s, n in db.session.execute(stmt)]
+
+
+def _added(*ranked: list[_Candidate]) -> list[_Candidate]:
+    """One learned tier from several pair sources: scores added per product (as the backtest's
+    ``seed @ pairs + viewed @ view_pairs``), named after the source that gave the most."""
+    total: dict[int, float] = {}
+    best: dict[int, _Candidate] = {}
+    for candidate in (c for candidates in ranked for c in candidates):
+        total[candidate.product_id] = total.get(candidate.product_id, 0.0) + candidate.score
+        if candidate.product_id not in best or candidate.score > best[candidate.product_id].score:
+            best[candidate.product_id] = candidate
+    order = sorted(total, key=lambda p: (-total[p], p))
+    return [_Candidate(p, best[p].source, total[p], best[p].support) for p in order]
 
 
 def repurchase_intervals(shop_id: int) -> dict[int, int]:

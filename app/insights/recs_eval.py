@@ -11,10 +11,15 @@ It evaluates what each email does, not a stand-in:
 - ``customer`` (win-back, ``recommend_for_customer``): the seed is everything they bought.
 
 The served ranking is the same tiers as ``recommendations.py`` — learned pairs, then the
-customer's own staples, then bestsellers — with three sources of pairs on the same window:
-``co_purchase`` (ours), ``item_knn`` (``implicit``'s item-kNN, a well-kept library's cosine
-neighbours, as a fair outside baseline) and ``bestsellers`` (no pairs: what a shop gets when
-the evidence does not favour a model). Merchant picks and stock are left out: this measures
+customer's own staples, then bestsellers — with four sources of pairs on the same window:
+``co_purchase`` (ours, from orders only), ``views_aware`` (the same pairs, plus what the
+customer looked at before the cutoff through view -> purchase pairs learned from the training
+customers' stored views: ``copurchase.fit_view_purchase``), ``item_knn`` (``implicit``'s
+item-kNN, a well-kept library's cosine neighbours, as a fair outside baseline) and
+``bestsellers`` (no pairs: what a shop gets when the evidence does not favour a model). The
+views-aware model is compared with the order-only one on the same test customers
+(``Backtest.versus("views_aware", "co_purchase")``); a shop without stored views scores the
+two the same. Merchant picks and stock are left out: this measures
 what the orders teach, against the past as it was.
 
 Per method: hit@5 (a suggestion was bought), precision@5, recall@5, coverage (share of the
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -37,14 +42,16 @@ from scipy import sparse
 from app.insights import copurchase
 from app.insights.history import DAY, Lines, bestsellers, load_lines, repurchase
 from app.insights.knobs import ModelSettings
+from app.insights.viewing import Views, load_views
 from app.models import Product, Shop, ShopScope, db
 
 TOP_K = 5
 TEST_DAYS = 60
 VARIANTS = ("order", "customer")
-METHODS = ("co_purchase", "item_knn", "bestsellers")
+METHODS = ("co_purchase", "views_aware", "item_knn", "bestsellers")
 LABELS = {
     "co_purchase": "co-purchase",
+    "views_aware": "views-aware",  # co-purchase, plus what the customer looked at
     "item_knn": "item-kNN (implicit)",
     "bestsellers": "bestsellers",
 }
@@ -93,7 +100,8 @@ class Backtest:
         return paired(self.results[method].hits, self.results[baseline].hits)
 
 
-def paired(a: BoolArray, b: BoolArray) -> Paired:
+def paired(a: BoolArray | FloatArray, b: BoolArray | FloatArray) -> Paired:
+    """Mean of the per-case differences a - b (hits, or shares), with its 95 % interval."""
     d = a.astype(np.float64) - b.astype(np.float64)
     if d.size < 2:
         return Paired(float(d.mean()) if d.size else 0.0, -1.0, 1.0)
@@ -107,9 +115,9 @@ def evaluate_shop(shop_id: int, variant: str = "order", test_days: int = TEST_DA
     if shop is None:
         raise LookupError(f"no shop with id {shop_id}")
     lines = load_lines(shop_id)
-    return backtest(
-        lines, ModelSettings.for_shop(shop), categories(shop_id, lines), variant, test_days
-    )
+    settings = ModelSettings.for_shop(shop)
+    views = load_views(shop_id, lines)
+    return backtest(lines, settings, categories(shop_id, lines), variant, test_days, views)
 
 
 def categories(shop_id: int, lines: Lines) -> list[str | None]:
@@ -128,6 +136,7 @@ class Learned:
     """What the emails' ranking needs, learned from the training lines only."""
 
     pairs: dict[str, sparse.csr_matrix]  # per method: products x products pair scores
+    view_pairs: sparse.csr_matrix  # viewed product x bought product (views_aware only)
     staple_score: FloatArray  # share of buyers who rebuy, for staples that may come back
     best: FloatArray  # bestseller scores
     rebuy: BoolArray  # may be suggested again to a customer who owns it
@@ -142,29 +151,36 @@ class Cases:
     owned: sparse.csr_matrix  # bought before the cutoff
     seed: sparse.csr_matrix
     never: sparse.csr_matrix
+    viewed: sparse.csr_matrix  # what each looked at before the cutoff (views_aware's seed)
 
 
 def learn(
-    train: Lines, settings: ModelSettings, product_categories: Sequence[str | None]
+    train: Lines,
+    settings: ModelSettings,
+    product_categories: Sequence[str | None],
+    views: Views | None = None,
 ) -> Learned:
     n = train.n_products
     rep = repurchase(train)
     rebuy = settings.may_suggest_again(product_categories, rep.staple)
-    pairs = {
-        "co_purchase": copurchase.as_matrix(
-            copurchase.fit(
-                train.basket,
-                train.product,
-                min_support=settings.min_support,
-                per_product=settings.per_product,
-            ),
-            n,
+    co_purchase = copurchase.as_matrix(
+        copurchase.fit(
+            train.basket,
+            train.product,
+            min_support=settings.min_support,
+            per_product=settings.per_product,
         ),
+        n,
+    )
+    pairs = {
+        "co_purchase": co_purchase,
+        "views_aware": co_purchase,
         "item_knn": _knn_similarity(train, n),
         "bestsellers": sparse.csr_matrix((n, n)),
     }
     return Learned(
         pairs,
+        view_purchase_matrix(views or Views.none(), train, settings),
         np.where(rep.staple & rebuy, rep.share, 0.0),
         bestsellers(train).scores(n),
         rebuy,
@@ -172,21 +188,44 @@ def learn(
     )
 
 
-def cases(train: Lines, customers: npt.NDArray[np.int64], variant: str) -> Cases:
-    """``order``: the seed is each customer's last order in ``train``; ``customer``: all of it."""
+def view_purchase_matrix(views: Views, train: Lines, settings: ModelSettings) -> sparse.csr_matrix:
+    """The view -> purchase pairs of ``views`` and the known customers of ``train``."""
+    known = train.where(train.basket > 0)
+    pairs = copurchase.fit_view_purchase(
+        views.customer,
+        views.product,
+        known.basket,
+        known.product,
+        train.n_products,
+        min_support=settings.min_support,
+        per_product=settings.per_product,
+    )
+    return copurchase.as_matrix(pairs, train.n_products)
+
+
+def cases(
+    train: Lines, customers: npt.NDArray[np.int64], variant: str, views: Views | None = None
+) -> Cases:
+    """``order``: the seed is each customer's last order in ``train``; ``customer``: all of it.
+    ``viewed``: the products each looked at in ``views`` (those before the cutoff)."""
     shape = (customers.size, train.n_products)
     t = train.where(np.isin(train.basket, customers))
     row = np.searchsorted(customers, t.basket)
     owned = copurchase.binary_matrix(row, t.product, shape)
+    views = views or Views.none()
+    seen = views.where(np.isin(views.customer, customers))
+    viewed = copurchase.binary_matrix(
+        np.searchsorted(customers, seen.customer), seen.product, shape
+    )
     if variant == "customer":
-        return Cases(customers, owned, owned, sparse.csr_matrix(shape))
+        return Cases(customers, owned, owned, sparse.csr_matrix(shape), viewed)
     o = np.lexsort((t.order, t.at, row))
     ends = o[np.append(row[o][1:] != row[o][:-1], True)]
     last = np.zeros(customers.size, dtype=np.int64)
     last[row[ends]] = t.order[ends]
     in_seed = t.order == last[row]
     seed = copurchase.binary_matrix(row[in_seed], t.product[in_seed], shape)
-    return Cases(customers, owned, seed, seed)
+    return Cases(customers, owned, seed, seed, viewed)
 
 
 def ranked(
@@ -197,8 +236,11 @@ def ranked(
     cases_n, n = found.owned.shape
     k = min(k, n)
     for part in _chunks(cases_n, n):
+        pair_score = found.seed[part] @ learned.pairs[method]
+        if method == "views_aware":
+            pair_score = pair_score + found.viewed[part] @ learned.view_pairs
         key = rank_keys(
-            (found.seed[part] @ learned.pairs[method]).toarray(),
+            pair_score.toarray(),
             learned.staple_score,
             learned.best,
             found.owned[part].toarray() > 0,
@@ -215,7 +257,9 @@ def backtest(
     product_categories: Sequence[str | None],
     variant: str = "order",
     test_days: int = TEST_DAYS,
+    views: Views | None = None,
 ) -> Backtest:
+    """The time split: learn (orders and views) before the cutoff, test after it."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     cutoff = (lines.at.max() if lines.at.size else 0.0) - test_days * DAY
@@ -225,13 +269,20 @@ def backtest(
         none = np.zeros(0, dtype=bool)
         empty = {m: MethodResult(m, 0, 0.0, 0.0, 0.0, 0.0, none) for m in METHODS}
         return Backtest(variant, test_days, 0, empty)
-    learned = learn(train, settings, product_categories)
-    found = cases(train, customers, variant)
+    views = views or Views.none()
+    before = views.where(views.at < cutoff)
+    learned = learn(train, settings, product_categories, before)
+    found = cases(train, customers, variant, before)
     tested = test.where(np.isin(test.basket, customers))
     target = copurchase.binary_matrix(
         np.searchsorted(customers, tested.basket), tested.product, found.owned.shape
     )
-    results = {m: _score(m, learned, found, target) for m in METHODS}
+    # Without views the views-aware ranking is the order-only one: scored once.
+    same = learned.view_pairs.nnz == 0 or found.viewed.nnz == 0
+    scored = [m for m in METHODS if not (same and m == "views_aware")]
+    results = {m: _score(m, learned, found, target) for m in scored}
+    if same:
+        results["views_aware"] = replace(results["co_purchase"], method="views_aware")
     return Backtest(variant, test_days, int(customers.size), results)
 
 
@@ -323,10 +374,16 @@ def format_table(result: Backtest) -> str:
         r = result.results[method]
         versus = ""
         if method != "bestsellers" and result.cases:
-            p = result.versus(method)
-            versus = f"  {p.diff:+.1%} ({p.low:+.1%} to {p.high:+.1%})"
+            versus = _interval(result.versus(method))
         lines.append(
             f"{LABELS[method]:<22}{r.cases:>7}{r.hit_rate:>8.1%}{r.precision:>8.1%}"
             f"{r.recall:>10.1%}{r.coverage:>10.1%}{versus}"
         )
+    if result.cases:
+        views = _interval(result.versus("views_aware", "co_purchase"))
+        lines.append(f"views-aware vs co-purchase alone (95% CI):{views}")
     return "\n".join(lines)
+
+
+def _interval(p: Paired) -> str:
+    return f"  {p.diff:+.1%} ({p.low:+.1%} to {p.high:+.1%})"

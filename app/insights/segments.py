@@ -66,7 +66,7 @@ def _upsert_changed(scores: Any) -> Any:
     table, new = CustomerScore.__table__, insert.excluded
     changed = sa.or_(*(table.c[c] != new[c] for c in RFM))
     return insert.on_conflict_do_update(
-        index_elements=["customer_id"],
+        index_elements=["shop_id", "customer_id"],
         set_={c: new[c] for c in (*RFM, "scored_at")},
         where=changed,
     )

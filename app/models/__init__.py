@@ -49,11 +49,18 @@ __all__ += ["EDITABLE_FIELDS", "EmailOverride"]
 from app.models.tracking import (  # noqa: E402
     EVENT_KINDS,
     BrowseEmission,
+    CheckoutClaim,
     StorefrontEvent,
     StorefrontVisitor,
 )
 
-__all__ += ["EVENT_KINDS", "BrowseEmission", "StorefrontEvent", "StorefrontVisitor"]
+__all__ += [
+    "EVENT_KINDS",
+    "BrowseEmission",
+    "CheckoutClaim",
+    "StorefrontEvent",
+    "StorefrontVisitor",
+]
 
 from app.models.newsletter import (  # noqa: E402
     WELCOME_FLOW_KEY,
@@ -61,3 +68,31 @@ from app.models.newsletter import (  # noqa: E402
 )
 
 __all__ += ["WELCOME_FLOW_KEY", "double_opt_in_required"]
+
+from app.models.engagement import (  # noqa: E402
+    ALERT_KINDS,
+    STAGES,
+    AlertRule,
+    CustomerEngagement,
+    EngagementStageChange,
+    StaffAlert,
+)
+
+__all__ += [
+    "ALERT_KINDS",
+    "STAGES",
+    "AlertRule",
+    "CustomerEngagement",
+    "EngagementStageChange",
+    "StaffAlert",
+]
+from app.models.lifecycle import (  # noqa: E402
+    BIRTHDAY_FLOW_KEY,
+    LifecycleEmission,
+    birthday_metafield,
+)
+
+__all__ += ["BIRTHDAY_FLOW_KEY", "LifecycleEmission", "birthday_metafield"]
+from app.models.send_times import PreferredHour  # noqa: E402
+
+__all__ += ["PreferredHour"]

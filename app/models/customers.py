@@ -23,6 +23,14 @@ class Customer(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
         sa.UniqueConstraint("shop_id", "email"),
         # The setup checklist: has any customer agreed to email yet?
         sa.Index("ix_customers_shop_consent", "shop_id", "email_consent"),
+        # The birthday scan reads only the customers who have a birthday.
+        sa.Index(
+            "ix_customers_shop_birthday",
+            "shop_id",
+            "birthday",
+            postgresql_where=sa.text("birthday IS NOT NULL"),
+            sqlite_where=sa.text("birthday IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,14 +12,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.models.base import ShopOwned, Timestamps, db
 
 # A step waiting on a provider's "try later" is "pending" again, with its run's timer set.
-MESSAGE_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
+# "uncertain": the worker died between handing the mail server the message's final dot and
+# hearing its answer; it is not sent again (app/flows/engine/delivery.py says why).
+MESSAGE_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "uncertain")
 
 
 class Message(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "messages"
-    # Exactly once: one message per step of a run, enforced by the database.
+    # Exactly once: one message per step of a run, enforced by the database. Every unique
+    # key leads with the shop, as a database sharded by shop needs (tests/models/test_keys.py).
     __table_args__ = (
-        sa.UniqueConstraint("run_id", "step"),
+        sa.UniqueConstraint("shop_id", "run_id", "step"),
+        sa.UniqueConstraint("shop_id", "idempotency_key"),
         # The merchant page's 30-day counts of sent, opened and clicked emails.
         sa.Index(
             "ix_messages_shop_sent",
@@ -42,10 +46,13 @@ class Message(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     recipient: Mapped[str] = mapped_column(sa.String(320))
     subject: Mapped[str] = mapped_column(sa.String(500), default="")
     status: Mapped[str] = mapped_column(sa.String(10), default="pending")
-    idempotency_key: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(255))
     provider_id: Mapped[str | None] = mapped_column(sa.String(255))
     error: Mapped[str | None] = mapped_column(sa.Text)
     attempts: Mapped[int] = mapped_column(default=0)
+    # How far the handing over got (senders.SEND_STAGES), written as it goes: a worker killed
+    # mid-dialogue leaves the answer to "can the mail server have it?" behind.
+    send_stage: Mapped[str | None] = mapped_column(sa.String(12))
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     opened_at: Mapped[datetime | None]
     clicked_at: Mapped[datetime | None]

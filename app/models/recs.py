@@ -42,7 +42,8 @@ class Recommendation(ShopOwned, db.Model):  # type: ignore[name-defined]
     recommended_product_id: Mapped[int] = mapped_column(
         sa.ForeignKey("products.id", ondelete="CASCADE")
     )
-    # co_purchase | bestseller | repurchase (a staple: product_id = recommended_product_id,
+    # co_purchase | view_purchase (product_id was viewed by customers who bought the other) |
+    # bestseller | repurchase (a staple: product_id = recommended_product_id,
     # score = share of its buyers who rebuy, rank = median days between two purchases)
     source: Mapped[str] = mapped_column(sa.String(20))
     score: Mapped[float] = mapped_column(sa.Float)
@@ -56,10 +57,9 @@ class CustomerScore(ShopOwned, db.Model):  # type: ignore[name-defined]
     """RFM quintiles (1 = lowest, 5 = best) of a customer who has ordered."""
 
     __tablename__ = "customer_scores"
+    __table_args__ = (sa.PrimaryKeyConstraint("shop_id", "customer_id"),)
 
-    customer_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
-    )
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
     recency: Mapped[int] = mapped_column(sa.SmallInteger)
     frequency: Mapped[int] = mapped_column(sa.SmallInteger)
     monetary: Mapped[int] = mapped_column(sa.SmallInteger)

@@ -15,7 +15,7 @@ class Shipment(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "shipments"
     # Creating a shipment is idempotent: one per parcel of an order.
     __table_args__ = (
-        sa.UniqueConstraint("order_id", "parcel_index"),
+        sa.UniqueConstraint("shop_id", "order_id", "parcel_index"),
         # The tracking plan: each courier's due shipments, oldest due first.
         sa.Index("ix_shipments_courier_next_track_at", "courier", "next_track_at"),
     )
@@ -47,7 +47,15 @@ class ShipmentEvent(ShopOwned, db.Model):  # type: ignore[name-defined]
     """One scan of a shipment's history as the courier reported it; stored once."""
 
     __tablename__ = "shipment_events"
-    __table_args__ = (sa.UniqueConstraint("shipment_id", "courier_status", "happened_at"),)
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "shop_id",
+            "shipment_id",
+            "courier_status",
+            "happened_at",
+            name="uq_shipment_events_shop_id_shipment_id_scan",  # the generated name is too long
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shipment_id: Mapped[int] = mapped_column(

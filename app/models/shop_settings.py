@@ -306,7 +306,8 @@ class RecommendationEvidence(Section):
     """
 
     NESTED_UNDER: ClassVar[str | None] = "recommendation_evidence"
-    method: str = "bestsellers"  # what cross-sell serves: co_purchase | bestsellers
+    # what cross-sell serves: views_aware | co_purchase | bestsellers
+    method: str = "bestsellers"
     winback_method: str = "bestsellers"  # what win-back serves
     cases: int = 0
     model_hit_permille: int = 0
@@ -315,6 +316,11 @@ class RecommendationEvidence(Section):
     diff_high_permille: int = 0
     test_days: int = 0
     decided_at: str | None = None
+    # The views-aware pairs (co-purchase plus what customers looked at) on the same cases, and
+    # the 95 % interval of their paired difference from the order-only pairs.
+    views_hit_permille: int = 0
+    views_diff_low_permille: int = 0
+    views_diff_high_permille: int = 0
 
 
 @dataclass(frozen=True)
@@ -325,6 +331,23 @@ class IdleRule(Section):
     days: int = 90
     rhythm: bool = True
     decided_at: str | None = None
+
+
+@dataclass(frozen=True)
+class SendTimePrior(Section):
+    """The hour (shop's timezone) the shop's customers are most active at, learned nightly with
+    each customer's own (``app/insights/send_time.py``): the best time of a customer we know
+    little of leans on it. ``hour`` is None until the shop has any activity to learn from."""
+
+    NESTED_UNDER: ClassVar[str | None] = "send_time"
+    hour: int | None = None
+    events: int = 0
+    learned_at: str | None = None
+
+    def problem(self) -> str | None:
+        if self.hour is not None and not 0 <= self.hour <= 23:
+            return "send_time.hour must be between 0 and 23"
+        return None
 
 
 @dataclass(frozen=True)
@@ -344,6 +367,25 @@ class StorefrontTracking(Section):
     def problem(self) -> str | None:
         if not 1 <= self.retention_days <= 730:
             return "tracking.retention_days must be between 1 and 730"
+        return None
+
+
+@dataclass(frozen=True)
+class StaffAlertSettings(Section):
+    """Where staff alerts go: the staff's email addresses and, optionally, a webhook URL the
+    merchant gave (its signing secret is in the shop's encrypted credentials). The URL is
+    checked to be public when saved and again before each delivery (``app/outbound.py``)."""
+
+    NESTED_UNDER: ClassVar[str | None] = "staff_alerts"
+    emails: tuple[str, ...] = ()
+    webhook_url: str = ""
+
+    def problem(self) -> str | None:
+        bad = [e for e in self.emails if not _EMAIL.match(e)]
+        if bad:
+            return f"staff_alerts.emails: not an email address: {', '.join(bad)}"
+        if self.webhook_url and not self.webhook_url.startswith(("https://", "http://")):
+            return f"staff_alerts.webhook_url must be an http(s) address, got {self.webhook_url!r}"
         return None
 
 
@@ -374,9 +416,11 @@ __all__ = [
     "RecommendationEvidence",
     "RecommendationKnobs",
     "ReconcileState",
+    "SendTimePrior",
     "Sender",
     "ShopSettingsError",
     "SmsChannel",
+    "StaffAlertSettings",
     "StoreConnection",
     "Stored",
     "SyncState",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,7 +21,9 @@ from app.models.shop_settings import (
     RecommendationKnobs,
     ReconcileState,
     Sender,
+    SendTimePrior,
     SmsChannel,
+    StaffAlertSettings,
     StoreConnection,
     Stored,
     StorefrontTracking,
@@ -64,11 +67,22 @@ class Shop(Timestamps, db.Model):  # type: ignore[name-defined]
     recommendation_evidence = Stored(RecommendationEvidence)
     idle_rule = Stored(IdleRule)
     storefront_tracking = Stored(StorefrontTracking)
+    staff_alerts = Stored(StaffAlertSettings)
+    send_time_prior = Stored(SendTimePrior)
 
     @property
     def display_name(self) -> str:
         """The name shoppers see: the sender name the merchant chose, else the shop's."""
         return self.sender.name or self.name or self.domain
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The shop's timezone (UTC when it names none we know): quiet hours and best send
+        times are the shop's local hours."""
+        try:
+            return ZoneInfo(self.timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
 
     @property
     def store_url(self) -> str:

@@ -53,9 +53,40 @@ def _local_day_pg(element: local_day, compiler: Any, **kw: Any) -> str:
 @compiles(local_day, "sqlite")
 def _local_day_sqlite(element: local_day, compiler: Any, **kw: Any) -> str:
     column, zone = list(element.clauses)
-    offset = datetime.now(ZoneInfo(zone.effective_value)).utcoffset() or timedelta()
-    minutes = int(offset.total_seconds() // 60)
+    minutes = _offset_minutes_now(zone.effective_value)
     return f"date({compiler.process(column, **kw)}, '{minutes:+d} minutes')"
+
+
+class local_hour(FunctionElement[int]):
+    """The hour of day (0-23) of a timestamp in a timezone (``local_hour(col, "Europe/Warsaw")``),
+    on each date's own offset (summer and winter time alike).
+
+    SQLite (development only) has no timezone database: it shifts by the zone's offset now."""
+
+    type = sa.Integer()
+    inherit_cache = True
+    name = "local_hour"
+
+
+@compiles(local_hour, "postgresql")
+def _local_hour_pg(element: local_hour, compiler: Any, **kw: Any) -> str:
+    column, zone = list(element.clauses)
+    local = f"timezone({compiler.process(zone, **kw)}, {compiler.process(column, **kw)})"
+    return f"CAST(EXTRACT(HOUR FROM {local}) AS INTEGER)"
+
+
+@compiles(local_hour, "sqlite")
+def _local_hour_sqlite(element: local_hour, compiler: Any, **kw: Any) -> str:
+    column, zone = list(element.clauses)
+    minutes = _offset_minutes_now(zone.effective_value)
+    return (
+        f"CAST(strftime('%H', {compiler.process(column, **kw)}, '{minutes:+d} minutes') AS INTEGER)"
+    )
+
+
+def _offset_minutes_now(zone: str) -> int:
+    offset = datetime.now(ZoneInfo(zone)).utcoffset() or timedelta()
+    return int(offset.total_seconds() // 60)
 
 
 def allow_large_sorts(megabytes: int = 128) -> None:

@@ -72,3 +72,16 @@ class BrowseEmission(ShopOwned, db.Model):  # type: ignore[name-defined]
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
     product_id: Mapped[str] = mapped_column(sa.String(64))
     emitted_at: Mapped[datetime]
+
+
+class CheckoutClaim(ShopOwned, db.Model):  # type: ignore[name-defined]
+    """A visitor's browser said "this checkout is mine" before the shop's checkout webhook told
+    us whose checkout it is: kept (a day at most) until it can be checked against the cart."""
+
+    __tablename__ = "storefront_checkout_claims"
+    __table_args__ = (sa.UniqueConstraint("shop_id", "checkout_key", "visitor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkout_key: Mapped[str] = mapped_column(sa.String(255))  # the cart's ``cart_key``
+    visitor_id: Mapped[str] = mapped_column(sa.String(64))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,9 +1,11 @@
-"""Storefront events from the collector: read a batch strictly, append it in bulk, link visitors.
+"""Storefront events from the collector: read a batch strictly, append it in bulk.
 
 A batch is all or nothing: one bad event and the whole request is refused with a message
 saying which and why, so a broken pixel shows up at once instead of as quietly missing data.
 Nothing here reaches the flows: the browse scan (``app/insights/browsing.py``) reads the table
 later. Old rows go by the shop's retention setting (``forget_old_events``, daily).
+
+Who the visitor is, and what of it is believed: ``app/pipeline/visitors.py``.
 """
 
 from __future__ import annotations
@@ -21,36 +23,36 @@ from typing import Any
 import sqlalchemy as sa
 from rq import Retry
 
-from app.events.visitors import VISITOR_ID, link_visitor
+from app.events.visitors import VISITOR_ID
 from app.logs import fields as log_fields
 from app.models import (
     EVENT_KINDS,
-    Customer,
     Shop,
     ShopScope,
     StorefrontEvent,
-    StorefrontVisitor,
     db,
     utcnow,
 )
 from app.pipeline import queues
+from app.pipeline.visitors import (
+    Identity,
+    believed_customer,
+    link_visitor,
+    linked_customer,
+    remember_claim,
+    woocommerce_secret,
+)
 
 log = logging.getLogger(__name__)
 MAX_EVENTS = 50
 _ID = re.compile(r"^[A-Za-z0-9_./:-]{1,64}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_.:=-]{8,512}$")
 # A browser's clock may be off; an event far outside "now" is a bug or a forgery.
 _SKEW = timedelta(hours=24)
 
 
 class BatchError(ValueError):
     """The batch cannot be stored; the message says which event and why."""
-
-
-@dataclass(frozen=True)
-class Identity:
-    platform_customer_id: str | None = None
-    email: str | None = None
-    signature: str | None = None  # the plugin's HMAC of the customer id (WooCommerce)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,11 @@ def _identity(value: Any) -> Identity | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise BatchError("customer must be an object with id or email")
+        raise BatchError("customer must be an object with token, checkout, id or email")
+    if value.get("token") not in (None, ""):
+        return Identity(token=_text(value.get("token"), "customer token", _TOKEN))
+    if value.get("checkout") not in (None, ""):
+        return Identity(checkout=_text(value.get("checkout"), "customer checkout", _ID))
     customer_id, email = value.get("id"), value.get("email")
     if customer_id not in (None, ""):
         signature = value.get("sig")
@@ -117,7 +123,7 @@ def _identity(value: Any) -> Identity | None:
         )
     if isinstance(email, str) and "@" in email and len(email) <= 320:
         return Identity(email=email.strip().lower())
-    raise BatchError("customer must carry an id or an email")
+    raise BatchError("customer must carry a token, a checkout, an id or an email")
 
 
 def read_batch(body: Any, now: datetime | None = None) -> Batch:
@@ -137,32 +143,14 @@ def read_batch(body: Any, now: datetime | None = None) -> Batch:
     return Batch(visitor, identity, rows)
 
 
-def _known_customer(shop_id: int, identity: Identity) -> int | None:
-    """Only a customer the shop already told us about: the collector creates nobody."""
-    scope = ShopScope(shop_id)
-    if identity.platform_customer_id:
-        match = Customer.platform_customer_id == identity.platform_customer_id
-    else:
-        match = Customer.email == identity.email
-    customer = scope.first(Customer, match, Customer.redacted_at.is_(None))
-    return customer.id if customer is not None else None
-
-
-def _linked_customer(shop_id: int, visitor_id: str) -> int | None:
-    link = ShopScope(shop_id).first(StorefrontVisitor, StorefrontVisitor.visitor_id == visitor_id)
-    return link.customer_id if link is not None else None
-
-
 def store_batch(shop: Shop, batch: Batch) -> int:
     """Append the batch in one multi-row INSERT; the caller commits. Returns the rows stored."""
-    customer_id = None
-    identity = trusted_identity(shop, batch.identity)
-    if identity is not None:
-        customer_id = _known_customer(shop.id, identity)
-        if customer_id is not None:
-            link_visitor(shop.id, batch.visitor_id, customer_id)
-    if customer_id is None:
-        customer_id = _linked_customer(shop.id, batch.visitor_id)
+    customer_id = believed_customer(shop, batch.identity)
+    if customer_id is not None:
+        link_visitor(shop.id, batch.visitor_id, customer_id)
+    else:
+        remember_claim(shop.id, batch.identity, batch.visitor_id)
+        customer_id = linked_customer(shop.id, batch.visitor_id)
     now = utcnow()
     rows = [
         {
@@ -211,30 +199,11 @@ def expected_collect_key(shop: Shop) -> str:
     """The key the shop's pages carry. A WooCommerce store derives it from the connection's
     shared secret, as the plugin does (HMAC: public, and no new exchange at connect); other
     shops have one made for them (``ensure_collect_key``). '' when there is none yet."""
-    secret = _woocommerce_secret(shop)
+    secret = woocommerce_secret(shop)
     if secret:
         digest = hmac.new(secret.encode(), b"storeflow collect key", hashlib.sha256)
         return digest.hexdigest()[:32]
     return shop.storefront_tracking.collect_key
-
-
-def _woocommerce_secret(shop: Shop) -> str | None:
-    secret = shop.credentials.get("shared_secret") if shop.platform == "woocommerce" else None
-    return str(secret) if secret else None
-
-
-def trusted_identity(shop: Shop, identity: Identity | None) -> Identity | None:
-    """The identity when we can believe it. A WooCommerce store signs its signed-in customer's
-    id with the shared secret (the page cannot forge it); an unsigned or badly signed one is
-    dropped, and the views are kept as the anonymous visitor's."""
-    secret = _woocommerce_secret(shop)
-    if identity is None or secret is None:
-        return identity
-    if identity.platform_customer_id is None or identity.signature is None:
-        return None
-    message = f"customer:{identity.platform_customer_id}".encode()
-    expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-    return identity if hmac.compare_digest(expected, identity.signature) else None
 
 
 def ensure_collect_key(shop: Shop) -> str:

@@ -11,7 +11,6 @@ import logging
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from rq import Retry
 
@@ -31,16 +30,9 @@ log = logging.getLogger(__name__)
 ACTION = "courier_pickup"
 
 
-def _zone(shop: Shop) -> ZoneInfo:
-    try:
-        return ZoneInfo(shop.timezone or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def shop_day(shop: Shop, now: datetime | None = None) -> date:
     """Today where the shop is: the parcels "of today" are the ones printed since its midnight."""
-    return (now or utcnow()).astimezone(_zone(shop)).date()
+    return (now or utcnow()).astimezone(shop.zone).date()
 
 
 def can_order_pickup(shop: Shop) -> bool:
@@ -100,7 +92,7 @@ def order_pickup(shop_id: int, day: str) -> str:
 
 def _day_parcels(shop: Shop, courier: str, day: date) -> tuple[int, Decimal]:
     """How many of the day's created shipments the courier carries, and their weight."""
-    start = datetime.combine(day, time.min, tzinfo=_zone(shop))
+    start = datetime.combine(day, time.min, tzinfo=shop.zone)
     today = ShopScope(shop.id).all(
         Shipment,
         Shipment.courier == courier,

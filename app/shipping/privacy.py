@@ -8,6 +8,8 @@ history keeps its statuses and loses the places scanned (the last one is the rec
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from app.events import types as ev
 from app.models import Order, Shipment, ShipmentEvent, ShopScope, db
 
@@ -25,7 +27,7 @@ def erase_redacted_shipments(event: ev.Event) -> None:
     rows = db.session.execute(
         scope.select(Shipment)
         .with_only_columns(Shipment.id, Order.shipping_address)
-        .join(Order, Order.id == Shipment.order_id)
+        .join(Order, sa.and_(Order.shop_id == Shipment.shop_id, Order.id == Shipment.order_id))
         .where(Order.email.is_(None))
     ).all()
     ids = [shipment_id for shipment_id, address in rows if not address]

@@ -10,6 +10,11 @@ what a script that forges both can do, and it can only add views, never read or 
 A WooCommerce store's key is derived from its connection's shared secret (the plugin and we
 both compute it); other shops get one made at set-up.
 
+Who the visitor is counts only with proof (a token we issued, the plugin's signature, or a
+checkout the shop told us about): a bare customer id or email in the batch is ignored, because
+anyone can post here. What an attacker could do otherwise, and what each proof is:
+``app/pipeline/visitors.py``.
+
 The request checks, appends the batch in one INSERT, commits and answers 204. No flow runs
 here: the browse scan reads the table later.
 """
@@ -18,16 +23,16 @@ from __future__ import annotations
 
 import hmac
 import logging
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 
 from app import safe_json
 from app.connectors.woocommerce.client import StoreAddressError, store_domain
 from app.logs import fields as log_fields
-from app.models import Shop, db
+from app.models import db
 from app.pipeline.ingest import find_shop
 from app.pipeline.storefront import BatchError, expected_collect_key, read_batch, store_batch
+from app.pipeline.visitors import is_storefront_origin
 from app.web.errors import DATABASE_DOWN, database_unavailable
 from app.web.rate_limit import over_limit
 
@@ -62,17 +67,6 @@ def _shop_domain(platform: str, given: str) -> str:
         return store_domain(given)
     except StoreAddressError:
         return ""
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
-
-
-def allowed_origins(shop: Shop) -> set[str]:
-    """The shop's storefronts: the connected URL, its own domain, the custom ones it listed."""
-    urls = (shop.store_url, f"https://{shop.domain}", *shop.storefront_tracking.origins)
-    return {origin for origin in map(_origin, urls) if origin}
 
 
 @bp.route("/collect/<platform>", methods=["OPTIONS"])
@@ -117,7 +111,7 @@ def _collect(platform: str, body: dict[str, object], origin: str | None) -> Resp
         return _answer(401, "unknown shop or collect key", origin)
     if shop.status != "active":
         return _answer(403, "shop not active", origin)
-    if not origin or _origin(origin) not in allowed_origins(shop):
+    if not is_storefront_origin(shop, origin):
         log.warning("collect: foreign origin", extra=log_fields(shop=shop.id, origin=origin))
         return _answer(403, "origin is not this shop's storefront")
     try:

@@ -14,6 +14,7 @@ from app.events import types as ev
 from app.flows.dispatch import dispatch
 from app.flows.engine import clock
 from app.models import Customer, Shop, db
+from app.pipeline.visitors import identified_landing
 
 bp = Blueprint("email_tracking", __name__)
 # The smallest transparent GIF; mail clients fetch it when the message is shown.
@@ -33,9 +34,16 @@ def open_pixel(token: str) -> Response:
 @bp.get("/t/c/<token>")
 def click(token: str) -> BaseResponse:
     try:
-        target = tracking.record_click(token)
+        click = tracking.record_click(token)
     except tracking.InvalidToken:
         abort(404)
+    target = click.target
+    shop = db.session.get(Shop, click.shop_id)
+    if shop is not None:
+        # The shopper came from our email: the storefront script may link this browser to
+        # them (with the visitor's consent), so their anonymous views join their history.
+        customer_id = tracking.message_customer(click.shop_id, click.message_id)
+        target = identified_landing(shop, customer_id, target)
     response = redirect(target, code=302)
     response.headers.update(NO_STORE)
     return response

@@ -80,3 +80,21 @@ def test_known_demo_shopper_viewing_a_product_three_times_gets_a_browse_email(
     text = _text(mail)
     assert "Denim jacket" in text.split("\n\n", 3)[2]  # the first block: what they looked at
     assert _templates(shop.id) == ["browse_abandonment"]
+
+
+def test_demo_birthday_puts_a_birthday_email_with_its_gift_code_in_the_outbox(
+    app, sim_clock, outbox, demo_cli, tick
+):
+    shop = demo.seed()
+    sim_clock.current = utcnow()
+    output = demo_cli("demo-birthday", "--email", "ola@example.com")
+    assert "HTTP 200" in output and "birthday scan: 1 found" in output
+    tick(minutes=1)
+
+    (mail,) = outbox_mails(outbox)
+    assert mail["To"] == "ola@example.com"
+    assert "Ola" in mail["Subject"]
+    assert "BDAY-" in _text(mail)
+    assert [m.meta["template"] for m in ShopScope(shop.id).all(Message)] == ["birthday"]
+    # A year's wish is once: the same shopper again finds nobody new.
+    assert "birthday scan: 0 found" in demo_cli("demo-birthday", "--email", "ola@example.com")

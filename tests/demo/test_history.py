@@ -24,5 +24,6 @@ def test_demo_history_teaches_outfits_and_eval_prints_its_tables(app):
     # whole catalog, so the honest time split finds no winner here (nothing is asserted on it).
     cross_sell = table.output.split("\n\n")[0].splitlines()
     rows = {line.split()[0]: line.split() for line in cross_sell[2:]}
-    assert set(rows) == {"co-purchase", "item-kNN", "bestsellers"}
+    assert set(rows) == {"co-purchase", "views-aware", "item-kNN", "bestsellers"}
+    assert rows["views-aware"][1:4] == ["vs", "co-purchase", "alone"]  # the paired interval
     assert int(rows["co-purchase"][1]) == int(rows["bestsellers"][1]) > 0

@@ -14,7 +14,14 @@ def test_demo_commands_and_page_exist_only_with_the_demo_connector(app, backends
     without = create_app(
         config_for_tests(backends.database_url, backends.redis_url, ENABLE_DEMO_CONNECTOR=False)
     )
-    demo_commands = {"seed-demo", "demo-cart", "demo-cross-sell", "demo-winback", "demo-pay-order"}
+    demo_commands = {
+        "seed-demo",
+        "demo-cart",
+        "demo-cross-sell",
+        "demo-winback",
+        "demo-birthday",
+        "demo-pay-order",
+    }
 
     assert demo_commands <= _storeflow_commands(app)
     assert not demo_commands & _storeflow_commands(without)

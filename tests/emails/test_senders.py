@@ -61,6 +61,36 @@ def test_smtp_server_receives_the_message_with_our_message_id(smtp_server: SmtpS
     assert smtp_server.handler.envelopes[0].rcpt_tos == ["ola@example.com"]
 
 
+def test_smtp_sender_reports_each_stage_of_the_dialogue_as_it_reaches_it(
+    smtp_server: SmtpServer,
+) -> None:
+    stages: list[str] = []
+    _smtp(smtp_server).send(
+        _email(text=".a line that starts with a dot\n."), progress=stages.append
+    )
+
+    assert stages == ["mail_from", "data", "final_dot", "accepted"]
+    [received] = smtp_server.received
+    text = received.get_body(preferencelist=("plain",))
+    assert text is not None
+    lines = text.get_content().splitlines()
+    assert lines == [".a line that starts with a dot", "."]  # leading dots survive DATA
+
+
+def test_a_refused_message_reports_no_stage_past_the_refusal(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.reply = "554 5.7.1 Rejected"
+    stages: list[str] = []
+    with pytest.raises(PermanentFailure):
+        _smtp(smtp_server).send(_email(), progress=stages.append)
+    assert stages == ["mail_from", "data", "final_dot"]  # the dot went, the answer was no
+
+
+def test_a_non_ascii_address_goes_over_smtputf8(smtp_server: SmtpServer) -> None:
+    _smtp(smtp_server).send(_email(to="zażółć@example.com"))
+    [received] = smtp_server.received
+    assert received["To"] == "zażółć@example.com"
+
+
 def test_smtp_4xx_is_a_temporary_failure(smtp_server: SmtpServer) -> None:
     smtp_server.handler.reply = "451 4.3.0 Try again later"
 

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
+from app.emails.tracking import identity_token
 from app.events import types as ev
 from app.flows import abandoned_cart, browse_abandonment
 from app.flows.engine import clock, guards
 from app.flows.engine.engine import ranks
 from app.flows.engine.settings import save_settings, settings_for
 from app.insights.browsing import scan_browsing
-from app.models import BrowseEmission, FlowRun, Message, ShopScope, db
+from app.models import BrowseEmission, Customer, FlowRun, Message, ShopScope, db
 from app.pipeline.storefront import Batch, Identity, store_batch
 from tests.support.flows import cart_payload
 from tests.support.shopping import add_product
@@ -54,9 +55,16 @@ def views(shop, product_id: str, *hours_ago: float, who: str | None = SHOPPER) -
         }
         for h in hours_ago
     )
-    identity = Identity(email=who) if who else None
+    identity = signed_in(shop, who) if who else None
     store_batch(shop, Batch(f"visitor-{who or 'anon'}", identity, rows))
     db.session.commit()
+
+
+def signed_in(shop, email: str) -> Identity:
+    """The visitor proved to be this customer (our email link's identity token)."""
+    customer = ShopScope(shop.id).first(Customer, Customer.email == email)
+    assert customer is not None
+    return Identity(token=identity_token(shop.id, customer.id))
 
 
 def scan(shop) -> int:
@@ -123,7 +131,7 @@ def test_one_view_or_views_still_going_on_are_not_browse_abandonment(
 def test_anonymous_views_join_the_customer_once_they_sign_in(browse_shop, sim_clock):
     views(browse_shop, "2001", 6, 5, who=None)
     assert scan(browse_shop) == 0
-    store_batch(browse_shop, Batch("visitor-anon", Identity(email=SHOPPER), ()))
+    store_batch(browse_shop, Batch("visitor-anon", signed_in(browse_shop, SHOPPER), ()))
     db.session.commit()
     assert scan(browse_shop) == 1
 

@@ -6,10 +6,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app.emails.tracking import identity_token
 from app.events import types as ev
 from app.events.apply import apply
 from app.models import (
     BrowseEmission,
+    CheckoutClaim,
     Customer,
     Shop,
     StorefrontEvent,
@@ -60,8 +62,8 @@ def test_customer_redact_erases_their_views_including_before_they_were_known(
 ):
     someone = make_customer(shop, email="someone@example.com")
     _views(shop, "visitor-ola-1", 0)  # anonymous, not yet linked
-    _views(shop, "visitor-ola-1", 0, identity=Identity(email="ola@example.com"))
-    _views(shop, "visitor-other", 0, identity=Identity(email="someone@example.com"))
+    _views(shop, "visitor-ola-1", 0, identity=Identity(token=identity_token(shop.id, customer.id)))
+    _views(shop, "visitor-other", 0, identity=Identity(token=identity_token(shop.id, someone.id)))
     db.session.add(
         BrowseEmission(
             shop_id=shop.id, customer_id=customer.id, product_id="1", emitted_at=utcnow()
@@ -81,13 +83,15 @@ def test_customer_redact_erases_their_views_including_before_they_were_known(
 
 def test_shop_redact_erases_every_view_of_the_shop(shop: Shop, customer: Customer, make_shop):
     other = make_shop(n=2)
-    _views(shop, "visitor-ola-1", 0, identity=Identity(email="ola@example.com"))
+    _views(shop, "visitor-ola-1", 0, identity=Identity(token=identity_token(shop.id, customer.id)))
     _views(shop, "visitor-anon", 0)
     _views(other, "visitor-else", 0)
+    _views(shop, "visitor-anon", identity=Identity(checkout="checkout-not-yet-known"))
+    assert _count(CheckoutClaim) == 1
     apply(ev.ShopRedact(shop_id=shop.id))
     db.session.commit()
     assert [e.shop_id for e in db.session.scalars(sa.select(StorefrontEvent))] == [other.id]
-    assert _count(StorefrontVisitor) == 0
+    assert _count(StorefrontVisitor) == 0 and _count(CheckoutClaim) == 0
 
 
 def test_read_batch_keeps_the_identity_it_was_given():

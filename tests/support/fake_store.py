@@ -33,6 +33,20 @@ def _error(status: int, code: str, message: str) -> Reply:
     return _reply(status, {"code": code, "message": message, "data": {"status": status}})
 
 
+# What a store's host answers when it is overloaded, before WordPress runs at all: a rate
+# limiter (Cloudflare, a WAF) and a host in maintenance; plain pages, not REST errors.
+TOO_MANY_REQUESTS: Reply = (
+    429,
+    {"Content-Type": "text/html", "Retry-After": "30"},
+    "<html><body><h1>429 Too Many Requests</h1></body></html>",
+)
+SERVICE_UNAVAILABLE: Reply = (
+    503,
+    {"Content-Type": "text/html", "Retry-After": "60"},
+    "<html><body><h1>503 Service Unavailable</h1></body></html>",
+)
+
+
 class FakeStore:
     def __init__(self, mock: responses.RequestsMock, url: str = STORE_URL) -> None:
         self.webhooks: list[dict[str, Any]] = []
@@ -59,6 +73,9 @@ class FakeStore:
         # Keys the store deleted (the plugin revokes its own on Disconnect): a real store then
         # answers 401 woocommerce_rest_authentication_error to them.
         self.revoked_keys: set[tuple[str, str]] = set()
+        # (part of the URL, answer): the next request whose URL holds it gets that answer
+        # instead of the store's, once. Plays an overloaded host.
+        self.busy: list[tuple[str, Reply]] = []
         self.base = f"{url}/wp-json"
         v3 = re.escape(f"{self.base}/wc/v3")
         routes = [
@@ -84,7 +101,20 @@ class FakeStore:
             ),
         ]
         for method, pattern, handler in routes:
-            mock.add_callback(method, re.compile(rf"^{pattern}(\?.*)?$"), callback=handler)
+            mock.add_callback(
+                method, re.compile(rf"^{pattern}(\?.*)?$"), callback=self._unless_busy(handler)
+            )
+
+    def _unless_busy(self, handler: Any) -> Any:
+        def answer(request: Any) -> Reply:
+            with self._lock:
+                for index, (part, reply) in enumerate(self.busy):
+                    if part in request.url:
+                        del self.busy[index]
+                        return reply
+            return handler(request)
+
+        return answer
 
     # --- helpers ---------------------------------------------------------------------
 

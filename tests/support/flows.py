@@ -11,7 +11,7 @@ import pytest
 
 from app.emails import senders
 from app.flows import abandoned_cart
-from app.flows.engine import clock
+from app.flows.engine import clock, delivery
 from app.flows.engine.settings import save_settings
 from app.flows.engine.timers import enqueue_due_runs
 from app.models import Shop, db
@@ -45,12 +45,31 @@ def die_after_smtp_accepts(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None
     could record it; returns what lets workers live again."""
     real_send = senders.SmtpSender.send
 
-    def send_then_die(self: senders.SmtpSender, msg: Any) -> str:
-        real_send(self, msg)  # the SMTP server has the mail...
+    def send_then_die(self: senders.SmtpSender, msg: Any, progress: Any = None) -> str:
+        real_send(self, msg, progress)  # the SMTP server has the mail...
         raise WorkerKilled  # ...and the worker dies before recording it
 
     monkeypatch.setattr(senders.SmtpSender, "send", send_then_die)
     return lambda: monkeypatch.setattr(senders.SmtpSender, "send", real_send)
+
+
+def die_at_send_stage(monkeypatch: pytest.MonkeyPatch, stage: str) -> Callable[[], None]:
+    """From now on the worker dies as soon as the mail dialogue reached ``stage`` (recorded
+    first, as the sender reports it); returns what lets workers live again."""
+    real_recorder = delivery._stage_recorder
+
+    def recorder(shop_id: int, message_id: int) -> Callable[[str], None]:
+        record = real_recorder(shop_id, message_id)
+
+        def record_then_die(reached: str) -> None:
+            record(reached)
+            if reached == stage:
+                raise WorkerKilled
+
+        return record_then_die
+
+    monkeypatch.setattr(delivery, "_stage_recorder", recorder)
+    return lambda: monkeypatch.setattr(delivery, "_stage_recorder", real_recorder)
 
 
 @pytest.fixture()

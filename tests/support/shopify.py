@@ -29,7 +29,7 @@ GRAPHQL_URL = f"https://{DOMAIN}/admin/api/2026-10/graphql.json"
 TOKEN_URL = f"https://{DOMAIN}/admin/oauth/access_token"
 SCOPES = (
     "read_products,read_orders,read_customers,write_discounts,read_fulfillments,"
-    "write_merchant_managed_fulfillment_orders"
+    "write_merchant_managed_fulfillment_orders,write_pixels,read_customer_events"
 )
 
 
@@ -165,6 +165,7 @@ class FakeShopify:
         # The shop's primary domain; without a custom one Shopify names the myshopify domain.
         self.primary_domain_url = f"https://{domain}"
         self.queued: list[tuple[int, dict[str, Any]]] = []  # (status, body) answered first
+        self.web_pixel: dict[str, Any] | None = None  # the app's pixel in this shop, once made
         rsps.add_callback(
             responses.POST,
             f"https://{domain}/admin/api/2026-10/graphql.json",
@@ -203,11 +204,20 @@ class FakeShopify:
                 "id": f"gid://shopify/WebhookSubscription/{len(self.subscriptions) + 1}",
                 "topic": variables["topic"],
                 "uri": variables["sub"]["uri"],
+                "metafieldNamespaces": variables["sub"].get("metafieldNamespaces") or [],
             }
             self.subscriptions.append(node)
             return {
                 "data": {
                     "webhookSubscriptionCreate": {"webhookSubscription": node, "userErrors": []}
+                }
+            }
+        if operation == "UpdateSubscription":
+            (node,) = [n for n in self.subscriptions if n["id"] == variables["id"]]
+            node.update(variables["sub"])
+            return {
+                "data": {
+                    "webhookSubscriptionUpdate": {"webhookSubscription": node, "userErrors": []}
                 }
             }
         if operation == "RunBulk":
@@ -224,7 +234,29 @@ class FakeShopify:
             }
             shop = {"primaryDomain": {"url": self.primary_domain_url}}
             return {"data": {"node": node, "shop": shop}}
+        if operation in ("WebPixelCreate", "WebPixel", "WebPixelUpdate"):
+            return self._web_pixel(operation, variables)
         return self.other(operation, variables)
+
+    def _web_pixel(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """One pixel per app and shop, as Shopify keeps it; bodies from the documented answers
+        (tests/fixtures/shopify/web_pixel*.json) with the settings we were sent."""
+        if operation == "WebPixel":
+            answer = load("web_pixel")
+            answer["data"]["webPixel"] = copy.deepcopy(self.web_pixel)
+            return answer
+        if operation == "WebPixelCreate" and self.web_pixel is not None:
+            return load("web_pixel_create_taken")
+        settings = variables["webPixel"]["settings"]
+        if operation == "WebPixelCreate":
+            answer, key = load("web_pixel_create"), "webPixelCreate"
+            self.web_pixel = {**answer["data"][key]["webPixel"], "settings": settings}
+        else:
+            answer, key = load("web_pixel_update"), "webPixelUpdate"
+            assert self.web_pixel is not None and variables["id"] == self.web_pixel["id"]
+            self.web_pixel = {**self.web_pixel, "settings": settings}
+        answer["data"][key]["webPixel"] = copy.deepcopy(self.web_pixel)
+        return answer
 
     def other(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
         raise AssertionError(f"unexpected GraphQL operation {operation}")

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from app.emails.tracking import identity_token
 from app.models import Customer, Shop, StorefrontEvent, StorefrontVisitor, db, utcnow
 from app.pipeline.storefront import MAX_EVENTS, ensure_collect_key
 from app.web import collect
@@ -174,7 +175,8 @@ def test_known_customer_links_the_visitor_and_earlier_views_join_them(
 ):
     assert post(client, batch(tracked_shop, view("101"))).status_code == 204
     assert stored()[0].customer_id is None
-    identified = batch(tracked_shop, view("102"), customer={"email": "OLA@example.com"})
+    token = identity_token(tracked_shop.id, customer.id)  # from a click on our email
+    identified = batch(tracked_shop, view("102"), customer={"token": token})
     assert post(client, identified).status_code == 204
     assert post(client, batch(tracked_shop, view("103"))).status_code == 204
     assert [r.customer_id for r in stored()] == [customer.id] * 3
@@ -205,7 +207,8 @@ def test_sign_in_alone_links_the_visitor_and_stores_no_event(
     client: FlaskClient, tracked_shop: Shop, customer: Customer
 ):
     assert post(client, batch(tracked_shop, view("101"))).status_code == 204
-    sign_in = {**batch(tracked_shop), "events": [], "customer": {"email": "ola@example.com"}}
+    token = identity_token(tracked_shop.id, customer.id)
+    sign_in = {**batch(tracked_shop), "events": [], "customer": {"token": token}}
     assert post(client, sign_in).status_code == 204
     assert [(r.product_id, r.customer_id) for r in stored()] == [("101", customer.id)]
 

@@ -1,6 +1,7 @@
 """The Shopify web pixel's requests, as its own code builds them under Node from the documented
 customer events (extensions/storeflow-pixel/test/emit-batches.mjs), are accepted by the
-collector and stored; the guest's checkout email links their earlier views."""
+collector and stored; the guest's checkout (which the shop's checkout webhook said was theirs)
+links their earlier views."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ NODE = shutil.which("node")
 
 
 @pytest.mark.skipif(NODE is None, reason="Node.js is not installed (.ci/run installs it)")
-def test_pixel_batches_are_accepted_and_the_checkout_email_links_the_views(
-    client: FlaskClient, make_shop, make_customer
+def test_pixel_batches_are_accepted_and_the_checkout_token_links_the_views(
+    client: FlaskClient, make_shop, make_customer, make_cart
 ):
     shop = make_shop(platform="shopify", domain="sklep-ola.myshopify.com")
     guest = make_customer(shop, email="guest@example.com")
+    # checkouts/update stored the checkout under its token, with the email the guest typed.
+    make_cart(guest, cart_key="b1946ac92492d2347c6235b4d2611184")
     key = ensure_collect_key(shop)
     db.session.commit()
     assert NODE is not None
@@ -33,7 +36,7 @@ def test_pixel_batches_are_accepted_and_the_checkout_email_links_the_views(
         [NODE, str(EMIT), shop.domain, key], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     bodies = [json.loads(line) for line in out.splitlines()]
-    assert len(bodies) == 2  # the views' batch, then the checkout email alone
+    assert len(bodies) == 2  # the views' batch, then the checkout token alone
 
     for body in bodies:
         response = client.post(

@@ -16,11 +16,13 @@ from flask import current_app
 from rq import Retry
 
 from app.connectors.shopify import auth, catalog, webhooks
-from app.connectors.shopify.graphql import AdminClient
+from app.connectors.shopify.graphql import AdminClient, ShopifyApiError
+from app.connectors.shopify.pixel import ensure_web_pixel
 from app.connectors.shopify.shops import find_or_create_shop
 from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
 from app.pipeline import queues
+from app.pipeline.storefront import ensure_collect_key
 
 log = logging.getLogger(__name__)
 CALLBACK_PATH = "/shopify/callback"
@@ -86,13 +88,27 @@ def connect(shop: Shop, credentials: dict[str, Any]) -> None:
 
 @queues.job("sync", timeout=300, retry=Retry(max=3, interval=[60, 300, 900]))
 def setup_shop(shop_id: int) -> str:
-    """Subscribe webhooks (idempotent) and start the full catalog sync. Safe to run twice."""
+    """Subscribe webhooks (idempotent), start the full catalog sync and switch the storefront
+    pixel on (created, or updated when one is there). Safe to run twice."""
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status != "active":
         return "skipped"
+    # The key goes into the pixel's settings: stored before Shopify hears of it.
+    ensure_collect_key(shop)
+    db.session.commit()
     client = AdminClient(shop)
     created = webhooks.ensure_webhooks(shop, client)
     catalog.start_full_sync(shop, client)
     db.session.commit()
-    log.info("shopify shop set up", extra=log_fields(shop=shop_id, subscriptions_created=created))
+    try:
+        pixel = ensure_web_pixel(shop, client)
+    except ShopifyApiError as exc:
+        # Views are extra: carts, orders and every flow work without them. Retrying the whole
+        # set-up would not change a refusal (a missing scope, settings the extension rejects).
+        log.warning("shopify web pixel not activated: %s", exc, extra=log_fields(shop=shop_id))
+        pixel = "failed"
+    log.info(
+        "shopify shop set up",
+        extra=log_fields(shop=shop_id, subscriptions_created=created, pixel=pixel),
+    )
     return "done"

@@ -8,6 +8,7 @@ returns events. ``HANDLERS`` is the dispatch table the connector normalizes with
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -201,9 +202,27 @@ def parse_customer(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
                 }
             ),
             address=p.get("default_address"),
+            birthday=birth_date(p.get("metafields"), shop.birthday_metafield),
             updated_at=required_time(p, "updated_at", "created_at"),
         )
     ]
+
+
+def birth_date(metafields: Any, named: str) -> date | None:
+    """The birth date in the customer's metafield ``named`` (namespace.key), when the body
+    carries it: a customer webhook lists the metafields of the namespaces its subscription
+    names (``metafieldNamespaces``), each as the REST Metafield resource
+    ``{namespace, key, value, type, ...}``; a ``date`` value is ``YYYY-MM-DD``."""
+    namespace, _, key = named.partition(".")
+    for field in metafields if isinstance(metafields, list) else ():
+        if not isinstance(field, dict):
+            continue
+        if field.get("namespace") == namespace and field.get("key") == key:
+            try:
+                return date.fromisoformat(str(field.get("value") or "")[:10])
+            except ValueError:
+                return None
+    return None
 
 
 def parse_customer_deleted(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:

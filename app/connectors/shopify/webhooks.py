@@ -19,7 +19,7 @@ from app.connectors.shopify import auth
 from app.connectors.shopify.graphql import AdminClient, user_errors
 from app.connectors.shopify.mapping import COMPLIANCE_TOPICS, HANDLERS
 from app.logs import fields as log_fields
-from app.models import Shop
+from app.models import Shop, birthday_metafield
 
 log = logging.getLogger(__name__)
 KEPT_HEADERS = (
@@ -40,11 +40,23 @@ API_TOPICS = tuple(sorted(set(HANDLERS) - APP_CONFIG_TOPICS))
 LIST_SUBSCRIPTIONS = """
 query Subscriptions($after: String) {
   webhookSubscriptions(first: 100, after: $after) {
-    nodes { id topic uri }
+    nodes { id topic uri metafieldNamespaces }
     pageInfo { hasNextPage endCursor }
   }
 }
 """
+
+UPDATE_SUBSCRIPTION = """
+mutation UpdateSubscription($id: ID!, $sub: WebhookSubscriptionInput!) {
+  webhookSubscriptionUpdate(id: $id, webhookSubscription: $sub) {
+    webhookSubscription { id topic uri metafieldNamespaces }
+    userErrors { field message }
+  }
+}
+"""
+# Customer bodies carry only the metafields of the namespaces their subscription names: the
+# birthday flow's metafield (``ShopRef.birthday_metafield``) must be among them.
+CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
 
 CREATE_SUBSCRIPTION = """
 mutation CreateSubscription($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) {
@@ -110,22 +122,42 @@ def existing_subscriptions(client: AdminClient) -> list[dict[str, Any]]:
         after = page["pageInfo"]["endCursor"]
 
 
+def _subscription(shop: Shop, topic: str, uri: str) -> dict[str, Any]:
+    if topic not in CUSTOMER_TOPICS:
+        return {"uri": uri}
+    namespace = birthday_metafield(shop.id).partition(".")[0]
+    return {"uri": uri, "metafieldNamespaces": [namespace]}
+
+
 def ensure_webhooks(shop: Shop, client: AdminClient) -> list[str]:
-    """Create the subscriptions our callback lacks; returns the topics created."""
+    """Create the subscriptions our callback lacks, and give the customer ones the birthday
+    metafield's namespace when they lack it; returns the topics created or changed."""
     uri = callback_url()
-    have = {node["topic"] for node in existing_subscriptions(client) if node.get("uri") == uri}
+    have = {
+        node["topic"]: node for node in existing_subscriptions(client) if node.get("uri") == uri
+    }
     created = []
     for topic in API_TOPICS:
-        enum = graphql_topic(topic)
-        if enum in have:
-            continue
-        data = client.execute(
-            "webhookSubscriptionCreate",
-            CREATE_SUBSCRIPTION,
-            {"topic": enum, "sub": {"uri": uri}},
-        )
-        user_errors(shop, "webhookSubscriptionCreate", data.get("webhookSubscriptionCreate"))
-        created.append(topic)
+        enum, wanted = graphql_topic(topic), _subscription(shop, topic, uri)
+        node = have.get(enum)
+        if node is None:
+            data = client.execute(
+                "webhookSubscriptionCreate",
+                CREATE_SUBSCRIPTION,
+                {"topic": enum, "sub": wanted},
+            )
+            user_errors(shop, "webhookSubscriptionCreate", data.get("webhookSubscriptionCreate"))
+            created.append(topic)
+        elif set(wanted.get("metafieldNamespaces", ())) - set(
+            node.get("metafieldNamespaces") or ()
+        ):
+            data = client.execute(
+                "webhookSubscriptionUpdate",
+                UPDATE_SUBSCRIPTION,
+                {"id": node["id"], "sub": wanted},
+            )
+            user_errors(shop, "webhookSubscriptionUpdate", data.get("webhookSubscriptionUpdate"))
+            created.append(topic)
     if created:
         log.info("shopify webhooks subscribed", extra=log_fields(shop=shop.id, topics=created))
     return created

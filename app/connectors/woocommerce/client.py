@@ -6,8 +6,6 @@ and following it to 127.0.0.1 or 10.x would let anyone probe our own network.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Iterator
 from typing import Any, TypeGuard
 from urllib.parse import urlparse
@@ -17,6 +15,7 @@ from flask import current_app
 from woocommerce import API
 
 from app.models import Shop
+from app.outbound import PrivateAddressError, refuse_private_host
 
 TIMEOUT_SECONDS = 30  # the package's 5 s default is too short for a busy shared host
 PER_PAGE = 100  # WooCommerce's maximum
@@ -57,19 +56,11 @@ def check_store_url(url: str) -> str:
     if parsed.username or parsed.password or parsed.query or parsed.fragment:
         raise StoreAddressError("store URL must not carry credentials, a query or a fragment")
     if not current_app.config.get("ALLOW_PRIVATE_STORE_URLS"):
-        _refuse_private(parsed.hostname)
+        try:
+            refuse_private_host(parsed.hostname, "store host")
+        except PrivateAddressError as exc:
+            raise StoreAddressError(str(exc)) from None
     return url.strip().rstrip("/")
-
-
-def _refuse_private(host: str) -> None:
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        raise StoreAddressError(f"store host {host!r} does not resolve") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
-            raise StoreAddressError(f"store host {host!r} resolves to a non-public {address}")
 
 
 def is_reachable_store(shop: Shop | None) -> TypeGuard[Shop]:

@@ -12,7 +12,12 @@ from typing import Any
 
 from app.connectors.base import ShopRef
 from app.connectors.fields import Mapper, currency, gmt_time, money, optional_id, require
-from app.connectors.woocommerce.plugin_events import CONSENT_SOURCE, PLUGIN_HANDLERS
+from app.connectors.woocommerce.plugin_events import (
+    BIRTHDAY_META,
+    CONSENT_SOURCE,
+    PLUGIN_HANDLERS,
+    birth_date,
+)
 from app.events import types as ev
 
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded"})
@@ -154,12 +159,29 @@ def parse_order_created(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     events: list[ev.Event] = [_order_event(ev.OrderCreated, shop, p)]
     if _state(p) is not ev.OrderCreated:
         events.append(_order_event(_state(p), shop, p))
-    return events + _refunds_and_fulfilment(shop, p)
+    return events + _refunds_and_fulfilment(shop, p) + _birthday_given(shop, p)
 
 
 def parse_order_updated(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     """The order's state now (cancelled, paid, or still open), its refunds and completion."""
-    return [_order_event(_state(p), shop, p), *_refunds_and_fulfilment(shop, p)]
+    return [
+        _order_event(_state(p), shop, p),
+        *_refunds_and_fulfilment(shop, p),
+        *_birthday_given(shop, p),
+    ]
+
+
+def _birthday_given(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    """The birthday typed at checkout (the plugin's order meta), as news about the buyer: a
+    guest has no customer webhook to carry it."""
+    born = birth_date(meta_value(p, BIRTHDAY_META))
+    if born is None:
+        return []
+    return [
+        ev.CustomerUpdated(
+            shop_id=shop.id, customer=_order_contact(p), birthday=born, updated_at=_modified(p)
+        )
+    ]
 
 
 def parse_order_deleted(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
@@ -184,6 +206,7 @@ def parse_customer(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
                 platform_customer_id=str(require(p, "id")),
             ),
             address=billing or None,
+            birthday=birth_date(meta_value(p, BIRTHDAY_META)),
             updated_at=gmt_time(stamp),
         )
     ]

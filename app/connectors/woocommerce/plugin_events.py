@@ -4,6 +4,14 @@ Cart and contact bodies: ``{cart_key, customer_id, session_id, email, phone, fir
 last_name, locale, consent, items[{product_id, variation_id, quantity, line_total, name, image,
 permalink}], coupons, totals{subtotal, total}, currency, updated_at}``.
 
+``newsletter.signup`` (the plugin's ``[storeflow_signup]`` form or block): ``{email,
+first_name, customer_id, locale, consent, birthday, source, updated_at}``, sent only when the
+shopper ticked the consent box; ``birthday`` is ``YYYY-MM-DD`` or null. A sign-up like the
+checkout box's: the welcome series starts (after a confirmation click with double opt-in).
+
+The birthday the plugin asks for (classic checkout, My Account) also reaches us as the meta
+``storeflow_birthday`` of WooCommerce's REST customers and orders (``mapping.py``).
+
 ``customer.erase`` (the plugin's WordPress personal-data eraser, Tools > Erase Personal Data,
 forwarding the request): ``{email, customer_id, order_ids}`` with ``email`` required,
 ``customer_id`` the WordPress user id (0 or absent for a guest) and ``order_ids`` the
@@ -13,6 +21,7 @@ WooCommerce order ids of that email (optional). It goes through the same erasure
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +39,16 @@ from app.events import types as ev
 from app.events.visitors import VISITOR_ID
 
 CONSENT_SOURCE = "woocommerce_checkout"
+SIGNUP_SOURCE = "woocommerce_signup"
+BIRTHDAY_META = "storeflow_birthday"
+
+
+def birth_date(value: Any) -> date | None:
+    """A ``YYYY-MM-DD`` the plugin sent (it checked the date; a bad one counts as none)."""
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _plugin_contact(p: dict[str, Any]) -> ev.Contact:
@@ -109,6 +128,26 @@ def parse_checkout_contact(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     return [cart, contact] if cart.items else [contact]
 
 
+def parse_newsletter_signup(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    """A sign-up form: consent given by the ticked box (the plugin sends nothing without it)."""
+    consent = True if p.get("consent") is True else None
+    return [
+        ev.CustomerUpdated(
+            shop_id=shop.id,
+            customer=ev.Contact(
+                email=str(require(p, "email")).strip() or None,
+                first_name=p.get("first_name") or "",
+                locale=p.get("locale") or None,
+                platform_customer_id=optional_id(p.get("customer_id")),
+                email_consent=consent,
+                consent_source=SIGNUP_SOURCE if consent else None,
+            ),
+            birthday=birth_date(p.get("birthday")),
+            updated_at=gmt_time(require(p, "updated_at")),
+        )
+    ]
+
+
 def parse_customer_erase(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     email = str(require(p, "email")).strip()
     order_ids = p.get("order_ids") or []
@@ -135,4 +174,5 @@ PLUGIN_HANDLERS: dict[str, Mapper] = {
     "checkout.contact": parse_checkout_contact,
     "store.disconnected": parse_store_disconnected,
     "customer.erase": parse_customer_erase,
+    "newsletter.signup": parse_newsletter_signup,
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -104,10 +104,24 @@ def parse_product(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
     ]
 
 
+def parse_customer(shop: ShopRef, p: dict[str, Any]) -> list[ev.Event]:
+    """A demo shopper's profile: consent, and the birthday the shop knows (``YYYY-MM-DD``)."""
+    born = p.get("birthday")
+    return [
+        ev.CustomerUpdated(
+            shop_id=shop.id,
+            customer=_contact(p),
+            birthday=date.fromisoformat(born) if born else None,
+            updated_at=_time(p["updated_at"]),
+        )
+    ]
+
+
 HANDLERS: dict[str, Callable[[ShopRef, dict[str, Any]], list[ev.Event]]] = {
     "cart/updated": parse_cart,
     "order/created": _order(ev.OrderCreated),
     "order/paid": _order(ev.OrderPaid),
     "order/cancelled": _order(ev.OrderCancelled),
     "product/updated": parse_product,
+    "customer/updated": parse_customer,
 }

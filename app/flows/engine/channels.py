@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from app.emails.compose import compose_email, message_id_of
 from app.emails.context import shop_branding
-from app.emails.senders import PermanentFailure, TemporaryFailure, get_sender
+from app.emails.senders import PermanentFailure, Progress, TemporaryFailure, get_sender
 from app.emails.sms import SmsMessage, get_sms_sender
 from app.models import Message, Shop
 
@@ -24,6 +24,10 @@ class Prepared:
 
 
 class Channel(Protocol):
+    # Whether ``send`` reports senders.SEND_STAGES as it goes (what a lost worker left
+    # behind then says whether the provider can hold the message).
+    tells_stages: bool
+
     def is_ready(self, shop: Shop) -> bool:
         """Whether the shop can use this channel at all (e.g. an SMS gateway is configured)."""
         ...
@@ -32,7 +36,7 @@ class Channel(Protocol):
         self, shop: Shop, message: Message, template: str, context: dict[str, Any], locale: str
     ) -> Prepared: ...
 
-    def send(self, shop: Shop, prepared: Prepared) -> str: ...
+    def send(self, shop: Shop, prepared: Prepared, progress: Progress | None = None) -> str: ...
 
     def was_accepted(self, shop: Shop, message: Message) -> bool | None:
         """True/False when the provider can tell whether it holds the message, else None."""
@@ -40,6 +44,8 @@ class Channel(Protocol):
 
 
 class EmailChannel:
+    tells_stages = True
+
     def is_ready(self, shop: Shop) -> bool:
         return True
 
@@ -49,8 +55,8 @@ class EmailChannel:
         email, content = compose_email(shop, message, template, context, locale)
         return Prepared(subject=content.subject, payload=email)
 
-    def send(self, shop: Shop, prepared: Prepared) -> str:
-        return get_sender().send(prepared.payload)
+    def send(self, shop: Shop, prepared: Prepared, progress: Progress | None = None) -> str:
+        return get_sender().send(prepared.payload, progress=progress)
 
     def was_accepted(self, shop: Shop, message: Message) -> bool | None:
         probe = getattr(get_sender(), "was_accepted", None)
@@ -58,7 +64,10 @@ class EmailChannel:
 
 
 class SmsChannel:
-    """A short text: the step's email subject line (already localised) and the cart link."""
+    """A short text: the step's email subject line (already localised) and its link: the
+    cart's restore link, else the shop's address (a birthday wish)."""
+
+    tells_stages = False  # one HTTP request; SMSAPI itself refuses a second text of one idx
 
     def is_ready(self, shop: Shop) -> bool:
         return get_sms_sender(shop) is not None
@@ -68,11 +77,12 @@ class SmsChannel:
     ) -> Prepared:
         # The text reuses the email's localised subject line; the email itself is not sent.
         _email, content = compose_email(shop, message, template, context, locale)
-        body = f"{shop_branding(shop)['name']}: {content.subject} {context['restore_url']}"
+        link = context.get("restore_url") or context["shop_url"]
+        body = f"{shop_branding(shop)['name']}: {content.subject} {link}"
         text = SmsMessage(to=message.recipient, body=body, idempotency_key=message.idempotency_key)
         return Prepared(subject=content.subject, payload=text)
 
-    def send(self, shop: Shop, prepared: Prepared) -> str:
+    def send(self, shop: Shop, prepared: Prepared, progress: Progress | None = None) -> str:
         sender = get_sms_sender(shop)
         if sender is None:
             raise PermanentFailure("the shop no longer has an SMS gateway")

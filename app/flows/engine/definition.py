@@ -27,15 +27,17 @@ class SettingError(ValueError):
         self.keys = keys  # the refused settings, when the caller wants to list them
 
 
-SettingValue = int | bool | str | dict[str, str]
+SettingValue = int | bool | str | dict[str, str] | dict[str, int]
 TEXT_MAX = 200
+TABLE_MAX = 200  # rows of a table setting (product -> days)
 
 
 @dataclass(frozen=True)
 class Setting:
     """One merchant setting. Its default's kind is its kind: a tick box, a whole number within
-    bounds, a text (one of ``choices`` when given), or a group of named text ``parts`` (an
-    address, parcel sizes)."""
+    bounds, a text (one of ``choices`` when given), a group of named text ``parts`` (an
+    address, parcel sizes), or, a group without ``parts``, a table of the merchant's own keys
+    to whole numbers within bounds (product id -> days)."""
 
     key: str
     default: SettingValue
@@ -53,7 +55,7 @@ class Setting:
         if isinstance(self.default, str):
             return self._text(value)
         if isinstance(self.default, dict):
-            return self._parts(value)
+            return self._parts(value) if self.parts else self._table(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise SettingError(f"{self.key} must be a whole number, got {value!r}")
         if self.minimum is not None and value < self.minimum:
@@ -70,6 +72,22 @@ class Setting:
                 f"{self.key} must be one of {', '.join(self.choices)}, got {value!r}"
             )
         return value
+
+    def _table(self, value: Any) -> dict[str, int]:
+        if not isinstance(value, Mapping) or len(value) > TABLE_MAX:
+            raise SettingError(f"{self.key} must be a table of at most {TABLE_MAX} rows")
+        table = {}
+        for key, number in value.items():
+            name = str(key).strip()
+            if not name or len(name) > 64:
+                raise SettingError(f"{self.key}: every row needs a name of at most 64 characters")
+            if isinstance(number, bool) or not isinstance(number, int):
+                raise SettingError(f"{self.key}: {name} must be a whole number, got {number!r}")
+            low, high = self.minimum, self.maximum
+            if (low is not None and number < low) or (high is not None and number > high):
+                raise SettingError(f"{self.key}: {name} must be from {low} to {high}, got {number}")
+            table[name] = number
+        return table
 
     def _parts(self, value: Any) -> dict[str, str]:
         if not isinstance(value, Mapping):
@@ -103,7 +121,8 @@ def parse_settings(
 
 @dataclass(frozen=True)
 class Step:
-    """One message of a flow, due ``delay_setting`` minutes after the run's anchor time."""
+    """One message of a flow, due ``delay_setting`` minutes after the run's anchor time (at
+    the anchor itself when it names no setting: the anchor is already the sending time)."""
 
     delay_setting: str
     channel: str  # "email" | "sms"
@@ -111,6 +130,9 @@ class Step:
     discount: bool = False
     # A step that only runs when this boolean setting is on (e.g. the optional SMS).
     enabled_setting: str | None = None
+    # A boolean setting that, when on, sends the step at the customer's best hour after its
+    # delay (``engine/best_time.py``); None where minutes matter (a cart's first reminder).
+    best_time_setting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +199,12 @@ class Flow:
             raise SettingError("; ".join(problems))
 
     def step_delay_minutes(self, index: int, settings: Settings) -> int:
-        return int(settings[self.steps[index].delay_setting])
+        key = self.steps[index].delay_setting
+        return int(settings[key]) if key else 0
+
+    def step_at_best_time(self, index: int, settings: Settings) -> bool:
+        flag = self.steps[index].best_time_setting
+        return flag is not None and bool(settings[flag])
 
     def step_is_enabled(self, index: int, settings: Settings) -> bool:
         flag = self.steps[index].enabled_setting

@@ -1,23 +1,36 @@
 """Deliver a step's message exactly once.
 
-The message row is unique on (run, step). Its life is pending -> sending -> sent (or failed):
-"sending" is committed *before* the provider is called and carries a stable Message-ID, the
-idempotency key the provider sees. If a worker dies after the provider accepted but before we
-recorded it, the retry finds "sending" and reconciles instead of sending again: it asks the
-sender whether it holds that Message-ID when the sender can tell, and otherwise counts the
-message as sent (for marketing, one reminder lost beats one reminder twice). A "sending" that
-is younger than the job timeout belongs to a worker still at work and is left alone.
+The message row is unique on (shop, run, step). Its life is pending -> sending -> sent (or
+failed): "sending" is committed *before* the provider is called and carries a stable
+Message-ID, the idempotency key the provider sees. A "sending" that is younger than the job
+timeout belongs to a worker still at work and is left alone. An older one's worker is gone,
+and what it left behind says what to do:
+
+- the sender can tell whether it holds the Message-ID (the file outbox): its word;
+- the channel records how far the SMTP dialogue got (``Message.send_stage``, written as each
+  stage is reached): before the final dot of DATA the server cannot have the message, so it
+  is sent again, with the same Message-ID; after the server's 250 it is sent;
+- the final dot written, no answer heard: the one moment nobody can tell. The message is
+  settled "uncertain" and **not** sent again; the run goes on as after a send, and support
+  finds it under that status. "No email twice" is a promise to shoppers, a lost mail is not
+  a broken one of theirs, and the window is a single round trip to the mail server, where a
+  resend would turn each such kill into a certain duplicate for the far likelier case that
+  the server had the message;
+- a channel that tells no stages (SMSAPI, which itself refuses a second text with the same
+  idx): counted as sent, as before.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from app.connectors.base import DiscountRefused
 from app.emails.compose import message_id_for
+from app.emails.senders import SEND_STAGES
 from app.flows.engine import runs
 from app.flows.engine.channels import CHANNELS, PermanentFailure, TemporaryFailure
 from app.flows.engine.definition import Flow, Settings, Step
@@ -31,12 +44,19 @@ log = logging.getLogger(__name__)
 SENDING_WINDOW = timedelta(minutes=5)
 # A provider's "try later" (SMTP 4xx) backs off on the run's durable timer, then gives up.
 RETRY_BACKOFF = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
-_DONE = ("sent", "failed", "skipped")
+_DONE = ("sent", "failed", "skipped", "uncertain")
+# From this stage on the mail server may hold the message.
+_MAYBE_HELD = SEND_STAGES.index("final_dot")
 # A shop that could not make an honest discount code is asked again after this long.
 DISCOUNT_RECHECK = timedelta(hours=1)
 
 
-def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
+def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step, settings: Settings) -> Message:
+    meta: dict[str, object] = {"template": step.template}
+    if flow.step_at_best_time(run.step, settings):
+        # Sent at the customer's hour, not after the fixed delay: the send-time backtest
+        # (app/insights/sendtime_eval.py) compares only fixed-delay sends.
+        meta["best_time"] = True
     insert_ignoring_conflict(
         Message,
         {
@@ -51,7 +71,7 @@ def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
             "status": "pending",
             # The Message-ID itself: SMSAPI takes it as its idx, and it is unique by design.
             "idempotency_key": message_id_for(shop.id, run.id, run.step),
-            "meta": {"template": step.template},
+            "meta": meta,
         },
     )
     return db.session.scalars(
@@ -64,7 +84,7 @@ def _message(shop: Shop, flow: Flow, run: FlowRun, step: Step) -> Message:
 def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datetime) -> str:
     """Send the run's current step once, then schedule the next; commits."""
     step = flow.steps[run.step]
-    message = _message(shop, flow, run, step)
+    message = _message(shop, flow, run, step, settings)
     if message.status in _DONE:
         outcome = runs.advance(run, flow, settings, now)
         db.session.commit()
@@ -73,8 +93,15 @@ def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datet
         if _sending_until(message) > now:
             db.session.commit()
             return "in flight"
-        if _provider_has(shop, step.channel, message) is not False:
+        verdict = _after_a_lost_worker(shop, step.channel, message)
+        if verdict == "sent":
             return _record_sent(shop, flow, run, message, settings, now, reconciled=True)
+        if verdict == "uncertain":
+            return _record_uncertain(flow, run, message, settings, now)
+        log.warning(
+            "message the provider never had is sent again",
+            extra=log_fields(run=run.id, message_id=message.id, stage=message.send_stage),
+        )
     if message.status == "pending":
         # The guards just checked the run's current address; a retry after "try later" must
         # go there, not to the one the row was first written with.
@@ -88,12 +115,14 @@ def deliver(shop: Shop, flow: Flow, run: FlowRun, settings: Settings, now: datet
         # record why on the message, which an operator can see, instead of retrying forever.
         message.error = f"{type(exc).__name__}: {exc}"
         return _fail(flow, run, message, settings, now)
+    channel = CHANNELS[step.channel]
     message.status, message.attempts = "sending", message.attempts + 1
+    message.send_stage = SEND_STAGES[0] if channel.tells_stages else None
     message.meta = {**message.meta, "sending_until": (now + SENDING_WINDOW).isoformat()}
     run_id, message_id = run.id, message.id
     db.session.commit()  # "sending" is on record before the provider hears of it
     try:
-        provider_id = CHANNELS[step.channel].send(shop, prepared)
+        provider_id = channel.send(shop, prepared, progress=_stage_recorder(shop.id, message_id))
     except TemporaryFailure as exc:
         run, message = _relock(run_id, message_id)
         return _record_temporary(flow, run, message, str(exc), settings, now)
@@ -130,8 +159,27 @@ def _sending_until(message: Message) -> datetime:
     return datetime.fromisoformat(message.meta.get("sending_until", "1970-01-01T00:00:00+00:00"))
 
 
-def _provider_has(shop: Shop, channel: str, message: Message) -> bool | None:
-    return CHANNELS[channel].was_accepted(shop, message)
+def _after_a_lost_worker(shop: Shop, channel: str, message: Message) -> str:
+    """ "sent", "resend" or "uncertain" for a "sending" row whose worker is gone (see above)."""
+    held = CHANNELS[channel].was_accepted(shop, message)
+    if held is not None:
+        return "sent" if held else "resend"
+    stage = message.send_stage
+    if stage is None or stage == "accepted":
+        return "sent"
+    return "uncertain" if SEND_STAGES.index(stage) >= _MAYBE_HELD else "resend"
+
+
+def _stage_recorder(shop_id: int, message_id: int) -> Callable[[str], None]:
+    """Commit each stage the sender reaches, so it outlives a worker killed mid-dialogue."""
+
+    def record(stage: str) -> None:
+        db.session.execute(
+            ShopScope(shop_id).update(Message, Message.id == message_id).values(send_stage=stage)
+        )
+        db.session.commit()
+
+    return record
 
 
 def _prepare(
@@ -176,6 +224,21 @@ def _record_sent(
         )
     outcome = "sent:" + runs.advance(run, flow, settings, now) if run.state == "active" else "sent"
     db.session.commit()
+    return outcome
+
+
+def _record_uncertain(
+    flow: Flow, run: FlowRun, message: Message, settings: Settings, now: datetime
+) -> str:
+    """The worker died between the final dot and the server's answer: not sent again (see
+    above); the run goes on as after a send, and support sees the message's status."""
+    message.status, message.sent_at = "uncertain", message.sent_at or now
+    message.error = "worker lost after the final dot of DATA, before the server's answer"
+    outcome = "uncertain"
+    if run.state == "active":
+        outcome += ":" + runs.advance(run, flow, settings, now)
+    db.session.commit()
+    log.warning("message settled as uncertain", extra=log_fields(run=run.id, message_id=message.id))
     return outcome
 
 

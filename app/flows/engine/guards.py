@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
 from app.emails.tracking import is_suppressed
-from app.flows.engine import platform_orders
+from app.flows.engine import best_time, platform_orders
+from app.flows.engine.best_time import in_quiet_hours
 from app.flows.engine.channels import CHANNELS
 from app.flows.engine.definition import Flow, Settings, Verdict
 from app.flows.engine.settings import is_switched_on
+from app.insights.engagement import stage_condition_holds, stage_of_customer
 from app.models import (
     Customer,
     FlowRun,
@@ -176,20 +177,21 @@ def frequency_cap(
     same_person = [Message.recipient == recipient(run, "email")]
     if run.customer_id:
         same_person.append(Message.customer_id == run.customer_id)
-    # A message another worker is handing to the provider right now counts too ("sending").
+    # A message another worker is handing to the provider right now counts too ("sending"),
+    # and one that perhaps reached the shopper ("uncertain").
     when = sa.func.coalesce(Message.sent_at, Message.updated_at)
     last = db.session.scalar(
         ShopScope(shop.id)
         .select(
             Message,
             Message.kind == "marketing",
-            Message.status.in_(("sent", "sending")),
+            Message.status.in_(("sent", "sending", "uncertain")),
             when > now - window,
             Message.run_id != run.id,
             FlowRun.flow_key.in_(peers),
             sa.or_(*same_person),
         )
-        .join(FlowRun, FlowRun.id == Message.run_id)
+        .join(FlowRun, sa.and_(FlowRun.shop_id == Message.shop_id, FlowRun.id == Message.run_id))
         .with_only_columns(sa.func.max(when))
     )
     return last + window if last is not None else None
@@ -197,21 +199,23 @@ def frequency_cap(
 
 def quiet_hours_end(shop: Shop, settings: Settings, now: datetime) -> datetime | None:
     """The end of the shop's quiet hours if ``now`` falls inside them (shop's own timezone)."""
-    start, end = int(settings["quiet_hours_start"]), int(settings["quiet_hours_end"])
-    if not settings["quiet_hours_enabled"] or start == end:
-        return None
-    try:
-        zone = ZoneInfo(shop.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
+    zone = shop.zone
     local = now.astimezone(zone)
-    hour = local.hour
-    inside = (start <= hour or hour < end) if start > end else (start <= hour < end)
-    if not inside:
+    if not in_quiet_hours(local.hour, settings):
         return None
+    start, end = int(settings["quiet_hours_start"]), int(settings["quiet_hours_end"])
     # Quiet hours that span midnight and began this evening end tomorrow morning.
-    day = local.date() + timedelta(days=1) if start > end and hour >= start else local.date()
+    day = local.date() + timedelta(days=1) if start > end and local.hour >= start else local.date()
     return datetime.combine(day, time(end), tzinfo=zone).astimezone(now.tzinfo)
+
+
+def lifecycle_stage_allowed(shop: Shop, flow: Flow, run: FlowRun, settings: Settings) -> bool:
+    """The flow's lifecycle condition ("only at-risk customers", "not lapsed"), on the stage
+    the daily score gave the customer last; a marketing flow's only."""
+    condition = str(settings.get("lifecycle_stages", "all"))
+    if not flow.marketing or condition == "all":
+        return True
+    return stage_condition_holds(condition, stage_of_customer(shop.id, run.customer_id))
 
 
 def check(
@@ -228,6 +232,8 @@ def check(
         reason = stop(shop, flow, run, channel)
         if reason:
             return Verdict(stop=reason)
+    if not lifecycle_stage_allowed(shop, flow, run, settings):
+        return Verdict(stop="lifecycle_stage")
     if flow.marketing and order_pending(shop.id, run):
         # The order may be this shopper's purchase: apply it first (a worker has it queued).
         return Verdict(defer_until=now + PENDING_ORDER_RECHECK, reason="order_pending")
@@ -249,8 +255,12 @@ def check(
         )
         if t is not None
     ]
-    if later:
-        until, reason = max(later)
+    until, reason = max(later) if later else (now, None)
+    # A step set to "best time" waits on from there for the customer's hour (inside its window).
+    best = best_time.aim(shop, flow, run, settings, until)
+    if best is not None and best > until:
+        until, reason = best, "best_time"
+    if until > now:
         return Verdict(defer_until=until, reason=reason)
     # Last, so the platform is asked only about a step that would otherwise go out now.
     return platform_orders.verdict(shop, run, orders_count_from(run), now)

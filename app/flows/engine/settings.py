@@ -10,6 +10,7 @@ from typing import Any
 
 from app.events.apply import cancel_runs
 from app.flows.engine.definition import Flow, Setting, SettingError
+from app.insights.engagement import STAGE_CONDITIONS
 from app.models import FlowRun, FlowSetting, Shop, ShopScope, db, missing_for_marketing
 
 # Settings every marketing flow has; the engine reads them for guards, holdout, attribution.
@@ -21,6 +22,18 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
     Setting("quiet_hours_end", 8, 0, 23, "hour (shop time) quiet hours end"),
     Setting("attribution_click_days", 5, 1, 30, "an order after a click within this many days"),
     Setting("attribution_receive_hours", 24, 1, 168, "else an order within this many hours"),
+    # "only at-risk customers", "not lapsed": checked when each message is due (guards).
+    Setting(
+        "lifecycle_stages",
+        "all",
+        help="only customers in (or not in) this lifecycle stage",
+        choices=STAGE_CONDITIONS,
+    ),
+)
+
+# What a flow offering "best time" on a step adds beside the steps' own switches.
+BEST_TIME_WINDOW = Setting(
+    "best_time_window_hours", 24, 1, 72, "a best-time step waits at most this long after its delay"
 )
 
 
@@ -85,6 +98,7 @@ def save_settings(
 
 
 __all__ = [
+    "BEST_TIME_WINDOW",
     "COMMON_SETTINGS",
     "SettingError",
     "ShopDetailsMissing",

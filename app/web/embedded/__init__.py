@@ -11,10 +11,12 @@ from __future__ import annotations
 from flask import Flask
 
 # The page's blueprint, with the email editor's routes (app.web.embedded.emails) added to it.
+from app.web.embedded.customers import customers_page
 from app.web.embedded.emails import bp
 from app.web.embedded.labels import labels_page
 
-__all__ = ["bp", "labels_page"]  # labels_page: the Labels tab's routes join the blueprint
+# labels_page, customers_page: the Labels and Customers tabs' routes join the blueprint
+__all__ = ["bp", "customers_page", "labels_page"]
 
 
 def init_app(app: Flask) -> None:

@@ -43,7 +43,12 @@ from app.web.embedded.emails_text import (
 from app.web.embedded.forms import TestSendForm
 from app.web.embedded.page import page_flows
 from app.web.embedded.shop_details import ShopDetailsForm, save_details
-from app.web.embedded.test_send import send_test_email_job
+from app.web.embedded.test_send import (
+    PageAnswer,
+    minutes,
+    send_test_email_job,
+    wait_before_test_send,
+)
 from app.web.embedded.views import bp
 
 log = logging.getLogger(__name__)
@@ -118,7 +123,7 @@ def open_email(key: str) -> str:
 
 @bp.post("/flows/<key>/emails")
 @auth.login_required
-def save_email(key: str) -> str | tuple[str, int]:
+def save_email(key: str) -> PageAnswer:
     shop = auth.current_shop()
     editing = _editing(key, request.form.get("step"), request.form.get("locale"), shop)
     action = request.form.get("do", "save")
@@ -146,7 +151,7 @@ def save_email(key: str) -> str | tuple[str, int]:
     return _render(shop, editing, notices=(("notice", saved),))
 
 
-def _test(shop: Shop, editing: Editing, texts: dict[str, str]) -> str | tuple[str, int]:
+def _test(shop: Shop, editing: Editing, texts: dict[str, str]) -> PageAnswer:
     """The email as it stands in the editor (saved or not), to the merchant, by a worker."""
     _ = _ui()
     form = TestSendForm()
@@ -161,6 +166,11 @@ def _test(shop: Shop, editing: Editing, texts: dict[str, str]) -> str | tuple[st
         preview_email(shop.id, editing.step.template, editing.locale, copy=checked)
     except TemplateContextError as exc:
         return _render(shop, editing, texts, (("error", _missing(_, exc)),)), 400
+    wait = wait_before_test_send(shop.id)
+    if wait is not None:
+        why = _("too many test emails; try again in %(minutes)s min.", minutes=minutes(wait))
+        problem = _("Test not sent: %(reason)s", reason=why)
+        return _render(shop, editing, texts, (("error", problem),)), 429, {"Retry-After": str(wait)}
     to = form.to.data.strip()
     shop.merchant_contact = MerchantContact(email=to)
     queues.enqueue_after_commit(

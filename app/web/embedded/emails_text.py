@@ -34,6 +34,10 @@ FLOW_NAMES = {
     "abandoned_cart": N_("Abandoned cart reminders"),
     "cross_sell": N_("Products that go with an order"),
     "reactivation": N_("Win back customers who stopped buying"),
+    "browse_abandonment": N_("Looked but did not buy"),
+    "welcome": N_("Welcome new subscribers"),
+    "birthday": N_("Birthday wishes"),
+    "replenishment": N_("Time to buy again"),
 }
 FIELD_LABELS = {
     "subject": N_("Subject"),

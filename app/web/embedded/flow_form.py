@@ -23,7 +23,7 @@ from app.web.embedded.words import CHOICES, MINUTES_IN, SETTINGS, UNITS, Setting
 class FieldView:
     name: str  # the form field's name: "<flow>-<setting>"
     key: str
-    kind: str  # "switch" | "number" | "choice"
+    kind: str  # "switch" | "number" | "choice" | "text" | "table" (lines of "name = number")
     label: str
     hint: str
     unit: str
@@ -84,6 +84,12 @@ def _view(flow_key: str, setting: Setting, raw: Any, words: Words) -> FieldView:
     if setting.choices:
         choices = [(c, words._(CHOICES.get(c, c))) for c in setting.choices]
         return FieldView(name, setting.key, "choice", label, hint, "", str(raw), choices=choices)
+    if isinstance(setting.default, str):
+        return FieldView(name, setting.key, "text", label, hint, "", str(raw))
+    if isinstance(setting.default, dict) and not setting.parts:
+        shown = raw if isinstance(raw, str) else "\n".join(f"{k} = {v}" for k, v in raw.items())
+        unit = words._(UNITS[w.unit]) if w.unit else ""
+        return FieldView(name, setting.key, "table", label, hint, unit, shown)
     unit, per = _unit_of(setting)
     low, high = _bound(setting.minimum, per, True), _bound(setting.maximum, per, False)
     return FieldView(
@@ -115,7 +121,8 @@ def flow_form(flow: Flow, stored: Mapping[str, Any], enabled: bool, words: Words
     )
 
 
-def _number(text: str) -> Decimal | None:
+def typed_number(text: str) -> Decimal | None:
+    """A number as a merchant types it (a comma or a dot, spaces between thousands)."""
     try:
         value = Decimal(text.strip().replace(" ", "").replace(",", "."))
     except InvalidOperation:
@@ -136,7 +143,13 @@ def posted_form(flow: Flow, posted: Mapping[str, str], words: Words) -> FlowForm
             continue
         typed = str(posted.get(name, ""))
         view = _view(flow.key, setting, typed, words)
-        if setting.choices:
+        if isinstance(setting.default, dict) and not setting.parts:
+            view.error, table = _parse_table(setting, typed, words)
+            if not view.error:
+                values[setting.key] = table
+        elif isinstance(setting.default, str) and not setting.choices:
+            values[setting.key] = typed.strip()
+        elif setting.choices:
             if typed in setting.choices:
                 values[setting.key] = typed
             else:
@@ -157,10 +170,38 @@ def posted_form(flow: Flow, posted: Mapping[str, str], words: Words) -> FlowForm
     )
 
 
+def _parse_table(setting: Setting, typed: str, words: Words) -> tuple[str, dict[str, int]]:
+    """Lines of "name = number" (or "name: number"); an empty box is an empty table."""
+    table: dict[str, int] = {}
+    for line in typed.splitlines():
+        if not line.strip():
+            continue
+        name, sep, number = line.replace(":", "=", 1).partition("=")
+        value = typed_number(number) if sep else None
+        if not name.strip() or value is None or value != value.to_integral_value():
+            return words._("Write one per line: its ID, = and a whole number."), {}
+        if (setting.minimum is not None and value < setting.minimum) or (
+            setting.maximum is not None and value > setting.maximum
+        ):
+            return (
+                words._(
+                    "Enter a number from %(low)s to %(high)s %(unit)s.",
+                    low=words.number(setting.minimum or 0),
+                    high=words.number(setting.maximum or 0),
+                    unit=words._(UNITS[_words(setting).unit]) if _words(setting).unit else "",
+                )
+                .strip()
+                .replace(" .", "."),
+                {},
+            )
+        table[name.strip()] = int(value)
+    return "", table
+
+
 def _parse_number(setting: Setting, typed: str, words: Words) -> tuple[str, int]:
     unit, per = _unit_of(setting)
     unit_text = words._(UNITS[unit]) if unit else ""
-    number = _number(typed)
+    number = typed_number(typed)
     if number is None:
         return words._("Enter a number."), 0
     stored = int((number * per).to_integral_value())

@@ -37,7 +37,12 @@ from app.web.embedded.forms import TestSendForm, declared_form, declared_values
 from app.web.embedded.i18n import Words, words_for
 from app.web.embedded.page import flow_context, home_context, known_flow, store_context
 from app.web.embedded.shop_details import ShopDetailsForm, save_details, switch_refused
-from app.web.embedded.test_send import send_test_email_job
+from app.web.embedded.test_send import (
+    PageAnswer,
+    minutes,
+    send_test_email_job,
+    wait_before_test_send,
+)
 from app.web.embedded.words import RULES, flow_name
 
 log = logging.getLogger(__name__)
@@ -286,7 +291,7 @@ def preview(key: str, index: int) -> Response:
 
 @bp.post("/flows/<key>/steps/<int:index>/test")
 @auth.login_required
-def test_send(key: str, index: int) -> str | tuple[str, int]:
+def test_send(key: str, index: int) -> PageAnswer:
     shop, flow = auth.current_shop(), _any_flow(key)
     step = _email_step(flow, index)
     words = words_for(shop)
@@ -299,6 +304,11 @@ def test_send(key: str, index: int) -> str | tuple[str, int]:
     except TemplateContextError as exc:
         refused = words._("Test not sent: %(why)s", why=str(exc))
         return _flow_page(shop, flow, (("error", refused),)), 400
+    wait = wait_before_test_send(shop.id)
+    if wait is not None:
+        why = words._("too many test emails; try again in %(minutes)s min.", minutes=minutes(wait))
+        refused = words._("Test not sent: %(why)s", why=why)
+        return _flow_page(shop, flow, (("error", refused),)), 429, {"Retry-After": str(wait)}
     to = form.to.data.strip()
     shop.merchant_contact = MerchantContact(email=to)  # remembered for the next test
     locale = _locale(shop.locale)

@@ -17,6 +17,8 @@ FLOW_NAMES: dict[str, str] = {
     "browse_abandonment": N_("Looked but did not buy"),
     "welcome": N_("Welcome new subscribers"),
     "welcome_confirmation": N_("Subscription confirmation"),
+    "birthday": N_("Birthday wishes"),
+    "replenishment": N_("Time to buy again"),
 }
 FLOW_DESCRIPTIONS: dict[str, str] = {
     "abandoned_cart": N_(
@@ -35,6 +37,14 @@ FLOW_DESCRIPTIONS: dict[str, str] = {
     "welcome_confirmation": N_(
         "Asks a new subscriber to confirm their sign-up (double opt-in) before any marketing."
     ),
+    "birthday": N_(
+        "Wishes customers a happy birthday a few days ahead, with a birthday gift code if you "
+        "like. Once a year, only to customers who agreed to marketing emails."
+    ),
+    "replenishment": N_(
+        "Reminds a customer to buy a product again when their time since buying it passes the "
+        "product's usual gap between two purchases. Once per purchase."
+    ),
 }
 
 # How a number is shown and typed: a stored value in minutes is typed in hours or days.
@@ -48,6 +58,8 @@ class SettingWords:
     unit: str = ""  # "hours", "days", "percent", "hour_of_day", "" (a count)
     advanced: bool = False
 
+
+BEST_HOUR_HINT = N_("the hour they usually open emails, click or order; learned every night")
 
 SETTINGS: dict[str, SettingWords] = {
     "inactivity_minutes": SettingWords(
@@ -113,6 +125,51 @@ SETTINGS: dict[str, SettingWords] = {
     "story_delay_minutes": SettingWords(N_("Email with your shop's story after"), "", "days"),
     "bestsellers_delay_minutes": SettingWords(N_("Email with your bestsellers after"), "", "days"),
     "first_order_code": SettingWords(N_("Offer a first-order code in the welcome email")),
+    "days_before": SettingWords(
+        N_("Send the birthday email this long before the birthday"), "", "days"
+    ),
+    "send_hour": SettingWords(N_("Send it at"), N_("in your shop's time zone"), "hour_of_day"),
+    "gift_code": SettingWords(N_("Give a single-use birthday discount code")),
+    "discount_valid_days": SettingWords(N_("The birthday code works for"), "", "days"),
+    "birthday_sms": SettingWords(
+        N_("Also send the birthday wish by text message"),
+        N_("only to customers who agreed to text messages"),
+    ),
+    "birthday_metafield": SettingWords(
+        N_("Shopify: the customer metafield with the birth date"),
+        N_('namespace.key; Shopify\'s own "Birth date" field is facts.birth_date'),
+        "",
+        True,
+    ),
+    "product_days": SettingWords(
+        N_("Your own gap between two purchases, per product"),
+        N_(
+            "one product per line: its ID in your store, = and the number of days; products "
+            "not listed use the gap learned from your orders"
+        ),
+        "days",
+    ),
+    "email_1_best_time": SettingWords(
+        N_("Send the first email at each customer's best hour"), BEST_HOUR_HINT
+    ),
+    "email_2_best_time": SettingWords(
+        N_("Send the second email at each customer's best hour"), BEST_HOUR_HINT
+    ),
+    "email_best_time": SettingWords(
+        N_("Send the email at each customer's best hour"), BEST_HOUR_HINT
+    ),
+    "story_best_time": SettingWords(
+        N_("Send the email with your shop's story at each customer's best hour"), BEST_HOUR_HINT
+    ),
+    "bestsellers_best_time": SettingWords(
+        N_("Send the email with your bestsellers at each customer's best hour"), BEST_HOUR_HINT
+    ),
+    "best_time_window_hours": SettingWords(
+        N_("Wait at most this long for a customer's best hour"),
+        N_("if their hour does not come by then, the email goes at its usual time"),
+        "hours",
+        True,
+    ),
     "holdout_percent": SettingWords(
         N_("Test group that gets no emails"),
         N_("lets us measure what the emails really bring"),
@@ -129,6 +186,10 @@ SETTINGS: dict[str, SettingWords] = {
         N_("Count an order for the email when the customer clicked it within"), "", "days", True
     ),
     "attribution_receive_hours": SettingWords(N_("or received it within"), "", "hours", True),
+    "lifecycle_stages": SettingWords(
+        N_("Write to customers in these lifecycle stages"),
+        N_("checked when each email is due; the Customers page shows who is in which stage"),
+    ),
 }
 
 CHOICES: dict[str, str] = {
@@ -139,6 +200,15 @@ CHOICES: dict[str, str] = {
     "country": N_("by the shop's country (on in Germany and Austria)"),
     "on": N_("always"),
     "off": N_("never"),
+    "all": N_("all customers"),
+    "only_new": N_("only new customers"),
+    "only_active": N_("only active customers"),
+    "only_at_risk": N_("only customers at risk"),
+    "only_lapsed": N_("only lapsed customers"),
+    "not_new": N_("all but new customers"),
+    "not_active": N_("all but active customers"),
+    "not_at_risk": N_("all but customers at risk"),
+    "not_lapsed": N_("all but lapsed customers"),
 }
 
 UNITS: dict[str, str] = {
@@ -177,6 +247,7 @@ END_REASONS: dict[str, str] = {
     "flow_unknown": N_("the flow no longer exists"),
     "customer_erased": N_("the customer's data was erased"),
     "no_longer_pending": N_("the subscriber confirmed or declined"),
+    "lifecycle_stage": N_("the customer's lifecycle stage is not one this flow writes to"),
 }
 
 DEFER_REASONS: dict[str, str] = {
@@ -186,6 +257,7 @@ DEFER_REASONS: dict[str, str] = {
     "platform_unreachable": N_("postponed: your store did not answer"),
     "discount_refused": N_("waiting: your store refused the discount code"),
     "order_pending": N_("postponed a minute: an order of this customer is being recorded"),
+    "best_time": N_("waiting for the hour this customer usually reads email"),
 }
 
 
@@ -199,6 +271,7 @@ RULES: tuple[str, ...] = (
     N_("the first reminder cannot come before the cart counts as abandoned"),
     N_("the second email must come after the first"),
     N_("the welcome emails must come in order: welcome, story, bestsellers"),
+    N_("the birthday metafield must be namespace.key, e.g. facts.birth_date"),
 )
 
 SEGMENT_NAMES: dict[str, str] = {
@@ -251,3 +324,46 @@ SHIPPING_WORDS: tuple[str, ...] = (
     N_("how InPost parcels are handed over"),
     N_("email the customer the tracking link"),
 )
+
+STAGE_NAMES: dict[str, str] = {
+    "new": N_("New"),
+    "active": N_("Active"),
+    "at_risk": N_("At risk"),
+    "lapsed": N_("Lapsed"),
+}
+STAGE_RULES: dict[str, str] = {
+    "new": N_("first order (or sign-up) in the last 30 days, at most one order"),
+    "active": N_("score 40 or more, unless a regular customer is slipping away"),
+    "at_risk": N_(
+        "score 15 to 39, or a regular customer whose last order is now among your oldest"
+    ),
+    "lapsed": N_("everyone else"),
+}
+# The engagement score's parts (``insights.engagement.WEIGHTS``), as the merchant reads them.
+WEIGHT_WORDS: dict[str, str] = {
+    "order_recency": N_(
+        "Last order: all points within 30 days, 2/3 within 90, 1/3 within 180, 1/6 within a year"
+    ),
+    "orders": N_("Orders placed: all points from 5 orders"),
+    "opens": N_("Our emails opened in the last 90 days: all points from 5"),
+    "clicks": N_("Our emails clicked in the last 90 days: all points from 3"),
+    "views": N_("Product pages viewed in the last 30 days: all points from 10"),
+}
+ALERT_KINDS: dict[str, str] = {
+    "score_above": N_("A customer's score rises to this level or above"),
+    "score_below": N_("A customer's score falls below this level"),
+    "cart_abandoned": N_("A cart of at least this amount is abandoned"),
+    "vip_overdue": N_("One of your best customers has not ordered for longer than usual"),
+    "page_viewed": N_("A known customer views this product page"),
+}
+RULE_ERRORS: dict[str, str] = {
+    "kind": N_("choose what the alert is about"),
+    "score_level": N_("the score level must be a whole number from 1 to 100"),
+    "cart_amount": N_("the cart amount must be more than 0"),
+    "unknown_product": N_("no product of your shop has this address, handle or id"),
+    "period": N_("the period must be from 1 to 365 days"),
+    "webhook_address": N_(
+        "the webhook address must be a public http(s) address (not a private or local one)"
+    ),
+    "staff_email": N_("one of the staff addresses is not an email address"),
+}

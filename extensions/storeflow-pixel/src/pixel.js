@@ -3,10 +3,14 @@
 // Views are queued and sent in batches (at most MAX_BATCH events, or after FLUSH_MS) as one
 // text/plain POST with keepalive, so a page being left does not lose the last batch and the
 // browser sends it without a CORS preflight. The visitor id is Shopify's clientId (its own
-// first-party cookie, set only with consent). A signed-in customer's id, or the email a guest
-// types at checkout, tells the collector who the visitor is; Storeflow links only customers
-// the shop already told it about.
-
+// first-party cookie, set only with consent).
+//
+// Who the visitor is, the collector believes only with proof (anyone can post to it): our
+// email link's identity token (the landing URL's `sf_id`, kept in the first-party cookie
+// IDENTITY_COOKIE only while the visitor allows tracking), or the checkout token once the
+// shopper typed their contact at checkout (the shop's checkout webhook says whose it is). A
+// signed-in customer's id is not sent: nothing in the pixel can prove it, the same settings
+// reach every visitor.
 export const SUBSCRIBED = [
   'product_viewed',
   'collection_viewed',
@@ -15,6 +19,11 @@ export const SUBSCRIBED = [
 ];
 export const MAX_BATCH = 10;
 export const FLUSH_MS = 2000;
+export const IDENTITY_PARAM = 'sf_id';
+export const IDENTITY_COOKIE = 'storeflow_id';
+export const IDENTITY_MAX_AGE = 30 * 24 * 3600; // as long as the token counts
+// The checkout webhook may reach Storeflow after the pixel's event: say it once more later.
+export const IDENTIFY_AGAIN_MS = 30000;
 
 // Both are needed: views feed marketing email. Missing fields mean "not allowed".
 export function trackingAllowed(privacy) {
@@ -50,17 +59,58 @@ export function toCollectorEvent(event) {
   }
 }
 
+// Our identity token in the landing page's address (a click on our email), or null.
+export function tokenFromLanding(init) {
+  const location = init && init.context && init.context.document && init.context.document.location;
+  if (!location || !location.href) return null;
+  try {
+    return new URL(location.href).searchParams.get(IDENTITY_PARAM) || null;
+  } catch {
+    return null;
+  }
+}
+
 export function createPixel(api, options = {}) {
-  const {analytics, init, customerPrivacy, settings} = api;
+  const {analytics, init, customerPrivacy, settings, browser} = api;
   const send = options.fetch || ((url, request) => fetch(url, request));
   const schedule = options.setTimeout || setTimeout;
   const flushMs = options.flushMs ?? FLUSH_MS;
   let privacy = (init && init.customerPrivacy) || {};
-  const signedIn = init && init.data && init.data.customer;
-  let customer = signedIn && signedIn.id ? {id: String(signedIn.id)} : null;
+  const landingToken = tokenFromLanding(init);
+  let customer = null;
   let visitor = null;
   let queue = [];
   let timer = null;
+
+  function setCookie(value, maxAge) {
+    if (!browser || !browser.cookie) return null;
+    return browser.cookie.set(
+      `${IDENTITY_COOKIE}=${value}; path=/; max-age=${maxAge}; SameSite=Lax; Secure`,
+    );
+  }
+
+  // The email link's token is kept (and sent) only while the visitor allows tracking.
+  function keepLandingToken() {
+    if (!landingToken || !trackingAllowed(privacy)) return;
+    if (!customer || customer.token) customer = {token: landingToken};
+    setCookie(landingToken, IDENTITY_MAX_AGE);
+  }
+
+  function forgetIdentity() {
+    customer = null;
+    setCookie('', 0);
+  }
+
+  // Who they are: this landing's token, else the one an earlier page kept (read only with
+  // consent, so a visitor who has not allowed tracking is not recognised either).
+  function recall() {
+    if (landingToken) return keepLandingToken();
+    if (customer || !trackingAllowed(privacy) || !browser || !browser.cookie) return null;
+    return Promise.resolve(browser.cookie.get(IDENTITY_COOKIE)).then((token) => {
+      if (token && !customer && trackingAllowed(privacy)) customer = {token: String(token)};
+    });
+  }
+  recall();
 
   // identify: send even with no view waiting, so earlier views join the customer now.
   function flush(identify = false) {
@@ -89,7 +139,12 @@ export function createPixel(api, options = {}) {
   if (customerPrivacy && customerPrivacy.subscribe) {
     customerPrivacy.subscribe('visitorConsentCollected', (event) => {
       privacy = event.customerPrivacy || {};
-      if (!trackingAllowed(privacy)) queue = []; // withdrawn: what waits is not sent
+      if (trackingAllowed(privacy)) {
+        recall();
+      } else {
+        queue = []; // withdrawn: what waits is not sent, and who they are is forgotten
+        forgetIdentity();
+      }
     });
   }
 
@@ -98,10 +153,12 @@ export function createPixel(api, options = {}) {
       if (!trackingAllowed(privacy)) return;
       visitor = event.clientId || visitor;
       if (name === 'checkout_contact_info_submitted') {
-        const email = event.data && event.data.checkout && event.data.checkout.email;
-        if (email && !customer) {
-          customer = {email: String(email)};
+        const token = event.data && event.data.checkout && event.data.checkout.token;
+        if (token) {
+          // Stronger than a forwarded email link: the shopper typed their own contact.
+          customer = {checkout: String(token)};
           flush(true);
+          schedule(() => flush(true), IDENTIFY_AGAIN_MS);
         }
         return;
       }

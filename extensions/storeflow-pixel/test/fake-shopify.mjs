@@ -6,8 +6,15 @@ export const FIXTURES = JSON.parse(
   readFileSync(new URL('./fixtures/events.json', import.meta.url), 'utf8'),
 );
 
-export function fakeShopify({privacy = FIXTURES.init.customerPrivacy, customer} = {}) {
+export function fakeShopify({
+  privacy = FIXTURES.init.customerPrivacy,
+  customer,
+  landing = FIXTURES.init.context.document.location.href,
+  cookies = {},
+} = {}) {
   const handlers = {};
+  // The top frame's cookies as browser.cookie sees them: name -> value (attributes dropped).
+  const jar = {...cookies};
   const consentHandlers = [];
   const sent = [];
   const timers = [];
@@ -24,7 +31,23 @@ export function fakeShopify({privacy = FIXTURES.init.customerPrivacy, customer} 
         if (name === 'visitorConsentCollected') consentHandlers.push(handler);
       },
     },
-    init: {customerPrivacy: privacy, data},
+    init: {
+      customerPrivacy: privacy,
+      data,
+      context: {document: {location: {...FIXTURES.init.context.document.location, href: landing}}},
+    },
+    browser: {
+      cookie: {
+        get: (name) => Promise.resolve(jar[name] ?? ''),
+        set: (cookie) => {
+          const [pair, ...attributes] = cookie.split(';').map((part) => part.trim());
+          const [name, value] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
+          if (attributes.includes('max-age=0')) delete jar[name];
+          else jar[name] = value;
+          return Promise.resolve(cookie);
+        },
+      },
+    },
     settings: {
       endpoint: 'https://storeflow.test/collect/shopify',
       shop: 'sklep-ola.myshopify.com',
@@ -43,6 +66,7 @@ export function fakeShopify({privacy = FIXTURES.init.customerPrivacy, customer} 
     options,
     sent,
     handlers,
+    jar,
     publish(name, overrides = {}) {
       const event = {...FIXTURES[name], ...overrides};
       for (const handler of handlers[name] || []) handler(event);

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
-import {MAX_BATCH, SUBSCRIBED, createPixel, toCollectorEvent} from '../src/pixel.js';
+import {
+  IDENTITY_COOKIE,
+  MAX_BATCH,
+  SUBSCRIBED,
+  createPixel,
+  toCollectorEvent,
+} from '../src/pixel.js';
 import {FIXTURES, fakeShopify} from './fake-shopify.mjs';
 
 test('subscribes to the four customer events the collector needs', () => {
@@ -10,7 +16,7 @@ test('subscribes to the four customer events the collector needs', () => {
   assert.deepEqual(Object.keys(shopify.handlers).sort(), [...SUBSCRIBED].sort());
 });
 
-test('product, collection and search views go in one batch with the signed-in customer', () => {
+test('product, collection and search views go in one batch, without the unprovable customer id', () => {
   const shopify = fakeShopify();
   createPixel(shopify.api, shopify.options);
   shopify.publish('search_submitted');
@@ -29,7 +35,6 @@ test('product, collection and search views go in one batch with the signed-in cu
     shop: 'sklep-ola.myshopify.com',
     key: 'public-collect-key',
     visitor: '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
-    customer: {id: '7301234567890'},
     events: [
       {type: 'search_submitted', query: 'kurtka jeansowa', at: '2026-11-29T10:13:45.789Z'},
       {type: 'collection_viewed', collection_id: '455123456789', at: '2026-11-29T10:14:02.456Z'},
@@ -75,7 +80,7 @@ test('consent given later lets views through; withdrawn, the waiting batch is dr
   assert.equal(shopify.sent.length, 1);
 });
 
-test('a guest typing their email at checkout is sent at once to link their earlier views', () => {
+test('a guest at checkout sends the checkout token at once, and once more later', () => {
   const shopify = fakeShopify({customer: null});
   createPixel(shopify.api, shopify.options);
   shopify.publish('product_viewed');
@@ -84,12 +89,75 @@ test('a guest typing their email at checkout is sent at once to link their earli
 
   shopify.publish('checkout_contact_info_submitted');
   assert.equal(shopify.sent.length, 2);
-  assert.deepEqual(shopify.sent[1].body.customer, {email: 'guest@example.com'});
+  // The token, not the email: the shop's checkout webhook tells Storeflow whose it is.
+  assert.deepEqual(shopify.sent[1].body.customer, {checkout: 'b1946ac92492d2347c6235b4d2611184'});
   assert.deepEqual(shopify.sent[1].body.events, []);
+  shopify.runTimers(); // the webhook may arrive after the pixel: it says so again
+  assert.equal(shopify.sent.length, 3);
+  assert.deepEqual(shopify.sent[2].body.customer, {checkout: 'b1946ac92492d2347c6235b4d2611184'});
+});
+
+const LANDING = 'https://sklep-ola.myshopify.com/products/kurtka-jeansowa?utm_source=storeflow&sf_id=eyJ0b2tlbiI6MX0.signed';
+
+test('our email link\'s token is kept in a first-party cookie and sent with the views', async () => {
+  const shopify = fakeShopify({customer: null, landing: LANDING});
+  createPixel(shopify.api, shopify.options);
+  await Promise.resolve();
+  assert.equal(shopify.jar[IDENTITY_COOKIE], 'eyJ0b2tlbiI6MX0.signed');
+  shopify.publish('product_viewed');
+  shopify.runTimers();
+  assert.deepEqual(shopify.sent[0].body.customer, {token: 'eyJ0b2tlbiI6MX0.signed'});
+
+  // The next page, without the token in its address: the cookie remembers who they are.
+  const next = fakeShopify({customer: null, cookies: {...shopify.jar}});
+  createPixel(next.api, next.options);
+  await Promise.resolve();
+  next.publish('product_viewed');
+  next.runTimers();
+  assert.deepEqual(next.sent[0].body.customer, {token: 'eyJ0b2tlbiI6MX0.signed'});
+});
+
+test('without consent the email link\'s token is neither kept nor sent; given later, it is', () => {
+  const shopify = fakeShopify({customer: null, landing: LANDING, privacy: {}});
+  createPixel(shopify.api, shopify.options);
+  assert.deepEqual(shopify.jar, {});
+  shopify.publish('product_viewed');
+  shopify.runTimers();
+  assert.deepEqual(shopify.sent, []);
+
+  shopify.consent({analyticsProcessingAllowed: true, marketingAllowed: true});
+  assert.equal(shopify.jar[IDENTITY_COOKIE], 'eyJ0b2tlbiI6MX0.signed');
+  shopify.publish('product_viewed');
+  shopify.runTimers();
+  assert.deepEqual(shopify.sent[0].body.customer, {token: 'eyJ0b2tlbiI6MX0.signed'});
+});
+
+test('consent withdrawn forgets who the visitor is: the cookie goes, no identity is sent', async () => {
+  const shopify = fakeShopify({customer: null, cookies: {[IDENTITY_COOKIE]: 'kept-token-123'}});
+  createPixel(shopify.api, shopify.options);
+  await Promise.resolve();
+  shopify.consent({analyticsProcessingAllowed: true, marketingAllowed: false});
+  assert.equal(shopify.jar[IDENTITY_COOKIE], undefined);
+  shopify.consent({analyticsProcessingAllowed: true, marketingAllowed: true});
+  shopify.publish('product_viewed');
+  shopify.runTimers();
+  assert.equal(shopify.sent.length, 1);
+  assert.equal(shopify.sent[0].body.customer, undefined);
 });
 
 test('events the collector does not take are dropped, not sent half-filled', () => {
   assert.equal(toCollectorEvent({...FIXTURES.product_viewed, data: {}}), null);
   assert.equal(toCollectorEvent({...FIXTURES.search_submitted, data: {searchResult: {}}}), null);
   assert.equal(toCollectorEvent({name: 'page_viewed', timestamp: 'x', data: {}}), null);
+});
+
+test('a cookie kept on an earlier visit is read once consent is given, not before', async () => {
+  const shopify = fakeShopify({customer: null, privacy: {}, cookies: {[IDENTITY_COOKIE]: 'kept-token-456'}});
+  createPixel(shopify.api, shopify.options);
+  await Promise.resolve();
+  shopify.consent({analyticsProcessingAllowed: true, marketingAllowed: true});
+  await new Promise((resolve) => setImmediate(resolve));
+  shopify.publish('product_viewed');
+  shopify.runTimers();
+  assert.deepEqual(shopify.sent[0].body.customer, {token: 'kept-token-456'});
 });

@@ -54,6 +54,16 @@ def _type_contact(page: Page, guest: Guest) -> None:
     page.wait_for_timeout(2500)
 
 
+def _wait_for_order(page: Page) -> None:
+    """Wait for the order-received page; on failure say what the checkout showed instead."""
+    try:
+        page.wait_for_url(re.compile(r"order-received/\d+"), timeout=90_000)
+    except Exception as exc:
+        errors = page.locator(".woocommerce-error, .woocommerce-NoticeGroup").all_inner_texts()
+        page.screenshot(path="/tmp/acceptance-checkout-failed.png", full_page=True)
+        raise AssertionError(f"no order placed at {page.url}: {errors or exc}") from exc
+
+
 def abandon_cart(acc: Acceptance, product_id: int, guest: Guest) -> None:
     """Put a product in the cart, type an email (consent ticked) at checkout, and leave."""
     with browser(acc) as chromium:
@@ -76,7 +86,7 @@ def place_cod_order(acc: Acceptance, product_id: int, guest: Guest) -> int:
         page.wait_for_timeout(1500)  # the order review refreshes after the address
         page.click("label[for=payment_method_cod]")
         page.click("#place_order")
-        page.wait_for_url(re.compile(r"order-received/\d+"), timeout=60_000)
+        _wait_for_order(page)
         found = re.search(r"order-received/(\d+)", page.url)
         assert found, page.url
         return int(found.group(1))
@@ -109,7 +119,7 @@ def browse_then_order(
         page.wait_for_timeout(1500)
         page.click("label[for=payment_method_cod]")
         page.click("#place_order")
-        page.wait_for_url(re.compile(r"order-received/\d+"), timeout=60_000)
+        _wait_for_order(page)
         found = re.search(r"order-received/(\d+)", page.url)
         assert found, page.url
         return visitor, int(found.group(1))
@@ -147,7 +157,7 @@ def order_through_link(acc: Acceptance, link: str, guest: Guest) -> tuple[int, l
         page.wait_for_timeout(1500)
         page.click("label[for=payment_method_cod]")
         page.click("#place_order")
-        page.wait_for_url(re.compile(r"order-received/\d+"), timeout=60_000)
+        _wait_for_order(page)
         found = re.search(r"order-received/(\d+)", page.url)
         assert found, page.url
         return int(found.group(1)), codes

@@ -12,7 +12,13 @@ from app.flows.engine.engine import run_step
 from app.flows.engine.settings import save_settings
 from app.models import FlowRun, Message, ShopScope, db
 from app.models.shop_settings import LegalAddress, Sender
-from tests.support.flows import START, WorkerKilled, cart_payload, die_after_smtp_accepts
+from tests.support.flows import (
+    START,
+    WorkerKilled,
+    cart_payload,
+    die_after_smtp_accepts,
+    die_at_send_stage,
+)
 
 
 def _only(shop_id: int, model):
@@ -43,16 +49,68 @@ def test_worker_killed_after_the_provider_accepted_sends_exactly_one_mail(
     assert run.step == 2 and run.state == "active"  # on to the 24 h reminder
 
 
+@pytest.mark.parametrize("stage", ["connecting", "mail_from", "data"])
+def test_a_worker_killed_before_the_final_dot_sends_the_mail_again_with_the_same_message_id(
+    stage, flow_shop, sim_clock, shop_events, tick, mailbox, monkeypatch
+):
+    shop_events("cart/updated", cart_payload())
+    if stage == "connecting":  # killed before the server said a word: nothing reported yet
+        real_connect = senders.SmtpSender._connect
+        monkeypatch.setattr(senders.SmtpSender, "_connect", _killed)
+        live_again = lambda: monkeypatch.setattr(senders.SmtpSender, "_connect", real_connect)  # noqa: E731
+    else:
+        live_again = die_at_send_stage(monkeypatch, stage)
+    tick(minutes=61)
+    db.session.rollback()
+    message = _only(flow_shop.id, Message)
+    assert (message.status, message.send_stage) == ("sending", stage)
+    assert mailbox.received == []  # the server never had it
+    live_again()
+    tick(minutes=15)  # lease and sending window lapsed: the step runs again
+    message = _only(flow_shop.id, Message)
+    assert (message.status, message.attempts, message.send_stage) == ("sent", 2, "accepted")
+    run = _only(flow_shop.id, FlowRun)
+    assert [mail["Message-ID"] for mail in mailbox.received] == [
+        f"<sf.{flow_shop.id}.{run.id}.0@storeflow.test>"
+    ]
+
+
+def _killed(*args, **kwargs):
+    raise WorkerKilled
+
+
+def test_a_worker_killed_after_the_final_dot_leaves_the_message_uncertain_and_never_resends(
+    flow_shop, sim_clock, shop_events, tick, mailbox, monkeypatch
+):
+    shop_events("cart/updated", cart_payload())
+    live_again = die_at_send_stage(monkeypatch, "final_dot")
+    tick(minutes=61)
+    db.session.rollback()
+    assert _only(flow_shop.id, Message).send_stage == "final_dot"
+    live_again()
+    tick(minutes=15)
+    message = _only(flow_shop.id, Message)
+    assert (message.status, message.attempts) == ("uncertain", 1)
+    assert "final dot" in message.error
+    run = _only(flow_shop.id, FlowRun)
+    assert run.step == 2 and run.state == "active"  # on to the next reminder, as after a send
+    tick(hours=2)
+    # Killed right before the dot went out, the server has nothing: the documented cost of
+    # never sending twice (a kill after the dot, with the server holding it: tests/drills).
+    assert mailbox.received == []
+    assert _only(flow_shop.id, Message).attempts == 1
+
+
 def test_a_mail_the_outbox_never_took_is_sent_on_retry_and_one_it_took_is_not(
     flow_shop, sim_clock, shop_events, tick, outbox, monkeypatch
 ):
     real_send = senders.FileOutboxSender.send
 
-    def die_before_writing(self, msg):
+    def die_before_writing(self, msg, progress=None):
         raise WorkerKilled
 
-    def die_after_writing(self, msg):
-        real_send(self, msg)
+    def die_after_writing(self, msg, progress=None):
+        real_send(self, msg, progress)
         raise WorkerKilled
 
     shop_events("cart/updated", cart_payload("c-1"))

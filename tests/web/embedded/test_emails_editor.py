@@ -9,7 +9,9 @@ from email.header import decode_header, make_header
 
 import pytest
 
+from app.flows.registry import flow_for
 from app.models import AuditLog, EmailOverride, Shop, ShopScope, db
+from app.web.embedded.page import page_flows
 from tests.conftest import SHOP_ADDRESS
 
 URL = "/embedded/flows/abandoned_cart/emails"
@@ -190,6 +192,24 @@ def test_brand_is_saved_once_for_the_shop(merchant, polish_shop):
     assert shop.branding.primary_color == "#0f766e"
     assert (shop.sender.name, shop.sender.email) == ("Ania ze Sklepu", "ania@sklep.example")
     assert shop.legal_address.text == "ul. Nowa 2, 00-002 Warszawa"
+
+
+@pytest.mark.parametrize("locale", ["pl", "ro", "en"])
+def test_every_flow_on_the_page_that_sends_email_opens_in_the_editor(merchant, make_shop, locale):
+    shop = make_shop(name="Sklep Ani", locale=locale, settings={"address": SHOP_ADDRESS})
+    browser = merchant(shop)
+    opened = []
+    for key in page_flows():
+        flow = flow_for(key)
+        assert flow is not None
+        for index, step in enumerate(flow.steps):
+            if step.channel != "email":
+                continue
+            response = browser.get(f"/embedded/flows/{key}/emails?step={index}")
+            assert response.status_code == 200, (key, index, response.status_code)
+            assert f'<html lang="{locale}">' in response.get_data(as_text=True)
+            opened.append(key)
+    assert {"abandoned_cart", "welcome", "browse_abandonment"} <= set(opened)
 
 
 def test_unknown_flow_or_step_is_not_found(merchant, polish_shop):

@@ -45,6 +45,8 @@ final class Plugin {
 		CheckoutContact::register();
 		CartRestore::register();
 		ProductViews::register();
+		Birthday::register();
+		Signup::register();
 		if ( is_admin() ) {
 			Admin\SettingsPage::register();
 			Admin\Connection::register();

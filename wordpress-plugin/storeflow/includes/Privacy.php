@@ -10,9 +10,10 @@ namespace Storeflow;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * The plugin itself keeps a shopper's details only in events not yet delivered (the outbox).
- * The exporter lists those; the eraser deletes them and forwards the request to Storeflow as a
- * signed `customer.erase` event, so Storeflow's copy is erased too.
+ * The plugin itself keeps a shopper's details in events not yet delivered (the outbox) and the
+ * birthday they chose to give (user and order meta `storeflow_birthday`). The exporter lists
+ * those; the eraser deletes them and forwards the request to Storeflow as a signed
+ * `customer.erase` event, so Storeflow's copy is erased too.
  */
 final class Privacy {
 
@@ -106,6 +107,21 @@ final class Privacy {
 				'data'              => $data,
 			);
 		}
+		$user_id  = self::customer_id( (string) $email );
+		$birthday = $user_id > 0 ? get_user_meta( $user_id, Birthday::FIELD, true ) : '';
+		if ( is_string( $birthday ) && '' !== $birthday ) {
+			$items[] = array(
+				'group_id'    => 'storeflow',
+				'group_label' => __( 'Storeflow: cart details waiting to be sent', 'storeflow' ),
+				'item_id'     => 'storeflow-birthday',
+				'data'        => array(
+					array(
+						'name'  => __( 'Birthday', 'storeflow' ),
+						'value' => $birthday,
+					),
+				),
+			);
+		}
 		return array(
 			'data' => $items,
 			'done' => true,
@@ -124,6 +140,7 @@ final class Privacy {
 	public static function erase( $email, $page = 1 ): array {
 		$email    = (string) $email;
 		$removed  = Outbox::erase_email( $email ) > 0;
+		$removed  = self::erase_birthday( $email ) || $removed;
 		$retained = false;
 		$messages = array();
 		if ( ! Settings::is_connected() ) {
@@ -154,6 +171,29 @@ final class Privacy {
 			'messages'       => $messages,
 			'done'           => true,
 		);
+	}
+
+	/**
+	 * Forget the birthday kept on the customer and on their orders; true when there was one.
+	 *
+	 * @param string $email Email address.
+	 */
+	private static function erase_birthday( string $email ): bool {
+		$found   = false;
+		$user_id = self::customer_id( $email );
+		if ( $user_id > 0 && '' !== get_user_meta( $user_id, Birthday::FIELD, true ) ) {
+			delete_user_meta( $user_id, Birthday::FIELD );
+			$found = true;
+		}
+		foreach ( self::order_ids( $email ) as $order_id ) {
+			$order = function_exists( 'wc_get_order' ) ? wc_get_order( $order_id ) : false;
+			if ( is_object( $order ) && '' !== (string) $order->get_meta( Birthday::FIELD ) ) {
+				$order->delete_meta_data( Birthday::FIELD );
+				$order->save();
+				$found = true;
+			}
+		}
+		return $found;
 	}
 
 	/**

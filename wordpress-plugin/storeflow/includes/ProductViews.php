@@ -25,6 +25,12 @@ final class ProductViews {
 	public const COOKIE = 'storeflow_vid';
 	/** WP Consent API category the script asks for: views feed marketing email. */
 	public const CONSENT_CATEGORY = 'marketing';
+	/** The landing URL's parameter carrying Storeflow's identity token (a click on its email). */
+	public const IDENTITY_PARAM = 'sf_id';
+	/** First-party cookie keeping that token (set only when tracking is allowed). */
+	public const IDENTITY_COOKIE = 'storeflow_id';
+	/** Seconds the token counts at Storeflow, and so the cookie's life. */
+	public const IDENTITY_MAX_AGE = 2592000;
 
 	/**
 	 * Hook into WordPress.
@@ -58,6 +64,9 @@ final class ProductViews {
 			'productId'       => (string) $product_id,
 			'cookie'          => self::COOKIE,
 			'consentCategory' => self::CONSENT_CATEGORY,
+			'identityParam'   => self::IDENTITY_PARAM,
+			'identityCookie'  => self::IDENTITY_COOKIE,
+			'identityMaxAge'  => self::IDENTITY_MAX_AGE,
 		);
 		$user_id = get_current_user_id();
 		if ( $user_id > 0 ) {

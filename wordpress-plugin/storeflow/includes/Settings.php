@@ -21,6 +21,7 @@ final class Settings {
 		'service_url'     => 'https://app.storeflow.io',
 		'capture_enabled' => true,
 		'consent_label'   => '',
+		'ask_birthday'    => true,
 	);
 
 	/** Hosts where a plain-http service URL is acceptable: a developer's own machine. */
@@ -29,7 +30,7 @@ final class Settings {
 	/**
 	 * Current settings merged over the defaults.
 	 *
-	 * @return array{service_url:string, capture_enabled:bool, consent_label:string}
+	 * @return array{service_url:string, capture_enabled:bool, consent_label:string, ask_birthday:bool}
 	 */
 	public static function get(): array {
 		$stored = get_option( self::OPTION, array() );
@@ -59,11 +60,18 @@ final class Settings {
 	}
 
 	/**
+	 * Whether checkout and My Account offer the optional birthday field (the birthday email).
+	 */
+	public static function asks_birthday(): bool {
+		return self::capture_active() && (bool) self::get()['ask_birthday'];
+	}
+
+	/**
 	 * Sanitise callback for register_setting: keeps the previous value of any field that is
 	 * invalid, and tells the merchant why, so a typo never wipes a working setting.
 	 *
 	 * @param mixed $input Raw $_POST data for the option.
-	 * @return array{service_url:string, capture_enabled:bool, consent_label:string}
+	 * @return array{service_url:string, capture_enabled:bool, consent_label:string, ask_birthday:bool}
 	 */
 	public static function sanitize( $input ): array {
 		$current = self::get();
@@ -80,6 +88,7 @@ final class Settings {
 		}
 		$clean['capture_enabled'] = ! empty( $input['capture_enabled'] );
 		$clean['consent_label']   = mb_substr( sanitize_text_field( self::text( $input['consent_label'] ?? '' ) ), 0, 200 );
+		$clean['ask_birthday']    = ! empty( $input['ask_birthday'] );
 		return $clean;
 	}
 

@@ -51,6 +51,21 @@ final class PrivacyTest extends StoreflowTestCase {
 		$this->assertSame( array( 'ala@example.pl', 0 ), array( json_decode( $request['args']['body'], true )['email'], json_decode( $request['args']['body'], true )['customer_id'] ) );
 	}
 
+	public function test_the_birthday_a_customer_gave_is_exported_and_erased(): void {
+		StoreflowTestWorld::$users['ala@example.pl'] = (object) array( 'ID' => 7 );
+		update_user_meta( 7, 'storeflow_birthday', '1990-11-23' );
+		update_user_meta( 8, 'storeflow_birthday', '1985-06-01' );
+
+		$export = Privacy::export( 'ala@example.pl', 1 );
+		$fields = array_column( end( $export['data'] )['data'], 'value', 'name' );
+		$this->assertSame( '1990-11-23', $fields['Birthday'] );
+
+		$result = Privacy::erase( 'ala@example.pl', 1 );
+		$this->assertTrue( $result['items_removed'] );
+		$this->assertSame( '', get_user_meta( 7, 'storeflow_birthday', true ) );
+		$this->assertSame( '1985-06-01', get_user_meta( 8, 'storeflow_birthday', true ), 'someone else\'s stays' );
+	}
+
 	public function test_erasure_with_storeflow_down_is_queued_for_retry_and_reported_retained(): void {
 		StoreflowTestWorld::$responses = array( new WP_Error( 'http_request_failed', 'timed out' ) );
 

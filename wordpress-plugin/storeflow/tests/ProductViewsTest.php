@@ -32,6 +32,9 @@ final class ProductViewsTest extends StoreflowTestCase {
 				'productId'       => '12',
 				'cookie'          => 'storeflow_vid',
 				'consentCategory' => 'marketing',
+				'identityParam'   => 'sf_id',
+				'identityCookie'  => 'storeflow_id',
+				'identityMaxAge'  => 2592000,
 			),
 			$script['data']['storeflowViews']
 		);

@@ -78,6 +78,7 @@ final class SettingsPage {
 		self::row( 'service_url', __( 'Storeflow address', 'storeflow' ), '<input type="url" class="regular-text" id="storeflow_service_url" name="' . esc_attr( Settings::OPTION ) . '[service_url]" value="' . esc_attr( $settings['service_url'] ) . '" required>' );
 		self::row( 'capture_enabled', __( 'Cart capture', 'storeflow' ), '<label><input type="checkbox" id="storeflow_capture_enabled" name="' . esc_attr( Settings::OPTION ) . '[capture_enabled]" value="1"' . checked( $settings['capture_enabled'], true, false ) . '> ' . esc_html__( 'Send carts and checkout contacts to Storeflow', 'storeflow' ) . '</label>' );
 		self::row( 'consent_label', __( 'Consent checkbox text', 'storeflow' ), '<input type="text" class="large-text" id="storeflow_consent_label" name="' . esc_attr( Settings::OPTION ) . '[consent_label]" value="' . esc_attr( $settings['consent_label'] ) . '" placeholder="' . esc_attr( Settings::consent_label() ) . '" maxlength="200">' );
+		self::row( 'ask_birthday', __( 'Birthday field', 'storeflow' ), '<label><input type="checkbox" id="storeflow_ask_birthday" name="' . esc_attr( Settings::OPTION ) . '[ask_birthday]" value="1"' . checked( $settings['ask_birthday'], true, false ) . '> ' . esc_html__( 'Ask shoppers for their birthday (optional) at checkout and in My Account, for the birthday email', 'storeflow' ) . '</label>' );
 		echo '</table>';
 		submit_button();
 		echo '</form></div>';

@@ -84,7 +84,7 @@ final class StoreflowDie extends RuntimeException {
 	public function __construct( string $message, public mixed $data = null ) { parent::__construct( $message ); }
 }
 
-function get_bloginfo( $show = '' ) { return 'version' === $show ? StoreflowTestWorld::$wp_version : ''; }
+function get_bloginfo( $show = '' ) { return 'version' === $show ? StoreflowTestWorld::$wp_version : ( 'name' === $show ? 'Sklep Ani' : '' ); }
 function deactivate_plugins( $plugins ) { StoreflowTestWorld::$deactivated[] = $plugins; }
 function wp_die( $message = '', $title = '', $args = array() ) { throw new StoreflowDie( (string) $message ); }
 function wp_send_json_success( $data = null ) { throw new StoreflowDie( 'json success', $data ); }
@@ -130,3 +130,11 @@ function wp_localize_script( $handle, $name, $data ) {
 	StoreflowTestWorld::$scripts[ $handle ]['data'][ $name ] = $data;
 	return true;
 }
+
+function add_shortcode( $tag, $callback ) { StoreflowTestWorld::$shortcodes[ $tag ] = $callback; }
+function register_block_type( $name, $args = array() ) { StoreflowTestWorld::$blocks[ $name ] = $args; return true; }
+function wp_register_script( $handle, $src, $deps = array(), $ver = false, $args = array() ) { StoreflowTestWorld::$scripts[ $handle ] = array( 'src' => $src, 'args' => $args, 'data' => array() ); return true; }
+function get_user_meta( $user_id, $key = '', $single = false ) { return StoreflowTestWorld::$user_meta[ (int) $user_id ][ $key ] ?? ( $single ? '' : array() ); }
+function update_user_meta( $user_id, $key, $value ) { StoreflowTestWorld::$user_meta[ (int) $user_id ][ $key ] = $value; return true; }
+function delete_user_meta( $user_id, $key ) { unset( StoreflowTestWorld::$user_meta[ (int) $user_id ][ $key ] ); return true; }
+function wp_get_referer() { return '' !== StoreflowTestWorld::$referer ? StoreflowTestWorld::$referer : false; }

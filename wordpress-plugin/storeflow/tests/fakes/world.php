@@ -46,6 +46,14 @@ final class StoreflowTestWorld {
 	public static int $queried_product = 0;
 	/** @var array<string, array{src:string, args:mixed, data:array<string, mixed>}> enqueued scripts */
 	public static array $scripts = array();
+	/** @var array<int, array<string, mixed>> user meta by user id */
+	public static array $user_meta = array();
+	/** @var array<string, callable> shortcode tag => callback */
+	public static array $shortcodes = array();
+	/** @var array<string, array<string, mixed>> block name => registration arguments */
+	public static array $blocks = array();
+	/** The page a form was posted from (wp_get_referer), '' for none. */
+	public static string $referer = '';
 
 	public static function reset(): void {
 		self::$options         = array();
@@ -69,6 +77,10 @@ final class StoreflowTestWorld {
 		self::$text_domains    = array();
 		self::$queried_product = 0;
 		self::$scripts         = array();
+		self::$user_meta       = array();
+		self::$shortcodes      = array();
+		self::$blocks          = array();
+		self::$referer         = '';
 		$GLOBALS['wpdb']       = new StoreflowFakeWpdb();
 		$_GET                  = array();
 		$_POST                 = array();

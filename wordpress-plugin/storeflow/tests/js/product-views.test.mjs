@@ -13,20 +13,48 @@ const CONFIG = {
   productId: '12',
   cookie: 'storeflow_vid',
   consentCategory: 'marketing',
+  identityParam: 'sf_id',
+  identityCookie: 'storeflow_id',
+  identityMaxAge: 2592000,
 };
 
-function page({consent, config = CONFIG, cookie = ''} = {}) {
+// A cookie jar as a browser keeps one: reading gives "name=value; ..."; every write is recorded.
+function cookieJar(initial) {
+  const jar = new Map(initial ? initial.split('; ').map((pair) => pair.split('=')) : []);
+  const writes = [];
+  return {
+    writes,
+    get text() {
+      return [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    },
+    write(cookie) {
+      writes.push(cookie);
+      const [pair, ...attributes] = cookie.split('; ');
+      const [name, value] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
+      if (attributes.includes('max-age=0')) jar.delete(name);
+      else jar.set(name, value);
+    },
+  };
+}
+
+function page({consent, config = CONFIG, cookie = '', search = ''} = {}) {
   const beacons = [];
   const listeners = {};
+  const jar = cookieJar(cookie);
   const document = {
-    cookie,
+    get cookie() {
+      return jar.text;
+    },
+    set cookie(value) {
+      jar.write(value);
+    },
     addEventListener(name, handler) {
       (listeners[name] ||= []).push(handler);
     },
   };
   const window = {
     storeflowViews: config,
-    location: {protocol: 'https:'},
+    location: {protocol: 'https:', search},
     crypto: {randomUUID: () => 'b6f1c0de-0000-4000-8000-00000000abcd'},
   };
   if (consent) {
@@ -42,6 +70,7 @@ function page({consent, config = CONFIG, cookie = ''} = {}) {
   return {
     beacons,
     document,
+    writes: jar.writes,
     async bodies() {
       return Promise.all(beacons.map(async (b) => JSON.parse(await b.blob.text())));
     },
@@ -63,14 +92,39 @@ test('without a consent plugin one view is beaconed as text/plain with a new vis
   assert.deepEqual(body.events.map((e) => [e.type, e.product_id]), [['product_viewed', '12']]);
   assert.ok(!Number.isNaN(Date.parse(body.events[0].at)));
   assert.equal(body.customer, undefined);
-  assert.match(shop.document.cookie, /^storeflow_vid=b6f1c0de-.*; path=\/; max-age=31536000; SameSite=Lax; Secure$/);
+  assert.deepEqual(shop.writes.length, 1);
+  assert.match(shop.writes[0], /^storeflow_vid=b6f1c0de-.*; path=\/; max-age=31536000; SameSite=Lax; Secure$/);
 });
 
 test('a returning visitor keeps their id and a signed-in one is named', async () => {
-  const shop = page({cookie: 'other=1; storeflow_vid=known-visitor-1', config: {...CONFIG, customer: {id: '41'}}});
+  const signed = {id: '41', sig: 'ab'.repeat(32)};
+  const shop = page({cookie: 'other=1; storeflow_vid=known-visitor-1', config: {...CONFIG, customer: signed}});
   const [body] = await shop.bodies();
   assert.equal(body.visitor, 'known-visitor-1');
-  assert.deepEqual(body.customer, {id: '41'});
+  assert.deepEqual(body.customer, signed);
+});
+
+test('a shopper from our email link is named by its token, kept in a cookie for later pages', async () => {
+  const landing = page({search: '?utm_source=storeflow&sf_id=eyJ0b2tlbiI6MX0.signed-1'});
+  const [body] = await landing.bodies();
+  assert.deepEqual(body.customer, {token: 'eyJ0b2tlbiI6MX0.signed-1'});
+  assert.ok(landing.writes.includes('storeflow_id=eyJ0b2tlbiI6MX0.signed-1; path=/; max-age=2592000; SameSite=Lax; Secure'));
+
+  const later = page({cookie: landing.document.cookie});
+  const [next] = await later.bodies();
+  assert.deepEqual(next.customer, {token: 'eyJ0b2tlbiI6MX0.signed-1'});
+  assert.equal(next.visitor, body.visitor);
+});
+
+test('without marketing consent the email link token is not kept; withdrawn, it is dropped', async () => {
+  const consent = {marketing: 'deny'};
+  const shop = page({consent, search: '?sf_id=eyJ0b2tlbiI6MX0.signed-1'});
+  assert.equal(shop.beacons.length, 0);
+  assert.deepEqual(shop.writes, []);
+
+  const known = page({consent: {marketing: 'allow'}, cookie: 'storeflow_vid=v-1; storeflow_id=kept-token-1'});
+  known.fire('wp_listen_for_consent_change', {marketing: 'deny'});
+  assert.equal(known.document.cookie, 'storeflow_vid=v-1');
 });
 
 test('with the WP Consent API and no marketing consent nothing is sent and no cookie set', () => {
