@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test drills lint install clean
+.PHONY: run test drills bench lint install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(STAMP)
 ## `make test` runs them too, at a small size.
 drills: $(STAMP)
 	STOREFLOW_DRILL_SIZE=full $(BIN)/python -m pytest tests/drills $(PYTEST_ARGS)
+
+## Every benchmark, then one table of the goals (BENCH_SCALE=small for a smoke run; the
+## database server and Redis from STOREFLOW_BENCH_DATABASE_URL / STOREFLOW_BENCH_REDIS_URL).
+bench: $(STAMP)
+	BENCH_SCALE=$${BENCH_SCALE:-full} PYTHONPATH=.:bench $(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench

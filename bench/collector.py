@@ -11,32 +11,22 @@ from __future__ import annotations
 import http.client
 import json
 import multiprocessing
-import os
-import socket
-import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-import psutil
 import sqlalchemy as sa
-from scratch import SERVER, scratch_app, table
+from scratch import database_url, report, scratch_app, sized, table
+from served import cpu_seconds, free_port, gunicorn
 
 from app.models import Shop, StorefrontEvent, db
 from app.pipeline.storefront import ensure_collect_key
 
-SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
+SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else sized(10.0, 2.0)
 CLIENTS, THREADS, BATCH = 2, 4, 10
-DB = "storeflow_bench_collect"
+DB = "collect"
 ORIGIN = "https://bench.example"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _body(key: str, visitor: int) -> bytes:
@@ -73,27 +63,10 @@ def _client(port: int, key: str, seconds: float, seed: int, out: multiprocessing
 
 def _serve(factory: str, port: int) -> tuple[int, float]:
     """(events accepted, server CPU seconds) for one gunicorn worker serving ``factory``."""
-    env = {**os.environ, "STOREFLOW_BENCH_COLLECT_DB": f"{SERVER}/{DB}", "PYTHONPATH": _path()}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen(
-        [
-            str(gunicorn),
-            "-w",
-            "1",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            f"collector_apps:{factory}()",
-        ],
-        env=env,
-        cwd=Path(__file__).parent,
-    )
-    try:
-        _wait_for(port)
+    env = {"STOREFLOW_BENCH_COLLECT_DB": database_url(DB)}
+    with gunicorn(f"collector_apps:{factory}()", port, 1, env) as server:
         key = _key()
-        processes = psutil.Process(server.pid)
-        before = _cpu(processes)
+        before = cpu_seconds(server)
         out: multiprocessing.Queue = multiprocessing.Queue()
         clients = [
             multiprocessing.Process(target=_client, args=(port, key, SECONDS, n, out))
@@ -104,33 +77,7 @@ def _serve(factory: str, port: int) -> tuple[int, float]:
         accepted = sum(out.get() for _ in clients)
         for client in clients:
             client.join()
-        return accepted, _cpu(processes) - before
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def _cpu(master: psutil.Process) -> float:
-    total = 0.0
-    for process in [master, *master.children(recursive=True)]:
-        times = process.cpu_times()
-        total += times.user + times.system
-    return total
-
-
-def _path() -> str:
-    here = Path(__file__).resolve().parent
-    return os.pathsep.join([str(here.parent), str(here)])
-
-
-def _wait_for(port: int) -> None:
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
+        return accepted, cpu_seconds(server) - before
 
 
 def _key() -> str:
@@ -147,8 +94,8 @@ def main() -> None:
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-        bare, bare_cpu = _serve("bare", _free_port())
-        ours, ours_cpu = _serve("storeflow", _free_port())
+        bare, bare_cpu = _serve("bare", free_port())
+        ours, ours_cpu = _serve("storeflow", free_port())
         stored = db.session.scalar(sa.select(sa.func.count()).select_from(StorefrontEvent)) or 0
         rows = [("endpoint", "events accepted", "events/s", "server CPU s", "events/s per core")]
         for name, events, cpu in (("bare Flask", bare, bare_cpu), ("collector", ours, ours_cpu)):
@@ -168,6 +115,19 @@ def main() -> None:
         print(f"collector / bare: {ratio:.2f} (goal >= 0.50: {'yes' if ratio >= 0.5 else 'NO'})")
         met = "yes" if per_core >= 5000 else "NO"
         print(f"stored per core: {per_core:,.0f}/s (goal >= 5,000: {met})")
+        report(
+            "collector: events/s vs bare Flask",
+            f"{ratio:.2f} of bare ({ours / SECONDS:,.0f}/s)",
+            ">= 0.50",
+            ratio >= 0.5,
+            f"bare {bare / SECONDS:,.0f}/s",
+        )
+        report(
+            "collector: stored events per server CPU s",
+            f"{per_core:,.0f}/s",
+            ">= 5,000/s",
+            per_core >= 5000,
+        )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ as ours; ``POST /collect/<platform>`` parses the JSON body and answers 204.
 ``storeflow()``: Storeflow's collector with its rate limits lifted, for ``collector.py``'s
 one-worker run (it measures throughput, not the limits). ``bench/ingest.py`` serves the real
 ``app:create_app()`` instead, exactly as the Procfile does. ``STOREFLOW_BENCH_COLLECT_DB`` and
-``STOREFLOW_BENCH_REDIS_URL`` name the scratch database and Redis.
+the benchmarks' own Redis (``STOREFLOW_BENCH_REDIS_URL``) name the scratch database and Redis.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import json
 import os
 
 from flask import Flask, Response, jsonify, request
+from scratch import REDIS_URL
 
 from app import create_app
 from app.config import config_for_tests
@@ -24,8 +25,7 @@ from app.web import collect
 
 def storeflow() -> Flask:
     collect.VISITOR_LIMIT = collect.SHOP_LIMIT = 10**9
-    redis_url = os.environ.get("STOREFLOW_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-    return create_app(config_for_tests(os.environ["STOREFLOW_BENCH_COLLECT_DB"], redis_url))
+    return create_app(config_for_tests(os.environ["STOREFLOW_BENCH_COLLECT_DB"], REDIS_URL))
 
 
 def bare() -> Flask:

@@ -13,14 +13,14 @@ import sys
 from datetime import timedelta
 
 import sqlalchemy as sa
-from scratch import scratch_app, table, timed
+from scratch import report, scratch_app, sized, table, timed
 
 from app.insights.idle import IdleSettings, idle_query, idle_statement
 from app.insights.segments import score_customers
 from app.models import Shop, db, utcnow
 from app.models.sql import allow_large_sorts
 
-CUSTOMERS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+CUSTOMERS = int(sys.argv[1]) if len(sys.argv) > 1 else sized(1_000_000, 5_000)
 LIMIT_SECONDS = 30.0
 
 # Customer i: n orders, ``gap`` days apart, the last one ``last`` days ago.
@@ -42,10 +42,12 @@ GENERATE = [
     FROM ({RHYTHM}) AS r
     """,
     f"""
-    INSERT INTO orders (shop_id, platform_order_id, customer_id, items, total, currency, paid,
-        cancelled, is_cod, shipping_address, placed_at, created_at, updated_at)
-    SELECT :shop, i || '-' || j, i, '[]', 50, 'PLN', true, false, false, '{{}}',
-        :now - make_interval(days => last + j * gap), :now, :now
+    INSERT INTO orders (shop_id, platform_order_id, customer_id, items, total, currency,
+        cancelled, is_cod, shipping_address, placed_at, paid_at, refunds, refunded, created_at,
+        updated_at)
+    SELECT :shop, i || '-' || j, i, '[]', 50, 'PLN', false, false, '{{}}',
+        :now - make_interval(days => last + j * gap), :now - make_interval(days => last + j * gap),
+        '{{}}', 0, :now, :now
     FROM ({RHYTHM}) AS r, generate_series(0, n - 1) AS j
     """,
     """
@@ -92,7 +94,7 @@ def find_only(shop_id: int) -> int:
 
 
 def main() -> None:
-    with scratch_app("storeflow_bench_idle"):
+    with scratch_app("idle"):
         shop = Shop(platform="demo", domain="bench.example", status="active")
         db.session.add(shop)
         db.session.commit()
@@ -120,6 +122,20 @@ def main() -> None:
         ):
             rows.append((step, f"{CUSTOMERS:,}", f"{orders:,}", result, f"{seconds:.1f}", "", ""))
         print(table(rows))
+        report(
+            f"idle scan, first run ({CUSTOMERS:,} customers)",
+            f"{first_s:.1f} s",
+            "<= 30 s",
+            first_s <= LIMIT_SECONDS,
+            f"next day {daily_s:.1f} s",
+        )
+        report(
+            f"RFM scores ({CUSTOMERS:,} customers)",
+            f"{rfm_s:.1f} s",
+            "<= 30 s",
+            rfm_s <= LIMIT_SECONDS,
+            f"rerun {rerfm_s:.1f} s",
+        )
 
 
 if __name__ == "__main__":

@@ -149,7 +149,7 @@ def timings(client: Any, url: str, headers: dict[str, str]) -> list[float]:
 
 
 def main() -> None:
-    with scratch_app("storeflow_bench_page") as app:
+    with scratch_app("page") as app:
         shop = Shop(
             platform="demo",
             domain="bench.example",

@@ -114,7 +114,7 @@ def load(shop_id: int, orders: dict[tuple[str, str], list[str]]) -> int:
 
 def main() -> None:
     orders = read(sys.argv[1])
-    with scratch_app("storeflow_bench_public"):
+    with scratch_app("public"):
         shop = Shop(platform="demo", domain="public.example", status="active")
         db.session.add(shop)
         db.session.commit()

@@ -3,12 +3,17 @@
 Renders abandoned_cart_1 for 1,000 varied carts (1-5 lines, three locales, with and without
 names, compare-at prices and logos) and prints a table:
 
-- ``storeflow render_email``: the whole job (Jinja2 copy and layout, MJML -> HTML, text part);
+- ``storeflow, signed links``: what a flow step does for each email: the real signed open
+  pixel, click redirects and unsubscribe link (``tracking_context``) and a signed restore link,
+  then the whole render. This is the goal's figure (>= 1,000 emails/s per core, >= 10x node);
+- ``storeflow render_email``: the whole job (Jinja2 copy and layout, MJML -> HTML, text part)
+  with plain links, to show what signing costs;
 - ``mjml-python (MRML)``: only the MJML -> HTML step, on the very MJML sources;
 - ``node mjml``: the reference ``mjml`` npm package compiling the same sources in one node
   process (installed by this script with npm into bench/mjml-node/, ignored by git).
 
-Run: .venv/bin/python bench/render.py [--carts 1000]
+Run: .venv/bin/python bench/render.py [--carts 1000]. With ``BENCH_SCALE=small``: 50 carts,
+one round, and node only when its package is already installed.
 """
 
 from __future__ import annotations
@@ -27,8 +32,13 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from mjml import mjml2html
+from scratch import SMALL, bench_config, report, sized
 
+from app import create_app
 from app.emails.rendering import render_email, render_mjml
+from app.emails.restore_links import restore_link
+from app.emails.tracking import tracking_context
+from app.models import Cart, Shop
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NODE_DIR = os.path.join(HERE, "mjml-node")
@@ -75,7 +85,8 @@ def carts(count: int, seed: int = 5) -> list[tuple[dict[str, Any], str]]:
     return result
 
 
-ROUNDS = 3
+ROUNDS = sized(3, 1)
+GOAL_PER_SECOND, GOAL_VS_NODE = 1000, 10.0
 
 
 def _timed(func: Any, *args: Any) -> float:
@@ -92,6 +103,15 @@ def _timed(func: Any, *args: Any) -> float:
 def _render_all(batch: list[tuple[dict[str, Any], str]]) -> None:
     for context, locale in batch:
         render_email(TEMPLATE, context, locale)
+
+
+def _render_signed(batch: list[tuple[dict[str, Any], str]]) -> None:
+    """As the abandoned-cart step does: every link of the email signed for its message."""
+    shop = Shop(id=7, platform="demo", domain="bench.example")
+    for n, (context, locale) in enumerate(batch):
+        full = {**context, **tracking_context(7, 1000 + n, f"c{n}@example.com", locale, 5000 + n)}
+        full["restore_url"] = restore_link(shop, Cart(cart_key=f"cart-{n}"), "BACK-K7Q2ZP", 2e9)
+        render_email(TEMPLATE, full, locale)
 
 
 def _compile_all(sources: list[str]) -> None:
@@ -118,6 +138,8 @@ console.log(best);
 
 def _node_seconds(sources: list[str]) -> float | None:
     if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "mjml")):
+        if SMALL:
+            return None
         print("installing the mjml npm package into bench/mjml-node/ ...", file=sys.stderr)
         subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
@@ -140,18 +162,22 @@ def _node_seconds(sources: list[str]) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--carts", type=int, default=1000)
+    parser.add_argument("--carts", type=int, default=sized(1000, 50))
     count = parser.parse_args().carts
     batch = carts(count)
     for locale in ("en", "pl", "ro"):  # warm-up: compile the templates once, like a worker
         render_email(TEMPLATE, batch[0][0], locale)
     sources = [render_mjml(TEMPLATE, context, locale) for context, locale in batch]
+    with create_app(bench_config("render")).app_context():
+        signed = _timed(_render_signed, batch)
+    node_seconds = _node_seconds(sources)  # installs the package on a first full run
     rows = [
-        ("storeflow render_email (Jinja2 + MRML + text)", _timed(_render_all, batch)),
+        ("storeflow, signed links (Jinja2 + MRML + text)", signed),
+        ("storeflow render_email, plain links", _timed(_render_all, batch)),
         ("mjml-python (MRML), MJML -> HTML only", _timed(_compile_all, sources)),
-        ("node mjml " + _node_version() + ", MJML -> HTML only", _node_seconds(sources)),
+        ("node mjml " + _node_version() + ", MJML -> HTML only", node_seconds),
     ]
-    node = rows[2][1]
+    node = rows[3][1]
     print(f"\n{count} abandoned-cart emails; CPU seconds of one process, best of {ROUNDS}\n")
     print(f"| {'engine':<50} | {'seconds':>8} | {'emails/s':>9} | {'vs node':>8} |")
     print(f"|{'-' * 52}|{'-' * 10}|{'-' * 11}|{'-' * 10}|")
@@ -161,6 +187,24 @@ def main() -> None:
             continue
         ratio = f"{node / seconds:.1f}x" if node else "n/a"
         print(f"| {name:<50} | {seconds:>8.3f} | {count / seconds:>9.0f} | {ratio:>8} |")
+    per_second = count / signed
+    report(
+        "render: emails/s per core, signed links",
+        f"{per_second:,.0f}/s",
+        f">= {GOAL_PER_SECOND:,}/s",
+        per_second >= GOAL_PER_SECOND,
+        f"plain links {count / rows[1][1]:,.0f}/s",
+    )
+    if node:
+        report(
+            "render: vs node mjml (same MJML)",
+            f"{node / signed:.1f}x",
+            f">= {GOAL_VS_NODE:.0f}x",
+            node / signed >= GOAL_VS_NODE,
+            f"node {count / node:,.0f}/s",
+        )
+    else:
+        report("render: vs node mjml (same MJML)", "not run", f">= {GOAL_VS_NODE:.0f}x", None)
 
 
 def _node_version() -> str:

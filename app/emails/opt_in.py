@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature
 
+from app.emails.signing import link_signer
 from app.logs import fields as log_fields
 from app.models import AuditLog, Customer, ShopScope, db
 
@@ -46,10 +47,6 @@ class ConfirmationLink:
     expires_at: int
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="storeflow.opt-in")
-
-
 def _digest(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
 
@@ -57,12 +54,14 @@ def _digest(email: str) -> str:
 def confirm_url(shop_id: int, customer: Customer, locale: str, expires_at: datetime) -> str:
     assert customer.email is not None
     payload = [shop_id, customer.id, _digest(customer.email), locale, int(expires_at.timestamp())]
-    return current_app.config["PUBLIC_URL"] + CONFIRM_PATH.format(_serializer().dumps(payload))
+    return current_app.config["PUBLIC_URL"] + CONFIRM_PATH.format(
+        link_signer("storeflow.opt-in").dumps(payload)
+    )
 
 
 def read_confirmation(token: str, now: datetime) -> ConfirmationLink:
     try:
-        payload = _serializer().loads(token)
+        payload = link_signer("storeflow.opt-in").loads(token)
     except BadSignature:
         raise InvalidConfirmation("confirmation link is not ours") from None
     if not isinstance(payload, list) or len(payload) != 5:

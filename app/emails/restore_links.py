@@ -10,19 +10,16 @@ import time
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature
 
+from app.emails.signing import link_signer
 from app.models import Cart, Shop
 
 _SALT = "storeflow-cart-restore"
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
-
-
 def restore_link(shop: Shop, cart: Cart, discount_code: str | None, expires_at: float) -> str:
-    token = _serializer().dumps(
+    token = link_signer(_SALT).dumps(
         {"s": shop.id, "k": cart.cart_key, "d": discount_code, "x": int(expires_at)}
     )
     return f"{current_app.config['PUBLIC_URL']}/r/{token}"
@@ -31,7 +28,7 @@ def restore_link(shop: Shop, cart: Cart, discount_code: str | None, expires_at: 
 def read_restore_token(token: str, now: float | None = None) -> dict[str, Any]:
     """The link's payload; ValueError when forged, damaged or expired."""
     try:
-        payload = _serializer().loads(token)
+        payload = link_signer(_SALT).loads(token)
     except BadSignature:
         raise ValueError("restore link is not valid") from None
     if int(payload.get("x", 0)) < (time.time() if now is None else now):

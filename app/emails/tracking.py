@@ -22,8 +22,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from app.emails.signing import link_signer
 from app.events.apply import cancel_runs
 from app.logs import fields as log_fields
 from app.models import AuditLog, Customer, FlowRun, Message, ShopScope, Suppression, db, utcnow
@@ -42,18 +43,14 @@ class InvalidToken(ValueError):
     """The token was not signed by us (or was altered): answer 404, record nothing."""
 
 
-def _serializer(purpose: str) -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"storeflow.{purpose}")
-
-
 def _url(path: str, purpose: str, payload: list[Any]) -> str:
-    token = _serializer(purpose).dumps(payload)
+    token = link_signer(f"storeflow.{purpose}").dumps(payload)
     return current_app.config["PUBLIC_URL"] + path.format(token)
 
 
 def _load(purpose: str, token: str) -> list[Any]:
     try:
-        payload = _serializer(purpose).loads(token)
+        payload = link_signer(f"storeflow.{purpose}").loads(token)
     except BadSignature:
         raise InvalidToken(f"bad {purpose} token") from None
     if not isinstance(payload, list):
@@ -66,12 +63,20 @@ def open_pixel_url(shop_id: int, message_id: int) -> str:
 
 
 def click_tracker(shop_id: int, message_id: int) -> Callable[[str], str]:
-    """The ``click_url`` for a message's template: target -> signed redirect through us."""
+    """The ``click_url`` for a message's template: target -> signed redirect through us.
+
+    Each target is signed once per message: the HTML and the text part link the same products.
+    """
+    signed: dict[str, str] = {}
 
     def click_url(target: str) -> str:
-        if not _is_web_url(target):
-            return target  # mailto:, tel: and the like are left alone
-        return _url(CLICK_PATH, "click", [shop_id, message_id, target])
+        if target not in signed:
+            # mailto:, tel: and the like are left alone
+            web = _is_web_url(target)
+            signed[target] = (
+                _url(CLICK_PATH, "click", [shop_id, message_id, target]) if web else target
+            )
+        return signed[target]
 
     return click_url
 

@@ -98,10 +98,11 @@ def _ensure_row(shop_id: int, order: Order, parcel_index: int, settings: LabelSe
     new_id = insert_ignoring_conflict(Shipment, values)
     scope = ShopScope(shop_id)
     if new_id is not None:
-        row = scope.get(Shipment, new_id)
-        assert row is not None
         # Our reference at the courier: readable, unique, and stable across retries.
-        row.idempotency_key = f"{order.order_number or order.platform_order_id}#{new_id}"
+        reference = f"{order.order_number or order.platform_order_id}#{new_id}"
+        db.session.execute(
+            scope.update(Shipment, Shipment.id == new_id).values(idempotency_key=reference)
+        )
         db.session.commit()
         return new_id
     existing = scope.first(
@@ -142,6 +143,10 @@ def create_shipment(
         return _finish(shipment, "failed", str(exc))
     shipment.courier, shipment.label_format = courier, settings.label_format
     shipment.request = _plain(request)
+    if adapter.capabilities.local:
+        # Nothing is sent anywhere: the label is made in this transaction, under the row
+        # lock, and a crash leaves the row as it was (pending), safe to retry.
+        return _ask_courier(shipment, adapter, request, previous, on_created)
     shipment.status = "requested"
     # Set even when nothing else changed (a stale "requested" row re-claimed): _in_flight
     # reads it, and an unchanged row would get no UPDATE and keep its old time.

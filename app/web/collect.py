@@ -18,7 +18,7 @@ anyone can post here. What an attacker could do otherwise, and what each proof i
 The request checks, appends the batch in one INSERT, commits and answers 204. No flow runs
 here: the browse scan reads the table later.
 
-What a batch costs (issue 14, ``bench/ingest.py``): no read of the shop while this process
+What a batch costs (issue 14, ``bench/ingest_wrk.py``): no read of the shop while this process
 remembers it (``known_shops``; read again before refusing a key, an origin or an inactive
 shop), one Redis round trip for both rate limits, and for a batch that names no customer one
 PostgreSQL statement in autocommit that also reads the visitor's customer link.

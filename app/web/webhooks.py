@@ -3,7 +3,7 @@
 No platform API calls and no flow logic happen here: platforms give us seconds to answer
 (Shopify 5 s in all) and disable endpoints that are slow or failing.
 
-What a delivery costs, at most (issue 18, ``bench/ingest.py``): no read of the shop while this
+What a delivery costs, at most (issue 18, ``bench/ingest_wrk.py``): no read of the shop while this
 process remembers it (``known_shops``: 30 s, forgotten on our own changes, read again before a
 signature is refused), one round trip to PostgreSQL (``INSERT ... ON CONFLICT DO NOTHING
 RETURNING id`` in autocommit: stored and committed before we answer, no BEGIN/COMMIT/ROLLBACK,

@@ -156,6 +156,9 @@ class Capabilities:
     lookup_by_reference: bool = False
     # Can the merchant order a courier to collect the day's parcels (``PickupOrdering``)?
     pickup_orders: bool = False
+    # Does nothing leave the service (own labels)? Then a shipment is never half-made at a
+    # courier, and there is no "requested" moment worth a commit of its own.
+    local: bool = False
 
 
 @dataclass(frozen=True)

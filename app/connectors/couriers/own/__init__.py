@@ -35,7 +35,7 @@ def label_content(request: ShipmentRequest, number: str) -> LabelContent:
 class OwnLabels:
     key = "own"
     # Nothing is sent anywhere, so "not found" is a true answer and re-drawing is safe.
-    capabilities = Capabilities(lookup_by_reference=True)
+    capabilities = Capabilities(lookup_by_reference=True, local=True)
 
     def __init__(self, *, prefix: str = "SF", tracking_url: str = "") -> None:
         self.prefix = prefix
