@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.models import FlowSetting, Shop, ShopScope, db
+from app.models import FlowSetting, Shop, ShopScope, db, utcnow
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "shopify"
 CHECKOUT = json.loads((FIXTURES / "checkouts_create.json").read_text())
@@ -31,6 +31,8 @@ def make_shops(count: int) -> list[int]:
             locale="pl",
             timezone="Europe/Warsaw",
             settings={"address": ADDRESS},
+            # Connected now, as every real shop is (install sets it): what came before is history.
+            installed_at=utcnow(),
         )
         for n in range(count)
     ]
