@@ -309,3 +309,34 @@ def test_woocommerce_checkout_box_sign_up_gets_the_confirmation_email_in_polish(
     assert confirmation["Subject"] == "Potwierdź subskrypcję newslettera Test shop"
     ana = ShopScope(woo_shop.id).first(Customer, Customer.email == "ana@example.pl")
     assert ana is not None and ana.email_consent == "pending"
+
+
+def test_the_welcome_emails_first_order_code_is_a_single_use_expiring_coupon_in_the_store(
+    woo_shop, post_plugin_event, run_jobs, sim_clock, tick, mailbox, fake_store
+):
+    """End to end on WooCommerce (the store's REST API faked with its documented bodies): the
+    code in the welcome email is a coupon the store holds for that shopper only, once, and it
+    expires when the email says."""
+    woo_shop.settings = {
+        **woo_shop.settings,
+        "address": "ul. Prosta 1, Warszawa",
+        "sender_email": "hello@shop.example",
+    }
+    db.session.commit()
+    switch(woo_shop, first_order_code=True, discount_percent=15, discount_valid_hours=72)
+    payload = wc_load("cart_updated.json")
+    payload["updated_at"] = clock.now().isoformat()
+    assert post_plugin_event("checkout.contact", payload).status_code == 200
+    run_jobs("events")
+    tick(minutes=1)
+
+    (welcome_mail,) = mailbox.received
+    assert welcome_mail["To"] == "ana@example.pl"
+    (coupon,) = fake_store.coupons
+    assert coupon["code"].upper() in _text(welcome_mail).upper()
+    assert coupon["email_restrictions"] == ["ana@example.pl"]
+    assert (coupon["usage_limit"], coupon["usage_limit_per_user"]) == (1, 1)
+    assert (coupon["discount_type"], coupon["amount"]) == ("percent", "15.00")
+    (message,) = ShopScope(woo_shop.id).all(Message)
+    expires = message.sent_at + timedelta(hours=72)
+    assert coupon["date_expires_gmt"] == expires.strftime("%Y-%m-%dT%H:%M:%S")
