@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from rq import Retry
 
-from app.events.visitors import VISITOR_ID
+from app.events.visitors import VISITOR_ID, link_visitor
 from app.logs import fields as log_fields
 from app.models import (
     EVENT_KINDS,
@@ -39,7 +39,6 @@ from app.pipeline import queues
 from app.pipeline.visitors import (
     Identity,
     believed_customer,
-    link_visitor,
     linked_customer,
     remember_claim,
     woocommerce_secret,
