@@ -177,7 +177,7 @@ def watchers_query(
     )
     return (
         sa.select(latest.c.customer_id, latest.c.product_id, latest.c.price)
-        .join(Customer, Customer.id == latest.c.customer_id)
+        .join(Customer, sa.and_(Customer.shop_id == shop_id, Customer.id == latest.c.customer_id))
         .where(
             latest.c.n == 1,
             Customer.shop_id == shop_id,

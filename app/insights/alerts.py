@@ -121,7 +121,10 @@ def _vip_overdue(rule: AlertRule, now: datetime) -> Query:
             CustomerScore.monetary >= 4,
             idle_days > sa.case((gap_days < VIP_MIN_GAP_DAYS, VIP_MIN_GAP_DAYS), else_=gap_days),
         )
-        .join(CustomerScore, CustomerScore.customer_id == c.id)
+        .join(
+            CustomerScore,
+            sa.and_(CustomerScore.shop_id == c.shop_id, CustomerScore.customer_id == c.id),
+        )
         .with_only_columns(c.id, sa.func.round(gap_days), sa.cast(idle_days, sa.Integer))
     )
 

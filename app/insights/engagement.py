@@ -157,7 +157,7 @@ def score_query(shop_id: int, now: datetime, with_views: bool) -> sa.Select[Any]
         .select(Customer, Customer.redacted_at.is_(None))
         .outerjoin(mail, mail.c.customer_id == Customer.id)
         .outerjoin(views, views.c.customer_id == Customer.id)
-        .outerjoin(rfm, rfm.customer_id == Customer.id)
+        .outerjoin(rfm, sa.and_(rfm.shop_id == Customer.shop_id, rfm.customer_id == Customer.id))
         .with_only_columns(
             Customer.id,
             score,

@@ -72,7 +72,7 @@ def replenishment_statement(shop_id: int, gaps: dict[str, int], now: datetime) -
     last = (
         ShopScope(shop_id)
         .select(line, line.platform_product_id.in_(list(gaps)))
-        .join(Order, Order.id == line.order_id)
+        .join(Order, sa.and_(Order.shop_id == line.shop_id, Order.id == line.order_id))
         .where(Order.cancelled.is_(False), Order.customer_id.is_not(None))
         .with_only_columns(
             Order.customer_id.label("customer_id"),
@@ -93,7 +93,7 @@ def replenishment_statement(shop_id: int, gaps: dict[str, int], now: datetime) -
             (last.c.product_id + "@" + cycle).label("key"),
             sa.literal(now, UTCDateTime()).label("emitted_at"),
         )
-        .join(Customer, Customer.id == last.c.customer_id)
+        .join(Customer, sa.and_(Customer.shop_id == shop_id, Customer.id == last.c.customer_id))
         .where(
             Customer.shop_id == shop_id,
             Customer.email.is_not(None),

@@ -178,7 +178,7 @@ def link_shop_claims(shop_id: int, now: datetime) -> int:
                 Cart.shop_id == CheckoutClaim.shop_id, Cart.cart_key == CheckoutClaim.checkout_key
             ),
         )
-        .join(Customer, Customer.id == Cart.customer_id)
+        .join(Customer, sa.and_(Customer.shop_id == Cart.shop_id, Customer.id == Cart.customer_id))
         .where(Customer.redacted_at.is_(None))
         .with_only_columns(CheckoutClaim.id, CheckoutClaim.visitor_id, Customer.id)
     )
