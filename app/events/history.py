@@ -34,6 +34,7 @@ import sqlalchemy as sa
 
 from app.events import types as ev
 from app.events.history_sql import (
+    COLLECT_CUSTOMERS,
     CONTACT_COLUMNS,
     INSERT_CUSTOMERS,
     LINE_COLUMNS,
@@ -248,7 +249,10 @@ def import_history(shop_id: int, events: Iterable[ev.Event]) -> ImportedChunk:
     lines = _line_rows(orders)
     _copy(driver, f"history_lines ({LINE_COLUMNS})", lines)
     params = {"shop": shop_id, "double_opt_in": double_opt_in_required(shop_id)}
-    for statement in (INSERT_CUSTOMERS, RESOLVE_CUSTOMERS, LINK_PLATFORM_IDS, UPDATE_CUSTOMERS):
+    connection.exec_driver_sql("ANALYZE history_contacts, history_orders, history_lines")
+    for statement in (INSERT_CUSTOMERS, RESOLVE_CUSTOMERS, *COLLECT_CUSTOMERS):
+        connection.execute(sa.text(statement), params)
+    for statement in (LINK_PLATFORM_IDS, UPDATE_CUSTOMERS):
         connection.execute(sa.text(statement), params)
     connection.execute(sa.text(UPSERT_ORDERS_AND_LINES), params)
     connection.execute(sa.text(REFRESH_TOTALS), params)

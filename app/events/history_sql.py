@@ -39,7 +39,12 @@ STAGING = (
         platform_order_id text, product_id text, variant_id text, quantity integer,
         unit_price numeric
     ) ON COMMIT DROP""",
-    "TRUNCATE history_contacts, history_orders, history_lines",
+    """CREATE TEMP TABLE IF NOT EXISTS history_customers (
+        customer_id integer PRIMARY KEY, pid text, email text, phone text, first_name text,
+        last_name text, locale text, at timestamptz, email_consent boolean,
+        sms_consent boolean, consent_at timestamptz, consent_source text, confirmed boolean
+    ) ON COMMIT DROP""",
+    "TRUNCATE history_contacts, history_orders, history_lines, history_customers",
 )
 
 INSERT_CUSTOMERS = """
@@ -57,12 +62,23 @@ UPDATE history_contacts h SET customer_id = coalesce(
     (SELECT c.id FROM customers c WHERE c.shop_id = :shop AND c.email = h.email))
 """
 
+# One row per customer (two shoppers of the chunk may be one customer: a guest's email and
+# the platform's id), the newest first; keyed and analysed so the updates below look each
+# customer up by its id, whatever the planner believes of a shop's freshly imported rows.
+COLLECT_CUSTOMERS = (
+    """INSERT INTO history_customers
+    SELECT DISTINCT ON (customer_id) customer_id, pid, email, phone, first_name, last_name,
+        locale, at, email_consent, sms_consent, consent_at, consent_source, confirmed
+    FROM history_contacts WHERE customer_id IS NOT NULL ORDER BY customer_id, at DESC""",
+    "ANALYZE history_customers",
+)
+
 # A customer first known by email (a guest order) takes the platform id an order names.
 LINK_PLATFORM_IDS = """
 UPDATE customers c SET platform_customer_id = h.pid, updated_at = now()
-FROM (SELECT DISTINCT ON (customer_id) customer_id, pid FROM history_contacts
-      WHERE pid IS NOT NULL AND customer_id IS NOT NULL ORDER BY customer_id, at DESC) h
-WHERE c.shop_id = :shop AND c.id = h.customer_id AND c.platform_customer_id IS NULL
+FROM history_customers h
+WHERE c.shop_id = :shop AND c.id = h.customer_id AND h.pid IS NOT NULL
+  AND c.platform_customer_id IS NULL
   AND c.redacted_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM customers o
                   WHERE o.shop_id = :shop AND o.platform_customer_id = h.pid)
@@ -118,8 +134,7 @@ UPDATE customers c SET
     {_consent("email")},
     {_consent("sms")},
     updated_at = now()
-FROM (SELECT DISTINCT ON (customer_id) * FROM history_contacts
-      WHERE customer_id IS NOT NULL ORDER BY customer_id, at DESC) h
+FROM history_customers h
 WHERE c.shop_id = :shop AND c.id = h.customer_id AND c.redacted_at IS NULL
 """
 
@@ -197,8 +212,7 @@ UPDATE customers c SET order_count = s.n, total_spent = s.spent, first_order_at 
     last_order_at = s.last, updated_at = now()
 FROM (SELECT ids.customer_id, count(o.id) AS n, coalesce(sum(o.total - o.refunded), 0) AS spent,
              min(o.placed_at) AS first, max(o.placed_at) AS last
-      FROM (SELECT DISTINCT customer_id FROM history_contacts
-            WHERE customer_id IS NOT NULL) ids
+      FROM history_customers ids
       LEFT JOIN orders o ON o.shop_id = :shop AND o.customer_id = ids.customer_id
                          AND NOT o.cancelled
       GROUP BY ids.customer_id) s
