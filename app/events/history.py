@@ -40,7 +40,6 @@ from app.events.history_sql import (
     LINE_COLUMNS,
     LINK_PLATFORM_IDS,
     ORDER_COLUMNS,
-    REFRESH_TOTALS,
     RESOLVE_CUSTOMERS,
     STAGING,
     UPDATE_CUSTOMERS,
@@ -252,8 +251,6 @@ def import_history(shop_id: int, events: Iterable[ev.Event]) -> ImportedChunk:
     connection.exec_driver_sql("ANALYZE history_contacts, history_orders, history_lines")
     for statement in (INSERT_CUSTOMERS, RESOLVE_CUSTOMERS, *COLLECT_CUSTOMERS):
         connection.execute(sa.text(statement), params)
-    for statement in (LINK_PLATFORM_IDS, UPDATE_CUSTOMERS):
+    for statement in (LINK_PLATFORM_IDS, UPSERT_ORDERS_AND_LINES, UPDATE_CUSTOMERS):
         connection.execute(sa.text(statement), params)
-    connection.execute(sa.text(UPSERT_ORDERS_AND_LINES), params)
-    connection.execute(sa.text(REFRESH_TOTALS), params)
     return ImportedChunk(len(orders), len(lines), len(contacts))

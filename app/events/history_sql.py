@@ -2,9 +2,9 @@
 
 One chunk is COPYed into three temporary tables (dropped at commit), then: customers are
 inserted where nobody of that id or email exists, each shopper is resolved to their customer
-(platform id first, then email), platform ids are linked, names and consent are updated the
-way ``events.apply.upsert_customer`` updates them, orders are upserted with their lines in one
-statement, and the order totals of the customers touched are recomputed from their orders.
+(platform id first, then email), platform ids are linked, orders are upserted with their lines
+in one statement, and then each customer touched is updated once: names and consent the way
+``events.apply.upsert_customer`` updates them, order totals recomputed from their orders.
 Every statement names the shop: nothing here can reach another shop's rows.
 """
 
@@ -91,7 +91,10 @@ def _consent(channel: str) -> str:
     opt-in shop unless the platform confirmed it; a "no" after a "yes" is a withdrawal."""
     state, at, source = f"c.{channel}_consent", f"c.{channel}_consent_at", f"{channel}_consent"
     when = "coalesce(h.consent_at, h.at)"
-    applies = f"(h.{channel}_consent IS NOT NULL AND ({at} IS NULL OR {when} >= {at}))"
+    applies = (
+        f"(c.redacted_at IS NULL AND h.{channel}_consent IS NOT NULL "
+        f"AND ({at} IS NULL OR {when} >= {at}))"
+    )
     granted = (
         f"CASE WHEN {state} = 'granted' OR h.confirmed OR NOT :double_opt_in "
         "THEN 'granted' ELSE 'pending' END"
@@ -109,7 +112,10 @@ def _consent(channel: str) -> str:
     )
 
 
-_NEWER_CUSTOMER = "(c.platform_updated_at IS NULL OR h.at >= c.platform_updated_at)"
+# A redacted customer is never written to again (their order totals still follow the orders).
+_NEWER_CUSTOMER = (
+    "(c.redacted_at IS NULL AND (c.platform_updated_at IS NULL OR h.at >= c.platform_updated_at))"
+)
 
 
 def _field(name: str) -> str:
@@ -119,6 +125,8 @@ def _field(name: str) -> str:
     )
 
 
+# Run after the orders are written: one update per customer, with what the chunk says of them
+# and the order totals ``apply.refresh_customer_totals`` computes, from their orders.
 UPDATE_CUSTOMERS = f"""
 UPDATE customers c SET
     platform_updated_at = CASE WHEN {_NEWER_CUSTOMER} THEN h.at ELSE c.platform_updated_at END,
@@ -133,9 +141,17 @@ UPDATE customers c SET
     {_field("locale")},
     {_consent("email")},
     {_consent("sms")},
+    order_count = s.n, total_spent = s.spent, first_order_at = s.first, last_order_at = s.last,
     updated_at = now()
 FROM history_customers h
-WHERE c.shop_id = :shop AND c.id = h.customer_id AND c.redacted_at IS NULL
+JOIN (SELECT ids.customer_id, count(o.id) AS n,
+             coalesce(sum(o.total - o.refunded), 0) AS spent,
+             min(o.placed_at) AS first, max(o.placed_at) AS last
+      FROM history_customers ids
+      LEFT JOIN orders o ON o.shop_id = :shop AND o.customer_id = ids.customer_id
+                         AND NOT o.cancelled
+      GROUP BY ids.customer_id) s ON s.customer_id = h.customer_id
+WHERE c.shop_id = :shop AND c.id = h.customer_id
 """
 
 _NEWER_ORDER = (
@@ -204,17 +220,4 @@ INSERT INTO order_lines (shop_id, order_id, platform_product_id, platform_varian
     unit_price, placed_at)
 SELECT :shop, f.id, l.product_id, l.variant_id, l.quantity, l.unit_price, f.placed_at
 FROM history_lines l JOIN fresh f ON f.platform_order_id = l.platform_order_id
-"""
-
-# What ``apply.refresh_customer_totals`` computes, for every customer the chunk touched.
-REFRESH_TOTALS = """
-UPDATE customers c SET order_count = s.n, total_spent = s.spent, first_order_at = s.first,
-    last_order_at = s.last, updated_at = now()
-FROM (SELECT ids.customer_id, count(o.id) AS n, coalesce(sum(o.total - o.refunded), 0) AS spent,
-             min(o.placed_at) AS first, max(o.placed_at) AS last
-      FROM history_customers ids
-      LEFT JOIN orders o ON o.shop_id = :shop AND o.customer_id = ids.customer_id
-                         AND NOT o.cancelled
-      GROUP BY ids.customer_id) s
-WHERE c.shop_id = :shop AND c.id = s.customer_id
 """
