@@ -262,6 +262,30 @@ class SyncState(Section):
 
 
 @dataclass(frozen=True)
+class HistoryImport(Section):
+    """The import of the orders placed before the shop connected (``app.events.history``).
+    Shopify: a bulk operation and the line cursor of its file; WooCommerce: the pages done.
+    An import interrupted half-way resumes from here."""
+
+    NESTED_UNDER: ClassVar[str | None] = "history"
+    state: str | None = None  # running, importing, done, failed
+    before: str | None = None  # orders placed before this moment are history
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None  # the last failure; the job retries with backoff
+    operation_id: str | None = None  # Shopify's bulk operation
+    cursor: int = 0  # Shopify: JSONL lines stored; WooCommerce: pages stored
+    orders: int = 0  # orders imported so far
+    total: int | None = None  # orders the platform said it has (when it says)
+    # Shopify without ``read_all_orders`` shares only the last 60 days of orders.
+    limited_to_days: int | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in ("running", "importing")
+
+
+@dataclass(frozen=True)
 class ReconcileState(Section):
     """The last reconcile: when, how far (WooCommerce's order cursor) and what it found."""
 
@@ -410,6 +434,7 @@ class Stored(Generic[S]):
 
 __all__ = [
     "Branding",
+    "HistoryImport",
     "IdleRule",
     "LegalAddress",
     "MerchantContact",

@@ -14,6 +14,7 @@ from app.models.base import ShopOwned, Timestamps, db, utcnow
 from app.models.shop_settings import (
     Attention,
     Branding,
+    HistoryImport,
     IdleRule,
     LegalAddress,
     MerchantContact,
@@ -62,6 +63,7 @@ class Shop(Timestamps, db.Model):  # type: ignore[name-defined]
     merchant_contact = Stored(MerchantContact)
     sync_state = Stored(SyncState)
     reconcile_state = Stored(ReconcileState)
+    history_import = Stored(HistoryImport)
     attention = Stored(Attention)
     recommendation_knobs = Stored(RecommendationKnobs)
     recommendation_evidence = Stored(RecommendationEvidence)

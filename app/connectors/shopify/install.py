@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from flask import current_app
 from rq import Retry
 
-from app.connectors.shopify import auth, catalog, webhooks
+from app.connectors.shopify import auth, catalog, history, webhooks
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError
 from app.connectors.shopify.pixel import ensure_web_pixel
 from app.connectors.shopify.shops import find_or_create_shop
@@ -88,8 +88,9 @@ def connect(shop: Shop, credentials: dict[str, Any]) -> None:
 
 @queues.job("sync", timeout=300, retry=Retry(max=3, interval=[60, 300, 900]))
 def setup_shop(shop_id: int) -> str:
-    """Subscribe webhooks (idempotent), start the full catalog sync and switch the storefront
-    pixel on (created, or updated when one is there). Safe to run twice."""
+    """Subscribe webhooks (idempotent), start the full catalog sync and the order history
+    import, and switch the storefront pixel on (created, or updated when one is there). Safe
+    to run twice."""
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status != "active":
         return "skipped"
@@ -99,6 +100,10 @@ def setup_shop(shop_id: int) -> str:
     client = AdminClient(shop)
     created = webhooks.ensure_webhooks(shop, client)
     catalog.start_full_sync(shop, client)
+    # The orders placed before now are history: imported beside the catalog, in a job of its own.
+    queues.enqueue_after_commit(
+        db.session(), history.start_history_job, shop.id, job_id=f"shopify-history-{shop.id}"
+    )
     db.session.commit()
     try:
         pixel = ensure_web_pixel(shop, client)

@@ -32,14 +32,20 @@ log = logging.getLogger(__name__)
 DEFAULT_LOOKBACK = timedelta(days=3)
 _CHECKOUT_TOKEN = re.compile(r"/checkouts/(?:ac/|cn/)?([^/?]+)/recover")
 
-_LINE_ITEMS = """
-lineItems(first: 100) {
-  nodes {
-    title quantity variantTitle
-    originalUnitPriceSet { shopMoney { amount } }
-    product { id } variant { id }
-  }
-}
+# An order line's fields, and the order's own (the history import's bulk query asks for the
+# same ones, so a history order is stored as a backfilled one is).
+LINE_ITEM_FIELDS = (
+    "title quantity variantTitle originalUnitPriceSet { shopMoney { amount } }"
+    " product { id } variant { id }"
+)
+_LINE_ITEMS = f"lineItems(first: 100) {{ nodes {{ {LINE_ITEM_FIELDS} }} }}"
+ORDER_FIELDS = """
+id name email createdAt processedAt updatedAt cancelledAt displayFinancialStatus
+currencyCode paymentGatewayNames
+refunds(first: 10) { id createdAt totalRefundedSet { shopMoney { amount } } }
+fulfillments(first: 10) { createdAt status }
+totalPriceSet { shopMoney { amount } }
+shippingAddress { firstName lastName address1 address2 city zip province country phone }
 """
 # Customer.email and Customer.phone are deprecated (API 2025-04) for these two objects.
 _CUSTOMER = (
@@ -51,12 +57,7 @@ ORDERS = f"""
 query Orders($after: String, $query: String!) {{
   orders(first: 100, after: $after, query: $query, sortKey: UPDATED_AT) {{
     nodes {{
-      id name email createdAt processedAt updatedAt cancelledAt displayFinancialStatus
-      currencyCode paymentGatewayNames
-      refunds(first: 10) {{ id createdAt totalRefundedSet {{ shopMoney {{ amount }} }} }}
-      fulfillments(first: 10) {{ createdAt status }}
-      totalPriceSet {{ shopMoney {{ amount }} }}
-      shippingAddress {{ firstName lastName address1 address2 city zip province country phone }}
+      {ORDER_FIELDS}
       {_CUSTOMER}
       {_LINE_ITEMS}
     }}
@@ -96,13 +97,24 @@ def _pages(
 def _customer(node: dict[str, Any] | None) -> dict[str, Any] | None:
     if not node:
         return None
-    return {
+    email = node.get("defaultEmailAddress") or {}
+    phone = node.get("defaultPhoneNumber") or {}
+    customer = {
         "id": legacy_id(node["id"]),
-        "email": (node.get("defaultEmailAddress") or {}).get("emailAddress"),
-        "phone": (node.get("defaultPhoneNumber") or {}).get("phoneNumber"),
+        "email": email.get("emailAddress"),
+        "phone": phone.get("phoneNumber"),
         "first_name": node.get("firstName"),
         "last_name": node.get("lastName"),
     }
+    # Consent, when the query asked for it (the history import does), as the webhook's blocks.
+    for channel, address in (("email", email), ("sms", phone)):
+        if address.get("marketingState"):
+            customer[f"{channel}_marketing_consent"] = {
+                "state": address["marketingState"],
+                "opt_in_level": address.get("marketingOptInLevel"),
+                "consent_updated_at": address.get("marketingUpdatedAt"),
+            }
+    return customer
 
 
 def _line_items(node: dict[str, Any]) -> list[dict[str, Any]]:

@@ -36,6 +36,7 @@ from app.connectors.woocommerce.client import (
     is_reachable_store,
     store_domain,
 )
+from app.connectors.woocommerce.history import import_order_history
 from app.connectors.woocommerce.identity import StoreIdentity, read_identity
 from app.connectors.woocommerce.sync import sync_catalog
 from app.connectors.woocommerce.webhooks import ensure_webhooks
@@ -212,7 +213,8 @@ def pending_keys_due(shop: Shop) -> bool:
 @queues.job("sync", timeout=300, retry=Retry(max=3, interval=[30, 120, 600]))
 def finish_connect(shop_id: int) -> dict[str, int]:
     """Prove the keys a callback brought, then subscribe the webhooks (signed with the new
-    secret) and start the catalog sync. Safe to run again: it only re-checks the webhooks."""
+    secret) and start the catalog sync and the order history import. Safe to run again: it
+    only re-checks the webhooks."""
     shop = db.session.get(Shop, shop_id)
     pending = shop.credentials.get("pending_keys") if shop is not None else None
     if shop is not None and pending is not None:
@@ -231,4 +233,6 @@ def finish_connect(shop_id: int) -> dict[str, int]:
     counts = ensure_webhooks(shop, reset_secret=True)
     db.session.commit()
     queues.enqueue(sync_catalog, shop_id, job_id=f"woo-sync-{shop_id}")
+    # The orders placed before the connect are history: imported once, in the background.
+    queues.enqueue(import_order_history, shop_id, job_id=f"woo-history-{shop_id}")
     return counts

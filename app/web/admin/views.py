@@ -39,9 +39,16 @@ _SHOP_COLUMNS = (
 )
 
 
+def _history_import(view: Any, context: Any, shop: Shop, name: str) -> str:
+    """The order history import at a glance: state, orders, cursor, last error."""
+    shown = {k: v for k, v in shop.history_import.to_json().items() if v not in (None, 0)}
+    return ", ".join(f"{k}: {v}" for k, v in shown.items()) or "not started"
+
+
 class ShopView(StaffView):
     column_list = _SHOP_COLUMNS
-    column_details_list = _SHOP_COLUMNS
+    column_details_list = (*_SHOP_COLUMNS, "history_import")
+    column_formatters_detail = {"history_import": _history_import}
     column_searchable_list = ("domain", "name")
     column_filters = ("platform", "status")
     edit_roles = SUPPORT

@@ -102,6 +102,39 @@ def checklist(shop: Shop, words: Words, any_on: bool) -> list[dict[str, Any]]:
     return [{"key": k, "label": t, "done": d, "href": h} for k, t, d, h in items]
 
 
+def history_sentences(shop: Shop, words: Words) -> list[str]:
+    """What the merchant reads about the import of their past orders (a line or two)."""
+    progress = shop.history_import
+    num = progress.orders
+    if progress.state == "done":
+        said = [
+            words.ngettext("%(num)s past order imported.", "%(num)s past orders imported.", num)
+        ]
+    elif progress.state == "failed":
+        said = [words._("Importing your past orders failed; our support can see why.")]
+    elif progress.is_running:
+        said = [
+            words.ngettext(
+                "Importing your past orders: %(num)s order so far.",
+                "Importing your past orders: %(num)s orders so far.",
+                num,
+            )
+        ]
+        if progress.error:
+            said.append(words._("The last attempt was interrupted; we are trying again."))
+    else:
+        said = [words._("Your past orders have not been imported yet.")]
+    if progress.limited_to_days:
+        said.append(
+            words._(
+                "Shopify shares only the last %(days)s days of orders unless the app may read "
+                "all orders.",
+                days=progress.limited_to_days,
+            )
+        )
+    return said
+
+
 def home_context(shop: Shop, words: Words, details_form: Any = None) -> dict[str, Any]:
     keys = page_flows()
     now = utcnow()
@@ -185,6 +218,7 @@ def store_context(shop: Shop, words: Words, shipping_form: Any = None) -> dict[s
         "view": "store",
         "shipping_form": shipping_form or _shipping_form(shop.id),
         "sync": shop.sync_state.shown(),
+        "history": history_sentences(shop, words),
         "segments": segment_counts(shop.id),
         "suggestions": merchant_summary(shop, words.locale),
         "segment_names": SEGMENT_NAMES,

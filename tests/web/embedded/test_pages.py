@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 from app.flows import abandoned_cart, reactivation
 from app.flows.engine.settings import is_enabled, save_settings, settings_for
 from app.models import AuditLog, FlowRun, Order, ShopScope, db, utcnow
+from app.models.shop_settings import HistoryImport
 from app.web.embedded import i18n
 
 PAGE_DIRS = (
@@ -194,3 +195,22 @@ def test_each_page_with_its_script_and_styles_weighs_under_150_kilobytes(merchan
 def test_a_page_of_a_flow_we_do_not_have_is_not_found(merchant, shop):
     assert merchant(shop).get("/embedded/flows/nope").status_code == 404
     assert merchant(shop).get("/embedded/flows/shipping_notice").status_code == 404
+
+
+def test_the_store_page_says_how_far_the_import_of_past_orders_got(merchant, shop):
+    browser = merchant(shop)  # a Polish shop
+    page = browser.get("/embedded/store").get_data(as_text=True)
+    assert "Wcześniejsze zamówienia nie zostały jeszcze zaimportowane." in page
+    shop.history_import = HistoryImport(
+        state="running", orders=1200, error="HTTP 502", limited_to_days=60
+    )
+    db.session.commit()
+    page = browser.get("/embedded/store", headers={"X-Storeflow-Locale": "en"}).get_data(
+        as_text=True
+    )
+    assert "Importing your past orders: 1,200 orders so far." in page
+    assert "we are trying again" in page and "last 60 days of orders" in page
+    shop.history_import = HistoryImport(state="done", orders=5)
+    db.session.commit()
+    page = browser.get("/embedded/store?locale=ro-RO").get_data(as_text=True)
+    assert "5 comenzi anterioare importate." in page
