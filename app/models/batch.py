@@ -1,0 +1,34 @@
+"""A batch's memo: what one transaction of many deliveries reads again and again.
+
+A worker applies a batch of stored deliveries in one transaction (``app.pipeline.ingest``).
+Inside ``batch_memo(session)`` readers may keep what they read in ``memo(session)`` (a dict,
+None outside a batch) instead of asking the database again for every event: a shop's flow
+settings, for one. A reader that writes what it keeps drops its entry (or updates it). The memo
+ends with the block, so nothing read in one batch is trusted in the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+_KEY = "storeflow_batch_memo"
+
+
+@contextmanager
+def batch_memo(session: Session) -> Iterator[dict[Any, Any]]:
+    previous = session.info.get(_KEY)
+    session.info[_KEY] = memo_ = {} if previous is None else previous
+    try:
+        yield memo_
+    finally:
+        if previous is None:
+            session.info.pop(_KEY, None)
+
+
+def memo(session: Session) -> dict[Any, Any] | None:
+    """The open batch's memo, or None when no batch is open (then read the database)."""
+    return session.info.get(_KEY)
