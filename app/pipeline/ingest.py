@@ -15,7 +15,7 @@ from rq import Retry
 from app import connectors, safe_json
 from app.connectors.base import Envelope, Platform, ShopRef
 from app.events import types as ev
-from app.events.apply import apply
+from app.events.apply import apply, without_repeats
 from app.events.types import AppUninstalled
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
@@ -276,7 +276,7 @@ def _process(row: WebhookDelivery) -> list[ev.Event]:
         if not events:
             _ignore_for_closed_shop(row, shop)
             return []
-
+    events = without_repeats(events)
     for event in events:
         apply(event)
         if isinstance(event, AppUninstalled):
