@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 _KEY = "storeflow_batch_memo"
+_HELD = "held rows"
 
 
 @contextmanager
@@ -32,3 +34,12 @@ def batch_memo(session: Session) -> Iterator[dict[Any, Any]]:
 def memo(session: Session) -> dict[Any, Any] | None:
     """The open batch's memo, or None when no batch is open (then read the database)."""
     return session.info.get(_KEY)
+
+
+@event.listens_for(Session, "loaded_as_persistent")
+def _hold_for_the_batch(session: Session, instance: object) -> None:
+    # The session's identity map holds rows weakly: a customer loaded by one event's upsert is
+    # gone by the time its flows ask for it by id. In a batch, every row loaded stays held.
+    batch = memo(session)
+    if batch is not None:
+        batch.setdefault(_HELD, []).append(instance)

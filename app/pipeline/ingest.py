@@ -186,7 +186,10 @@ def _process_batch(rows: list[WebhookDelivery]) -> int:
     for row in rows:
         by_shop.setdefault(row.shop_id, []).append(row)
     try:
-        with batch_memo(db.session()):
+        with batch_memo(db.session()) as batch:
+            # Held for the batch: the session keeps only what someone references, and every
+            # delivery of the shop asks for it again.
+            batch["shops"] = [db.session.get(Shop, shop_id) for shop_id in by_shop]
             for shop_rows in by_shop.values():
                 for row in shop_rows:
                     if row.status != "received":
