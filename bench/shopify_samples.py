@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,9 @@ def make_shops(count: int) -> list[int]:
             locale="pl",
             timezone="Europe/Warsaw",
             settings={"address": ADDRESS},
-            # Connected now, as every real shop is (install sets it): what came before is history.
-            installed_at=utcnow(),
+            # Connected a day ago, as every real shop is (install sets it): a year-old imported
+            # order is history, the minutes-old orders of the pipeline benchmark are news.
+            installed_at=utcnow() - timedelta(days=1),
         )
         for n in range(count)
     ]

@@ -379,6 +379,26 @@ APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {
 }
 
 
+def without_repeats(events: list[ev.Event]) -> list[ev.Event]:
+    """One delivery's events, less a checkout contact that only repeats the cart update just
+    before it (a Shopify checkout is both: the same cart, contact, visitor and time). Applying
+    the update stored that contact on the cart and the customer and let the flows see the cart
+    (every flow reacts to the two alike); the contact would upsert and enroll it all again."""
+    kept: list[ev.Event] = []
+    for event in events:
+        previous = kept[-1] if kept else None
+        if (
+            isinstance(event, ev.CheckoutContact)
+            and isinstance(previous, ev.CartUpdated)
+            and (previous.shop_id, previous.cart_key, previous.customer)
+            == (event.shop_id, event.cart_key, event.customer)
+            and (previous.visitor_id, previous.updated_at) == (event.visitor_id, event.updated_at)
+        ):
+            continue
+        kept.append(event)
+    return kept
+
+
 def apply(event: ev.Event) -> None:
     """Store what the event says, then let the flows react to it.
 

@@ -6,11 +6,18 @@ bulk syncs bypass ``apply``) hand their events on through here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
+from app.events import types as ev
 from app.events.types import Event
+from app.models import Order, ShopScope
 
+T = TypeVar("T")
 _REACTORS: list[Callable[[Event], None]] = []
+# While the reactors see one event: what they read of the stored rows, read once for all.
+_SEEN: ContextVar[dict[Hashable, Any] | None] = ContextVar("storeflow_event_memo", default=None)
 
 
 def react_with(reactor: Callable[[Event], None]) -> None:
@@ -28,5 +35,31 @@ def require_reactor() -> None:
 def react(event: Event) -> None:
     """Let every reactor see the event (inside the caller's transaction)."""
     require_reactor()
-    for reactor in _REACTORS:
-        reactor(event)
+    token = _SEEN.set({})
+    try:
+        for reactor in _REACTORS:
+            reactor(event)
+    finally:
+        _SEEN.reset(token)
+
+
+def once_per_event(key: Hashable, read: Callable[[], T]) -> T:
+    """``read()``, run once per ``key`` while the reactors see one event (the attribution, the
+    shipping listener and every flow's stop rule ask for the same stored order). For rows the
+    event's own reactions do not change; outside ``react`` it simply reads."""
+    seen = _SEEN.get()
+    if seen is None:
+        return read()
+    if key not in seen:
+        seen[key] = read()
+    return seen[key]
+
+
+def stored_order(event: Event) -> Order | None:
+    """The stored order an order event names (its reactions run after it was applied)."""
+    assert isinstance(event, ev.ORDER_EVENTS)
+    shop_id, order_id = event.shop_id, event.order_id
+    return once_per_event(
+        ("order", shop_id, order_id),
+        lambda: ShopScope(shop_id).first(Order, Order.platform_order_id == order_id),
+    )

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from app.events.reactions import stored_order
 from app.events.types import ORDER_EVENTS, Event
 from app.flows.engine import engine
 from app.flows.watchers import on_catalog_changed
 from app.insights.attribution import attribute_order
 from app.logs import fields as log_fields
-from app.models import Order, Shop, ShopScope, db
+from app.models import Shop, db
 from app.shipping.listener import on_order_event
 from app.shipping.privacy import erase_redacted_shipments
 
@@ -32,7 +33,7 @@ def is_history(event: Event) -> bool:
         return False
     # Read from the stored order (applied just before): a refund or fulfilment carries no
     # placing time of its own.
-    order = ShopScope(event.shop_id).first(Order, Order.platform_order_id == event.order_id)
+    order = stored_order(event)
     return order is not None and order.placed_at < installed
 
 

@@ -12,18 +12,21 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.events import types as ev
+from app.events.reactions import once_per_event, stored_order
 from app.flows.engine.definition import StopRule
 from app.models import Customer, FlowRun, Order, ShopScope
 
 
 def order_customer(event: ev.Event) -> tuple[Order, Customer] | None:
     """The stored live order of an order event and its customer, if both are known."""
-    assert isinstance(event, ev.ORDER_EVENTS)
-    scope = ShopScope(event.shop_id)
-    order = scope.first(Order, Order.platform_order_id == event.order_id)
+    order = stored_order(event)
     if order is None or order.cancelled or order.customer_id is None:
         return None
-    customer = scope.get(Customer, order.customer_id)
+    shop_id, customer_id = event.shop_id, order.customer_id
+    customer = once_per_event(
+        ("customer", shop_id, customer_id),
+        lambda: ShopScope(shop_id).get(Customer, customer_id),
+    )
     return (order, customer) if customer is not None else None
 
 
@@ -39,13 +42,16 @@ def customer_runs_before(flow_key: str) -> StopRule:
         if found is None:
             return []
         order, customer = found
-        runs = ShopScope(event.shop_id).all(
-            FlowRun,
-            FlowRun.flow_key == flow_key,
-            FlowRun.state == "active",
-            FlowRun.customer_id == customer.id,
+        # Every flow's rule asks: the customer's active runs are read once for all of them.
+        # Cancelling one flow's runs leaves the other flows' in the list as they are.
+        shop_id, customer_id = event.shop_id, customer.id
+        runs = once_per_event(
+            ("active runs", shop_id, customer_id),
+            lambda: ShopScope(shop_id).all(
+                FlowRun, FlowRun.state == "active", FlowRun.customer_id == customer_id
+            ),
         )
-        ids = [run.id for run in runs if _began(run) < order.placed_at]
+        ids = [run.id for run in runs if run.flow_key == flow_key and _began(run) < order.placed_at]
         return [FlowRun.id.in_(ids)] if ids else []
 
     return rule

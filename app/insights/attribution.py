@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.events import types as ev
+from app.events.reactions import stored_order
 from app.flows.engine.settings import settings_for
 from app.flows.registry import flow_for
 from app.models import FlowRun, Message, Order, ShopScope, db
@@ -32,7 +33,7 @@ def attribute_order(event: ev.Event) -> None:
     if not isinstance(event, ev.OrderCreated | ev.OrderPaid):
         return
     scope = ShopScope(event.shop_id)
-    order = scope.first(Order, Order.platform_order_id == event.order_id)
+    order = stored_order(event)
     if order is None or order.cancelled:
         return
     if scope.first(FlowRun, FlowRun.converted_order_id == order.id) is not None:

@@ -9,7 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import ShopOwned, Timestamps, db, utcnow
+from app.models.batch import memo
 from app.models.scope import ShopScope
+
+_MEMO = "flow_settings"  # a batch memo's key (with the shop id): the shop's rows by flow key
 
 RUN_STATES = ("active", "completed", "cancelled", "converted", "failed")
 
@@ -22,6 +25,28 @@ class FlowSetting(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined
     flow_key: Mapped[str] = mapped_column(sa.String(40))
     enabled: Mapped[bool] = mapped_column(default=False)
     values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+def flow_setting(shop_id: int, flow_key: str) -> FlowSetting | None:
+    """The shop's stored row for one flow (or another settings key), if any. In a batch of
+    deliveries (``app.models.batch``) every row of the shop is read once for the batch."""
+    batch = memo(db.session())
+    if batch is None:
+        return ShopScope(shop_id).first(FlowSetting, FlowSetting.flow_key == flow_key)
+    key = (_MEMO, shop_id)
+    rows = batch.get(key)
+    if rows is None:
+        rows = batch[key] = {row.flow_key: row for row in ShopScope(shop_id).all(FlowSetting)}
+    return rows.get(flow_key)
+
+
+def add_flow_setting(shop_id: int, flow_key: str, **values: Any) -> FlowSetting:
+    """A new settings row for the shop (the caller commits); a batch's memo learns it too."""
+    row = ShopScope(shop_id).add(FlowSetting(flow_key=flow_key, **values))
+    batch = memo(db.session())
+    if batch is not None:
+        batch.pop((_MEMO, shop_id), None)
+    return row
 
 
 class FlowRun(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import ShopOwned, db, utcnow
-from app.models.flows import FlowSetting
-from app.models.scope import ShopScope
+from app.models.flows import flow_setting
 
 BIRTHDAY_FLOW_KEY = "birthday"
 # Shopify's standard customer metafield definition "Birth date" (namespace.key).
@@ -35,7 +34,7 @@ class LifecycleEmission(ShopOwned, db.Model):  # type: ignore[name-defined]
 
 def birthday_metafield(shop_id: int) -> str:
     """The Shopify customer metafield (``namespace.key``) the merchant keeps birthdays in."""
-    row = ShopScope(shop_id).first(FlowSetting, FlowSetting.flow_key == BIRTHDAY_FLOW_KEY)
+    row = flow_setting(shop_id, BIRTHDAY_FLOW_KEY)
     named = str((row.values or {}).get("birthday_metafield") or "") if row is not None else ""
     return named or DEFAULT_BIRTHDAY_METAFIELD
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 
 from app.models.base import db
-from app.models.flows import FlowSetting
-from app.models.scope import ShopScope
+from app.models.flows import flow_setting
 from app.models.shops import Shop
 
 WELCOME_FLOW_KEY = "welcome"
@@ -41,7 +40,7 @@ def shop_country(shop: Shop) -> str | None:
 
 def double_opt_in_required(shop_id: int) -> bool:
     """True when a new "subscribed" must be confirmed by the shopper before it counts."""
-    row = ShopScope(shop_id).first(FlowSetting, FlowSetting.flow_key == WELCOME_FLOW_KEY)
+    row = flow_setting(shop_id, WELCOME_FLOW_KEY)
     if row is None or not row.enabled:
         return False
     choice = (row.values or {}).get("double_opt_in", "country")

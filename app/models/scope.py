@@ -54,11 +54,15 @@ class ShopScope:
 
     def get(self, model: type[T], row_id: int, *, for_update: bool = False) -> T | None:
         """The row with this id if it belongs to this shop, else None."""
+        if not for_update:
+            # By primary key: a row this session holds already costs no query (a SELECT would
+            # not refresh its loaded attributes either); the shop is checked on the row.
+            row = self.session.get(model, row_id)
+            return row if row is not None and row.shop_id == self.shop_id else None
         stmt = self.select(model, model.id == row_id)  # type: ignore[attr-defined]
-        if for_update:
-            # The lock is only worth its wait if we then see the row as it is now, not as this
-            # session loaded it before another transaction committed a change.
-            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        # The lock is only worth its wait if we then see the row as it is now, not as this
+        # session loaded it before another transaction committed a change.
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(stmt).first()
 
     def add(self, row: T) -> T:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -14,10 +15,11 @@ from rq import Retry
 from app import connectors, safe_json
 from app.connectors.base import Envelope, Platform, ShopRef
 from app.events import types as ev
-from app.events.apply import apply
+from app.events.apply import apply, without_repeats
 from app.events.types import AppUninstalled
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
+from app.models.batch import batch_memo
 from app.models.sql import insert_ignoring_conflict
 
 # Imported for its listener: a committed erasure then reaches Redis too.
@@ -31,6 +33,16 @@ log = logging.getLogger(__name__)
 # uninstall. A reinstall makes the shop active again.
 CLOSED_STATUSES = ("uninstalled", "redacted")
 AFTER_UNINSTALL = (ev.AppUninstalled, ev.CustomerRedact, ev.ShopRedact, ev.CustomerDataRequest)
+# Events that erase a person or a shop everywhere, waiting deliveries included.
+ERASING = (ev.CustomerRedact, ev.CustomerDeleted, ev.ShopRedact)
+# Deliveries one transaction takes; a drain job goes on for at most DRAIN_SECONDS.
+BATCH_SIZE = 100
+DRAIN_SECONDS = 20.0
+# Up while a drain job is queued and not started: further wake-ups then cost one SET.
+WAKE_KEY = "storeflow:deliveries:wake"
+WAKE_TTL = 60
+# The backoff (seconds) of a delivery that failed: after its first, second... attempt.
+RETRY_AFTER = (10, 60, 300, 900, 3600)
 
 
 def find_shop(platform: str, domain: str) -> Shop | None:
@@ -83,9 +95,13 @@ def classify(platform: Platform, topic: str, body: bytes) -> tuple[str, str | No
 
 
 def enqueue_delivery(delivery_id: int) -> bool:
-    """Hand the delivery to a worker; False (and logged) when Redis is unreachable."""
+    """Wake a worker for the stored delivery; False (and logged) when Redis is unreachable.
+
+    The stored row is the queue: a worker's ``drain_deliveries`` claims received rows in
+    batches. Redis only carries the wake-up, one drain job at a time queued: while one waits
+    unstarted, this is a single SET that finds the flag up."""
     try:
-        queues.enqueue(process_delivery, delivery_id, job_id=f"delivery-{delivery_id}")
+        wake_workers()
     except RedisError:
         log.warning(
             "redis unreachable; the minute tick will enqueue the delivery",
@@ -95,51 +111,190 @@ def enqueue_delivery(delivery_id: int) -> bool:
     return True
 
 
-@queues.job("events", timeout=120, retry=Retry(max=5, interval=[10, 60, 300, 900, 3600]))
+def wake_workers() -> bool:
+    """Queue a drain unless one is queued and not started yet; True if this call queued it.
+
+    The flag lapses after WAKE_TTL seconds, so a drain lost with its flag up (a worker killed
+    between taking the job and starting it) holds new wake-ups back no longer than that; the
+    minute tick finds the rows in any case."""
+    conn = queues.redis_connection()
+    if not conn.set(WAKE_KEY, 1, nx=True, ex=WAKE_TTL):
+        return False
+    try:
+        queues.enqueue(drain_deliveries)
+    except RedisError:
+        conn.delete(WAKE_KEY)
+        raise
+    return True
+
+
+def _wake_quietly() -> None:
+    try:
+        wake_workers()
+    except RedisError:
+        log.warning("redis unreachable; the minute tick will wake a worker")
+
+
+@queues.job("events", timeout=120, retry=None)
+def drain_deliveries() -> int:
+    """Process stored deliveries, a batch per transaction, until none is left or DRAIN_SECONDS
+    have passed (then another drain is queued, so other queues' jobs get their turn).
+
+    Each batch is claimed with ``FOR UPDATE SKIP LOCKED``: workers draining at once take
+    different rows. A full batch wakes another worker, which may help with the rest. A worker
+    killed mid-batch commits nothing: the rows stay "received" and the next drain (woken by the
+    next delivery, or the minute tick) processes them from scratch."""
+    try:
+        # From here on a new delivery queues another drain: this one may already be past it.
+        queues.redis_connection().delete(WAKE_KEY)
+    except RedisError:
+        log.warning("redis unreachable; draining all the same")
+    started, processed = time.monotonic(), 0
+    while True:
+        rows = _claim(BATCH_SIZE)
+        if not rows:
+            db.session.commit()
+            return processed
+        if len(rows) == BATCH_SIZE:
+            _wake_quietly()
+        processed += _process_batch(rows)
+        if time.monotonic() - started > DRAIN_SECONDS:
+            _wake_quietly()
+            return processed
+
+
+def _claim(limit: int) -> list[WebhookDelivery]:
+    # System-wide by design: a worker serves every shop; the batch is then handled shop by shop.
+    # Rows that failed once (attempts > 0) are retried by their own job, with its backoff.
+    return list(
+        db.session.scalars(
+            sa.select(WebhookDelivery)
+            .where(WebhookDelivery.status == "received", WebhookDelivery.attempts == 0)
+            .order_by(WebhookDelivery.received_at, WebhookDelivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def _process_batch(rows: list[WebhookDelivery]) -> int:
+    """Process the claimed rows in one transaction, each shop's in the order they came. If
+    one fails, nothing of the batch is kept and each row is processed again on its own, so
+    the others go through and the failing one is recorded (and retried) alone."""
+    ids = [row.id for row in rows]
+    by_shop: dict[int, list[WebhookDelivery]] = {}
+    for row in rows:
+        by_shop.setdefault(row.shop_id, []).append(row)
+    try:
+        with batch_memo(db.session()) as batch:
+            # Held for the batch: the session keeps only what someone references, and every
+            # delivery of the shop asks for it again.
+            batch["shops"] = [db.session.get(Shop, shop_id) for shop_id in by_shop]
+            for shop_rows in by_shop.values():
+                for row in shop_rows:
+                    if row.status != "received":
+                        continue  # an erasure earlier in the batch had it ignored
+                    if any(isinstance(event, ERASING) for event in _process(row)):
+                        # An erasure marks a waiting delivery of the person ignored (and
+                        # empties its body) in the database: read the rest of the batch anew.
+                        db.session.flush()
+                        for other in rows:
+                            db.session.expire(other)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.warning("batch failed; its deliveries are processed one by one", exc_info=True)
+        for delivery_id in ids:
+            _process_alone(delivery_id)
+        return len(ids)
+    log.info("deliveries processed", extra=log_fields(deliveries=len(ids), shops=len(by_shop)))
+    return len(ids)
+
+
+def _process_alone(delivery_id: int) -> None:
+    """One delivery in a transaction of its own; a failure is recorded and its retry job
+    queued with the backoff (RETRY_AFTER), never raised: the drain goes on with the rest."""
+    try:
+        process_delivery(delivery_id)
+    except Exception:
+        _schedule_retry(delivery_id)
+
+
+def _schedule_retry(delivery_id: int) -> None:
+    row = db.session.get(WebhookDelivery, delivery_id)
+    if row is None or row.status != "received":
+        return
+    delay = RETRY_AFTER[min(row.attempts, len(RETRY_AFTER)) - 1]
+    try:
+        queues.enqueue_in(
+            timedelta(seconds=delay), process_delivery, delivery_id, job_id=_job_id(delivery_id)
+        )
+    except RedisError:
+        log.warning(
+            "redis unreachable; the minute tick will retry the delivery",
+            extra=log_fields(delivery=delivery_id),
+        )
+
+
+def _job_id(delivery_id: int) -> str:
+    return f"delivery-{delivery_id}"
+
+
+@queues.job("events", timeout=120, retry=Retry(max=4, interval=list(RETRY_AFTER[1:])))
 def process_delivery(delivery_id: int) -> str:
-    """Normalize a stored delivery into events and apply them. Safe to run twice."""
+    """Normalize one stored delivery into events and apply them. Safe to run twice.
+
+    The retry path (and the admin's "retry"): fresh deliveries are drained in batches."""
     row = db.session.scalars(
         sa.select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update()
     ).first()
     if row is None or row.status != "received":
         return "skipped"
-    shop = db.session.get(Shop, row.shop_id)
-    platform = connectors.get(row.platform)
-    if shop is None or platform is None:
-        row.status, row.last_error = "ignored", f"no connector for platform {row.platform!r}"
-        db.session.commit()
-        return row.status
     try:
-        payload: Any = safe_json.loads(row.body)
-        # normalize sees plain values only: the shop's secrets stay out of mapping.
-        events = platform.normalize(ShopRef.of(shop), row.topic, payload, row.headers)
-        if shop.status in CLOSED_STATUSES:
-            events = [event for event in events if isinstance(event, AFTER_UNINSTALL)]
-            if not events:
-                return _ignore_for_closed_shop(row, shop)
-        for event in events:
-            apply(event)
-            if isinstance(event, AppUninstalled):
-                platform.disconnect(shop)
-        row.status, row.processed_at, row.attempts = "processed", utcnow(), row.attempts + 1
+        _process(row)
+        outcome = row.status
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
         _record_failure(delivery_id, exc)
         raise
-    log.info("delivery processed", extra=log_fields(shop=shop.id, delivery=delivery_id))
-    return "processed"
+    if outcome == "processed":
+        log.info("delivery processed", extra=log_fields(shop=row.shop_id, delivery=delivery_id))
+    return outcome
 
 
-def _ignore_for_closed_shop(row: WebhookDelivery, shop: Shop) -> str:
+def _process(row: WebhookDelivery) -> list[ev.Event]:
+    """Apply the claimed (locked) row's events in the caller's transaction (the row's status
+    then says what became of it); the events applied."""
+    shop = db.session.get(Shop, row.shop_id)
+    platform = connectors.get(row.platform)
+    if shop is None or platform is None:
+        row.status, row.last_error = "ignored", f"no connector for platform {row.platform!r}"
+        return []
+    payload: Any = safe_json.loads(row.body)
+    # normalize sees plain values only: the shop's secrets stay out of mapping.
+    events = platform.normalize(ShopRef.of(shop), row.topic, payload, row.headers)
+    if shop.status in CLOSED_STATUSES:
+        events = [event for event in events if isinstance(event, AFTER_UNINSTALL)]
+        if not events:
+            _ignore_for_closed_shop(row, shop)
+            return []
+    events = without_repeats(events)
+    for event in events:
+        apply(event)
+        if isinstance(event, AppUninstalled):
+            platform.disconnect(shop)
+    row.status, row.processed_at, row.attempts = "processed", utcnow(), row.attempts + 1
+    return events
+
+
+def _ignore_for_closed_shop(row: WebhookDelivery, shop: Shop) -> None:
     row.status, row.last_error = "ignored", f"shop is {shop.status}: nothing after uninstall"
     row.processed_at = utcnow()
-    db.session.commit()
     log.info(
         "delivery for an uninstalled shop ignored",
         extra=log_fields(shop=shop.id, delivery=row.id, topic=row.topic),
     )
-    return row.status
 
 
 def _record_failure(delivery_id: int, exc: Exception) -> None:
@@ -158,19 +313,28 @@ def _record_failure(delivery_id: int, exc: Exception) -> None:
 
 
 def requeue_stuck_deliveries(now: Any = None) -> int:
-    """Enqueue deliveries still 'received' after a while whose job Redis no longer holds."""
+    """Wake a worker for deliveries still 'received' after a while (their wake-up lost with
+    Redis), and queue again the retry of a failed one whose job Redis no longer holds."""
     now = now or utcnow()
     cutoff = now - timedelta(seconds=current_app.config["STUCK_DELIVERY_SECONDS"])
     # System-wide by design: the tick serves every shop; each job then works on one shop's row.
-    ids = db.session.scalars(
-        sa.select(WebhookDelivery.id)
+    stuck = db.session.execute(
+        sa.select(WebhookDelivery.id, WebhookDelivery.attempts)
         .where(WebhookDelivery.status == "received", WebhookDelivery.received_at < cutoff)
         .order_by(WebhookDelivery.received_at)
         .limit(current_app.config["TICK_BATCH_SIZE"])
     ).all()
     db.session.commit()
+    fresh = [delivery_id for delivery_id, attempts in stuck if attempts == 0]
     count = 0
-    for delivery_id in ids:
-        if not queues.job_is_pending(f"delivery-{delivery_id}") and enqueue_delivery(delivery_id):
-            count += 1
+    try:
+        if fresh and wake_workers():
+            count += len(fresh)
+        for delivery_id, attempts in stuck:
+            job_id = _job_id(delivery_id)
+            if attempts and not queues.job_is_pending(job_id):
+                queues.enqueue(process_delivery, delivery_id, job_id=job_id)
+                count += 1
+    except RedisError:
+        log.warning("redis unreachable; stuck deliveries wait for the next tick")
     return count

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, current_app, has_app_context
@@ -101,6 +102,23 @@ def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None, **k
         )
         pipe.execute()
     return job_
+
+
+def enqueue_in(
+    delay: timedelta, func: Callable[..., Any], *args: Any, job_id: str | None = None
+) -> Job:
+    """Enqueue a declared job to run once ``delay`` has passed (a worker's scheduler moves
+    it to its queue then)."""
+    options = func.job_options  # type: ignore[attr-defined]
+    return queue(options["queue"]).enqueue_in(
+        delay,
+        func,
+        *args,
+        job_id=job_id,
+        job_timeout=options["timeout"],
+        retry=options["retry"],
+        failure_ttl=7 * 24 * 3600,
+    )
 
 
 def enqueue_after_commit(

@@ -18,6 +18,7 @@ from rq import Retry
 
 from app import connectors
 from app.events import types as ev
+from app.events.reactions import stored_order
 from app.flows import shipping_notice
 from app.flows.engine import clock, engine
 from app.flows.engine.settings import settings_for
@@ -52,7 +53,7 @@ def on_order_event(event: ev.Event) -> None:
     settings = label_settings.load(event.shop_id)
     if not settings.enabled:
         return
-    order = ShopScope(event.shop_id).first(Order, Order.platform_order_id == event.order_id)
+    order = stored_order(event)
     if order is None:
         return
     milestone = label_milestone(order, settings.trigger)

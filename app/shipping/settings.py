@@ -16,6 +16,7 @@ from app.connectors.couriers import COURIERS
 from app.connectors.couriers.base import LABEL_FORMATS, Address, CourierError, Parcel
 from app.flows.engine.definition import Setting, SettingError, parse_settings
 from app.models import FlowSetting, Shop, ShopScope, db
+from app.models.flows import add_flow_setting, flow_setting
 
 # Not a flow: no flow may take this key (a test holds the registry to it).
 STORAGE_KEY = "courier_labels"
@@ -95,7 +96,7 @@ def _validate(settings: LabelSettings) -> dict[str, Any]:
 
 
 def load(shop_id: int) -> LabelSettings:
-    row = ShopScope(shop_id).first(FlowSetting, FlowSetting.flow_key == STORAGE_KEY)
+    row = flow_setting(shop_id, STORAGE_KEY)
     if row is None:
         return LabelSettings()
     # Stored values were parsed when saved; keys no longer declared are left behind.
@@ -109,7 +110,7 @@ def save(shop_id: int, settings: LabelSettings, credentials: dict[str, Any] | No
     scope = ShopScope(shop_id)
     row = scope.first(FlowSetting, FlowSetting.flow_key == STORAGE_KEY)
     if row is None:
-        row = scope.add(FlowSetting(flow_key=STORAGE_KEY))
+        row = add_flow_setting(shop_id, STORAGE_KEY)
     row.enabled = settings.enabled
     row.values = values
     if credentials is not None:

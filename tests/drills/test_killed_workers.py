@@ -5,11 +5,13 @@ app/flows/engine/delivery.py documents: "uncertain", not sent again."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from app.emails.compose import message_id_of
-from app.models import Message, db
+from app.models import FlowRun, Message, WebhookDelivery, db, utcnow
+from app.pipeline import ingest
 from app.pipeline.periodic import minute_tick
 from tests.drills.conftest import count_messages, enrolled, minutes_pass, scalar, sized, wait_for
 
@@ -95,3 +97,30 @@ def test_worker_killed_mid_batch_every_reminder_reaches_the_server_once(
     # the server's delay sits after the dot (the mail already queued), so it has that one.
     assert sum(m.status == "uncertain" for m in messages) <= 1
     assert len(ids) == shoppers
+
+
+def test_a_worker_killed_mid_drain_leaves_no_delivery_half_applied_or_applied_twice(
+    drill_shop, processes, abandon_carts
+):
+    shoppers = sized(300, 1_000)
+    abandon_carts(shoppers)  # stored, and one drain job queued to wake a worker
+    processed = (
+        sa.select(sa.func.count())
+        .select_from(WebhookDelivery)
+        .where(WebhookDelivery.status == "processed")
+    )
+    victim = processes.worker("events")
+    wait_for("a first batch committed", lambda: scalar(processed) >= 1, processes)
+    processes.kill(victim)
+    done = scalar(processed)
+    assert done < shoppers
+    assert done % ingest.BATCH_SIZE == 0  # whole batches or nothing: none half-applied
+    assert scalar(sa.select(sa.func.count()).select_from(FlowRun)) == done
+
+    processes.worker("events")
+    minute_tick(utcnow() + timedelta(minutes=3))  # in case the killed drain took its wake-up
+    wait_for("every delivery", lambda: scalar(processed) == shoppers, processes, timeout=120)
+    runs = sa.select(FlowRun.subject_key, sa.func.count()).group_by(FlowRun.subject_key)
+    with db.engine.connect() as conn:
+        per_cart = dict(conn.execute(runs).all())
+    assert len(per_cart) == shoppers and set(per_cart.values()) == {1}

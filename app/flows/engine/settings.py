@@ -11,7 +11,8 @@ from typing import Any
 from app.events.apply import cancel_runs
 from app.flows.engine.definition import Flow, Setting, SettingError
 from app.insights.engagement import STAGE_CONDITIONS
-from app.models import FlowRun, FlowSetting, Shop, ShopScope, db, missing_for_marketing
+from app.models import FlowRun, FlowSetting, Shop, db, missing_for_marketing
+from app.models.flows import add_flow_setting, flow_setting
 
 # Settings every marketing flow has; the engine reads them for guards, holdout, attribution.
 COMMON_SETTINGS: tuple[Setting, ...] = (
@@ -38,7 +39,7 @@ BEST_TIME_WINDOW = Setting(
 
 
 def _row(shop_id: int, flow_key: str) -> FlowSetting | None:
-    return ShopScope(shop_id).first(FlowSetting, FlowSetting.flow_key == flow_key)
+    return flow_setting(shop_id, flow_key)
 
 
 def settings_for(shop_id: int, flow: Flow) -> dict[str, Any]:
@@ -87,7 +88,7 @@ def save_settings(
     merged = {**settings_for(shop_id, flow), **parsed}
     flow.check_consistency(merged)
     if row is None:
-        row = ShopScope(shop_id).add(FlowSetting(flow_key=flow.key, enabled=False, values={}))
+        row = add_flow_setting(shop_id, flow.key, enabled=False, values={})
     row.values = {**(row.values or {}), **parsed}
     if enabled is not None:
         row.enabled = enabled
