@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from app.emails.restore_links import restore_link
+from app.emails.tracking import IDENTITY_PARAM, read_identity_token
+from tests.support.woocommerce import STORE_URL
 
 
 def _path(url: str) -> str:
@@ -44,3 +48,30 @@ def test_expired_restore_link_is_refused(client, shop, cart):
     response = client.get(_path(link))
     assert response.status_code == 410
     assert "expired" in response.text
+
+
+def _landing_query(response: Any) -> dict[str, list[str]]:
+    assert response.status_code == 302
+    return parse_qs(urlsplit(response.headers["Location"]).query)
+
+
+def test_woocommerce_restore_link_carries_the_shoppers_identity_token_like_other_email_links(
+    client, woo_shop, make_customer, make_cart
+):
+    customer = make_customer(woo_shop)
+    link = restore_link(woo_shop, make_cart(customer), "BACK-ABC", time.time() + 3600)
+    response = client.get(_path(link))
+    assert response.headers["Location"].startswith(f"{STORE_URL}/?storeflow_restore=")
+    query = _landing_query(response)
+    (token,) = query[IDENTITY_PARAM]
+    assert read_identity_token(token, woo_shop.id) == customer.id
+    assert len(query["storeflow_restore"]) == 1  # the plugin's own token is left as it was
+
+
+def test_woocommerce_restore_link_of_a_shopper_without_marketing_consent_carries_no_identity(
+    client, woo_shop, make_customer, make_cart
+):
+    customer = make_customer(woo_shop, email_consent="denied")
+    link = restore_link(woo_shop, make_cart(customer), None, time.time() + 3600)
+    query = _landing_query(client.get(_path(link)))
+    assert IDENTITY_PARAM not in query and "storeflow_restore" in query

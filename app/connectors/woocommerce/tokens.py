@@ -19,6 +19,7 @@ from app.connectors.woocommerce.signing import (
     verify_embedded_token,
 )
 from app.models import Cart, Shop, db
+from app.pipeline.visitors import identified_landing
 
 RESTORE_TOKEN_DAYS = 14
 
@@ -59,11 +60,17 @@ def cart_restore_url(shop: Shop, cart: Cart, discount_code: str | None = None) -
 
 def restore_target(shop: Shop, cart: Cart, code: str | None, expires_at: int) -> str:
     """The plugin's ``/?storeflow_restore=<token>``, signed with the store's shared secret now
-    (the secret is read when the shopper clicks, never while mapping the cart event)."""
+    (the secret is read when the shopper clicks, never while mapping the cart event).
+
+    Like every other link in our email (``web/email_links.click``), it carries the shopper's
+    identity token (``sf_id``) when they are a consenting customer of the store: the plugin
+    keeps it, as the product-page script keeps one from a landing URL, so the views they make
+    after coming back join their history."""
     try:
-        return cart_restore_url(shop, cart, code)
+        target = cart_restore_url(shop, cart, code)
     except SignatureError:  # the store is not (or no longer) connected: its front page
-        return cart.restore_url or shop.store_url
+        target = cart.restore_url or shop.store_url
+    return identified_landing(shop, cart.customer_id, target)
 
 
 def embedded_sign_in(token: str, now: float | None = None) -> tuple[Shop, dict[str, Any]]:

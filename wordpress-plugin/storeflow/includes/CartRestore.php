@@ -38,6 +38,10 @@ final class CartRestore {
 		// phpcs:ignore WordPress.Security.NonceVerification.Recommended
 		$token = is_string( $_GET[ self::PARAM ] ) ? sanitize_text_field( wp_unslash( $_GET[ self::PARAM ] ) ) : '';
 		WC()->session->set_customer_session_cookie( true ); // Guests need a session to keep the cart.
+		// The shopper's identity token, as every email link carries it: their next views join their history.
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended, WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- Storeflow signed it; checked against the token pattern.
+		$identity = isset( $_GET[ ProductViews::IDENTITY_PARAM ] ) ? wp_unslash( $_GET[ ProductViews::IDENTITY_PARAM ] ) : null;
+		ProductViews::keep_identity( $identity );
 		$target = self::restore( WC()->cart, Shopper::current(), $token, is_int( $now ) ? $now : time() );
 		nocache_headers();
 		wp_safe_redirect( $target );

@@ -33,6 +33,25 @@ final class ProductViews {
 	public const IDENTITY_MAX_AGE = 2592000;
 
 	/**
+	 * Keep Storeflow's identity token from an email link that does not land on a product page
+	 * (the cart restore link), as the product-page script keeps one from a landing URL: in the
+	 * identity cookie, which that script reads (so not HttpOnly), and only where the WP Consent
+	 * API (when present) allows the marketing category. Returns whether it was kept.
+	 *
+	 * @param mixed $token The landing URL's sf_id.
+	 */
+	public static function keep_identity( $token ): bool {
+		if ( ! is_string( $token ) || 1 !== preg_match( '/^[A-Za-z0-9_.:=-]{8,512}$/', $token ) ) {
+			return false; // Not a token Storeflow issues; the collector would refuse it anyway.
+		}
+		if ( function_exists( 'wp_has_consent' ) && ! wp_has_consent( self::CONSENT_CATEGORY ) ) {
+			return false;
+		}
+		wc_setcookie( self::IDENTITY_COOKIE, $token, time() + self::IDENTITY_MAX_AGE, is_ssl(), false );
+		return true;
+	}
+
+	/**
 	 * Hook into WordPress.
 	 */
 	public static function register(): void {

@@ -4,6 +4,7 @@
  */
 
 use Storeflow\CartRestore;
+use Storeflow\ProductViews;
 use Storeflow\Shopper;
 use Storeflow\SignedToken;
 
@@ -85,6 +86,29 @@ final class CartRestoreTest extends StoreflowTestCase {
 
 		$this->assertSame( 'https://shop.example/checkout/', $this->follow_link( self::NOW ) );
 		$this->assertCount( 2, $this->wc->cart->lines );
+	}
+
+	public function test_link_with_the_shoppers_identity_token_keeps_it_in_the_cookie_the_view_script_reads(): void {
+		$_GET = array( CartRestore::PARAM => $this->token(), ProductViews::IDENTITY_PARAM => 'eyJ0b2tlbiI6MX0.aB-c_d:e=' );
+
+		$this->assertSame( 'https://shop.example/checkout/', $this->follow_link( self::NOW ) );
+		$cookie = StoreflowTestWorld::$cookies[ ProductViews::IDENTITY_COOKIE ];
+		$this->assertSame( 'eyJ0b2tlbiI6MX0.aB-c_d:e=', $cookie['value'] );
+		$this->assertFalse( $cookie['httponly'] ); // The product-page script reads it.
+		$this->assertTrue( $cookie['secure'] );
+		$this->assertGreaterThan( time(), $cookie['expire'] );
+	}
+
+	public function test_identity_token_is_not_kept_without_marketing_consent_or_when_malformed(): void {
+		StoreflowTestWorld::$consent[ ProductViews::CONSENT_CATEGORY ] = false;
+		$_GET = array( CartRestore::PARAM => $this->token(), ProductViews::IDENTITY_PARAM => 'eyJ0b2tlbiI6MX0.aBc' );
+		$this->assertSame( 'https://shop.example/checkout/', $this->follow_link( self::NOW ) );
+		$this->assertSame( array(), StoreflowTestWorld::$cookies );
+
+		StoreflowTestWorld::$consent = array();
+		$_GET = array( CartRestore::PARAM => $this->token(), ProductViews::IDENTITY_PARAM => '<script>' );
+		$this->assertSame( 'https://shop.example/checkout/', $this->follow_link( self::NOW ) );
+		$this->assertSame( array(), StoreflowTestWorld::$cookies );
 	}
 
 	public function test_link_with_an_array_parameter_lands_on_the_cart_with_the_notice_not_a_warning(): void {

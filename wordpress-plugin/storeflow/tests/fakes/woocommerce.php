@@ -80,6 +80,9 @@ function wc_sanitize_phone_number( $phone ) { return preg_replace( '/[^\d+\-\(\)
 function wc_add_notice( $message, $type = 'success' ) { StoreflowTestWorld::$notices[] = array( $message, $type ); }
 function wc_get_checkout_url() { return 'https://shop.example/checkout/'; }
 function wc_get_cart_url() { return 'https://shop.example/cart/'; }
+function wc_setcookie( $name, $value, $expire = 0, $secure = false, $httponly = false ) {
+	StoreflowTestWorld::$cookies[ $name ] = array( 'value' => $value, 'expire' => $expire, 'secure' => $secure, 'httponly' => $httponly );
+}
 function wc_get_product_variation_attributes( $variation_id ) { return array( 'attribute_pa_size' => 'm' ); }
 class WooCommerce {}
 

@@ -77,6 +77,9 @@ function add_action( $hook, $callback, $priority = 10, $accepted_args = 1 ) {
 }
 function add_filter( $hook, $callback, $priority = 10, $accepted_args = 1 ) { return add_action( $hook, $callback, $priority, $accepted_args ); }
 function is_admin() { return StoreflowTestWorld::$admin; }
+function is_ssl() { return str_starts_with( StoreflowTestWorld::$home_url, 'https://' ); }
+/** The WP Consent API, as a consent plugin provides it. */
+function wp_has_consent( $category ) { return StoreflowTestWorld::$consent[ $category ] ?? true; }
 function plugin_basename( $file ) { return 'storeflow/' . basename( $file ); }
 
 /** Thrown by the fake wp_die and wp_send_json_* so code that ends the request can be tested. */

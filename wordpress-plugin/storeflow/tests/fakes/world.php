@@ -54,6 +54,10 @@ final class StoreflowTestWorld {
 	public static array $blocks = array();
 	/** The page a form was posted from (wp_get_referer), '' for none. */
 	public static string $referer = '';
+	/** @var array<string, array{value:string, expire:int, secure:bool, httponly:bool}> cookies set */
+	public static array $cookies = array();
+	/** @var array<string, bool> WP Consent API answers by category (absent: allowed) */
+	public static array $consent = array();
 
 	public static function reset(): void {
 		self::$options         = array();
@@ -81,6 +85,8 @@ final class StoreflowTestWorld {
 		self::$shortcodes      = array();
 		self::$blocks          = array();
 		self::$referer         = '';
+		self::$cookies         = array();
+		self::$consent         = array();
 		$GLOBALS['wpdb']       = new StoreflowFakeWpdb();
 		$_GET                  = array();
 		$_POST                 = array();
