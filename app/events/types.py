@@ -266,11 +266,13 @@ class ProductDeleted(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class PriceChange:
-    """One product's price, before and after (the platform's id)."""
+    """One product's price, before and after (the platform's id); in an alert, the price of
+    ``variant_id`` when the shopper chose one the catalog knows."""
 
     product_id: str
     old_price: Decimal
     new_price: Decimal
+    variant_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -294,10 +296,12 @@ class PriceDropped(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class BackInStock(Event):
-    """Products a customer viewed or carted while out of stock can be bought again."""
+    """Products a customer viewed or carted while out of stock can be bought again;
+    ``variants``: (product id, variant id) of those where they chose a variant."""
 
     customer_id: int
     product_ids: tuple[str, ...]
+    variants: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,8 +2,10 @@
 to tell them of, the send-time check that those are still true, and the email's context.
 
 A run's context keeps ``products``: ``[{"product_id", "old_price", "new_price"}]`` (prices as
-text; a restock has none). A second alert while the first waits (frequency cap, quiet hours)
-joins the same run, so the shopper gets one email naming both.
+text; a restock has none), with ``"variant_id"`` when the shopper chose a variant the catalog
+knows: that variant's price, not the product's "from" price, is the one checked and shown.
+A second alert while the first waits (frequency cap, quiet hours) joins the same run, so the
+shopper gets one email naming both.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from app.emails.context import shop_branding, shop_url
 from app.flows.engine import clock
 from app.flows.engine.definition import Enrollment, Settings, Step, Verdict
 from app.flows.product_blocks import blocks_for, chosen, live_products, product_card
-from app.models import Customer, FlowRun, Message, Shop, ShopScope
+from app.models import Customer, FlowRun, Message, Product, Shop, ShopScope, Variant
 
 # Blocks the merchant may add below the products the email is about.
 EXTRA_BLOCKS = ("recommended",)
@@ -55,15 +57,37 @@ def alert_cards(shop_id: int, kind: str, run: FlowRun) -> list[dict[str, Any]]:
     """The run's products that are still news: live, priced, and (a drop) still cheaper
     than the shopper saw them; the price they saw struck through, today's price beside it."""
     wanted = {str(p["product_id"]): p for p in run.context.get("products", [])}
+    products = live_products(shop_id, list(wanted))
+    chosen = _variant_prices(shop_id, products, wanted)
     cards = []
-    for product in live_products(shop_id, list(wanted)):
+    for product in products:
         given = wanted[product.platform_product_id]
         assert product.price is not None
-        if not _still_true(kind, given, product.price):
+        price = chosen.get(product.id, product.price)
+        if not _still_true(kind, given, price):
             continue
         was = Decimal(str(given["old_price"])) if kind == "price_drop" else None
-        cards.append(product_card(product, was))
+        cards.append({**product_card(product, was), "unit_price": price})
     return cards
+
+
+def _variant_prices(
+    shop_id: int, products: list[Product], wanted: dict[str, dict[str, Any]]
+) -> dict[int, Decimal]:
+    """Our product id -> today's price of the variant the shopper chose, where the run names
+    one the catalog holds for that product with a price."""
+    ours = {p.id: wanted[p.platform_product_id].get("variant_id") for p in products}
+    names = {str(v) for v in ours.values() if v}
+    if not names:
+        return {}
+    found = ShopScope(shop_id).all(
+        Variant, Variant.platform_variant_id.in_(sorted(names)), Variant.price.is_not(None)
+    )
+    return {
+        v.product_id: v.price
+        for v in found
+        if v.price is not None and ours.get(v.product_id) == v.platform_variant_id
+    }
 
 
 def still_news(kind: str) -> Callable[[Shop, FlowRun, Settings, datetime], Verdict | None]:

@@ -12,6 +12,8 @@ unsubscribe stops the run; so does the product selling out again (nothing left t
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.events import types as ev
 from app.flows import alerts
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step
@@ -24,7 +26,11 @@ KEY = "back_in_stock"
 
 def _on_restock(event: ev.Event, settings: Settings) -> list[Enrollment]:
     assert isinstance(event, ev.BackInStock)
-    products = [{"product_id": pid} for pid in event.product_ids]
+    chosen = dict(event.variants)
+    products: list[dict[str, Any]] = [
+        {"product_id": pid, **({"variant_id": chosen[pid]} if pid in chosen else {})}
+        for pid in event.product_ids
+    ]
     return alerts.enrollment(KEY, event.shop_id, event.customer_id, products)
 
 

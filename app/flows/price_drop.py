@@ -28,7 +28,12 @@ KEY = "price_drop"
 def _on_drop(event: ev.Event, settings: Settings) -> list[Enrollment]:
     assert isinstance(event, ev.PriceDropped)
     products: list[dict[str, Any]] = [
-        {"product_id": d.product_id, "old_price": str(d.old_price), "new_price": str(d.new_price)}
+        {
+            "product_id": d.product_id,
+            "old_price": str(d.old_price),
+            "new_price": str(d.new_price),
+            **({"variant_id": d.variant_id} if d.variant_id else {}),
+        }
         for d in event.drops
     ]
     return alerts.enrollment(KEY, event.shop_id, event.customer_id, products)

@@ -41,11 +41,13 @@ from app.models import (
     Customer,
     Order,
     OrderLine,
+    Product,
     ProductAlert,
     Shop,
     ShopScope,
     StorefrontEvent,
     Suppression,
+    Variant,
     db,
     utcnow,
 )
@@ -102,8 +104,8 @@ def _dropped_enough(old: Decimal, new: Decimal, percent: int) -> bool:
 
 
 def _interest(shop_id: int, products: list[str], since: datetime) -> sa.Subquery:
-    """(customer, product, when, price seen) of every view since ``since`` and every cart line
-    of a cart touched since then, for these products."""
+    """(customer, product, variant, when, price seen) of every view since ``since`` and every
+    cart line of a cart touched since then, for these products."""
     seen = StorefrontEvent
     views = (
         ShopScope(shop_id)
@@ -117,6 +119,7 @@ def _interest(shop_id: int, products: list[str], since: datetime) -> sa.Subquery
         .with_only_columns(
             seen.customer_id.label("customer_id"),
             seen.product_id.label("product_id"),
+            seen.variant_id.label("variant_id"),
             seen.occurred_at.label("at"),
             seen.price_seen.label("price"),
         )
@@ -127,6 +130,7 @@ def _interest(shop_id: int, products: list[str], since: datetime) -> sa.Subquery
         sa.select(
             Cart.customer_id.label("customer_id"),
             field("product_id").label("product_id"),
+            sa.cast(field("variant_id"), seen.variant_id.type).label("variant_id"),
             cart_at.label("at"),
             sa.cast(field("unit_price"), seen.price_seen.type).label("price"),
         )
@@ -150,7 +154,9 @@ def _interest(shop_id: int, products: list[str], since: datetime) -> sa.Subquery
 def watchers_query(
     shop_id: int, kind: str, products: list[str], now: datetime, settings: dict[str, Any]
 ) -> sa.Select[Any]:
-    """(customer, product, price seen) of each shopper to tell, one row per pair."""
+    """(customer, product, price seen, variant, its price now) of each shopper to tell, one
+    row per pair. The variant is the one they last viewed or carted, when the catalog holds it
+    for that product (else None, and the product's price stands)."""
     since = now - timedelta(days=int(settings["viewed_within_days"]))
     cooldown = now - timedelta(days=int(settings["product_cooldown_days"]))
     latest = _interest(shop_id, products, since)
@@ -175,9 +181,29 @@ def watchers_query(
         Suppression.channel == "email",
         Suppression.address == Customer.email,
     )
+    chosen = (
+        sa.select(Variant.platform_variant_id, Product.platform_product_id, Variant.price)
+        .join(Product, Product.id == Variant.product_id)
+        .where(Variant.shop_id == shop_id, Product.shop_id == shop_id)
+        .where(Product.platform_product_id.in_(products))
+        .subquery("chosen")
+    )
     return (
-        sa.select(latest.c.customer_id, latest.c.product_id, latest.c.price)
+        sa.select(
+            latest.c.customer_id,
+            latest.c.product_id,
+            latest.c.price,
+            chosen.c.platform_variant_id,
+            chosen.c.price,
+        )
         .join(Customer, sa.and_(Customer.shop_id == shop_id, Customer.id == latest.c.customer_id))
+        .outerjoin(
+            chosen,
+            sa.and_(
+                chosen.c.platform_variant_id == latest.c.variant_id,
+                chosen.c.platform_product_id == latest.c.product_id,
+            ),
+        )
         .where(
             latest.c.n == 1,
             Customer.shop_id == shop_id,
@@ -223,10 +249,12 @@ def _tell(
     settings = settings_for(shop_id, flow)
     rows = db.session.execute(watchers_query(shop_id, kind, sorted(changes), now, settings)).all()
     alerts = []
-    for customer_id, pid, seen in rows:
+    for customer_id, pid, seen, variant_id, variant_price in rows:
         old, new = changes[pid]
         if kind == price_drop.KEY:
             assert old is not None and new is not None
+            if variant_price is not None:
+                new = variant_price  # what the variant they chose costs now, not the "from"
             was = Decimal(seen) if seen is not None else old
             # Told only of a drop they would see: at least the threshold below their price.
             if not _dropped_enough(was, new, int(settings["min_drop_percent"])):
@@ -237,6 +265,7 @@ def _tell(
                 "shop_id": shop_id,
                 "customer_id": customer_id,
                 "product_id": pid,
+                "variant_id": variant_id,
                 "kind": kind,
                 "old_price": old,
                 "new_price": new,
@@ -261,6 +290,7 @@ def _news(alerts: list[ProductAlert]) -> list[ev.Event]:
                     product_id=a.product_id,
                     old_price=Decimal(a.old_price or 0),
                     new_price=Decimal(a.new_price or 0),
+                    variant_id=a.variant_id,
                 )
                 for a in rows
             )
@@ -269,8 +299,14 @@ def _news(alerts: list[ProductAlert]) -> list[ev.Event]:
             )
         else:
             ids = tuple(a.product_id for a in rows)
+            variants = tuple((a.product_id, a.variant_id) for a in rows if a.variant_id)
             found.append(
-                ev.BackInStock(shop_id=rows[0].shop_id, customer_id=customer_id, product_ids=ids)
+                ev.BackInStock(
+                    shop_id=rows[0].shop_id,
+                    customer_id=customer_id,
+                    product_ids=ids,
+                    variants=variants,
+                )
             )
     return found
 

@@ -106,6 +106,9 @@ class ProductAlert(ShopOwned, db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))
     product_id: Mapped[str] = mapped_column(sa.String(64))  # the platform's id
+    # The variant the shopper viewed or carted (the platform's id), when the catalog knows it:
+    # its price, not the product's "from" price, is the one they are told of.
+    variant_id: Mapped[str | None] = mapped_column(sa.String(64))
     kind: Mapped[str] = mapped_column(sa.String(16))
     # The price the shopper last saw and the price now (a price drop; None for a restock).
     old_price: Mapped[Decimal | None] = mapped_column(Money)

@@ -31,6 +31,7 @@ from app.models import (
     Shop,
     ShopScope,
     StorefrontEvent,
+    Variant,
     db,
     utcnow,
 )
@@ -168,7 +169,7 @@ def store_batch(shop: Shop, batch: Batch) -> int:
             "shop_id": shop.id,
             "visitor_id": batch.visitor_id,
             "customer_id": customer_id,
-            "price_seen": prices.get(row["product_id"]),
+            "price_seen": _price_seen(prices, row),
             "received_at": now,
         }
         for row in batch.rows
@@ -178,18 +179,41 @@ def store_batch(shop: Shop, batch: Batch) -> int:
     return len(rows)
 
 
-def _prices_now(shop_id: int, rows: tuple[dict[str, Any], ...]) -> dict[str, Any]:
-    """The catalog's price of each viewed product: what the page showed when it was viewed
-    (the catalog follows the shop's own webhooks). One query per batch, on the catalog's key."""
+def _prices_now(shop_id: int, rows: tuple[dict[str, Any], ...]) -> dict[tuple[str, Any], Any]:
+    """What the page showed when each product was viewed (the catalog follows the shop's own
+    webhooks): by (product, variant), the price of the variant the view names when the catalog
+    holds it for that product, else the product's price. Two queries per batch at most, on the
+    catalog's keys."""
     ids = {row["product_id"] for row in rows if row["product_id"]}
     if not ids:
         return {}
-    found = db.session.execute(
-        ShopScope(shop_id)
-        .select(Product, Product.platform_product_id.in_(sorted(ids)))
-        .with_only_columns(Product.platform_product_id, Product.price)
-    ).all()
-    return {str(pid): price for pid, price in found}
+    scope = ShopScope(shop_id)
+    found: dict[tuple[str, Any], Any] = {
+        (str(pid), None): price
+        for pid, price in db.session.execute(
+            scope.select(Product, Product.platform_product_id.in_(sorted(ids))).with_only_columns(
+                Product.platform_product_id, Product.price
+            )
+        ).all()
+    }
+    named = {row["variant_id"] for row in rows if row["product_id"] and row["variant_id"]}
+    if named:
+        variants = (
+            scope.select(Variant, Variant.platform_variant_id.in_(sorted(named)))
+            .join(Product, Product.id == Variant.product_id)
+            .where(Product.shop_id == shop_id, Variant.price.is_not(None))
+            .with_only_columns(
+                Product.platform_product_id, Variant.platform_variant_id, Variant.price
+            )
+        )
+        for pid, vid, price in db.session.execute(variants).all():
+            found[(str(pid), str(vid))] = price
+    return found
+
+
+def _price_seen(prices: dict[tuple[str, Any], Any], row: dict[str, Any]) -> Any:
+    key = (row["product_id"], row["variant_id"])
+    return prices.get(key, prices.get((row["product_id"], None)))
 
 
 _COLUMNS = (

@@ -4,6 +4,7 @@ simulated clock; consent, unsubscribes, purchases and orders stop it; once per 3
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -87,6 +88,36 @@ def test_shopper_who_viewed_a_sold_out_product_gets_one_email_when_it_is_back(
     assert (run.state, run.end_reason) == ("completed", "sequence_finished")
     (alert,) = ShopScope(restock_shop.id).all(ProductAlert)
     assert (alert.product_id, alert.kind) == ("2002", "back_in_stock")
+
+
+def test_the_viewer_of_a_variant_is_shown_that_variants_price_when_it_is_back(
+    restock_shop, sim_clock, run_jobs, tick, mailbox
+):
+    def sizes(in_stock: bool) -> None:
+        catalog_update(
+            restock_shop,
+            "2002",
+            title="Leather boots",
+            offer=None,
+            variants=tuple(
+                ev.ProductVariant(id=vid, price=Decimal(price), stock=5 if in_stock else 0)
+                for vid, price in (("2002-38", "350.00"), ("2002-46", "420.00"))
+            ),
+            url="https://shop.example/p/2002",
+            cross_sell_ids=("2006",),
+        )
+
+    sizes(in_stock=False)
+    views(restock_shop, "2002", 5, variant="2002-46")
+    sizes(in_stock=True)
+    run_watchers(run_jobs)
+    tick(minutes=1)
+    (mail,) = mailbox.received
+    assert "Back in stock:\n- Leather boots · PLN420.00 · http://storeflow.test/t/c/" in text_of(
+        mail
+    )
+    (alert,) = ShopScope(restock_shop.id).all(ProductAlert)
+    assert alert.variant_id == "2002-46"
 
 
 def test_a_price_change_of_a_product_in_stock_is_not_a_restock(

@@ -158,6 +158,83 @@ def test_a_carted_product_counts_with_the_price_in_the_cart(
     assert "Linen shirt · PLN190.00 → PLN150.00" in text_of(mail)
 
 
+def sizes(shop, small: str, large: str) -> None:
+    """The shirt in two sizes: S at ``small`` (the product's "from" price) and XL at ``large``."""
+    catalog_update(
+        shop,
+        "2001",
+        title="Linen shirt",
+        offer=None,
+        variants=(
+            ev.ProductVariant(id="2001-S", title="S", price=Decimal(small)),
+            ev.ProductVariant(id="2001-XL", title="XL", price=Decimal(large)),
+        ),
+        url="https://shop.example/p/2001",
+        cross_sell_ids=("2006",),
+    )
+
+
+def test_a_viewed_variant_is_stored_with_its_own_price_not_the_from_price(drop_shop, sim_clock):
+    sizes(drop_shop, "150.00", "200.00")
+    views(drop_shop, "2001", 3, variant="2001-XL")
+    views(drop_shop, "2001", 2)  # no size chosen: the product's price
+    seen = ShopScope(drop_shop.id).all(StorefrontEvent)
+    assert sorted((e.variant_id or "", e.price_seen) for e in seen) == [
+        ("", Decimal("150.00")),
+        ("2001-XL", Decimal("200.00")),
+    ]
+
+
+def test_a_drop_of_another_variant_tells_nobody_who_viewed_the_one_that_did_not_change(
+    drop_shop, sim_clock, run_jobs, tick, mailbox
+):
+    sizes(drop_shop, "150.00", "200.00")
+    views(drop_shop, "2001", 3, variant="2001-XL")
+    sizes(drop_shop, "100.00", "200.00")  # the "from" price fell a third; XL did not move
+    assert run_watchers(run_jobs) >= 1  # the job ran, and found nobody to tell
+    assert ShopScope(drop_shop.id).all(CatalogChange)[-1].new_price == Decimal("100.00")
+    tick(minutes=1)
+    assert mailbox.received == [] and ShopScope(drop_shop.id).all(ProductAlert) == []
+
+
+def test_the_viewer_of_a_variant_is_told_that_variants_price_before_and_after(
+    drop_shop, sim_clock, run_jobs, tick, mailbox
+):
+    sizes(drop_shop, "150.00", "200.00")
+    views(drop_shop, "2001", 3, variant="2001-XL")
+    sizes(drop_shop, "100.00", "160.00")
+    run_watchers(run_jobs)
+    tick(minutes=1)
+    (mail,) = _drop_mail(mailbox)
+    assert "Linen shirt · PLN200.00 → PLN160.00" in text_of(mail)
+    (alert,) = ShopScope(drop_shop.id).all(ProductAlert)
+    assert (alert.variant_id, alert.old_price, alert.new_price) == (
+        "2001-XL",
+        Decimal("200.00"),
+        Decimal("160.00"),
+    )
+
+
+def test_a_carted_variant_is_told_its_own_new_price_not_the_from_price(
+    drop_shop, sim_clock, shop_events, run_jobs, tick, mailbox
+):
+    sizes(drop_shop, "150.00", "200.00")
+    switch(drop_shop, abandoned_cart.FLOW, holdout_percent=0)
+    item = {
+        "product_id": "2001",
+        "variant_id": "2001-XL",
+        "quantity": 1,
+        "price": "200.00",
+        "title": "Linen shirt",
+    }
+    shop_events("cart/updated", cart_payload(email_address=SHOPPER, items=[item], locale="en"))
+    sizes(drop_shop, "100.00", "170.00")
+    run_watchers(run_jobs)
+    tick(minutes=1)
+    (mail,) = _drop_mail(mailbox)
+    assert "Linen shirt · PLN200.00 → PLN170.00" in text_of(mail)
+
+
 def test_flow_is_off_by_default_and_notes_nothing(
     flow_shop, customer, sim_clock, run_jobs, tick, mailbox
 ):

@@ -30,13 +30,16 @@ def signed_in(shop: Shop, email: str) -> Identity:
     return Identity(token=identity_token(shop.id, customer.id))
 
 
-def views(shop: Shop, product_id: str, *hours_ago: float, who: str = SHOPPER) -> None:
-    """Views by a visitor known to be ``who``, stored as the collector stores them."""
+def views(
+    shop: Shop, product_id: str, *hours_ago: float, who: str = SHOPPER, variant: str | None = None
+) -> None:
+    """Views by a visitor known to be ``who`` (of ``variant``, if the page named one), stored
+    as the collector stores them."""
     rows = tuple(
         {
             "kind": "product_viewed",
             "product_id": product_id,
-            "variant_id": None,
+            "variant_id": variant,
             "detail": None,
             "occurred_at": clock.now() - timedelta(hours=h),
         }
