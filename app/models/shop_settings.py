@@ -296,6 +296,7 @@ class ReconcileState(Section):
     subscriptions_recreated: tuple[str, ...] = ()  # the webhook topics it had to subscribe again
     orders: int | None = None
     checkouts: int | None = None
+    pixel: str | None = None  # Shopify's web pixel: created, updated, unchanged or failed
 
 
 @dataclass(frozen=True)

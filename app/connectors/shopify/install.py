@@ -16,13 +16,12 @@ from flask import current_app
 from rq import Retry
 
 from app.connectors.shopify import auth, catalog, history, webhooks
-from app.connectors.shopify.graphql import AdminClient, ShopifyApiError
-from app.connectors.shopify.pixel import ensure_web_pixel
+from app.connectors.shopify.graphql import AdminClient
+from app.connectors.shopify.pixel import switch_on as pixel_switch_on
 from app.connectors.shopify.shops import find_or_create_shop
 from app.logs import fields as log_fields
 from app.models import Shop, db, utcnow
 from app.pipeline import queues
-from app.pipeline.storefront import ensure_collect_key
 
 log = logging.getLogger(__name__)
 CALLBACK_PATH = "/shopify/callback"
@@ -94,9 +93,6 @@ def setup_shop(shop_id: int) -> str:
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status != "active":
         return "skipped"
-    # The key goes into the pixel's settings: stored before Shopify hears of it.
-    ensure_collect_key(shop)
-    db.session.commit()
     client = AdminClient(shop)
     created = webhooks.ensure_webhooks(shop, client)
     catalog.start_full_sync(shop, client)
@@ -105,13 +101,7 @@ def setup_shop(shop_id: int) -> str:
         db.session(), history.start_history_job, shop.id, job_id=f"shopify-history-{shop.id}"
     )
     db.session.commit()
-    try:
-        pixel = ensure_web_pixel(shop, client)
-    except ShopifyApiError as exc:
-        # Views are extra: carts, orders and every flow work without them. Retrying the whole
-        # set-up would not change a refusal (a missing scope, settings the extension rejects).
-        log.warning("shopify web pixel not activated: %s", exc, extra=log_fields(shop=shop_id))
-        pixel = "failed"
+    pixel = pixel_switch_on(shop, client)
     log.info(
         "shopify shop set up",
         extra=log_fields(shop=shop_id, subscriptions_created=created, pixel=pixel),

@@ -7,6 +7,9 @@ address, the shop's domain and its public collect key. It needs the ``write_pixe
 ``read_customer_events`` scopes. An app has one pixel per shop: a second create answers the
 user error ``TAKEN``, and then we read the one there (``webPixel`` without an id is the app's
 own) and update it when its settings differ, so a reinstall or a new collector address heals.
+
+``switch_on`` runs at install and again in the daily reconcile: a pixel the merchant removed
+(or one a refusal kept from being made) is made again.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from flask import current_app
 
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError, user_errors
 from app.logs import fields as log_fields
-from app.models import Shop
+from app.models import Shop, db
 from app.pipeline.storefront import ensure_collect_key
 
 log = logging.getLogger(__name__)
@@ -89,3 +92,17 @@ def ensure_web_pixel(shop: Shop, client: AdminClient) -> str:
     user_errors(shop, "webPixelUpdate", data.get("webPixelUpdate"))
     log.info("shopify web pixel updated", extra=log_fields(shop=shop.id, pixel=current["id"]))
     return "updated"
+
+
+def switch_on(shop: Shop, client: AdminClient) -> str:
+    """``ensure_web_pixel`` with the collect key stored first (it goes into the settings):
+    'created', 'updated', 'unchanged', or 'failed' (logged) when Shopify refuses. Views are
+    extra: carts, orders and every flow work without them, and retrying a refusal (a missing
+    scope, settings the extension rejects) would not change it, so it fails nothing else."""
+    ensure_collect_key(shop)
+    db.session.commit()
+    try:
+        return ensure_web_pixel(shop, client)
+    except ShopifyApiError as exc:
+        log.warning("shopify web pixel not activated: %s", exc, extra=log_fields(shop=shop.id))
+        return "failed"

@@ -1,5 +1,6 @@
-"""Daily reconcile: recreate webhook subscriptions Shopify removed, and backfill what their
-failed deliveries would have told us (orders and abandoned checkouts since the newest one held).
+"""Daily reconcile: recreate webhook subscriptions Shopify removed and the storefront web pixel
+if it is gone (removed, or never made), and backfill what failed deliveries would have told us
+(orders and abandoned checkouts since the newest one held).
 
 GraphQL nodes are turned into the webhook (REST) shape and fed to the same mapping, so a
 backfilled order is stored exactly as a delivered one would be, and replaying is harmless.
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from rq import Retry
 
 from app.connectors.base import ShopRef
+from app.connectors.shopify import pixel as web_pixel
 from app.connectors.shopify import webhooks
 from app.connectors.shopify.graphql import AdminClient
 from app.connectors.shopify.mapping import HANDLERS, legacy_id
@@ -233,14 +235,22 @@ def backfill(shop: Shop, client: AdminClient) -> dict[str, int]:
 
 @queues.job("sync", timeout=900, retry=Retry(max=3, interval=[300, 900, 3600]))
 def reconcile_shop(shop_id: int) -> dict[str, Any]:
-    """Recreate missing subscriptions, then backfill. Safe to run twice (upserts by time)."""
+    """Recreate missing subscriptions and the web pixel, then backfill. Safe to run twice
+    (upserts by time; the pixel is made only when the shop has none, updated only when its
+    settings differ)."""
     shop = db.session.get(Shop, shop_id)
     if shop is None or shop.status != "active" or not shop.credentials.get("access_token"):
         return {"skipped": True}
     client = AdminClient(shop)
     recreated = webhooks.ensure_webhooks(shop, client)
+    pixel = web_pixel.switch_on(shop, client)
     counts = backfill(shop, client)
-    report = {"at": utcnow().isoformat(), "subscriptions_recreated": recreated, **counts}
+    report = {
+        "at": utcnow().isoformat(),
+        "subscriptions_recreated": recreated,
+        "pixel": pixel,
+        **counts,
+    }
     shop.reconcile_state = ReconcileState.from_json({"reconcile": report})
     db.session.commit()
     log.info("shopify reconcile", extra=log_fields({"shop": shop_id, **counts}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from app.connectors.shopify.reconcile import daily_reconcile, reconcile_shop
 from app.connectors.shopify.webhooks import API_TOPICS, graphql_topic
 from app.models import Cart, Customer, Order, Shop, db
-from tests.support.shopify import FakeShopify
+from tests.support.shopify import FakeShopify, load
 
 # The Customer as API 2025-04 and later answer it: email and phone in their own objects
 # (CustomerEmailAddress.emailAddress, CustomerPhoneNumber.phoneNumber, shopify.dev).
@@ -187,3 +188,49 @@ def test_backfill_brings_the_refunds_and_fulfilments_whose_webhooks_were_missed(
     )
     # The cancelled fulfilment sent nothing; the successful one is when the order went out.
     assert order.fulfilled_at == datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+def test_reconcile_recreates_a_web_pixel_the_shop_no_longer_has(app, shopify_shop, shopify_http):
+    fake = BackfillShopify(shopify_http)
+    assert fake.web_pixel is None  # removed by the merchant, or never made at install
+
+    report = reconcile_shop(shopify_shop.id)
+
+    assert report["pixel"] == "created"
+    assert fake.web_pixel is not None and fake.web_pixel["id"] == "gid://shopify/WebPixel/1"
+    shop = db.session.get(Shop, shopify_shop.id)
+    assert json.loads(fake.web_pixel["settings"]) == {
+        "endpoint": "http://storeflow.test/collect/shopify",
+        "shop": shop.domain,
+        "collectKey": shop.storefront_tracking.collect_key,
+    }
+    assert shop.settings["reconcile"]["pixel"] == "created"
+
+
+def test_reconcile_leaves_a_web_pixel_that_is_there_and_up_to_date(app, shopify_shop, shopify_http):
+    fake = BackfillShopify(shopify_http)
+    assert reconcile_shop(shopify_shop.id)["pixel"] == "created"
+    fake.calls.clear()
+
+    report = reconcile_shop(shopify_shop.id)
+
+    assert report["pixel"] == "unchanged"
+    pixel_calls = [op for op in fake.operations() if op.startswith("WebPixel")]
+    assert pixel_calls == ["WebPixelCreate", "WebPixel"]  # answered TAKEN, read, no update
+
+
+def test_a_pixel_shopify_refuses_does_not_stop_the_reconcile(app, shopify_shop, shopify_http):
+    class RefusingShopify(BackfillShopify):
+        def _web_pixel(self, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
+            # webPixelCreate's documented payload with a user error (ErrorsWebPixelUserError)
+            answer = load("web_pixel_create_taken")
+            error = {"code": "NO_EXTENSION", "field": ["webPixel"], "message": "No extension."}
+            answer["data"]["webPixelCreate"]["userErrors"] = [error]
+            return answer
+
+    fake = RefusingShopify(shopify_http)
+
+    report = reconcile_shop(shopify_shop.id)
+
+    assert report["pixel"] == "failed" and fake.web_pixel is None
+    assert report["orders"] == 1 and report["checkouts"] == 1  # the backfill went on
