@@ -1,5 +1,7 @@
-"""Drills: real processes (``rq worker`` and ``rq cron`` as the Procfile runs them) against the
-test database and Redis, mail to a real SMTP server that records every Message-ID it takes.
+"""Drills: real processes (``rq worker``, ``rq cron`` and ``gunicorn`` as the Procfile runs
+them) against the test database and Redis, mail to a real SMTP server that records every
+Message-ID it takes, and a TCP proxy in front of PostgreSQL that a drill can cut
+(``CuttableProxy``: the database gone for the processes behind it, not for anyone else).
 
 ``make test`` runs them at a small size; ``make drills`` sets ``STOREFLOW_DRILL_SIZE=full``
 for the sizes the drills were first run at (issue 18). The clock is the real one: where a
@@ -10,8 +12,10 @@ database, as the minutes would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -148,8 +152,9 @@ def drill_mail(_drill_mail_server: DrillMail) -> Iterator[DrillMail]:
 
 
 class Processes:
-    """``rq worker`` / ``rq cron`` processes as the Procfile starts them; the ones still
-    running when the drill ends are stopped (only these: each by its own pid)."""
+    """``rq worker`` / ``rq cron`` / ``gunicorn`` processes as the Procfile starts them; the
+    ones still running when the drill ends are stopped (only these: each by its own pid).
+    A drill may point ``env["STOREFLOW_DATABASE_URL"]`` elsewhere (a proxy) before starting."""
 
     def __init__(self, backends: Backends, mail_url: str, logs: Path) -> None:
         self.env = {
@@ -163,12 +168,17 @@ class Processes:
         self.redis_url = backends.redis_url
         self.logs = logs
         self.running: list[subprocess.Popen[bytes]] = []
+        self.webs: list[subprocess.Popen[bytes]] = []
 
-    def worker(self, *queues: str) -> subprocess.Popen[bytes]:
+    def worker(self, *queues: str, scheduler: bool = False) -> subprocess.Popen[bytes]:
+        """``scheduler``: with ``--with-scheduler``, as the Procfile runs it, so a job's RQ
+        retries come due in this worker (the other drills move deadlines themselves)."""
         return self._start(
             "worker",
+            "rq",
             [
                 "worker",
+                *(["--with-scheduler"] if scheduler else []),
                 "--url",
                 self.redis_url,
                 "-c",
@@ -180,12 +190,19 @@ class Processes:
         )
 
     def cron(self) -> subprocess.Popen[bytes]:
-        return self._start("cron", ["cron", "--url", self.redis_url, "app/pipeline/cron.py"])
+        return self._start("cron", "rq", ["cron", "--url", self.redis_url, "app/pipeline/cron.py"])
 
-    def _start(self, kind: str, args: list[str]) -> subprocess.Popen[bytes]:
+    def web(self, port: int) -> subprocess.Popen[bytes]:
+        """The Procfile's ``web`` line on a local port (its two sync workers, its timeout)."""
+        args = ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "30"]
+        process = self._start("web", "gunicorn", [*args, "app:create_app()"])
+        self.webs.append(process)
+        return process
+
+    def _start(self, kind: str, program: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{kind}-{len(self.running)}.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(
-            [str(BIN / "rq"), *args], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [str(BIN / program), *args], env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
         self.running.append(process)
@@ -198,10 +215,16 @@ class Processes:
 
     def stop_all(self) -> None:
         for process in self.running:
+            if process.poll() is None and process in self.webs:
+                # gunicorn's quick shutdown: the master stops its own workers, then exits.
+                process.send_signal(signal.SIGINT)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=10)
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 process.wait(timeout=10)
         self.running.clear()
+        self.webs.clear()
 
     def log_tail(self) -> str:
         return "\n".join(
@@ -318,3 +341,99 @@ def abandon_carts(post_demo_webhook: Callable[..., Any]) -> Callable[..., list[s
 def enrolled(count: int) -> Callable[[], bool]:
     stmt = sa.select(sa.func.count()).select_from(FlowRun).where(FlowRun.state == "active")
     return lambda: int(scalar(stmt)) >= count
+
+
+class CuttableProxy:
+    """A TCP proxy from a local port to PostgreSQL that a drill can cut: ``cut()`` closes every
+    connection it carries and, until ``restore()``, closes each new one as it comes in. To the
+    processes behind it that is the database gone (their statements fail, their connects are
+    answered by a closed socket), while the machine's own PostgreSQL, which other tests share,
+    runs on untouched."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = int(self.listener.getsockname()[1])
+        self.down = threading.Event()
+        self.closed = threading.Event()
+        self.refused = 0  # connections closed as they came in, while cut
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def url(self, database_url: str) -> str:
+        """``database_url`` with this proxy's port in place of the server's."""
+        address = sa.engine.make_url(database_url).set(host="127.0.0.1", port=self.port)
+        return address.render_as_string(hide_password=False)
+
+    def cut(self) -> None:
+        self.down.set()
+        with self._lock:
+            carried = list(self._open)
+        for sock in carried:
+            _drop(sock)
+
+    def restore(self) -> None:
+        self.down.clear()
+
+    def close(self) -> None:
+        self.closed.set()
+        self.cut()
+        self._thread.join(timeout=5)
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while not self.closed.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            if self.down.is_set():
+                self.refused += 1
+                _drop(client)
+                continue
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                _drop(client)
+                continue
+            server.settimeout(None)
+            client.settimeout(None)
+            with self._lock:
+                self._open.update((client, server))
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._open.difference_update((source, sink))
+            _drop(source)
+            _drop(sink)
+
+
+def _drop(sock: socket.socket) -> None:
+    """Close a carried connection: shutdown wakes the thread blocked reading it."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
+@pytest.fixture()
+def pg_proxy(backends: Backends) -> Iterator[CuttableProxy]:
+    """A cuttable proxy in front of the test database's PostgreSQL server."""
+    if not backends.is_postgres:
+        pytest.skip("the outage drill cuts the way to a PostgreSQL server")
+    address = sa.engine.make_url(backends.database_url)
+    proxy = CuttableProxy((address.host or "127.0.0.1", address.port or 5432))
+    try:
+        yield proxy
+    finally:
+        proxy.close()
