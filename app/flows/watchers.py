@@ -183,7 +183,9 @@ def watchers_query(
     )
     chosen = (
         sa.select(Variant.platform_variant_id, Product.platform_product_id, Variant.price)
-        .join(Product, Product.id == Variant.product_id)
+        .join(
+            Product, sa.and_(Product.shop_id == Variant.shop_id, Product.id == Variant.product_id)
+        )
         .where(Variant.shop_id == shop_id, Product.shop_id == shop_id)
         .where(Product.platform_product_id.in_(products))
         .subquery("chosen")

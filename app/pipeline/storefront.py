@@ -200,7 +200,10 @@ def _prices_now(shop_id: int, rows: tuple[dict[str, Any], ...]) -> dict[tuple[st
     if named:
         variants = (
             scope.select(Variant, Variant.platform_variant_id.in_(sorted(named)))
-            .join(Product, Product.id == Variant.product_id)
+            .join(
+                Product,
+                sa.and_(Product.shop_id == Variant.shop_id, Product.id == Variant.product_id),
+            )
             .where(Product.shop_id == shop_id, Variant.price.is_not(None))
             .with_only_columns(
                 Product.platform_product_id, Variant.platform_variant_id, Variant.price
