@@ -98,6 +98,7 @@ NOT_PERSONAL = {
     "order_lines": "product ids of orders (the recommendation model's input)",
     "catalog_changes": "the catalog's price drops and restocks (product ids, prices)",
     "product_alerts.product_id": "the platform's product id, beside a customer id only",
+    "product_alerts.variant_id": "the platform's variant id, beside a customer id only",
     "product_alerts.kind": "price_drop or back_in_stock",
     "audit_log.actor": "who acted: system, support staff or the merchant",
     "audit_log.action": "a fixed action name",
