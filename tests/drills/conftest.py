@@ -201,8 +201,14 @@ class Processes:
 
     def _start(self, kind: str, program: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{kind}-{len(self.running)}.log", "wb")  # noqa: SIM115
+        # A group of its own: a kill reaches what it forked too (the worker's RQ scheduler,
+        # gunicorn's workers), and nothing else.
         process = subprocess.Popen(
-            [str(BIN / program), *args], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [str(BIN / program), *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         self.running.append(process)
@@ -210,8 +216,7 @@ class Processes:
 
     def kill(self, process: subprocess.Popen[bytes]) -> None:
         """SIGKILL: no handler runs, no job is finished or marked failed."""
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+        _kill_group(process)
 
     def stop_all(self) -> None:
         for process in self.running:
@@ -220,9 +225,7 @@ class Processes:
                 process.send_signal(signal.SIGINT)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=10)
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-                process.wait(timeout=10)
+            _kill_group(process)  # what is left of it, and anything it forked
         self.running.clear()
         self.webs.clear()
 
@@ -231,6 +234,13 @@ class Processes:
             f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
             for path in sorted(self.logs.glob("*.log"))
         )
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL to the process's own group (``start_new_session``): it and its children."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
 
 
 @pytest.fixture()
