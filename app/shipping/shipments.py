@@ -84,7 +84,11 @@ def build_request(
     )
 
 
-def _ensure_row(shop_id: int, order: Order, parcel_index: int, settings: LabelSettings) -> int:
+def _ensure_row(
+    shop_id: int, order: Order, parcel_index: int, settings: LabelSettings
+) -> tuple[int, str | None]:
+    """The shipment's id, and its reference at the courier if the row is new (the caller sets
+    it on the locked row: it is written with the row's next state, in the same UPDATE)."""
     values = {
         "shop_id": shop_id,
         "order_id": order.id,
@@ -96,22 +100,17 @@ def _ensure_row(shop_id: int, order: Order, parcel_index: int, settings: LabelSe
         "request": {},
     }
     new_id = insert_ignoring_conflict(Shipment, values)
-    scope = ShopScope(shop_id)
     if new_id is not None:
         # Our reference at the courier: readable, unique, and stable across retries.
-        reference = f"{order.order_number or order.platform_order_id}#{new_id}"
-        db.session.execute(
-            scope.update(Shipment, Shipment.id == new_id).values(idempotency_key=reference)
-        )
         # No commit here: the row commits with its next state, before any courier is asked
         # ("requested"), or with the label itself when nothing leaves the service; a second
         # worker's insert waits on this one's unique key meanwhile, then finds the row.
-        return new_id
-    existing = scope.first(
+        return new_id, f"{order.order_number or order.platform_order_id}#{new_id}"
+    existing = ShopScope(shop_id).first(
         Shipment, Shipment.order_id == order.id, Shipment.parcel_index == parcel_index
     )
     assert existing is not None
-    return existing.id
+    return existing.id, None
 
 
 def create_shipment(
@@ -131,9 +130,11 @@ def create_shipment(
     if order.cancelled:
         raise LookupError("order is cancelled")
     settings = settings or load(shop_id)
-    shipment_id = _ensure_row(shop_id, order, parcel_index, settings)
+    shipment_id, reference = _ensure_row(shop_id, order, parcel_index, settings)
     shipment = scope.get(Shipment, shipment_id, for_update=True)
     assert shipment is not None
+    if reference is not None:
+        shipment.idempotency_key = reference
     if shipment.status not in RETRYABLE + IN_DOUBT or _in_flight(shipment):
         db.session.commit()
         return shipment
