@@ -26,6 +26,8 @@ from rq import SimpleWorker
 from app import MIGRATIONS_DIR, create_app
 from app.config import config_for_tests
 from app.connectors.base import hmac_sha256
+from app.events import reactions
+from app.events import types as ev
 from app.models import Cart, Customer, Shop, db, utcnow
 from app.pipeline import known_shops, queues
 from tests.backends import Backends, detect
@@ -325,3 +327,11 @@ def discount_used_at(discount: Any) -> datetime | None:
 
     db.session.expire_all()
     return db.session.scalar(sa.select(Discount.used_at).where(Discount.id == discount.id))
+
+
+@pytest.fixture()
+def heard(monkeypatch: pytest.MonkeyPatch) -> list[ev.Event]:
+    """Every event handed to the reactors (``react``), besides the flows, which still see it."""
+    seen: list[ev.Event] = []
+    monkeypatch.setattr(reactions, "_REACTORS", [*reactions._REACTORS, seen.append])
+    return seen

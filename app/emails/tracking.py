@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -68,14 +68,17 @@ def click_tracker(shop_id: int, message_id: int) -> Callable[[str], str]:
     Each target is signed once per message: the HTML and the text part link the same products.
     """
     signed: dict[str, str] = {}
+    # Looked up once per message, not once per link.
+    signer, base = link_signer("storeflow.click"), current_app.config["PUBLIC_URL"]
 
     def click_url(target: str) -> str:
         if target not in signed:
             # mailto:, tel: and the like are left alone
-            web = _is_web_url(target)
-            signed[target] = (
-                _url(CLICK_PATH, "click", [shop_id, message_id, target]) if web else target
-            )
+            if _is_web_url(target):
+                token = signer.dumps([shop_id, message_id, target])
+                signed[target] = base + CLICK_PATH.format(token)
+            else:
+                signed[target] = target
         return signed[target]
 
     return click_url
@@ -108,7 +111,7 @@ def tracking_context(
 
 
 def _is_web_url(url: str) -> bool:
-    parsed = urlparse(url)
+    parsed = urlsplit(url)  # the scheme and host as urlparse gives them, without ;params
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
 

@@ -1,10 +1,15 @@
 """The one writer of products and variants: webhooks, the Shopify bulk export and the
 WooCommerce REST sync all store ``ProductChanged`` batches here.
 
-One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` per batch and table. A product is only
-updated by data at least as new as what we hold (the platform's ``updated_at``), so an export
-that started before a webhook cannot undo it, whichever arrives last. Stock and price come from
-the event's own rule (``ProductChanged.in_stock``/``price``), the same for every path.
+One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` per batch and table. On PostgreSQL the
+rows travel as one array per column (``unnest``), so the statement's text is the same for any
+batch: it is prepared once, and a batch of thousands costs no SQL compilation and no
+per-value placeholders; SQLite (development) gets the same upsert as a multi-row VALUES.
+
+A product is only updated by data at least as new as what we hold (the platform's
+``updated_at``), so an export that started before a webhook cannot undo it, whichever arrives
+last. Stock and price come from the event's own rule (``ProductChanged.in_stock``/``price``),
+the same for every path.
 
 What shoppers may want to hear of (a product now cheaper than we held it, or back in stock
 after being out) is read from the rows as they were, locked in the same fixed order, and
@@ -14,6 +19,7 @@ finds who watched those products, so a sync of thousands of products does no per
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +54,22 @@ def upsert_products(shop_id: int, events: list[ProductChanged]) -> dict[str, int
     before = _held(shop_id, sorted(newest))
     # Rows in a fixed order, so two batches touching the same products lock them alike.
     rows = [_product_row(newest[key], now) for key in sorted(newest)]
+    if _on_postgresql():
+        written = _pg_upsert_products(shop_id, rows, now)
+    else:
+        written = _values_upsert_products(rows)
+    _upsert_variants(shop_id, [newest[key] for key in written], written, now)
+    changed = _news(shop_id, before, [newest[key] for key in sorted(written)])
+    if changed is not None:
+        react(changed)
+    return written
+
+
+def _on_postgresql() -> bool:
+    return bool(db.session.get_bind().dialect.name == "postgresql")
+
+
+def _values_upsert_products(rows: list[dict[str, Any]]) -> dict[str, int]:
     stmt = dialect_insert(Product).values(rows)
     updated = [name for name in rows[0] if name not in _FIXED]
     stmt = stmt.on_conflict_do_update(
@@ -59,16 +81,14 @@ def upsert_products(shop_id: int, events: list[ProductChanged]) -> dict[str, int
         ),
     ).returning(Product.platform_product_id, Product.id)
     # RETURNING names only the rows written: a product kept for being newer keeps its variants.
-    written = {str(key): int(row_id) for key, row_id in db.session.execute(stmt).all()}
-    _upsert_variants(shop_id, [newest[key] for key in written], written, now)
-    changed = _news(shop_id, before, [newest[key] for key in sorted(written)])
-    if changed is not None:
-        react(changed)
-    return written
+    return {str(key): int(row_id) for key, row_id in db.session.execute(stmt).all()}
 
 
 def _held(shop_id: int, keys: list[str]) -> dict[str, tuple[Any, bool, str]]:
     """(price, in stock, status) of the products we already hold, locked until commit."""
+    if _on_postgresql():
+        rows = db.session.execute(_PG_HELD, {"shop_id": shop_id, "keys": keys}).all()
+        return {str(key): (price, bool(stock), str(status)) for key, price, stock, status in rows}
     rows = db.session.execute(
         ShopScope(shop_id)
         .select(Product, Product.platform_product_id.in_(keys))
@@ -134,20 +154,24 @@ def _upsert_variants(
 ) -> None:
     rows = {
         variant.id: {  # keyed by id: ON CONFLICT may touch each row once per statement
-            "shop_id": shop_id,
             "platform_variant_id": variant.id,
             "product_id": product_ids[event.product_id],
             **{name: getattr(variant, name) for name in _VARIANT_FACTS},
             **{name: getattr(variant, name) for name in _VARIANT_KEPT_WHEN_MISSING},
-            "created_at": now,
-            "updated_at": now,
         }
         for event in events
         for variant in event.variants
     }
     if not rows:
         return
-    stmt = dialect_insert(Variant).values([rows[key] for key in sorted(rows)])
+    ordered = [rows[key] for key in sorted(rows)]
+    if _on_postgresql():
+        params = _arrays(ordered, _PG_VARIANT_COLUMNS)
+        db.session.execute(_PG_UPSERT_VARIANTS, {**params, "shop_id": shop_id, "now": now})
+        return
+    for row in ordered:
+        row.update(shop_id=shop_id, created_at=now, updated_at=now)
+    stmt = dialect_insert(Variant).values(ordered)
     table = Variant.__table__
     stmt = stmt.on_conflict_do_update(
         index_elements=["shop_id", "platform_variant_id"],
@@ -161,6 +185,104 @@ def _upsert_variants(
         },
     )
     db.session.execute(stmt)
+
+
+def _pg_upsert_products(shop_id: int, rows: list[dict[str, Any]], now: datetime) -> dict[str, int]:
+    params = _arrays(rows, _PG_PRODUCT_COLUMNS)
+    for name in ("cross_sell_ids", "upsell_ids"):
+        params[name] = [json.dumps(ids) for ids in params[name]]
+    result = db.session.execute(_PG_UPSERT_PRODUCTS, {**params, "shop_id": shop_id, "now": now})
+    return {str(key): int(row_id) for key, row_id in result.all()}
+
+
+def _arrays(
+    rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...]
+) -> dict[str, list[Any]]:
+    """One list per column: the parameters ``unnest`` zips back into rows."""
+    return {name: [row[name] for row in rows] for name, _type in columns}
+
+
+def _unnest(columns: tuple[tuple[str, str], ...]) -> str:
+    arrays = ", ".join(f"CAST(:{name} AS {sql_type}[])" for name, sql_type in columns)
+    names = ", ".join(name for name, _type in columns)
+    return f"unnest({arrays}) AS r({names})"
+
+
+# The columns a batch brings, with their PostgreSQL types (the JSON lists come as text).
+_PG_PRODUCT_COLUMNS = (
+    ("platform_product_id", "varchar"),
+    ("title", "varchar"),
+    ("handle", "varchar"),
+    ("url", "varchar"),
+    ("image_url", "varchar"),
+    ("category", "varchar"),
+    ("status", "varchar"),
+    ("price", "numeric"),
+    ("compare_at_price", "numeric"),
+    ("in_stock", "boolean"),
+    ("cross_sell_ids", "text"),
+    ("upsell_ids", "text"),
+    ("platform_updated_at", "timestamptz"),
+)
+_PG_PRODUCT_SELECTED = ", ".join(
+    f"CAST(r.{name} AS json)" if name in ("cross_sell_ids", "upsell_ids") else f"r.{name}"
+    for name, _type in _PG_PRODUCT_COLUMNS
+)
+_PG_PRODUCT_UPDATED = [name for name, _type in _PG_PRODUCT_COLUMNS if name not in _FIXED]
+# Rows in a fixed order, so two batches touching the same products lock them alike; a product
+# is only updated by data at least as new as ours, and RETURNING names the rows written.
+_PG_UPSERT_PRODUCTS = sa.text(
+    f"""
+    INSERT INTO products (shop_id, {", ".join(name for name, _t in _PG_PRODUCT_COLUMNS)},
+                          extra, created_at, updated_at)
+    SELECT :shop_id, {_PG_PRODUCT_SELECTED}, CAST('{{}}' AS jsonb), :now, :now
+    FROM {_unnest(_PG_PRODUCT_COLUMNS)}
+    ORDER BY r.platform_product_id
+    ON CONFLICT (shop_id, platform_product_id) DO UPDATE SET
+        {", ".join(f"{name} = excluded.{name}" for name in _PG_PRODUCT_UPDATED)},
+        updated_at = excluded.updated_at
+    WHERE products.platform_updated_at IS NULL
+       OR products.platform_updated_at <= excluded.platform_updated_at
+    RETURNING platform_product_id, id
+    """
+)
+_PG_HELD = sa.text(
+    """
+    SELECT platform_product_id, price, in_stock, status FROM products
+    WHERE shop_id = :shop_id AND platform_product_id = ANY(CAST(:keys AS varchar[]))
+    ORDER BY platform_product_id
+    FOR UPDATE
+    """
+)
+_PG_VARIANT_COLUMNS = (
+    ("platform_variant_id", "varchar"),
+    ("product_id", "integer"),
+    ("title", "varchar"),
+    ("sku", "varchar"),
+    ("price", "numeric"),
+    ("compare_at_price", "numeric"),
+    ("stock", "integer"),
+    ("weight_grams", "integer"),
+    ("image_url", "varchar"),
+)
+_PG_UPSERT_VARIANTS = sa.text(
+    f"""
+    INSERT INTO variants (shop_id, {", ".join(name for name, _t in _PG_VARIANT_COLUMNS)},
+                          created_at, updated_at)
+    SELECT :shop_id, r.*, :now, :now
+    FROM {_unnest(_PG_VARIANT_COLUMNS)}
+    ORDER BY r.platform_variant_id
+    ON CONFLICT (shop_id, platform_variant_id) DO UPDATE SET
+        {", ".join(f"{name} = excluded.{name}" for name in ("product_id", *_VARIANT_FACTS))},
+        {
+        ", ".join(
+            f"{name} = coalesce(excluded.{name}, variants.{name})"
+            for name in _VARIANT_KEPT_WHEN_MISSING
+        )
+    },
+        updated_at = excluded.updated_at
+    """
+)
 
 
 def mark_missing_deleted(shop_id: int, before: datetime) -> int:

@@ -15,8 +15,10 @@ from app.connectors.couriers.base import CourierError
 from app.connectors.couriers.own.content import LabelContent, content_from_request
 from app.connectors.couriers.own.pdf import render_many
 from app.models import Order, Shipment, Shop, ShopScope, db
+from app.shipping import settings as label_settings
 from app.shipping import sheets
 from app.shipping.listener import ship_order
+from app.shipping.settings import LabelSettings
 from app.shipping.shipments import ensure_label
 
 
@@ -52,18 +54,36 @@ class _Wanted:
     cancelled: bool
 
 
-def _shipment_for(shop: Shop, order: _Wanted, create_missing: bool) -> Shipment:
-    scope = ShopScope(shop.id)
-    existing = scope.first(Shipment, Shipment.order_id == order.id, Shipment.status == "created")
-    if existing is None and not create_missing:
-        found = scope.first(Shipment, Shipment.order_id == order.id)
-        if found is None:
-            raise CourierError("no shipment yet")
-        existing = found
-    shipment = existing or ship_order(shop.id, order.id)
-    if shipment.status != "created":
-        raise CourierError(f"{shipment.status}: {shipment.error or 'no label'}")
-    return shipment
+def _existing_shipments(shop_id: int, order_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Each order's shipment, one query for the batch: (id, status), a created one first."""
+    rows = db.session.execute(
+        ShopScope(shop_id)
+        .select(Shipment, Shipment.order_id.in_(order_ids))
+        .with_only_columns(Shipment.order_id, Shipment.id, Shipment.status)
+        .order_by(Shipment.id)
+    )
+    found: dict[int, tuple[int, str]] = {}
+    for order_id, shipment_id, status in rows:
+        if order_id not in found or (status == "created" and found[order_id][1] != "created"):
+            found[order_id] = (shipment_id, status)
+    return found
+
+
+def _shipment_id_for(
+    shop_id: int,
+    order: _Wanted,
+    existing: tuple[int, str] | None,
+    create_missing: bool,
+    settings: LabelSettings,
+) -> int:
+    if existing is not None and (existing[1] == "created" or not create_missing):
+        return existing[0]
+    if not create_missing:
+        raise CourierError("no shipment yet")
+    shipment = ship_order(shop_id, order.id, settings)
+    # Its id from the identity map: the commit expired the row, and reading any attribute
+    # would load it again (the batch query after the loop reads them all at once).
+    return int(sa.inspect(shipment).identity[0])
 
 
 @dataclass
@@ -98,12 +118,35 @@ def bulk_print(
             scope.select(Order, Order.id.in_(order_ids)).with_only_columns(*columns)
         )
     }
+    existing = _existing_shipments(shop_id, list(found))
+    settings = label_settings.load(shop_id)  # once for the batch, not once per order
+    chosen: list[tuple[str, int]] = []  # (order reference, shipment id), in the order asked
     for order_id in order_ids:
         wanted = found.get(order_id)
         reference = wanted.reference if wanted else f"id {order_id}"
         try:
-            printables.append(_printable(shop, wanted, create_missing))
+            if wanted is None:
+                raise LookupError("no such order in this shop")
+            if wanted.cancelled:
+                raise LookupError("order is cancelled")
+            shipment_id = _shipment_id_for(
+                shop_id, wanted, existing.get(order_id), create_missing, settings
+            )
         except (CourierError, LookupError) as exc:
+            result.failures[reference] = str(exc)
+            continue
+        chosen.append((reference, shipment_id))
+    # The shipments as they now are, in one query (each creation's commit expired them all).
+    shipments = {
+        shipment.id: shipment
+        for shipment in db.session.scalars(
+            scope.select(Shipment, Shipment.id.in_([shipment_id for _, shipment_id in chosen]))
+        )
+    }
+    for reference, shipment_id in chosen:
+        try:
+            printables.append(_printable(shop, shipments[shipment_id]))
+        except CourierError as exc:
             result.failures[reference] = str(exc)
             continue
         result.printed.append(reference)
@@ -131,12 +174,9 @@ def _pdf_parts(printables: list[_Printable]) -> list[bytes]:
     return parts
 
 
-def _printable(shop: Shop, order: _Wanted | None, create_missing: bool) -> _Printable:
-    if order is None:
-        raise LookupError("no such order in this shop")
-    if order.cancelled:
-        raise LookupError("order is cancelled")
-    shipment = _shipment_for(shop, order, create_missing)
+def _printable(shop: Shop, shipment: Shipment) -> _Printable:
+    if shipment.status != "created":
+        raise CourierError(f"{shipment.status}: {shipment.error or 'no label'}")
     if shipment.courier == "own" and shipment.label_format != "ZPL" and shipment.tracking_number:
         content = content_from_request(shipment.request, shipment.tracking_number)
         return _Printable(shipment.label_format, own=content)

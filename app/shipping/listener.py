@@ -82,13 +82,13 @@ def _on_cancelled(event: ev.OrderCancelled) -> None:
     )
 
 
-def _after_created(shipment: Shipment) -> None:
+def _after_created(shipment: Shipment, settings: label_settings.LabelSettings) -> None:
     """Tracking back to the shop (once the shipment is committed), and the shipping notice."""
     shop_id, shipment_id = shipment.shop_id, shipment.id
     queues.enqueue_after_commit(
         db.session(), push_tracking, shop_id, shipment_id, job_id=f"tracking-{shipment_id}"
     )
-    if shipping_notice.wanted(shop_id):
+    if settings.shipping_email:  # the shipping notice is wanted
         enroll_shipping_notice(shipment)
 
 
@@ -104,9 +104,18 @@ def enroll_shipping_notice(shipment: Shipment) -> None:
     engine.run_now(run, now)
 
 
-def ship_order(shop_id: int, order_id: int) -> Shipment:
-    """Create the order's shipment now (or return the one it has); tracking follows by job."""
-    return create_shipment(shop_id, order_id, on_created=_after_created)
+def ship_order(
+    shop_id: int, order_id: int, settings: label_settings.LabelSettings | None = None
+) -> Shipment:
+    """Create the order's shipment now (or return the one it has); tracking follows by job.
+    ``settings``: the shop's label settings when the caller has them (bulk print, per batch)."""
+    settings = settings or label_settings.load(shop_id)
+    return create_shipment(
+        shop_id,
+        order_id,
+        on_created=lambda shipment: _after_created(shipment, settings),
+        settings=settings,
+    )
 
 
 @queues.job("labels", timeout=180, retry=Retry(max=4, interval=[30, 120, 600, 1800]))

@@ -84,7 +84,11 @@ def build_request(
     )
 
 
-def _ensure_row(shop_id: int, order: Order, parcel_index: int, settings: LabelSettings) -> int:
+def _ensure_row(
+    shop_id: int, order: Order, parcel_index: int, settings: LabelSettings
+) -> tuple[int, str | None]:
+    """The shipment's id, and its reference at the courier if the row is new (the caller sets
+    it on the locked row: it is written with the row's next state, in the same UPDATE)."""
     values = {
         "shop_id": shop_id,
         "order_id": order.id,
@@ -96,20 +100,17 @@ def _ensure_row(shop_id: int, order: Order, parcel_index: int, settings: LabelSe
         "request": {},
     }
     new_id = insert_ignoring_conflict(Shipment, values)
-    scope = ShopScope(shop_id)
     if new_id is not None:
         # Our reference at the courier: readable, unique, and stable across retries.
-        reference = f"{order.order_number or order.platform_order_id}#{new_id}"
-        db.session.execute(
-            scope.update(Shipment, Shipment.id == new_id).values(idempotency_key=reference)
-        )
-        db.session.commit()
-        return new_id
-    existing = scope.first(
+        # No commit here: the row commits with its next state, before any courier is asked
+        # ("requested"), or with the label itself when nothing leaves the service; a second
+        # worker's insert waits on this one's unique key meanwhile, then finds the row.
+        return new_id, f"{order.order_number or order.platform_order_id}#{new_id}"
+    existing = ShopScope(shop_id).first(
         Shipment, Shipment.order_id == order.id, Shipment.parcel_index == parcel_index
     )
     assert existing is not None
-    return existing.id
+    return existing.id, None
 
 
 def create_shipment(
@@ -117,8 +118,10 @@ def create_shipment(
     order_id: int,
     parcel_index: int = 0,
     on_created: Callable[[Shipment], None] | None = None,
+    settings: LabelSettings | None = None,
 ) -> Shipment:
-    """Create (or finish, or find) the order's shipment; commits; returns the row."""
+    """Create (or finish, or find) the order's shipment; commits; returns the row.
+    ``settings``: the shop's label settings if the caller already loaded them."""
     scope = ShopScope(shop_id)
     order = scope.get(Order, order_id)
     shop = db.session.get(Shop, shop_id)
@@ -126,10 +129,12 @@ def create_shipment(
         raise LookupError(f"no order {order_id} in shop {shop_id}")
     if order.cancelled:
         raise LookupError("order is cancelled")
-    settings = load(shop_id)
-    shipment_id = _ensure_row(shop_id, order, parcel_index, settings)
+    settings = settings or load(shop_id)
+    shipment_id, reference = _ensure_row(shop_id, order, parcel_index, settings)
     shipment = scope.get(Shipment, shipment_id, for_update=True)
     assert shipment is not None
+    if reference is not None:
+        shipment.idempotency_key = reference
     if shipment.status not in RETRYABLE + IN_DOUBT or _in_flight(shipment):
         db.session.commit()
         return shipment
@@ -188,8 +193,10 @@ def _ask_courier(
     _store(shipment, result)
     if on_created is not None:
         on_created(shipment)
+    # Read before the commit expires the row (after it, each would be a query).
+    ids = log_fields(shop=shipment.shop_id, shipment=shipment.id)
     db.session.commit()
-    log.info("shipment created", extra=log_fields(shop=shipment.shop_id, shipment=shipment.id))
+    log.info("shipment created", extra=ids)
     return shipment
 
 

@@ -7,9 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
-
-from app.events import reactions
 from app.events import types as ev
 from app.events.catalog import upsert_products
 from app.models import db, utcnow
@@ -26,14 +23,6 @@ def product(shop_id: int, pid: str, price: str, *, in_stock: bool = True, at=T0,
         offer=ev.Offer(price=Decimal(price), stock=None if in_stock else 0),
         updated_at=at,
     )
-
-
-@pytest.fixture()
-def heard(monkeypatch) -> list[ev.Event]:
-    """Every event the catalog writer hands on (besides the flows, which still see it)."""
-    seen: list[ev.Event] = []
-    monkeypatch.setattr(reactions, "_REACTORS", [*reactions._REACTORS, seen.append])
-    return seen
 
 
 def test_a_batch_with_cheaper_and_restocked_products_is_one_catalog_change(shop, heard):

@@ -107,3 +107,24 @@ def test_cash_on_delivery_orders_are_printable_once_placed_though_not_yet_paid(
     make_orders(1, paid_at=None)  # a card order not paid yet waits
     make_orders(1, paid_at=None, is_cod=True, cancelled=True)
     assert printable_orders(labelled_shop.id) == paid + cod
+
+
+def test_assembling_without_creating_names_orders_with_no_or_a_failed_shipment(
+    labelled_shop, make_orders
+):
+    shipped = make_orders(1)
+    bulk_print(labelled_shop.id, shipped)
+    failed = make_orders(1, shipping_address={"first_name": "Ola"})
+    bulk_print(labelled_shop.id, failed)
+    never = make_orders(1)
+
+    result = bulk_print(labelled_shop.id, [never[0], failed[0], shipped[0]], create_missing=False)
+
+    assert result.printed == ["#7000"]
+    assert len(pages(result.pdf)) == 1
+    assert result.failures == {
+        "#7002": "no shipment yet",
+        "#7001": "failed: shipping address incomplete: street, city, postal_code missing",
+    }
+    # Nothing was created for the order that had no shipment.
+    assert len(ShopScope(labelled_shop.id).all(Shipment)) == 2

@@ -28,7 +28,7 @@ from app.models.shop_settings import SyncState
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
-BATCH_LINES = 500
+BATCH_LINES = 5000
 POLL_SECONDS = 10
 SYNC_RETRY = Retry(max=3, interval=[60, 300, 900])
 

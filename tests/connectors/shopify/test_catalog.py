@@ -13,10 +13,13 @@ import sqlalchemy as sa
 
 from app.connectors.shopify import catalog
 from app.connectors.shopify.graphql import AdminClient, ShopifyApiError
-from app.models import Product, Shop, Variant, db
+from app.events import types as ev
+from app.events.catalog import mark_missing_deleted
+from app.models import Product, Shop, Variant, db, utcnow
 from tests.support.shopify import FakeShopify
 
-PRODUCTS = 3000
+# Four batches: enough to see the file streamed, batch after batch.
+PRODUCTS = 2 * catalog.BATCH_LINES
 
 
 def jsonl_lines(count: int) -> Iterator[bytes]:
@@ -101,7 +104,7 @@ def test_bulk_result_of_thousands_of_products_is_streamed_in_batches(
     run_jobs("sync")
 
     # The first batch was stored while most of the file had not even been produced yet.
-    assert produced_at_flush[0] < PRODUCTS * 2 / 4
+    assert produced_at_flush[0] < PRODUCTS * 2 / 3
     assert len(produced_at_flush) >= PRODUCTS * 2 // catalog.BATCH_LINES
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(Product.id))) == PRODUCTS
@@ -222,3 +225,92 @@ def test_full_sync_marks_products_missing_from_the_export_as_deleted(
     states = dict(db.session.execute(sa.select(Product.platform_product_id, Product.status)).all())
     assert states == {"999": "deleted", "1001": "active", "1002": "active"}
     assert db.session.get(Shop, shopify_shop.id).settings["sync"]["removed"] == 1
+
+
+def export(prices: dict[int, str], *, stock: int = 5, updated: str = "2026-11-20T10:00:00Z"):
+    """A bulk result of these products (number -> price), one variant each."""
+    lines = []
+    for n, price in prices.items():
+        gid = f"gid://shopify/Product/{n}"
+        lines.append(
+            json.dumps({"id": gid, "title": f"Mug {n}", "handle": f"mug-{n}", "status": "ACTIVE",
+                        "updatedAt": updated})
+        )  # fmt: skip
+        lines.append(
+            json.dumps({"id": f"gid://shopify/ProductVariant/{n}", "title": "Default", "sku": None,
+                        "price": price, "inventoryQuantity": stock, "__parentId": gid})
+        )  # fmt: skip
+    return lines
+
+
+def _catalog() -> dict[str, tuple[int, str, Decimal | None, bool]]:
+    db.session.expire_all()
+    rows = db.session.execute(
+        sa.select(Product.platform_product_id, Product.id, Product.status, Product.price,
+                  Product.in_stock)
+    ).all()  # fmt: skip
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def test_importing_the_same_export_again_keeps_the_same_rows_and_is_no_news(shopify_shop, heard):
+    catalog.import_lines(shopify_shop, export({1: "10.00", 2: "20.00"}))
+    first = _catalog()
+    shopify_shop.settings = {}
+    catalog.import_lines(shopify_shop, export({1: "10.00", 2: "20.00"}))
+
+    assert _catalog() == first
+    assert first["1"][1:] == ("active", Decimal("10.00"), True)
+    assert db.session.scalar(sa.select(sa.func.count(Variant.id))) == 2
+    assert heard == []
+
+
+def test_a_newer_export_with_a_cheaper_price_or_stock_again_is_one_catalog_change(
+    shopify_shop, heard
+):
+    catalog.import_lines(shopify_shop, export({1: "10.00", 2: "20.00"}, stock=0))
+    shopify_shop.settings = {}
+    newer = "2026-11-21T10:00:00Z"
+    catalog.import_lines(shopify_shop, export({1: "8.00", 2: "25.00"}, stock=4, updated=newer))
+
+    (change,) = heard
+    assert isinstance(change, ev.CatalogChanged)
+    assert change.shop_id == shopify_shop.id
+    assert change.price_drops == (
+        ev.PriceChange(product_id="1", old_price=Decimal("10.00"), new_price=Decimal("8.00")),
+    )
+    assert change.restocked == ("1", "2")
+    variant = db.session.scalars(sa.select(Variant).where(Variant.platform_variant_id == "1")).one()
+    assert (variant.price, variant.stock) == (Decimal("8.00"), 4)
+
+
+def test_a_product_missing_from_the_next_export_is_marked_deleted(shopify_shop):
+    catalog.import_lines(shopify_shop, export({1: "10.00", 2: "20.00"}))
+    db.session.commit()
+    second_sync_started = utcnow()
+    shopify_shop.settings = {}
+    catalog.import_lines(shopify_shop, export({1: "10.00"}))
+
+    assert mark_missing_deleted(shopify_shop.id, second_sync_started) == 1
+    db.session.commit()
+    states = {key: row[1:] for key, row in _catalog().items()}
+    assert states == {
+        "1": ("active", Decimal("10.00"), True),
+        "2": ("deleted", Decimal("20.00"), False),
+    }
+
+
+def test_an_import_writes_only_its_own_shops_products(shopify_shop, make_shop):
+    other = make_shop(n=2, platform="shopify", domain="other.myshopify.com")
+    catalog.import_lines(other, export({1: "99.00"}))
+    catalog.import_lines(shopify_shop, export({1: "10.00", 2: "20.00"}))
+
+    prices = dict(
+        db.session.execute(
+            sa.select(Product.shop_id, Product.price).where(Product.platform_product_id == "1")
+        ).all()
+    )
+    assert prices == {other.id: Decimal("99.00"), shopify_shop.id: Decimal("10.00")}
+    owners = db.session.execute(
+        sa.select(Variant.shop_id, sa.func.count()).group_by(Variant.shop_id)
+    )
+    assert dict(owners.all()) == {other.id: 1, shopify_shop.id: 2}
