@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.events.reactions import react
 from app.events.types import CatalogChanged, PriceChange, ProductChanged
@@ -52,6 +54,7 @@ def upsert_products(shop_id: int, events: list[ProductChanged]) -> dict[str, int
         return {}
     now = utcnow()
     before = _held(shop_id, sorted(newest))
+    variants_before = _held_variant_prices(shop_id, [newest[key] for key in before])
     # Rows in a fixed order, so two batches touching the same products lock them alike.
     rows = [_product_row(newest[key], now) for key in sorted(newest)]
     if _on_postgresql():
@@ -59,7 +62,7 @@ def upsert_products(shop_id: int, events: list[ProductChanged]) -> dict[str, int
     else:
         written = _values_upsert_products(rows)
     _upsert_variants(shop_id, [newest[key] for key in written], written, now)
-    changed = _news(shop_id, before, [newest[key] for key in sorted(written)])
+    changed = _news(shop_id, before, variants_before, [newest[key] for key in sorted(written)])
     if changed is not None:
         react(changed)
     return written
@@ -101,11 +104,50 @@ def _held(shop_id: int, keys: list[str]) -> dict[str, tuple[Any, bool, str]]:
     return {str(key): (price, bool(stock), str(status)) for key, price, stock, status in rows}
 
 
+def _held_variant_prices(shop_id: int, held: list[ProductChanged]) -> dict[str, Decimal]:
+    """Platform variant id -> the price we hold, for the variants these (held) products list."""
+    ids = sorted({variant.id for event in held for variant in event.variants})
+    if not ids:
+        return {}
+    if _on_postgresql():  # one array parameter, not thousands of placeholders
+        wanted = Variant.platform_variant_id == sa.any_(sa.bindparam("ids", ids, ARRAY(sa.String)))
+    else:
+        wanted = Variant.platform_variant_id.in_(ids)
+    rows = db.session.execute(
+        ShopScope(shop_id)
+        .select(Variant, wanted, Variant.price.is_not(None))
+        .with_only_columns(Variant.platform_variant_id, Variant.price)
+    ).all()
+    return {str(key): Decimal(str(price)) for key, price in rows if price is not None}
+
+
+def _variant_drop(event: ProductChanged, held: dict[str, Decimal]) -> PriceChange | None:
+    """The sellable variant whose price fell the most (by share) below what we held, if any:
+    a shopper who chose it sees a drop the "from" price may not show."""
+    best: PriceChange | None = None
+    for variant in event.variants:
+        old = held.get(variant.id)
+        if old is None or variant.price is None or not variant.sellable or variant.price >= old:
+            continue
+        if best is None or variant.price / old < best.new_price / best.old_price:
+            best = PriceChange(
+                product_id=event.product_id,
+                old_price=old,
+                new_price=variant.price,
+                variant_id=variant.id,
+            )
+    return best
+
+
 def _news(
-    shop_id: int, before: dict[str, tuple[Any, bool, str]], written: list[ProductChanged]
+    shop_id: int,
+    before: dict[str, tuple[Any, bool, str]],
+    variants_before: dict[str, Decimal],
+    written: list[ProductChanged],
 ) -> CatalogChanged | None:
-    """Products now cheaper than we held them, and products back in stock; None if neither.
-    A product new to us is neither: nobody could have watched it."""
+    """Products now cheaper than we held them (their "from" price, else one of their
+    variants'), and products back in stock; None if neither. A product new to us is neither:
+    nobody could have watched it."""
     drops, restocked = [], []
     for event in written:
         held = before.get(event.product_id)
@@ -118,6 +160,8 @@ def _news(
             drops.append(
                 PriceChange(product_id=event.product_id, old_price=old_price, new_price=event.price)
             )
+        elif (variant_drop := _variant_drop(event, variants_before)) is not None:
+            drops.append(variant_drop)
     if not drops and not restocked:
         return None
     return CatalogChanged(shop_id=shop_id, price_drops=tuple(drops), restocked=tuple(restocked))

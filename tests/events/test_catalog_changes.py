@@ -66,3 +66,31 @@ def test_a_draft_coming_back_is_not_a_restock(shop, heard):
     upsert_products(shop.id, [product(shop.id, "1", "100.00", in_stock=False, status="draft")])
     upsert_products(shop.id, [product(shop.id, "1", "100.00", at=T0 + timedelta(hours=1))])
     assert heard == []
+
+
+def _sized(shop_id: int, small: str, large: str, *, at=T0) -> ev.ProductChanged:
+    return ev.ProductChanged(
+        shop_id=shop_id,
+        product_id="1",
+        title="Shirt",
+        variants=(
+            ev.ProductVariant(id="1-S", price=Decimal(small), stock=3),
+            ev.ProductVariant(id="1-XL", price=Decimal(large), stock=3),
+        ),
+        updated_at=at,
+    )
+
+
+def test_a_variant_cheaper_than_we_held_it_is_news_though_the_from_price_stands(shop, heard):
+    upsert_products(shop.id, [_sized(shop.id, "100.00", "200.00")])
+    upsert_products(shop.id, [_sized(shop.id, "100.00", "150.00", at=T0 + timedelta(hours=1))])
+    upsert_products(shop.id, [_sized(shop.id, "100.00", "180.00", at=T0 + timedelta(hours=2))])
+    (change,) = heard  # the rise back to 180.00 is no news
+    assert change.price_drops == (
+        ev.PriceChange(
+            product_id="1",
+            old_price=Decimal("200.00"),
+            new_price=Decimal("150.00"),
+            variant_id="1-XL",
+        ),
+    )

@@ -215,6 +215,20 @@ def test_the_viewer_of_a_variant_is_told_that_variants_price_before_and_after(
     )
 
 
+def test_a_drop_of_only_the_viewed_variant_tells_its_viewer_though_the_from_price_stands(
+    drop_shop, sim_clock, run_jobs, tick, mailbox
+):
+    sizes(drop_shop, "150.00", "200.00")
+    views(drop_shop, "2001", 3, variant="2001-XL")
+    sizes(drop_shop, "150.00", "160.00")  # only XL fell; the "from" price is still 150.00
+    assert run_watchers(run_jobs) >= 1
+    change = ShopScope(drop_shop.id).all(CatalogChange)[-1]
+    assert (change.old_price, change.new_price) == (Decimal("200.00"), Decimal("160.00"))
+    tick(minutes=1)
+    (mail,) = _drop_mail(mailbox)
+    assert "Linen shirt · PLN200.00 → PLN160.00" in text_of(mail)
+
+
 def test_a_carted_variant_is_told_its_own_new_price_not_the_from_price(
     drop_shop, sim_clock, shop_events, run_jobs, tick, mailbox
 ):
