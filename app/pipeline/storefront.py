@@ -34,7 +34,7 @@ from app.models import (
     db,
     utcnow,
 )
-from app.models.sql import run_committed
+from app.models.sql import execute_committed
 from app.pipeline import queues
 from app.pipeline.visitors import (
     Identity,
@@ -152,7 +152,7 @@ def store_batch(shop: Shop, batch: Batch) -> int:
     visitor's link to a customer in the same statement. A batch that claims a customer has
     the claim checked and the visitor linked first, in the caller's transaction."""
     if batch.identity is None and batch.rows and db.engine.dialect.name == "postgresql":
-        run_committed(lambda conn: _append_anonymous(conn, shop.id, batch, utcnow()))
+        execute_committed(_APPEND_ANONYMOUS, _anonymous_params(shop.id, batch, utcnow()))
         return len(batch.rows)
     customer_id = believed_customer(shop, batch.identity)
     if customer_id is not None:
@@ -236,21 +236,18 @@ FROM unnest(%(kinds)s::text[], %(products)s::text[], %(variants)s::text[],
 """
 
 
-def _append_anonymous(conn: sa.Connection, shop_id: int, batch: Batch, now: datetime) -> None:
+def _anonymous_params(shop_id: int, batch: Batch, now: datetime) -> dict[str, Any]:
     rows = batch.rows
-    conn.exec_driver_sql(
-        _APPEND_ANONYMOUS,
-        {
-            "shop_id": shop_id,
-            "visitor_id": batch.visitor_id,
-            "received_at": now,
-            "kinds": [row["kind"] for row in rows],
-            "products": [row["product_id"] for row in rows],
-            "variants": [row["variant_id"] for row in rows],
-            "details": [row["detail"] for row in rows],
-            "times": [row["occurred_at"] for row in rows],
-        },
-    )
+    return {
+        "shop_id": shop_id,
+        "visitor_id": batch.visitor_id,
+        "received_at": now,
+        "kinds": [row["kind"] for row in rows],
+        "products": [row["product_id"] for row in rows],
+        "variants": [row["variant_id"] for row in rows],
+        "details": [row["detail"] for row in rows],
+        "times": [row["occurred_at"] for row in rows],
+    }
 
 
 def expected_collect_key(shop: Shop) -> str:
