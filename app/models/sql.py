@@ -121,11 +121,10 @@ def insert_ignoring_conflict(
     By default in the session's transaction (the caller commits); with ``committed``, alone in
     a transaction of its own (``run_committed``), durable when this returns.
     """
-    dialect_name = db.session.get_bind().dialect.name
-    if committed and dialect_name == "postgresql":
+    if committed and db.engine.dialect.name == "postgresql":  # no session needed
         row = execute_committed(*_raw_insert_ignoring(model.__table__, values))
         return int(row[0]) if row is not None else None
-    stmt = _insert_ignoring(model.__table__, dialect_name)
+    stmt = _insert_ignoring(model.__table__, db.session.get_bind().dialect.name)
     # RETURNING yields no row when the conflict stopped the insert (rowcount is unreliable).
     if committed:
         new_id = run_committed(lambda conn: conn.execute(stmt, values).scalar())

@@ -228,3 +228,17 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_and_the_batch_stored
         sa.select(StorefrontEvent.visitor_id).order_by(StorefrontEvent.id)
     ).all()
     assert visitors == ["v-first-visitor", "v-second-visitor"]
+
+
+def test_a_search_with_a_nul_character_is_a_400_not_a_500(client, tracked_shop):
+    """PostgreSQL text cannot hold NUL: refused with the batch's other mistakes."""
+    body = json.loads(_batch(tracked_shop))
+    body["events"] = [
+        {"type": "search_submitted", "query": "linen\u0000shirt", "at": utcnow().isoformat()}
+    ]
+
+    response = client.post("/collect/demo", json=body, headers={"Origin": ORIGIN})
+
+    assert response.status_code == 400
+    assert "query" in response.get_json()["message"]
+    assert db.session.scalars(sa.select(StorefrontEvent)).all() == []
