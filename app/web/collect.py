@@ -171,7 +171,9 @@ def handle(platform: str, raw: bytes, origin: str | None) -> Answer:
     if wait is not None:
         return Answer(429, "too many events; slow down", origin, retry_after=wait)
     store_batch(shop, batch)
-    if db.session().in_transaction():  # a batch naming a customer; an anonymous one is committed
+    # A batch naming a customer went into the session's transaction; an anonymous one is
+    # committed already and opened no session (asking the scoped session would make one).
+    if db.session.registry.has() and db.session().in_transaction():
         db.session.commit()
     return Answer(204, None, origin)
 
