@@ -20,8 +20,10 @@ here: the browse scan reads the table later.
 
 What a batch costs (issue 14, ``bench/ingest_wrk.py``): no read of the shop while this process
 remembers it (``known_shops``; read again before refusing a key, an origin or an inactive
-shop), one Redis round trip for both rate limits, and for a batch that names no customer one
-PostgreSQL statement in autocommit that also reads the visitor's customer link.
+shop), one Redis command for both rate limits (a Lua script), and for a batch that names no
+customer one PostgreSQL statement in autocommit that also reads the visitor's customer link
+(the events as one JSON text; no SQLAlchemy session). The decision is ``handle``, which the
+lean WSGI path in front of Flask (``app/web/fastpath.py``) calls too.
 """
 
 from __future__ import annotations

@@ -7,9 +7,13 @@ What a delivery costs, at most (issue 18, ``bench/ingest_wrk.py``): no read of t
 process remembers it (``known_shops``: 30 s, forgotten on our own changes, read again before a
 signature is refused), one round trip to PostgreSQL (``INSERT ... ON CONFLICT DO NOTHING
 RETURNING id`` in autocommit: stored and committed before we answer, no BEGIN/COMMIT/ROLLBACK,
-no pool ping), one to Redis (the RQ job in one pipeline). A dead pooled connection is replaced
-and the statement sent again; PostgreSQL down is a 503 with ``Retry-After`` (``web/errors.py``),
-which the platforms retry; Redis down is still a 200, the minute tick enqueues the row.
+no pool ping; sent as driver SQL on a raw pooled connection, ``sql.execute_committed``), one
+to Redis (the RQ job in one pipeline). A dead pooled connection is replaced and the statement
+sent again; PostgreSQL down is a 503 with ``Retry-After`` (``web/errors.py``), which the
+platforms retry; Redis down is still a 200, the minute tick enqueues the row.
+
+The decision is ``handle``: this view calls it, and so does the lean WSGI path in front of
+Flask (``app/web/fastpath.py``) that answers a plain delivery without Flask's request machinery.
 """
 
 from __future__ import annotations
