@@ -207,7 +207,9 @@ def execute_committed(statement: str, params: Any) -> tuple[Any, ...] | None:
         except dialect.loaded_dbapi.Error as exc:
             dead = bool(driver.broken or driver.closed) or dialect.is_disconnect(exc, driver, None)
             if dead:
-                pooled.invalidate(exc)
+                # As SQLAlchemy's Connection does on a disconnect: this connection and every
+                # one the pool made before it are replaced (the server restarted: all are dead).
+                engine.pool._invalidate(pooled, exc)
             else:
                 driver.autocommit = False
             if attempt == 2 or not dead:
