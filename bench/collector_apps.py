@@ -6,7 +6,8 @@ as ours; ``POST /collect/<platform>`` parses the JSON body and answers 204.
 
 ``storeflow()``: Storeflow's collector with its rate limits lifted, for ``collector.py``'s
 one-worker run (it measures throughput, not the limits). ``bench/ingest.py`` serves the real
-``app:create_app()`` instead, exactly as the Procfile does. ``STOREFLOW_BENCH_COLLECT_DB`` and
+``app:create_app()`` instead, exactly as the Procfile does; ``without_enqueue()`` the same
+without the RQ job per webhook delivery. ``STOREFLOW_BENCH_COLLECT_DB`` and
 the benchmarks' own Redis (``STOREFLOW_BENCH_REDIS_URL``) name the scratch database and Redis.
 """
 
@@ -20,12 +21,24 @@ from scratch import REDIS_URL
 
 from app import create_app
 from app.config import config_for_tests
-from app.web import collect
+from app.web import collect, webhooks
 
 
 def storeflow() -> Flask:
     collect.VISITOR_LIMIT = collect.SHOP_LIMIT = 10**9
     return create_app(config_for_tests(os.environ["STOREFLOW_BENCH_COLLECT_DB"], REDIS_URL))
+
+
+def without_enqueue() -> Flask:
+    """Storeflow exactly as the Procfile serves it, except that a stored webhook delivery is
+    not handed to RQ (``enqueue_delivery``): what the request costs once workers claim stored
+    deliveries from the table instead (the outbox), measured by ``ingest_wrk.py --no-rq``."""
+    webhooks.enqueue_delivery = _not_enqueued
+    return create_app()
+
+
+def _not_enqueued(delivery_id: int) -> bool:
+    return True
 
 
 def bare() -> Flask:

@@ -20,7 +20,9 @@ must be between 0 and the number of connections, and no delivery id is stored tw
 
 ``STOREFLOW_BENCH_DATABASE_URL`` names the PostgreSQL server (a scratch database
 ``bench_ingest`` is made and dropped), ``STOREFLOW_BENCH_REDIS_URL`` the Redis database (only
-this run's keys are deleted afterwards). ``python bench/ingest_wrk.py [seconds] [rounds]``.
+this run's keys are deleted afterwards). ``python bench/ingest_wrk.py [seconds] [rounds]
+[--no-rq]``; ``--no-rq`` also serves Storeflow without the RQ job per delivery
+(``collector_apps.without_enqueue``): what the request would cost with an outbox.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ from typing import Any
 import psutil
 import sqlalchemy as sa
 from redis import Redis
-from scratch import SERVER, scratch_app, table
+from scratch import database_name, scratch_app, table
+from scratch import database_url as scratch_url
 
 from app.config import config_for_tests
 from app.models import Shop, StorefrontEvent, WebhookDelivery, db
@@ -271,7 +274,7 @@ def _backends() -> list[int]:
         sa.text(
             "SELECT pid FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"
         ),
-        {"name": DB},
+        {"name": database_name(DB)},
     )
     pids = [int(pid) for (pid,) in rows]
     db.session.commit()
@@ -406,6 +409,10 @@ def _lost(run: Run, ok_status: int, per_request: int) -> tuple[int, int]:
     return max(answered - stored, 0), max(stored - answered, 0)
 
 
+def _per_request_ms(seconds: float, run: Run) -> float:
+    return seconds * 1000 / run.requests if run.requests else 0.0
+
+
 def _ms(value: float) -> str:
     return f"{value:,.1f}"
 
@@ -413,6 +420,8 @@ def _ms(value: float) -> str:
 def _rows(name: str, bare: Run, ours: Run, ok: int, per_request: int) -> list[tuple[str, ...]]:
     rows = []
     for server, run in (("bare Flask", bare), ("Storeflow", ours)):
+        if name == NO_RQ and run is bare:
+            continue  # the webhooks' own bare row, measured in the same round
         other = sum(n for status, n in run.statuses.items() if status != ok) + run.socket_errors
         stored = f"{run.stored:,}" if run is ours else "-"
         rows.append(
@@ -425,19 +434,26 @@ def _rows(name: str, bare: Run, ours: Run, ok: int, per_request: int) -> list[tu
                 f"{other:,}",
                 stored,
                 f"{run.cpu_seconds:.1f}",
+                f"{_per_request_ms(run.cpu_seconds, run):.2f}",
                 f"{run.db_cpu_seconds:.1f}" if run is ours else "-",
+                f"{_per_request_ms(run.db_cpu_seconds, run):.2f}" if run is ours else "-",
             )
         )
     return rows
 
 
+NO_RQ = "webhooks, no RQ job"
+
+
 def _serve_and_load(
-    database_url: str, seconds: float, rounds: int, pools: dict[str, Path], work: Path
+    url: str, seconds: float, rounds: int, pools: dict[str, Path], work: Path, no_rq: bool
 ) -> dict[str, list[tuple[Run, Run]]]:
-    env = _server_env(database_url)
+    env = _server_env(url)
     webhook_lua = _script(work / "webhook.lua", WEBHOOK_LUA)
     collect_lua = _script(work / "collect.lua", COLLECT_LUA)
     results: dict[str, list[tuple[Run, Run]]] = {"webhooks": [], "collector": []}
+    if no_rq:
+        results[NO_RQ] = []
     for _ in range(rounds):
         # Bare then ours, round after round: a busy spell on the machine hits both.
         for name, script in (("webhooks", webhook_lua), ("collector", collect_lua)):
@@ -447,6 +463,11 @@ def _serve_and_load(
                 ours = _measured(script, port, master, seconds, pools[name])
             (_count_webhooks if name == "webhooks" else _count_events)(ours)
             results[name].append((bare, ours))
+            if name == "webhooks" and no_rq:
+                with _gunicorn("collector_apps:without_enqueue()", env) as (port, master):
+                    lean = _measured(script, port, master, seconds, pools[name])
+                _count_webhooks(lean)
+                results[NO_RQ].append((bare, lean))
     return results
 
 
@@ -458,9 +479,12 @@ def _median(pairs: list[tuple[Run, Run]]) -> tuple[Run, Run]:
 
 def _report(results: dict[str, list[tuple[Run, Run]]], body_size: int) -> dict[str, Any]:
     header = ("endpoint", "req/s", "p50 ms", "p99 ms", "2xx", "other", "stored", "web CPU s")
-    rows: list[tuple[str, ...]] = [(*header, "db CPU s")]
+    rows: list[tuple[str, ...]] = [(*header, "web ms/req", "db CPU s", "db ms/req")]
     summary: dict[str, Any] = {}
-    for name, ok, per_request in (("webhooks", 200, 1), ("collector", 204, BATCH)):
+    endpoints = [("webhooks", 200, 1), ("collector", 204, BATCH)]
+    if NO_RQ in results:
+        endpoints.insert(1, (NO_RQ, 200, 1))
+    for name, ok, per_request in endpoints:
         for bare, ours in results[name]:
             rows.extend(_rows(name, bare, ours, ok, per_request))
         bare, ours = _median(results[name])
@@ -472,6 +496,9 @@ def _report(results: dict[str, list[tuple[Run, Run]]], body_size: int) -> dict[s
             "ratios": [o.per_second / b.per_second for b, o in results[name] if b.per_second],
             "p50_ms": ours.p50_ms,
             "p99_ms": ours.p99_ms,
+            "bare_cpu_ms": _per_request_ms(bare.cpu_seconds, bare),
+            "web_cpu_ms": _per_request_ms(ours.cpu_seconds, ours),
+            "db_cpu_ms": _per_request_ms(ours.db_cpu_seconds, ours),
             "answered": ours.count(ok),
             "stored": ours.stored,
             "lost": lost,
@@ -514,6 +541,19 @@ def _print_goals(summary: dict[str, Any]) -> None:
         f"stopped (<= {CONNECTIONS} expected) (goal 0 lost: "
         f"{mark(hooks['lost'] == 0 and hooks['duplicates'] == 0)})"
     )
+    print(
+        f"web CPU per webhook: {hooks['web_cpu_ms']:.2f} ms (bare {hooks['bare_cpu_ms']:.2f} ms), "
+        f"PostgreSQL {hooks['db_cpu_ms']:.2f} ms"
+    )
+    if NO_RQ in summary:
+        lean = summary[NO_RQ]
+        ratios = ", ".join(f"{r:.2f}" for r in lean["ratios"])
+        print(
+            f"webhooks without the RQ job (what the outbox buys) / bare: {lean['ratio']:.2f} "
+            f"median of rounds [{ratios}], p99 {lean['p99_ms']:.1f} ms, web CPU "
+            f"{lean['web_cpu_ms']:.2f} ms per webhook, lost {lean['lost']}, "
+            f"{lean['duplicates']} stored twice"
+        )
     ratios = ", ".join(f"{r:.2f}" for r in coll["ratios"])
     print(
         f"collector / bare: {coll['ratio']:.2f} median of rounds [{ratios}] (goal >= 0.50: "
@@ -529,6 +569,8 @@ def _print_goals(summary: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print its table and goals; the figures as a dict."""
     argv = sys.argv[1:] if argv is None else argv
+    no_rq = "--no-rq" in argv
+    argv = [arg for arg in argv if arg != "--no-rq"]
     seconds = float(argv[0]) if argv else 10.0
     rounds = int(argv[1]) if len(argv) > 1 else 2
     if shutil.which("wrk") is None:
@@ -541,7 +583,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         _collect_pool(pools["collector"], keys)
         db.session.remove()
         try:
-            results = _serve_and_load(f"{SERVER}/{DB}", seconds, rounds, pools, work)
+            results = _serve_and_load(scratch_url(DB), seconds, rounds, pools, work, no_rq)
             return _report(results, body_size)
         finally:
             _forget_keys()

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
@@ -17,6 +18,7 @@ from sqlalchemy.sql.expression import FunctionElement
 from app.models.base import db
 
 T = TypeVar("T")
+_POSTGRESQL = postgresql.dialect()  # quotes names only where PostgreSQL needs it
 
 
 class epoch_seconds(FunctionElement[float]):
@@ -119,6 +121,9 @@ def insert_ignoring_conflict(
     By default in the session's transaction (the caller commits); with ``committed``, alone in
     a transaction of its own (``run_committed``), durable when this returns.
     """
+    if committed and db.engine.dialect.name == "postgresql":  # no session needed
+        row = execute_committed(*_raw_insert_ignoring(model.__table__, values))
+        return int(row[0]) if row is not None else None
     stmt = _insert_ignoring(model.__table__, db.session.get_bind().dialect.name)
     # RETURNING yields no row when the conflict stopped the insert (rowcount is unreliable).
     if committed:
@@ -134,6 +139,91 @@ def _insert_ignoring(table: sa.Table, dialect_name: str) -> Any:
     statement in its cache without building and hashing a new one per row."""
     module: Any = postgresql if dialect_name == "postgresql" else sqlite
     return module.insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def _raw_insert_ignoring(table: sa.Table, values: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` as the driver's SQL and parameters:
+    the columns' Python-side defaults filled in as SQLAlchemy would, JSON wrapped for jsonb."""
+    row = dict(values)
+    for column in _defaulted_columns(table):
+        if column.key not in row:
+            default: Any = column.default
+            row[column.key] = default.arg(None) if default.is_callable else default.arg
+    keys = tuple(row)
+    statement, json_keys = _raw_insert_sql(table, keys)
+    return statement, [Jsonb(row[key]) if key in json_keys else row[key] for key in keys]
+
+
+@functools.cache
+def _defaulted_columns(table: sa.Table) -> tuple[sa.Column[Any], ...]:
+    return tuple(
+        column
+        for column in table.columns
+        if column.default is not None
+        and not column.primary_key
+        and (column.default.is_scalar or column.default.is_callable)
+    )
+
+
+@functools.cache
+def _raw_insert_sql(table: sa.Table, keys: tuple[str, ...]) -> tuple[str, frozenset[str]]:
+    """Built once per table and column set: the same text each time, which psycopg prepares
+    on the server after a few runs on a connection (``prepare_threshold``), so PostgreSQL
+    stops parsing and planning it."""
+    quote = _POSTGRESQL.identifier_preparer.quote
+    names = ", ".join(quote(table.c[key].name) for key in keys)
+    marks = ", ".join("%s" for _ in keys)
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks}) "
+        f"ON CONFLICT DO NOTHING RETURNING {quote(table.c.id.name)}"
+    )
+    json_keys = frozenset(key for key in keys if isinstance(table.c[key].type, sa.JSON))
+    return statement, json_keys
+
+
+def execute_committed(statement: str, params: Any) -> tuple[Any, ...] | None:
+    """PostgreSQL: one statement in driver SQL (``%s`` or ``%(name)s``), run on a connection
+    borrowed raw from the engine's pool in autocommit: its own transaction, committed when
+    this returns, in one round trip. Its first row (None without one).
+
+    What ``run_committed`` does without SQLAlchemy's Connection, statement compiling and
+    result objects: about a tenth of a millisecond less per call, which on the ingest
+    endpoints is a tenth of what they cost. The same rules: a connection found dead (the
+    server restarted since) is thrown away and the statement sent once more on a new one, so
+    keep it to statements harmless twice; a failure is raised as SQLAlchemy's exception
+    (``OperationalError`` for a database that is down), as the 503 handlers expect."""
+    engine = db.engine
+    dialect = engine.dialect
+    for attempt in (1, 2):
+        pooled = engine.raw_connection()  # raises SQLAlchemy's OperationalError when down
+        driver: Any = pooled.driver_connection
+        try:
+            driver.autocommit = True
+            with driver.cursor() as cursor:
+                cursor.execute(statement, params)
+                row = cursor.fetchone() if cursor.description else None
+            driver.autocommit = False  # the pool lends it to sessions next
+            return tuple(row) if row is not None else None
+        except dialect.loaded_dbapi.Error as exc:
+            dead = bool(driver.broken or driver.closed) or dialect.is_disconnect(exc, driver, None)
+            if dead:
+                # As SQLAlchemy's Connection does on a disconnect: this connection and every
+                # one the pool made before it are replaced (the server restarted: all are dead).
+                engine.pool._invalidate(pooled, exc)
+            else:
+                driver.autocommit = False
+            if attempt == 2 or not dead:
+                raise sa.exc.DBAPIError.instance(
+                    statement,
+                    params,
+                    exc,
+                    dialect.loaded_dbapi.Error,
+                    connection_invalidated=dead,
+                    dialect=dialect,
+                ) from exc
+        finally:
+            pooled.close()
+    raise AssertionError("unreachable")
 
 
 def run_committed(work: Callable[[sa.Connection], T]) -> T:

@@ -11,6 +11,7 @@ from app.web import (
     email_links,
     embedded,
     errors,
+    fastpath,
     health,
     labels,
     restore,
@@ -35,3 +36,4 @@ def init_app(app: Flask) -> None:
     embedded.init_app(app)
     errors.init_app(app)
     admin.init_app(app)
+    fastpath.install(app)

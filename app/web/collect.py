@@ -20,8 +20,10 @@ here: the browse scan reads the table later.
 
 What a batch costs (issue 14, ``bench/ingest_wrk.py``): no read of the shop while this process
 remembers it (``known_shops``; read again before refusing a key, an origin or an inactive
-shop), one Redis round trip for both rate limits, and for a batch that names no customer one
-PostgreSQL statement in autocommit that also reads the visitor's customer link.
+shop), one Redis command for both rate limits (a Lua script), and for a batch that names no
+customer one PostgreSQL statement in autocommit that also reads the visitor's customer link
+(the events as one JSON text; no SQLAlchemy session). The decision is ``handle``, which the
+lean WSGI path in front of Flask (``app/web/fastpath.py``) calls too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import hmac
 import logging
 import weakref
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -52,10 +55,26 @@ VISITOR_LIMIT = 120  # requests a minute from one visitor (a batch each)
 SHOP_LIMIT = 6000  # requests a minute into one shop, from all its visitors
 
 
-def _answer(status: int, message: str, origin: str | None = None) -> Response:
-    response = jsonify({"status": status, "message": message})
-    response.status_code = status
-    return _cors(response, origin)
+@dataclass(frozen=True)
+class Answer:
+    """What to send back: ``message`` None is an empty 204; ``origin`` the CORS origin to allow
+    (None: no CORS headers); ``retry_after`` seconds, for a 429."""
+
+    status: int
+    message: str | None = None
+    origin: str | None = None
+    retry_after: int | None = None
+
+
+def response_for(answer: Answer) -> Response:
+    if answer.message is None:
+        response = Response(status=answer.status)
+    else:
+        response = jsonify({"status": answer.status, "message": answer.message})
+        response.status_code = answer.status
+    if answer.retry_after is not None:
+        response.headers["Retry-After"] = str(answer.retry_after)
+    return _cors(response, answer.origin)
 
 
 def _cors(response: Response, origin: str | None) -> Response:
@@ -103,25 +122,33 @@ def preflight(platform: str) -> Response:
 def collect(platform: str) -> Response:
     origin = request.headers.get("Origin")
     if platform not in PLATFORMS:
-        return _answer(404, "unknown platform")
+        return response_for(Answer(404, "unknown platform"))
     # Read at most one byte past the limit: a chunked body states no length up front.
     raw = request.stream.read(MAX_BODY + 1)
     if len(raw) > MAX_BODY or (request.content_length or 0) > MAX_BODY:
-        return _answer(413, f"body larger than {MAX_BODY} bytes", origin)
+        return response_for(Answer(413, f"body larger than {MAX_BODY} bytes", origin))
+    try:
+        return response_for(handle(platform, raw, origin))
+    except DATABASE_DOWN as exc:
+        return database_down(exc, origin)
+
+
+def database_down(exc: Exception, origin: str | None) -> Response:
+    """The 503 with ``Retry-After`` every route gives, readable by the shop's page (CORS)."""
+    return _cors(database_unavailable(exc), origin)
+
+
+def handle(platform: str, raw: bytes, origin: str | None) -> Answer:
+    """The answer to one batch (a known platform, a body within ``MAX_BODY``): what this view
+    sends, and what the lean WSGI path in front of Flask sends for the same request
+    (``app/web/fastpath.py``). Needs an app context only; the database being down raises."""
     try:
         body = safe_json.loads(raw or b"null")
     except safe_json.MalformedJSON:
         log.warning("collect: body is not JSON", extra=log_fields(platform=platform))
-        return _answer(400, "body must be JSON", origin)
+        return Answer(400, "body must be JSON", origin)
     if not isinstance(body, dict):
-        return _answer(400, "the body must be a JSON object", origin)
-    try:
-        return _collect(platform, body, origin)
-    except DATABASE_DOWN as exc:
-        return _cors(database_unavailable(exc), origin)
-
-
-def _collect(platform: str, body: dict[str, object], origin: str | None) -> Response:
+        return Answer(400, "the body must be a JSON object", origin)
     domain = _shop_domain(platform, str(body.get("shop") or ""))
     given = str(body.get("key") or "")
     shop, fresh = known_shops.find(platform, domain)
@@ -132,36 +159,36 @@ def _collect(platform: str, body: dict[str, object], origin: str | None) -> Resp
         shop = known_shops.reload(platform, domain)
         refusal = _refusal(platform, shop, given, origin)
     if refusal is not None or shop is None:
-        return refusal or _answer(401, "unknown shop or collect key", origin)
+        return refusal or Answer(401, "unknown shop or collect key", origin)
     try:
         batch = read_batch(body)
     except BatchError as exc:
         log.warning("collect: bad batch: %s", exc, extra=log_fields(shop=shop.id))
-        return _answer(400, str(exc), origin)
+        return Answer(400, str(exc), origin)
     checks = (
         ("collect-visitor", f"{shop.id}:{batch.visitor_id}", VISITOR_LIMIT),
         ("collect-shop", str(shop.id), SHOP_LIMIT),
     )
     wait = over_limits(checks, window=WINDOW)
     if wait is not None:
-        response = _answer(429, "too many events; slow down", origin)
-        response.headers["Retry-After"] = str(wait)
-        return response
+        return Answer(429, "too many events; slow down", origin, retry_after=wait)
     store_batch(shop, batch)
-    if db.session().in_transaction():  # a batch naming a customer; an anonymous one is committed
+    # A batch naming a customer went into the session's transaction; an anonymous one is
+    # committed already and opened no session (asking the scoped session would make one).
+    if db.session.registry.has() and db.session().in_transaction():
         db.session.commit()
-    return _cors(Response(status=204), origin)
+    return Answer(204, None, origin)
 
 
-def _refusal(platform: str, shop: Shop | None, given: str, origin: str | None) -> Response | None:
+def _refusal(platform: str, shop: Shop | None, given: str, origin: str | None) -> Answer | None:
     """Why this shop's page may not post this (an answer to send), or None when it may."""
     key, origins = _gate(shop) if shop is not None else ("", frozenset[str]())
     if shop is None or not key or not hmac.compare_digest(key.encode(), given.encode()):
         log.warning("collect: unknown shop or key", extra=log_fields(platform=platform))
-        return _answer(401, "unknown shop or collect key", origin)
+        return Answer(401, "unknown shop or collect key", origin)
     if shop.status != "active":
-        return _answer(403, "shop not active", origin)
+        return Answer(403, "shop not active", origin)
     if not origin or origin_of(origin) not in origins:
         log.warning("collect: foreign origin", extra=log_fields(shop=shop.id, origin=origin))
-        return _answer(403, "origin is not this shop's storefront")
+        return Answer(403, "origin is not this shop's storefront")
     return None

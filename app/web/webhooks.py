@@ -7,9 +7,13 @@ What a delivery costs, at most (issue 18, ``bench/ingest_wrk.py``): no read of t
 process remembers it (``known_shops``: 30 s, forgotten on our own changes, read again before a
 signature is refused), one round trip to PostgreSQL (``INSERT ... ON CONFLICT DO NOTHING
 RETURNING id`` in autocommit: stored and committed before we answer, no BEGIN/COMMIT/ROLLBACK,
-no pool ping), one to Redis (the RQ job in one pipeline). A dead pooled connection is replaced
-and the statement sent again; PostgreSQL down is a 503 with ``Retry-After`` (``web/errors.py``),
-which the platforms retry; Redis down is still a 200, the minute tick enqueues the row.
+no pool ping; sent as driver SQL on a raw pooled connection, ``sql.execute_committed``), one
+to Redis (the RQ job in one pipeline). A dead pooled connection is replaced and the statement
+sent again; PostgreSQL down is a 503 with ``Retry-After`` (``web/errors.py``), which the
+platforms retry; Redis down is still a 200, the minute tick enqueues the row.
+
+The decision is ``handle``: this view calls it, and so does the lean WSGI path in front of
+Flask (``app/web/fastpath.py``) that answers a plain delivery without Flask's request machinery.
 """
 
 from __future__ import annotations
@@ -51,32 +55,41 @@ def receive(platform: str) -> tuple[Response, int]:
     if connector is None:  # unknown, or the demo platform where it is not enabled
         abort(404)
     body = request.get_data(cache=True)  # the raw bytes the signature covers
-    headers = dict(request.headers)
+    return _answer(*handle(connector, dict(request.headers), body))
+
+
+def handle(connector: Platform, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+    """The answer to one delivery (status, message): what this view sends, and what the lean
+    WSGI path in front of Flask sends for the same request (``app/web/fastpath.py``). Needs an
+    app context only; the database being down raises (the callers answer 503)."""
     try:
         envelope = connector.read_envelope(headers, body)
     except SignatureError as exc:  # checked before the routing headers (Shopify: app secret)
-        log.warning("webhook signature rejected: %s", exc, extra=log_fields(platform=platform))
-        return _answer(401, "invalid signature")
+        log.warning(
+            "webhook signature rejected: %s", exc, extra=log_fields(platform=connector.name)
+        )
+        return 401, "invalid signature"
     except EnvelopeError as exc:
-        log.warning("webhook rejected: %s", exc, extra=log_fields(platform=platform))
-        return _answer(400, str(exc))
+        log.warning("webhook rejected: %s", exc, extra=log_fields(platform=connector.name))
+        return 400, str(exc)
     too_long = _too_long(envelope)
     if too_long:
-        log.warning("webhook rejected: %s", too_long, extra=log_fields(platform=platform))
-        return _answer(400, too_long)
+        log.warning("webhook rejected: %s", too_long, extra=log_fields(platform=connector.name))
+        return 400, too_long
     if envelope.is_ping:
         log.info(
-            "webhook ping", extra=log_fields(platform=platform, shop_domain=envelope.shop_domain)
+            "webhook ping",
+            extra=log_fields(platform=connector.name, shop_domain=envelope.shop_domain),
         )
-        return _answer(200, "pong")
+        return 200, "pong"
     shop = _verified_shop(connector, envelope, headers, body)
     if shop is False:
-        return _answer(401, "invalid signature")
+        return 401, "invalid signature"
     if shop is None:
         # Signed with the app secret but for a shop we do not know (e.g. never finished
         # installing): nothing to attach it to; a 200 stops pointless retries.
         log.warning("webhook for unknown shop", extra=log_fields(shop_domain=envelope.shop_domain))
-        return _answer(200, "unknown shop; ignored")
+        return 200, "unknown shop; ignored"
 
     status, error = classify(connector, envelope.topic, body)
     # Committed by the time it returns, in one round trip: nothing left to commit here.
@@ -84,13 +97,13 @@ def receive(platform: str) -> tuple[Response, int]:
     extra = {"shop": shop.id, "delivery": envelope.delivery_id, "topic": envelope.topic}
     if status == "failed":
         log.warning("webhook with malformed body stored as failed", extra=log_fields(extra))
-        return _answer(400, error or "malformed body")
+        return 400, error or "malformed body"
     if delivery_id is None:
         log.info("duplicate webhook delivery", extra=log_fields(extra))
-        return _answer(200, "duplicate")
+        return 200, "duplicate"
     if status == "received":
         enqueue_delivery(delivery_id)
-    return _answer(200, status)
+    return 200, status
 
 
 def _verified_shop(

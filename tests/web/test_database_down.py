@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import socket
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -18,6 +17,7 @@ from app import create_app
 from app.config import config_for_tests
 from app.models import WebhookDelivery, db
 from tests.conftest import sign
+from tests.support.database import drop_pooled_connections
 
 
 def _closed_port() -> int:
@@ -106,13 +106,7 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_and_the_delivery_sto
     closed since (a restart, an idle timeout) fails its statement, and the delivery's insert
     is sent once more on a new connection instead of answering 503."""
     assert post_demo_webhook("order/created", {"id": 1}, delivery_id="d-1").status_code == 200
-    pooled = [db.engine.connect() for _ in range(db.engine.pool.checkedin())]
-    pids = [conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() for conn in pooled]
-    for conn in pooled:
-        conn.close()
-    with psycopg.connect(backends.database_url, autocommit=True) as admin:
-        for pid in pids:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    drop_pooled_connections(backends.database_url)
 
     response = post_demo_webhook("order/created", {"id": 2}, delivery_id="d-2")
 
