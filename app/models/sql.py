@@ -195,7 +195,17 @@ def execute_committed(statement: str, params: Any) -> tuple[Any, ...] | None:
     engine = db.engine
     dialect = engine.dialect
     for attempt in (1, 2):
-        pooled = engine.raw_connection()  # raises SQLAlchemy's OperationalError when down
+        try:
+            pooled = engine.raw_connection()
+        except dialect.loaded_dbapi.Error as exc:  # no connection to be had: the database down
+            raise sa.exc.DBAPIError.instance(
+                statement,
+                params,
+                exc,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=True,
+                dialect=dialect,
+            ) from exc
         driver: Any = pooled.driver_connection
         try:
             driver.autocommit = True

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +34,7 @@ from app.flows import abandoned_cart
 from app.flows.engine.settings import save_settings
 from app.models import FlowRun, Message, Shop, db, utcnow
 from tests.backends import Backends
+from tests.support.database import CuttableProxy
 from tests.support.emails import _free_port
 from tests.support.flows import cart_payload
 
@@ -351,89 +351,6 @@ def abandon_carts(post_demo_webhook: Callable[..., Any]) -> Callable[..., list[s
 def enrolled(count: int) -> Callable[[], bool]:
     stmt = sa.select(sa.func.count()).select_from(FlowRun).where(FlowRun.state == "active")
     return lambda: int(scalar(stmt)) >= count
-
-
-class CuttableProxy:
-    """A TCP proxy from a local port to PostgreSQL that a drill can cut: ``cut()`` closes every
-    connection it carries and, until ``restore()``, closes each new one as it comes in. To the
-    processes behind it that is the database gone (their statements fail, their connects are
-    answered by a closed socket), while the machine's own PostgreSQL, which other tests share,
-    runs on untouched."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream = upstream
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = int(self.listener.getsockname()[1])
-        self.down = threading.Event()
-        self.closed = threading.Event()
-        self.refused = 0  # connections closed as they came in, while cut
-        self._open: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def url(self, database_url: str) -> str:
-        """``database_url`` with this proxy's port in place of the server's."""
-        address = sa.engine.make_url(database_url).set(host="127.0.0.1", port=self.port)
-        return address.render_as_string(hide_password=False)
-
-    def cut(self) -> None:
-        self.down.set()
-        with self._lock:
-            carried = list(self._open)
-        for sock in carried:
-            _drop(sock)
-
-    def restore(self) -> None:
-        self.down.clear()
-
-    def close(self) -> None:
-        self.closed.set()
-        self.cut()
-        self._thread.join(timeout=5)
-        self.listener.close()
-
-    def _accept(self) -> None:
-        while not self.closed.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            if self.down.is_set():
-                self.refused += 1
-                _drop(client)
-                continue
-            try:
-                server = socket.create_connection(self.upstream, timeout=5)
-            except OSError:
-                _drop(client)
-                continue
-            server.settimeout(None)
-            client.settimeout(None)
-            with self._lock:
-                self._open.update((client, server))
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            with self._lock:
-                self._open.difference_update((source, sink))
-            _drop(source)
-            _drop(sink)
-
-
-def _drop(sock: socket.socket) -> None:
-    """Close a carried connection: shutdown wakes the thread blocked reading it."""
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-    sock.close()
 
 
 @pytest.fixture()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from app import create_app
 from app.config import config_for_tests
 from app.models import WebhookDelivery, db
 from tests.conftest import sign
-from tests.support.database import drop_pooled_connections
+from tests.support.database import CuttableProxy, drop_pooled_connections
 
 
 def _closed_port() -> int:
@@ -113,3 +114,43 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_and_the_delivery_sto
     assert response.status_code == 200, response.get_json()
     ids = db.session.scalars(sa.select(WebhookDelivery.delivery_id).order_by("id")).all()
     assert ids == ["d-1", "d-2"]
+
+
+def test_a_webhook_for_a_remembered_shop_answers_503_when_no_connection_can_be_made(backends, shop):
+    """The shop is remembered, so the first statement is the delivery's insert, on a
+    connection borrowed raw from the pool: a database that refuses new connections is a 503
+    with ``Retry-After`` there too, not a 500, and the same app stores again once it is back."""
+    if not backends.is_postgres:
+        pytest.skip("the lean store path is PostgreSQL's")
+    address = sa.engine.make_url(backends.database_url)
+    proxy = CuttableProxy((address.host or "127.0.0.1", address.port or 5432))
+    try:
+        cut_app = create_app(config_for_tests(proxy.url(backends.database_url), backends.redis_url))
+        client = cut_app.test_client()
+
+        def post(delivery_id: str) -> Any:
+            body = json.dumps({"id": delivery_id}).encode()
+            headers = {
+                "Content-Type": "application/json",
+                "X-Demo-Shop": shop.domain,
+                "X-Demo-Topic": "order/created",
+                "X-Demo-Delivery-Id": delivery_id,
+                "X-Demo-Hmac-Sha256": sign("s3cret", body),
+            }
+            return client.post("/webhooks/demo", data=body, headers=headers)
+
+        assert post("d-before").status_code == 200  # the shop is now remembered
+        proxy.cut()
+        with cut_app.app_context():
+            db.engine.pool.dispose()  # no idle connection left: the next one must be made
+        during = post("d-during")
+        proxy.restore()
+        after = post("d-after")
+    finally:
+        proxy.close()
+
+    assert during.status_code == 503, during.get_data(as_text=True)[:300]
+    assert int(during.headers["Retry-After"]) > 0
+    assert after.status_code == 200
+    ids = db.session.scalars(sa.select(WebhookDelivery.delivery_id).order_by("id")).all()
+    assert ids == ["d-before", "d-after"]
