@@ -198,14 +198,7 @@ def execute_committed(statement: str, params: Any) -> tuple[Any, ...] | None:
         try:
             pooled = engine.raw_connection()
         except dialect.loaded_dbapi.Error as exc:  # no connection to be had: the database down
-            raise sa.exc.DBAPIError.instance(
-                statement,
-                params,
-                exc,
-                dialect.loaded_dbapi.Error,
-                connection_invalidated=True,
-                dialect=dialect,
-            ) from exc
+            raise _as_sqlalchemy(dialect, statement, params, exc, dead=True) from exc
         driver: Any = pooled.driver_connection
         try:
             driver.autocommit = True
@@ -223,17 +216,25 @@ def execute_committed(statement: str, params: Any) -> tuple[Any, ...] | None:
             else:
                 driver.autocommit = False
             if attempt == 2 or not dead:
-                raise sa.exc.DBAPIError.instance(
-                    statement,
-                    params,
-                    exc,
-                    dialect.loaded_dbapi.Error,
-                    connection_invalidated=dead,
-                    dialect=dialect,
-                ) from exc
+                raise _as_sqlalchemy(dialect, statement, params, exc, dead=dead) from exc
         finally:
             pooled.close()
     raise AssertionError("unreachable")
+
+
+def _as_sqlalchemy(
+    dialect: sa.Dialect, statement: str, params: Any, exc: Exception, *, dead: bool
+) -> sa.exc.StatementError:
+    """The driver's error as SQLAlchemy raises it (``OperationalError`` for a database that
+    is down), so the handlers that answer 503 see the same exception either way."""
+    return sa.exc.DBAPIError.instance(
+        statement,
+        params,
+        exc,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=dead,
+        dialect=dialect,
+    )
 
 
 def run_committed(work: Callable[[sa.Connection], T]) -> T:
