@@ -128,7 +128,8 @@ def wake_workers() -> bool:
     return True
 
 
-def _wake_quietly() -> None:
+def wake_quietly() -> None:
+    """Wake a worker if Redis answers; else leave it to the minute tick (logged)."""
     try:
         wake_workers()
     except RedisError:
@@ -156,10 +157,10 @@ def drain_deliveries() -> int:
             db.session.commit()
             return processed
         if len(rows) == BATCH_SIZE:
-            _wake_quietly()
+            wake_quietly()
         processed += _process_batch(rows)
         if time.monotonic() - started > DRAIN_SECONDS:
-            _wake_quietly()
+            wake_quietly()
             return processed
 
 

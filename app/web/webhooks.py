@@ -8,9 +8,10 @@ process remembers it (``known_shops``: 30 s, forgotten on our own changes, read 
 signature is refused), one round trip to PostgreSQL (``INSERT ... ON CONFLICT DO NOTHING
 RETURNING id`` in autocommit: stored and committed before we answer, no BEGIN/COMMIT/ROLLBACK,
 no pool ping; sent as driver SQL on a raw pooled connection, ``sql.execute_committed``), one
-to Redis (the RQ job in one pipeline). A dead pooled connection is replaced and the statement
-sent again; PostgreSQL down is a 503 with ``Retry-After`` (``web/errors.py``), which the
-platforms retry; Redis down is still a 200, the minute tick enqueues the row.
+to Redis (the wake-up of a drain, ``ingest.enqueue_delivery``: one SET while a drain waits).
+A dead pooled connection is replaced and the statement sent again; PostgreSQL down is a 503
+with ``Retry-After`` (``web/errors.py``), which the platforms retry; Redis down is still a 200,
+the minute tick wakes a drain for the row.
 
 The decision is ``handle``: this view calls it, and so does the lean WSGI path in front of
 Flask (``app/web/fastpath.py``) that answers a plain delivery without Flask's request machinery.
@@ -28,7 +29,7 @@ from app.connectors.base import Envelope, EnvelopeError, Platform, SignatureErro
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery
 from app.pipeline import known_shops
-from app.pipeline.ingest import classify, enqueue_delivery, store_delivery
+from app.pipeline.ingest import classify, enqueue_delivery, store_delivery, wake_quietly
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
@@ -100,6 +101,10 @@ def handle(connector: Platform, headers: dict[str, str], body: bytes) -> tuple[i
         return 400, error or "malformed body"
     if delivery_id is None:
         log.info("duplicate webhook delivery", extra=log_fields(extra))
+        # A retry: the first copy's answer may have been lost with its wake-up (the database
+        # cut between commit and answer, Redis down). Waking a drain costs one SET and the
+        # drain takes the row if it is still waiting; processed rows are left alone.
+        wake_quietly()
         return 200, "duplicate"
     if status == "received":
         enqueue_delivery(delivery_id)

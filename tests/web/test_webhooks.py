@@ -209,3 +209,20 @@ def _counting(func: Any, calls: list[Any]) -> Any:
         return func(self, statement, *args, **kwargs)
 
     return counted
+
+
+def test_a_retried_delivery_whose_wake_up_was_lost_is_processed_after_the_duplicate(
+    post_demo_webhook, redis_conn, run_jobs
+):
+    """The first copy was stored but its wake-up never reached a worker (Redis flushed, or the
+    answer lost after the commit): the platform's retry, a duplicate, wakes a drain for it."""
+    assert post_demo_webhook("cart/updated", CART, delivery_id="lost").status_code == 200
+    redis_conn.flushdb()  # the drain job and its flag gone
+    assert run_jobs("events") == 0  # nothing would process it before the minute tick
+
+    again = post_demo_webhook("cart/updated", CART, delivery_id="lost")
+
+    assert again.status_code == 200 and again.get_json()["message"] == "duplicate"
+    assert run_jobs("events") == 1
+    db.session.expire_all()
+    assert [d.status for d in deliveries()] == ["processed"]
