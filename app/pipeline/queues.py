@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, get_current_job
 from rq.job import Job
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -119,6 +119,13 @@ def enqueue_in(
         retry=options["retry"],
         failure_ttl=7 * 24 * 3600,
     )
+
+
+def last_attempt() -> bool:
+    """No retry follows if this fails: the running job has none left, or this runs outside
+    a job (a command, support's button), where nobody retries it."""
+    job = get_current_job()
+    return job is None or not job.retries_left
 
 
 def enqueue_after_commit(

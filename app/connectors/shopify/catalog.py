@@ -104,13 +104,7 @@ def poll_catalog_sync(shop_id: int) -> str:
     operation = node.get("node") or {}
     status = operation.get("status")
     if status in ("CREATED", "RUNNING"):
-        queues.queue("sync").enqueue_in(
-            timedelta(seconds=POLL_SECONDS),
-            poll_catalog_sync,
-            shop_id,
-            job_timeout=3600,
-            retry=SYNC_RETRY,
-        )
+        queues.enqueue_in(timedelta(seconds=POLL_SECONDS), poll_catalog_sync, shop_id)
         return "waiting"
     if status != "COMPLETED":
         _set_sync(

@@ -104,13 +104,7 @@ def start_history_job(shop_id: int) -> str:
 
 
 def _poll_again(shop_id: int) -> None:
-    queues.queue("sync").enqueue_in(
-        timedelta(seconds=POLL_SECONDS),
-        poll_history_import,
-        shop_id,
-        job_timeout=3600,
-        retry=HISTORY_RETRY,
-    )
+    queues.enqueue_in(timedelta(seconds=POLL_SECONDS), poll_history_import, shop_id)
 
 
 @queues.job("sync", timeout=3600, retry=HISTORY_RETRY)
@@ -137,7 +131,10 @@ def poll_history_import(shop_id: int) -> str:
             import_order_lines(shop, stream_lines(operation["url"]))
     except Exception as exc:
         db.session.rollback()
-        _save(shop, error=str(exc)[:500])
+        if queues.last_attempt():  # no retry follows: the merchant reads "failed"
+            _save(shop, state="failed", error=str(exc)[:500])
+        else:
+            _save(shop, error=str(exc)[:500])
         db.session.commit()
         log.warning("shopify history import interrupted", extra=log_fields(shop=shop_id))
         raise  # retried with backoff; the next run resumes from the cursor

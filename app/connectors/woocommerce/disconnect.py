@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 import requests
-from rq import Retry, get_current_job
+from rq import Retry
 
 from app.connectors.woocommerce.client import StoreAddressError, StoreApiError, StoreClient
 from app.connectors.woocommerce.webhooks import delivery_url
@@ -45,11 +45,6 @@ def _delete_our_webhooks(shop: Shop) -> int:
     return len(ours)
 
 
-def _last_attempt() -> bool:
-    job = get_current_job()
-    return job is None or not job.retries_left
-
-
 @queues.job("sync", timeout=120, retry=Retry(max=3, interval=[30, 300, 1800]))
 def revoke_store_access(shop_id: int) -> dict[str, Any]:
     """Delete our webhooks in the store, then wipe its credentials. Safe to run twice; does
@@ -65,13 +60,13 @@ def revoke_store_access(shop_id: int) -> dict[str, Any]:
         except StoreApiError as exc:
             # 401/403: the plugin already revoked its key (and deleted the webhooks itself).
             result["store_answered"] = exc.status
-            if exc.status not in (401, 403, 404) and not _last_attempt():
+            if exc.status not in (401, 403, 404) and not queues.last_attempt():
                 raise
         except StoreAddressError as exc:
             result["store_answered"] = str(exc)  # its address no longer leads anywhere we call
         except requests.RequestException as exc:
             result["store_answered"] = type(exc).__name__
-            if not _last_attempt():
+            if not queues.last_attempt():
                 raise
     db.session.rollback()
     shop = db.session.get(Shop, shop_id, with_for_update=True, populate_existing=True)

@@ -55,8 +55,9 @@ def _page(client: StoreClient, progress: HistoryImport, page: int) -> tuple[list
 
 def _started(shop: Shop) -> HistoryImport:
     progress = shop.history_import
-    if progress.state == "running":
-        return progress  # resume after the last page stored
+    if progress.state in ("running", "failed"):
+        # Resume after the last page stored (a failed import, started again by support).
+        return replace(progress, state="running", error=None)
     before = (shop.installed_at or utcnow()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return HistoryImport(state="running", before=before, started_at=utcnow().isoformat())
 
@@ -87,7 +88,9 @@ def import_order_history(shop_id: int) -> dict[str, Any]:
             page += 1
     except Exception as exc:
         db.session.rollback()
-        _save(shop, replace(progress, error=str(exc)[:500]))
+        # The merchant reads "failed" only once no retry follows; until then "trying again".
+        state = "failed" if queues.last_attempt() else progress.state
+        _save(shop, replace(progress, state=state, error=str(exc)[:500]))
         log.warning("woocommerce history page failed", extra=log_fields(shop=shop_id, page=page))
         raise  # retried with backoff; the next run resumes at this page
     _save(shop, replace(progress, state="done", finished_at=utcnow().isoformat()))

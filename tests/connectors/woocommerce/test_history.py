@@ -14,6 +14,9 @@ import sqlalchemy as sa
 
 from app.connectors.woocommerce.history import import_order_history
 from app.models import Customer, FlowRun, Message, Order, OrderLine, Shop, ShopScope, db
+from app.pipeline import queues
+from app.web.embedded.i18n import Words
+from app.web.embedded.page import history_sentences
 from tests.support.woocommerce import STORE_URL, load
 
 ORDERS_URL = f"{STORE_URL}/wp-json/wc/v3/orders"
@@ -87,10 +90,10 @@ def test_a_failed_page_is_retried_and_the_import_resumes_where_it_stopped(connec
     store.get(ORDERS_URL, **page([order(n) for n in range(100)], 250, 3))
     store.get(ORDERS_URL, status=502, json={"code": "bad_gateway"})
     with pytest.raises(Exception, match="502"):
-        import_order_history(connected.id)
+        import_order_history(connected.id)  # outside a job: no retry follows
     db.session.expire_all()
     progress = db.session.get(Shop, connected.id).history_import
-    assert (progress.state, progress.cursor, progress.orders) == ("running", 1, 100)
+    assert (progress.state, progress.cursor, progress.orders) == ("failed", 1, 100)
     assert "502" in (progress.error or "")
 
     store.replace(responses.GET, ORDERS_URL, **page([order(n) for n in range(100, 200)], 250, 3))
@@ -126,3 +129,25 @@ def test_reimporting_the_same_pages_changes_nothing(connected, store):
     )
     assert before == after and len(after) == 30
     assert json.dumps(connected.history_import.state) == '"done"'
+
+
+def test_a_failed_page_with_retries_left_reads_trying_again_and_without_reads_failed(
+    connected, store, run_jobs
+):
+    """The merchant's line says "trying again" while the job will be retried, and "failed"
+    once no retry follows, so nobody waits on an import that stopped for good."""
+    store.get(ORDERS_URL, status=502, json={"code": "bad_gateway"})
+    queues.enqueue(import_order_history, connected.id)  # as connect does: with its retries
+    assert run_jobs("sync") == 0  # the first attempt failed; the retry is scheduled
+    db.session.expire_all()
+    shop = db.session.get(Shop, connected.id)
+    assert (shop.history_import.state, shop.history_import.cursor) == ("running", 0)
+    words = Words(locale="en", currency="PLN", timezone="Europe/Warsaw")
+    assert "we are trying again" in " ".join(history_sentences(shop, words))
+
+    queues.queue("sync").enqueue(import_order_history, connected.id)  # no retry left
+    run_jobs("sync")
+    db.session.expire_all()
+    shop = db.session.get(Shop, connected.id)
+    assert shop.history_import.state == "failed"
+    assert "failed" in " ".join(history_sentences(shop, words))
