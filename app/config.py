@@ -17,6 +17,8 @@ ENVIRONMENTS = ("development", "test", "production")
 _DEV_SECRET = "dev-only-secret-change-me"
 # A fixed Fernet key for development and tests only; production must set its own keys.
 _DEV_FERNET_KEY = "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE="
+# COLLECT_FLUSH_MS when not set, but in the tests (0 there: each batch written in its request).
+DEFAULT_COLLECT_FLUSH_MS = 200
 
 
 class ConfigError(ValueError):
@@ -110,6 +112,11 @@ SETTINGS: tuple[_Setting, ...] = (
     _Setting("MAIL_URL", _mail_url, "file://instance/outbox", secret=True),
     _Setting("MAIL_FROM", lambda _n, v: v.strip(), "shop@storeflow.local"),
     # The Romanian couriers' API addresses; development points them at the demo's fakes.
+    # The collector's write-behind (app/pipeline/view_buffer.py): how often a web process
+    # writes the storefront views it holds (0: each batch before its answer; the tests'
+    # default), and how many it may hold while the database is away before answering 503.
+    _Setting("COLLECT_FLUSH_MS", parse_int, None),
+    _Setting("COLLECT_BUFFER_EVENTS", parse_int, 50_000),
     _Setting("FAN_COURIER_URL", _http_url, "https://api.fancourier.ro"),
     _Setting("CARGUS_URL", _http_url, "https://urgentcargus.azure-api.net/api"),
 )
@@ -176,6 +183,8 @@ def load(
         config[setting.key] = value
     if isinstance(config["DATABASE_URL"], str):
         config["DATABASE_URL"] = config["DATABASE_URL"].replace("{instance}", instance_path)
+    if config["COLLECT_FLUSH_MS"] is None:
+        config["COLLECT_FLUSH_MS"] = 0 if environment == "test" else DEFAULT_COLLECT_FLUSH_MS
     if config["ENABLE_DEMO_CONNECTOR"] is None:
         config["ENABLE_DEMO_CONNECTOR"] = environment != "production"
     if environment == "production" and not config["PUBLIC_URL"].startswith("https://"):

@@ -20,13 +20,15 @@ from flask import Flask, Response, jsonify, request
 from scratch import REDIS_URL
 
 from app import create_app
-from app.config import config_for_tests
+from app.config import DEFAULT_COLLECT_FLUSH_MS, config_for_tests
 from app.web import collect, webhooks
 
 
 def storeflow() -> Flask:
     collect.VISITOR_LIMIT = collect.SHOP_LIMIT = 10**9
-    return create_app(config_for_tests(os.environ["STOREFLOW_BENCH_COLLECT_DB"], REDIS_URL))
+    # The write-behind as production has it (the tests' configuration writes in the request).
+    config = config_for_tests(os.environ["STOREFLOW_BENCH_COLLECT_DB"], REDIS_URL)
+    return create_app({**config, "COLLECT_FLUSH_MS": DEFAULT_COLLECT_FLUSH_MS})
 
 
 def without_enqueue() -> Flask:

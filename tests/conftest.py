@@ -30,6 +30,7 @@ from app.events import reactions
 from app.events import types as ev
 from app.models import Cart, Customer, Shop, db, utcnow
 from app.pipeline import known_shops, queues
+from app.web import rate_limit
 from tests.backends import Backends, detect
 
 _BACKENDS = detect()
@@ -40,6 +41,7 @@ pytest.register_assert_rewrite("tests.support")
 pytest_plugins = [
     "tests.support.admin",
     "tests.support.couriers",
+    "tests.support.database",
     "tests.support.demo",
     "tests.support.embedded",
     "tests.support.emails",
@@ -110,6 +112,7 @@ def app(_app: Flask, tmp_path: Path) -> Iterator[Flask]:
         _truncate_all()
         queues.redis_connection().flushdb()
         known_shops.forget_all()  # the truncated shops; the next test makes its own
+        rate_limit.lazy_limits().forget_all()  # counts of the emptied Redis
         yield _app
         db.session.rollback()
         db.session.remove()

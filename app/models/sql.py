@@ -18,6 +18,9 @@ from sqlalchemy.sql.expression import FunctionElement
 from app.models.base import db
 
 T = TypeVar("T")
+# What SQLAlchemy raises when it cannot reach or keep the database (connection refused, dropped,
+# pool exhausted); a programming error (bad SQL, constraint) is none of these.
+UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 _POSTGRESQL = postgresql.dialect()  # quotes names only where PostgreSQL needs it
 
 

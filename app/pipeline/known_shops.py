@@ -34,6 +34,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.models import Shop, db
+from app.models.sql import UNREACHABLE
 
 TTL = 30.0  # seconds a remembered shop is trusted without asking the database
 MAX_SHOPS = 20_000  # per process; beyond it the oldest half is dropped
@@ -48,12 +49,23 @@ def _remembered(app: Flask | None = None) -> dict[Key, tuple[float, Shop]]:
     return app.extensions.setdefault(_EXTENSION, {})
 
 
-def find(platform: str, domain: str) -> tuple[Shop | None, bool]:
-    """The shop and whether it was just read from the database (False: remembered)."""
+def find(
+    platform: str, domain: str, *, stale_when_unreachable: bool = False
+) -> tuple[Shop | None, bool]:
+    """The shop and whether it was just read from the database (False: remembered).
+
+    ``stale_when_unreachable``: with the database unreachable, a shop remembered longer than
+    ``TTL`` ago is answered rather than the error: for the collector, which holds views through
+    an outage (``view_buffer``) and would otherwise refuse them after ``TTL`` seconds of it."""
     found = _remembered().get((platform, domain))
     if found is not None and found[0] > time.monotonic():
         return found[1], False
-    return reload(platform, domain), True
+    try:
+        return reload(platform, domain), True
+    except UNREACHABLE:
+        if stale_when_unreachable and found is not None:
+            return found[1], False
+        raise
 
 
 def reload(platform: str, domain: str) -> Shop | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 import secrets
@@ -36,8 +35,7 @@ from app.models import (
     db,
     utcnow,
 )
-from app.models.sql import execute_committed
-from app.pipeline import queues
+from app.pipeline import queues, view_buffer
 from app.pipeline.visitors import (
     Identity,
     believed_customer,
@@ -150,12 +148,18 @@ def read_batch(body: Any, now: datetime | None = None) -> Batch:
 def store_batch(shop: Shop, batch: Batch) -> int:
     """Append the batch; the caller commits. Returns the rows stored.
 
-    Most batches claim nobody: on PostgreSQL those go in with one statement that is its own
-    transaction (committed on return, nothing left for the caller to commit), reading the
-    visitor's link to a customer in the same statement. A batch that claims a customer has
+    Most batches claim nobody: on PostgreSQL those are handed to this process's write-behind
+    (``view_buffer``: written within ``COLLECT_FLUSH_MS`` with other batches in one statement
+    that reads the visitor's link to a customer; nothing for the caller to commit), or written
+    at once in that statement when there is none. A batch that claims a customer has
     the claim checked and the visitor linked first, in the caller's transaction."""
     if batch.identity is None and batch.rows and db.engine.dialect.name == "postgresql":
-        execute_committed(_APPEND_ANONYMOUS, _anonymous_params(shop.id, batch, utcnow()))
+        events = _held_events(shop.id, batch, utcnow())
+        held = view_buffer.buffer()
+        if held is None:
+            view_buffer.write(events)
+        else:
+            held.add(events)  # BufferFull: the caller answers 503
         return len(batch.rows)
     customer_id = believed_customer(shop, batch.identity)
     if customer_id is not None:
@@ -250,39 +254,23 @@ def _append(rows: list[dict[str, Any]]) -> None:
             copy.write_row([row[column] for column in _COLUMNS])
 
 
-# The visitor's customer, if linked, read in the statement itself (an InitPlan: once). The
-# events come as one JSON text: psycopg dumps five Python lists into arrays several times
-# slower than ``json.dumps`` writes them, and that was a fifth of a batch's CPU.
-_APPEND_ANONYMOUS = """
-INSERT INTO storefront_events
-    (shop_id, visitor_id, customer_id, kind, product_id, variant_id, detail, occurred_at,
-     received_at)
-SELECT %(shop_id)s::integer, %(visitor_id)s::text,
-    (SELECT customer_id FROM storefront_visitors
-     WHERE shop_id = %(shop_id)s::integer AND visitor_id = %(visitor_id)s::text),
-    e.kind, e.product_id, e.variant_id, e.detail, e.occurred_at, %(received_at)s::timestamptz
-FROM json_to_recordset(%(events)s::json)
-    AS e (kind text, product_id text, variant_id text, detail text, occurred_at timestamptz)
-"""
-
-
-def _anonymous_params(shop_id: int, batch: Batch, now: datetime) -> dict[str, Any]:
-    events = [
+def _held_events(shop_id: int, batch: Batch, now: datetime) -> list[dict[str, Any]]:
+    """An anonymous batch as the rows ``view_buffer`` writes (JSON-ready: ``json.dumps``
+    writes them several times faster than psycopg adapts Python lists to arrays)."""
+    received = now.isoformat()
+    return [
         {
+            "shop_id": shop_id,
+            "visitor_id": batch.visitor_id,
             "kind": row["kind"],
             "product_id": row["product_id"],
             "variant_id": row["variant_id"],
             "detail": row["detail"],
             "occurred_at": row["occurred_at"].isoformat(),
+            "received_at": received,
         }
         for row in batch.rows
     ]
-    return {
-        "shop_id": shop_id,
-        "visitor_id": batch.visitor_id,
-        "received_at": now,
-        "events": json.dumps(events),
-    }
 
 
 def expected_collect_key(shop: Shop) -> str:

@@ -15,14 +15,18 @@ checkout the shop told us about): a bare customer id or email in the batch is ig
 anyone can post here. What an attacker could do otherwise, and what each proof is:
 ``app/pipeline/visitors.py``.
 
-The request checks, appends the batch in one INSERT, commits and answers 204. No flow runs
-here: the browse scan reads the table later.
+The request checks the batch and hands it to this process's write-behind, which writes the
+batches of a fifth of a second in one statement (``app/pipeline/view_buffer.py`` says what that
+trades and why), and answers 204; a batch naming a customer is written before the answer. No
+flow runs here: the browse scan reads the table later.
 
 What a batch costs (issue 14, ``bench/ingest_wrk.py``): no read of the shop while this process
 remembers it (``known_shops``; read again before refusing a key, an origin or an inactive
-shop), one Redis command for both rate limits (a Lua script), and for a batch that names no
-customer one PostgreSQL statement in autocommit that also reads the visitor's customer link
-(the events as one JSON text; no SQLAlchemy session). The decision is ``handle``, which the
+shop), no round trip for the rate limits (counted in the process and shared through Redis
+every tenth of a second: ``rate_limit.LazyLimits``), and for a batch that names no
+customer no round trip to PostgreSQL either (``view_buffer``); written in the request, it is one
+statement in autocommit that also reads the visitor's customer link (the events as one JSON
+text; no SQLAlchemy session). The decision is ``handle``, which the
 lean WSGI path in front of Flask (``app/web/fastpath.py``) calls too.
 """
 
@@ -41,9 +45,10 @@ from app.logs import fields as log_fields
 from app.models import Shop, db
 from app.pipeline import known_shops
 from app.pipeline.storefront import BatchError, expected_collect_key, read_batch, store_batch
+from app.pipeline.view_buffer import BufferFull
 from app.pipeline.visitors import allowed_origins, origin_of
-from app.web.errors import DATABASE_DOWN, database_unavailable
-from app.web.rate_limit import over_limits
+from app.web.errors import DATABASE_DOWN, MESSAGE, RETRY_AFTER_SECONDS, database_unavailable
+from app.web.rate_limit import over_limits_lazily
 
 bp = Blueprint("collect", __name__)
 log = logging.getLogger(__name__)
@@ -151,7 +156,7 @@ def handle(platform: str, raw: bytes, origin: str | None) -> Answer:
         return Answer(400, "the body must be a JSON object", origin)
     domain = _shop_domain(platform, str(body.get("shop") or ""))
     given = str(body.get("key") or "")
-    shop, fresh = known_shops.find(platform, domain)
+    shop, fresh = known_shops.find(platform, domain, stale_when_unreachable=True)
     refusal = _refusal(platform, shop, given, origin)
     if refusal is not None and not fresh:
         # Refused on what this process remembers: decide again on the shop as it is now
@@ -169,10 +174,15 @@ def handle(platform: str, raw: bytes, origin: str | None) -> Answer:
         ("collect-visitor", f"{shop.id}:{batch.visitor_id}", VISITOR_LIMIT),
         ("collect-shop", str(shop.id), SHOP_LIMIT),
     )
-    wait = over_limits(checks, window=WINDOW)
+    wait = over_limits_lazily(checks, window=WINDOW)
     if wait is not None:
         return Answer(429, "too many events; slow down", origin, retry_after=wait)
-    store_batch(shop, batch)
+    try:
+        store_batch(shop, batch)
+    except BufferFull:
+        # The database has been away long enough for this process to fill its write-behind.
+        log.error("collect: views buffer full", extra=log_fields(shop=shop.id))
+        return Answer(503, MESSAGE, origin, retry_after=RETRY_AFTER_SECONDS)
     # A batch naming a customer went into the session's transaction; an anonymous one is
     # committed already and opened no session (asking the scoped session would make one).
     if db.session.registry.has() and db.session().in_transaction():

@@ -15,12 +15,13 @@ from flask import Flask, Response, jsonify, request
 
 from app.logs import fields as log_fields
 from app.models import db
+from app.models.sql import UNREACHABLE
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
-# What SQLAlchemy raises when it cannot reach or keep the database (connection refused, dropped,
-# pool exhausted); a programming error (bad SQL, constraint) stays a 500.
-DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+# The database unreachable (``sql.UNREACHABLE``); a programming error (bad SQL, a constraint)
+# stays a 500.
+DATABASE_DOWN = UNREACHABLE
 MESSAGE = "database unavailable; try again later"
 
 

@@ -30,11 +30,11 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
+from app.config import DEFAULT_COLLECT_FLUSH_MS
 from app.flows import abandoned_cart
 from app.flows.engine.settings import save_settings
 from app.models import FlowRun, Message, Shop, db, utcnow
 from tests.backends import Backends
-from tests.support.database import CuttableProxy
 from tests.support.emails import _free_port
 from tests.support.flows import cart_payload
 
@@ -164,6 +164,9 @@ class Processes:
             "STOREFLOW_REDIS_URL": backends.redis_url,
             "STOREFLOW_PUBLIC_URL": "http://storeflow.test",
             "STOREFLOW_MAIL_URL": mail_url,
+            # The collector's write-behind as production has it (the tests' own app writes
+            # each batch in the request).
+            "STOREFLOW_COLLECT_FLUSH_MS": str(DEFAULT_COLLECT_FLUSH_MS),
         }
         self.redis_url = backends.redis_url
         self.logs = logs
@@ -351,16 +354,3 @@ def abandon_carts(post_demo_webhook: Callable[..., Any]) -> Callable[..., list[s
 def enrolled(count: int) -> Callable[[], bool]:
     stmt = sa.select(sa.func.count()).select_from(FlowRun).where(FlowRun.state == "active")
     return lambda: int(scalar(stmt)) >= count
-
-
-@pytest.fixture()
-def pg_proxy(backends: Backends) -> Iterator[CuttableProxy]:
-    """A cuttable proxy in front of the test database's PostgreSQL server."""
-    if not backends.is_postgres:
-        pytest.skip("the outage drill cuts the way to a PostgreSQL server")
-    address = sa.engine.make_url(backends.database_url)
-    proxy = CuttableProxy((address.host or "127.0.0.1", address.port or 5432))
-    try:
-        yield proxy
-    finally:
-        proxy.close()

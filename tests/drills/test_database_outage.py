@@ -13,10 +13,11 @@ A delivery committed just as the cut closed the connection is answered 503, and 
 "duplicate" (stored once); nothing queued its job, so the minute tick does (cron's, run by the
 drill as a few minutes on would run it).
 
-The collector has no delivery id to deduplicate on: a batch whose statement committed just as
-the cut closed the connection is answered 503, and its retry is stored again. With one
-collector client, at most that one batch can be stored twice; every batch answered 204 is
-stored.
+The collector runs its write-behind as production does (``app/pipeline/view_buffer.py``): a
+storefront batch is answered 204 through the outage too, held by the web process, and written
+when the database is back. It has no id to deduplicate on: a write whose COMMIT reached the
+server just as the cut closed the connection is written again, so the batches of that one
+write (a fifth of a second of them) may be stored twice; every batch answered 204 is stored.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from app.models import Cart, Shop, StorefrontEvent, WebhookDelivery, db, utcnow
 from app.pipeline.periodic import minute_tick
 from app.pipeline.storefront import ensure_collect_key
 from tests.conftest import sign
-from tests.drills.conftest import CuttableProxy, Processes, scalar, sized, wait_for
+from tests.drills.conftest import Processes, scalar, sized, wait_for
+from tests.support.database import CuttableProxy
 from tests.support.emails import _free_port
 from tests.support.flows import cart_payload
 
@@ -164,7 +166,7 @@ def _stored_counts(column: Any, model: Any) -> Counter[str]:
         return Counter({str(key): int(n) for key, n in conn.execute(statement)})
 
 
-def test_postgres_cut_mid_ingest_answers_503_and_every_acknowledged_delivery_is_stored_once(
+def test_postgres_cut_mid_ingest_webhooks_get_503_views_are_held_and_all_acknowledged_is_stored(
     shop: Shop, processes: Processes, pg_proxy: CuttableProxy, backends: Any
 ):
     processes.env["STOREFLOW_DATABASE_URL"] = pg_proxy.url(backends.database_url)
@@ -213,10 +215,16 @@ def test_postgres_cut_mid_ingest_answers_503_and_every_acknowledged_delivery_is_
     assert Counter(a.status for a in answers).keys() <= {200, 204, 503}
     unavailable = [a for a in answers if a.status == 503]
     assert unavailable and all(a.retry_after and int(a.retry_after) > 0 for a in unavailable)
-    # Asked while the database was away: 503 each time, on both endpoints, and no 200.
+    # Asked while the database was away: webhooks 503 each time (a platform retries), and
+    # storefront batches 204 (held: a browser's beacon is never retried) by a web worker that
+    # had met the shop before the cut; one that had not cannot check the key: 503.
     during = [a for a in answers if a.sent >= cut_at and a.answered <= back_at]
-    assert during and all(a.status == 503 for a in during)
-    assert {a.key.split("-")[0] for a in during} == {"hook0", "hook1", "batch"}
+    hooks_during = [a for a in during if a.key.startswith("hook")]
+    batches_during = [a for a in during if a.key.startswith("batch")]
+    assert {a.key.split("-")[0] for a in hooks_during} == {"hook0", "hook1"}
+    assert all(a.status == 503 for a in hooks_during)
+    assert any(a.status == 204 for a in batches_during)
+    assert all(a.status in (204, 503) for a in batches_during)
     assert pg_proxy.refused > 0  # the processes did try to reconnect while it was cut
     # After the outage, every delivery a client kept retrying was answered at last.
     for client in clients:
@@ -229,11 +237,24 @@ def test_postgres_cut_mid_ingest_answers_503_and_every_acknowledged_delivery_is_
     stored = _stored_counts(WebhookDelivery.delivery_id, WebhookDelivery)
     assert set(stored) == delivered and set(stored.values()) == {1}
     assert retried & delivered
-    # Every batch answered 204 is stored; only one caught mid-answer by the cut may be twice.
+    # Every batch answered 204 is stored, the ones held through the outage included, once the
+    # web processes have written what they held (their retries back off up to 5 s).
+    wait_for(
+        "the batches held through the outage written",
+        lambda: (
+            set(_stored_counts(StorefrontEvent.detail, StorefrontEvent)) == batches.acknowledged()
+        ),
+        processes,
+        timeout=30,
+    )
     tags = _stored_counts(StorefrontEvent.detail, StorefrontEvent)
-    assert set(tags) == batches.acknowledged()
+    assert {a.key for a in batches_during} <= set(tags)
+    # Twice only for the batches of one write caught between its COMMIT and the reply: all
+    # answered within a second of each other.
     twice = {tag for tag, n in tags.items() if n > 1}
-    assert len(twice) <= 1 and twice <= retried and max(tags.values()) <= 2
+    assert max(tags.values()) <= 2
+    times = [a.answered for a in batches.snapshot() if a.key in twice and a.status == 204]
+    assert not twice or max(times) - min(times) < 1.0
 
     # The same worker process, reconnected, processes every stored delivery: one cart each.
     # A delivery committed just as the cut closed the connection was answered 503 and its

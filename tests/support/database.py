@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 
 import psycopg
+import pytest
 import sqlalchemy as sa
 
 from app.models import db
+from tests.backends import Backends
 
 
 def drop_pooled_connections(database_url: str, at_least: int = 3) -> None:
@@ -108,3 +111,16 @@ def _drop(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
     sock.close()
+
+
+@pytest.fixture()
+def pg_proxy(backends: Backends) -> Iterator[CuttableProxy]:
+    """A cuttable proxy in front of the test database's PostgreSQL server."""
+    if not backends.is_postgres:
+        pytest.skip("a cut database needs a PostgreSQL server to cut the way to")
+    address = sa.engine.make_url(backends.database_url)
+    proxy = CuttableProxy((address.host or "127.0.0.1", address.port or 5432))
+    try:
+        yield proxy
+    finally:
+        proxy.close()
