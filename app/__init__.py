@@ -16,7 +16,7 @@ from app.demo.platform import PLATFORM as DEMO_PLATFORM
 from app.events.reactions import react_with
 from app.flows.dispatch import dispatch
 from app.models import db
-from app.pipeline import view_buffer
+from app.pipeline import deferred_wake, view_buffer
 
 migrate = Migrate()
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     view_buffer.init_app(app)
+    deferred_wake.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
 
     # The demo (its platform, pages and commands) is registered only where it is enabled.

@@ -17,8 +17,10 @@ ENVIRONMENTS = ("development", "test", "production")
 _DEV_SECRET = "dev-only-secret-change-me"
 # A fixed Fernet key for development and tests only; production must set its own keys.
 _DEV_FERNET_KEY = "ZGV2LW9ubHkta2V5LWRvLW5vdC11c2UtaW4tcHJvZCE="
-# COLLECT_FLUSH_MS when not set, but in the tests (0 there: each batch written in its request).
+# COLLECT_FLUSH_MS and DELIVERY_WAKE_MS when not set, but in the tests (0 there: each batch
+# written, each drain woken, in its request).
 DEFAULT_COLLECT_FLUSH_MS = 200
+DEFAULT_DELIVERY_WAKE_MS = 50
 
 
 class ConfigError(ValueError):
@@ -117,6 +119,9 @@ SETTINGS: tuple[_Setting, ...] = (
     # default), and how many it may hold while the database is away before answering 503.
     _Setting("COLLECT_FLUSH_MS", parse_int, None),
     _Setting("COLLECT_BUFFER_EVENTS", parse_int, 50_000),
+    # How often a web process wakes the delivery drain for the webhooks it stored
+    # (app/pipeline/deferred_wake.py; 0: in each webhook's request, the tests' default).
+    _Setting("DELIVERY_WAKE_MS", parse_int, None),
     _Setting("FAN_COURIER_URL", _http_url, "https://api.fancourier.ro"),
     _Setting("CARGUS_URL", _http_url, "https://urgentcargus.azure-api.net/api"),
 )
@@ -185,6 +190,8 @@ def load(
         config["DATABASE_URL"] = config["DATABASE_URL"].replace("{instance}", instance_path)
     if config["COLLECT_FLUSH_MS"] is None:
         config["COLLECT_FLUSH_MS"] = 0 if environment == "test" else DEFAULT_COLLECT_FLUSH_MS
+    if config["DELIVERY_WAKE_MS"] is None:
+        config["DELIVERY_WAKE_MS"] = 0 if environment == "test" else DEFAULT_DELIVERY_WAKE_MS
     if config["ENABLE_DEMO_CONNECTOR"] is None:
         config["ENABLE_DEMO_CONNECTOR"] = environment != "production"
     if environment == "production" and not config["PUBLIC_URL"].startswith("https://"):

@@ -32,10 +32,10 @@ def storeflow() -> Flask:
 
 
 def without_enqueue() -> Flask:
-    """Storeflow exactly as the Procfile serves it, except that a stored webhook delivery is
-    not handed to RQ (``enqueue_delivery``): what the request costs once workers claim stored
-    deliveries from the table instead (the outbox), measured by ``ingest_wrk.py --no-rq``."""
-    webhooks.enqueue_delivery = _not_enqueued
+    """Storeflow exactly as the Procfile serves it, except that a stored webhook delivery wakes
+    no drain (``wake_soon``, a Redis SET from a thread of the process every 50 ms): what the
+    wake-up costs the web process, measured by ``ingest_wrk.py --no-rq``."""
+    webhooks.wake_soon = _not_enqueued
     return create_app()
 
 

@@ -396,7 +396,7 @@ def _count_events(run: Run) -> None:
 def _forget_keys() -> None:
     """This run's Redis keys: the jobs it enqueued, the events queue, the collect limits."""
     redis = Redis.from_url(REDIS_URL)
-    for pattern in ("rq:job:delivery-*", "storeflow:limit:collect-*"):
+    for pattern in ("rq:job:delivery-*", "storeflow:limit:collect-*", "storeflow:lazy:collect-*"):
         for key in redis.scan_iter(pattern, count=1000):
             redis.delete(key)
     redis.delete("rq:queue:events")

@@ -7,8 +7,9 @@ What a delivery costs, at most (issue 18, ``bench/ingest_wrk.py``): no read of t
 process remembers it (``known_shops``: 30 s, forgotten on our own changes, read again before a
 signature is refused), one round trip to PostgreSQL (``INSERT ... ON CONFLICT DO NOTHING
 RETURNING id`` in autocommit: stored and committed before we answer, no BEGIN/COMMIT/ROLLBACK,
-no pool ping; sent as driver SQL on a raw pooled connection, ``sql.execute_committed``), one
-to Redis (the wake-up of a drain, ``ingest.enqueue_delivery``: one SET while a drain waits).
+no pool ping; sent as driver SQL on a raw pooled connection, ``sql.execute_committed``), and
+none to Redis: the process wakes a drain from a thread of its own within ``DELIVERY_WAKE_MS``
+(``deferred_wake``; in the request when that is 0, as in the tests).
 A dead pooled connection is replaced and the statement sent again; PostgreSQL down is a 503
 with ``Retry-After`` (``web/errors.py``), which the platforms retry; Redis down is still a 200,
 the minute tick wakes a drain for the row.
@@ -29,7 +30,8 @@ from app.connectors.base import Envelope, EnvelopeError, Platform, SignatureErro
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery
 from app.pipeline import known_shops
-from app.pipeline.ingest import classify, enqueue_delivery, store_delivery, wake_quietly
+from app.pipeline.deferred_wake import wake_soon
+from app.pipeline.ingest import classify, store_delivery, wake_quietly
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
@@ -107,7 +109,7 @@ def handle(connector: Platform, headers: dict[str, str], body: bytes) -> tuple[i
         wake_quietly()
         return 200, "duplicate"
     if status == "received":
-        enqueue_delivery(delivery_id)
+        wake_soon(delivery_id)
     return 200, status
 
 

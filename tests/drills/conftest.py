@@ -30,7 +30,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from app.config import DEFAULT_COLLECT_FLUSH_MS
+from app.config import DEFAULT_COLLECT_FLUSH_MS, DEFAULT_DELIVERY_WAKE_MS
 from app.flows import abandoned_cart
 from app.flows.engine.settings import save_settings
 from app.models import FlowRun, Message, Shop, db, utcnow
@@ -164,9 +164,10 @@ class Processes:
             "STOREFLOW_REDIS_URL": backends.redis_url,
             "STOREFLOW_PUBLIC_URL": "http://storeflow.test",
             "STOREFLOW_MAIL_URL": mail_url,
-            # The collector's write-behind as production has it (the tests' own app writes
-            # each batch in the request).
+            # The collector's write-behind and the deferred drain wake-up as production has
+            # them (the tests' own app writes each batch and wakes a drain in the request).
             "STOREFLOW_COLLECT_FLUSH_MS": str(DEFAULT_COLLECT_FLUSH_MS),
+            "STOREFLOW_DELIVERY_WAKE_MS": str(DEFAULT_DELIVERY_WAKE_MS),
         }
         self.redis_url = backends.redis_url
         self.logs = logs
