@@ -55,15 +55,17 @@ RETRY_FIRST, RETRY_MAX = 0.5, 5.0
 # How long an exiting process keeps trying to write what it holds.
 EXIT_DEADLINE = 10.0
 
-# Every held event carries its shop and visitor; the visitor's customer, if linked by then, is
-# read in the statement. Events of a shop deleted since are dropped by the join; the ids follow
-# the order the events came in.
+# Every held event carries its shop and visitor; the visitor's customer, if linked by then, and
+# the price the page showed (the viewed variant's, if the catalog holds it for that product,
+# else the product's) are read in the statement, set-based over all the events of the write.
+# Events of a shop deleted since are dropped by the join; the ids follow the order the events
+# came in.
 _APPEND_HELD = """
 INSERT INTO storefront_events
-    (shop_id, visitor_id, customer_id, kind, product_id, variant_id, detail, occurred_at,
-     received_at)
+    (shop_id, visitor_id, customer_id, kind, product_id, variant_id, detail, price_seen,
+     occurred_at, received_at)
 SELECT e.shop_id, e.visitor_id, v.customer_id, e.kind, e.product_id, e.variant_id, e.detail,
-    e.occurred_at, e.received_at
+    COALESCE(va.price, p.price), e.occurred_at, e.received_at
 FROM ROWS FROM (json_to_recordset(%(events)s::json)
         AS (shop_id integer, visitor_id text, kind text, product_id text, variant_id text,
             detail text, occurred_at timestamptz, received_at timestamptz))
@@ -71,6 +73,9 @@ FROM ROWS FROM (json_to_recordset(%(events)s::json)
                           occurred_at, received_at, n)
 JOIN shops s ON s.id = e.shop_id
 LEFT JOIN storefront_visitors v ON v.shop_id = e.shop_id AND v.visitor_id = e.visitor_id
+LEFT JOIN products p ON p.shop_id = e.shop_id AND p.platform_product_id = e.product_id
+LEFT JOIN variants va ON va.shop_id = e.shop_id AND va.product_id = p.id
+    AND va.platform_variant_id = e.variant_id AND va.price IS NOT NULL
 ORDER BY e.n
 """
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,7 +16,16 @@ from flask import Flask
 
 from app import create_app
 from app.config import config_for_tests
-from app.models import Customer, Shop, StorefrontEvent, StorefrontVisitor, db, utcnow
+from app.models import (
+    Customer,
+    Product,
+    Shop,
+    StorefrontEvent,
+    StorefrontVisitor,
+    Variant,
+    db,
+    utcnow,
+)
 from app.pipeline import known_shops, view_buffer
 from app.pipeline.storefront import ensure_collect_key
 from tests.backends import Backends
@@ -243,3 +253,48 @@ def test_with_the_write_behind_off_a_batch_is_written_in_its_request(
     )
     assert response.status_code == 204
     assert _stored() == [("v-anon-00008", "801", None)]
+
+
+def test_an_anonymous_view_is_stored_with_the_price_the_page_showed_variant_first(
+    tracked_shop: Shop, holding_app: Callable[..., Flask]
+):
+    shirt = Product(
+        shop_id=tracked_shop.id, platform_product_id="2001", title="Shirt", price=Decimal("150.00")
+    )
+    db.session.add(shirt)
+    db.session.flush()
+    db.session.add_all(
+        [
+            Variant(
+                shop_id=tracked_shop.id,
+                product_id=shirt.id,
+                platform_variant_id="2001-XL",
+                price=Decimal("200.00"),
+            ),
+            Variant(
+                shop_id=tracked_shop.id,
+                product_id=shirt.id,
+                platform_variant_id="2001-S",
+                price=None,
+            ),
+        ]
+    )
+    db.session.commit()
+    web = holding_app()
+    body = _batch(tracked_shop, "v-anon-00010", "2001", "2001", "2001", "9999")
+    body["events"][1]["variant_id"] = "2001-XL"
+    body["events"][2]["variant_id"] = "2001-S"  # no price of its own: the product's
+    assert _post(web, body).status_code == 204
+    with web.app_context():
+        assert _held(web).flush() is True
+    seen = db.session.execute(
+        sa.select(StorefrontEvent.variant_id, StorefrontEvent.price_seen).order_by(
+            StorefrontEvent.id
+        )
+    ).all()
+    assert [tuple(row) for row in seen] == [
+        (None, Decimal("150.00")),
+        ("2001-XL", Decimal("200.00")),
+        ("2001-S", Decimal("150.00")),
+        (None, None),  # a product the catalog does not hold
+    ]
