@@ -21,6 +21,10 @@ email in every locale) and does less for the same result:
   ``Markup`` object that is only ever joined into the output; a plain string is escaped by
   MarkupSafe's own routine into a plain string (the same characters), anything else (numbers,
   ``Markup``, objects with ``__html__``) still goes through ``escape``.
+- **Templates by name from a dict.** ``{% extends %}`` and ``{% from %}`` load their
+  template on every render; with ``auto_reload`` off a loaded template never changes, so it
+  is kept by name instead of behind Jinja's locked LRU cache and a new weak reference per
+  lookup.
 - **Globals as a dict.** A template's globals are a ``ChainMap`` over the environment's so
   that later changes show through; ours are all set before the first template loads, and
   copying a ``ChainMap`` into each render's context cost more than the copy itself.
@@ -120,6 +124,7 @@ class EmailEnvironment(Environment):
     def __init__(self, translations: gettext.NullTranslations, **options: Any) -> None:
         super().__init__(**options)
         self.translations = translations
+        self._by_name: dict[str, Template] = {}
         # Old-style gettext: one plain call per string where one remains (the plural forms).
         self.install_gettext_translations(translations, newstyle=False)  # type: ignore[attr-defined]
 
@@ -130,6 +135,14 @@ class EmailEnvironment(Environment):
         folded = _FoldTranslations(self.translations.gettext).visit(tree)
         assert isinstance(folded, nodes.Template)
         return folded
+
+    def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Template:
+        if globals or self.auto_reload:
+            return super()._load_template(name, globals)
+        template = self._by_name.get(name)
+        if template is None:
+            template = self._by_name[name] = super()._load_template(name, globals)
+        return template
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
