@@ -8,6 +8,7 @@ data, so the two parts never say different things.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -196,8 +197,9 @@ def render_page(
 def _copy(page: Template, data: dict[str, Any]) -> dict[str, str]:
     """The copy blocks as plain text (unescaped), for the subject and the text part."""
     ctx = page.new_context(data)
+    # html.unescape is what Markup(...).unescape() calls, without a Markup made per block.
     return {
-        name: Markup("".join(page.blocks[name](ctx))).unescape().strip()
+        name: html.unescape("".join(page.blocks[name](ctx))).strip()
         for name in COPY_BLOCKS
         if name in page.blocks
     }
