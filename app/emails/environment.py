@@ -14,7 +14,8 @@ email in every locale) and does less for the same result:
 - **Dict keys first.** ``item.title`` on a dict tries ``getattr`` first, which raises and
   catches an ``AttributeError`` per lookup; a plain dict has no attribute besides ``dict``'s
   own, so the key is read directly (with the same answer: a key named like a dict method
-  still gives the method).
+  still gives the method). On a variable the compiled code reads the key in place; anything
+  that is not a plain dict goes through Jinja's ``getattr`` as before.
 - **Plain calls.** ``Context.call`` asks every callable whether it wants the context passed;
   a plain function or method without Jinja's marker is called directly.
 - **Escaping to a string.** Each ``{{ value }}`` of an HTML template is escaped into a
@@ -42,6 +43,7 @@ from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 
 from jinja2 import Environment, Template, nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.runtime import Context
 from jinja2.visitor import NodeTransformer
 from markupsafe import _escape_inner, escape
@@ -69,6 +71,30 @@ class _EmailTemplate(Template):
         # looks ``escape`` up in this namespace when it renders.
         namespace["escape"] = _escape
         return super()._from_namespace(environment, namespace, globals)
+
+
+class _EmailCodeGenerator(CodeGenerator):
+    @optimizeconst
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        """``item.title`` on a variable: a dict's key read in place (``EmailEnvironment.getattr``
+        without the call), Jinja's ``getattr`` for anything else."""
+        if (
+            self.environment.is_async
+            or not isinstance(node.node, nodes.Name)
+            or node.attr in _DICT_ATTRIBUTES
+        ):
+            super().visit_Getattr(node, frame)
+            return
+        attr = repr(node.attr)
+        self.write("(")
+        self.visit(node.node, frame)
+        self.write(f"[{attr}] if type(")
+        self.visit(node.node, frame)
+        self.write(f") is dict and {attr} in ")
+        self.visit(node.node, frame)
+        self.write(" else environment.getattr(")
+        self.visit(node.node, frame)
+        self.write(f", {attr}))")
 
 
 class _EmailContext(Context):
@@ -119,6 +145,7 @@ class EmailEnvironment(Environment):
     """A Jinja environment for one locale's templates (see the module docstring)."""
 
     context_class = _EmailContext
+    code_generator_class = _EmailCodeGenerator
     template_class = _EmailTemplate
 
     def __init__(self, translations: gettext.NullTranslations, **options: Any) -> None:

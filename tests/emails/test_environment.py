@@ -28,6 +28,10 @@ def _variable_names(context: Context, prefix: str) -> str:
     return prefix + ",".join(sorted(k for k in context.get_all() if k.startswith("v")))
 
 
+class _Titled(dict[str, Any]):
+    title = "the attribute, not the key"
+
+
 class _Html:
     def __html__(self) -> str:
         return "<i>already html</i>"
@@ -44,6 +48,8 @@ CASES = [
     ("{{ m }} {{ h }} {{ 5 }} {{ 2.5 }} {{ none }}", {"m": Markup("<b>ok</b>"), "h": _Html()}),
     ("{{ f('vars: ') }}", {"f": _variable_names, "v1": 1, "v2": 2}),
     ("{{ s.upper() }} {{ l.append }}", {"s": "<a>", "l": []}),
+    # An attribute wins over a key on anything but a plain dict, as in Jinja.
+    ("{{ t.title }} {{ t['title'] }} {{ (t).title }}", {"t": _Titled(title="<key>")}),
     ("{% macro shout(x) %}{{ x|upper }}{% endmacro %}{% set _ = shout %}{{ _('Total') }}", {}),
     ("{% for gettext in [shout] %}{{ gettext('Total') }}{% endfor %}", {"shout": str.upper}),
     ("{% set t %}{{ _('Quantity') }} <{{ n }}>{% endset %}{{ t }}|{{ t|length }}", {"n": "&"}),
