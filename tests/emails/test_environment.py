@@ -53,6 +53,12 @@ CASES = [
     ("{% macro shout(x) %}{{ x|upper }}{% endmacro %}{% set _ = shout %}{{ _('Total') }}", {}),
     ("{% for gettext in [shout] %}{{ gettext('Total') }}{% endfor %}", {"shout": str.upper}),
     ("{% set t %}{{ _('Quantity') }} <{{ n }}>{% endset %}{{ t }}|{{ t|length }}", {"n": "&"}),
+    # A sentence with a percent sign, a value used twice, markup and a number as values.
+    (
+        "{% trans p=p, m=m %}{{ p }}% off, {{ p }}% again: {{ m }}{% endtrans %}",
+        {"p": 5, "m": Markup("<b>x</b>")},
+    ),
+    ("{% trans a=a %}100%% of {{ a }}{% endtrans %}", {"a": "<&>"}),
 ]
 
 
@@ -92,3 +98,14 @@ def test_a_missing_key_is_the_same_error() -> None:
         == str(raised_stock.value)
         == "'dict object' has no attribute 'missing'"
     )
+
+
+def test_a_value_the_sentence_leaves_out_is_not_read() -> None:
+    """A translation may drop a placeholder: its value is never printed, so even an
+    undefined one is no error (strict undefined raises only when printed)."""
+    ours, stock = _both(undefined=StrictUndefined)
+    source = "{% trans a=a, b=missing %}Only {{ a }}{% endtrans %}"
+
+    rendered = ours.from_string(source).render(a="<x>")
+
+    assert rendered == stock.from_string(source).render(a="<x>") == "Only &lt;x&gt;"
