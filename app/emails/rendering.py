@@ -8,6 +8,7 @@ data, so the two parts never say different things.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -28,6 +29,7 @@ from markupsafe import Markup, escape
 from mjml import mjml2html
 
 from app.emails import i18n, merchant_copy
+from app.emails.environment import EmailEnvironment
 
 TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), "templates")
 # Asked for by the shopper (the double opt-in confirmation) or owed to them: no consent needed.
@@ -108,11 +110,14 @@ def render_email(
     context: Mapping[str, Any],
     locale: str,
     copy: Mapping[str, str] | None = None,
+    *,
+    environments: Callable[[str], Environment] | None = None,
 ) -> EmailContent:
     """Render ``template`` for one recipient in ``locale`` (``pl``, ``ro`` or ``en``);
     ``copy`` holds the merchant's own text of some copy blocks (``merchant_copy``), which
-    replaces ours."""
-    source, copy, text = _compose(template, context, locale, copy)
+    replaces ours. ``environments`` gives the Jinja environment of a locale: ours
+    (``EmailEnvironment``) unless the tests ask for ``stock_environment`` to compare."""
+    source, copy, text = _compose(template, context, locale, copy, environments)
     return EmailContent(
         subject=copy["subject"],
         html=mjml2html(source),
@@ -121,7 +126,13 @@ def render_email(
     )
 
 
-def render_sms(template: str, context: Mapping[str, Any], locale: str) -> str:
+def render_sms(
+    template: str,
+    context: Mapping[str, Any],
+    locale: str,
+    *,
+    environments: Callable[[str], Environment] | None = None,
+) -> str:
     """A text message: one line with the shop's name and the restore link."""
     if template not in SMS_TEMPLATES:
         raise TemplateContextError(f"unknown SMS template {template!r}")
@@ -129,7 +140,7 @@ def render_sms(template: str, context: Mapping[str, Any], locale: str) -> str:
         raise TemplateContextError("restore_url is required in a cart text message")
     locale = i18n.resolve_locale(locale)
     text = (
-        _environment(locale)
+        (environments or _environment)(locale)
         .get_template(f"{template}.txt")
         .render(
             shop=_shop(context.get("shop") or {}),
@@ -150,6 +161,7 @@ def _compose(
     context: Mapping[str, Any],
     locale: str,
     merchant: Mapping[str, str] | None = None,
+    environments: Callable[[str], Environment] | None = None,
 ) -> tuple[str, dict[str, str], str]:
     """(MJML source, copy blocks, plain-text part) for one recipient."""
     if template not in TEMPLATES:
@@ -158,7 +170,7 @@ def _compose(
         )
     locale = i18n.resolve_locale(locale)
     data = _prepare(template, context, locale)
-    env = _environment(locale)
+    env = (environments or _environment)(locale)
     page = env.get_template(f"{template}.mjml")
     copy = _copy(page, data)
     if merchant:
@@ -169,17 +181,25 @@ def _compose(
     return page.render(data, copy=copy), copy, _tidy(text)
 
 
-def render_page(name: str, locale: str, **context: Any) -> str:
+def render_page(
+    name: str,
+    locale: str,
+    *,
+    environments: Callable[[str], Environment] | None = None,
+    **context: Any,
+) -> str:
     """A localised web page from ``templates/`` (the unsubscribe confirmation)."""
     locale = i18n.resolve_locale(locale)
-    return _environment(locale).get_template(name).render(locale=locale, **context)
+    env = (environments or _environment)(locale)
+    return env.get_template(name).render(locale=locale, **context)
 
 
 def _copy(page: Template, data: dict[str, Any]) -> dict[str, str]:
     """The copy blocks as plain text (unescaped), for the subject and the text part."""
     ctx = page.new_context(data)
+    # html.unescape is what Markup(...).unescape() calls, without a Markup made per block.
     return {
-        name: Markup("".join(page.blocks[name](ctx))).unescape().strip()
+        name: html.unescape("".join(page.blocks[name](ctx))).strip()
         for name in COPY_BLOCKS
         if name in page.blocks
     }
@@ -312,21 +332,33 @@ def _tidy(text: str) -> str:
     return "\n".join(tidy).strip() + "\n"
 
 
+_OPTIONS: dict[str, Any] = {
+    "loader": FileSystemLoader(TEMPLATES_DIR),
+    "autoescape": select_autoescape(enabled_extensions=("mjml", "html"), default=False),
+    "extensions": ["jinja2.ext.i18n"],
+    "undefined": StrictUndefined,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "auto_reload": False,
+}
+
+
 @cache
 def _environment(locale: str) -> Environment:
-    """One Jinja environment per locale: gettext bound once, templates compiled once."""
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(enabled_extensions=("mjml", "html"), default=False),
-        extensions=["jinja2.ext.i18n"],
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
-    # Old-style gettext: one plain call per string (newstyle adds three wrapper calls each, a
-    # tenth of the render time); autoescape still escapes the whole translated sentence.
+    """One Jinja environment per locale: translations and templates compiled in once."""
+    return _with_filters(EmailEnvironment(i18n.translations(locale), **_OPTIONS), locale)
+
+
+def stock_environment(locale: str) -> Environment:
+    """Jinja's own ``Environment`` with the same templates, options and catalog, built anew on
+    each call: the straightforward render that ``EmailEnvironment`` must equal byte for byte
+    (``tests/emails/test_render_paths.py``)."""
+    env = Environment(**_OPTIONS)
     env.install_gettext_translations(i18n.translations(locale), newstyle=False)  # type: ignore[attr-defined]
+    return _with_filters(env, locale)
+
+
+def _with_filters(env: Environment, locale: str) -> Environment:
     env.filters["when"] = _when_filter(locale)
     env.filters["lines"] = _lines
     return env

@@ -16,6 +16,7 @@ customer for that long, never read anything.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -110,7 +111,17 @@ def tracking_context(
     }
 
 
+# An address urlsplit surely reads as http(s) with a host: the scheme as written, a first
+# host character, and none of what urlsplit removes (tab, CR, LF), checks (brackets of an
+# IPv6 host, non-ASCII hosts) or strips (leading spaces cannot come before "http").
+_PLAIN_WEB_URL = re.compile(r"https?://[^/?#\[\]\s][^\[\]\t\r\n]*\Z")
+
+
 def _is_web_url(url: str) -> bool:
+    # A cart's links are unique per email, past urlsplit's cache: the usual address is
+    # answered by one match; anything else (other schemes, odd characters) by urlsplit.
+    if url.isascii() and _PLAIN_WEB_URL.match(url):
+        return True
     parsed = urlsplit(url)  # the scheme and host as urlparse gives them, without ;params
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 

@@ -12,6 +12,7 @@ PAYLOADS = [
     [7, 1001, "https://demo.example/products/linen-shirt?variant=42"],
     [7, None, "ola@example.com", "pl"],
     {"s": 7, "k": "cart-abc", "d": "BACK-K7Q2ZP", "x": 1_900_000_000},
+    {"s": 7, "k": 'koszyk-żółw-ș\u2028"\\', "d": None, "x": 2**63, "f": True, "n": [1.5, -0.0]},
     # Repetitive enough that itsdangerous zlib-compresses it (the token starts with ".").
     [7, 1001, "https://demo.example/" + "products/" * 20],
 ]
@@ -25,6 +26,13 @@ def test_tokens_are_byte_for_byte_those_of_itsdangerous(payload: object) -> None
 
     assert token == reference.dumps(payload)
     assert reference.loads(token) == payload
+
+
+def test_a_payload_json_cannot_carry_is_refused_as_itsdangerous_refuses_it() -> None:
+    with pytest.raises(TypeError):
+        URLSafeSerializer("s3cret", salt="storeflow.click").dumps([7, {1, 2}])
+    with pytest.raises(TypeError):
+        LinkSigner("s3cret", "storeflow.click").dumps([7, {1, 2}])
 
 
 def test_a_compressible_payload_is_compressed_as_before() -> None:

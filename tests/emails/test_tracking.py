@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -77,6 +78,45 @@ def test_tampered_tokens_are_refused_and_record_nothing(
 
 def test_click_tracker_leaves_non_web_links_alone(app: Flask) -> None:
     assert tracking.click_tracker(1, 2)("mailto:shop@example.com") == "mailto:shop@example.com"
+
+
+# Addresses the quick check answers and addresses it must leave to urlsplit.
+ODD_LINKS = [
+    "https://shop.example/products/1?a=1&b=2#top",
+    "http://shop.example",
+    "https://shop.example:8443/p",
+    "HTTPS://shop.example/p",
+    " https://shop.example/p",
+    "https:///p",
+    "https://?q",
+    "https://#x",
+    "https://",
+    "https:shop.example",
+    "https://shop.example/\tp",
+    "https://sh\nop.example/p",
+    "https://[::1]/p",
+    "https://żabka.example/p",
+    "https://shop.example/żabka",
+    "ftp://shop.example/p",
+    "mailto:shop@example.com",
+    "//shop.example/p",
+    "/relative/p",
+    "",
+]
+
+
+@pytest.mark.parametrize("url", ODD_LINKS)
+def test_web_link_check_agrees_with_urlsplit(url: str) -> None:
+    parsed = urlsplit(url)
+
+    assert tracking._is_web_url(url) == (parsed.scheme in ("http", "https") and bool(parsed.netloc))
+
+
+def test_web_link_check_takes_shop_links_and_refuses_others() -> None:
+    assert tracking._is_web_url("https://shop.example/products/1?a=1&b=2")
+    assert tracking._is_web_url("HTTP://shop.example/p")
+    assert not tracking._is_web_url("https:///p")
+    assert not tracking._is_web_url("mailto:shop@example.com")
 
 
 def test_unsubscribe_page_asks_first_in_the_shoppers_language(
