@@ -36,13 +36,15 @@ from app.models import (
     utcnow,
 )
 from app.models.base import UTCDateTime
-from app.models.sql import insert_ignoring_conflict
+from app.models.sql import insert_new_row
 
 M = TypeVar("M")
 
 
 def _lock_or_create(model: type[M], keys: dict[str, Any], defaults: dict[str, Any]) -> M:
-    insert_ignoring_conflict(model, {**keys, **defaults})
+    created = insert_new_row(model, {**keys, **defaults})
+    if created is not None:
+        return created
     stmt = sa.select(model).filter_by(**keys).with_for_update()
     return db.session.scalars(stmt).one()
 
@@ -57,12 +59,11 @@ def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer
     if not (contact.platform_customer_id or email):
         return None
     scope = ShopScope(shop_id)
-    insert_ignoring_conflict(
+    customer = insert_new_row(
         Customer,
         {"shop_id": shop_id, "platform_customer_id": contact.platform_customer_id, "email": email},
     )
-    customer = None
-    if contact.platform_customer_id:
+    if customer is None and contact.platform_customer_id:
         customer = db.session.scalars(
             scope.select(
                 Customer, Customer.platform_customer_id == contact.platform_customer_id

@@ -20,6 +20,7 @@ from app.events.types import AppUninstalled
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
 from app.models.batch import batch_memo
+from app.models.flows import load_flow_settings
 from app.models.sql import insert_ignoring_conflict
 
 # Imported for its listener: a committed erasure then reaches Redis too.
@@ -190,7 +191,8 @@ def _process_batch(rows: list[WebhookDelivery]) -> int:
         with batch_memo(db.session()) as batch:
             # Held for the batch: the session keeps only what someone references, and every
             # delivery of the shop asks for it again.
-            batch["shops"] = [db.session.get(Shop, shop_id) for shop_id in by_shop]
+            batch["shops"] = list(db.session.scalars(sa.select(Shop).where(Shop.id.in_(by_shop))))
+            load_flow_settings(list(by_shop))
             for shop_rows in by_shop.values():
                 for row in shop_rows:
                     if row.status != "received":
