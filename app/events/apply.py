@@ -36,17 +36,25 @@ from app.models import (
     utcnow,
 )
 from app.models.base import UTCDateTime
+from app.models.batch import keep_locked, locked_row
 from app.models.sql import insert_new_row
 
 M = TypeVar("M")
 
 
 def _lock_or_create(model: type[M], keys: dict[str, Any], defaults: dict[str, Any]) -> M:
-    created = insert_new_row(model, {**keys, **defaults})
-    if created is not None:
-        return created
-    stmt = sa.select(model).filter_by(**keys).with_for_update()
-    return db.session.scalars(stmt).one()
+    """The row of the shop's unique key (``keys``: the shop and one column), locked: held
+    already by this batch's transaction, or inserted, or read ``FOR UPDATE``."""
+    ((column, value),) = ((k, v) for k, v in keys.items() if k != "shop_id")
+    session = db.session()
+    row = locked_row(session, model, keys["shop_id"], column, value)
+    if row is None:
+        row = insert_new_row(model, {**keys, **defaults})
+    if row is None:
+        stmt = sa.select(model).filter_by(**keys).with_for_update()
+        row = session.scalars(stmt).one()
+    keep_locked(session, row, column)
+    return row
 
 
 def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
@@ -58,21 +66,7 @@ def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer
     email = contact.email.strip().lower() if contact.email else None
     if not (contact.platform_customer_id or email):
         return None
-    scope = ShopScope(shop_id)
-    customer = insert_new_row(
-        Customer,
-        {"shop_id": shop_id, "platform_customer_id": contact.platform_customer_id, "email": email},
-    )
-    if customer is None and contact.platform_customer_id:
-        customer = db.session.scalars(
-            scope.select(
-                Customer, Customer.platform_customer_id == contact.platform_customer_id
-            ).with_for_update()
-        ).first()
-    if customer is None and email:
-        customer = db.session.scalars(
-            scope.select(Customer, Customer.email == email).with_for_update()
-        ).first()
+    customer = _lock_customer(shop_id, contact.platform_customer_id, email)
     if customer is None or customer.redacted_at is not None:
         return customer
     if contact.platform_customer_id and not customer.platform_customer_id:
@@ -86,6 +80,31 @@ def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer
             if value:
                 setattr(customer, attr, value)
     _apply_consent(customer, contact, at)
+    return customer
+
+
+def _lock_customer(shop_id: int, platform_id: str | None, email: str | None) -> Customer | None:
+    """The customer of this platform id (else of this email), locked: held already by this
+    batch's transaction, or inserted, or read ``FOR UPDATE``."""
+    session, scope = db.session(), ShopScope(shop_id)
+    if platform_id:
+        customer = locked_row(session, Customer, shop_id, "platform_customer_id", platform_id)
+    else:
+        customer = locked_row(session, Customer, shop_id, "email", email)
+    if customer is None:
+        customer = insert_new_row(
+            Customer, {"shop_id": shop_id, "platform_customer_id": platform_id, "email": email}
+        )
+    if customer is None and platform_id:
+        customer = session.scalars(
+            scope.select(Customer, Customer.platform_customer_id == platform_id).with_for_update()
+        ).first()
+    if customer is None and email:
+        customer = session.scalars(
+            scope.select(Customer, Customer.email == email).with_for_update()
+        ).first()
+    if customer is not None:
+        keep_locked(session, customer, "platform_customer_id", "email")
     return customer
 
 

@@ -5,6 +5,11 @@ Inside ``batch_memo(session)`` readers may keep what they read in ``memo(session
 None outside a batch) instead of asking the database again for every event: a shop's flow
 settings, for one. A reader that writes what it keeps drops its entry (or updates it). The memo
 ends with the block, so nothing read in one batch is trusted in the next.
+
+Rows the batch's transaction has locked (or inserted) are kept by their shop and unique key
+(``keep_locked``), so the next event of the same cart, order or customer finds its row without
+a query (``locked_row``): locked, nobody else can change or delete it before the commit. A bulk
+UPDATE or DELETE of such rows that the session does not follow (an erasure) forgets them all.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session
 
 _KEY = "storeflow_batch_memo"
 _HELD = "held rows"
+_LOCKED = "locked rows"  # (model, shop id, unique column, value) -> the row
 
 
 @contextmanager
@@ -43,3 +49,55 @@ def _hold_for_the_batch(session: Session, instance: object) -> None:
     batch = memo(session)
     if batch is not None:
         batch.setdefault(_HELD, []).append(instance)
+
+
+def keep_locked(session: Session, row: Any, *columns: str) -> None:
+    """In a batch: ``row``, which this transaction locked or inserted, is found again by its
+    shop and any of these unique columns (``locked_row``). Outside a batch: nothing."""
+    batch = memo(session)
+    if batch is None:
+        return
+    locked = batch.setdefault(_LOCKED, {})
+    for column in columns:
+        value = getattr(row, column)
+        if value is not None:
+            locked[(type(row), row.shop_id, column, value)] = row
+
+
+def locked_row(session: Session, model: type[Any], shop_id: int, column: str, value: Any) -> Any:
+    """The shop's row whose unique ``column`` holds ``value``, if this batch's transaction
+    holds it locked (and it still holds that value, and was not deleted); else None."""
+    batch = memo(session)
+    if batch is None or value is None:
+        return None
+    row = batch.get(_LOCKED, {}).get((model, shop_id, column, value))
+    if row is None:
+        return None
+    state = inspect(row)
+    if state.was_deleted or state.detached or getattr(row, column) != value:
+        return None
+    return row
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_locked_on_bulk_change(state: ORMExecuteState) -> None:
+    # A bulk DELETE of kept rows, or an UPDATE the session does not apply to the rows it holds
+    # (an erasure's), may leave a kept row gone or holding another key: forget them all.
+    if not (state.is_update or state.is_delete):
+        return
+    batch = memo(state.session)
+    if batch is None or not batch.get(_LOCKED):
+        return
+    unfollowed = state.execution_options.get("synchronize_session", "auto") is False
+    if not (state.is_delete or unfollowed):
+        return
+    kept = {key[0] for key in batch[_LOCKED]}
+    if any(mapper.class_ in kept for mapper in state.all_mappers):
+        batch.pop(_LOCKED)
+
+
+def forget_locked(session: Session) -> None:
+    """Forget every kept row (an erasure went through the batch)."""
+    batch = memo(session)
+    if batch is not None:
+        batch.pop(_LOCKED, None)

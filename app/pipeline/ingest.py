@@ -19,7 +19,7 @@ from app.events.apply import apply, without_repeats
 from app.events.types import AppUninstalled
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
-from app.models.batch import batch_memo
+from app.models.batch import batch_memo, forget_locked
 from app.models.flows import load_flow_settings
 from app.models.sql import insert_ignoring_conflict
 
@@ -201,6 +201,7 @@ def _process_batch(rows: list[WebhookDelivery]) -> int:
                         # An erasure marks a waiting delivery of the person ignored (and
                         # empties its body) in the database: read the rest of the batch anew.
                         db.session.flush()
+                        forget_locked(db.session())
                         for other in rows:
                             db.session.expire(other)
         db.session.commit()

@@ -3,28 +3,10 @@ shop still sees only its own rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from app.models import db
 from app.models.batch import batch_memo
 from app.models.flows import add_flow_setting, flow_setting, load_flow_settings
-
-
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, params, context, executemany) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from tests.support.database import statements_sent
 
 
 def test_a_batch_reads_its_shops_settings_once_and_each_shop_sees_only_its_own(make_shop):
@@ -34,7 +16,7 @@ def test_a_batch_reads_its_shops_settings_once_and_each_shop_sees_only_its_own(m
     add_flow_setting(second, "cross_sell", enabled=True, values={})
     db.session.commit()
 
-    with batch_memo(db.session()), _statements() as statements:
+    with batch_memo(db.session()), statements_sent() as statements:
         load_flow_settings([first, second, bare])
         loaded = len(statements)
         mine = flow_setting(first, "abandoned_cart")
