@@ -36,7 +36,7 @@ from app.models import (
     utcnow,
 )
 from app.models.base import UTCDateTime
-from app.models.batch import keep_locked, locked_row
+from app.models.batch import keep_locked, locked_row, note_written, written
 from app.models.sql import insert_new_row
 
 M = TypeVar("M")
@@ -358,9 +358,11 @@ def apply_app_uninstalled(event: ev.AppUninstalled) -> None:
 
 
 def replace_order_lines(order: Order) -> None:
-    """Mirror ``order.items`` into ``order_lines``, the table the recommendation model reads."""
+    """Mirror ``order.items`` into ``order_lines``, the table the recommendation model reads.
+
+    In a batch, an order's next event with the same lines (an order's "created" and "paid"
+    come in one delivery) leaves the lines this transaction wrote as they are."""
     db.session.flush()
-    db.session.execute(ShopScope(order.shop_id).delete(OrderLine, OrderLine.order_id == order.id))
     lines = [
         {
             "shop_id": order.shop_id,
@@ -374,8 +376,13 @@ def replace_order_lines(order: Order) -> None:
         for item in order.items
         if item.get("product_id")
     ]
+    session, key = db.session(), (OrderLine, order.shop_id, "order", order.id)
+    if lines == written(session, key):
+        return
+    session.execute(ShopScope(order.shop_id).delete(OrderLine, OrderLine.order_id == order.id))
     if lines:
-        db.session.execute(sa.insert(OrderLine), lines)
+        session.execute(sa.insert(OrderLine), lines)
+    note_written(session, key, lines)
 
 
 APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {

@@ -10,6 +10,8 @@ Rows the batch's transaction has locked (or inserted) are kept by their shop and
 (``keep_locked``), so the next event of the same cart, order or customer finds its row without
 a query (``locked_row``): locked, nobody else can change or delete it before the commit. A bulk
 UPDATE or DELETE of such rows that the session does not follow (an erasure) forgets them all.
+What the transaction wrote wholesale (an order's lines) is noted the same way (``written``),
+so writing the same again can be skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 _KEY = "storeflow_batch_memo"
 _HELD = "held rows"
 _LOCKED = "locked rows"  # (model, shop id, unique column, value) -> the row
+_WRITTEN = "written rows"  # (model, shop id, what, id) -> what this transaction wrote there
 
 
 @contextmanager
@@ -91,13 +94,29 @@ def _forget_locked_on_bulk_change(state: ORMExecuteState) -> None:
     unfollowed = state.execution_options.get("synchronize_session", "auto") is False
     if not (state.is_delete or unfollowed):
         return
-    kept = {key[0] for key in batch[_LOCKED]}
-    if any(mapper.class_ in kept for mapper in state.all_mappers):
-        batch.pop(_LOCKED)
+    touched = {mapper.class_ for mapper in state.all_mappers}
+    for store in (_LOCKED, _WRITTEN):
+        if touched & {key[0] for key in batch.get(store, {})}:
+            batch.pop(store)
 
 
 def forget_locked(session: Session) -> None:
-    """Forget every kept row (an erasure went through the batch)."""
+    """Forget every kept row and what was written (an erasure went through the batch)."""
     batch = memo(session)
     if batch is not None:
         batch.pop(_LOCKED, None)
+        batch.pop(_WRITTEN, None)
+
+
+def note_written(session: Session, key: tuple[Any, ...], value: Any) -> None:
+    """In a batch: this transaction wrote ``value`` where ``key`` (model, shop id, what, id)
+    says; ``written`` gives it back until a bulk delete of that model forgets it."""
+    batch = memo(session)
+    if batch is not None:
+        batch.setdefault(_WRITTEN, {})[key] = value
+
+
+def written(session: Session, key: tuple[Any, ...]) -> Any:
+    """What this batch's transaction wrote where ``key`` says (``note_written``), or None."""
+    batch = memo(session)
+    return batch.get(_WRITTEN, {}).get(key) if batch is not None else None

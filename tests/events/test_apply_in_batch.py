@@ -4,11 +4,14 @@ erasure in between is seen by everything after it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import sqlalchemy as sa
 
 from app.events import types as ev
 from app.events.apply import apply
-from app.models import Cart, Customer, FlowRun, Order, db
+from app.models import Cart, Customer, FlowRun, Order, OrderLine, db
 from app.models.batch import batch_memo
 from tests.events.test_apply import T0, cart_event, order_event
 
@@ -56,3 +59,28 @@ def test_after_an_erasure_in_the_batch_the_same_shopper_starts_afresh(flow_shop)
     cart = db.session.scalars(sa.select(Cart)).one()
     assert (cart.cart_key, cart.customer_id, cart.status) == ("c-1", customers[1][0], "active")
     assert [item["quantity"] for item in cart.items] == [2]
+
+
+def _lines() -> list[tuple[int, str, int]]:
+    rows = db.session.execute(
+        sa.select(OrderLine.id, OrderLine.platform_product_id, OrderLine.quantity).order_by(
+            OrderLine.platform_product_id
+        )
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_an_orders_repeated_lines_in_a_batch_are_written_once_and_new_lines_replace_them(shop):
+    shirt = (ev.LineItem(product_id="1001", quantity=1, unit_price=Decimal("10")),)
+    socks = (ev.LineItem(product_id="2002", quantity=3, unit_price=Decimal("5")),)
+    with batch_memo(db.session()):
+        apply(order_event(ev.OrderCreated, shop.id, T0, items=shirt))
+        first = _lines()
+        apply(order_event(ev.OrderPaid, shop.id, T0, items=shirt))
+        repeated = _lines()
+        apply(order_event(ev.OrderPaid, shop.id, T0 + timedelta(minutes=1), items=shirt + socks))
+    db.session.commit()
+
+    assert [line[1:] for line in first] == [("1001", 1)]
+    assert repeated == first  # the same rows: nothing deleted and written again
+    assert [line[1:] for line in _lines()] == [("1001", 1), ("2002", 3)]
