@@ -66,9 +66,18 @@ def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer
     email = contact.email.strip().lower() if contact.email else None
     if not (contact.platform_customer_id or email):
         return None
-    customer = _lock_customer(shop_id, contact.platform_customer_id, email)
+    customer = _lock_customer(shop_id, contact, email, at)
     if customer is None or customer.redacted_at is not None:
         return customer
+    _update_customer(customer, contact, email, at)
+    return customer
+
+
+def _update_customer(
+    customer: Customer, contact: ev.Contact, email: str | None, at: datetime
+) -> None:
+    """What a contact changes on a stored (or new) customer: its platform id once known, its
+    details when the contact is newer, and its consent (``_apply_consent``)."""
     if contact.platform_customer_id and not customer.platform_customer_id:
         customer.platform_customer_id = contact.platform_customer_id
     if _is_newer(at, customer.platform_updated_at):
@@ -80,21 +89,41 @@ def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer
             if value:
                 setattr(customer, attr, value)
     _apply_consent(customer, contact, at)
-    return customer
 
 
-def _lock_customer(shop_id: int, platform_id: str | None, email: str | None) -> Customer | None:
+def _new_customer(
+    shop_id: int, contact: ev.Contact, email: str | None, at: datetime
+) -> dict[str, Any]:
+    """A new customer's row as the contact makes it: ``_update_customer`` applied to a row
+    holding the columns' defaults, so that applying it again to the inserted row changes
+    nothing and no UPDATE follows the INSERT. The row is built aside, never in the session."""
+    table = Customer.__table__
+    defaults = {
+        column.key: column.default.arg
+        for column in table.columns
+        if column.default is not None and column.default.is_scalar
+    }
+    fresh = Customer(
+        shop_id=shop_id, platform_customer_id=contact.platform_customer_id, email=email, **defaults
+    )
+    _update_customer(fresh, contact, email, at)
+    values = {column.key: getattr(fresh, column.key) for column in table.columns}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _lock_customer(
+    shop_id: int, contact: ev.Contact, email: str | None, at: datetime
+) -> Customer | None:
     """The customer of this platform id (else of this email), locked: held already by this
     batch's transaction, or inserted, or read ``FOR UPDATE``."""
     session, scope = db.session(), ShopScope(shop_id)
+    platform_id = contact.platform_customer_id
     if platform_id:
         customer = locked_row(session, Customer, shop_id, "platform_customer_id", platform_id)
     else:
         customer = locked_row(session, Customer, shop_id, "email", email)
     if customer is None:
-        customer = insert_new_row(
-            Customer, {"shop_id": shop_id, "platform_customer_id": platform_id, "email": email}
-        )
+        customer = insert_new_row(Customer, _new_customer(shop_id, contact, email, at))
     if customer is None and platform_id:
         customer = session.scalars(
             scope.select(Customer, Customer.platform_customer_id == platform_id).with_for_update()
@@ -139,28 +168,45 @@ def _apply_consent(customer: Customer, contact: ev.Contact, at: datetime) -> Non
 def apply_cart_updated(event: ev.CartUpdated) -> None:
     customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
     _link_browser(event.shop_id, event.visitor_id, customer)
+    # A new cart is inserted holding the update already: setting the same values again below
+    # changes nothing, so no UPDATE follows the INSERT.
     cart = _lock_or_create(
         Cart,
         {"shop_id": event.shop_id, "cart_key": event.cart_key},
-        {"currency": event.currency},
+        _updated_cart(event, customer, None),
     )
     if not _is_newer(event.updated_at, cart.platform_updated_at):
         return
-    cart.platform_updated_at = event.updated_at
-    cart.items = [item.as_row() for item in event.items]
-    cart.total = event.total
-    cart.currency = event.currency
-    cart.restore_url = event.restore_url or cart.restore_url
-    cart.platform_cart_token = event.platform_cart_token or cart.platform_cart_token
-    cart.email = (event.customer.email or cart.email or "").lower() or None
-    cart.phone = event.customer.phone or cart.phone
-    if customer is not None:
-        cart.customer_id = customer.id
-    if cart.status == "expired" or (cart.status == "active" and not event.items):
-        cart.status = "active" if event.items else "expired"
+    for attr, value in _updated_cart(event, customer, cart).items():
+        setattr(cart, attr, value)
     if cart.status == "active" and _ordered(event.shop_id, cart.cart_key):
         # The order came first (deliveries are not ordered): the cart was bought, not left.
         cart.status = "converted"
+
+
+def _updated_cart(
+    event: ev.CartUpdated, customer: Customer | None, stored: Cart | None
+) -> dict[str, Any]:
+    """What the cart holds once this newer update is applied to ``stored`` (None: a new
+    cart): the update's values, and the stored ones where the update says nothing."""
+    status = stored.status if stored is not None else "active"
+    if status == "expired" or (status == "active" and not event.items):
+        status = "active" if event.items else "expired"
+    values: dict[str, Any] = {
+        "platform_updated_at": event.updated_at,
+        "items": [item.as_row() for item in event.items],
+        "total": event.total,
+        "currency": event.currency,
+        "restore_url": event.restore_url or (stored.restore_url if stored else None),
+        "platform_cart_token": event.platform_cart_token
+        or (stored.platform_cart_token if stored else None),
+        "email": (event.customer.email or (stored.email if stored else None) or "").lower() or None,
+        "phone": event.customer.phone or (stored.phone if stored else None),
+        "status": status,
+    }
+    if customer is not None:
+        values["customer_id"] = customer.id
+    return values
 
 
 def _ordered(shop_id: int, cart_key: str) -> bool:
