@@ -273,26 +273,17 @@ def _lock_order(shop_id: int, order_id: str, placed_at: datetime, currency: str 
 
 def _apply_order(event: ev._OrderEvent) -> None:
     customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
-    order = _lock_order(event.shop_id, event.order_id, event.created_at, event.currency)
+    # A new order is inserted holding the event already: setting the same values again below
+    # changes nothing, so no UPDATE follows the INSERT.
+    keys = {"shop_id": event.shop_id, "platform_order_id": event.order_id}
+    new = {k: v for k, v in _updated_order(event, customer, None, True).items() if v is not None}
+    order = _lock_or_create(Order, keys, new)
     newer = _is_newer(event.updated_at, order.platform_updated_at)
-    # Payment and cancellation are one-way facts: a late "created" must not un-pay an order.
-    order.paid_at = _earliest(order.paid_at, event.paid_at)
-    order.cancelled = order.cancelled or isinstance(event, ev.OrderCancelled)
+    for attr, value in _updated_order(event, customer, order, newer).items():
+        setattr(order, attr, value)
     if newer:
-        order.platform_updated_at = event.updated_at
-        order.order_number = event.order_number or order.order_number
-        order.cart_key = event.cart_key or order.cart_key
-        order.email = (event.customer.email or order.email or "").lower() or None
-        order.items = [item.as_row() for item in event.items] or order.items
-        order.total = event.total
-        order.currency = event.currency
-        order.payment_method = event.payment_method
-        order.is_cod = event.is_cod
-        order.shipping_address = event.shipping_address or order.shipping_address
-        order.placed_at = event.created_at
         replace_order_lines(order)
     if customer is not None:
-        order.customer_id = customer.id
         db.session.flush()
         refresh_customer_totals(event.shop_id, customer.id)
     if not order.cancelled:
@@ -304,6 +295,38 @@ def _apply_order(event: ev._OrderEvent) -> None:
             .update(Cart, Cart.cart_key == order.cart_key)
             .values(status="converted")
         )
+
+
+def _updated_order(
+    event: ev._OrderEvent, customer: Customer | None, stored: Order | None, newer: bool
+) -> dict[str, Any]:
+    """What the order holds once this event is applied to ``stored`` (None: a new order, its
+    columns' defaults): its one-way facts always, its details only when the event is newer."""
+    paid_at, cancelled = (stored.paid_at, stored.cancelled) if stored else (None, False)
+    # Payment and cancellation are one-way facts: a late "created" must not un-pay an order.
+    values: dict[str, Any] = {
+        "paid_at": _earliest(paid_at, event.paid_at),
+        "cancelled": cancelled or isinstance(event, ev.OrderCancelled),
+    }
+    if newer:
+        values |= {
+            "platform_updated_at": event.updated_at,
+            "order_number": event.order_number or (stored.order_number if stored else None),
+            "cart_key": event.cart_key or (stored.cart_key if stored else None),
+            "email": (event.customer.email or (stored.email if stored else None) or "").lower()
+            or None,
+            "items": [item.as_row() for item in event.items] or (stored.items if stored else []),
+            "total": event.total,
+            "currency": event.currency,
+            "payment_method": event.payment_method,
+            "is_cod": event.is_cod,
+            "shipping_address": event.shipping_address
+            or (stored.shipping_address if stored else {}),
+            "placed_at": event.created_at,
+        }
+    if customer is not None:
+        values["customer_id"] = customer.id
+    return values
 
 
 def apply_order_refunded(event: ev.OrderRefunded) -> None:

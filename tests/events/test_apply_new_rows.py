@@ -1,4 +1,4 @@
-"""A new customer or cart is inserted already holding what its event says: the same row as an
+"""A new customer, cart or order is inserted already holding what its event says: the same row as an
 existing bare one (only its keys) updated by that event, in one INSERT instead of two
 statements."""
 
@@ -15,9 +15,9 @@ from app.events import types as ev
 from app.events.apply import apply, upsert_customer
 from app.flows import welcome
 from app.flows.engine.settings import save_settings
-from app.models import Cart, Customer, db
+from app.models import Cart, Customer, Order, db
 from tests.conftest import SHOP_ADDRESS
-from tests.events.test_apply import T0, cart_event
+from tests.events.test_apply import T0, cart_event, order_event
 
 _NOT_COMPARED = {"id", "shop_id", "created_at", "updated_at"}
 CONTACTS = {
@@ -113,3 +113,36 @@ def test_a_new_cart_holds_what_the_update_makes_of_an_existing_bare_one(make_sho
     )
     assert _compared(made) | {"customer_id": 0} == _compared(known) | {"customer_id": 0}
     assert made["platform_updated_at"] == T0 and made["email"] == "ana@example.com"
+
+
+ORDERS = {
+    "created": (ev.OrderCreated, {}),
+    "paid, with lines and address": (
+        ev.OrderPaid,
+        {
+            "items": (ev.LineItem(product_id="1001", quantity=2, unit_price=Decimal("10")),),
+            "shipping_address": {"city": "Kraków"},
+            "order_number": "#1001",
+        },
+    ),
+    "cancelled, no cart": (ev.OrderCancelled, {"cart_key": None}),
+}
+
+
+@pytest.mark.parametrize(("kind", "changes"), ORDERS.values(), ids=ORDERS.keys())
+def test_a_new_order_holds_what_its_event_makes_of_an_existing_bare_one(make_shop, kind, changes):
+    new_shop, known_shop = (make_shop(n=n).id for n in (1, 2))
+    # As a refund that came before its order leaves it: the keys, a time, a currency.
+    db.session.add(Order(shop_id=known_shop, platform_order_id="o-1", placed_at=T0, currency="PLN"))
+    db.session.commit()
+
+    apply(order_event(kind, new_shop, T0, **changes))
+    apply(order_event(kind, known_shop, T0, **changes))
+    db.session.commit()
+
+    made, known = (
+        _row(Order, db.session.scalars(sa.select(Order.id).where(Order.shop_id == shop)).one())
+        for shop in (new_shop, known_shop)
+    )
+    assert _compared(made) | {"customer_id": 0} == _compared(known) | {"customer_id": 0}
+    assert made["customer_id"] is not None and made["platform_updated_at"] == T0
