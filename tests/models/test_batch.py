@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.models import Cart, Customer, ShopScope, db
 from app.models.batch import batch_memo, keep_locked
-from tests.support.database import statements_sent
+from tests.support.statements import statements_sent
 
 
 def _locked(model, *criteria):

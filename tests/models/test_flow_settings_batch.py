@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.models import db
 from app.models.batch import batch_memo
 from app.models.flows import add_flow_setting, flow_setting, load_flow_settings
-from tests.support.database import statements_sent
+from tests.support.statements import statements_sent
 
 
 def test_a_batch_reads_its_shops_settings_once_and_each_shop_sees_only_its_own(make_shop):
