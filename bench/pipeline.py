@@ -4,11 +4,15 @@
 deliveries: each shopper's ``checkouts/update`` (a cart; marketing accepted, so a reminder is
 due) and, for every other shopper, then the ``orders/create`` of that cart (paid: the
 reminder is cancelled, a cross-sell is due). The rows are stored and enqueued the way the
-webhook does it (``store_delivery``, ``enqueue_delivery``), then ``rq worker --burst`` (the
-Procfile's worker: ``-c app.pipeline.worker_settings``, ``SimpleWorker``) drains the queue.
+webhook does it (``store_delivery``, ``enqueue_delivery``), then the Procfile's worker command
+with ``--burst`` (``-c app.pipeline.worker_settings``, the scheduler, ``SimpleWorker``, its
+four queues) drains them.
 
 Deliveries/s is counted between the first and the last ``processed_at`` (the worker's start-up
 is not in it); CPU seconds are the worker process's, start-up included. Goal: 300/s per worker.
+
+The shared pieces (the deliveries, storing one, the worker's command) serve
+``pipeline_lag.py`` too.
 
     PYTHONPATH=.:bench .venv/bin/python bench/pipeline.py [shoppers]
 """
@@ -21,7 +25,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -32,66 +36,90 @@ from app import connectors
 from app.connectors.base import Envelope
 from app.models import FlowRun, Shop, WebhookDelivery, db, utcnow
 from app.pipeline.ingest import enqueue_delivery, store_delivery
+from app.pipeline.queues import QUEUES
 
-SHOPPERS = int(sys.argv[1]) if len(sys.argv) > 1 else sized(1_000, 60)
 SHOPS = sized(100, 10)
 GOAL_PER_SECOND = 300.0
 
 
-def store_all(shop_ids: list[int]) -> int:
-    """Each shopper's checkout, and every other shopper's order; stored, then enqueued."""
+def deliveries_of(n: int, now: datetime) -> list[tuple[str, str, bytes]]:
+    """Shopper ``n``'s deliveries as (topic, delivery id, body): the checkout, and for every
+    other shopper the order of that cart."""
+    bodies = [("checkouts/update", checkout(n, now - timedelta(minutes=30)))]
+    if n % 2 == 0:
+        bodies.append(("orders/create", order(n, now - timedelta(minutes=5))))
+    return [(topic, f"{topic}-{n}", json.dumps(payload).encode()) for topic, payload in bodies]
+
+
+def store(shop: Shop, topic: str, delivery_id: str, body: bytes, *, committed: bool) -> int:
+    """Store one delivery as the webhook does (``committed``: durable on return, alone)."""
     platform = connectors.get("shopify")
     assert platform is not None
+    envelope = Envelope(topic=topic, shop_domain=shop.domain, delivery_id=delivery_id, headers={})
+    stored = store_delivery(shop, platform, envelope, body, "received", committed=committed)
+    assert stored is not None
+    return stored
+
+
+def store_all(shop_ids: list[int], shoppers: int) -> int:
+    """Each shopper's checkout, and every other shopper's order; stored, then enqueued."""
     shops = {shop.id: shop for shop in db.session.scalars(sa.select(Shop))}
     now, ids = utcnow(), []
-    for n in range(SHOPPERS):
+    for n in range(shoppers):
         shop = shops[shop_ids[n % len(shop_ids)]]
-        bodies = [("checkouts/update", checkout(n, now - timedelta(minutes=30)))]
-        if n % 2 == 0:
-            bodies.append(("orders/create", order(n, now - timedelta(minutes=5))))
-        for topic, payload in bodies:
-            envelope = Envelope(
-                topic=topic, shop_domain=shop.domain, delivery_id=f"{topic}-{n}", headers={}
-            )
-            body = json.dumps(payload).encode()
-            ids.append(store_delivery(shop, platform, envelope, body, "received"))
+        for topic, delivery_id, body in deliveries_of(n, now):
+            ids.append(store(shop, topic, delivery_id, body, committed=False))
     db.session.commit()
     for delivery_id in ids:
         enqueue_delivery(delivery_id)
     return len(ids)
 
 
-def drain() -> tuple[float, float]:
-    """Run one burst worker until the queue is empty: (wall seconds, its CPU seconds)."""
-    rq = Path(sys.executable).with_name("rq")
-    env = {
+def worker_env(name: str) -> dict[str, str]:
+    """The worker's environment: the benchmark's scratch database and Redis."""
+    return {
         **os.environ,
-        "STOREFLOW_DATABASE_URL": database_url("pipeline"),
+        "STOREFLOW_DATABASE_URL": database_url(name),
         "STOREFLOW_REDIS_URL": REDIS_URL,
         "STOREFLOW_ENV": "development",
     }
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
+
+
+def worker_command(*options: str) -> list[str]:
+    """The Procfile's worker command (``options`` added, e.g. ``--burst``)."""
+    rq = Path(sys.executable).with_name("rq")
+    return [
+        str(rq),
+        *("worker", *options, "--url", REDIS_URL, "-c", "app.pipeline.worker_settings"),
+        *("--with-scheduler", "--worker-class", "rq.worker.SimpleWorker"),
+        *QUEUES,
+    ]
+
+
+def children_cpu() -> float:
+    """CPU seconds of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def drain() -> tuple[float, float]:
+    """Run one burst worker until the queue is empty: (wall seconds, its CPU seconds)."""
+    before, started = children_cpu(), time.perf_counter()
     subprocess.run(
-        [
-            str(rq),
-            *("worker", "--burst", "--url", REDIS_URL, "-c", "app.pipeline.worker_settings"),
-            *("--worker-class", "rq.worker.SimpleWorker", "--quiet", "events"),
-        ],
-        env=env,
+        worker_command("--burst", "--quiet"),
+        env=worker_env("pipeline"),
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return time.perf_counter() - started, cpu
+    return time.perf_counter() - started, children_cpu() - before
 
 
 def main() -> None:
+    shoppers = int(sys.argv[1]) if len(sys.argv) > 1 else sized(1_000, 60)
     with scratch_app("pipeline"):
         shop_ids = make_shops(SHOPS)
-        stored = store_all(shop_ids)
+        stored = store_all(shop_ids, shoppers)
         db.session.remove()
         wall, cpu = drain()
         status_counts = sa.select(WebhookDelivery.status, sa.func.count()).group_by(

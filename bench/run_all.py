@@ -34,6 +34,7 @@ OUT = HERE / "out"
 BENCHMARKS: list[tuple[str, tuple[str, ...]]] = [
     ("ingest", ("ingest: req/s", "ingest: p99", "ingest: lost")),
     ("pipeline", ("pipeline: deliveries/s",)),
+    ("pipeline_lag", ("pipeline: lag p99",)),
     ("history_import", ("history import: 200,000", "history import: flow runs")),
     ("idle_scan", ("idle scan, first run", "RFM scores")),
     ("render", ("render: emails/s", "render: vs node")),

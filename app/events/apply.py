@@ -36,15 +36,25 @@ from app.models import (
     utcnow,
 )
 from app.models.base import UTCDateTime
-from app.models.sql import insert_ignoring_conflict
+from app.models.batch import keep_locked, locked_row, note_written, written
+from app.models.sql import insert_new_row
 
 M = TypeVar("M")
 
 
 def _lock_or_create(model: type[M], keys: dict[str, Any], defaults: dict[str, Any]) -> M:
-    insert_ignoring_conflict(model, {**keys, **defaults})
-    stmt = sa.select(model).filter_by(**keys).with_for_update()
-    return db.session.scalars(stmt).one()
+    """The row of the shop's unique key (``keys``: the shop and one column), locked: held
+    already by this batch's transaction, or inserted, or read ``FOR UPDATE``."""
+    ((column, value),) = ((k, v) for k, v in keys.items() if k != "shop_id")
+    session = db.session()
+    row = locked_row(session, model, keys["shop_id"], column, value)
+    if row is None:
+        row = insert_new_row(model, {**keys, **defaults})
+    if row is None:
+        stmt = sa.select(model).filter_by(**keys).with_for_update()
+        row = session.scalars(stmt).one()
+    keep_locked(session, row, column)
+    return row
 
 
 def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
@@ -56,24 +66,18 @@ def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer
     email = contact.email.strip().lower() if contact.email else None
     if not (contact.platform_customer_id or email):
         return None
-    scope = ShopScope(shop_id)
-    insert_ignoring_conflict(
-        Customer,
-        {"shop_id": shop_id, "platform_customer_id": contact.platform_customer_id, "email": email},
-    )
-    customer = None
-    if contact.platform_customer_id:
-        customer = db.session.scalars(
-            scope.select(
-                Customer, Customer.platform_customer_id == contact.platform_customer_id
-            ).with_for_update()
-        ).first()
-    if customer is None and email:
-        customer = db.session.scalars(
-            scope.select(Customer, Customer.email == email).with_for_update()
-        ).first()
+    customer = _lock_customer(shop_id, contact, email, at)
     if customer is None or customer.redacted_at is not None:
         return customer
+    _update_customer(customer, contact, email, at)
+    return customer
+
+
+def _update_customer(
+    customer: Customer, contact: ev.Contact, email: str | None, at: datetime
+) -> None:
+    """What a contact changes on a stored (or new) customer: its platform id once known, its
+    details when the contact is newer, and its consent (``_apply_consent``)."""
     if contact.platform_customer_id and not customer.platform_customer_id:
         customer.platform_customer_id = contact.platform_customer_id
     if _is_newer(at, customer.platform_updated_at):
@@ -85,6 +89,51 @@ def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer
             if value:
                 setattr(customer, attr, value)
     _apply_consent(customer, contact, at)
+
+
+def _new_customer(
+    shop_id: int, contact: ev.Contact, email: str | None, at: datetime
+) -> dict[str, Any]:
+    """A new customer's row as the contact makes it: ``_update_customer`` applied to a row
+    holding the columns' defaults, so that applying it again to the inserted row changes
+    nothing and no UPDATE follows the INSERT. The row is built aside, never in the session."""
+    table = Customer.__table__
+    defaults = {
+        column.key: column.default.arg
+        for column in table.columns
+        if column.default is not None and column.default.is_scalar
+    }
+    fresh = Customer(
+        shop_id=shop_id, platform_customer_id=contact.platform_customer_id, email=email, **defaults
+    )
+    _update_customer(fresh, contact, email, at)
+    values = {column.key: getattr(fresh, column.key) for column in table.columns}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _lock_customer(
+    shop_id: int, contact: ev.Contact, email: str | None, at: datetime
+) -> Customer | None:
+    """The customer of this platform id (else of this email), locked: held already by this
+    batch's transaction, or inserted, or read ``FOR UPDATE``."""
+    session, scope = db.session(), ShopScope(shop_id)
+    platform_id = contact.platform_customer_id
+    if platform_id:
+        customer = locked_row(session, Customer, shop_id, "platform_customer_id", platform_id)
+    else:
+        customer = locked_row(session, Customer, shop_id, "email", email)
+    if customer is None:
+        customer = insert_new_row(Customer, _new_customer(shop_id, contact, email, at))
+    if customer is None and platform_id:
+        customer = session.scalars(
+            scope.select(Customer, Customer.platform_customer_id == platform_id).with_for_update()
+        ).first()
+    if customer is None and email:
+        customer = session.scalars(
+            scope.select(Customer, Customer.email == email).with_for_update()
+        ).first()
+    if customer is not None:
+        keep_locked(session, customer, "platform_customer_id", "email")
     return customer
 
 
@@ -119,28 +168,45 @@ def _apply_consent(customer: Customer, contact: ev.Contact, at: datetime) -> Non
 def apply_cart_updated(event: ev.CartUpdated) -> None:
     customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
     _link_browser(event.shop_id, event.visitor_id, customer)
+    # A new cart is inserted holding the update already: setting the same values again below
+    # changes nothing, so no UPDATE follows the INSERT.
     cart = _lock_or_create(
         Cart,
         {"shop_id": event.shop_id, "cart_key": event.cart_key},
-        {"currency": event.currency},
+        _updated_cart(event, customer, None),
     )
     if not _is_newer(event.updated_at, cart.platform_updated_at):
         return
-    cart.platform_updated_at = event.updated_at
-    cart.items = [item.as_row() for item in event.items]
-    cart.total = event.total
-    cart.currency = event.currency
-    cart.restore_url = event.restore_url or cart.restore_url
-    cart.platform_cart_token = event.platform_cart_token or cart.platform_cart_token
-    cart.email = (event.customer.email or cart.email or "").lower() or None
-    cart.phone = event.customer.phone or cart.phone
-    if customer is not None:
-        cart.customer_id = customer.id
-    if cart.status == "expired" or (cart.status == "active" and not event.items):
-        cart.status = "active" if event.items else "expired"
+    for attr, value in _updated_cart(event, customer, cart).items():
+        setattr(cart, attr, value)
     if cart.status == "active" and _ordered(event.shop_id, cart.cart_key):
         # The order came first (deliveries are not ordered): the cart was bought, not left.
         cart.status = "converted"
+
+
+def _updated_cart(
+    event: ev.CartUpdated, customer: Customer | None, stored: Cart | None
+) -> dict[str, Any]:
+    """What the cart holds once this newer update is applied to ``stored`` (None: a new
+    cart): the update's values, and the stored ones where the update says nothing."""
+    status = stored.status if stored is not None else "active"
+    if status == "expired" or (status == "active" and not event.items):
+        status = "active" if event.items else "expired"
+    values: dict[str, Any] = {
+        "platform_updated_at": event.updated_at,
+        "items": [item.as_row() for item in event.items],
+        "total": event.total,
+        "currency": event.currency,
+        "restore_url": event.restore_url or (stored.restore_url if stored else None),
+        "platform_cart_token": event.platform_cart_token
+        or (stored.platform_cart_token if stored else None),
+        "email": (event.customer.email or (stored.email if stored else None) or "").lower() or None,
+        "phone": event.customer.phone or (stored.phone if stored else None),
+        "status": status,
+    }
+    if customer is not None:
+        values["customer_id"] = customer.id
+    return values
 
 
 def _ordered(shop_id: int, cart_key: str) -> bool:
@@ -207,26 +273,17 @@ def _lock_order(shop_id: int, order_id: str, placed_at: datetime, currency: str 
 
 def _apply_order(event: ev._OrderEvent) -> None:
     customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
-    order = _lock_order(event.shop_id, event.order_id, event.created_at, event.currency)
+    # A new order is inserted holding the event already: setting the same values again below
+    # changes nothing, so no UPDATE follows the INSERT.
+    keys = {"shop_id": event.shop_id, "platform_order_id": event.order_id}
+    new = {k: v for k, v in _updated_order(event, customer, None, True).items() if v is not None}
+    order = _lock_or_create(Order, keys, new)
     newer = _is_newer(event.updated_at, order.platform_updated_at)
-    # Payment and cancellation are one-way facts: a late "created" must not un-pay an order.
-    order.paid_at = _earliest(order.paid_at, event.paid_at)
-    order.cancelled = order.cancelled or isinstance(event, ev.OrderCancelled)
+    for attr, value in _updated_order(event, customer, order, newer).items():
+        setattr(order, attr, value)
     if newer:
-        order.platform_updated_at = event.updated_at
-        order.order_number = event.order_number or order.order_number
-        order.cart_key = event.cart_key or order.cart_key
-        order.email = (event.customer.email or order.email or "").lower() or None
-        order.items = [item.as_row() for item in event.items] or order.items
-        order.total = event.total
-        order.currency = event.currency
-        order.payment_method = event.payment_method
-        order.is_cod = event.is_cod
-        order.shipping_address = event.shipping_address or order.shipping_address
-        order.placed_at = event.created_at
         replace_order_lines(order)
     if customer is not None:
-        order.customer_id = customer.id
         db.session.flush()
         refresh_customer_totals(event.shop_id, customer.id)
     if not order.cancelled:
@@ -238,6 +295,38 @@ def _apply_order(event: ev._OrderEvent) -> None:
             .update(Cart, Cart.cart_key == order.cart_key)
             .values(status="converted")
         )
+
+
+def _updated_order(
+    event: ev._OrderEvent, customer: Customer | None, stored: Order | None, newer: bool
+) -> dict[str, Any]:
+    """What the order holds once this event is applied to ``stored`` (None: a new order, its
+    columns' defaults): its one-way facts always, its details only when the event is newer."""
+    paid_at, cancelled = (stored.paid_at, stored.cancelled) if stored else (None, False)
+    # Payment and cancellation are one-way facts: a late "created" must not un-pay an order.
+    values: dict[str, Any] = {
+        "paid_at": _earliest(paid_at, event.paid_at),
+        "cancelled": cancelled or isinstance(event, ev.OrderCancelled),
+    }
+    if newer:
+        values |= {
+            "platform_updated_at": event.updated_at,
+            "order_number": event.order_number or (stored.order_number if stored else None),
+            "cart_key": event.cart_key or (stored.cart_key if stored else None),
+            "email": (event.customer.email or (stored.email if stored else None) or "").lower()
+            or None,
+            "items": [item.as_row() for item in event.items] or (stored.items if stored else []),
+            "total": event.total,
+            "currency": event.currency,
+            "payment_method": event.payment_method,
+            "is_cod": event.is_cod,
+            "shipping_address": event.shipping_address
+            or (stored.shipping_address if stored else {}),
+            "placed_at": event.created_at,
+        }
+    if customer is not None:
+        values["customer_id"] = customer.id
+    return values
 
 
 def apply_order_refunded(event: ev.OrderRefunded) -> None:
@@ -338,9 +427,11 @@ def apply_app_uninstalled(event: ev.AppUninstalled) -> None:
 
 
 def replace_order_lines(order: Order) -> None:
-    """Mirror ``order.items`` into ``order_lines``, the table the recommendation model reads."""
+    """Mirror ``order.items`` into ``order_lines``, the table the recommendation model reads.
+
+    In a batch, an order's next event with the same lines (an order's "created" and "paid"
+    come in one delivery) leaves the lines this transaction wrote as they are."""
     db.session.flush()
-    db.session.execute(ShopScope(order.shop_id).delete(OrderLine, OrderLine.order_id == order.id))
     lines = [
         {
             "shop_id": order.shop_id,
@@ -354,8 +445,13 @@ def replace_order_lines(order: Order) -> None:
         for item in order.items
         if item.get("product_id")
     ]
+    session, key = db.session(), (OrderLine, order.shop_id, "order", order.id)
+    if lines == written(session, key):
+        return
+    session.execute(ShopScope(order.shop_id).delete(OrderLine, OrderLine.order_id == order.id))
     if lines:
-        db.session.execute(sa.insert(OrderLine), lines)
+        session.execute(sa.insert(OrderLine), lines)
+    note_written(session, key, lines)
 
 
 APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {

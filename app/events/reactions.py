@@ -61,5 +61,5 @@ def stored_order(event: Event) -> Order | None:
     shop_id, order_id = event.shop_id, event.order_id
     return once_per_event(
         ("order", shop_id, order_id),
-        lambda: ShopScope(shop_id).first(Order, Order.platform_order_id == order_id),
+        lambda: ShopScope(shop_id).by_key(Order, "platform_order_id", order_id),
     )

@@ -40,7 +40,7 @@ def _cart_enrollment(
 ) -> list[Enrollment]:
     """The cart as a subject, when it has items and a contact who agreed to marketing."""
     scope = ShopScope(shop_id)
-    cart = scope.first(Cart, Cart.cart_key == cart_key) if cart_key else None
+    cart = scope.by_key(Cart, "cart_key", cart_key) if cart_key else None
     if cart is None or not cart.items or not cart.email or cart.status != "active":
         return []
     customer = scope.get(Customer, cart.customer_id) if cart.customer_id else None
@@ -84,7 +84,7 @@ def _emptied(event: ev.Event) -> list[sa.ColumnElement[bool]]:
     assert isinstance(event, ev.CartUpdated)
     if not event.is_empty:
         return []
-    cart = ShopScope(event.shop_id).first(Cart, Cart.cart_key == event.cart_key)
+    cart = ShopScope(event.shop_id).by_key(Cart, "cart_key", event.cart_key)
     if cart is not None and cart.items:
         return []
     return [FlowRun.subject_key == f"cart:{event.cart_key}"]

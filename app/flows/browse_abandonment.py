@@ -61,7 +61,7 @@ def _carted(event: ev.Event) -> list[sa.ColumnElement[bool]]:
     assert isinstance(event, ev.CartUpdated)
     if event.is_empty:
         return []
-    cart = ShopScope(event.shop_id).first(Cart, Cart.cart_key == event.cart_key)
+    cart = ShopScope(event.shop_id).by_key(Cart, "cart_key", event.cart_key)
     if cart is None or cart.customer_id is None:
         return []
     return [FlowRun.customer_id == cart.customer_id]

@@ -96,7 +96,7 @@ def _enrollment(
 
 def _cancelled(event: ev.Event) -> list[sa.ColumnElement[bool]]:
     assert isinstance(event, ev.OrderCancelled)
-    order = ShopScope(event.shop_id).first(Order, Order.platform_order_id == event.order_id)
+    order = ShopScope(event.shop_id).by_key(Order, "platform_order_id", event.order_id)
     return [FlowRun.subject_key == f"order:{order.id}"] if order is not None else []
 
 

@@ -53,11 +53,11 @@ def signed_up(event: ev.Event) -> Customer | None:
         return None
     scope = ShopScope(event.shop_id)
     if contact.platform_customer_id:
-        found = scope.first(Customer, Customer.platform_customer_id == contact.platform_customer_id)
+        found = scope.by_key(Customer, "platform_customer_id", contact.platform_customer_id)
         if found is not None:
             return found
     email = (contact.email or "").strip().lower()
-    return scope.first(Customer, Customer.email == email) if email else None
+    return scope.by_key(Customer, "email", email) if email else None
 
 
 def _ever_enrolled(shop_id: int, flow_key: str, subject: str, since: datetime | None) -> bool:

@@ -40,6 +40,20 @@ def flow_setting(shop_id: int, flow_key: str) -> FlowSetting | None:
     return rows.get(flow_key)
 
 
+def load_flow_settings(shop_ids: list[int]) -> None:
+    """In a batch: the settings rows of these shops read in one statement, each shop's kept
+    under its own key as ``flow_setting`` would keep them (a shop without rows keeps none)."""
+    batch = memo(db.session())
+    if batch is None or not shop_ids:
+        return
+    rows: dict[int, dict[str, FlowSetting]] = {shop_id: {} for shop_id in shop_ids}
+    # Several shops at once, each row filed under its own shop: a batch serves many shops.
+    for row in db.session.scalars(sa.select(FlowSetting).where(FlowSetting.shop_id.in_(shop_ids))):
+        rows[row.shop_id][row.flow_key] = row
+    for shop_id, by_key in rows.items():
+        batch[(_MEMO, shop_id)] = by_key
+
+
 def add_flow_setting(shop_id: int, flow_key: str, **values: Any) -> FlowSetting:
     """A new settings row for the shop (the caller commits); a batch's memo learns it too."""
     row = ShopScope(shop_id).add(FlowSetting(flow_key=flow_key, **values))

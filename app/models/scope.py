@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.models.base import ShopOwned, db
+from app.models.batch import locked_row
 
 T = TypeVar("T", bound=ShopOwned)
 _GUARD_KEY = "storeflow_guard_shop_id"
@@ -51,6 +52,14 @@ class ShopScope:
 
     def first(self, model: type[T], *criteria: Any) -> T | None:
         return self.session.scalars(self.select(model, *criteria).limit(1)).first()
+
+    def by_key(self, model: type[T], column: str, value: Any) -> T | None:
+        """The shop's row whose unique ``column`` holds ``value``: in a batch of deliveries,
+        the row its transaction holds locked, with no query; else the database's."""
+        row = locked_row(self.session, model, self.shop_id, column, value)
+        if row is not None:
+            return row
+        return self.first(model, getattr(model, column) == value)
 
     def get(self, model: type[T], row_id: int, *, for_update: bool = False) -> T | None:
         """The row with this id if it belongs to this shop, else None."""

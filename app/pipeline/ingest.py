@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +19,8 @@ from app.events.apply import apply, without_repeats
 from app.events.types import AppUninstalled
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
-from app.models.batch import batch_memo
+from app.models.batch import batch_memo, forget_locked
+from app.models.flows import load_flow_settings
 from app.models.sql import insert_ignoring_conflict
 
 # Imported for its listener: a committed erasure then reaches Redis too.
@@ -187,20 +188,7 @@ def _process_batch(rows: list[WebhookDelivery]) -> int:
     for row in rows:
         by_shop.setdefault(row.shop_id, []).append(row)
     try:
-        with batch_memo(db.session()) as batch:
-            # Held for the batch: the session keeps only what someone references, and every
-            # delivery of the shop asks for it again.
-            batch["shops"] = [db.session.get(Shop, shop_id) for shop_id in by_shop]
-            for shop_rows in by_shop.values():
-                for row in shop_rows:
-                    if row.status != "received":
-                        continue  # an erasure earlier in the batch had it ignored
-                    if any(isinstance(event, ERASING) for event in _process(row)):
-                        # An erasure marks a waiting delivery of the person ignored (and
-                        # empties its body) in the database: read the rest of the batch anew.
-                        db.session.flush()
-                        for other in rows:
-                            db.session.expire(other)
+        _apply_batch(rows, by_shop)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -210,6 +198,37 @@ def _process_batch(rows: list[WebhookDelivery]) -> int:
         return len(ids)
     log.info("deliveries processed", extra=log_fields(deliveries=len(ids), shops=len(by_shop)))
     return len(ids)
+
+
+def _apply_batch(rows: list[WebhookDelivery], by_shop: dict[int, list[WebhookDelivery]]) -> None:
+    """Apply the rows' events shop by shop in the session's transaction (the caller commits).
+
+    A row is marked processed once the batch is through, all in one flush (one UPDATE each,
+    sent together) instead of one round trip between every two deliveries. What an erasure
+    in the batch did to an earlier row comes out the same: it empties the body whatever the
+    status, and the row, applied, ends "processed" as it would have."""
+    done: list[tuple[WebhookDelivery, datetime]] = []
+    with batch_memo(db.session()) as batch:
+        # Held for the batch: the session keeps only what someone references, and every
+        # delivery of the shop asks for it again.
+        batch["shops"] = list(db.session.scalars(sa.select(Shop).where(Shop.id.in_(by_shop))))
+        load_flow_settings(list(by_shop))
+        for shop_rows in by_shop.values():
+            for row in shop_rows:
+                if row.status != "received":
+                    continue  # an erasure earlier in the batch had it ignored
+                events = _process(row, mark=False)
+                if row.status == "received":
+                    done.append((row, utcnow()))
+                if any(isinstance(event, ERASING) for event in events):
+                    # An erasure marks a waiting delivery of the person ignored (and
+                    # empties its body) in the database: read the rest of the batch anew.
+                    db.session.flush()
+                    forget_locked(db.session())
+                    for other in rows:
+                        db.session.expire(other)
+        for row, at in done:
+            _mark_processed(row, at)
 
 
 def _process_alone(delivery_id: int) -> None:
@@ -264,9 +283,10 @@ def process_delivery(delivery_id: int) -> str:
     return outcome
 
 
-def _process(row: WebhookDelivery) -> list[ev.Event]:
+def _process(row: WebhookDelivery, *, mark: bool = True) -> list[ev.Event]:
     """Apply the claimed (locked) row's events in the caller's transaction (the row's status
-    then says what became of it); the events applied."""
+    then says what became of it; with ``mark`` false a row applied is left "received" for the
+    caller to mark); the events applied."""
     shop = db.session.get(Shop, row.shop_id)
     platform = connectors.get(row.platform)
     if shop is None or platform is None:
@@ -285,8 +305,13 @@ def _process(row: WebhookDelivery) -> list[ev.Event]:
         apply(event)
         if isinstance(event, AppUninstalled):
             platform.disconnect(shop)
-    row.status, row.processed_at, row.attempts = "processed", utcnow(), row.attempts + 1
+    if mark:
+        _mark_processed(row, utcnow())
     return events
+
+
+def _mark_processed(row: WebhookDelivery, at: datetime) -> None:
+    row.status, row.processed_at, row.attempts = "processed", at, row.attempts + 1
 
 
 def _ignore_for_closed_shop(row: WebhookDelivery, shop: Shop) -> None:

@@ -16,6 +16,7 @@ from app.pipeline import ingest, queues
 from app.pipeline.periodic import minute_tick
 from tests.support.deliveries import delivery_statuses
 from tests.support.flows import cart_payload, order_payload
+from tests.support.shopify import load
 
 
 def _post_carts(post_demo_webhook, count: int, start: int = 0) -> None:
@@ -126,3 +127,37 @@ def test_the_tick_wakes_a_drain_for_rows_whose_wake_up_redis_lost_and_retries_fa
     assert minute_tick(now=later)["deliveries_requeued"] == 0  # both are queued already
     run_jobs("events")
     assert delivery_statuses() == ["processed", "processed"]
+
+
+def test_a_redaction_inside_a_batch_erases_the_persons_earlier_delivery_and_ignores_the_later(
+    shopify_shop, post_shopify_webhook, run_jobs
+):
+    john = {"id": 191167, "email": "john@example.com"}  # the redaction's customer
+    ana = {"id": 191168, "email": "ana@example.com"}
+
+    def checkout(token: str, who: dict, **changes: str) -> dict:
+        return load("checkouts_create", token=token, email=who["email"], customer=who, **changes)
+
+    later = "2022-01-01T10:00:00Z"
+    bodies = [
+        ("checkouts/create", checkout("t-john", john)),
+        ("checkouts/create", checkout("t-ana", ana)),
+        ("customers/redact", load("customers_redact", orders_to_redact=[])),
+        ("checkouts/update", checkout("t-john", john, updated_at=later)),
+    ]
+    for n, (topic, payload) in enumerate(bodies):
+        assert post_shopify_webhook(topic, payload, webhook_id=f"w-{n}").status_code == 200
+
+    assert run_jobs("events") == 1  # one drain, one batch
+    rows = db.session.scalars(sa.select(WebhookDelivery).order_by(WebhookDelivery.id)).all()
+    assert [(row.status, row.attempts) for row in rows] == [
+        ("processed", 1),
+        ("processed", 1),
+        ("processed", 1),
+        ("ignored", 0),
+    ]
+    assert [row.processed_at is not None for row in rows] == [True, True, True, False]
+    assert [b"john@example.com" in row.body for row in rows] == [False, False, False, False]
+    assert b"ana@example.com" in rows[1].body
+    carts = db.session.execute(sa.select(Cart.cart_key, Cart.email)).all()
+    assert [tuple(cart) for cart in carts] == [("t-ana", "ana@example.com")]

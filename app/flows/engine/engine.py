@@ -24,7 +24,7 @@ from app.flows.engine.settings import is_switched_on, settings_for
 from app.flows.registry import FLOWS, flow_for
 from app.logs import fields as log_fields
 from app.models import Customer, FlowRun, Shop, ShopScope, db
-from app.models.sql import insert_ignoring_conflict
+from app.models.sql import insert_new_row
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def enroll(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings)
     first = first_enabled_step(flow, 0, settings)
     if first is None:
         raise ValueError(f"flow {flow.key} has no enabled step")
-    insert_ignoring_conflict(
+    created = insert_new_row(
         FlowRun,
         {
             "shop_id": shop_id,
@@ -84,6 +84,8 @@ def enroll(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings)
             "started_at": clock.now(),
         },
     )
+    if created is not None:
+        return created
     run = db.session.scalars(
         scope.select(
             FlowRun,

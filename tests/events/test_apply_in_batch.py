@@ -1,0 +1,86 @@
+"""Events applied in one batch's transaction (as the drain applies many deliveries): the
+rows an event locked serve the next events of the same cart, order and customer, and an
+erasure in between is seen by everything after it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from app.events import types as ev
+from app.events.apply import apply
+from app.models import Cart, Customer, FlowRun, Order, OrderLine, db
+from app.models.batch import batch_memo
+from tests.events.test_apply import T0, cart_event, order_event
+
+
+def test_an_order_after_its_cart_in_one_batch_converts_it_and_stops_its_reminder(flow_shop):
+    shop_id = flow_shop.id
+    with batch_memo(db.session()):
+        apply(cart_event(shop_id, T0, quantity=2))
+        apply(order_event(ev.OrderCreated, shop_id, T0))
+        apply(order_event(ev.OrderPaid, shop_id, T0))
+        apply(cart_event(shop_id, T0, quantity=3, cart_key="c-2"))
+    db.session.commit()
+
+    carts = db.session.execute(sa.select(Cart.cart_key, Cart.status).order_by(Cart.cart_key))
+    assert [tuple(row) for row in carts] == [("c-1", "converted"), ("c-2", "active")]
+    customer = db.session.scalars(sa.select(Customer)).one()
+    assert (customer.email, customer.platform_customer_id) == ("ana@example.com", "77")
+    order = db.session.scalars(sa.select(Order)).one()
+    assert (order.customer_id, order.paid_at, customer.order_count) == (customer.id, T0, 1)
+    runs = db.session.execute(
+        sa.select(FlowRun.flow_key, FlowRun.subject_key, FlowRun.state, FlowRun.end_reason)
+    ).all()
+    assert ("abandoned_cart", "cart:c-1", "cancelled", "order_placed") in runs
+    assert ("abandoned_cart", "cart:c-2", "active", None) in runs
+
+
+def test_after_an_erasure_in_the_batch_the_same_shopper_starts_afresh(flow_shop):
+    shop_id = flow_shop.id
+    ana = ev.Contact(email="ana@example.com", email_consent=True)
+    with batch_memo(db.session()):
+        apply(cart_event(shop_id, T0, quantity=1))
+        apply(ev.CustomerRedact(shop_id=shop_id, customer=ana, order_ids=()))
+        apply(cart_event(shop_id, T0, quantity=2))
+    db.session.commit()
+
+    customers = db.session.execute(
+        sa.select(Customer.id, Customer.email, Customer.redacted_at.is_not(None)).order_by(
+            Customer.id
+        )
+    ).all()
+    assert [(email, redacted) for _, email, redacted in customers] == [
+        (None, True),
+        ("ana@example.com", False),
+    ]
+    cart = db.session.scalars(sa.select(Cart)).one()
+    assert (cart.cart_key, cart.customer_id, cart.status) == ("c-1", customers[1][0], "active")
+    assert [item["quantity"] for item in cart.items] == [2]
+
+
+def _lines() -> list[tuple[int, str, int]]:
+    rows = db.session.execute(
+        sa.select(OrderLine.id, OrderLine.platform_product_id, OrderLine.quantity).order_by(
+            OrderLine.platform_product_id
+        )
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_an_orders_repeated_lines_in_a_batch_are_written_once_and_new_lines_replace_them(shop):
+    shirt = (ev.LineItem(product_id="1001", quantity=1, unit_price=Decimal("10")),)
+    socks = (ev.LineItem(product_id="2002", quantity=3, unit_price=Decimal("5")),)
+    with batch_memo(db.session()):
+        apply(order_event(ev.OrderCreated, shop.id, T0, items=shirt))
+        first = _lines()
+        apply(order_event(ev.OrderPaid, shop.id, T0, items=shirt))
+        repeated = _lines()
+        apply(order_event(ev.OrderPaid, shop.id, T0 + timedelta(minutes=1), items=shirt + socks))
+    db.session.commit()
+
+    assert [line[1:] for line in first] == [("1001", 1)]
+    assert repeated == first  # the same rows: nothing deleted and written again
+    assert [line[1:] for line in _lines()] == [("1001", 1), ("2002", 3)]
