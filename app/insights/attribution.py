@@ -26,16 +26,15 @@ from app.events import types as ev
 from app.events.reactions import stored_order
 from app.flows.engine import clock
 from app.flows.engine.settings import settings_for
+from app.flows.engine.stops import RUN_OF_FLOW
 from app.flows.registry import flow_for
 from app.models import FlowRun, Message, Order, ShopScope, db
 from app.models.batch import memo
+from app.models.flows import ENDS_RUNS
 
 _LONGEST_WINDOW = timedelta(days=30)  # the upper bound of either window setting
 # In a batch's memo: (shop id, order id) -> (the order's person and time, when attributed).
 _ATTRIBUTED = "orders attributed"
-# What a stop rule's cancellation writes on active runs: none of it makes a run earn an order
-# that did not before (an active run has no end yet, so it counted as live already).
-_ENDING_COLUMNS = frozenset({"state", "end_reason", "ended_at", "next_step_at", "lease_until"})
 
 
 def attribute_order(event: ev.Event) -> None:
@@ -118,15 +117,10 @@ def _forget_on_statement(state: ORMExecuteState) -> None:
 
 
 def _harmless_run_write(state: ORMExecuteState) -> bool:
-    """An enrollment's INSERT (its run starts now: see ``_attributed_in_this_batch``), or an
-    UPDATE that only ends active runs (``cancel_runs``)."""
-    if state.is_insert:
-        return True
-    if not state.is_update:
-        return False
-    values = getattr(state.statement, "_values", None) or {}
-    columns = {getattr(key, "key", key) for key in values}
-    return bool(columns) and columns <= _ENDING_COLUMNS
+    """An enrollment's INSERT (its run starts now: see ``_attributed_in_this_batch``), or
+    ``cancel_runs``' UPDATE (it only ends active runs, which counted as live already)."""
+    options = state.execution_options
+    return bool(options.get(ENDS_RUNS) or (state.is_insert and options.get(RUN_OF_FLOW)))
 
 
 def _person(order: Order) -> list[sa.ColumnElement[bool]]:
