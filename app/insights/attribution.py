@@ -29,7 +29,7 @@ from app.flows.engine.settings import settings_for
 from app.flows.engine.stops import RUN_OF_FLOW
 from app.flows.registry import flow_for
 from app.models import FlowRun, Message, Order, ShopScope, db
-from app.models.batch import memo
+from app.models.batch import memo, session_changes
 from app.models.flows import ENDS_RUNS
 
 _LONGEST_WINDOW = timedelta(days=30)  # the upper bound of either window setting
@@ -96,12 +96,8 @@ def _forget_on_flush(session: Session, *_: Any) -> None:
     # A message written, or a run added, changed or deleted through the session (a restarted
     # run takes the customer's id): what the batch attributed is asked again.
     batch = memo(session)
-    if batch is None or not batch.get(_ATTRIBUTED):
-        return
-    for rows in (session.new, session.dirty, session.deleted):
-        if any(isinstance(row, FlowRun | Message) for row in rows):
-            _forget_attributed(session)
-            return
+    if batch is not None and batch.get(_ATTRIBUTED) and session_changes(session, FlowRun, Message):
+        _forget_attributed(session)
 
 
 @sa_event.listens_for(Session, "do_orm_execute")

@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.models import FlowRun, db
-from app.models.batch import memo
+from app.models.batch import memo, session_changes
 from app.models.flows import ENDS_RUNS
 
 _CANCELLED = "runs cancelled"  # (shop id, flow key) -> {(reason, criteria key)}
@@ -63,12 +63,8 @@ def _forget(session: Session, which: Any = None) -> None:
 @event.listens_for(Session, "before_flush")
 def _forget_on_flush(session: Session, *_: Any) -> None:
     batch = memo(session)
-    if batch is None or not batch.get(_CANCELLED):
-        return
-    for rows in (session.new, session.dirty, session.deleted):
-        if any(isinstance(row, FlowRun) for row in rows):
-            _forget(session)
-            return
+    if batch is not None and batch.get(_CANCELLED) and session_changes(session, FlowRun):
+        _forget(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
