@@ -19,22 +19,14 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.events import types as ev
 from app.events.reactions import stored_order
-from app.flows.engine import clock
 from app.flows.engine.settings import settings_for
-from app.flows.engine.stops import RUN_OF_FLOW
 from app.flows.registry import flow_for
 from app.models import FlowRun, Message, Order, ShopScope, db
-from app.models.batch import memo, session_changes
-from app.models.flows import ENDS_RUNS
 
 _LONGEST_WINDOW = timedelta(days=30)  # the upper bound of either window setting
-# In a batch's memo: (shop id, order id) -> (the order's person and time, when attributed).
-_ATTRIBUTED = "orders attributed"
 
 
 def attribute_order(event: ev.Event) -> None:
@@ -44,10 +36,7 @@ def attribute_order(event: ev.Event) -> None:
     order = stored_order(event)
     if order is None or order.cancelled:
         return
-    if _attributed_in_this_batch(event.shop_id, order):
-        return  # created, then paid in one batch: the answer is the one the batch has
     if scope.first(FlowRun, FlowRun.converted_order_id == order.id) is not None:
-        _note_attributed(event.shop_id, order)
         return  # the same order delivered twice (or created, then paid) counts once
     message = _earning_message(event.shop_id, order)
     if message is not None:
@@ -56,67 +45,6 @@ def attribute_order(event: ev.Event) -> None:
             _convert(run, order)
     for run in _live_holdout_runs(event.shop_id, order):
         _convert(run, order)
-    _note_attributed(event.shop_id, order)
-
-
-def _signature(order: Order) -> tuple[Any, ...]:
-    return (order.id, order.customer_id, order.email, order.cart_key, order.placed_at)
-
-
-def _note_attributed(shop_id: int, order: Order) -> None:
-    """In a batch: this order was attributed (to a run, the holdout's, or nothing) as it stands
-    now. Until a message or run changes in a way that could alter the answer, asking again (its
-    'paid' after its 'created') would read the same rows and change nothing."""
-    batch = memo(db.session())
-    if batch is not None:
-        batch.setdefault(_ATTRIBUTED, {})[(shop_id, order.id)] = (_signature(order), clock.now())
-
-
-def _attributed_in_this_batch(shop_id: int, order: Order) -> bool:
-    batch = memo(db.session())
-    if batch is None:
-        return False
-    noted = batch.get(_ATTRIBUTED, {}).get((shop_id, order.id))
-    if noted is None:
-        return False
-    signature, at = noted
-    # A run enrolled since started at the clock's now, after ``at``: it began after an order
-    # placed before ``at`` and is no holdout run of it (nor has it a message yet).
-    return bool(signature == _signature(order) and order.placed_at < at)
-
-
-def _forget_attributed(session: Session) -> None:
-    batch = memo(session)
-    if batch is not None:
-        batch.pop(_ATTRIBUTED, None)
-
-
-@sa_event.listens_for(Session, "before_flush")
-def _forget_on_flush(session: Session, *_: Any) -> None:
-    # A message written, or a run added, changed or deleted through the session (a restarted
-    # run takes the customer's id): what the batch attributed is asked again.
-    batch = memo(session)
-    if batch is not None and batch.get(_ATTRIBUTED) and session_changes(session, FlowRun, Message):
-        _forget_attributed(session)
-
-
-@sa_event.listens_for(Session, "do_orm_execute")
-def _forget_on_statement(state: ORMExecuteState) -> None:
-    if not (state.is_insert or state.is_update or state.is_delete):
-        return
-    batch = memo(state.session)
-    if batch is None or not batch.get(_ATTRIBUTED):
-        return
-    touched = {mapper.class_ for mapper in state.all_mappers}
-    if Message in touched or (FlowRun in touched and not _harmless_run_write(state)):
-        _forget_attributed(state.session)
-
-
-def _harmless_run_write(state: ORMExecuteState) -> bool:
-    """An enrollment's INSERT (its run starts now: see ``_attributed_in_this_batch``), or
-    ``cancel_runs``' UPDATE (it only ends active runs, which counted as live already)."""
-    options = state.execution_options
-    return bool(options.get(ENDS_RUNS) or (state.is_insert and options.get(RUN_OF_FLOW)))
 
 
 def _person(order: Order) -> list[sa.ColumnElement[bool]]:

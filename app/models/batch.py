@@ -108,16 +108,6 @@ def forget_locked(session: Session) -> None:
         batch.pop(_WRITTEN, None)
 
 
-def session_changes(session: Session, *models: type[Any]) -> bool:
-    """Whether the session is about to write (add, change or delete) a row of these models:
-    for a ``before_flush`` listener whose notes such a write may make stale."""
-    return any(
-        isinstance(row, models)
-        for rows in (session.new, session.dirty, session.deleted)
-        for row in rows
-    )
-
-
 def note_written(session: Session, key: tuple[Any, ...], value: Any) -> None:
     """In a batch: this transaction wrote ``value`` where ``key`` (model, shop id, what, id)
     says; ``written`` gives it back until a bulk delete of that model forgets it."""

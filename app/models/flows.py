@@ -117,17 +117,11 @@ class FlowRun(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     )
 
 
-# The execution option of ``cancel_runs``'s UPDATE, for a batch's listeners: it only ends
-# active runs (none becomes active).
-ENDS_RUNS = "storeflow_ends_runs"
-
-
 def cancel_runs(shop_id: int, reason: str, *criteria: Any) -> int:
     """End a shop's active runs (all, or those matching ``criteria``); returns how many."""
     result = db.session.execute(
         ShopScope(shop_id)
         .update(FlowRun, FlowRun.state == "active", *criteria)
         .values(state="cancelled", end_reason=reason, ended_at=utcnow(), next_step_at=None)
-        .execution_options(**{ENDS_RUNS: True})
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -136,17 +136,14 @@ def insert_ignoring_conflict(
     return int(new_id) if new_id is not None else None
 
 
-def insert_new_row(
-    model: type[T], values: dict[str, Any], *, options: dict[str, Any] | None = None
-) -> T | None:
+def insert_new_row(model: type[T], values: dict[str, Any]) -> T | None:
     """INSERT the row unless a unique constraint says it exists: the new row, loaded into the
     session, or None. A row this transaction inserted is its own until commit (another
     inserting the same key waits on it), as if locked: one round trip where inserting, then
-    reading back with ``FOR UPDATE``, took two. In the session's transaction. ``options``:
-    execution options for the session's listeners."""
+    reading back with ``FOR UPDATE``, took two. In the session's transaction."""
     module: Any = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = module.insert(model).values(values).on_conflict_do_nothing().returning(model)
-    return db.session.scalars(stmt.execution_options(**(options or {}))).first()
+    return db.session.scalars(stmt).first()
 
 
 @functools.cache

@@ -12,7 +12,6 @@ from app.flows.abandoned_cart import discount_code
 from app.insights.attribution import run_revenue
 from app.models import Discount, FlowRun, Message, Order, ShopScope
 from tests.support.flows import START, cart_payload, order_payload
-from tests.support.statements import statements_sent
 
 SHOPPER = "ania@example.com"
 
@@ -155,52 +154,3 @@ def test_one_click_unsubscribe_from_the_first_reminder_stops_the_rest(
     assert len(mailbox.received) == 1
     (run,) = ShopScope(flow_shop.id).all(FlowRun)
     assert (run.state, run.end_reason) == ("cancelled", "unsubscribed")
-
-
-def _in_one_batch(post_demo_webhook, run_jobs, *deliveries):
-    """The deliveries, stored, then drained by one batch; the SQL it sent."""
-    for n, (topic, payload) in enumerate(deliveries):
-        assert post_demo_webhook(topic, payload, delivery_id=f"b-{n}").status_code == 200
-    with statements_sent() as statements:
-        run_jobs("events")
-    return statements
-
-
-def _cancellations(statements):
-    return [sql for sql in statements if sql.startswith("UPDATE flow_runs SET state")]
-
-
-def test_an_orders_payment_in_the_batch_of_its_creation_does_not_cancel_the_reminders_again(
-    flow_shop, shop_events, post_demo_webhook, run_jobs
-):
-    shop_events("cart/updated", cart_payload())
-    order = order_payload("o-1", "c-1", SHOPPER, "477.00")
-
-    statements = _in_one_batch(
-        post_demo_webhook,
-        run_jobs,
-        ("order/created", order),
-        ("order/paid", {**order, "paid": True}),
-    )
-
-    (run,) = ShopScope(flow_shop.id).all(FlowRun, FlowRun.flow_key == "abandoned_cart")
-    assert (run.state, run.end_reason) == ("cancelled", "order_placed")
-    assert len(_cancellations(statements)) == 1  # by 'created'; 'paid' knows it is done
-
-
-def test_a_reminder_run_started_between_an_orders_events_in_one_batch_is_cancelled_by_its_payment(
-    flow_shop, post_demo_webhook, run_jobs
-):
-    order = order_payload("o-1", "c-1", SHOPPER, "477.00")
-
-    _in_one_batch(
-        post_demo_webhook,
-        run_jobs,
-        ("order/created", order),
-        ("cart/updated", cart_payload("c-2")),  # the same shopper's other cart
-        ("order/paid", {**order, "paid": True}),
-    )
-
-    (run,) = ShopScope(flow_shop.id).all(FlowRun, FlowRun.flow_key == "abandoned_cart")
-    # Started after 'created' cancelled the shopper's runs: only 'paid' can have ended it.
-    assert (run.subject_key, run.state, run.end_reason) == ("cart:c-2", "cancelled", "order_placed")

@@ -12,17 +12,14 @@ import pytest
 from app.events import types as ev
 from app.events.apply import apply
 from app.flows import abandoned_cart
-from app.flows.engine import clock, engine
+from app.flows.engine import engine
 from app.flows.engine.engine import is_held_out, ranks
 from app.flows.engine.guards import frequency_cap
 from app.flows.engine.settings import save_settings, settings_for
 from app.flows.registry import FLOWS
 from app.insights.attribution import flow_results, run_revenue
 from app.models import Customer, FlowRun, Message, ShopScope, db
-from app.models.batch import batch_memo
-from tests.support.deliveries import delivery_statuses
 from tests.support.flows import START, cart_payload, order_payload
-from tests.support.statements import statements_sent
 
 SHOPPER = "ania@example.com"
 
@@ -219,69 +216,3 @@ def test_a_cancelled_order_is_no_revenue_and_no_conversion(known_shopper, sim_cl
         "converted": 0,
         "revenue": 0,
     }
-
-
-def _placed_a_minute_ago(order_id, *, paid=False):
-    payload = order_payload(order_id, None, SHOPPER, "99.00")
-    placed = (clock.now() - timedelta(minutes=1)).isoformat()
-    return {**payload, "created_at": placed, "updated_at": placed, "paid": paid}
-
-
-def _created_then_paid_in_one_batch(post_demo_webhook, run_jobs, order_id):
-    """The order's 'created' and 'paid' deliveries, drained by one batch; the SQL sent."""
-    for n, topic in enumerate(("order/created", "order/paid")):
-        payload = _placed_a_minute_ago(order_id, paid=topic == "order/paid")
-        assert post_demo_webhook(topic, payload, delivery_id=f"b-{n}").status_code == 200
-    with statements_sent() as statements:
-        run_jobs("events")
-    return statements
-
-
-def _message_reads(statements):
-    return [sql for sql in statements if sql.startswith("SELECT") and "FROM messages" in sql]
-
-
-def test_an_order_nothing_earned_is_not_looked_up_again_for_its_payment_in_the_same_batch(
-    known_shopper, post_demo_webhook, run_jobs
-):
-    statements = _created_then_paid_in_one_batch(post_demo_webhook, run_jobs, "o-1")
-
-    assert len(_message_reads(statements)) == 1  # for 'created'; 'paid' knows the answer
-    assert ShopScope(known_shopper.id).all(FlowRun, FlowRun.converted_order_id.is_not(None)) == []
-    assert delivery_statuses()[-2:] == ["processed", "processed"]
-
-
-def test_an_order_paid_in_the_same_batch_is_still_attributed_to_the_message_received_before(
-    known_shopper, post_demo_webhook, run_jobs
-):
-    run = _sent_run(known_shopper.id, "cart:a", sent_at=clock.now() - timedelta(hours=2))
-
-    _created_then_paid_in_one_batch(post_demo_webhook, run_jobs, "o-1")
-
-    db.session.refresh(run)
-    assert (run.state, run_revenue(known_shopper.id, run)) == ("converted", 99)
-    assert flow_results(known_shopper.id, "abandoned_cart")["messaged"]["converted"] == 1
-
-
-def test_a_message_recorded_sent_between_an_orders_events_of_one_batch_earns_its_payment(
-    known_shopper, shop_events
-):
-    shop_id = known_shopper.id
-    run = _sent_run(shop_id, "cart:a", sent_at=clock.now() - timedelta(hours=2))
-    message = ShopScope(shop_id).first(Message, Message.run_id == run.id)
-    message.status, message.sent_at = "sending", None  # its send not yet recorded
-    db.session.commit()
-    with batch_memo(db.session()):
-        shop_events("order/created", _placed_a_minute_ago("o-1"))
-        db.session.refresh(run)
-        assert run.converted_order_id is None  # nothing sent yet: nothing earned it
-        # The send's outcome comes in (sent before the order was placed) within the batch.
-        message = ShopScope(shop_id).first(Message, Message.run_id == run.id)
-        message.status, message.sent_at = "sent", clock.now() - timedelta(hours=2)
-        db.session.flush()
-        with statements_sent() as statements:
-            shop_events("order/paid", _placed_a_minute_ago("o-1", paid=True))
-
-    db.session.refresh(run)
-    assert len(_message_reads(statements)) == 1  # asked again, not taken from the batch
-    assert (run.state, run_revenue(shop_id, run)) == ("converted", 99)

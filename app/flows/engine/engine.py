@@ -21,7 +21,6 @@ from app.flows.engine.definition import Enrollment, Flow, Settings
 from app.flows.engine.delivery import deliver
 from app.flows.engine.runs import anchor_of, due_at, end_run, first_enabled_step, lock_run
 from app.flows.engine.settings import is_switched_on, settings_for
-from app.flows.engine.stops import RUN_OF_FLOW, already_cancelled, criteria_key, note_cancelled
 from app.flows.registry import FLOWS, flow_for
 from app.logs import fields as log_fields
 from app.models import Customer, FlowRun, Shop, ShopScope, db
@@ -53,11 +52,7 @@ def dispatch(event: Event) -> None:
             reason, rule = stop
             criteria = rule(event)
             if criteria:
-                # An order's 'paid' after its 'created' in one batch: cancelled already.
-                key = criteria_key(tuple(criteria))
-                if not already_cancelled(shop.id, flow.key, reason, key):
-                    cancel_runs(shop.id, reason, FlowRun.flow_key == flow.key, *criteria)
-                    note_cancelled(shop.id, flow.key, reason, key)
+                cancel_runs(shop.id, reason, FlowRun.flow_key == flow.key, *criteria)
         trigger = flow.triggers.get(type(event))
         if trigger is None or shop.status != "active" or not is_switched_on(shop.id, flow):
             continue
@@ -88,7 +83,6 @@ def enroll(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings)
             "context": {**enrollment.context, "anchor": enrollment.anchor.isoformat()},
             "started_at": clock.now(),
         },
-        options={RUN_OF_FLOW: (shop_id, flow.key)},
     )
     if created is not None:
         return created
