@@ -40,7 +40,7 @@ def _post(web: Flask, shop: Shop, number: int) -> int:
     return web.test_client().post("/webhooks/demo", data=body, headers=headers).status_code
 
 
-def _drains_queued(redis_conn: Redis) -> int:
+def _drains_queued() -> int:
     return sum(
         1 for job in queues.queue("events").get_jobs() if job.func_name.endswith("drain_deliveries")
     )
@@ -53,10 +53,10 @@ def test_a_burst_of_webhooks_wakes_one_drain_which_processes_every_delivery(
     assert [_post(web, shop, n) for n in range(5)] == [200] * 5
     assert delivery_statuses() == ["received"] * 5
     deadline = time.monotonic() + 5
-    while not _drains_queued(redis_conn) and time.monotonic() < deadline:
+    while not _drains_queued() and time.monotonic() < deadline:
         time.sleep(0.02)
     time.sleep(0.2)  # the thread's later rounds: the drain still waits, so no second job
-    assert _drains_queued(redis_conn) == 1
+    assert _drains_queued() == 1
     assert run_jobs("events") >= 1
     assert delivery_statuses() == ["processed"] * 5
 
@@ -67,14 +67,14 @@ def test_a_wake_up_still_owed_when_the_process_exits_is_sent(
     web = _waking_app(backends, wake_ms=HOUR_MS)
     assert _post(web, shop, 1) == 200  # woken at once: the thread's first round
     deadline = time.monotonic() + 5
-    while not _drains_queued(redis_conn) and time.monotonic() < deadline:
+    while not _drains_queued() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert run_jobs("events") >= 1
     assert redis_conn.get(WAKE_KEY) is None  # the drain started: the next wake-up queues one
     assert _post(web, shop, 2) == 200  # owed: the thread sleeps for an hour
     waker = web.extensions[deferred_wake.EXTENSION]
-    assert waker.owed and _drains_queued(redis_conn) == 0
+    assert waker.owed and _drains_queued() == 0
     waker.send()  # what the process runs at exit
-    assert not waker.owed and _drains_queued(redis_conn) == 1
+    assert not waker.owed and _drains_queued() == 1
     assert run_jobs("events") >= 1
     assert delivery_statuses() == ["processed", "processed"]
