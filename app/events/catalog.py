@@ -25,7 +25,6 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.events.reactions import react
 from app.events.types import CatalogChanged, PriceChange, ProductChanged
@@ -110,14 +109,13 @@ def _held_variant_prices(shop_id: int, held: list[ProductChanged]) -> dict[str, 
     if not ids:
         return {}
     if _on_postgresql():  # one array parameter, not thousands of placeholders
-        wanted = Variant.platform_variant_id == sa.any_(sa.bindparam("ids", ids, ARRAY(sa.String)))
+        rows = db.session.execute(_PG_HELD_VARIANT_PRICES, {"shop_id": shop_id, "ids": ids}).all()
     else:
-        wanted = Variant.platform_variant_id.in_(ids)
-    rows = db.session.execute(
-        ShopScope(shop_id)
-        .select(Variant, wanted, Variant.price.is_not(None))
-        .with_only_columns(Variant.platform_variant_id, Variant.price)
-    ).all()
+        rows = db.session.execute(
+            ShopScope(shop_id)
+            .select(Variant, Variant.platform_variant_id.in_(ids), Variant.price.is_not(None))
+            .with_only_columns(Variant.platform_variant_id, Variant.price)
+        ).all()
     return {str(key): Decimal(str(price)) for key, price in rows if price is not None}
 
 
@@ -290,12 +288,26 @@ _PG_UPSERT_PRODUCTS = sa.text(
     RETURNING platform_product_id, id
     """
 )
+# The batch's keys are joined as rows, never tested with ``= ANY(array)``: psycopg prepares a
+# statement run five times, and PostgreSQL may then keep a generic plan made while a fresh
+# shop's table was small (a scan of the shop's products, each compared with every key of the
+# array in turn). That plan grew with the table to seconds a batch, most of a 100,000-product
+# import; a join finds each key by the unique index, or hashes the keys, whatever the plan.
 _PG_HELD = sa.text(
     """
-    SELECT platform_product_id, price, in_stock, status FROM products
-    WHERE shop_id = :shop_id AND platform_product_id = ANY(CAST(:keys AS varchar[]))
-    ORDER BY platform_product_id
-    FOR UPDATE
+    SELECT p.platform_product_id, p.price, p.in_stock, p.status
+    FROM unnest(CAST(:keys AS varchar[])) AS k(key)
+    JOIN products p ON p.shop_id = :shop_id AND p.platform_product_id = k.key
+    ORDER BY p.platform_product_id
+    FOR UPDATE OF p
+    """
+)
+_PG_HELD_VARIANT_PRICES = sa.text(
+    """
+    SELECT v.platform_variant_id, v.price
+    FROM unnest(CAST(:ids AS varchar[])) AS k(key)
+    JOIN variants v ON v.shop_id = :shop_id AND v.platform_variant_id = k.key
+    WHERE v.price IS NOT NULL
     """
 )
 _PG_VARIANT_COLUMNS = (
