@@ -44,7 +44,7 @@ from app.models.sql import (
     dialect_insert,
     greatest,
     local_hour,
-    without_jit,
+    plan_for_bulk,
 )
 from app.pipeline import queues
 
@@ -255,7 +255,7 @@ def learn_send_times(shop_id: int, now: datetime | None = None) -> dict[str, int
         return {"customers": 0, "events": 0}
     zone, since = shop.zone.key, now - LOOKBACK
     allow_large_sorts()  # each customer's hour counts, one row per customer, kept in memory
-    without_jit()
+    plan_for_bulk()
     prior = shop_histogram(shop_id, zone, since)
     learned = _learned_hours()
     connection = db.session.connection()
