@@ -3,9 +3,10 @@
 Learned nightly from what the customer did and when: the emails they opened, the links they
 clicked (a click also stamps an open, so clicks weigh twice) and the orders they placed, over
 the last year, by hour in the shop's timezone (PostgreSQL's ``timezone()``, so summer and
-winter time each count on their own date's offset). Two statements per shop: the shop's
-histogram of hours (24 rows), then one INSERT ... SELECT that counts each customer's hours,
-blends them with the shop's and replaces the shop's rows, in one transaction.
+winter time each count on their own date's offset). In one transaction per shop: the shop's
+histogram of hours (24 rows), then one INSERT ... SELECT that counts each customer's hours
+(one row per customer, 24 counts side by side) and blends them with the shop's into a
+temporary table, then the shop's rows are made the same, writing only those that change.
 
 The blend, per customer: their own counts, topped up to ``K`` events with the shop's hour
 histogram as a prior (Dirichlet-style pseudo-counts: ``max(K - n, 0)`` events spread as the
@@ -38,7 +39,13 @@ from app.logs import fields as log_fields
 from app.models import Message, Order, PreferredHour, Shop, ShopScope, db, utcnow
 from app.models.base import UTCDateTime
 from app.models.shop_settings import SendTimePrior
-from app.models.sql import allow_large_sorts, local_hour
+from app.models.sql import (
+    allow_large_sorts,
+    dialect_insert,
+    greatest,
+    local_hour,
+    plan_for_bulk,
+)
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -53,38 +60,36 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def activity_times(
-    shop_id: int, since: datetime, until: datetime | None = None
+    shop_id: int, since: datetime, until: datetime | None = None, *, zone: str | None = None
 ) -> sa.CompoundSelect:
     """(customer id, time, message id or NULL for an order) of every open, click and order of
-    the shop's customers from ``since`` (to ``until``): the evidence of when each one is about."""
+    the shop's customers from ``since`` (to ``until``): the evidence of when each one is about.
+    With ``zone``, a fourth column: the local hour, worked out once per event in each part
+    (an expression over the union would be worked out again wherever it is used)."""
     scope = ShopScope(shop_id)
 
-    def between(column: Any) -> list[sa.ColumnElement[bool]]:
-        return [column >= since] + ([column < until] if until is not None else [])
-
-    parts = [
-        scope.select(Message, Message.customer_id.is_not(None), *between(column)).with_only_columns(
-            Message.customer_id.label("customer_id"),
+    def part(model: Any, column: Any, message_id: Any) -> sa.Select[Any]:
+        window = [column >= since] + ([column < until] if until is not None else [])
+        hour = [local_hour(column, sa.literal(zone)).label("hour")] if zone is not None else []
+        return scope.select(model, model.customer_id.is_not(None), *window).with_only_columns(
+            model.customer_id.label("customer_id"),
             column.label("at"),
-            Message.id.label("message_id"),
+            message_id.label("message_id"),
+            *hour,
         )
-        for column in (Message.opened_at, Message.clicked_at)
-    ]
-    orders = scope.select(
-        Order, Order.customer_id.is_not(None), *between(Order.placed_at)
-    ).with_only_columns(
-        Order.customer_id.label("customer_id"),
-        Order.placed_at.label("at"),
-        sa.cast(sa.null(), sa.Integer).label("message_id"),
+
+    return sa.union_all(
+        part(Message, Message.opened_at, Message.id),
+        part(Message, Message.clicked_at, Message.id),
+        part(Order, Order.placed_at, sa.cast(sa.null(), sa.Integer)),
     )
-    return sa.union_all(*parts, orders)
 
 
 def _local_hours(
     shop_id: int, zone: str, since: datetime, until: datetime | None
 ) -> tuple[sa.Subquery, sa.ColumnElement[int]]:
-    events = activity_times(shop_id, since, until).subquery("activity")
-    return events, local_hour(events.c.at, sa.literal(zone)).label("hour")
+    events = activity_times(shop_id, since, until, zone=zone).subquery("activity")
+    return events, events.c.hour
 
 
 def hour_counts(
@@ -120,10 +125,6 @@ def shop_hour(prior: IntArray) -> int | None:
     return int(near(prior).argmax()) if prior.sum() else None
 
 
-# ``near`` in SQL: each count also lands on the hours either side, at half the weight.
-_NEIGHBOURS = ((-1, 1), (0, 2), (1, 1))
-
-
 def preferred_hours_query(
     shop_id: int,
     zone: str,
@@ -136,60 +137,55 @@ def preferred_hours_query(
 
     Score of hour h = their near-count at h + max(k - their events, 0) x the shop's near-share
     at h, the best score (earlier hour on a tie) wins. Only hours next to their own events and
-    the shop's hour can win (elsewhere the score is the prior's alone, never above the shop's
-    hour), so those are the only candidates scored."""
-    counts = hour_counts(shop_id, zone, since, until).cte("counts")
-    candidates = _candidates(counts, shop_hour(prior))
-    totals = (
-        sa.select(counts.c.customer_id, sa.func.sum(counts.c.events).label("events"))
-        .group_by(counts.c.customer_id)
-        .subquery("totals")
-    )
-    pseudo = sa.case((totals.c.events < k, k - totals.c.events), else_=0)
-    score = sa.func.sum(candidates.c.near) + pseudo * _prior_near(candidates.c.hour, prior)
-    ranked = (
-        sa.select(
-            candidates.c.customer_id,
-            candidates.c.hour,
-            totals.c.events,
-            sa.func.row_number()
-            .over(partition_by=candidates.c.customer_id, order_by=(score.desc(), candidates.c.hour))
-            .label("rank"),
-        )
-        .join(totals, totals.c.customer_id == candidates.c.customer_id)
-        .group_by(candidates.c.customer_id, candidates.c.hour, totals.c.events)
-        .subquery("ranked")
-    )
-    return sa.select(ranked.c.customer_id, ranked.c.hour, ranked.c.events).where(ranked.c.rank == 1)
-
-
-def _candidates(counts: sa.CTE, best: int | None) -> sa.Subquery:
-    """(customer id, hour, weighted count) for each hour a customer's events reach (their own
-    hour at weight 2, either side at 1), and the shop's hour at 0 for every customer."""
-    offsets = sa.union_all(
-        *(sa.select(sa.literal(d).label("d"), sa.literal(w).label("w")) for d, w in _NEIGHBOURS)
-    ).subquery("neighbours")
-    target = ((counts.c.hour + offsets.c.d + HOURS) % HOURS).label("hour")
-    parts: list[sa.Select[Any]] = [
-        sa.select(counts.c.customer_id, target, (counts.c.events * offsets.c.w).label("near"))
-        .select_from(counts)
-        .join(offsets, sa.true())
-    ]
-    if best is not None:
-        parts.append(
-            sa.select(
-                counts.c.customer_id, sa.literal(best).label("hour"), sa.literal(0).label("near")
-            ).distinct()
-        )
-    return sa.union_all(*parts).subquery("candidates")
-
-
-def _prior_near(hour: sa.ColumnElement[Any], prior: IntArray) -> sa.ColumnElement[Any]:
-    """The shop's near-share of ``hour`` (bound values, 24 at most)."""
+    the shop's hour are candidates (elsewhere the score is the prior's alone, never above the
+    shop's hour). One row per customer with their 24 hour counts side by side, so the blend
+    is arithmetic on one row: no customer x hour rows to join, group and rank."""
+    per_customer = _hour_columns(shop_id, zone, since, until).subquery("per_customer")
+    counts = [per_customer.c[f"h{h}"] for h in range(HOURS)]
+    events = per_customer.c.events
+    pseudo = sa.cast(sa.case((events < k, k - events), else_=0), sa.Float)
     total = int(prior.sum())
     shares = near(prior) / total if total else np.zeros(HOURS)
-    whens = {h: float(v) for h, v in enumerate(shares) if v}
-    return sa.case(whens, value=hour, else_=sa.literal(0.0)) if whens else sa.literal(0.0)
+    best = shop_hour(prior)
+    scores = []
+    for h in range(HOURS):
+        reach = 2 * counts[h] + counts[h - 1] + counts[(h + 1) % HOURS]
+        # Summed as integers, then blended in double precision: the same float each time.
+        score = sa.cast(reach, sa.Float) + pseudo * sa.literal(float(shares[h]), sa.Float)
+        scores.append(score if h == best else sa.case((reach > 0, score), else_=_NO_SCORE))
+    scored = _fenced(
+        sa.select(
+            per_customer.c.customer_id, events, *(s.label(f"s{h}") for h, s in enumerate(scores))
+        ),
+        "scored",
+    )
+    columns = [scored.c[f"s{h}"] for h in range(HOURS)]
+    topped = _fenced(sa.select(scored, greatest(*columns).label("top")), "topped")
+    hour = sa.case(*((topped.c[f"s{h}"] == topped.c.top, h) for h in range(HOURS)))
+    return sa.select(topped.c.customer_id, hour.label("hour"), topped.c.events)
+
+
+def _fenced(select: sa.Select[Any], name: str) -> sa.Subquery:
+    """``select`` as a subquery PostgreSQL works out once per row: OFFSET 0 keeps the planner
+    from pulling it up into the query around it, where each use of one of its columns would
+    repeat that column's expression (a score used 25 times, the best of 24 scores 24 times)."""
+    return select.offset(0).subquery(name)
+
+
+# Below every real score (all are >= 0): an hour no event of theirs reaches cannot win.
+_NO_SCORE = sa.literal(-1.0, sa.Float)
+
+
+def _hour_columns(
+    shop_id: int, zone: str, since: datetime, until: datetime | None
+) -> sa.Select[Any]:
+    """(customer id, events, h0 ... h23): each customer's events and their count per hour."""
+    activity, hour = _local_hours(shop_id, zone, since, until)
+    return sa.select(
+        activity.c.customer_id,
+        sa.func.count().label("events"),
+        *(sa.func.count().filter(hour == h).label(f"h{h}") for h in range(HOURS)),
+    ).group_by(activity.c.customer_id)
 
 
 def next_in_hour(earliest: datetime, hour: int, zone: ZoneInfo) -> datetime:
@@ -206,6 +202,50 @@ def next_in_hour(earliest: datetime, hour: int, zone: ZoneInfo) -> datetime:
     raise ValueError(f"no hour {hour} in {zone} after {earliest}")  # pragma: no cover
 
 
+BEST_COLUMNS = ["customer_id", "hour", "events"]
+
+
+def _learned_hours() -> sa.Table:
+    """This run's hours, kept aside (a temporary table, the session's own) so the shop's rows
+    are compared with them and only what changed is written."""
+    return sa.Table(
+        "learned_hours",
+        sa.MetaData(),
+        sa.Column("customer_id", sa.Integer, nullable=False),
+        sa.Column("hour", sa.SmallInteger, nullable=False),
+        sa.Column("events", sa.Integer, nullable=False),
+        prefixes=["TEMPORARY"],
+    )
+
+
+def _store(shop_id: int, learned: sa.Table, now: datetime) -> None:
+    """Make the shop's rows what ``learned`` holds, writing only the rows that change: most
+    customers' hours stay the same from night to night, and each row written costs its checks
+    against the customer and the shop (a million of them are most of a first run)."""
+    stored = PreferredHour.__table__.c
+    same_customer = sa.and_(stored.shop_id == shop_id, stored.customer_id == learned.c.customer_id)
+    db.session.execute(ShopScope(shop_id).delete(PreferredHour, ~sa.exists().where(same_customer)))
+    unchanged = sa.exists().where(
+        same_customer, stored.hour == learned.c.hour, stored.events == learned.c.events
+    )
+    rows = sa.select(sa.literal(shop_id), *learned.c, sa.literal(now, UTCDateTime())).where(
+        ~unchanged
+    )
+    insert = dialect_insert(PreferredHour).from_select(
+        ["shop_id", *BEST_COLUMNS, "learned_at"], rows
+    )
+    db.session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["customer_id", "shop_id"],
+            set_={
+                "hour": insert.excluded.hour,
+                "events": insert.excluded.events,
+                "learned_at": insert.excluded.learned_at,
+            },
+        )
+    )
+
+
 @queues.job("sync", timeout=900, retry=Retry(max=2, interval=[60, 600]))
 def learn_send_times(shop_id: int, now: datetime | None = None) -> dict[str, int]:
     """Relearn and replace the shop's preferred hours and its own hour. Safe to run twice."""
@@ -214,34 +254,25 @@ def learn_send_times(shop_id: int, now: datetime | None = None) -> dict[str, int
     if shop is None or shop.status != "active":
         return {"customers": 0, "events": 0}
     zone, since = shop.zone.key, now - LOOKBACK
-    allow_large_sorts()  # the customer x hour groups of a large shop, kept in memory
+    allow_large_sorts()  # each customer's hour counts, one row per customer, kept in memory
+    plan_for_bulk()
     prior = shop_histogram(shop_id, zone, since)
-    best = preferred_hours_query(shop_id, zone, prior, since).subquery("best")
-    # The shop row lock keeps two runs for one shop from interleaving delete and insert.
+    learned = _learned_hours()
+    connection = db.session.connection()
+    learned.create(connection)
+    best = preferred_hours_query(shop_id, zone, prior, since)
+    kept = sa.insert(learned).from_select(BEST_COLUMNS, best)
+    customers = connection.execute(kept.execution_options(preserve_rowcount=True)).rowcount
+    # The shop row lock keeps two runs for one shop from interleaving their writes.
     shop = db.session.get(Shop, shop_id, with_for_update=True, populate_existing=True)
     assert shop is not None
-    db.session.execute(ShopScope(shop_id).delete(PreferredHour))
-    db.session.execute(
-        sa.insert(PreferredHour.__table__).from_select(
-            ["shop_id", "customer_id", "hour", "events", "learned_at"],
-            sa.select(
-                sa.literal(shop_id),
-                best.c.customer_id,
-                best.c.hour,
-                best.c.events,
-                sa.literal(now, UTCDateTime()),
-            ),
-        )
-    )
-    # (psycopg reports no row count for an INSERT that starts WITH: count what is stored.)
-    learned = db.session.scalar(
-        ShopScope(shop_id).select(PreferredHour).with_only_columns(sa.func.count())
-    )
+    _store(shop_id, learned, now)
+    learned.drop(connection)
     shop.send_time_prior = SendTimePrior(
         hour=shop_hour(prior), events=int(prior.sum()), learned_at=now.isoformat()
     )
     db.session.commit()
-    result = {"customers": int(learned or 0), "events": int(prior.sum())}
+    result = {"customers": int(customers), "events": int(prior.sum())}
     log.info("send times learned", extra=log_fields({"shop": shop_id, **result}))
     return result
 

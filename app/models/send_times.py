@@ -26,4 +26,5 @@ class PreferredHour(ShopOwned, db.Model):  # type: ignore[name-defined]
     hour: Mapped[int] = mapped_column(sa.SmallInteger)  # 0-23, in the shop's timezone
     # Their own opens, clicks and orders it was learned from (below K the shop's hour weighs in).
     events: Mapped[int]
+    # The run that last changed hour or events (the shop's last run: ``Shop.send_time_prior``).
     learned_at: Mapped[datetime] = mapped_column(default=utcnow)
