@@ -2,8 +2,9 @@
 
 The shops and the delivery mix are ``pipeline.py``'s (each shopper's checkout, every other
 shopper's order right after). A feeder stores each delivery as the webhook does (one committed
-INSERT, ``store_delivery(committed=True)``, then the wake-up, ``enqueue_delivery``) on a fixed
-schedule of RATE a second, while ONE worker runs as the Procfile's ``worker`` line does
+INSERT, ``store_delivery(committed=True)``, then ``wake_soon``: the web process's thread wakes a
+drain at most every ``DELIVERY_WAKE_MS``, 50 ms, as in production) on a fixed schedule of RATE
+a second, while ONE worker runs as the Procfile's ``worker`` line does
 (``rq worker -c app.pipeline.worker_settings --with-scheduler`` with ``SimpleWorker``, not in
 burst mode: it waits for wake-ups as in production). Between deliveries the feeder looks (about
 every POLL_SECONDS, on a connection of its own) for deliveries that became "processed", committed.
@@ -33,8 +34,9 @@ from rq import Worker
 from scratch import REDIS_URL, database_url, report, scratch_app, sized, table
 from shopify_samples import make_shops
 
+from app.config import DEFAULT_DELIVERY_WAKE_MS
 from app.models import Shop, db, utcnow
-from app.pipeline.ingest import enqueue_delivery
+from app.pipeline.deferred_wake import wake_soon
 
 RATE = 100.0  # deliveries a second
 POLL_SECONDS = 0.1
@@ -110,7 +112,7 @@ def feed(shop_ids: list[int], seconds: float, watcher: Watcher) -> float:
             time.sleep(min(wait, POLL_SECONDS))
         stored = store(shop, topic, delivery_id, body, committed=True)
         watcher.pending.add(stored)
-        enqueue_delivery(stored)
+        wake_soon(stored)
         watcher.look(now=time.monotonic())
     return total / (time.monotonic() - started)
 
@@ -131,7 +133,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else sized(60.0, 3.0)
-    with scratch_app("pipeline_lag"):
+    with scratch_app("pipeline_lag", DELIVERY_WAKE_MS=DEFAULT_DELIVERY_WAKE_MS):
         shop_ids = make_shops(SHOPS)
         cpu_before = children_cpu()
         worker = start_worker()
