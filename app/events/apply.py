@@ -294,6 +294,7 @@ def _apply_order(event: ev._OrderEvent) -> None:
             ShopScope(event.shop_id)
             .update(Cart, Cart.cart_key == order.cart_key)
             .values(status="converted")
+            .execution_options(synchronize_session="fetch")
         )
 
 
