@@ -477,23 +477,36 @@ APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {
 
 
 def without_repeats(events: list[ev.Event]) -> list[ev.Event]:
-    """One delivery's events, less a checkout contact that only repeats the cart update just
-    before it (a Shopify checkout is both: the same cart, contact, visitor and time). Applying
-    the update stored that contact on the cart and the customer and let the flows see the cart
-    (every flow reacts to the two alike); the contact would upsert and enroll it all again."""
+    """One delivery's events, less those that only repeat the event just before them:
+
+    - a checkout contact repeating the cart update before it (a Shopify checkout is both: the
+      same cart, contact, visitor and time). Applying the update stored that contact on the
+      cart and the customer and let the flows see the cart (every flow reacts to the two
+      alike); the contact would upsert and enroll it all again;
+    - an "order paid" repeating the "order created" before it, field for field (Shopify's
+      orders/create of a paid order is both, each with the payment time). Applying "created"
+      stored the order as paid, and every reaction decides on the stored order, not on the
+      event's name (attribution, labels, the flows' stop rules and triggers treat the two
+      alike); "paid" would apply and react to the same again, changing nothing."""
     kept: list[ev.Event] = []
     for event in events:
         previous = kept[-1] if kept else None
-        if (
-            isinstance(event, ev.CheckoutContact)
-            and isinstance(previous, ev.CartUpdated)
-            and (previous.shop_id, previous.cart_key, previous.customer)
-            == (event.shop_id, event.cart_key, event.customer)
-            and (previous.visitor_id, previous.updated_at) == (event.visitor_id, event.updated_at)
-        ):
+        if _repeats(event, previous):
             continue
         kept.append(event)
     return kept
+
+
+def _repeats(event: ev.Event, previous: ev.Event | None) -> bool:
+    if isinstance(event, ev.CheckoutContact) and isinstance(previous, ev.CartUpdated):
+        return (previous.shop_id, previous.cart_key, previous.customer) == (
+            event.shop_id,
+            event.cart_key,
+            event.customer,
+        ) and (previous.visitor_id, previous.updated_at) == (event.visitor_id, event.updated_at)
+    if type(event) is ev.OrderPaid and type(previous) is ev.OrderCreated:
+        return vars(event) == vars(previous)
+    return False
 
 
 def apply(event: ev.Event) -> None:
