@@ -37,6 +37,7 @@ from app.models import (
 )
 from app.models.base import UTCDateTime
 from app.models.batch import keep_locked, locked_row, note_written, written
+from app.models.scope import shop_row_ids, shop_rows
 from app.models.sql import insert_new_row
 
 M = TypeVar("M")
@@ -50,6 +51,9 @@ def _lock_or_create(model: type[M], keys: dict[str, Any], defaults: dict[str, An
     row = locked_row(session, model, keys["shop_id"], column, value)
     if row is None:
         row = insert_new_row(model, {**keys, **defaults})
+        if isinstance(row, Order):
+            # An order this transaction just inserted has no lines: its first need no DELETE.
+            note_written(session, _lines_key(row), [])
     if row is None:
         stmt = sa.select(model).filter_by(**keys).with_for_update()
         row = session.scalars(stmt).one()
@@ -209,12 +213,14 @@ def _updated_cart(
     return values
 
 
+_LIVE_ORDER_OF_CART = shop_row_ids(
+    Order, Order.cart_key == sa.bindparam("cart_key"), Order.cancelled.is_(False)
+)
+
+
 def _ordered(shop_id: int, cart_key: str) -> bool:
     """Whether a live order already names this cart."""
-    return (
-        ShopScope(shop_id).first(Order, Order.cart_key == cart_key, Order.cancelled.is_(False))
-        is not None
-    )
+    return ShopScope(shop_id).has(_LIVE_ORDER_OF_CART, cart_key=cart_key)
 
 
 def apply_checkout_contact(event: ev.CheckoutContact) -> None:
@@ -294,6 +300,7 @@ def _apply_order(event: ev._OrderEvent) -> None:
             ShopScope(event.shop_id)
             .update(Cart, Cart.cart_key == order.cart_key)
             .values(status="converted")
+            .execution_options(synchronize_session="fetch")
         )
 
 
@@ -345,21 +352,22 @@ def apply_order_fulfilled(event: ev.OrderFulfilled) -> None:
     order.fulfilled_at = _earliest(order.fulfilled_at, event.fulfilled_at)
 
 
+_CUSTOMER_TOTALS = shop_rows(
+    Order, Order.customer_id == sa.bindparam("customer_id"), Order.cancelled.is_(False)
+).with_only_columns(
+    sa.func.count(Order.id),
+    sa.func.coalesce(sa.func.sum(Order.total - Order.refunded), 0),
+    sa.func.min(Order.placed_at),
+    sa.func.max(Order.placed_at),
+)
+
+
 def refresh_customer_totals(shop_id: int, customer_id: int) -> None:
     """Recompute order stats from the orders themselves, so replays cannot double-count
     (spend is net of refunds; cancelled orders count for nothing)."""
-    live = sa.and_(
-        Order.shop_id == shop_id, Order.customer_id == customer_id, Order.cancelled.is_(False)
-    )
-    count, spent, first, last = db.session.execute(
-        sa.select(
-            sa.func.count(Order.id),
-            sa.func.coalesce(sa.func.sum(Order.total - Order.refunded), 0),
-            sa.func.min(Order.placed_at),
-            sa.func.max(Order.placed_at),
-        ).where(live)
-    ).one()
-    customer = ShopScope(shop_id).get(Customer, customer_id)
+    scope = ShopScope(shop_id)
+    count, spent, first, last = tuple(scope.run(_CUSTOMER_TOTALS, customer_id=customer_id).one())
+    customer = scope.get(Customer, customer_id)
     if customer is None:
         return
     customer.order_count = count
@@ -430,7 +438,8 @@ def replace_order_lines(order: Order) -> None:
     """Mirror ``order.items`` into ``order_lines``, the table the recommendation model reads.
 
     In a batch, an order's next event with the same lines (an order's "created" and "paid"
-    come in one delivery) leaves the lines this transaction wrote as they are."""
+    come in one delivery) leaves the lines this transaction wrote as they are, and an order
+    it inserted gets its first lines without a DELETE."""
     db.session.flush()
     lines = [
         {
@@ -445,13 +454,19 @@ def replace_order_lines(order: Order) -> None:
         for item in order.items
         if item.get("product_id")
     ]
-    session, key = db.session(), (OrderLine, order.shop_id, "order", order.id)
-    if lines == written(session, key):
+    session, key = db.session(), _lines_key(order)
+    known = written(session, key)  # None: what the order has is not known
+    if lines == known:
         return
-    session.execute(ShopScope(order.shop_id).delete(OrderLine, OrderLine.order_id == order.id))
+    if known != []:
+        session.execute(ShopScope(order.shop_id).delete(OrderLine, OrderLine.order_id == order.id))
     if lines:
         session.execute(sa.insert(OrderLine), lines)
     note_written(session, key, lines)
+
+
+def _lines_key(order: Order) -> tuple[Any, ...]:
+    return (OrderLine, order.shop_id, "order", order.id)
 
 
 APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {
@@ -476,23 +491,36 @@ APPLIERS: dict[type[ev.Event], Callable[[Any], None]] = {
 
 
 def without_repeats(events: list[ev.Event]) -> list[ev.Event]:
-    """One delivery's events, less a checkout contact that only repeats the cart update just
-    before it (a Shopify checkout is both: the same cart, contact, visitor and time). Applying
-    the update stored that contact on the cart and the customer and let the flows see the cart
-    (every flow reacts to the two alike); the contact would upsert and enroll it all again."""
+    """One delivery's events, less those that only repeat the event just before them:
+
+    - a checkout contact repeating the cart update before it (a Shopify checkout is both: the
+      same cart, contact, visitor and time). Applying the update stored that contact on the
+      cart and the customer and let the flows see the cart (every flow reacts to the two
+      alike); the contact would upsert and enroll it all again;
+    - an "order paid" repeating the "order created" before it, field for field (Shopify's
+      orders/create of a paid order is both, each with the payment time). Applying "created"
+      stored the order as paid, and every reaction decides on the stored order, not on the
+      event's name (attribution, labels, the flows' stop rules and triggers treat the two
+      alike); "paid" would apply and react to the same again, changing nothing."""
     kept: list[ev.Event] = []
     for event in events:
         previous = kept[-1] if kept else None
-        if (
-            isinstance(event, ev.CheckoutContact)
-            and isinstance(previous, ev.CartUpdated)
-            and (previous.shop_id, previous.cart_key, previous.customer)
-            == (event.shop_id, event.cart_key, event.customer)
-            and (previous.visitor_id, previous.updated_at) == (event.visitor_id, event.updated_at)
-        ):
+        if _repeats(event, previous):
             continue
         kept.append(event)
     return kept
+
+
+def _repeats(event: ev.Event, previous: ev.Event | None) -> bool:
+    if isinstance(event, ev.CheckoutContact) and isinstance(previous, ev.CartUpdated):
+        return (previous.shop_id, previous.cart_key, previous.customer) == (
+            event.shop_id,
+            event.cart_key,
+            event.customer,
+        ) and (previous.visitor_id, previous.updated_at) == (event.visitor_id, event.updated_at)
+    if type(event) is ev.OrderPaid and type(previous) is ev.OrderCreated:
+        return vars(event) == vars(previous)
+    return False
 
 
 def apply(event: ev.Event) -> None:

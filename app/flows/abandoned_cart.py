@@ -26,6 +26,7 @@ from app.flows.engine.settings import COMMON_SETTINGS
 from app.flows.product_blocks import block_settings, blocks_for, chosen
 from app.flows.stop_rules import withdrawn_customer
 from app.models import Cart, Customer, Discount, FlowRun, Message, Shop, ShopScope
+from app.models.scope import shop_row_ids
 
 log = logging.getLogger(__name__)
 KEY = "abandoned_cart"
@@ -63,20 +64,20 @@ def _on_contact(event: ev.Event, settings: Settings) -> list[Enrollment]:
     return _cart_enrollment(event.shop_id, event.cart_key, event.updated_at, settings)
 
 
+_FINISHED_SINCE = shop_row_ids(
+    FlowRun,
+    FlowRun.flow_key == KEY,
+    FlowRun.subject_key == sa.bindparam("subject"),
+    FlowRun.end_reason == "sequence_finished",
+    FlowRun.ended_at > sa.bindparam("since"),
+)
+
+
 def _recently_reminded(shop_id: int, cart_key: str, at: datetime, settings: Settings) -> bool:
     """The cart went through the whole sequence lately: a shopper who ignored three reminders
     does not get three more for nudging the same cart."""
     pause = timedelta(days=int(settings["repeat_after_days"]))
-    return (
-        ShopScope(shop_id).first(
-            FlowRun,
-            FlowRun.flow_key == KEY,
-            FlowRun.subject_key == f"cart:{cart_key}",
-            FlowRun.end_reason == "sequence_finished",
-            FlowRun.ended_at > at - pause,
-        )
-        is not None
-    )
+    return ShopScope(shop_id).has(_FINISHED_SINCE, subject=f"cart:{cart_key}", since=at - pause)
 
 
 def _emptied(event: ev.Event) -> list[sa.ColumnElement[bool]]:

@@ -33,6 +33,7 @@ from app.flows.stop_rules import consent_withdrawn, customer_runs_before, order_
 from app.insights.recommendations import Suggestion, recommend_for_order, upsell_for
 from app.models import Customer, FlowRun, Message, Order, Product, Shop, ShopScope
 from app.models.commerce import ORDER_MILESTONES
+from app.models.scope import shop_row_ids
 
 KEY = "cross_sell"
 UPSELL_COUNT = 2
@@ -78,16 +79,21 @@ def delivery_enrollment(
     return _enrollment(shop_id, order, customer, delivered_at)
 
 
+_ENDED_RUN = shop_row_ids(
+    FlowRun,
+    FlowRun.flow_key == KEY,
+    FlowRun.subject_key == sa.bindparam("subject"),
+    FlowRun.state != "active",
+)
+
+
 def _enrollment(
     shop_id: int, order: Order, customer: Customer, anchor: datetime
 ) -> Enrollment | None:
     if not customer.email or not customer.is_marketing_allowed("email"):
         return None
     subject = f"order:{order.id}"
-    ended = ShopScope(shop_id).first(
-        FlowRun, FlowRun.flow_key == KEY, FlowRun.subject_key == subject, FlowRun.state != "active"
-    )
-    if ended is not None:
+    if ShopScope(shop_id).has(_ENDED_RUN, subject=subject):
         # One follow-up per order: WooCommerce re-sends "paid" on every later status change
         # and the reconcile replays orders, long after this order's email went out.
         return None

@@ -15,6 +15,7 @@ from app.events import types as ev
 from app.events.reactions import once_per_event, stored_order
 from app.flows.engine.definition import StopRule
 from app.models import Customer, FlowRun, Order, ShopScope
+from app.models.scope import shop_rows
 
 
 def order_customer(event: ev.Event) -> tuple[Order, Customer] | None:
@@ -28,6 +29,11 @@ def order_customer(event: ev.Event) -> tuple[Order, Customer] | None:
         lambda: ShopScope(shop_id).get(Customer, customer_id),
     )
     return (order, customer) if customer is not None else None
+
+
+_ACTIVE_RUNS = shop_rows(
+    FlowRun, FlowRun.state == "active", FlowRun.customer_id == sa.bindparam("customer_id")
+)
 
 
 def customer_runs_before(flow_key: str) -> StopRule:
@@ -47,9 +53,7 @@ def customer_runs_before(flow_key: str) -> StopRule:
         shop_id, customer_id = event.shop_id, customer.id
         runs = once_per_event(
             ("active runs", shop_id, customer_id),
-            lambda: ShopScope(shop_id).all(
-                FlowRun, FlowRun.state == "active", FlowRun.customer_id == customer_id
-            ),
+            lambda: list(ShopScope(shop_id).run(_ACTIVE_RUNS, customer_id=customer_id).scalars()),
         )
         ids = [run.id for run in runs if run.flow_key == flow_key and _began(run) < order.placed_at]
         return [FlowRun.id.in_(ids)] if ids else []

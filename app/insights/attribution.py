@@ -25,8 +25,12 @@ from app.events.reactions import stored_order
 from app.flows.engine.settings import settings_for
 from app.flows.registry import flow_for
 from app.models import FlowRun, Message, Order, ShopScope, db
+from app.models.scope import shop_row_ids
 
 _LONGEST_WINDOW = timedelta(days=30)  # the upper bound of either window setting
+
+
+_CONVERTED_BY = shop_row_ids(FlowRun, FlowRun.converted_order_id == sa.bindparam("order_id"))
 
 
 def attribute_order(event: ev.Event) -> None:
@@ -36,7 +40,7 @@ def attribute_order(event: ev.Event) -> None:
     order = stored_order(event)
     if order is None or order.cancelled:
         return
-    if scope.first(FlowRun, FlowRun.converted_order_id == order.id) is not None:
+    if scope.has(_CONVERTED_BY, order_id=order.id):
         return  # the same order delivered twice (or created, then paid) counts once
     message = _earning_message(event.shop_id, order)
     if message is not None:

@@ -123,5 +123,8 @@ def cancel_runs(shop_id: int, reason: str, *criteria: Any) -> int:
         ShopScope(shop_id)
         .update(FlowRun, FlowRun.state == "active", *criteria)
         .values(state="cancelled", end_reason=reason, ended_at=utcnow(), next_step_at=None)
+        # The session's runs that matched are found by the ids the UPDATE returns, not by
+        # testing the criteria on every object it holds (a batch of deliveries holds many).
+        .execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -21,6 +21,21 @@ from app.models.batch import locked_row
 
 T = TypeVar("T", bound=ShopOwned)
 _GUARD_KEY = "storeflow_guard_shop_id"
+SHOP_PARAM = "scope_shop_id"  # the shop's parameter in statements built by ``shop_rows``
+
+
+def shop_rows(model: type[T], *criteria: Any) -> sa.Select[Any]:
+    """A SELECT of a shop's rows built once (at import) instead of on every call: the shop and
+    every value that varies are named parameters (``sa.bindparam``), given when
+    ``ShopScope.run`` executes it. Building a statement and hashing it for SQLAlchemy's cache
+    costs more than running it on the hot path (a worker's deliveries)."""
+    return sa.select(model).where(model.shop_id == sa.bindparam(SHOP_PARAM), *criteria)
+
+
+def shop_row_ids(model: type[T], *criteria: Any) -> sa.Select[Any]:
+    """``shop_rows`` reading one matching id: whether such a row exists (``ShopScope.has``)."""
+    stmt = sa.select(model.id).where(model.shop_id == sa.bindparam(SHOP_PARAM), *criteria)  # type: ignore[attr-defined]
+    return stmt.limit(1)
 
 
 class TenantError(LookupError):
@@ -52,6 +67,14 @@ class ShopScope:
 
     def first(self, model: type[T], *criteria: Any) -> T | None:
         return self.session.scalars(self.select(model, *criteria).limit(1)).first()
+
+    def run(self, stmt: sa.Executable, **params: Any) -> sa.Result[Any]:
+        """Execute a statement built once by ``shop_rows`` for this shop's rows."""
+        return self.session.execute(stmt, {**params, SHOP_PARAM: self.shop_id})
+
+    def has(self, stmt: sa.Executable, **params: Any) -> bool:
+        """Whether a statement built by ``shop_row_ids`` finds a row of this shop."""
+        return self.run(stmt, **params).first() is not None
 
     def by_key(self, model: type[T], column: str, value: Any) -> T | None:
         """The shop's row whose unique ``column`` holds ``value``: in a batch of deliveries,

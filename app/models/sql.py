@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -177,9 +177,20 @@ def insert_new_row(model: type[T], values: dict[str, Any]) -> T | None:
     session, or None. A row this transaction inserted is its own until commit (another
     inserting the same key waits on it), as if locked: one round trip where inserting, then
     reading back with ``FOR UPDATE``, took two. In the session's transaction."""
-    module: Any = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = module.insert(model).values(values).on_conflict_do_nothing().returning(model)
-    return db.session.scalars(stmt).first()
+    stmt = _insert_new_row(cast(Any, model), db.session.get_bind().dialect.name)
+    return db.session.scalars(stmt, values).first()
+
+
+@functools.cache
+def _insert_new_row(model: type[Any], dialect_name: str) -> Any:
+    """Built once per model, the values coming as parameters: SQLAlchemy finds it compiled
+    in its cache instead of coercing, hashing and compiling the values each time. A Core
+    INSERT (every key given is written, None as NULL; the columns' defaults fill in the rest)
+    whose returned row the ORM loads as it loads a SELECT's."""
+    module: Any = postgresql if dialect_name == "postgresql" else sqlite
+    table = model.__table__
+    insert = module.insert(table).on_conflict_do_nothing().returning(*table.columns)
+    return sa.select(model).from_statement(insert)
 
 
 @functools.cache

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import Customer, ShopScope, TenantError, db
+from app.models.scope import shop_row_ids, shop_rows
 
 
 @pytest.fixture()
@@ -28,6 +29,22 @@ def test_scope_cannot_read_another_shops_rows(two_shops):
     assert [c.email for c in scope.all(Customer)] == ["a@example.com"]
     assert scope.get(Customer, b_customer.id) is None
     assert scope.first(Customer, Customer.email == "b@example.com") is None
+
+
+_BY_EMAIL = shop_rows(Customer, Customer.email == sa.bindparam("email"))
+_ID_BY_EMAIL = shop_row_ids(Customer, Customer.email == sa.bindparam("email"))
+
+
+def test_a_statement_built_once_reads_only_the_running_scopes_rows(two_shops):
+    a, b = two_shops
+
+    found = ShopScope(a.id).run(_BY_EMAIL, email="a@example.com").scalars().all()
+
+    assert [(c.shop_id, c.email) for c in found] == [(a.id, "a@example.com")]
+    assert ShopScope(a.id).run(_BY_EMAIL, email="b@example.com").scalars().all() == []
+    assert ShopScope(a.id).has(_ID_BY_EMAIL, email="a@example.com")
+    assert not ShopScope(a.id).has(_ID_BY_EMAIL, email="b@example.com")
+    assert ShopScope(b.id).has(_ID_BY_EMAIL, email="b@example.com")
 
 
 def test_scoped_update_and_delete_leave_other_shops_alone(two_shops):
