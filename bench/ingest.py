@@ -1,11 +1,10 @@
 """Webhook ingest: Storeflow's web process against a bare Flask endpoint, same gunicorn, same load.
 
-Both are served as the Procfile serves ``web`` (gunicorn, the sync workers
-``gunicorn.conf.py`` gives: ``WEB_CONCURRENCY``, else two per core plus one; timeout 30 s).
-The load: 16 connections (two client processes of eight threads), each POSTing signed
-Shopify ``checkouts/update`` deliveries, the documented sample
-(``tests/fixtures/shopify/checkouts_create.json``, 6.8 kB) with its own checkout id, token
-and ``X-Shopify-Webhook-Id`` each time, for ``SECONDS``. Goals: at least half the bare endpoint's
+Both are served as the Procfile serves ``web`` (gunicorn, ``WEB_CONCURRENCY`` sync workers,
+default 2, timeout 30 s). The load: 16 connections (two client processes of eight threads),
+each POSTing signed Shopify ``checkouts/update`` deliveries, the documented sample
+(``tests/fixtures/shopify/checkouts_create.json``, 6.8 kB) with its own checkout id, token and
+``X-Shopify-Webhook-Id`` each time, for ``SECONDS``. Goals: at least half the bare endpoint's
 requests/s, p99 at most 50 ms, and nothing lost: every 200 is a stored delivery, once.
 
 The clients run on the same two cores as the servers, PostgreSQL and Redis: compare the two
@@ -22,7 +21,7 @@ import hmac
 import http.client
 import json
 import multiprocessing
-import runpy
+import os
 import sys
 import threading
 import time
@@ -39,9 +38,7 @@ from app.models import Shop, WebhookDelivery, db
 
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else sized(20.0, 2.0)
 CLIENTS, THREADS = 2, 8
-WORKERS = int(
-    runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))["workers"]
-)
+WORKERS = int(os.environ.get("WEB_CONCURRENCY", "2"))
 DOMAIN = "bench.myshopify.com"
 SAMPLE = Path(__file__).resolve().parent.parent / "tests/fixtures/shopify/checkouts_create.json"
 RATIO_GOAL, P99_GOAL_MS = 0.5, 50.0

@@ -40,7 +40,6 @@ from tests.support.flows import cart_payload
 
 FULL = os.environ.get("STOREFLOW_DRILL_SIZE", "small") == "full"
 BIN = Path(sys.executable).parent
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def sized(small: int, full: int) -> int:
@@ -198,24 +197,19 @@ class Processes:
         return self._start("cron", "rq", ["cron", "--url", self.redis_url, "app/pipeline/cron.py"])
 
     def web(self, port: int) -> subprocess.Popen[bytes]:
-        """The Procfile's ``web`` line on a local port (its settings, its timeout), with two
-        sync workers (``WEB_CONCURRENCY``) whatever the machine's cores."""
-        args = ["--config", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"]
-        process = self._start(
-            "web", "gunicorn", [*args, "--timeout", "30", "app:create_app()"], WEB_CONCURRENCY="2"
-        )
+        """The Procfile's ``web`` line on a local port (its two sync workers, its timeout)."""
+        args = ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "30"]
+        process = self._start("web", "gunicorn", [*args, "app:create_app()"])
         self.webs.append(process)
         return process
 
-    def _start(
-        self, kind: str, program: str, args: list[str], **env: str
-    ) -> subprocess.Popen[bytes]:
+    def _start(self, kind: str, program: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{kind}-{len(self.running)}.log", "wb")  # noqa: SIM115
         # A group of its own: a kill reaches what it forked too (the worker's RQ scheduler,
         # gunicorn's workers), and nothing else.
         process = subprocess.Popen(
             [str(BIN / program), *args],
-            env={**self.env, **env},
+            env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
