@@ -14,6 +14,7 @@ from app.models.base import Money, ShopOwned, Timestamps, db
 
 class Product(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "products"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.UniqueConstraint("shop_id", "platform_product_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +36,7 @@ class Product(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
 
 class Variant(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "variants"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.UniqueConstraint("shop_id", "platform_variant_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,6 +20,7 @@ ORDER_MILESTONES = ("placed", "paid", "fulfilled")
 
 class Cart(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "carts"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.UniqueConstraint("shop_id", "cart_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +43,7 @@ class Cart(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
 
 class Order(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "orders"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.UniqueConstraint("shop_id", "platform_order_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

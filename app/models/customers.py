@@ -18,6 +18,7 @@ CONSENT_STATES = ("unknown", "pending", "granted", "denied", "withdrawn")
 
 class Customer(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "customers"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "platform_customer_id"),
         sa.UniqueConstraint("shop_id", "email"),
@@ -67,6 +68,7 @@ class Suppression(ShopOwned, db.Model):  # type: ignore[name-defined]
     """An address we must not send marketing to, whatever the platform later says."""
 
     __tablename__ = "suppressions"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.UniqueConstraint("shop_id", "channel", "address"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,6 +20,7 @@ EDITABLE_FIELDS = ("subject", "preheader", "headline", "intro", "cta")
 
 class EmailOverride(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "email_overrides"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "flow_key", "step", "locale", "field"),
         sa.CheckConstraint(

@@ -81,6 +81,7 @@ class AlertRule(ShopOwned, db.Model):  # type: ignore[name-defined]
 
 class StaffAlert(ShopOwned, db.Model):  # type: ignore[name-defined]
     __tablename__ = "staff_alerts"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "rule_id", "customer_id", "period_start"),
         sa.Index("ix_staff_alerts_customer", "shop_id", "customer_id"),

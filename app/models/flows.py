@@ -19,6 +19,7 @@ RUN_STATES = ("active", "completed", "cancelled", "converted", "failed")
 
 class FlowSetting(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "flow_settings"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.UniqueConstraint("shop_id", "flow_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +66,7 @@ def add_flow_setting(shop_id: int, flow_key: str, **values: Any) -> FlowSetting:
 
 class FlowRun(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "flow_runs"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (
         # One active run per (flow, subject): a partial unique index where the backend has one.
         sa.Index(

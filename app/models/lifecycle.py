@@ -23,6 +23,7 @@ DEFAULT_BIRTHDAY_METAFIELD = "facts.birth_date"
 
 class LifecycleEmission(ShopOwned, db.Model):  # type: ignore[name-defined]
     __tablename__ = "lifecycle_emissions"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.UniqueConstraint("shop_id", "kind", "customer_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,6 +19,7 @@ MESSAGE_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "uncertai
 
 class Message(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "messages"
+    shop_id_index = False  # an index of the table leads with shop_id
     # Exactly once: one message per step of a run, enforced by the database. Every unique
     # key leads with the shop, as a database sharded by shop needs (tests/models/test_keys.py).
     __table_args__ = (
@@ -61,6 +62,7 @@ class Message(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
 
 class Discount(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "discounts"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.UniqueConstraint("shop_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,6 +17,7 @@ from app.models.base import Money, ShopOwned, db, utcnow
 
 class OrderLine(ShopOwned, db.Model):  # type: ignore[name-defined]
     __tablename__ = "order_lines"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.Index("ix_order_lines_shop_placed", "shop_id", "placed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +36,7 @@ class Recommendation(ShopOwned, db.Model):  # type: ignore[name-defined]
     """One learned suggestion; ``product_id`` is NULL for the shop-wide bestseller list."""
 
     __tablename__ = "recommendations"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.Index("ix_recommendations_lookup", "shop_id", "product_id", "rank"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +59,7 @@ class CustomerScore(ShopOwned, db.Model):  # type: ignore[name-defined]
     """RFM quintiles (1 = lowest, 5 = best) of a customer who has ordered."""
 
     __tablename__ = "customer_scores"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.PrimaryKeyConstraint("shop_id", "customer_id"),)
 
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id", ondelete="CASCADE"))

@@ -13,6 +13,7 @@ from app.models.base import ShopOwned, Timestamps, db, utcnow
 
 class Shipment(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
     __tablename__ = "shipments"
+    shop_id_index = False  # an index of the table leads with shop_id
     # Creating a shipment is idempotent: one per parcel of an order.
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "order_id", "parcel_index"),
@@ -47,6 +48,7 @@ class ShipmentEvent(ShopOwned, db.Model):  # type: ignore[name-defined]
     """One scan of a shipment's history as the courier reported it; stored once."""
 
     __tablename__ = "shipment_events"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (
         sa.UniqueConstraint(
             "shop_id",

@@ -23,6 +23,7 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 class StorefrontEvent(ShopOwned, db.Model):  # type: ignore[name-defined]
     __tablename__ = "storefront_events"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (
         # "this customer's views in the last N days" (scan, product blocks, erasure)
         sa.Index("ix_storefront_events_customer", "shop_id", "customer_id", "occurred_at"),
@@ -54,6 +55,7 @@ class StorefrontVisitor(ShopOwned, db.Model):  # type: ignore[name-defined]
     """A visitor id that became a known customer (login, checkout contact, our email link)."""
 
     __tablename__ = "storefront_visitors"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.UniqueConstraint("shop_id", "visitor_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,6 +71,7 @@ class BrowseEmission(ShopOwned, db.Model):  # type: ignore[name-defined]
     flow's cooldown (30 days by default), whatever the flow then did with it."""
 
     __tablename__ = "browse_emissions"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (
         sa.Index("ix_browse_emissions_lookup", "shop_id", "customer_id", "product_id"),
     )
@@ -84,6 +87,7 @@ class CheckoutClaim(ShopOwned, db.Model):  # type: ignore[name-defined]
     us whose checkout it is: kept (a day at most) until it can be checked against the cart."""
 
     __tablename__ = "storefront_checkout_claims"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.UniqueConstraint("shop_id", "checkout_key", "visitor_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,6 +102,7 @@ class ProductAlert(ShopOwned, db.Model):  # type: ignore[name-defined]
     30 days, whatever the flow then did with it (held out, stopped)."""
 
     __tablename__ = "product_alerts"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (
         sa.Index("ix_product_alerts_lookup", "shop_id", "customer_id", "product_id", "kind"),
         sa.Index("ix_product_alerts_waiting", "shop_id", "enrolled_at"),
@@ -124,6 +129,7 @@ class CatalogChange(ShopOwned, db.Model):  # type: ignore[name-defined]
     lost job is found again by the sweep."""
 
     __tablename__ = "catalog_changes"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (sa.Index("ix_catalog_changes_waiting", "shop_id", "handled_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,6 +15,7 @@ DELIVERY_STATUSES = ("received", "processed", "failed", "ignored")
 
 class WebhookDelivery(ShopOwned, db.Model):  # type: ignore[name-defined]
     __tablename__ = "webhook_deliveries"
+    shop_id_index = False  # an index of the table leads with shop_id
     __table_args__ = (
         sa.UniqueConstraint("shop_id", "delivery_id"),
         sa.Index("ix_webhook_deliveries_status_received_at", "status", "received_at"),
