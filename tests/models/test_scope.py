@@ -47,6 +47,14 @@ def test_a_statement_built_once_reads_only_the_running_scopes_rows(two_shops):
     assert ShopScope(b.id).has(_ID_BY_EMAIL, email="b@example.com")
 
 
+def test_a_statement_built_once_run_without_a_scope_fails_rather_than_read_every_shop(two_shops):
+    a, _b = two_shops
+    assert ShopScope(a.id).has(_ID_BY_EMAIL, email="a@example.com")  # it does run in a scope
+
+    with pytest.raises(sa.exc.StatementError, match="scope_shop_id"):
+        db.session.execute(_BY_EMAIL, {"email": "a@example.com"})
+
+
 def test_scoped_update_and_delete_leave_other_shops_alone(two_shops):
     a, b = two_shops
     db.session.execute(ShopScope(a.id).update(Customer).values(first_name="Changed"))
