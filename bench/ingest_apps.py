@@ -2,6 +2,9 @@
 endpoint at the same URL that reads the body and answers our 200 without checking or storing it.
 
 ``STOREFLOW_BENCH_INGEST_DB`` names the scratch database; Redis is the benchmarks' own.
+Storeflow runs with production's timings, not the test-suite's: a web process wakes the drain
+from its own thread at most every ``DELIVERY_WAKE_MS`` and writes tracked views every
+``COLLECT_FLUSH_MS`` (the tests set both to 0, which puts a Redis round trip in every request).
 """
 
 from __future__ import annotations
@@ -12,11 +15,18 @@ from flask import Flask, Response, request
 from scratch import REDIS_URL
 
 from app import create_app
-from app.config import config_for_tests
+from app.config import DEFAULT_COLLECT_FLUSH_MS, DEFAULT_DELIVERY_WAKE_MS, config_for_tests
 
 
 def storeflow() -> Flask:
-    return create_app(config_for_tests(os.environ["STOREFLOW_BENCH_INGEST_DB"], REDIS_URL))
+    return create_app(
+        config_for_tests(
+            os.environ["STOREFLOW_BENCH_INGEST_DB"],
+            REDIS_URL,
+            DELIVERY_WAKE_MS=DEFAULT_DELIVERY_WAKE_MS,
+            COLLECT_FLUSH_MS=DEFAULT_COLLECT_FLUSH_MS,
+        )
+    )
 
 
 def bare() -> Flask:
