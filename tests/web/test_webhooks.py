@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import psycopg
@@ -226,3 +227,20 @@ def test_a_retried_delivery_whose_wake_up_was_lost_is_processed_after_the_duplic
     assert run_jobs("events") == 1
     db.session.expire_all()
     assert [d.status for d in deliveries()] == ["processed"]
+
+
+def test_large_webhook_body_is_stored_lz4_compressed_and_read_back_whole(post_demo_webhook):
+    # Over PostgreSQL's 2 kB threshold, like a real checkout (migration 0019_body_lz4).
+    cart = {**CART, "items": [{**CART["items"][0], "title": f"Shirt {n}"} for n in range(60)]}
+    body = json.dumps(cart).encode()
+    assert len(body) > 4000
+    response = post_demo_webhook("cart/updated", None, raw=body)
+    assert response.status_code == 200
+    (row,) = deliveries()
+    assert row.body == body
+    method = db.session.scalar(
+        sa.select(sa.func.pg_column_compression(WebhookDelivery.body)).where(
+            WebhookDelivery.id == row.id
+        )
+    )
+    assert method == "lz4"
