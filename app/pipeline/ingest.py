@@ -20,7 +20,7 @@ from app.events.types import AppUninstalled
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
 from app.models.batch import batch_memo, forget_locked
-from app.models.flows import load_flow_settings
+from app.models.flows import load_flow_settings, watch_active_runs
 from app.models.sql import insert_ignoring_conflict
 
 # Imported for its listener: a committed erasure then reaches Redis too.
@@ -213,6 +213,7 @@ def _apply_batch(rows: list[WebhookDelivery], by_shop: dict[int, list[WebhookDel
         # delivery of the shop asks for it again.
         batch["shops"] = list(db.session.scalars(sa.select(Shop).where(Shop.id.in_(by_shop))))
         load_flow_settings(list(by_shop))
+        watch_active_runs(list(by_shop))
         for shop_rows in by_shop.values():
             for row in shop_rows:
                 if row.status != "received":

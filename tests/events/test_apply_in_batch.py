@@ -11,9 +11,12 @@ import sqlalchemy as sa
 
 from app.events import types as ev
 from app.events.apply import apply
-from app.models import Cart, Customer, FlowRun, Order, OrderLine, db
+from app.flows import browse_abandonment
+from app.models import Cart, Customer, FlowRun, Order, OrderLine, ShopScope, db
 from app.models.batch import batch_memo
+from app.models.flows import watch_active_runs
 from tests.events.test_apply import T0, cart_event, order_event
+from tests.support.statements import statements_sent
 
 
 def test_an_order_after_its_cart_in_one_batch_converts_it_and_stops_its_reminder(flow_shop):
@@ -84,3 +87,34 @@ def test_an_orders_repeated_lines_in_a_batch_are_written_once_and_new_lines_repl
     assert [line[1:] for line in first] == [("1001", 1)]
     assert repeated == first  # the same rows: nothing deleted and written again
     assert [line[1:] for line in _lines()] == [("1001", 1), ("2002", 3)]
+
+
+def test_a_cart_stops_the_shoppers_browse_run_and_costs_no_update_in_a_shop_without_one(
+    make_shop,
+):
+    watched, quiet = make_shop(n=1).id, make_shop(n=2).id
+    ana = ShopScope(watched).add(Customer(email="ana@example.com", email_consent="granted"))
+    db.session.flush()
+    browse = ShopScope(watched).add(
+        FlowRun(
+            flow_key=browse_abandonment.KEY,
+            subject_key=f"customer:{ana.id}",
+            customer_id=ana.id,
+            context={"email": "ana@example.com"},
+            started_at=T0,
+        )
+    )
+    db.session.commit()
+
+    with batch_memo(db.session()):
+        watch_active_runs([watched, quiet])
+        apply(cart_event(watched, T0, quantity=1))
+        apply(cart_event(quiet, T0, quantity=1))  # the first ask of each flow reads for both
+        with statements_sent() as statements:
+            apply(cart_event(quiet, T0 + timedelta(minutes=1), quantity=2))
+    db.session.commit()
+
+    assert (browse.state, browse.end_reason) == ("cancelled", "cart_started")
+    assert not [s for s in statements if s.startswith("UPDATE flow_runs")], statements
+    quiet_cart = ShopScope(quiet).first(Cart)
+    assert quiet_cart is not None and [i["quantity"] for i in quiet_cart.items] == [2]

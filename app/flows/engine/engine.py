@@ -24,6 +24,7 @@ from app.flows.engine.settings import is_switched_on, settings_for
 from app.flows.registry import FLOWS, flow_for
 from app.logs import fields as log_fields
 from app.models import Customer, FlowRun, Shop, ShopScope, db
+from app.models.flows import may_have_active_runs, note_active_run
 from app.models.sql import insert_new_row
 from app.pipeline import queues
 
@@ -48,7 +49,7 @@ def dispatch(event: Event) -> None:
         return
     for flow in FLOWS:
         stop = flow.stop_rules.get(type(event))
-        if stop is not None:
+        if stop is not None and may_have_active_runs(shop.id, flow.key):
             reason, rule = stop
             criteria = rule(event)
             if criteria:
@@ -85,6 +86,7 @@ def enroll(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings)
         },
     )
     if created is not None:
+        note_active_run(shop_id, flow.key)
         return created
     run = db.session.scalars(
         scope.select(
