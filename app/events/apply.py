@@ -67,14 +67,30 @@ def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
 
 def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer | None:
     """Find or create the customer a contact describes; None when it names nobody."""
-    email = contact.email.strip().lower() if contact.email else None
+    customer = lock_customer(shop_id, contact, at)
+    if customer is not None:
+        update_customer(customer, contact, at)
+    return customer
+
+
+def lock_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer | None:
+    """The customer a contact describes, locked: a new one inserted with the contact's details
+    already, a stored one as it is (``update_customer`` applies the contact to it); None when
+    the contact names nobody."""
+    email = _email_of(contact)
     if not (contact.platform_customer_id or email):
         return None
-    customer = _lock_customer(shop_id, contact, email, at)
-    if customer is None or customer.redacted_at is not None:
-        return customer
-    _update_customer(customer, contact, email, at)
-    return customer
+    return _lock_customer(shop_id, contact, email, at)
+
+
+def update_customer(customer: Customer, contact: ev.Contact, at: datetime) -> None:
+    """Apply the contact to a customer ``lock_customer`` found (a redacted one stays erased)."""
+    if customer.redacted_at is None:
+        _update_customer(customer, contact, _email_of(contact), at)
+
+
+def _email_of(contact: ev.Contact) -> str | None:
+    return contact.email.strip().lower() if contact.email else None
 
 
 def _update_customer(
@@ -278,7 +294,9 @@ def _lock_order(shop_id: int, order_id: str, placed_at: datetime, currency: str 
 
 
 def _apply_order(event: ev._OrderEvent) -> None:
-    customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
+    # The contact is applied to a stored customer last, with the totals the order changes:
+    # one UPDATE of the customer, not one flushed with the order and another for the totals.
+    customer = lock_customer(event.shop_id, event.customer, event.updated_at)
     # A new order is inserted holding the event already: setting the same values again below
     # changes nothing, so no UPDATE follows the INSERT.
     keys = {"shop_id": event.shop_id, "platform_order_id": event.order_id}
@@ -289,9 +307,6 @@ def _apply_order(event: ev._OrderEvent) -> None:
         setattr(order, attr, value)
     if newer:
         replace_order_lines(order)
-    if customer is not None:
-        db.session.flush()
-        refresh_customer_totals(event.shop_id, customer.id)
     if not order.cancelled:
         for code in event.discount_codes:
             mark_discount_used(event.shop_id, code, event.created_at)
@@ -302,6 +317,10 @@ def _apply_order(event: ev._OrderEvent) -> None:
             .values(status="converted")
             .execution_options(synchronize_session="fetch")
         )
+    if customer is not None:
+        db.session.flush()
+        refresh_customer_totals(event.shop_id, customer.id)
+        update_customer(customer, event.customer, event.updated_at)
 
 
 def _updated_order(
