@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from app.events import privacy
 from app.events import types as ev
 from app.events.catalog import upsert_products
-from app.events.reactions import react, require_reactor
+from app.events.reactions import react, read_ahead_of_reactions, require_reactor
 from app.events.visitors import link_visitor
 from app.models import (
     Cart,
@@ -36,7 +36,16 @@ from app.models import (
     utcnow,
 )
 from app.models.base import UTCDateTime
-from app.models.batch import keep_locked, locked_row, note_written, written
+from app.models.batch import (
+    forget_known,
+    keep_locked,
+    known,
+    locked_row,
+    memo,
+    note_known,
+    note_written,
+    written,
+)
 from app.models.scope import shop_row_ids, shop_rows
 from app.models.sql import insert_new_row
 
@@ -234,9 +243,52 @@ _LIVE_ORDER_OF_CART = shop_row_ids(
 )
 
 
+# Several shops at once (a batch's carts), each cart matched within its own shop.
+_LIVE_ORDERS_OF_CARTS = (
+    sa.select(Order.shop_id, Order.cart_key)
+    .where(
+        sa.tuple_(Order.shop_id, Order.cart_key).in_(sa.bindparam("carts", expanding=True)),
+        Order.cancelled.is_(False),
+    )
+    .distinct()
+)
+
+
 def _ordered(shop_id: int, cart_key: str) -> bool:
     """Whether a live order already names this cart."""
+    found = known(db.session(), _live_order_key(shop_id, cart_key))
+    if found is not None:
+        return bool(found)
     return ShopScope(shop_id).has(_LIVE_ORDER_OF_CART, cart_key=cart_key)
+
+
+def _live_order_key(shop_id: int, cart_key: str) -> tuple[Any, ...]:
+    return (Order, shop_id, "live order of cart", cart_key)
+
+
+def _read_live_orders(events: list[ev.Event]) -> None:
+    """Whether a live order names each cart of these events, for ``_ordered``."""
+    session = db.session()
+    carts = {
+        (event.shop_id, event.cart_key)
+        for event in events
+        if isinstance(event, ev.CartUpdated | ev.CheckoutContact) and event.cart_key
+    }
+    if memo(session) is None or not carts:
+        return
+    found = set(map(tuple, session.execute(_LIVE_ORDERS_OF_CARTS, {"carts": list(carts)})))
+    for shop_id, cart_key in carts:
+        note_known(session, _live_order_key(shop_id, cart_key), (shop_id, cart_key) in found)
+
+
+def _note_order_of_cart(order: Order, previous_cart_key: str | None) -> None:
+    """What the batch knows of the orders of the carts this order names, before and now."""
+    session = db.session()
+    for cart_key in {previous_cart_key, order.cart_key} - {None}:
+        assert cart_key is not None
+        forget_known(session, _live_order_key(order.shop_id, cart_key))
+    if order.cart_key and not order.cancelled:
+        note_known(session, _live_order_key(order.shop_id, order.cart_key), True)
 
 
 def apply_checkout_contact(event: ev.CheckoutContact) -> None:
@@ -303,8 +355,10 @@ def _apply_order(event: ev._OrderEvent) -> None:
     new = {k: v for k, v in _updated_order(event, customer, None, True).items() if v is not None}
     order = _lock_or_create(Order, keys, new)
     newer = _is_newer(event.updated_at, order.platform_updated_at)
+    previous_cart_key = order.cart_key
     for attr, value in _updated_order(event, customer, order, newer).items():
         setattr(order, attr, value)
+    _note_order_of_cart(order, previous_cart_key)
     if newer:
         replace_order_lines(order)
     if not order.cancelled:
@@ -540,6 +594,13 @@ def _repeats(event: ev.Event, previous: ev.Event | None) -> bool:
     if type(event) is ev.OrderPaid and type(previous) is ev.OrderCreated:
         return vars(event) == vars(previous)
     return False
+
+
+def read_ahead(events: list[ev.Event]) -> None:
+    """In a batch (``app.models.batch``): what applying these events and reacting to them will
+    ask the database, read at once for all of them instead of once per event."""
+    _read_live_orders(events)
+    read_ahead_of_reactions(events)
 
 
 def apply(event: ev.Event) -> None:
