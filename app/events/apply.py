@@ -63,11 +63,22 @@ def _lock_or_create(model: type[M], keys: dict[str, Any], defaults: dict[str, An
         if isinstance(row, Order):
             # An order this transaction just inserted has no lines: its first need no DELETE.
             note_written(session, _lines_key(row), [])
+            note_known(session, _inserted_key(row), True)
     if row is None:
         stmt = sa.select(model).filter_by(**keys).with_for_update()
         row = session.scalars(stmt).one()
     keep_locked(session, row, column)
     return row
+
+
+def inserted_by_batch(order: Order) -> bool:
+    """Whether this batch's transaction inserted the order: no row stored before it names it
+    (False when not known: outside a batch, or after a bulk change of orders forgot it)."""
+    return bool(known(db.session(), _inserted_key(order)))
+
+
+def _inserted_key(order: Order) -> tuple[Any, ...]:
+    return (Order, order.shop_id, "inserted", order.id)
 
 
 def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:

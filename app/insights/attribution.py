@@ -21,10 +21,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.events import types as ev
+from app.events.apply import inserted_by_batch
 from app.events.reactions import stored_order
 from app.flows.engine.settings import settings_for
 from app.flows.registry import flow_for
 from app.models import FlowRun, Message, Order, ShopScope, db
+from app.models.batch import known, note_known
 from app.models.scope import shop_row_ids
 
 _LONGEST_WINDOW = timedelta(days=30)  # the upper bound of either window setting
@@ -40,7 +42,7 @@ def attribute_order(event: ev.Event) -> None:
     order = stored_order(event)
     if order is None or order.cancelled:
         return
-    if scope.has(_CONVERTED_BY, order_id=order.id):
+    if _counted(event.shop_id, order):
         return  # the same order delivered twice (or created, then paid) counts once
     message = _earning_message(event.shop_id, order)
     if message is not None:
@@ -49,6 +51,21 @@ def attribute_order(event: ev.Event) -> None:
             _convert(run, order)
     for run in _live_holdout_runs(event.shop_id, order):
         _convert(run, order)
+
+
+def _counted(shop_id: int, order: Order) -> bool:
+    """Whether a run is converted by the order already. An order the batch inserted converted
+    none before it: only what the batch converted since (noted by ``_convert``)."""
+    session = db.session()
+    if known(session, _converted_key(shop_id, order.id)):
+        return True
+    if inserted_by_batch(order):
+        return False
+    return ShopScope(shop_id).has(_CONVERTED_BY, order_id=order.id)
+
+
+def _converted_key(shop_id: int, order_id: int) -> tuple[Any, ...]:
+    return (FlowRun, shop_id, "converted by", order_id)
 
 
 def _person(order: Order) -> list[sa.ColumnElement[bool]]:
@@ -127,6 +144,7 @@ def _live_holdout_runs(shop_id: int, order: Order) -> list[FlowRun]:
 
 def _convert(run: FlowRun, order: Order) -> None:
     run.converted_order_id = order.id
+    note_known(db.session(), _converted_key(order.shop_id, order.id), True)
     if run.state == "active":
         run.ended_at, run.end_reason = order.placed_at, "order_placed"
         run.next_step_at = run.lease_until = None

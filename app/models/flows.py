@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import ShopOwned, Timestamps, db, utcnow
-from app.models.batch import memo
+from app.models.batch import known, memo, note_known
 from app.models.scope import ShopScope
 
 _MEMO = "flow_settings"  # a batch memo's key (with the shop id): the shop's rows by flow key
@@ -164,12 +164,24 @@ def may_have_active_runs(shop_id: int, flow_key: str) -> bool:
     return shop_id in found
 
 
-def note_active_run(shop_id: int, flow_key: str) -> None:
-    """In a batch: the shop has an active run of the flow now (one was enrolled)."""
-    batch = memo(db.session())
+def note_active_run(shop_id: int, flow_key: str, subject_key: str) -> None:
+    """In a batch: the shop has an active run of the flow now (one was enrolled), and the
+    subject has a run (``started_in_batch``)."""
+    session = db.session()
+    batch = memo(session)
     found = batch.get((_ACTIVE, flow_key)) if batch is not None else None
     if found is not None:
         found.add(shop_id)
+    note_known(session, _started_key(shop_id, subject_key), True)
+
+
+def started_in_batch(shop_id: int, subject_key: str) -> bool:
+    """Whether this batch's transaction started a run of the subject (False when not known)."""
+    return bool(known(db.session(), _started_key(shop_id, subject_key)))
+
+
+def _started_key(shop_id: int, subject_key: str) -> tuple[Any, ...]:
+    return (FlowRun, shop_id, "started", subject_key)
 
 
 _WATCHED = (

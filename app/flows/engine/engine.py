@@ -96,7 +96,7 @@ def start(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings) 
         },
     )
     if created is not None:
-        note_active_run(shop_id, flow.key)
+        note_active_run(shop_id, flow.key, enrollment.subject_key)
         return created
     run = db.session.scalars(
         scope.select(
