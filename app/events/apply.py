@@ -376,16 +376,26 @@ def _apply_order(event: ev._OrderEvent) -> None:
         for code in event.discount_codes:
             mark_discount_used(event.shop_id, code, event.created_at)
     if order.cart_key and not order.cancelled:
-        db.session.execute(
-            ShopScope(event.shop_id)
-            .update(Cart, Cart.cart_key == order.cart_key)
-            .values(status="converted")
-            .execution_options(synchronize_session="fetch")
-        )
+        _convert_cart(event.shop_id, order.cart_key)
     if customer is not None:
         db.session.flush()
         refresh_customer_totals(event.shop_id, customer.id)
         update_customer(customer, event.customer, event.updated_at)
+
+
+def _convert_cart(shop_id: int, cart_key: str) -> None:
+    """The cart an order names was bought. One the batch holds locked is changed in the
+    session (nothing to write when it says so already); else an UPDATE finds it, if stored."""
+    cart = locked_row(db.session(), Cart, shop_id, "cart_key", cart_key)
+    if cart is not None:
+        cart.status = "converted"
+        return
+    db.session.execute(
+        ShopScope(shop_id)
+        .update(Cart, Cart.cart_key == cart_key)
+        .values(status="converted")
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def _updated_order(
