@@ -27,7 +27,7 @@ from app.flows.engine.settings import settings_for
 from app.flows.registry import flow_for
 from app.models import FlowRun, Message, Order, ShopScope, db
 from app.models.batch import known, note_known
-from app.models.scope import shop_row_ids
+from app.models.scope import shop_row_ids, shop_rows
 
 _LONGEST_WINDOW = timedelta(days=30)  # the upper bound of either window setting
 
@@ -68,26 +68,33 @@ def _converted_key(shop_id: int, order_id: int) -> tuple[Any, ...]:
     return (FlowRun, shop_id, "converted by", order_id)
 
 
-def _person(order: Order) -> list[sa.ColumnElement[bool]]:
-    match: list[sa.ColumnElement[bool]] = []
-    if order.customer_id:
-        match.append(Message.customer_id == order.customer_id)
-    if order.email:
-        match.append(Message.recipient == order.email)
-    return match
+# Built once (``shop_rows``): the person is their customer id or their email, either None.
+_CANDIDATES = shop_rows(
+    Message,
+    sa.or_(
+        Message.customer_id == sa.bindparam("customer_id"),
+        Message.recipient == sa.bindparam("email"),
+    ),
+    Message.kind == "marketing",  # a shipping notice earns no order
+    Message.status == "sent",
+    Message.sent_at <= sa.bindparam("placed_at"),
+    Message.sent_at >= sa.bindparam("since"),
+)
 
 
 def _earning_message(shop_id: int, order: Order) -> Message | None:
-    person = _person(order)
-    if not person:
+    if not (order.customer_id or order.email):
         return None
-    candidates = ShopScope(shop_id).all(
-        Message,
-        sa.or_(*person),
-        Message.kind == "marketing",  # a shipping notice earns no order
-        Message.status == "sent",
-        Message.sent_at <= order.placed_at,
-        Message.sent_at >= order.placed_at - _LONGEST_WINDOW,
+    candidates = (
+        ShopScope(shop_id)
+        .run(
+            _CANDIDATES,
+            customer_id=order.customer_id or None,
+            email=order.email or None,
+            placed_at=order.placed_at,
+            since=order.placed_at - _LONGEST_WINDOW,
+        )
+        .scalars()
     )
     rows = [(m, _windows(shop_id, m)) for m in candidates]
     clicked = [
@@ -116,20 +123,31 @@ def _windows(shop_id: int, message: Message) -> tuple[timedelta, timedelta]:
     )
 
 
+# Built once (``shop_rows``): the shopper is their customer id or their cart, either None.
+_HOLDOUT_RUNS = shop_rows(
+    FlowRun,
+    sa.or_(
+        FlowRun.customer_id == sa.bindparam("customer_id"),
+        FlowRun.subject_key == sa.bindparam("cart_subject"),
+    ),
+    FlowRun.held_out.is_(True),
+    FlowRun.converted_order_id.is_(None),
+    FlowRun.started_at <= sa.bindparam("placed_at"),
+)
+
+
 def _live_holdout_runs(shop_id: int, order: Order) -> list[FlowRun]:
-    match: list[sa.ColumnElement[bool]] = []
-    if order.customer_id:
-        match.append(FlowRun.customer_id == order.customer_id)
-    if order.cart_key:
-        match.append(FlowRun.subject_key == f"cart:{order.cart_key}")
-    if not match:
+    if not (order.customer_id or order.cart_key):
         return []
-    runs = ShopScope(shop_id).all(
-        FlowRun,
-        sa.or_(*match),
-        FlowRun.held_out.is_(True),
-        FlowRun.converted_order_id.is_(None),
-        FlowRun.started_at <= order.placed_at,
+    runs = (
+        ShopScope(shop_id)
+        .run(
+            _HOLDOUT_RUNS,
+            customer_id=order.customer_id or None,
+            cart_subject=f"cart:{order.cart_key}" if order.cart_key else None,
+            placed_at=order.placed_at,
+        )
+        .scalars()
     )
     live = []
     for run in runs:
