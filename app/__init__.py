@@ -14,7 +14,7 @@ from app import config as settings
 from app.demo import cli as demo_cli
 from app.demo.platform import PLATFORM as DEMO_PLATFORM
 from app.events.reactions import react_with
-from app.flows.dispatch import dispatch
+from app.flows.dispatch import dispatch, read_ahead
 from app.models import db
 from app.pipeline import deferred_wake, view_buffer
 
@@ -48,5 +48,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if demo_enabled:
         demo_cli.init_app(app)
     # Events are stored by app.events and reacted to by the flows, which sit above them.
-    react_with(dispatch)
+    react_with(dispatch, read_ahead)
     return app

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from app.events import privacy
 from app.events import types as ev
 from app.events.catalog import upsert_products
-from app.events.reactions import react, require_reactor
+from app.events.reactions import react, read_ahead_of_reactions, require_reactor
 from app.events.visitors import link_visitor
 from app.models import (
     Cart,
@@ -36,7 +36,16 @@ from app.models import (
     utcnow,
 )
 from app.models.base import UTCDateTime
-from app.models.batch import keep_locked, locked_row, note_written, written
+from app.models.batch import (
+    forget_known,
+    keep_locked,
+    known,
+    locked_row,
+    memo,
+    note_known,
+    note_written,
+    written,
+)
 from app.models.scope import shop_row_ids, shop_rows
 from app.models.sql import insert_new_row
 
@@ -54,11 +63,22 @@ def _lock_or_create(model: type[M], keys: dict[str, Any], defaults: dict[str, An
         if isinstance(row, Order):
             # An order this transaction just inserted has no lines: its first need no DELETE.
             note_written(session, _lines_key(row), [])
+            note_known(session, _inserted_key(row), True)
     if row is None:
         stmt = sa.select(model).filter_by(**keys).with_for_update()
         row = session.scalars(stmt).one()
     keep_locked(session, row, column)
     return row
+
+
+def inserted_by_batch(order: Order) -> bool:
+    """Whether this batch's transaction inserted the order: no row stored before it names it
+    (False when not known: outside a batch, or after a bulk change of orders forgot it)."""
+    return bool(known(db.session(), _inserted_key(order)))
+
+
+def _inserted_key(order: Order) -> tuple[Any, ...]:
+    return (Order, order.shop_id, "inserted", order.id)
 
 
 def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
@@ -67,14 +87,30 @@ def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
 
 def upsert_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer | None:
     """Find or create the customer a contact describes; None when it names nobody."""
-    email = contact.email.strip().lower() if contact.email else None
+    customer = lock_customer(shop_id, contact, at)
+    if customer is not None:
+        update_customer(customer, contact, at)
+    return customer
+
+
+def lock_customer(shop_id: int, contact: ev.Contact, at: datetime) -> Customer | None:
+    """The customer a contact describes, locked: a new one inserted with the contact's details
+    already, a stored one as it is (``update_customer`` applies the contact to it); None when
+    the contact names nobody."""
+    email = _email_of(contact)
     if not (contact.platform_customer_id or email):
         return None
-    customer = _lock_customer(shop_id, contact, email, at)
-    if customer is None or customer.redacted_at is not None:
-        return customer
-    _update_customer(customer, contact, email, at)
-    return customer
+    return _lock_customer(shop_id, contact, email, at)
+
+
+def update_customer(customer: Customer, contact: ev.Contact, at: datetime) -> None:
+    """Apply the contact to a customer ``lock_customer`` found (a redacted one stays erased)."""
+    if customer.redacted_at is None:
+        _update_customer(customer, contact, _email_of(contact), at)
+
+
+def _email_of(contact: ev.Contact) -> str | None:
+    return contact.email.strip().lower() if contact.email else None
 
 
 def _update_customer(
@@ -218,9 +254,52 @@ _LIVE_ORDER_OF_CART = shop_row_ids(
 )
 
 
+# Several shops at once (a batch's carts), each cart matched within its own shop.
+_LIVE_ORDERS_OF_CARTS = (
+    sa.select(Order.shop_id, Order.cart_key)
+    .where(
+        sa.tuple_(Order.shop_id, Order.cart_key).in_(sa.bindparam("carts", expanding=True)),
+        Order.cancelled.is_(False),
+    )
+    .distinct()
+)
+
+
 def _ordered(shop_id: int, cart_key: str) -> bool:
     """Whether a live order already names this cart."""
+    found = known(db.session(), _live_order_key(shop_id, cart_key))
+    if found is not None:
+        return bool(found)
     return ShopScope(shop_id).has(_LIVE_ORDER_OF_CART, cart_key=cart_key)
+
+
+def _live_order_key(shop_id: int, cart_key: str) -> tuple[Any, ...]:
+    return (Order, shop_id, "live order of cart", cart_key)
+
+
+def _read_live_orders(events: list[ev.Event]) -> None:
+    """Whether a live order names each cart of these events, for ``_ordered``."""
+    session = db.session()
+    carts = {
+        (event.shop_id, event.cart_key)
+        for event in events
+        if isinstance(event, ev.CartUpdated | ev.CheckoutContact) and event.cart_key
+    }
+    if memo(session) is None or not carts:
+        return
+    found = set(map(tuple, session.execute(_LIVE_ORDERS_OF_CARTS, {"carts": list(carts)})))
+    for shop_id, cart_key in carts:
+        note_known(session, _live_order_key(shop_id, cart_key), (shop_id, cart_key) in found)
+
+
+def _note_order_of_cart(order: Order, previous_cart_key: str | None) -> None:
+    """What the batch knows of the orders of the carts this order names, before and now."""
+    session = db.session()
+    for cart_key in {previous_cart_key, order.cart_key} - {None}:
+        assert cart_key is not None
+        forget_known(session, _live_order_key(order.shop_id, cart_key))
+    if order.cart_key and not order.cancelled:
+        note_known(session, _live_order_key(order.shop_id, order.cart_key), True)
 
 
 def apply_checkout_contact(event: ev.CheckoutContact) -> None:
@@ -278,30 +357,45 @@ def _lock_order(shop_id: int, order_id: str, placed_at: datetime, currency: str 
 
 
 def _apply_order(event: ev._OrderEvent) -> None:
-    customer = upsert_customer(event.shop_id, event.customer, event.updated_at)
+    # The contact is applied to a stored customer last, with the totals the order changes:
+    # one UPDATE of the customer, not one flushed with the order and another for the totals.
+    customer = lock_customer(event.shop_id, event.customer, event.updated_at)
     # A new order is inserted holding the event already: setting the same values again below
     # changes nothing, so no UPDATE follows the INSERT.
     keys = {"shop_id": event.shop_id, "platform_order_id": event.order_id}
     new = {k: v for k, v in _updated_order(event, customer, None, True).items() if v is not None}
     order = _lock_or_create(Order, keys, new)
     newer = _is_newer(event.updated_at, order.platform_updated_at)
+    previous_cart_key = order.cart_key
     for attr, value in _updated_order(event, customer, order, newer).items():
         setattr(order, attr, value)
+    _note_order_of_cart(order, previous_cart_key)
     if newer:
         replace_order_lines(order)
-    if customer is not None:
-        db.session.flush()
-        refresh_customer_totals(event.shop_id, customer.id)
     if not order.cancelled:
         for code in event.discount_codes:
             mark_discount_used(event.shop_id, code, event.created_at)
     if order.cart_key and not order.cancelled:
-        db.session.execute(
-            ShopScope(event.shop_id)
-            .update(Cart, Cart.cart_key == order.cart_key)
-            .values(status="converted")
-            .execution_options(synchronize_session="fetch")
-        )
+        _convert_cart(event.shop_id, order.cart_key)
+    if customer is not None:
+        db.session.flush()
+        refresh_customer_totals(event.shop_id, customer.id)
+        update_customer(customer, event.customer, event.updated_at)
+
+
+def _convert_cart(shop_id: int, cart_key: str) -> None:
+    """The cart an order names was bought. One the batch holds locked is changed in the
+    session (nothing to write when it says so already); else an UPDATE finds it, if stored."""
+    cart = locked_row(db.session(), Cart, shop_id, "cart_key", cart_key)
+    if cart is not None:
+        cart.status = "converted"
+        return
+    db.session.execute(
+        ShopScope(shop_id)
+        .update(Cart, Cart.cart_key == cart_key)
+        .values(status="converted")
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def _updated_order(
@@ -521,6 +615,13 @@ def _repeats(event: ev.Event, previous: ev.Event | None) -> bool:
     if type(event) is ev.OrderPaid and type(previous) is ev.OrderCreated:
         return vars(event) == vars(previous)
     return False
+
+
+def read_ahead(events: list[ev.Event]) -> None:
+    """In a batch (``app.models.batch``): what applying these events and reacting to them will
+    ask the database, read at once for all of them instead of once per event."""
+    _read_live_orders(events)
+    read_ahead_of_reactions(events)
 
 
 def apply(event: ev.Event) -> None:

@@ -16,14 +16,26 @@ from app.models import Order, ShopScope
 
 T = TypeVar("T")
 _REACTORS: list[Callable[[Event], None]] = []
+_READERS: list[Callable[[list[Event]], None]] = []
 # While the reactors see one event: what they read of the stored rows, read once for all.
 _SEEN: ContextVar[dict[Hashable, Any] | None] = ContextVar("storeflow_event_memo", default=None)
 
 
-def react_with(reactor: Callable[[Event], None]) -> None:
-    """Have ``reactor`` see every applied event (once, however often this is called)."""
+def react_with(
+    reactor: Callable[[Event], None], read_ahead: Callable[[list[Event]], None] | None = None
+) -> None:
+    """Have ``reactor`` see every applied event (once, however often this is called);
+    ``read_ahead``: what it will read about a batch's events, read at once for all of them."""
     if reactor not in _REACTORS:
         _REACTORS.append(reactor)
+    if read_ahead is not None and read_ahead not in _READERS:
+        _READERS.append(read_ahead)
+
+
+def read_ahead_of_reactions(events: list[Event]) -> None:
+    """Let every reactor read at once what it will ask about these events (a batch's)."""
+    for reader in _READERS:
+        reader(events)
 
 
 def require_reactor() -> None:

@@ -25,7 +25,8 @@ from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Ste
 from app.flows.engine.settings import COMMON_SETTINGS
 from app.flows.product_blocks import block_settings, blocks_for, chosen
 from app.flows.stop_rules import withdrawn_customer
-from app.models import Cart, Customer, Discount, FlowRun, Message, Shop, ShopScope
+from app.models import Cart, Customer, Discount, FlowRun, Message, Shop, ShopScope, db
+from app.models.batch import known, memo, note_known
 from app.models.scope import shop_row_ids
 
 log = logging.getLogger(__name__)
@@ -73,11 +74,55 @@ _FINISHED_SINCE = shop_row_ids(
 )
 
 
+# Several shops at once (a batch's carts), each subject matched within its own shop. Runs
+# finish in their own step's transaction, never in a batch of deliveries: read ahead, the
+# answer holds for the batch.
+_LAST_FINISHED = (
+    sa.select(FlowRun.shop_id, FlowRun.subject_key, sa.func.max(FlowRun.ended_at))
+    .where(
+        FlowRun.flow_key == KEY,
+        sa.tuple_(FlowRun.shop_id, FlowRun.subject_key).in_(
+            sa.bindparam("subjects", expanding=True)
+        ),
+        FlowRun.end_reason == "sequence_finished",
+    )
+    .group_by(FlowRun.shop_id, FlowRun.subject_key)
+)
+
+
 def _recently_reminded(shop_id: int, cart_key: str, at: datetime, settings: Settings) -> bool:
     """The cart went through the whole sequence lately: a shopper who ignored three reminders
     does not get three more for nudging the same cart."""
     pause = timedelta(days=int(settings["repeat_after_days"]))
-    return ShopScope(shop_id).has(_FINISHED_SINCE, subject=f"cart:{cart_key}", since=at - pause)
+    subject = f"cart:{cart_key}"
+    found = known(db.session(), _finished_key(shop_id, subject))
+    if found is not None:
+        (last,) = found
+        return last is not None and last > at - pause
+    return ShopScope(shop_id).has(_FINISHED_SINCE, subject=subject, since=at - pause)
+
+
+def _finished_key(shop_id: int, subject: str) -> tuple[Any, ...]:
+    return (FlowRun, shop_id, "last finished", subject)
+
+
+def _read_finished(events: list[ev.Event]) -> None:
+    """When each cart of these events last went through the whole sequence, if ever."""
+    session = db.session()
+    subjects = {
+        (event.shop_id, f"cart:{event.cart_key}")
+        for event in events
+        if isinstance(event, ev.CartUpdated | ev.CheckoutContact) and event.cart_key
+    }
+    if memo(session) is None or not subjects:
+        return
+    last = {
+        (shop_id, subject): at
+        for shop_id, subject, at in session.execute(_LAST_FINISHED, {"subjects": list(subjects)})
+    }
+    for shop_id, subject in subjects:
+        # In a tuple: a cart never finished is known too (None alone would mean "not read").
+        note_known(session, _finished_key(shop_id, subject), (last.get((shop_id, subject)),))
 
 
 def _emptied(event: ev.Event) -> list[sa.ColumnElement[bool]]:
@@ -199,6 +244,7 @@ FLOW = Flow(
     checks=(cart_still_abandoned,),
     compose=compose,
     consistency=(_steps_in_order,),
+    read_ahead=_read_finished,
 )
 
 

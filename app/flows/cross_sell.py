@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from app.emails.context import shop_branding, shop_url
 from app.events import types as ev
+from app.events.apply import inserted_by_batch
 from app.flows.engine.definition import Enrollment, Flow, Setting, Settings, Step, Verdict
 from app.flows.engine.settings import BEST_TIME_WINDOW, COMMON_SETTINGS
 from app.flows.product_blocks import block_settings, blocks_for, chosen
@@ -33,6 +34,7 @@ from app.flows.stop_rules import consent_withdrawn, customer_runs_before, order_
 from app.insights.recommendations import Suggestion, recommend_for_order, upsell_for
 from app.models import Customer, FlowRun, Message, Order, Product, Shop, ShopScope
 from app.models.commerce import ORDER_MILESTONES
+from app.models.flows import started_in_batch
 from app.models.scope import shop_row_ids
 
 KEY = "cross_sell"
@@ -93,7 +95,9 @@ def _enrollment(
     if not customer.email or not customer.is_marketing_allowed("email"):
         return None
     subject = f"order:{order.id}"
-    if ShopScope(shop_id).has(_ENDED_RUN, subject=subject):
+    # An order the batch inserted has had no run but one the batch started.
+    never_run = inserted_by_batch(order) and not started_in_batch(shop_id, subject)
+    if not never_run and ShopScope(shop_id).has(_ENDED_RUN, subject=subject):
         # One follow-up per order: WooCommerce re-sends "paid" on every later status change
         # and the reconcile replays orders, long after this order's email went out.
         return None

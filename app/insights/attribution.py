@@ -21,11 +21,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.events import types as ev
+from app.events.apply import inserted_by_batch
 from app.events.reactions import stored_order
 from app.flows.engine.settings import settings_for
 from app.flows.registry import flow_for
 from app.models import FlowRun, Message, Order, ShopScope, db
-from app.models.scope import shop_row_ids
+from app.models.batch import known, note_known
+from app.models.scope import shop_row_ids, shop_rows
 
 _LONGEST_WINDOW = timedelta(days=30)  # the upper bound of either window setting
 
@@ -40,7 +42,7 @@ def attribute_order(event: ev.Event) -> None:
     order = stored_order(event)
     if order is None or order.cancelled:
         return
-    if scope.has(_CONVERTED_BY, order_id=order.id):
+    if _counted(event.shop_id, order):
         return  # the same order delivered twice (or created, then paid) counts once
     message = _earning_message(event.shop_id, order)
     if message is not None:
@@ -51,26 +53,48 @@ def attribute_order(event: ev.Event) -> None:
         _convert(run, order)
 
 
-def _person(order: Order) -> list[sa.ColumnElement[bool]]:
-    match: list[sa.ColumnElement[bool]] = []
-    if order.customer_id:
-        match.append(Message.customer_id == order.customer_id)
-    if order.email:
-        match.append(Message.recipient == order.email)
-    return match
+def _counted(shop_id: int, order: Order) -> bool:
+    """Whether a run is converted by the order already. An order the batch inserted converted
+    none before it: only what the batch converted since (noted by ``_convert``)."""
+    session = db.session()
+    if known(session, _converted_key(shop_id, order.id)):
+        return True
+    if inserted_by_batch(order):
+        return False
+    return ShopScope(shop_id).has(_CONVERTED_BY, order_id=order.id)
+
+
+def _converted_key(shop_id: int, order_id: int) -> tuple[Any, ...]:
+    return (FlowRun, shop_id, "converted by", order_id)
+
+
+# Built once (``shop_rows``): the person is their customer id or their email, either None.
+_CANDIDATES = shop_rows(
+    Message,
+    sa.or_(
+        Message.customer_id == sa.bindparam("customer_id"),
+        Message.recipient == sa.bindparam("email"),
+    ),
+    Message.kind == "marketing",  # a shipping notice earns no order
+    Message.status == "sent",
+    Message.sent_at <= sa.bindparam("placed_at"),
+    Message.sent_at >= sa.bindparam("since"),
+)
 
 
 def _earning_message(shop_id: int, order: Order) -> Message | None:
-    person = _person(order)
-    if not person:
+    if not (order.customer_id or order.email):
         return None
-    candidates = ShopScope(shop_id).all(
-        Message,
-        sa.or_(*person),
-        Message.kind == "marketing",  # a shipping notice earns no order
-        Message.status == "sent",
-        Message.sent_at <= order.placed_at,
-        Message.sent_at >= order.placed_at - _LONGEST_WINDOW,
+    candidates = (
+        ShopScope(shop_id)
+        .run(
+            _CANDIDATES,
+            customer_id=order.customer_id or None,
+            email=order.email or None,
+            placed_at=order.placed_at,
+            since=order.placed_at - _LONGEST_WINDOW,
+        )
+        .scalars()
     )
     rows = [(m, _windows(shop_id, m)) for m in candidates]
     clicked = [
@@ -99,20 +123,31 @@ def _windows(shop_id: int, message: Message) -> tuple[timedelta, timedelta]:
     )
 
 
+# Built once (``shop_rows``): the shopper is their customer id or their cart, either None.
+_HOLDOUT_RUNS = shop_rows(
+    FlowRun,
+    sa.or_(
+        FlowRun.customer_id == sa.bindparam("customer_id"),
+        FlowRun.subject_key == sa.bindparam("cart_subject"),
+    ),
+    FlowRun.held_out.is_(True),
+    FlowRun.converted_order_id.is_(None),
+    FlowRun.started_at <= sa.bindparam("placed_at"),
+)
+
+
 def _live_holdout_runs(shop_id: int, order: Order) -> list[FlowRun]:
-    match: list[sa.ColumnElement[bool]] = []
-    if order.customer_id:
-        match.append(FlowRun.customer_id == order.customer_id)
-    if order.cart_key:
-        match.append(FlowRun.subject_key == f"cart:{order.cart_key}")
-    if not match:
+    if not (order.customer_id or order.cart_key):
         return []
-    runs = ShopScope(shop_id).all(
-        FlowRun,
-        sa.or_(*match),
-        FlowRun.held_out.is_(True),
-        FlowRun.converted_order_id.is_(None),
-        FlowRun.started_at <= order.placed_at,
+    runs = (
+        ShopScope(shop_id)
+        .run(
+            _HOLDOUT_RUNS,
+            customer_id=order.customer_id or None,
+            cart_subject=f"cart:{order.cart_key}" if order.cart_key else None,
+            placed_at=order.placed_at,
+        )
+        .scalars()
     )
     live = []
     for run in runs:
@@ -127,6 +162,7 @@ def _live_holdout_runs(shop_id: int, order: Order) -> list[FlowRun]:
 
 def _convert(run: FlowRun, order: Order) -> None:
     run.converted_order_id = order.id
+    note_known(db.session(), _converted_key(order.shop_id, order.id), True)
     if run.state == "active":
         run.ended_at, run.end_reason = order.placed_at, "order_placed"
         run.next_step_at = run.lease_until = None

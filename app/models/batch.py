@@ -11,7 +11,8 @@ Rows the batch's transaction has locked (or inserted) are kept by their shop and
 a query (``locked_row``): locked, nobody else can change or delete it before the commit. A bulk
 UPDATE or DELETE of such rows that the session does not follow (an erasure) forgets them all.
 What the transaction wrote wholesale (an order's lines) is noted the same way (``written``),
-so writing the same again can be skipped.
+so writing the same again can be skipped; and what the batch read ahead for all its events at
+once (``known``), so that no event asks the database for it again.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ _KEY = "storeflow_batch_memo"
 _HELD = "held rows"
 _LOCKED = "locked rows"  # (model, shop id, unique column, value) -> the row
 _WRITTEN = "written rows"  # (model, shop id, what, id) -> what this transaction wrote there
+_KNOWN = "known rows"  # (model, shop id, what, key) -> what the batch read ahead of its events
+_STORES = (_LOCKED, _WRITTEN, _KNOWN)  # what a bulk change of their model makes untrue
 
 
 @contextmanager
@@ -95,17 +98,18 @@ def _forget_locked_on_bulk_change(state: ORMExecuteState) -> None:
     if not (state.is_delete or unfollowed):
         return
     touched = {mapper.class_ for mapper in state.all_mappers}
-    for store in (_LOCKED, _WRITTEN):
+    for store in _STORES:
         if touched & {key[0] for key in batch.get(store, {})}:
             batch.pop(store)
 
 
 def forget_locked(session: Session) -> None:
-    """Forget every kept row and what was written (an erasure went through the batch)."""
+    """Forget every kept row, what was written and what is known (an erasure went through the
+    batch)."""
     batch = memo(session)
     if batch is not None:
-        batch.pop(_LOCKED, None)
-        batch.pop(_WRITTEN, None)
+        for store in _STORES:
+            batch.pop(store, None)
 
 
 def note_written(session: Session, key: tuple[Any, ...], value: Any) -> None:
@@ -120,3 +124,26 @@ def written(session: Session, key: tuple[Any, ...]) -> Any:
     """What this batch's transaction wrote where ``key`` says (``note_written``), or None."""
     batch = memo(session)
     return batch.get(_WRITTEN, {}).get(key) if batch is not None else None
+
+
+def note_known(session: Session, key: tuple[Any, ...], value: Any) -> None:
+    """In a batch: ``value`` (never None) is what the database holds where ``key`` (model, shop
+    id, what, key) says, read ahead for the batch's events; ``known`` gives it back until a
+    bulk change of that model forgets it. Whoever writes there in the batch notes it anew (or
+    forgets it: ``forget_known``)."""
+    batch = memo(session)
+    if batch is not None:
+        batch.setdefault(_KNOWN, {})[key] = value
+
+
+def known(session: Session, key: tuple[Any, ...]) -> Any:
+    """What the batch knows of the database where ``key`` says (``note_known``), or None:
+    then ask the database."""
+    batch = memo(session)
+    return batch.get(_KNOWN, {}).get(key) if batch is not None else None
+
+
+def forget_known(session: Session, key: tuple[Any, ...]) -> None:
+    batch = memo(session)
+    if batch is not None:
+        batch.get(_KNOWN, {}).pop(key, None)

@@ -6,13 +6,16 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import ShopOwned, Timestamps, db, utcnow
-from app.models.batch import memo
+from app.models.batch import known, memo, note_known
 from app.models.scope import ShopScope
 
 _MEMO = "flow_settings"  # a batch memo's key (with the shop id): the shop's rows by flow key
+_BATCH_SHOPS = "shops watched for active runs"  # a batch memo's key: the batch's shop ids
+_ACTIVE = "shops with active runs"  # a batch memo's key (with a flow key): those shop ids
 
 RUN_STATES = ("active", "completed", "cancelled", "converted", "failed")
 
@@ -130,3 +133,68 @@ def cancel_runs(shop_id: int, reason: str, *criteria: Any) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def watch_active_runs(shop_ids: list[int]) -> None:
+    """In a batch: which of these shops have an active run of a flow is read once, for all of
+    them, the first time ``may_have_active_runs`` is asked about that flow."""
+    batch = memo(db.session())
+    if batch is not None:
+        batch[_BATCH_SHOPS] = frozenset(shop_ids)
+
+
+def may_have_active_runs(shop_id: int, flow_key: str) -> bool:
+    """False only when the shop is known to have no active run of the flow: none when its
+    batch began (``watch_active_runs``), and none enrolled by the batch since
+    (``note_active_run``). A stop rule then has nothing to stop, and its UPDATE is spared (the
+    send-time guards check again whatever another worker enrolled meanwhile). True when not
+    known: outside a batch, on SQLite (development only)."""
+    session = db.session()
+    batch = memo(session)
+    shops = batch.get(_BATCH_SHOPS) if batch is not None else None
+    if batch is None or shops is None or shop_id not in shops:
+        return True
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    key = (_ACTIVE, flow_key)
+    found = batch.get(key)
+    if found is None:
+        params = {"shop_ids": list(shops), "flow_key": flow_key}
+        found = batch[key] = set(session.scalars(_SHOPS_WITH_ACTIVE_RUN, params))
+    return shop_id in found
+
+
+def note_active_run(shop_id: int, flow_key: str, subject_key: str) -> None:
+    """In a batch: the shop has an active run of the flow now (one was enrolled), and the
+    subject has a run (``started_in_batch``)."""
+    session = db.session()
+    batch = memo(session)
+    found = batch.get((_ACTIVE, flow_key)) if batch is not None else None
+    if found is not None:
+        found.add(shop_id)
+    note_known(session, _started_key(shop_id, subject_key), True)
+
+
+def started_in_batch(shop_id: int, subject_key: str) -> bool:
+    """Whether this batch's transaction started a run of the subject (False when not known)."""
+    return bool(known(db.session(), _started_key(shop_id, subject_key)))
+
+
+def _started_key(shop_id: int, subject_key: str) -> tuple[Any, ...]:
+    return (FlowRun, shop_id, "started", subject_key)
+
+
+_WATCHED = (
+    sa.func.unnest(sa.bindparam("shop_ids", type_=postgresql.ARRAY(sa.Integer)))
+    .table_valued("shop_id")
+    .render_derived()
+)
+# Several shops at once, each probed on its own rows: one index lookup per shop (the partial
+# unique index of active runs, whose condition the literal 'active' lets the planner use).
+_SHOPS_WITH_ACTIVE_RUN = sa.select(_WATCHED.c.shop_id).where(
+    sa.exists().where(
+        FlowRun.shop_id == _WATCHED.c.shop_id,
+        FlowRun.flow_key == sa.bindparam("flow_key"),
+        FlowRun.state == sa.literal_column("'active'"),
+    )
+)

@@ -15,12 +15,12 @@ from rq import Retry
 from app import connectors, safe_json
 from app.connectors.base import Envelope, Platform, ShopRef
 from app.events import types as ev
-from app.events.apply import apply, without_repeats
+from app.events.apply import apply, read_ahead, without_repeats
 from app.events.types import AppUninstalled
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
 from app.models.batch import batch_memo, forget_locked
-from app.models.flows import load_flow_settings
+from app.models.flows import load_flow_settings, watch_active_runs
 from app.models.sql import insert_ignoring_conflict
 
 # Imported for its listener: a committed erasure then reaches Redis too.
@@ -213,11 +213,15 @@ def _apply_batch(rows: list[WebhookDelivery], by_shop: dict[int, list[WebhookDel
         # delivery of the shop asks for it again.
         batch["shops"] = list(db.session.scalars(sa.select(Shop).where(Shop.id.in_(by_shop))))
         load_flow_settings(list(by_shop))
+        watch_active_runs(list(by_shop))
+        # Each row's events, found once: first to read ahead what applying them will ask.
+        normalized = {row.id: _normalize(row) for row in rows}
+        read_ahead([event for _, _, events in normalized.values() for event in events])
         for shop_rows in by_shop.values():
             for row in shop_rows:
                 if row.status != "received":
                     continue  # an erasure earlier in the batch had it ignored
-                events = _process(row, mark=False)
+                events = _process(row, mark=False, normalized=normalized.get(row.id))
                 if row.status == "received":
                     done.append((row, utcnow()))
                 if any(isinstance(event, ERASING) for event in events):
@@ -225,6 +229,7 @@ def _apply_batch(rows: list[WebhookDelivery], by_shop: dict[int, list[WebhookDel
                     # empties its body) in the database: read the rest of the batch anew.
                     db.session.flush()
                     forget_locked(db.session())
+                    normalized.clear()
                     for other in rows:
                         db.session.expire(other)
         for row, at in done:
@@ -283,18 +288,30 @@ def process_delivery(delivery_id: int) -> str:
     return outcome
 
 
-def _process(row: WebhookDelivery, *, mark: bool = True) -> list[ev.Event]:
-    """Apply the claimed (locked) row's events in the caller's transaction (the row's status
-    then says what became of it; with ``mark`` false a row applied is left "received" for the
-    caller to mark); the events applied."""
+def _normalize(row: WebhookDelivery) -> tuple[Shop | None, Platform | None, list[ev.Event]]:
+    """The row's shop, platform and events (none without the shop or its platform)."""
     shop = db.session.get(Shop, row.shop_id)
     platform = connectors.get(row.platform)
     if shop is None or platform is None:
-        row.status, row.last_error = "ignored", f"no connector for platform {row.platform!r}"
-        return []
+        return shop, platform, []
     payload: Any = safe_json.loads(row.body)
     # normalize sees plain values only: the shop's secrets stay out of mapping.
-    events = platform.normalize(ShopRef.of(shop), row.topic, payload, row.headers)
+    return shop, platform, platform.normalize(ShopRef.of(shop), row.topic, payload, row.headers)
+
+
+def _process(
+    row: WebhookDelivery,
+    *,
+    mark: bool = True,
+    normalized: tuple[Shop | None, Platform | None, list[ev.Event]] | None = None,
+) -> list[ev.Event]:
+    """Apply the claimed (locked) row's events in the caller's transaction (the row's status
+    then says what became of it; with ``mark`` false a row applied is left "received" for the
+    caller to mark); the events applied. ``normalized``: ``_normalize(row)``, if known."""
+    shop, platform, events = normalized or _normalize(row)
+    if shop is None or platform is None:
+        row.status, row.last_error = "ignored", f"no connector for platform {row.platform!r}"
+        return []
     if shop.status in CLOSED_STATUSES:
         events = [event for event in events if isinstance(event, AFTER_UNINSTALL)]
         if not events:

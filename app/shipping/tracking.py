@@ -191,7 +191,7 @@ def _start_cross_sell(shipment: Shipment, delivered_at: datetime) -> None:
     settings = settings_for(shop.id, flow)
     enrollment = cross_sell.delivery_enrollment(shop.id, shipment.order_id, delivered_at, settings)
     if enrollment is not None:
-        engine.enroll(shop.id, flow, enrollment, settings)
+        engine.start(shop.id, flow, enrollment, settings)
 
 
 def _events(answer: TrackingStatus) -> tuple[TrackingEvent, ...]:

@@ -11,6 +11,7 @@ from app.events import types as ev
 from app.events.apply import apply
 from app.models import AuditLog, Cart, Customer, FlowRun, Order, ShopScope, db
 from tests.conftest import ts
+from tests.support.statements import statements_sent
 
 T0 = ts("2026-11-20T10:00:00")
 
@@ -77,6 +78,19 @@ def test_replayed_order_counts_once_in_customer_totals(shop):
     customer = db.session.scalars(sa.select(Customer)).one()
     assert (customer.order_count, customer.total_spent) == (1, Decimal("99.50"))
     assert customer.last_order_at == T0
+
+
+def test_an_order_of_a_stored_customer_updates_their_details_and_totals_in_one_statement(shop):
+    apply(cart_event(shop.id, T0, quantity=1))
+    db.session.commit()
+    newer = ev.Contact(email="ana@example.com", platform_customer_id="77", locale="ro")
+    with statements_sent() as statements:
+        apply(order_event(ev.OrderCreated, shop.id, T0 + timedelta(minutes=2), customer=newer))
+        db.session.commit()
+    customer = db.session.scalars(sa.select(Customer)).one()
+    assert (customer.locale, customer.platform_customer_id) == ("ro", "77")
+    assert (customer.order_count, customer.total_spent) == (1, Decimal("99.50"))
+    assert len([s for s in statements if s.startswith("UPDATE customers")]) == 1, statements
 
 
 def test_late_order_created_does_not_unpay_a_paid_order(shop):

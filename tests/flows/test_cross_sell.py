@@ -367,3 +367,20 @@ def test_a_placed_cash_on_delivery_order_starts_nothing_until_paid(
     (run,) = _runs(cross_sell_shop.id).values()
     # The email counts from the payment on delivery, not from the placing a week ago.
     assert run.next_step_at == sim_clock.now() + timedelta(days=7)
+
+
+def test_in_one_batch_an_order_paid_again_after_a_newer_order_stopped_its_email_starts_none(
+    cross_sell_shop, sim_clock, post_demo_webhook, run_jobs
+):
+    first = paid_order("o-1", ["2001"], at=clock.now() - timedelta(days=1))
+    deliveries = [first, paid_order("o-2", ["2001"]), first]  # the old payment once more
+    for n, payload in enumerate(deliveries):
+        assert post_demo_webhook("order/paid", payload, delivery_id=f"b-{n}").status_code == 200
+    run_jobs("events")  # one drain: the three deliveries in one batch
+
+    runs = ShopScope(cross_sell_shop.id).all(FlowRun, FlowRun.flow_key == cross_sell.KEY)
+    first_id, second_id = (_order_id(cross_sell_shop.id, key) for key in ("o-1", "o-2"))
+    assert sorted((run.subject_key, run.state, run.end_reason) for run in runs) == [
+        (f"order:{first_id}", "cancelled", "order_placed"),
+        (f"order:{second_id}", "active", None),
+    ]

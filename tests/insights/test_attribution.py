@@ -216,3 +216,19 @@ def test_a_cancelled_order_is_no_revenue_and_no_conversion(known_shopper, sim_cl
         "converted": 0,
         "revenue": 0,
     }
+
+
+def test_an_order_created_and_paid_in_one_batch_converts_its_run_once(
+    known_shopper, sim_clock, post_demo_webhook, run_jobs
+):
+    shop = known_shopper
+    recent = _sent_run(shop.id, "cart:b", sent_at=START - timedelta(hours=2))
+    created = order_payload("o-1", None, SHOPPER, "99.00")
+    assert post_demo_webhook("order/created", created, delivery_id="b-1").status_code == 200
+    paid = {**created, "paid": True}
+    assert post_demo_webhook("order/paid", paid, delivery_id="b-2").status_code == 200
+    run_jobs("events")  # one drain: both deliveries in one batch
+
+    db.session.refresh(recent)
+    assert (recent.state, run_revenue(shop.id, recent)) == ("converted", 99)
+    assert flow_results(shop.id, "abandoned_cart")["messaged"]["converted"] == 1

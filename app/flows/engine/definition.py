@@ -185,6 +185,9 @@ class Flow:
     # Whether the shop has the flow on, when that switch is not the flow's own settings row
     # (the shipping notice follows the label settings, which Shopify's notification reads too).
     switch: Callable[[int], bool] | None = None
+    # In a batch of deliveries: what the flow will read about the batch's events, read at
+    # once for all of them (``app.models.batch.known``) instead of once per event.
+    read_ahead: Callable[[list[Event]], None] | None = None
 
     def defaults(self) -> dict[str, Any]:
         return {s.key: s.default for s in self.settings}

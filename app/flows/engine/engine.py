@@ -24,7 +24,8 @@ from app.flows.engine.settings import is_switched_on, settings_for
 from app.flows.registry import FLOWS, flow_for
 from app.logs import fields as log_fields
 from app.models import Customer, FlowRun, Shop, ShopScope, db
-from app.models.sql import insert_new_row
+from app.models.flows import may_have_active_runs, note_active_run
+from app.models.sql import insert_ignoring_conflict
 from app.pipeline import queues
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def dispatch(event: Event) -> None:
         return
     for flow in FLOWS:
         stop = flow.stop_rules.get(type(event))
-        if stop is not None:
+        if stop is not None and may_have_active_runs(shop.id, flow.key):
             reason, rule = stop
             criteria = rule(event)
             if criteria:
@@ -58,16 +59,26 @@ def dispatch(event: Event) -> None:
             continue
         settings = settings_for(shop.id, flow)
         for enrollment in trigger(event, settings):
-            enroll(shop.id, flow, enrollment, settings)
+            start(shop.id, flow, enrollment, settings)
 
 
 def enroll(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings) -> FlowRun:
     """The subject's one active run: created, or its clock restarted from the newer anchor."""
+    run = ShopScope(shop_id).get(FlowRun, start(shop_id, flow, enrollment, settings))
+    assert run is not None  # this transaction created or locked it
+    return run
+
+
+def start(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings) -> int:
+    """``enroll``, giving the run's id: a run it creates is not loaded (the events a worker
+    applies start runs by the thousand and act on none of them)."""
     scope = ShopScope(shop_id)
     first = first_enabled_step(flow, 0, settings)
     if first is None:
         raise ValueError(f"flow {flow.key} has no enabled step")
-    created = insert_new_row(
+    # The session's pending changes first (a run it ended no longer holds the subject's place).
+    db.session.flush()
+    created = insert_ignoring_conflict(
         FlowRun,
         {
             "shop_id": shop_id,
@@ -85,6 +96,7 @@ def enroll(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings)
         },
     )
     if created is not None:
+        note_active_run(shop_id, flow.key, enrollment.subject_key)
         return created
     run = db.session.scalars(
         scope.select(
@@ -100,7 +112,7 @@ def enroll(shop_id: int, flow: Flow, enrollment: Enrollment, settings: Settings)
         run.customer_id = enrollment.customer_id or run.customer_id
         run.next_step_at = due_at(flow, run.step, enrollment.anchor, settings)
         run.lease_until = None
-    return run
+    return run.id
 
 
 def advance(run: FlowRun, flow: Flow, settings: Settings, now: datetime) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.flows import abandoned_cart
-from app.flows.engine.engine import is_held_out
+from app.flows.engine.definition import Enrollment
+from app.flows.engine.engine import enroll, is_held_out, start
 from app.flows.engine.guards import quiet_hours_end
 from app.flows.engine.settings import save_settings, settings_for
 from app.models import FlowRun, Message, Order, ShopScope, Suppression, db
@@ -215,3 +216,21 @@ def test_a_cart_that_had_all_its_reminders_is_not_reminded_again_for_two_weeks(
     sim_clock.advance(days=14)
     shop_events("cart/updated", cart_payload())  # two weeks on, it is a new story
     assert sorted(r.state for r in _runs(flow_shop.id)) == ["active", "completed"]
+
+
+def test_a_subject_whose_run_the_session_just_ended_starts_a_new_one(flow_shop, sim_clock):
+    flow = abandoned_cart.FLOW
+    settings = settings_for(flow_shop.id, flow)
+    enrollment = Enrollment("cart:c-9", None, sim_clock.now(), {"cart_key": "c-9"})
+    first = enroll(flow_shop.id, flow, enrollment, settings)
+    first.state, first.end_reason = "converted", "order_placed"  # not flushed yet
+
+    second = start(flow_shop.id, flow, enrollment, settings)
+    db.session.commit()
+
+    assert second != first.id
+    runs = ShopScope(flow_shop.id).all(FlowRun, FlowRun.subject_key == "cart:c-9")
+    assert sorted((run.id, run.state) for run in runs) == [
+        (first.id, "converted"),
+        (second, "active"),
+    ]
