@@ -118,6 +118,7 @@ class LazyLimits:
     def _start_empty(self) -> None:
         self._pid = os.getpid()
         self._lock = threading.Lock()
+        self._syncing = threading.Lock()  # one sync at a time: each sends what it read
         # per window length: (the window's number, {redis key: [total heard, hits not sent]})
         self._windows: dict[int, tuple[int, dict[str, list[int]]]] = {}
         self._thread: threading.Thread | None = None
@@ -160,7 +161,15 @@ class LazyLimits:
             self.sync()
 
     def sync(self) -> None:
-        """Send the hits counted since the last sync and hear every process's totals."""
+        """Send the hits counted since the last sync and hear every process's totals.
+
+        Hits sent stay counted as not heard until Redis answers: a hit counted meanwhile (the
+        sync waits on Redis outside the lock) is checked against them too, and when Redis is
+        away they are simply sent with the next sync."""
+        with self._syncing:
+            self._sync()
+
+    def _sync(self) -> None:
         with self._lock:
             sent = [
                 (key, entry[1], window)
@@ -168,8 +177,6 @@ class LazyLimits:
                 for key, entry in counts.items()
                 if entry[1]
             ]
-            for key, hits, window in sent:
-                self._windows[window][1][key][1] -= hits
         if not sent:
             return
         try:
@@ -181,21 +188,13 @@ class LazyLimits:
             replies = pipe.execute()
         except RedisError:
             log.warning("rate limit unavailable", extra=log_fields(keys=len(sent)))
-            self._restore(sent)
             return
         with self._lock:
-            for (key, _hits, window), total in zip(sent, replies[::2], strict=True):
+            for (key, hits, window), total in zip(sent, replies[::2], strict=True):
                 entry = self._windows.get(window, (0, {}))[1].get(key)
                 if entry is not None:  # else its window has ended meanwhile
-                    entry[0] = int(total)
-
-    def _restore(self, sent: list[tuple[str, int, int]]) -> None:
-        """Redis did not take them: count them as not sent, to be sent with the next."""
-        with self._lock:
-            for key, hits, window in sent:
-                entry = self._windows.get(window, (0, {}))[1].get(key)
-                if entry is not None:
-                    entry[1] += hits
+                    # Redis's total now holds the hits sent; those counted since stay unsent.
+                    entry[0], entry[1] = int(total), entry[1] - hits
 
 
 def lazy_limits(app: Flask | None = None) -> LazyLimits:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from redis import Redis
+from redis.client import Pipeline
 
 from app import create_app
 from app.config import config_for_tests
@@ -81,3 +82,29 @@ def test_with_redis_away_a_process_still_limits_on_its_own_count_and_sends_later
     limits.sync()
     key = f"storeflow:lazy:collect-visitor:7:v1:{int(START // WINDOW)}"
     assert int(redis_conn.get(key) or 0) == LIMIT + 1
+
+
+def test_a_hit_counted_while_a_sync_waits_on_redis_still_counts(
+    app: Flask, redis_conn: Redis, monkeypatch: pytest.MonkeyPatch
+):
+    limits = LazyLimits(app)
+    during: list[int | None] = []
+    send = Pipeline.execute
+
+    def hit_then_send(pipe: Pipeline, *args: Any, **kwargs: Any) -> Any:
+        if not during:  # the first sync (this test's or the process's thread's)
+            # Two requests counted after the sync took the hits to send, before Redis answered.
+            during.extend(_hits(limits, 2))
+        return send(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "execute", hit_then_send)
+    assert _hits(limits, 3) == [None] * 3
+    limits.sync()  # after the thread's, if that one came first: one sync at a time
+    # 3 being sent + 1 = the limit; the fifth is over it, though Redis had not answered yet.
+    assert during == [None, WINDOW - 1]
+    limits.sync()
+    key = f"storeflow:lazy:collect-visitor:7:v1:{int(START // WINDOW)}"
+    assert int(redis_conn.get(key) or 0) == 5  # each hit sent once
+    assert _hits(limits, 1) == [WINDOW - 1]
+    limits.sync()
+    assert int(redis_conn.get(key) or 0) == 6
