@@ -555,8 +555,13 @@ def replace_order_lines(order: Order) -> None:
     if known != []:
         session.execute(ShopScope(order.shop_id).delete(OrderLine, OrderLine.order_id == order.id))
     if lines:
-        session.execute(sa.insert(OrderLine), lines)
+        session.execute(_INSERT_LINES, lines)
     note_written(session, key, lines)
+
+
+# A Core INSERT built once, the lines as parameters: the ORM's bulk insert built, hashed and
+# ran its own statement per order for rows nobody loads.
+_INSERT_LINES = sa.insert(OrderLine.__table__)
 
 
 def _lines_key(order: Order) -> tuple[Any, ...]:

@@ -154,11 +154,11 @@ def may_have_active_runs(shop_id: int, flow_key: str) -> bool:
     shops = batch.get(_BATCH_SHOPS) if batch is not None else None
     if batch is None or shops is None or shop_id not in shops:
         return True
-    if session.get_bind().dialect.name != "postgresql":
-        return True
     key = (_ACTIVE, flow_key)
     found = batch.get(key)
     if found is None:
+        if session.get_bind().dialect.name != "postgresql":
+            return True
         params = {"shop_ids": list(shops), "flow_key": flow_key}
         found = batch[key] = set(session.scalars(_SHOPS_WITH_ACTIVE_RUN, params))
     return shop_id in found
