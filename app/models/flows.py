@@ -96,6 +96,10 @@ class FlowRun(ShopOwned, Timestamps, db.Model):  # type: ignore[name-defined]
             "started_at",
             postgresql_include=["held_out", "converted_order_id", "id"],
         ),
+        # A subject's runs in any state (finished reminders of a cart, an order's ended
+        # follow-up, a birthday's or shipment's run): found by the subject, not by scanning
+        # every run of the flow in the shop, which grows with the shop's history.
+        sa.Index("ix_flow_runs_shop_flow_subject", "shop_id", "flow_key", "subject_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
