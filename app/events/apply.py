@@ -164,6 +164,8 @@ def _lock_customer(
         customer = locked_row(session, Customer, shop_id, "email", email)
     if customer is None:
         customer = insert_new_row(Customer, _new_customer(shop_id, contact, email, at))
+        if customer is not None:
+            note_known(session, _customer_inserted_key(shop_id, customer.id), True)
     if customer is None and platform_id:
         customer = session.scalars(
             scope.select(Customer, Customer.platform_customer_id == platform_id).with_for_update()
@@ -175,6 +177,16 @@ def _lock_customer(
     if customer is not None:
         keep_locked(session, customer, "platform_customer_id", "email")
     return customer
+
+
+def customer_inserted_by_batch(shop_id: int, customer_id: int) -> bool:
+    """Whether this batch's transaction inserted the customer: no row stored before it
+    names it (False when not known: outside a batch, or after a bulk change forgot it)."""
+    return bool(known(db.session(), _customer_inserted_key(shop_id, customer_id)))
+
+
+def _customer_inserted_key(shop_id: int, customer_id: int) -> tuple[Any, ...]:
+    return (Customer, shop_id, "inserted", customer_id)
 
 
 def _granted_state(customer: Customer, channel: str, contact: ev.Contact) -> str:

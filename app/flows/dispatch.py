@@ -14,7 +14,7 @@ from app.events.types import ORDER_EVENTS, Event
 from app.flows.engine import engine
 from app.flows.registry import FLOWS
 from app.flows.watchers import on_catalog_changed
-from app.insights.attribution import attribute_order
+from app.insights.attribution import attribute_order, read_ahead_earning
 from app.logs import fields as log_fields
 from app.models import Shop, db
 from app.shipping.listener import on_order_event
@@ -49,7 +49,9 @@ LISTENERS: tuple[Callable[[Event], None], ...] = (
 
 
 def read_ahead(events: list[Event]) -> None:
-    """In a batch: what the flows will read about these events, read at once for all."""
+    """In a batch: what the listeners and flows will read about these events, read at once
+    for all."""
+    read_ahead_earning(events)
     for flow in FLOWS:
         if flow.read_ahead is not None:
             flow.read_ahead(events)

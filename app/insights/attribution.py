@@ -14,6 +14,7 @@ A cancelled order is no conversion either (``converted_by_live_order``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,12 +22,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.events import types as ev
-from app.events.apply import inserted_by_batch
+from app.events.apply import customer_inserted_by_batch, inserted_by_batch
 from app.events.reactions import stored_order
 from app.flows.engine.settings import settings_for
 from app.flows.registry import flow_for
-from app.models import FlowRun, Message, Order, ShopScope, db
-from app.models.batch import known, note_known
+from app.models import Customer, FlowRun, Message, Order, ShopScope, db
+from app.models.batch import known, memo, note_known
 from app.models.scope import shop_row_ids, shop_rows
 
 _LONGEST_WINDOW = timedelta(days=30)  # the upper bound of either window setting
@@ -85,17 +86,19 @@ _CANDIDATES = shop_rows(
 def _earning_message(shop_id: int, order: Order) -> Message | None:
     if not (order.customer_id or order.email):
         return None
-    candidates = (
-        ShopScope(shop_id)
-        .run(
-            _CANDIDATES,
-            customer_id=order.customer_id or None,
-            email=order.email or None,
-            placed_at=order.placed_at,
-            since=order.placed_at - _LONGEST_WINDOW,
+    candidates = _candidates_read_ahead(shop_id, order)
+    if candidates is None:
+        candidates = list(
+            ShopScope(shop_id)
+            .run(
+                _CANDIDATES,
+                customer_id=order.customer_id or None,
+                email=order.email or None,
+                placed_at=order.placed_at,
+                since=order.placed_at - _LONGEST_WINDOW,
+            )
+            .scalars()
         )
-        .scalars()
-    )
     rows = [(m, _windows(shop_id, m)) for m in candidates]
     clicked = [
         m for m, (click, _) in rows if m.clicked_at and order.placed_at - m.clicked_at <= click
@@ -104,6 +107,112 @@ def _earning_message(shop_id: int, order: Order) -> Message | None:
         return max(clicked, key=lambda m: _at(m.clicked_at))
     received = [m for m, (_, recv) in rows if order.placed_at - _at(m.sent_at) <= recv]
     return max(received, key=lambda m: _at(m.sent_at)) if received else None
+
+
+@dataclass(frozen=True)
+class _Ahead:
+    """The marketing messages sent since ``since`` to the batch's order contacts of one shop:
+    to these customers (``customers``, as stored when read) or to these addresses."""
+
+    since: datetime
+    customers: frozenset[int]
+    emails: frozenset[str]
+    messages: tuple[Message, ...]
+
+
+def _ahead_key(shop_id: int) -> tuple[Any, ...]:
+    return (Message, shop_id, "earning candidates", None)
+
+
+# Several shops at once: the customers an order's contact names (by platform id or email).
+_CONTACT_CUSTOMERS = sa.select(Customer.shop_id, Customer.id).where(
+    sa.or_(
+        sa.tuple_(Customer.shop_id, Customer.platform_customer_id).in_(
+            sa.bindparam("platform_ids", expanding=True)
+        ),
+        sa.tuple_(Customer.shop_id, Customer.email).in_(sa.bindparam("emails", expanding=True)),
+    )
+)
+_SENT_TO = sa.select(Message).where(
+    Message.shop_id.in_(sa.bindparam("shop_ids", expanding=True)),
+    Message.kind == "marketing",
+    Message.status == "sent",
+    Message.sent_at >= sa.bindparam("since"),
+    sa.or_(
+        sa.tuple_(Message.shop_id, Message.customer_id).in_(
+            sa.bindparam("customers", expanding=True)
+        ),
+        sa.tuple_(Message.shop_id, Message.recipient).in_(sa.bindparam("emails", expanding=True)),
+    ),
+)
+
+
+def read_ahead_earning(events: list[ev.Event]) -> None:
+    """In a batch: the messages that may have earned the batch's orders, read at once (two
+    statements) instead of once per order. Messages are written by flow steps, never in a
+    batch of deliveries; an erasure in the batch forgets what was read."""
+    session = db.session()
+    orders = [e for e in events if isinstance(e, ev.OrderCreated | ev.OrderPaid)]
+    if memo(session) is None or not orders:
+        return
+    emails = {(e.shop_id, e.customer.email.strip().lower()) for e in orders if e.customer.email}
+    platform_ids = {
+        (e.shop_id, e.customer.platform_customer_id)
+        for e in orders
+        if e.customer.platform_customer_id
+    }
+    params = {"platform_ids": list(platform_ids), "emails": list(emails)}
+    customers = [
+        (shop_id, customer_id)
+        for shop_id, customer_id in (
+            session.execute(_CONTACT_CUSTOMERS, params) if platform_ids or emails else ()
+        )
+    ]
+    shop_ids = {e.shop_id for e in orders}
+    since = min(e.created_at for e in orders) - _LONGEST_WINDOW
+    found: dict[int, list[Message]] = {shop_id: [] for shop_id in shop_ids}
+    if customers or emails:
+        read: dict[str, Any] = {
+            "shop_ids": list(shop_ids),
+            "since": since,
+            "customers": customers,
+            "emails": list(emails),
+        }
+        for message in session.scalars(_SENT_TO, read):
+            found[message.shop_id].append(message)
+    for shop_id in shop_ids:
+        ahead = _Ahead(
+            since,
+            frozenset(c for s, c in customers if s == shop_id),
+            frozenset(e for s, e in emails if s == shop_id),
+            tuple(found[shop_id]),
+        )
+        note_known(session, _ahead_key(shop_id), ahead)
+
+
+def _candidates_read_ahead(shop_id: int, order: Order) -> list[Message] | None:
+    """``_CANDIDATES`` for the order from what the batch read ahead; None when that does not
+    cover the order's customer, email or time (then ask the database). A customer the batch
+    inserted has no message: messages are never written in a batch."""
+    ahead: _Ahead | None = known(db.session(), _ahead_key(shop_id))
+    if ahead is None or order.placed_at - _LONGEST_WINDOW < ahead.since:
+        return None
+    customer_id, email = order.customer_id or None, order.email or None
+    if (
+        customer_id is not None
+        and customer_id not in ahead.customers
+        and not customer_inserted_by_batch(shop_id, customer_id)
+    ):
+        return None
+    if email is not None and email not in ahead.emails:
+        return None
+    since = order.placed_at - _LONGEST_WINDOW
+    return [
+        m
+        for m in ahead.messages
+        if ((customer_id is not None and m.customer_id == customer_id) or m.recipient == email)
+        and since <= _at(m.sent_at) <= order.placed_at
+    ]
 
 
 def _at(value: datetime | None) -> datetime:

@@ -20,13 +20,16 @@ from app.flows.registry import FLOWS
 from app.insights.attribution import flow_results, run_revenue
 from app.models import Customer, FlowRun, Message, ShopScope, db
 from tests.support.flows import START, cart_payload, order_payload
+from tests.support.statements import statements_sent
 
 SHOPPER = "ania@example.com"
 
 
-def _sent_run(shop_id, subject, *, sent_at, clicked_at=None, flow_key="abandoned_cart"):
+def _sent_run(
+    shop_id, subject, *, sent_at, clicked_at=None, flow_key="abandoned_cart", recipient=SHOPPER
+):
     scope = ShopScope(shop_id)
-    customer = scope.first(Customer, Customer.email == SHOPPER)
+    customer = scope.first(Customer, Customer.email == recipient)
     run = scope.add(
         FlowRun(
             flow_key=flow_key,
@@ -35,7 +38,7 @@ def _sent_run(shop_id, subject, *, sent_at, clicked_at=None, flow_key="abandoned
             state="completed",
             started_at=sent_at - timedelta(hours=1),
             ended_at=sent_at,
-            context={"email": SHOPPER, "cart_key": subject.split(":")[1]},
+            context={"email": recipient, "cart_key": subject.split(":")[1]},
         )
     )
     db.session.flush()
@@ -45,7 +48,7 @@ def _sent_run(shop_id, subject, *, sent_at, clicked_at=None, flow_key="abandoned
             step=0,
             channel="email",
             customer_id=run.customer_id,
-            recipient=SHOPPER,
+            recipient=recipient,
             status="sent",
             idempotency_key=f"<{subject}@test>",
             sent_at=sent_at,
@@ -232,3 +235,34 @@ def test_an_order_created_and_paid_in_one_batch_converts_its_run_once(
     db.session.refresh(recent)
     assert (recent.state, run_revenue(shop.id, recent)) == ("converted", 99)
     assert flow_results(shop.id, "abandoned_cart")["messaged"]["converted"] == 1
+
+
+def test_a_batch_of_orders_reads_the_messages_that_may_have_earned_them_once(
+    known_shopper, sim_clock, post_demo_webhook, run_jobs
+):
+    """Three orders in one drain: the known shopper's (her clicked reminder earns it), a
+    guest's whose address got a reminder with no customer row (earned by it), a newcomer's
+    (nothing): each attributed as alone, from one read of the messages for the batch."""
+    shop = known_shopper
+    hers = _sent_run(
+        shop.id, "cart:a", sent_at=START - timedelta(days=2), clicked_at=START - timedelta(days=1)
+    )
+    guest = "gosia@example.com"
+    guests = _sent_run(shop.id, "cart:g", sent_at=START - timedelta(hours=3), recipient=guest)
+    assert guests.customer_id is None
+    orders = [(SHOPPER, "120.00"), (guest, "80.00"), ("nowy@example.com", "50.00")]
+    for n, (email, total) in enumerate(orders):
+        payload = order_payload(f"o-{n}", None, email, total)
+        assert post_demo_webhook("order/created", payload, delivery_id=f"b-{n}").status_code == 200
+
+    with statements_sent() as statements:
+        assert run_jobs("events") == 1  # one drain, one batch
+    message_reads = [s for s in statements if s.startswith("SELECT") and "FROM messages" in s]
+    assert len(message_reads) == 1
+
+    db.session.refresh(hers)
+    db.session.refresh(guests)
+    assert (hers.state, run_revenue(shop.id, hers)) == ("converted", 0)  # converted, not paid
+    assert guests.state == "converted"
+    assert hers.converted_order_id != guests.converted_order_id
+    assert flow_results(shop.id, "abandoned_cart")["messaged"]["converted"] == 2
