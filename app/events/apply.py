@@ -47,7 +47,7 @@ from app.models.batch import (
     written,
 )
 from app.models.scope import shop_row_ids, shop_rows
-from app.models.sql import insert_new_row
+from app.models.sql import insert_new_row, insert_new_rows
 
 M = TypeVar("M")
 
@@ -639,6 +639,102 @@ def read_ahead(events: list[ev.Event]) -> None:
     ask the database, read at once for all of them instead of once per event."""
     _read_live_orders(events)
     read_ahead_of_reactions(events)
+
+
+# A shop's events in a batch whose new customers and carts may be inserted ahead: these only
+# find their own rows by their own keys. With anything else in the shop's part of the batch (an
+# erasure, an uninstall, a consent or catalog change) its events go one by one as they come.
+_CREATE_AHEAD_IN = (
+    ev.CartUpdated,
+    ev.CheckoutContact,
+    ev.OrderCreated,
+    ev.OrderPaid,
+    ev.OrderCancelled,
+    ev.OrderRefunded,
+    ev.OrderFulfilled,
+)
+
+
+def create_ahead(events: list[ev.Event]) -> None:
+    """In a batch: the customers and carts these events (as they will be applied, in order)
+    are the first to name, inserted at once, one INSERT of many rows each, instead of one
+    INSERT per event as it comes. Each row holds what its event would have inserted
+    (``_new_customer``, ``_updated_cart``), and is kept locked by its keys, so the event finds
+    it (``locked_row``) where it would have inserted it, and changes nothing.
+
+    Only keys no earlier event of the batch names are inserted: a customer whose platform id
+    and email are both new to the batch, a cart whose key is (and whose event is a cart
+    update, with its own new customer or none). So no event before the one that inserts a row
+    can meet it through a key, and what each event finds by its keys is what it found when
+    rows were inserted one by one. A row that the database holds already (a conflict) is left
+    to its event, which then finds the stored one as before; a customer's new keys that
+    collide with a row inserted ahead fail the batch, which then goes one delivery at a time."""
+    session = db.session()
+    if memo(session) is None:
+        return
+    left_alone = {event.shop_id for event in events if not isinstance(event, _CREATE_AHEAD_IN)}
+    customers: list[dict[str, Any]] = []
+    carts: list[tuple[ev.CartUpdated, tuple[Any, ...] | None]] = []  # (event, customer key)
+    claimed: set[tuple[Any, ...]] = set()
+    for event in events:
+        if event.shop_id in left_alone:
+            continue
+        applied = _contact_applied(event)
+        keys = _customer_keys(event.shop_id, applied[0]) if applied is not None else []
+        fresh = bool(keys) and not claimed.intersection(keys)
+        if fresh and applied is not None:
+            contact, at = applied
+            row = _new_customer(event.shop_id, contact, _email_of(contact), at)
+            customers.append(row)
+        claimed.update(keys)
+        cart_key = getattr(event, "cart_key", None)
+        if not cart_key or (event.shop_id, "cart_key", cart_key) in claimed:
+            continue
+        claimed.add((event.shop_id, "cart_key", cart_key))
+        if isinstance(event, ev.CartUpdated) and (fresh or not keys):
+            carts.append((event, keys[0] if keys else None))
+    inserted: dict[tuple[Any, ...], Customer] = {}
+    for new in insert_new_rows(Customer, customers):
+        keep_locked(session, new, "platform_customer_id", "email")
+        note_known(session, _customer_inserted_key(new.shop_id, new.id), True)
+        for key in _customer_keys(new.shop_id, new):
+            inserted[key] = new
+    rows = []
+    for event, customer_key in carts:
+        owner = inserted.get(customer_key) if customer_key is not None else None
+        if customer_key is None or owner is not None:
+            values = _updated_cart(event, owner, None)
+            rows.append({"shop_id": event.shop_id, "cart_key": event.cart_key, **values})
+    for cart in insert_new_rows(Cart, rows):
+        keep_locked(session, cart, "cart_key")
+
+
+def _contact_applied(event: ev.Event) -> tuple[ev.Contact, datetime] | None:
+    """The contact whose customer applying the event finds or inserts (``upsert_customer``,
+    ``lock_customer``), with the event's time; None when it names none."""
+    if isinstance(event, _WITH_CUSTOMER):
+        return event.customer, event.updated_at
+    return None
+
+
+_WITH_CUSTOMER = (
+    ev.CartUpdated,
+    ev.CheckoutContact,
+    ev.OrderCreated,
+    ev.OrderPaid,
+    ev.OrderCancelled,
+)
+
+
+def _customer_keys(shop_id: int, person: ev.Contact | Customer) -> list[tuple[Any, ...]]:
+    """The unique keys a contact (or a stored customer) has, the one it is looked up by first:
+    its platform id, else its email."""
+    email = _email_of(person) if isinstance(person, ev.Contact) else person.email
+    keys = [
+        (shop_id, "platform_customer_id", person.platform_customer_id),
+        (shop_id, "email", email),
+    ]
+    return [key for key in keys if key[2]]
 
 
 def apply(event: ev.Event) -> None:

@@ -181,6 +181,45 @@ def insert_new_row(model: type[T], values: dict[str, Any]) -> T | None:
     return db.session.scalars(stmt, values).first()
 
 
+def insert_new_rows(model: type[T], rows: list[dict[str, Any]]) -> list[T]:
+    """``insert_new_row`` for many rows in one statement: the rows no unique constraint says
+    exist (nor an earlier row of the list), loaded into the session, in no given order. As
+    there, every key given is written (None as NULL) and the columns' defaults fill in the
+    rest."""
+    if not rows:
+        return []
+    defaults = _column_defaults(cast(Any, model).__table__)
+    stmt = _insert_new_rows(cast(Any, model), db.session.get_bind().dialect.name)
+    # The ORM's bulk INSERT: one statement of many VALUES (built once, sent with the rows as
+    # parameters), its RETURNING loaded as rows of the session. Every row has every column,
+    # None written as NULL ("render_nulls"), so no row splits the statement into several.
+    full = [{**defaults, **row} for row in rows]
+    return list(db.session.scalars(stmt, full, execution_options={"render_nulls": True}))
+
+
+@functools.cache
+def _insert_new_rows(model: type[Any], dialect_name: str) -> Any:
+    module: Any = postgresql if dialect_name == "postgresql" else sqlite
+    return module.insert(model).on_conflict_do_nothing().returning(model)
+
+
+def _column_defaults(table: sa.Table) -> dict[str, Any]:
+    """Every column but the key, as an INSERT leaving it out would write it (Python-side
+    defaults, called anew: a timestamp is now); NULL where there is none."""
+    values: dict[str, Any] = {}
+    for column in table.columns:
+        if column.primary_key:
+            continue
+        if column.server_default is not None:
+            raise TypeError(f"{table.name}.{column.key}: a server-side default is not written")
+        default: Any = column.default
+        if default is None or not (default.is_scalar or default.is_callable):
+            values[column.key] = None
+        else:
+            values[column.key] = default.arg(None) if default.is_callable else default.arg
+    return values
+
+
 @functools.cache
 def _insert_new_row(model: type[Any], dialect_name: str) -> Any:
     """Built once per model, the values coming as parameters: SQLAlchemy finds it compiled

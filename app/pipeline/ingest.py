@@ -15,7 +15,7 @@ from rq import Retry
 from app import connectors, safe_json
 from app.connectors.base import Envelope, Platform, ShopRef
 from app.events import types as ev
-from app.events.apply import apply, read_ahead, without_repeats
+from app.events.apply import apply, create_ahead, read_ahead, without_repeats
 from app.events.types import AppUninstalled
 from app.logs import fields as log_fields
 from app.models import Shop, WebhookDelivery, db, utcnow
@@ -217,6 +217,16 @@ def _apply_batch(rows: list[WebhookDelivery], by_shop: dict[int, list[WebhookDel
         # Each row's events, found once: first to read ahead what applying them will ask.
         normalized = {row.id: _normalize(row) for row in rows}
         read_ahead([event for _, _, events in normalized.values() for event in events])
+        # Then the new customers and carts, inserted ahead of the events in the order that
+        # ``_process`` applies them (shop by shop).
+        create_ahead(
+            [
+                event
+                for shop_rows in by_shop.values()
+                for row in shop_rows
+                for event in _applicable(*normalized[row.id])
+            ]
+        )
         for shop_rows in by_shop.values():
             for row in shop_rows:
                 if row.status != "received":
@@ -312,12 +322,10 @@ def _process(
     if shop is None or platform is None:
         row.status, row.last_error = "ignored", f"no connector for platform {row.platform!r}"
         return []
-    if shop.status in CLOSED_STATUSES:
-        events = [event for event in events if isinstance(event, AFTER_UNINSTALL)]
-        if not events:
-            _ignore_for_closed_shop(row, shop)
-            return []
-    events = without_repeats(events)
+    events = _applicable(shop, platform, events)
+    if not events and shop.status in CLOSED_STATUSES:
+        _ignore_for_closed_shop(row, shop)
+        return []
     for event in events:
         apply(event)
         if isinstance(event, AppUninstalled):
@@ -325,6 +333,19 @@ def _process(
     if mark:
         _mark_processed(row, utcnow())
     return events
+
+
+def _applicable(
+    shop: Shop | None, platform: Platform | None, events: list[ev.Event]
+) -> list[ev.Event]:
+    """What ``_process`` applies of a row's events: none without the shop or its platform,
+    only what may follow an uninstall in a closed shop, and no event that only repeats the
+    one before it."""
+    if shop is None or platform is None:
+        return []
+    if shop.status in CLOSED_STATUSES:
+        events = [event for event in events if isinstance(event, AFTER_UNINSTALL)]
+    return without_repeats(events)
 
 
 def _mark_processed(row: WebhookDelivery, at: datetime) -> None:
