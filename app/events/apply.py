@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from app.events import privacy
 from app.events import types as ev
@@ -61,14 +62,18 @@ def _lock_or_create(model: type[M], keys: dict[str, Any], defaults: dict[str, An
     if row is None:
         row = insert_new_row(model, {**keys, **defaults})
         if isinstance(row, Order):
-            # An order this transaction just inserted has no lines: its first need no DELETE.
-            note_written(session, _lines_key(row), [])
-            note_known(session, _inserted_key(row), True)
+            _note_inserted_order(session, row)
     if row is None:
         stmt = sa.select(model).filter_by(**keys).with_for_update()
         row = session.scalars(stmt).one()
     keep_locked(session, row, column)
     return row
+
+
+def _note_inserted_order(session: Session, order: Order) -> None:
+    # An order this transaction just inserted has no lines: its first need no DELETE.
+    note_written(session, _lines_key(order), [])
+    note_known(session, _inserted_key(order), True)
 
 
 def inserted_by_batch(order: Order) -> bool:
@@ -675,6 +680,7 @@ def create_ahead(events: list[ev.Event]) -> None:
     left_alone = {event.shop_id for event in events if not isinstance(event, _CREATE_AHEAD_IN)}
     customers: list[dict[str, Any]] = []
     carts: list[tuple[ev.CartUpdated, tuple[Any, ...] | None]] = []  # (event, customer key)
+    orders: list[tuple[ev._OrderEvent, tuple[Any, ...] | None]] = []
     claimed: set[tuple[Any, ...]] = set()
     for event in events:
         if event.shop_id in left_alone:
@@ -684,15 +690,28 @@ def create_ahead(events: list[ev.Event]) -> None:
         fresh = bool(keys) and not claimed.intersection(keys)
         if fresh and applied is not None:
             contact, at = applied
-            row = _new_customer(event.shop_id, contact, _email_of(contact), at)
-            customers.append(row)
+            customers.append(_new_customer(event.shop_id, contact, _email_of(contact), at))
         claimed.update(keys)
+        owner = keys[0] if keys else None  # the customer the event's row names, if any
+        fresh_owner = fresh or not keys
         cart_key = getattr(event, "cart_key", None)
-        if not cart_key or (event.shop_id, "cart_key", cart_key) in claimed:
-            continue
-        claimed.add((event.shop_id, "cart_key", cart_key))
-        if isinstance(event, ev.CartUpdated) and (fresh or not keys):
-            carts.append((event, keys[0] if keys else None))
+        cart = (event.shop_id, "cart_key", cart_key) if cart_key else None
+        fresh_cart = cart is None or cart not in claimed
+        if cart is not None:
+            claimed.add(cart)
+        if isinstance(event, ev.CartUpdated) and cart is not None and fresh_cart and fresh_owner:
+            carts.append((event, owner))
+        order_id = getattr(event, "order_id", None)
+        order = (event.shop_id, "platform_order_id", order_id) if order_id else None
+        if (
+            isinstance(event, _ORDER_APPLIED)
+            and order not in claimed
+            and fresh_cart
+            and fresh_owner
+        ):
+            orders.append((event, owner))
+        if order is not None:
+            claimed.add(order)
     inserted: dict[tuple[Any, ...], Customer] = {}
     for new in insert_new_rows(Customer, customers):
         keep_locked(session, new, "platform_customer_id", "email")
@@ -701,12 +720,22 @@ def create_ahead(events: list[ev.Event]) -> None:
             inserted[key] = new
     rows = []
     for event, customer_key in carts:
-        owner = inserted.get(customer_key) if customer_key is not None else None
-        if customer_key is None or owner is not None:
-            values = _updated_cart(event, owner, None)
+        owner_row = inserted.get(customer_key) if customer_key is not None else None
+        if customer_key is None or owner_row is not None:
+            values = _updated_cart(event, owner_row, None)
             rows.append({"shop_id": event.shop_id, "cart_key": event.cart_key, **values})
-    for cart in insert_new_rows(Cart, rows):
-        keep_locked(session, cart, "cart_key")
+    for new_cart in insert_new_rows(Cart, rows):
+        keep_locked(session, new_cart, "cart_key")
+    rows = []
+    for order_event, customer_key in orders:
+        owner_row = inserted.get(customer_key) if customer_key is not None else None
+        if customer_key is None or owner_row is not None:
+            values = _updated_order(order_event, owner_row, None, True)
+            named = {"shop_id": order_event.shop_id, "platform_order_id": order_event.order_id}
+            rows.append({**named, **{k: v for k, v in values.items() if v is not None}})
+    for new_order in insert_new_rows(Order, rows):
+        _note_inserted_order(session, new_order)
+        keep_locked(session, new_order, "platform_order_id")
 
 
 def _contact_applied(event: ev.Event) -> tuple[ev.Contact, datetime] | None:
@@ -717,6 +746,8 @@ def _contact_applied(event: ev.Event) -> tuple[ev.Contact, datetime] | None:
     return None
 
 
+# The order events that store the order itself (``_apply_order``): they may insert it.
+_ORDER_APPLIED = (ev.OrderCreated, ev.OrderPaid, ev.OrderCancelled)
 _WITH_CUSTOMER = (
     ev.CartUpdated,
     ev.CheckoutContact,

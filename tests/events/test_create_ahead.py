@@ -14,10 +14,12 @@ from app.events import types as ev
 from app.events.apply import apply, create_ahead, read_ahead
 from app.flows import abandoned_cart
 from app.flows.engine.settings import save_settings
-from app.models import Cart, Customer, FlowRun, Order, ShopScope, db
+from app.models import Cart, Customer, FlowRun, Order, OrderLine, ShopScope, db
 from app.models.batch import batch_memo
 from tests.events.test_apply import T0, cart_event, order_event
 from tests.support.statements import statements_sent
+
+SOCKS = (ev.LineItem(product_id="2002", quantity=2, unit_price=Decimal("5")),)
 
 
 def _shop_with_reminders(make_shop: Any, n: int) -> int:
@@ -43,7 +45,7 @@ def _events(shop_id: int) -> list[ev.Event]:
         cart_event(shop_id, T0, 1, cart_key="c-1", customer=_contact("ana@example.com")),
         # An order before its own cart (deliveries are not ordered), of a new shopper.
         order_event(ev.OrderCreated, shop_id, T0, order_id="o-2", cart_key="c-2",
-                    customer=_contact("bob@example.com", "B1")),
+                    customer=_contact("bob@example.com", "B1"), items=SOCKS),
         cart_event(shop_id, T0, 2, cart_key="c-2", customer=_contact("bob@example.com", "B1")),
         # The stored customer: their row is the stored one, never a new one.
         cart_event(shop_id, T0, 1, cart_key="c-3", customer=_contact("old@example.com", "O1")),
@@ -81,14 +83,15 @@ def _stored(shop_id: int) -> dict[str, Any]:
         for c in scope.all(Cart)
     )  # fmt: skip
     orders = sorted(
-        (o.platform_order_id, email_of.get(o.customer_id), o.cart_key, o.paid_at)
+        (o.platform_order_id, email_of.get(o.customer_id), o.cart_key, o.paid_at, str(o.total))
         for o in scope.all(Order)
     )
+    lines = sorted((line.platform_product_id, line.quantity) for line in scope.all(OrderLine))
     runs = sorted(
         (r.flow_key, r.subject_key, email_of.get(r.customer_id), r.state, r.end_reason)
         for r in scope.all(FlowRun)
     )
-    return {"customers": customers, "carts": carts, "orders": orders, "runs": runs}
+    return {"customers": customers, "carts": carts, "orders": orders, "lines": lines, "runs": runs}
 
 
 def _applied_as_a_batch(events: list[ev.Event]) -> list[str]:
@@ -112,9 +115,10 @@ def test_a_batch_with_rows_inserted_ahead_stores_what_its_events_one_by_one_stor
 
     statements = _applied_as_a_batch(_events(batched))
 
-    # Inserted ahead: the customers whose keys the batch names first, and their new carts.
-    ahead = [s.split(" (")[0] for s in statements if s.startswith("INSERT")][:2]
-    assert ahead == ["INSERT INTO customers", "INSERT INTO carts"]
+    # Inserted ahead: the customers whose keys the batch names first, their new carts and
+    # their new orders.
+    ahead = [s.split(" (")[0] for s in statements if s.startswith("INSERT")][:3]
+    assert ahead == ["INSERT INTO customers", "INSERT INTO carts", "INSERT INTO orders"]
     expected = _stored(one_by_one)
     assert _stored(batched) == expected
     # The positive path: what the comparison compares is there.
@@ -122,9 +126,12 @@ def test_a_batch_with_rows_inserted_ahead_stores_what_its_events_one_by_one_stor
     assert ("eve2@example.com", "E1") in [c[:2] for c in expected["customers"]]
     assert ("ana@example.com", "A1") in [c[:2] for c in expected["customers"]]
     assert ("c-2", "bob@example.com", "converted") in [c[:3] for c in expected["carts"]]
+    assert ("o-2", "bob@example.com", "c-2") in [o[:3] for o in expected["orders"]]
+    assert ("bob@example.com", "B1", "granted", 1) in [c[:4] for c in expected["customers"]]
     assert ("c-4", None, "active") in [c[:3] for c in expected["carts"]]
     assert ("c-10", "new@example.com") in [c[:2] for c in expected["carts"]]
     assert ("new@example.com", "O1") in [c[:2] for c in expected["customers"]]
+    assert expected["lines"] == [("2002", 2)]
     assert len(expected["runs"]) >= 4
 
 
