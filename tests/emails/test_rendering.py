@@ -204,6 +204,22 @@ def test_product_lines_need_only_a_title_and_a_price(email_context: Context) -> 
     assert "Gift card" in email.text and "Quantity: 1 · PLN50.00" in email.text
 
 
+def _column_holding(html: str, text: str) -> str:
+    """The MJML column class (``mj-column-per-<width>``) of the column that shows ``text``."""
+    start = html.rindex("mj-column-per-", 0, html.index(text))
+    return html[start : html.index(" ", start)].rstrip('"')
+
+
+def test_a_product_line_without_a_picture_takes_the_whole_width(email_context: Context) -> None:
+    # Seen on a real WooCommerce store whose products had no pictures: the line's text sat in
+    # the right 70% beside an empty 30% column.
+    html = render_email("abandoned_cart_1", email_context(), "en").html
+    assert _column_holding(html, ">Wool scarf</a>") == "mj-column-per-100"  # no picture
+    assert _column_holding(html, ">Linen shirt</a>") == "mj-column-per-70"  # beside its picture
+    assert _column_holding(html, "https://demo.example/img/linen.jpg") == "mj-column-per-30"
+    assert html.count('mj-column-per-30"') == 1  # the one picture's column, no empty one
+
+
 def test_a_product_line_without_a_price_is_refused(email_context: Context) -> None:
     with pytest.raises(TemplateContextError, match="title and a unit_price"):
         render_email("abandoned_cart_1", email_context(items=[{"title": "Gift card"}]), "en")

@@ -113,6 +113,25 @@ def reconcile_store(shop_id: int) -> dict[str, Any]:
     shop = db.session.get(Shop, shop_id)
     if not is_reachable_store(shop):
         return {"status": "skipped"}
+    try:
+        return _reconcile(shop)
+    except StoreApiError as exc:
+        if exc.status not in (401, 403):
+            raise
+        # The store no longer honours our keys: the plugin revokes them on Disconnect before
+        # its signed store.disconnected reaches us (retried by Action Scheduler while we are
+        # down), or the merchant revoked them by hand. Retrying within minutes cannot help; the
+        # next reconcile asks again and the disconnect, once it arrives, ends the shop's use.
+        db.session.rollback()
+        log.warning(
+            "woocommerce store refused our keys",
+            extra=log_fields(shop=shop_id, status=exc.status, code=exc.code),
+        )
+        return {"status": "refused", "store_answered": exc.status}
+
+
+def _reconcile(shop: Shop) -> dict[str, Any]:
+    shop_id = shop.id
     webhooks = ensure_webhooks(shop)
     db.session.commit()
     _refresh_identity(shop)

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from rq import Queue
 
+from app.connectors.woocommerce.client import StoreApiError
 from app.connectors.woocommerce.reconcile import reconcile_store, reconcile_stores
 from app.connectors.woocommerce.webhooks import WEBHOOK_TOPICS, ensure_webhooks
 from app.models import Order, Shop, db, utcnow
@@ -166,3 +167,31 @@ def test_store_refusing_its_settings_keeps_our_identity_and_still_backfills(woo_
     assert (shop.name, shop.currency, shop.timezone) == held
     assert not shop.legal_address.is_set
     assert shop.reconcile_state.identity_at is None  # asked again next time
+
+
+def test_store_refusing_our_keys_is_a_warning_not_a_retried_failure_and_later_runs_go_on(
+    woo_shop, fake_store, caplog
+):
+    # Seen on a real store: Disconnect pressed while the service was down; the plugin revoked
+    # its key at once and its signed store.disconnected waited in Action Scheduler, so the
+    # reconcile met GET webhooks -> 401 with the shop still active here.
+    fake_store.add_order(801, gmt(-timedelta(hours=1)))
+    fake_store.revoked_keys.add(("ck_test", "cs_test"))
+    with caplog.at_level("WARNING", logger="app.connectors.woocommerce.reconcile"):
+        result = reconcile_store(woo_shop.id)  # raising would make rq retry it three times
+
+    assert result == {"status": "refused", "store_answered": 401}
+    assert [r.getMessage() for r in caplog.records] == ["woocommerce store refused our keys"]
+    assert orders() == {} and fake_store.webhooks == []
+    db.session.expire_all()
+    assert db.session.get(Shop, woo_shop.id).status == "active"  # the disconnect decides that
+
+    fake_store.revoked_keys.clear()  # keys the store honours again: the next run does its work
+    assert reconcile_store(woo_shop.id)["orders"] == 1
+    assert set(orders()) == {"801"}
+
+
+def test_store_failing_otherwise_still_fails_the_reconcile_for_a_retry(woo_shop, fake_store):
+    fake_store.busy = [("/webhooks", (500, {"Content-Type": "text/html"}, "<h1>error</h1>"))]
+    with pytest.raises(StoreApiError):
+        reconcile_store(woo_shop.id)
