@@ -85,7 +85,7 @@ def test_connect_end_to_end_stores_keys_encrypted_creates_webhooks_once_and_sync
     # The store's identity, read while proving the keys: WooCommerce's general settings,
     # WordPress's REST index and WooCommerce's system status.
     assert shop.currency == "PLN"
-    assert shop.legal_address.text == "ul. Mokotowska 12, lok. 4, 00-561 Warszawa, PL"
+    assert shop.legal_address.text == "ul. Mokotowska 12, lok. 4, 00-561 Warszawa, Polska"
     assert (shop.name, shop.timezone, shop.locale) == ("Sklep Ani", "Europe/Warsaw", "pl")
     assert sorted(h["topic"] for h in fake_store.webhooks) == sorted(WEBHOOK_TOPICS)
     assert {h["delivery_url"] for h in fake_store.webhooks} == {

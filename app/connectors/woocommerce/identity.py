@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
+from babel import Locale, UnknownLocaleError
 
 from app.connectors.woocommerce.client import StoreApiError, StoreClient, site_index
 from app.logs import fields as log_fields
@@ -43,8 +44,10 @@ def _values(settings: Any) -> dict[str, str]:
     }
 
 
-def store_address(values: dict[str, str]) -> str:
-    """One line: street, postcode and city, country (empty when the store has no street)."""
+def store_address(values: dict[str, str], language: str = "en") -> str:
+    """One line: street, postcode and city, country (empty when the store has no street). The
+    country by its name in the store's language (``PL`` is "Polska" in a Polish store): the
+    line is the sender's address in the footer of every email, read by people, not parsers."""
     street = ", ".join(v for v in (values.get(k, "") for k in _ADDRESS_PARTS) if v)
     if not street:
         return ""
@@ -56,16 +59,28 @@ def store_address(values: dict[str, str]) -> str:
         )
         if v
     )
-    country = values.get("woocommerce_default_country", "").split(":")[0]
+    country = _country_name(values.get("woocommerce_default_country", "").split(":")[0], language)
     return ", ".join(part for part in (street, town, country) if part)
 
 
+def _country_name(code: str, language: str) -> str:
+    """``PL`` in ``pl`` is "Polska"; a code babel does not know stays as it is."""
+    if not code:
+        return ""
+    try:
+        return str(Locale.parse(language).territories.get(code.upper(), code))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return code
+
+
 def apply_store_identity(shop: Shop, settings: Any) -> None:
+    """Currency and address from ``settings/general``; the country named in the shop's
+    language (``apply_site_identity`` reads it first)."""
     values = _values(settings)
     currency = values.get("woocommerce_currency", "")
     if len(currency) == 3 and currency.isalpha():
         shop.currency = currency.upper()
-    address = store_address(values)
+    address = store_address(values, shop.locale or "en")
     held = shop.legal_address
     if address and (not held.is_set or held.from_store):
         shop.legal_address = LegalAddress(address, from_store=True)
@@ -113,8 +128,8 @@ class StoreIdentity:
     language: str | None = None
 
     def apply_to(self, shop: Shop) -> None:
+        apply_site_identity(shop, self.index, self.language)  # the language first: see below
         apply_store_identity(shop, self.general)
-        apply_site_identity(shop, self.index, self.language)
 
 
 def read_identity(shop: Shop, keys: dict[str, str] | None = None) -> StoreIdentity:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from rq import Queue
 
 from app.connectors.woocommerce.client import StoreApiError
+from app.connectors.woocommerce.identity import store_address
 from app.connectors.woocommerce.reconcile import reconcile_store, reconcile_stores
 from app.connectors.woocommerce.webhooks import WEBHOOK_TOPICS, ensure_webhooks
 from app.models import Order, Shop, db, utcnow
@@ -111,7 +112,7 @@ def test_reconcile_follows_the_stores_name_address_currency_and_timezone_once_a_
     reconcile_store(woo_shop.id)
     db.session.expire_all()
     shop = db.session.get(Shop, woo_shop.id)
-    assert shop.legal_address.text == "ul. Mokotowska 12, lok. 4, 00-561 Warszawa, PL"
+    assert shop.legal_address.text == "ul. Mokotowska 12, lok. 4, 00-561 Warszawa, Polska"
     assert shop.legal_address.from_store is True
     assert (shop.currency, shop.timezone, shop.locale) == ("PLN", "Europe/Warsaw", "pl")
 
@@ -126,6 +127,7 @@ def test_reconcile_follows_the_stores_name_address_currency_and_timezone_once_a_
         woocommerce_currency="RON",
     )
     fake_store.site_index.update(name="Magazin &amp; Co", timezone_string="Europe/Bucharest")
+    fake_store.system_status = {"environment": {"language": "ro_RO"}}
     reconcile_store(woo_shop.id)
     db.session.expire_all()
     assert db.session.get(Shop, woo_shop.id).currency == "PLN"  # read less than a day ago
@@ -138,8 +140,13 @@ def test_reconcile_follows_the_stores_name_address_currency_and_timezone_once_a_
     reconcile_store(woo_shop.id)
     db.session.expire_all()
     shop = db.session.get(Shop, woo_shop.id)
-    assert shop.legal_address.text == "Strada Lipscani 5, 030031 București, RO"
-    assert (shop.name, shop.currency, shop.timezone) == ("Magazin & Co", "RON", "Europe/Bucharest")
+    assert shop.legal_address.text == "Strada Lipscani 5, 030031 București, România"
+    assert (shop.name, shop.currency, shop.timezone, shop.locale) == (
+        "Magazin & Co",
+        "RON",
+        "Europe/Bucharest",
+        "ro",
+    )
 
 
 def test_address_the_merchant_typed_on_our_page_is_kept_by_the_reconcile(woo_shop, fake_store):
@@ -195,3 +202,17 @@ def test_store_failing_otherwise_still_fails_the_reconcile_for_a_retry(woo_shop,
     fake_store.busy = [("/webhooks", (500, {"Content-Type": "text/html"}, "<h1>error</h1>"))]
     with pytest.raises(StoreApiError):
         reconcile_store(woo_shop.id)
+
+
+def test_the_store_country_is_named_in_the_store_language_and_an_unknown_code_kept():
+    values = {
+        "woocommerce_store_address": "ul. Prosta 1",
+        "woocommerce_store_postcode": "00-001",
+        "woocommerce_store_city": "Warszawa",
+        "woocommerce_default_country": "PL:MZ",
+    }
+    assert store_address(values, "pl") == "ul. Prosta 1, 00-001 Warszawa, Polska"
+    assert store_address(values, "en") == "ul. Prosta 1, 00-001 Warszawa, Poland"
+    assert store_address(values, "ro") == "ul. Prosta 1, 00-001 Warszawa, Polonia"
+    unknown = {**values, "woocommerce_default_country": "XK1"}
+    assert store_address(unknown, "pl") == "ul. Prosta 1, 00-001 Warszawa, XK1"
