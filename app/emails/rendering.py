@@ -26,10 +26,10 @@ from jinja2 import (
     select_autoescape,
 )
 from markupsafe import Markup, escape
-from mjml import mjml2html
 
 from app.emails import i18n, merchant_copy
 from app.emails.environment import EmailEnvironment
+from app.emails.mjml_sections import mjml_to_html
 
 TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), "templates")
 # Asked for by the shopper (the double opt-in confirmation) or owed to them: no consent needed.
@@ -120,7 +120,7 @@ def render_email(
     source, copy, text = _compose(template, context, locale, copy, environments)
     return EmailContent(
         subject=copy["subject"],
-        html=mjml2html(source),
+        html=mjml_to_html(source),
         text=text,
         preheader=copy.get("preheader", ""),
     )
