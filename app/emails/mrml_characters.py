@@ -7,7 +7,7 @@ backslash, a line break, a no-break space, a combining accent and more as Rust e
 have written them as they are; for the rest it has MRML compile the whole source.
 
 The answer for a character is MRML's own, asked once per character a process meets
-(``ask``); for ASCII two patterns answer at once (a test checks them against MRML's answers).
+(``ask``).
 """
 
 from __future__ import annotations
@@ -20,31 +20,37 @@ from mjml import mjml2html
 def written_as_they_are(words: str, attributes: str) -> bool:
     """True when MRML writes these words (text between tags) and these attribute values as
     they are, and refuses none of them."""
-    if words.isascii():
-        if ASCII_NOT_IN_TEXT.search(words):
-            return False
-    elif not CHARACTERS.written_as_they_are(set(words), attribute=False):
-        return False
-    if attributes.isascii():
-        return not ASCII_NOT_IN_ATTRIBUTES.search(attributes)
-    return CHARACTERS.written_as_they_are(set(attributes), attribute=True)
+    return CHARACTERS.written_as_they_are(
+        words, attribute=False
+    ) and CHARACTERS.written_as_they_are(attributes, attribute=True)
 
 
 class Characters:
     """MRML's answers for the characters met so far: (as they are between tags, inside an
-    attribute)."""
+    attribute). Per place, a pattern finds any character not yet known to be written as it
+    is, so a text of known characters is judged by one search."""
 
     def __init__(self) -> None:
         self.verdicts: dict[str, tuple[bool, bool]] = {}
+        self.as_they_are: tuple[set[str], set[str]] = (set(), set())
+        self.others = [_ANY, _ANY]
 
-    def written_as_they_are(self, characters: set[str], *, attribute: bool) -> bool:
-        for character in characters:
+    def written_as_they_are(self, text: str, *, attribute: bool) -> bool:
+        if not self.others[attribute].search(text):
+            return True
+        written, learnt = True, False
+        for character in set(text) - self.as_they_are[attribute]:
             verdict = self.verdicts.get(character)
             if verdict is None:
                 verdict = self.verdicts[character] = self.ask(character)
-            if not verdict[attribute]:
-                return False
-        return True
+                for place, as_it_is in enumerate(verdict):
+                    if as_it_is:
+                        self.as_they_are[place].add(character)
+                learnt = True
+            written = written and verdict[attribute]
+        if learnt:
+            self.others = [_other_than(characters) for characters in self.as_they_are]
+        return written
 
     @staticmethod
     def ask(character: str) -> tuple[bool, bool]:
@@ -68,12 +74,19 @@ class Characters:
         return as_text, True
 
 
-CHARACTERS = Characters()
 _PROBE = (
     "<mjml><mj-head><mj-title>{title}</mj-title></mj-head><mj-body><mj-section><mj-column>"
     "{body}</mj-column></mj-section></mj-body></mjml>"
 )
-# What MRML refuses anywhere, and what it writes otherwise inside an attribute, among ASCII.
-# (A word cannot hold "<", nor a link '"'; a title could, escaped by Jinja it does not.)
-ASCII_NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f<]")
-ASCII_NOT_IN_ATTRIBUTES = re.compile(r"[\x00-\x1f\\\x7f<\"]")
+
+
+_ANY = re.compile(r"[\s\S]")
+
+
+def _other_than(characters: set[str]) -> re.Pattern[str]:
+    if not characters:
+        return _ANY
+    return re.compile("[^" + "".join(re.escape(character) for character in characters) + "]")
+
+
+CHARACTERS = Characters()

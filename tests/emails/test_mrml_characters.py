@@ -2,21 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from app.emails.mrml_characters import (
-    ASCII_NOT_IN_ATTRIBUTES,
-    ASCII_NOT_IN_TEXT,
-    Characters,
-    written_as_they_are,
-)
+from app.emails.mrml_characters import Characters, written_as_they_are
 
 
-def test_the_ascii_characters_set_apart_are_those_mrml_rewrites_or_refuses() -> None:
-    for code in range(128):
-        character = chr(code)
-        as_text, as_attribute = Characters.ask(character)
+def test_among_ascii_mrml_rewrites_or_refuses_only_controls_and_markup() -> None:
+    not_as_text = {c for c in map(chr, range(128)) if not Characters.ask(c)[0]}
+    not_as_attribute = {c for c in map(chr, range(128)) if not Characters.ask(c)[1]}
 
-        assert as_text == (not ASCII_NOT_IN_TEXT.search(character)), repr(character)
-        assert as_attribute == (not ASCII_NOT_IN_ATTRIBUTES.search(character)), repr(character)
+    controls = {chr(code) for code in range(32)}
+    assert not_as_text == controls - {"\t", "\n", "\r"} | {"<"}
+    assert not_as_attribute == controls | {"\\", "\x7f", "<", '"'}
 
 
 @pytest.mark.parametrize(
@@ -44,3 +39,11 @@ def test_words_and_attributes_are_judged_each_by_their_own_place() -> None:
     assert not written_as_they_are("Koszula", price)
     assert not written_as_they_are("Koszula", "C:\\shop")
     assert not written_as_they_are("Koszula\x01", "")
+
+
+def test_a_first_text_of_only_rewritten_characters_is_judged_so() -> None:
+    characters = Characters()
+
+    assert not characters.written_as_they_are("\xa0", attribute=True)
+    assert not characters.written_as_they_are("\xa0\xa0", attribute=True)
+    assert characters.written_as_they_are("\xa0", attribute=False)
