@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Sequence
 from operator import itemgetter
+from threading import Lock
 from typing import Generic, NamedTuple, TypeVar
 
 from mjml import mjml2html
@@ -81,23 +82,27 @@ V = TypeVar("V")
 
 
 class _Kept(Generic[K, V]):
-    """At most ``size`` values, the least recently used let go first."""
+    """At most ``size`` values, the least recently used let go first; safe across threads (a
+    threaded web server or worker may render in several)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.values: dict[K, V] = {}
+        self.lock = Lock()
 
     def get(self, key: K) -> V | None:
-        value = self.values.pop(key, None)
-        if value is not None:
-            self.values[key] = value  # now the most recently used
-        return value
+        with self.lock:
+            value = self.values.pop(key, None)
+            if value is not None:
+                self.values[key] = value  # now the most recently used
+            return value
 
     def put(self, key: K, value: V) -> None:
-        self.values.pop(key, None)
-        if len(self.values) >= self.size:
-            del self.values[next(iter(self.values))]
-        self.values[key] = value
+        with self.lock:
+            self.values.pop(key, None)
+            if len(self.values) >= self.size:
+                del self.values[next(iter(self.values))]
+            self.values[key] = value
 
 
 # A head with its sections' skeletons -> its <head>; a head with a shape -> that section's

@@ -2,8 +2,9 @@
 
 Each ``templates/<name>.mjml`` extends ``layout.mjml`` and fills the copy blocks (subject,
 preheader, headline, intro, cta, cta_url). The HTML part is the MJML rendered by
-mjml-python; the plain-text part is ``layout.txt`` rendered from the very same copy blocks and
-data, so the two parts never say different things.
+mjml-python, from its sections' HTML kept per shape (``mjml_sections``); the plain-text part
+is ``layout.txt`` rendered from the very same copy blocks and data, so the two parts never
+say different things.
 """
 
 from __future__ import annotations
