@@ -2,8 +2,9 @@
 
 Each ``templates/<name>.mjml`` extends ``layout.mjml`` and fills the copy blocks (subject,
 preheader, headline, intro, cta, cta_url). The HTML part is the MJML rendered by
-mjml-python; the plain-text part is ``layout.txt`` rendered from the very same copy blocks and
-data, so the two parts never say different things.
+mjml-python, from its sections' HTML kept per shape (``mjml_sections``); the plain-text part
+is ``layout.txt`` rendered from the very same copy blocks and data, so the two parts never
+say different things.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from jinja2 import (
     select_autoescape,
 )
 from markupsafe import Markup, escape
-from mjml import mjml2html
 
 from app.emails import i18n, merchant_copy
 from app.emails.environment import EmailEnvironment
+from app.emails.mjml_sections import mjml_to_html
 
 TEMPLATES_DIR = os.path.join(os.path.dirname(__file__), "templates")
 # Asked for by the shopper (the double opt-in confirmation) or owed to them: no consent needed.
@@ -120,7 +121,7 @@ def render_email(
     source, copy, text = _compose(template, context, locale, copy, environments)
     return EmailContent(
         subject=copy["subject"],
-        html=mjml2html(source),
+        html=mjml_to_html(source),
         text=text,
         preheader=copy.get("preheader", ""),
     )
