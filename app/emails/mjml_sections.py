@@ -111,6 +111,14 @@ _HEADS: _Kept[tuple[str, tuple[str, ...]], _Html] = _Kept(512)
 _SECTIONS: _Kept[tuple[str, str], _Html] = _Kept(4096)
 
 
+def forget_kept() -> None:
+    """Let go of every kept head and section: the next emails compile as a new process's do
+    (the render benchmark starts each round so)."""
+    for kept in (_HEADS, _SECTIONS):
+        with kept.lock:
+            kept.values.clear()
+
+
 def mjml_to_html(source: str) -> str:
     """``mjml2html(source)``, from kept section HTML when the source splits into sections."""
     split = _split(source)

@@ -186,6 +186,22 @@ def test_sections_let_go_are_compiled_again_in_one_document(
     assert len(compiled) == 1
 
 
+def test_after_forget_kept_an_email_is_compiled_again_like_a_new_workers(
+    compiled: list[str],
+) -> None:
+    section = "<mj-section><mj-column><mj-text>{}</mj-text></mj-column></mj-section>"
+    first = f"<mjml><mj-body>{section.format('A')}</mj-body></mjml>"
+    second = f"<mjml><mj-body>{section.format('B')}</mj-body></mjml>"
+    assert mjml_to_html(first) == mjml2html(first)
+    assert mjml_to_html(second) == mjml2html(second)
+    assert len(compiled) == 1  # the second came from kept HTML
+
+    mjml_sections.forget_kept()
+
+    assert mjml_to_html(second) == mjml2html(second)
+    assert len(compiled) == 2
+
+
 def test_kept_html_is_bounded_the_least_recently_used_let_go_first() -> None:
     kept: mjml_sections._Kept[str, int] = mjml_sections._Kept(2)
     kept.put("a", 1)
