@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -362,7 +363,27 @@ def stock_environment(locale: str) -> Environment:
 def _with_filters(env: Environment, locale: str) -> Environment:
     env.filters["when"] = _when_filter(locale)
     env.filters["lines"] = _lines
+    env.filters["attribute_text"] = attribute_text
     return env
+
+
+# What MRML writes as a Rust escape inside an attribute (a no-break space as "\\u{a0}"): the
+# other spaces than the plain one, and marks or format characters left after composing (NFC).
+_UNWRITABLE = frozenset(("Mn", "Me", "Cf", "Cc", "Zl", "Zp"))
+
+
+def attribute_text(value: Any) -> str:
+    r"""Text for an attribute MRML writes (an image's ``alt``; the title, which it also puts
+    in the body's ``aria-label``): MRML writes a no-break space or a combining accent there as
+    a Rust escape, ``\u{a0}``, which a screen reader reads out. Accents are composed (NFC),
+    every kind of space becomes a plain one, and what is left that it would escape (marks,
+    format characters: a zero-width joiner) is left out."""
+    text = unicodedata.normalize("NFC", str(value))
+    return "".join(
+        " " if char.isspace() else char
+        for char in text
+        if char.isspace() or unicodedata.category(char) not in _UNWRITABLE
+    )
 
 
 def _lines(text: str) -> Markup:
