@@ -661,15 +661,17 @@ _CREATE_AHEAD_IN = (
 
 
 def create_ahead(events: list[ev.Event]) -> None:
-    """In a batch: the customers and carts these events (as they will be applied, in order)
-    are the first to name, inserted at once, one INSERT of many rows each, instead of one
-    INSERT per event as it comes. Each row holds what its event would have inserted
-    (``_new_customer``, ``_updated_cart``), and is kept locked by its keys, so the event finds
-    it (``locked_row``) where it would have inserted it, and changes nothing.
+    """In a batch: the customers, carts and orders these events (as they will be applied, in
+    order) are the first to name, inserted at once, one INSERT of many rows each, instead of
+    one INSERT per event as it comes. Each row holds what its event would have inserted
+    (``_new_customer``, ``_updated_cart``, ``_updated_order``), and is kept locked by its keys,
+    so the event finds it (``locked_row``) where it would have inserted it, and changes nothing.
 
     Only keys no earlier event of the batch names are inserted: a customer whose platform id
-    and email are both new to the batch, a cart whose key is (and whose event is a cart
-    update, with its own new customer or none). So no event before the one that inserts a row
+    and email are both new to the batch; a cart whose key is, named first by its own update;
+    an order whose key is, named first by its created, paid or cancelled event, whose cart is
+    new to the batch too; the cart's or order's customer new to the batch (inserted here) or
+    none. So no event before the one that inserts a row
     can meet it through a key, and what each event finds by its keys is what it found when
     rows were inserted one by one. A row that the database holds already (a conflict) is left
     to its event, which then finds the stored one as before; a customer's new keys that
