@@ -204,19 +204,15 @@ def _insert_new_rows(model: type[Any], dialect_name: str) -> Any:
 
 
 def _column_defaults(table: sa.Table) -> dict[str, Any]:
-    """Every column but the key, as an INSERT leaving it out would write it (Python-side
-    defaults, called anew: a timestamp is now); NULL where there is none."""
-    values: dict[str, Any] = {}
-    for column in table.columns:
-        if column.primary_key:
-            continue
-        if column.server_default is not None:
-            raise TypeError(f"{table.name}.{column.key}: a server-side default is not written")
+    """Every column but the key, as an INSERT leaving it out would write it: the Python-side
+    defaults ``_raw_insert_ignoring`` fills in too (called anew: a timestamp is now), NULL
+    where there is none."""
+    if any(column.server_default is not None for column in table.columns):
+        raise TypeError(f"{table.name}: a server-side default is not written")
+    values: dict[str, Any] = {c.key: None for c in table.columns if not c.primary_key}
+    for column in _defaulted_columns(table):
         default: Any = column.default
-        if default is None or not (default.is_scalar or default.is_callable):
-            values[column.key] = None
-        else:
-            values[column.key] = default.arg(None) if default.is_callable else default.arg
+        values[column.key] = default.arg(None) if default.is_callable else default.arg
     return values
 
 
