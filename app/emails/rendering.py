@@ -372,18 +372,21 @@ def _with_filters(env: Environment, locale: str) -> Environment:
 _UNWRITABLE = frozenset(("Mn", "Me", "Cf", "Cc", "Zl", "Zp"))
 
 
-def attribute_text(value: Any) -> str:
+def attribute_text(value: Any) -> Markup:
     r"""Text for an attribute MRML writes (an image's ``alt``; the title, which it also puts
     in the body's ``aria-label``): MRML writes a no-break space or a combining accent there as
     a Rust escape, ``\u{a0}``, which a screen reader reads out. Accents are composed (NFC),
     every kind of space becomes a plain one, and what is left that it would escape (marks,
-    format characters: a zero-width joiner) is left out."""
+    format characters: a zero-width joiner) is left out; a backslash, which it writes doubled,
+    goes as a character reference. Escaped here, as autoescaping would."""
     text = unicodedata.normalize("NFC", str(value))
-    return "".join(
+    kept = "".join(
         " " if char.isspace() else char
         for char in text
         if char.isspace() or unicodedata.category(char) not in _UNWRITABLE
     )
+    # A backslash it would write doubled: as a character reference it is read as one.
+    return escape(kept).replace("\\", Markup("&#92;"))
 
 
 def _lines(text: str) -> Markup:
