@@ -73,7 +73,7 @@ class FastPath:
             if body is None:
                 return None
             try:
-                status, message = webhooks.handle(connector, dict(EnvironHeaders(environ)), body)
+                status, message = webhooks.handle(connector, _headers(environ), body)
             except Exception as exc:
                 return self._flask_error(environ, start_response, exc)
         return _json(start_response, status, message, [])
@@ -163,3 +163,9 @@ def _json(
     headers += [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
     start_response(_STATUS[status], headers)
     return [data]
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's headers as Flask's view sees them (``dict(request.headers)``). Built from
+    werkzeug's pairs: ``dict()`` of the mapping itself asks for every key twice."""
+    return dict(EnvironHeaders(environ).items())

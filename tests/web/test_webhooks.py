@@ -11,7 +11,7 @@ from redis import Redis
 from redis.connection import AbstractConnection
 from rq import Queue
 
-from app.models import Cart, WebhookDelivery, db
+from app.models import Cart, WebhookDelivery, db, libpq
 from app.pipeline import queues
 from app.pipeline.periodic import minute_tick
 from tests.conftest import ts
@@ -179,9 +179,12 @@ def test_a_delivery_for_a_remembered_shop_is_one_round_trip_to_postgresql_and_on
     assert post_demo_webhook("cart/updated", CART, delivery_id="d-1").status_code == 200
     sql: list[str] = []
     redis_sends: list[int] = []
-    # Counted where the bytes leave: a statement (psycopg's cursor), a transaction command
-    # (BEGIN, COMMIT, ROLLBACK: psycopg's connection) and a Redis write (one per pipeline).
+    # Counted where the bytes leave: a statement (psycopg's cursor, or libpq itself for the
+    # hot inserts: one round trip on a connection that has prepared it, as this one has), a
+    # transaction command (BEGIN, COMMIT, ROLLBACK: psycopg's connection) and a Redis write
+    # (one per pipeline).
     monkeypatch.setattr(psycopg.Cursor, "execute", _counting(psycopg.Cursor.execute, sql))
+    monkeypatch.setattr(libpq, "execute", _counting_first(libpq.execute, sql))
     monkeypatch.setattr(
         psycopg.Connection, "_exec_command", _counting(psycopg.Connection._exec_command, sql)
     )
@@ -208,6 +211,16 @@ def _counting(func: Any, calls: list[Any]) -> Any:
     def counted(self: Any, statement: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(statement)
         return func(self, statement, *args, **kwargs)
+
+    return counted
+
+
+def _counting_first(func: Any, calls: list[Any]) -> Any:
+    """``_counting`` for a function whose second argument is the statement."""
+
+    def counted(first: Any, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(statement)
+        return func(first, statement, *args, **kwargs)
 
     return counted
 
