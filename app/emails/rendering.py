@@ -380,11 +380,14 @@ def attribute_text(value: Any) -> Markup:
     format characters: a zero-width joiner) is left out; a backslash, which it writes doubled,
     goes as a character reference. Escaped here, as autoescaping would."""
     text = unicodedata.normalize("NFC", str(value))
-    kept = "".join(
-        " " if char.isspace() else char
-        for char in text
-        if char.isspace() or unicodedata.category(char) not in _UNWRITABLE
-    )
+    if text.isascii() and text.isprintable():
+        kept = text  # no other space than the plain one, no control character: as it is
+    else:
+        kept = "".join(
+            " " if char.isspace() else char
+            for char in text
+            if char.isspace() or unicodedata.category(char) not in _UNWRITABLE
+        )
     # A backslash it would write doubled: as a character reference it is read as one.
     return escape(kept).replace("\\", Markup("&#92;"))
 

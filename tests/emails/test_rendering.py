@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from app.emails import TEMPLATES, TemplateContextError, render_email, render_sms, resolve_locale
+from app.emails.rendering import attribute_text
 
 Context = Callable[..., dict[str, Any]]
 DISCOUNT = {
@@ -182,6 +183,14 @@ def test_attributes_show_titles_with_odd_spaces_and_accents_as_readers_read_them
     assert 'aria-label="Ola, kaw\u00e9"' in email.html
     assert "Koszula\u00a0lniana" in email.html  # the text itself is kept as written
     assert email.subject == "Ola, kawe\u0301"  # the subject header is not MRML's
+
+
+def test_attribute_text_of_plain_ascii_keeps_it_and_of_ascii_controls_drops_them() -> None:
+    """Printable ASCII goes through as it is (escaped); a tab or a line break becomes a plain
+    space and another control character is left out, as for any other text."""
+    assert attribute_text("Linen shirt M / White") == "Linen shirt M / White"
+    assert attribute_text('Shirt "A" & <B>\\') == "Shirt &#34;A&#34; &amp; &lt;B&gt;&#92;"
+    assert attribute_text("Tab\there\nnext\x07bell\x7f") == "Tab here nextbell"
 
 
 def test_shop_name_inside_translated_sentences_is_escaped(email_context: Context) -> None:
