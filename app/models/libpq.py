@@ -141,9 +141,7 @@ def _wire(value: Any, encoding: str) -> tuple[bytes | None, int]:
         text = value.isoformat()
     elif isinstance(value, Json | Jsonb):
         text = json.dumps(value.obj)
-    elif isinstance(value, dict | list):
-        text = json.dumps(value)
-    else:
+    else:  # a bare dict or list too: JSON only when wrapped, as psycopg has it
         raise TypeError(f"cannot send {type(value).__name__} as a parameter")
     if "\x00" in text:
         raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")

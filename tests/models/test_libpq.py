@@ -144,5 +144,8 @@ def test_a_connection_the_server_closed_raises_operational_error(conn, backends)
 def test_a_value_of_an_unknown_type_is_a_type_error_not_sent(conn):
     with pytest.raises(TypeError, match="object"):
         libpq.execute(conn, _INSERT, [object(), None, None, None, None, None, None, None])
+    # JSON goes only wrapped (Jsonb), as psycopg has it: a bare dict is a mistake, not JSON.
+    with pytest.raises(TypeError, match="dict"):
+        libpq.execute(conn, _INSERT, [1, None, None, None, None, None, {"a": 1}, None])
 
     assert libpq.execute(conn, _INSERT, [1, None, None, "sent", None, None, None, None])
